@@ -3,5 +3,8 @@ import type { Command } from './command.js';
 
 /** name → loader of the command module (each module's default export is a Command). */
 export const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
-  up: { summary: 'run a whole mesh on this machine from a folder of manifests', load: () => import('./up.js') },
+  up: {
+    summary: 'run a whole mesh on this machine from a folder of manifests',
+    load: () => import('./up.js'),
+  },
 };

@@ -1,0 +1,4 @@
+// Registers the kubernetes kinds.
+import { registerKinds } from '../registry.js';
+
+registerKinds([]);

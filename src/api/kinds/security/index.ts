@@ -1,0 +1,4 @@
+// Registers the security kinds.
+import { registerKinds } from '../registry.js';
+
+registerKinds([]);

@@ -1,0 +1,4 @@
+// Registers the telemetry kinds.
+import { registerKinds } from '../registry.js';
+
+registerKinds([]);

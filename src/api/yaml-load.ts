@@ -1,0 +1,161 @@
+// Parses YAML or JSON text into plain documents that remember their source positions.
+import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isAlias, isPair } from 'yaml';
+import type { Node as YamlNode, Document } from 'yaml';
+import type { Diagnostic } from './diagnostic.js';
+import { setPositions, type Pos } from './positions.js';
+
+/** One document of a file, as plain data with positions recorded for every container. */
+export interface RawDocument {
+  readonly file: string;
+  /** 0-based index of the document within its file. */
+  readonly index: number;
+  /** Position of the document's first content. */
+  readonly pos: Pos;
+  /** The parsed value (usually an object); nulls inside objects are pruned as Kubernetes does. */
+  readonly value: unknown;
+}
+
+/** Result of parsing one file. */
+export interface ParsedFile {
+  readonly docs: RawDocument[];
+  readonly diagnostics: Diagnostic[];
+}
+
+const MAX_DEPTH = 200;
+
+/**
+ * Parses every document in `text` (`---` separated YAML, or JSON). Syntax errors become positioned
+ * diagnostics with a hint of what to do; documents with syntax errors are dropped, the others kept.
+ */
+export function parseYamlText(text: string, file: string): ParsedFile {
+  const lc = new LineCounter();
+  const diagnostics: Diagnostic[] = [];
+  const docs: RawDocument[] = [];
+  let parsed: Document.Parsed[];
+  try {
+    parsed = parseAllDocuments(text, {
+      lineCounter: lc,
+      prettyErrors: false,
+      uniqueKeys: true,
+      strict: true,
+    });
+  } catch (err) {
+    diagnostics.push(mkDiag(file, { line: 1, col: 1 }, `cannot parse: ${(err as Error).message}`));
+    return { docs, diagnostics };
+  }
+  const lines = text.split('\n');
+  const at = (offset: number): { line: number; col: number } => lc.linePos(offset);
+  let index = 0;
+  for (const doc of parsed) {
+    const i = index++;
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const p = at(e.pos[0]);
+        diagnostics.push(mkDiag(file, p, yamlErrorMessage(e.code, e.message, lines[p.line - 1] ?? '')));
+      }
+      continue;
+    }
+    for (const w of doc.warnings) {
+      const p = at(w.pos[0]);
+      diagnostics.push({ ...mkDiag(file, p, w.message.split('\n')[0] ?? w.message), severity: 'warning' });
+    }
+    const contents = doc.contents;
+    if (contents === null || (isScalar(contents) && contents.value === null)) continue; // empty document
+    const start = at(contents.range?.[0] ?? 0);
+    try {
+      const value = toPlain(contents, file, at, 0);
+      docs.push({ file, index: i, pos: { file, ...start }, value });
+    } catch (err) {
+      diagnostics.push(mkDiag(file, start, (err as Error).message));
+    }
+  }
+  // A `//` comment usually parses as a plain scalar key; name it explicitly.
+  lines.forEach((l, n) => {
+    const t = l.trimStart();
+    if (t.startsWith('//') && !diagnostics.some((d) => d.line === n + 1)) {
+      diagnostics.push(
+        mkDiag(file, { line: n + 1, col: l.length - t.length + 1 }, 'YAML comments start with "#", not "//"'),
+      );
+    }
+  });
+  return { docs, diagnostics };
+}
+
+function mkDiag(file: string, p: { line: number; col: number }, message: string): Diagnostic {
+  return { severity: 'error', file, line: p.line, col: p.col, path: '', message, code: 'MZ-YAML-SYNTAX' };
+}
+
+/** Turns the yaml library's error into one line that says what to do. */
+function yamlErrorMessage(code: string, message: string, line: string): string {
+  const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+  if (code === 'TAB_AS_INDENT' || /^\s*\t/.test(line)) {
+    return 'YAML syntax error: tab used for indentation; indent with spaces only';
+  }
+  if (line.trimStart().startsWith('//')) return 'YAML syntax error: comments start with "#", not "//"';
+  switch (code) {
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+    case 'UNEXPECTED_TOKEN':
+      return `YAML syntax error: ${first}; check the indentation of this line against its parent and siblings`;
+    case 'DUPLICATE_KEY':
+      return `YAML syntax error: ${first}; each field may appear once per object`;
+    case 'MULTILINE_IMPLICIT_KEY':
+      return `YAML syntax error: ${first}; a "key: value" line is probably missing its colon or is mis-indented`;
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return `YAML syntax error: ${first}; check for a missing "-" or mis-indented block`;
+    default:
+      return `YAML syntax error: ${first}`;
+  }
+}
+
+function toPlain(
+  node: YamlNode | null | undefined,
+  file: string,
+  at: (o: number) => { line: number; col: number },
+  depth: number,
+): unknown {
+  if (depth > MAX_DEPTH) throw new Error(`document nests deeper than ${MAX_DEPTH} levels`);
+  if (node === null || node === undefined) return null;
+  if (isAlias(node))
+    throw new Error('YAML aliases (*name) are not supported in Mizzen config; repeat the value');
+  if (isScalar(node)) return node.value;
+  const pos = (n: YamlNode | null | undefined, fallback: Pos): Pos =>
+    n?.range ? { file, ...at(n.range[0]) } : fallback;
+  const self: Pos = { file, ...at(node.range?.[0] ?? 0) };
+  if (isSeq(node)) {
+    const out: unknown[] = [];
+    const keys = new Map<number, Pos>();
+    const values = new Map<number, Pos>();
+    for (const item of node.items) {
+      const v = toPlain(item as YamlNode, file, at, depth + 1);
+      const p = pos(item as YamlNode, self);
+      keys.set(out.length, p);
+      values.set(out.length, p);
+      out.push(v);
+    }
+    setPositions(out, { self, keys, values });
+    return out;
+  }
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    const keys = new Map<string, Pos>();
+    const values = new Map<string, Pos>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const k = pair.key as YamlNode | null;
+      const keyVal = k === null ? '' : isScalar(k) ? k.value : null;
+      if (keyVal === null || typeof keyVal === 'object') {
+        throw new Error(`line ${pos(k, self).line}: only plain string keys are allowed in config`);
+      }
+      const key = String(keyVal);
+      const v = toPlain(pair.value as YamlNode | null, file, at, depth + 1);
+      if (v === null) continue; // Kubernetes prunes nulls
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      keys.set(key, pos(k, self));
+      values.set(key, pos(pair.value as YamlNode | null, pos(k, self)));
+    }
+    setPositions(out, { self, keys, values });
+    return out;
+  }
+  throw new Error('unsupported YAML node');
+}

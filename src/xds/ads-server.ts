@@ -1,0 +1,232 @@
+// The ADS gRPC server (envoy.service.discovery.v3.AggregatedDiscoveryService, state of the world):
+// serves whatever a generate callback produces, pushes changes (debounced), counts like Istio.
+import * as grpc from '@grpc/grpc-js';
+import { adsServiceConstructor } from './ads-service.js';
+import type { DiscoveryRequestMessage, DiscoveryResponseMessage } from './ads-service.js';
+import type { GenerateFn, ProxyInfo, StreamHost, TypeStatus } from './ads-stream.js';
+import { AdsStream } from './ads-stream.js';
+import { Debouncer } from './debounce.js';
+import type { XdsLogger } from './logger.js';
+import { stderrLogger } from './logger.js';
+import { shortTypeName } from './type-urls.js';
+
+export type { GenerateFn, NackRecord, ProxyInfo, Resource, TypeStatus } from './ads-stream.js';
+
+/** Settings of an {@link AdsServer}. */
+export interface AdsServerOptions {
+  /** Produces the resources of one type for one proxy. */
+  generate: GenerateFn;
+  /** host:port to listen on; default `0.0.0.0:15010`. Port 0 picks a free port (see {@link AdsServer.port}). */
+  address?: string;
+  /** Debounce quiet period for {@link AdsServer.requestPush}, ms; default 100. */
+  debounceMs?: number;
+  /** Debounce maximum delay, ms; default 1000. */
+  maxDebounceMs?: number;
+  /** Control plane identifier sent in every response; default `mizzen`. */
+  controlPlaneId?: string;
+  /** Log sink; default warnings and errors to stderr. */
+  log?: XdsLogger;
+}
+
+/** Selects the proxies a push is for; absent = all. */
+export type ProxyFilter = (proxy: ProxyInfo) => boolean;
+
+/** One proxy's state for a debug endpoint (like `istioctl proxy-status`). */
+export interface ProxySyncStatus {
+  /** Node id. */
+  id: string;
+  /** Unique per stream. */
+  connectionId: string;
+  /** Node metadata as plain JSON. */
+  metadata: Record<string, unknown>;
+  /** When the stream started (ms since epoch). */
+  connectedAt: number;
+  /** Per subscribed type URL. */
+  types: Record<string, TypeStatus>;
+}
+
+/** Counters under Istio's metric names, as plain numbers for the metrics module. */
+export interface AdsMetrics {
+  /** Connected ADS streams (Istio's gauge `pilot_xds`). */
+  pilot_xds: number;
+  /** Responses sent, by type label `cds`, `eds`, `lds`, `rds`, `sds` (`pilot_xds_pushes{type}`). */
+  pilot_xds_pushes: Record<string, number>;
+  /** NACKs received, all types (`pilot_total_xds_rejects`). */
+  pilot_total_xds_rejects: number;
+  /** NACKs received by type label (Istio's `pilot_xds_cds_reject`, `pilot_xds_lds_reject`, ...). */
+  pilot_xds_rejects: Record<string, number>;
+  /** Requests ignored for carrying an outdated nonce, by type label (`pilot_xds_expired_nonce{type}`). */
+  pilot_xds_expired_nonce: Record<string, number>;
+  /** `pilot_proxy_convergence_time` totals: samples taken and their sum, seconds. */
+  pilot_proxy_convergence_time: { count: number; sum: number };
+}
+
+const MAX_SAMPLES = 10000;
+
+/** Serves ADS to Envoy, proxyless gRPC and Mizzen proxies. Call {@link listen}, then {@link push} on change. */
+export class AdsServer {
+  private readonly server = new grpc.Server();
+  private readonly streams = new Set<AdsStream>();
+  private readonly debouncer: Debouncer<ProxyFilter | null>;
+  private readonly log: XdsLogger;
+  private readonly counters: AdsMetrics = {
+    pilot_xds: 0,
+    pilot_xds_pushes: {},
+    pilot_total_xds_rejects: 0,
+    pilot_xds_rejects: {},
+    pilot_xds_expired_nonce: {},
+    pilot_proxy_convergence_time: { count: 0, sum: 0 },
+  };
+  private samples: number[] = [];
+  private boundPort = 0;
+  private versionCounter = 0;
+  private readonly host: StreamHost;
+
+  constructor(private readonly options: AdsServerOptions) {
+    this.log = options.log ?? stderrLogger;
+    this.debouncer = new Debouncer<ProxyFilter | null>(
+      { quietMs: options.debounceMs ?? 100, maxDelayMs: options.maxDebounceMs ?? 1000 },
+      mergeFilters,
+      (filter, firstAt) => void this.pushAt(filter ?? undefined, firstAt),
+    );
+    this.host = this.makeHost();
+    this.server.addService(adsServiceConstructor().service, {
+      StreamAggregatedResources: (
+        call: grpc.ServerDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage>,
+      ) => {
+        this.streams.add(new AdsStream(call, this.host));
+      },
+      // DeltaAggregatedResources is left out: grpc-js answers UNIMPLEMENTED.
+    });
+  }
+
+  /** Binds the listen address; resolves with the bound port. */
+  listen(): Promise<number> {
+    const address = this.options.address ?? '0.0.0.0:15010';
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+        if (err) return reject(err);
+        this.boundPort = port;
+        resolve(port);
+      });
+    });
+  }
+
+  /** The bound port (0 before {@link listen} resolved). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Regenerates now for the matching proxies (all when no filter) and sends the types whose content changed. */
+  push(filter?: ProxyFilter): Promise<void> {
+    return this.pushAt(filter, Date.now());
+  }
+
+  /** Debounced {@link push}: requests within the quiet period are merged into one push (filters OR-ed). */
+  requestPush(filter?: ProxyFilter): void {
+    this.debouncer.request(filter ?? null);
+  }
+
+  /** The connected proxies. */
+  proxies(): ProxyInfo[] {
+    return [...this.streams].flatMap((s) => (s.proxy ? [s.proxy] : []));
+  }
+
+  /** Per-proxy, per-type sent/acked versions, nonces and the last NACK. */
+  syncStatus(): ProxySyncStatus[] {
+    return [...this.streams].flatMap((s) =>
+      s.proxy
+        ? [
+            {
+              id: s.proxy.id,
+              connectionId: s.proxy.connectionId,
+              metadata: s.proxy.metadata,
+              connectedAt: s.proxy.connectedAt,
+              types: s.typeStatuses(),
+            },
+          ]
+        : [],
+    );
+  }
+
+  /** A snapshot of the counters. */
+  metrics(): AdsMetrics {
+    const c = this.counters;
+    return {
+      ...c,
+      pilot_xds_pushes: { ...c.pilot_xds_pushes },
+      pilot_xds_rejects: { ...c.pilot_xds_rejects },
+      pilot_xds_expired_nonce: { ...c.pilot_xds_expired_nonce },
+      pilot_proxy_convergence_time: { ...c.pilot_proxy_convergence_time },
+    };
+  }
+
+  /** Returns and forgets the `pilot_proxy_convergence_time` samples (seconds) since the last call. */
+  takeConvergenceSamples(): number[] {
+    const out = this.samples;
+    this.samples = [];
+    return out;
+  }
+
+  /** Ends every stream and stops the server. */
+  async close(): Promise<void> {
+    this.debouncer.cancel();
+    for (const stream of [...this.streams]) stream.end();
+    // Let the OK statuses go out before the connections are torn down.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    this.server.forceShutdown();
+  }
+
+  private async pushAt(filter: ProxyFilter | undefined, triggeredAt: number): Promise<void> {
+    const targets = [...this.streams].filter((s) => s.proxy && (!filter || safeMatch(filter, s.proxy)));
+    await Promise.all(targets.map((s) => s.push(triggeredAt)));
+  }
+
+  private makeHost(): StreamHost {
+    const c = this.counters;
+    const bump = (map: Record<string, number>, typeUrl: string): void => {
+      const key = shortTypeName(typeUrl);
+      map[key] = (map[key] ?? 0) + 1;
+    };
+    return {
+      generate: this.options.generate,
+      log: this.log,
+      controlPlaneId: this.options.controlPlaneId ?? 'mizzen',
+      nextVersion: () => `${new Date().toISOString()}/${++this.versionCounter}`,
+      onConnected: (stream) => {
+        c.pilot_xds++;
+        this.log('info', `ads: proxy ${stream.proxy!.id} connected from ${stream.proxy!.peer}`);
+      },
+      onClosed: (stream) => {
+        if (!this.streams.delete(stream) || !stream.proxy) return;
+        c.pilot_xds--;
+        this.log('info', `ads: proxy ${stream.proxy.id} disconnected`);
+      },
+      countPush: (typeUrl) => bump(c.pilot_xds_pushes, typeUrl),
+      countReject: (typeUrl) => {
+        c.pilot_total_xds_rejects++;
+        bump(c.pilot_xds_rejects, typeUrl);
+      },
+      countExpiredNonce: (typeUrl) => bump(c.pilot_xds_expired_nonce, typeUrl),
+      recordConvergence: (seconds) => {
+        c.pilot_proxy_convergence_time.count++;
+        c.pilot_proxy_convergence_time.sum += seconds;
+        if (this.samples.length >= MAX_SAMPLES) this.samples.shift();
+        this.samples.push(seconds);
+      },
+    };
+  }
+}
+
+function mergeFilters(a: ProxyFilter | null, b: ProxyFilter | null): ProxyFilter | null {
+  if (a === null || b === null) return null;
+  return (p) => a(p) || b(p);
+}
+
+function safeMatch(filter: ProxyFilter, proxy: ProxyInfo): boolean {
+  try {
+    return filter(proxy);
+  } catch {
+    return true; // A broken filter must not leave a proxy stale.
+  }
+}

@@ -1,0 +1,316 @@
+// One ADS stream on the server: node identity, per-type subscriptions, versions and nonces,
+// ACK/NACK bookkeeping, and sending a type only when its generated content changed.
+import { createHash, randomBytes } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import type { DiscoveryRequestMessage, DiscoveryResponseMessage, NodeMessage } from './ads-service.js';
+import type { AnyMessage, CanonicalObject } from './protos.js';
+import { encodeResource, resourceName } from './protos.js';
+import { structToJson } from './struct.js';
+import { isWildcardType, PUSH_ORDER, shortTypeName } from './type-urls.js';
+
+/** What the server knows about a connected proxy (from the first DiscoveryRequest). */
+export interface ProxyInfo {
+  /** Node id, e.g. `sidecar~127.1.0.2~reviews-v1-0.default~default.svc.cluster.local`. */
+  readonly id: string;
+  /** Node metadata as plain JSON (NAMESPACE, LABELS, ...). */
+  readonly metadata: Record<string, unknown>;
+  /** The node message as received. */
+  readonly node: NodeMessage;
+  /** Unique per stream: `<id>-<n>`. */
+  readonly connectionId: string;
+  /** When the stream started (ms since epoch). */
+  readonly connectedAt: number;
+  /** The peer address of the stream. */
+  readonly peer: string;
+}
+
+/** A resource in canonical form; its name is `name` (or `clusterName` for a ClusterLoadAssignment). */
+export type Resource = CanonicalObject;
+
+/** Produces the resources of one type for one proxy; names are the proxy's subscription (empty = wildcard). */
+export type GenerateFn = (
+  proxy: ProxyInfo,
+  typeUrl: string,
+  resourceNames: string[],
+) => Resource[] | Promise<Resource[]>;
+
+/** A rejected response, as recorded for the sync status. */
+export interface NackRecord {
+  /** Version of the rejected response. */
+  version: string;
+  /** Nonce of the rejected response. */
+  nonce: string;
+  /** The client's error_detail message. */
+  message: string;
+  /** When the NACK arrived (ms since epoch). */
+  at: number;
+}
+
+/** Per-type state of one stream, as shown by the sync status. */
+export interface TypeStatus {
+  /** Version of the last response sent ('' before the first). */
+  sent: string;
+  /** Version the proxy last ACKed ('' before the first ACK). */
+  acked: string;
+  /** Nonce of the last response sent. */
+  nonce: string;
+  /** Subscribed names (empty = wildcard for LDS/CDS). */
+  resourceNames: string[];
+  /** Number of resources in the last response sent. */
+  resourceCount: number;
+  /** The most recent NACK, if any. */
+  lastNack?: NackRecord;
+}
+
+/** What a stream needs from its server: generation, logging, counters and fresh versions. */
+export interface StreamHost {
+  generate: GenerateFn;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  nextVersion(): string;
+  controlPlaneId: string;
+  onConnected(stream: AdsStream): void;
+  onClosed(stream: AdsStream): void;
+  countPush(typeUrl: string): void;
+  countReject(typeUrl: string): void;
+  countExpiredNonce(typeUrl: string): void;
+  recordConvergence(seconds: number): void;
+}
+
+interface Watch {
+  names: string[];
+  status: TypeStatus;
+  /** Hash of the last sent content, to skip unchanged pushes. */
+  hash: string | null;
+  /** Last good encoding per resource name, reused when a regenerated resource fails to encode. */
+  lastGood: Map<string, AnyMessage>;
+}
+
+let streamCounter = 0;
+
+/** Server side of one StreamAggregatedResources call. All work on it runs one step at a time. */
+export class AdsStream {
+  proxy: ProxyInfo | null = null;
+  private readonly watches = new Map<string, Watch>();
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage>,
+    private readonly host: StreamHost,
+  ) {
+    call.on('data', (req: DiscoveryRequestMessage) => void this.enqueue(() => this.onRequest(req)));
+    call.on('end', () => this.close(true));
+    call.on('cancelled', () => this.close(false));
+    call.on('error', () => this.close(false));
+    call.on('close', () => this.close(false));
+  }
+
+  /** Per-type status for the debug endpoint. */
+  typeStatuses(): Record<string, TypeStatus> {
+    const out: Record<string, TypeStatus> = {};
+    for (const [typeUrl, watch] of this.watches) out[typeUrl] = { ...watch.status };
+    return out;
+  }
+
+  /** Regenerates every subscribed type (CDS → EDS → LDS → RDS → SDS → others) and sends the changed ones. */
+  push(triggeredAt: number): Promise<void> {
+    return this.enqueue(async () => {
+      const types = [...this.watches.keys()].sort((a, b) => rank(a) - rank(b));
+      let sent = false;
+      for (const typeUrl of types) sent = (await this.respond(typeUrl, false)) || sent;
+      if (sent) this.host.recordConvergence((Date.now() - triggeredAt) / 1000);
+    });
+  }
+
+  /** Ends the stream with OK status. */
+  end(): void {
+    if (this.closed) return;
+    try {
+      this.call.end();
+    } catch {}
+    this.close(false);
+  }
+
+  private enqueue(step: () => Promise<void> | void): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (!this.closed) await step();
+    });
+    this.queue = next.catch((err: unknown) => {
+      this.host.log(
+        'error',
+        `ads stream ${this.proxy?.connectionId ?? '?'}: ${(err as Error).stack ?? String(err)}`,
+      );
+    });
+    return this.queue;
+  }
+
+  private async onRequest(req: DiscoveryRequestMessage): Promise<void> {
+    if (!this.proxy) {
+      const id = req.node?.id;
+      if (!id) return this.fail('the first DiscoveryRequest of a stream must carry node.id');
+      this.proxy = makeProxyInfo(req.node!, this.call.getPeer());
+      this.host.onConnected(this);
+    }
+    const typeUrl = req.typeUrl ?? '';
+    if (!typeUrl)
+      return this.host.log('warn', `proxy ${this.proxy.id} sent a DiscoveryRequest without type_url`);
+    const names = [...new Set(req.resourceNames ?? [])].sort();
+    const nonce = req.responseNonce ?? '';
+    const watch = this.watches.get(typeUrl);
+    if (nonce === '' || !watch) {
+      // Initial request for this type on this stream: always answer.
+      this.watches.set(typeUrl, newWatch(names));
+      await this.respond(typeUrl, true);
+      return;
+    }
+    if (nonce !== watch.status.nonce) {
+      this.host.countExpiredNonce(typeUrl);
+      return; // A reply to an older response; the newest one is still in flight.
+    }
+    if (req.errorDetail) return this.recordNack(typeUrl, watch, req);
+    watch.status.acked = req.versionInfo ?? '';
+    if (!sameNames(names, watch.names)) {
+      watch.names = names;
+      watch.status.resourceNames = names;
+      await this.respond(typeUrl, true);
+    }
+  }
+
+  private recordNack(typeUrl: string, watch: Watch, req: DiscoveryRequestMessage): void {
+    const message = req.errorDetail?.message ?? '';
+    const version = watch.status.sent;
+    watch.status.lastNack = { version, nonce: watch.status.nonce, message, at: Date.now() };
+    this.host.countReject(typeUrl);
+    this.host.log(
+      'warn',
+      `proxy ${this.proxy!.id} rejected ${shortTypeName(typeUrl)} version ${version}: ${message}`,
+    );
+  }
+
+  /** Generates and sends one type; returns whether a response was sent. */
+  private async respond(typeUrl: string, force: boolean): Promise<boolean> {
+    const watch = this.watches.get(typeUrl);
+    if (!watch || !this.proxy) return false;
+    const wildcard = isWildcardType(typeUrl) && (watch.names.length === 0 || watch.names.includes('*'));
+    let generated: Resource[] = [];
+    if (wildcard || watch.names.length > 0) {
+      try {
+        generated = await this.host.generate(this.proxy, typeUrl, wildcard ? [] : watch.names);
+      } catch (err) {
+        this.host.log(
+          'error',
+          `generating ${shortTypeName(typeUrl)} for ${this.proxy.id}: ${(err as Error).message}`,
+        );
+        return false;
+      }
+      if (!wildcard) generated = generated.filter((r) => watch.names.includes(resourceName(r)));
+    }
+    const encoded = this.encodeAll(typeUrl, generated, watch);
+    const hash = hashResources(encoded);
+    if (!force && hash === watch.hash) return false;
+    if (this.closed) return false;
+    const version = this.host.nextVersion();
+    const nonce = randomBytes(8).toString('hex');
+    this.call.write({
+      versionInfo: version,
+      resources: encoded.map((e) => e.any),
+      typeUrl,
+      nonce,
+      controlPlane: { identifier: this.host.controlPlaneId },
+    });
+    watch.hash = hash;
+    watch.status.sent = version;
+    watch.status.nonce = nonce;
+    watch.status.resourceCount = encoded.length;
+    this.host.countPush(typeUrl);
+    return true;
+  }
+
+  /** Encodes each resource; one that fails keeps its last good encoding (or is left out) and is logged. */
+  private encodeAll(
+    typeUrl: string,
+    resources: Resource[],
+    watch: Watch,
+  ): Array<{ name: string; any: AnyMessage }> {
+    const out: Array<{ name: string; any: AnyMessage }> = [];
+    const good = new Map<string, AnyMessage>();
+    for (const resource of resources) {
+      const name = resourceName(resource);
+      let any: AnyMessage | undefined;
+      try {
+        any = encodeResource(typeUrl, resource);
+      } catch (err) {
+        any = watch.lastGood.get(name);
+        const kept = any ? 'kept the last good version' : 'left it out';
+        this.host.log(
+          'error',
+          `invalid ${shortTypeName(typeUrl)} ${name} for ${this.proxy!.id}, ${kept}: ${(err as Error).message}`,
+        );
+      }
+      if (!any) continue;
+      good.set(name, any);
+      out.push({ name, any });
+    }
+    watch.lastGood = good;
+    return out;
+  }
+
+  private fail(details: string): void {
+    this.host.log('warn', `ads stream from ${this.call.getPeer()}: ${details}`);
+    try {
+      this.call.emit('error', { code: 3, details });
+    } catch {}
+    this.close(false);
+  }
+
+  private close(endCall: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (endCall) {
+      try {
+        this.call.end();
+      } catch {}
+    }
+    this.host.onClosed(this);
+  }
+}
+
+function makeProxyInfo(node: NodeMessage, peer: string): ProxyInfo {
+  return {
+    id: node.id!,
+    metadata: structToJson(node.metadata),
+    node,
+    connectionId: `${node.id}-${++streamCounter}`,
+    connectedAt: Date.now(),
+    peer,
+  };
+}
+
+function newWatch(names: string[]): Watch {
+  return {
+    names,
+    status: { sent: '', acked: '', nonce: '', resourceNames: names, resourceCount: 0 },
+    hash: null,
+    lastGood: new Map(),
+  };
+}
+
+function hashResources(resources: Array<{ name: string; any: AnyMessage }>): string {
+  const h = createHash('sha256');
+  for (const r of resources) {
+    h.update(r.name);
+    h.update('\0');
+    h.update(r.any.value);
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+function sameNames(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+function rank(typeUrl: string): number {
+  const i = PUSH_ORDER.indexOf(typeUrl);
+  return i === -1 ? PUSH_ORDER.length : i;
+}

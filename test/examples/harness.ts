@@ -90,6 +90,16 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Waits up to `ms` for the app to print a line containing `text`; true if it did. */
+export async function waitForLine(app: App, text: string, ms = 2000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!app.lines.some((l) => l.includes(text))) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
 /** Stops every app, ignoring those that never started. */
 export async function stopAll(apps: Array<App | undefined>): Promise<void> {
   await Promise.all(apps.map((a) => (a === undefined ? Promise.resolve() : a.stop())));

@@ -1,7 +1,7 @@
 // Runs the httpbin example as a real process and checks the endpoints Istio's tasks rely on.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpRequest, spawnApp, type App } from './harness.js';
+import { httpRequest, spawnApp, waitForLine, type App } from './harness.js';
 
 let httpbin: App;
 
@@ -77,11 +77,7 @@ test('/delay/{s} waits before answering', async () => {
 
 test('each request is logged as a request line on stdout', async () => {
   await httpRequest(httpbin.port, '/headers?logged=1');
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.ok(
-    httpbin.lines.some((l) => l.includes('"GET /headers?logged=1 HTTP/1.1" 200')),
-    httpbin.lines.join('\n'),
-  );
+  assert.ok(await waitForLine(httpbin, '"GET /headers?logged=1 HTTP/1.1" 200'), httpbin.lines.join('\n'));
 });
 
 test('absolute-form requests (as a proxy forwards them) are served by path', async () => {

@@ -1,4 +1,7 @@
-// Registers the security kinds.
+// Registers the security.istio.io kinds.
 import { registerKinds } from '../registry.js';
+import { peerAuthenticationKind } from './peer-authentication.js';
+import { requestAuthenticationKind } from './request-authentication.js';
+import { authorizationPolicyKind } from './authorization-policy.js';
 
-registerKinds([]);
+registerKinds([peerAuthenticationKind, requestAuthenticationKind, authorizationPolicyKind]);

@@ -1,6 +1,9 @@
 // PeerAuthentication (security.istio.io): which mutual TLS mode a workload's inbound ports accept.
+import { obj, record, enumOf, fieldAt, type At, type Checker, type Validator } from '../../schema.js';
+import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
-import type { WorkloadSelector } from './policy-target.js';
+import { workloadSelector, type WorkloadSelector } from './policy-target.js';
+import { withDryRunCheck } from './dry-run.js';
 
 /** Mutual TLS modes. UNSET inherits from the parent scope (namespace, then mesh). */
 export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
@@ -23,3 +26,39 @@ export interface PeerAuthenticationSpec {
 
 /** A PeerAuthentication resource. */
 export type PeerAuthentication = SpecResource<'PeerAuthentication', PeerAuthenticationSpec>;
+
+// ---------- validation ----------
+
+const MODES = ['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'] as const;
+
+const peerMtls = (): Validator<PeerMtls> => obj<PeerMtls>({ mode: enumOf(MODES) });
+
+function checkPortKey(k: string, at: At, c: Checker): void {
+  const n = /^\d{1,5}$/.test(k) ? Number(k) : NaN;
+  if (!(n >= 1 && n <= 65535))
+    c.error(at, `port-level mTLS keys must be port numbers between 1 and 65535, got ${JSON.stringify(k)}`);
+}
+
+/** Schema of PeerAuthentication.spec: port-level settings need a workload selector. */
+export const peerAuthenticationSpec = (): Validator<PeerAuthenticationSpec> =>
+  obj<PeerAuthenticationSpec>(
+    { selector: workloadSelector(), mtls: peerMtls(), portLevelMtls: record(peerMtls(), checkPortKey) },
+    {
+      rules: (s, at, c) => {
+        if (!s.portLevelMtls) return;
+        const pAt = fieldAt(at, s, 'portLevelMtls');
+        if (Object.keys(s.portLevelMtls).length === 0) c.error(pAt, 'must have at least one port when set');
+        else if (!s.selector?.matchLabels || Object.keys(s.selector.matchLabels).length === 0)
+          c.error(
+            pAt,
+            'needs a selector with matchLabels: mesh- and namespace-wide policies cannot set port-level mTLS',
+          );
+      },
+    },
+  );
+
+/** The PeerAuthentication kind. */
+export const peerAuthenticationKind = withDryRunCheck(
+  istioKind('PeerAuthentication', ISTIO_VERSIONS.security, peerAuthenticationSpec()),
+  () => 'the istio.io/dry-run annotation is only supported on AuthorizationPolicy; remove it',
+);

@@ -1,4 +1,7 @@
 // Workload selection shared by the security and telemetry kinds: `selector` and `targetRef(s)`.
+import { obj, str, nonEmpty, record, fieldAt, type At, type Checker, type Validator } from '../../schema.js';
+import { checkLabelKey, checkLabelValue, isDns1123Subdomain } from '../../checks.js';
+import { didYouMean } from '../../suggest.js';
 
 /** Selects workloads by their labels (istio.type.v1beta1.WorkloadSelector). */
 export interface WorkloadSelector {
@@ -10,10 +13,104 @@ export interface WorkloadSelector {
 export interface PolicyTargetReference {
   /** API group of the target: "" for core kinds (Service), "gateway.networking.k8s.io" for Gateway. */
   group?: string;
-  /** Kind of the target: Gateway, GatewayClass, Service or ServiceEntry. */
+  /** Kind of the target: Gateway, Service or ServiceEntry. */
   kind: string;
   /** Name of the target. */
   name: string;
-  /** Namespace of the target; must be the policy's own namespace when given. */
+  /** Must be absent: Istio does not support cross-namespace references. */
   namespace?: string;
+}
+
+/** The fields every policy kind shares for choosing the workloads it applies to. */
+export interface PolicyTargets {
+  selector?: WorkloadSelector;
+  targetRef?: PolicyTargetReference;
+  targetRefs?: PolicyTargetReference[];
+}
+
+function checkSelectorKey(k: string, at: At, c: Checker): void {
+  if (k.includes('*')) c.error(at, `wildcard is not supported in selector keys, got ${JSON.stringify(k)}`);
+  else checkLabelKey(k, at, c);
+}
+
+function checkSelectorValue(v: string, at: At, c: Checker): void {
+  if (v.includes('*')) c.error(at, `wildcard is not supported in selector values, got ${JSON.stringify(v)}`);
+  else checkLabelValue(v, at, c);
+}
+
+/** `selector: { matchLabels }`; a selector without labels selects the whole namespace (warning). */
+export const workloadSelector = (): Validator<WorkloadSelector> =>
+  obj<WorkloadSelector>(
+    { matchLabels: record(str(checkSelectorValue), checkSelectorKey) },
+    {
+      rules: (s, at, c) => {
+        if (!s.matchLabels || Object.keys(s.matchLabels).length === 0)
+          c.warn(at, 'workload selector without labels selects every workload in the namespace');
+      },
+    },
+  );
+
+/** The kinds a policy may target, as `group/Kind` (core group written as ""). */
+const TARGET_KINDS: readonly { group: string; kind: string }[] = [
+  { group: '', kind: 'Service' },
+  { group: 'networking.istio.io', kind: 'ServiceEntry' },
+  { group: 'gateway.networking.k8s.io', kind: 'Gateway' },
+];
+
+const KIND_NAME = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+
+/** One `targetRef`: kind and name required, group must fit the kind, no namespace. */
+export const policyTargetReference = (): Validator<PolicyTargetReference> =>
+  obj<PolicyTargetReference>(
+    {
+      group: str((v, at, c) => {
+        if (v !== '' && !isDns1123Subdomain(v))
+          c.error(at, `must be an API group such as "gateway.networking.k8s.io", got ${JSON.stringify(v)}`);
+      }),
+      kind: {
+        required: true,
+        v: nonEmpty((v, at, c) => {
+          if (!KIND_NAME.test(v) || v.length > 63)
+            c.error(at, `must be a kind name, got ${JSON.stringify(v)}`);
+        }),
+      },
+      name: { required: true, v: nonEmpty() },
+      namespace: str(),
+    },
+    {
+      rules: (r, at, c) => {
+        if (r.namespace)
+          c.error(
+            fieldAt(at, r, 'namespace'),
+            'must not be set: cross-namespace references are not supported (the target must be in the policy namespace)',
+          );
+        const group = r.group === 'core' ? '' : (r.group ?? '');
+        if (!TARGET_KINDS.some((t) => t.kind === r.kind && t.group === group)) {
+          const known = TARGET_KINDS.map((t) => `${t.kind} (group ${JSON.stringify(t.group)})`).join(', ');
+          const byKind = TARGET_KINDS.find((t) => t.kind === r.kind);
+          const hint = byKind
+            ? `; ${r.kind} is in group ${JSON.stringify(byKind.group)}`
+            : didYouMean(
+                r.kind,
+                TARGET_KINDS.map((t) => t.kind),
+              );
+          c.error(
+            fieldAt(at, r, byKind ? 'group' : 'kind'),
+            `targetRef must refer to one of ${known}, got group ${JSON.stringify(r.group ?? '')} kind ${JSON.stringify(r.kind)}${hint}`,
+          );
+        }
+      },
+    },
+  );
+
+/** Rule shared by policy kinds: at most one of selector, targetRef, targetRefs. */
+export function checkOneTargetKind(s: PolicyTargets, at: At, c: Checker): void {
+  const set = (['selector', 'targetRef', 'targetRefs'] as const).filter((k) =>
+    k === 'targetRefs' ? (s.targetRefs?.length ?? 0) > 0 : s[k] !== undefined,
+  );
+  if (set.length > 1)
+    c.error(
+      fieldAt(at, s, set[1]),
+      `only one of selector, targetRef or targetRefs may be set, got ${set.join(' and ')}`,
+    );
 }

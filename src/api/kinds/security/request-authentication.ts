@@ -1,6 +1,26 @@
 // RequestAuthentication (security.istio.io): which JWTs a workload accepts and how it verifies them.
+import {
+  obj,
+  list,
+  str,
+  nonEmpty,
+  bool,
+  duration,
+  fieldAt,
+  type At,
+  type Checker,
+  type Validator,
+} from '../../schema.js';
+import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
-import type { PolicyTargetReference, WorkloadSelector } from './policy-target.js';
+import {
+  checkOneTargetKind,
+  policyTargetReference,
+  workloadSelector,
+  type PolicyTargetReference,
+  type WorkloadSelector,
+} from './policy-target.js';
+import { withDryRunCheck } from './dry-run.js';
 
 /** A header a JWT may be read from. */
 export interface JWTHeader {
@@ -40,6 +60,8 @@ export interface JWTRule {
   outputClaimToHeaders?: ClaimToHeader[];
   /** Keep the token on the request forwarded upstream (default: removed). */
   forwardOriginalToken?: boolean;
+  /** Claims whose string value is split on spaces (e.g. "scope"), at most 64. */
+  spaceDelimitedClaims?: string[];
   /** Timeout fetching jwksUri, as written (e.g. "5s"); default 5 s. */
   timeout?: string;
 }
@@ -58,3 +80,105 @@ export interface RequestAuthenticationSpec {
 
 /** A RequestAuthentication resource. */
 export type RequestAuthentication = SpecResource<'RequestAuthentication', RequestAuthenticationSpec>;
+
+// ---------- validation ----------
+
+const HEADER_NAME = /^[-_A-Za-z0-9]+$/;
+
+function checkHeaderName(v: string, at: At, c: Checker): void {
+  if (!HEADER_NAME.test(v))
+    c.error(at, `must be an HTTP header name (letters, digits, "-", "_"), got ${JSON.stringify(v)}`);
+}
+
+/** Reports unless `v` is an absolute http:// or https:// URL with a host. */
+export function checkJwksUri(v: string, at: At, c: Checker): void {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    c.error(at, `must be an http:// or https:// URL, got ${JSON.stringify(v)}`);
+    return;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    c.error(at, `URI scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not supported; use http or https`);
+  else if (!u.hostname) c.error(at, `must name a host, got ${JSON.stringify(v)}`);
+  else if (v.length > 2048) c.error(at, 'must be at most 2048 characters');
+}
+
+/** Reports unless `v` is a JSON Web Key Set (`{"keys": [...]}`) or a single JSON Web Key. */
+export function checkJwks(v: string, at: At, c: Checker): void {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(v);
+  } catch (err) {
+    c.error(at, `jwks parse error: not JSON: ${(err as Error).message}`);
+    return;
+  }
+  const isKey = (k: unknown): boolean =>
+    typeof k === 'object' && k !== null && typeof (k as { kty?: unknown }).kty === 'string';
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    c.error(at, 'jwks parse error: must be a JSON object with a "keys" list');
+    return;
+  }
+  const keys = (doc as { keys?: unknown }).keys;
+  if (keys === undefined) {
+    if (!isKey(doc)) c.error(at, 'jwks parse error: must have a "keys" list (or be one key with "kty")');
+    return;
+  }
+  if (!Array.isArray(keys)) c.error(at, 'jwks parse error: "keys" must be a list');
+  else {
+    const bad = keys.findIndex((k) => !isKey(k));
+    if (bad >= 0) c.error(at, `jwks parse error: keys[${bad}] is not a JSON Web Key (needs "kty")`);
+  }
+}
+
+const jwtRule = (): Validator<JWTRule> =>
+  obj<JWTRule>(
+    {
+      issuer: { required: true, v: nonEmpty() },
+      audiences: list(nonEmpty()),
+      jwksUri: nonEmpty(checkJwksUri),
+      jwks: nonEmpty(checkJwks),
+      fromHeaders: list(
+        obj<JWTHeader>({ name: { required: true, v: nonEmpty(checkHeaderName) }, prefix: str() }),
+      ),
+      fromParams: list(nonEmpty()),
+      fromCookies: list(nonEmpty()),
+      outputPayloadToHeader: nonEmpty(checkHeaderName),
+      outputClaimToHeaders: list(
+        obj<ClaimToHeader>({
+          header: { required: true, v: nonEmpty(checkHeaderName) },
+          claim: { required: true, v: nonEmpty() },
+        }),
+      ),
+      forwardOriginalToken: bool(),
+      spaceDelimitedClaims: list(nonEmpty(), { max: 64 }),
+      timeout: duration(1),
+    },
+    {
+      rules: (r, at, c) => {
+        if (r.jwks !== undefined && r.jwksUri !== undefined)
+          c.error(fieldAt(at, r, 'jwks'), 'only one of jwks or jwksUri may be set');
+      },
+    },
+  );
+
+/** Schema of RequestAuthentication.spec. */
+export const requestAuthenticationSpec = (): Validator<RequestAuthenticationSpec> =>
+  obj<RequestAuthenticationSpec>(
+    {
+      selector: workloadSelector(),
+      targetRef: policyTargetReference(),
+      targetRefs: list(policyTargetReference(), { max: 16 }),
+      jwtRules: list(jwtRule(), { max: 4096 }),
+    },
+    {
+      rules: checkOneTargetKind,
+    },
+  );
+
+/** The RequestAuthentication kind. */
+export const requestAuthenticationKind = withDryRunCheck(
+  istioKind('RequestAuthentication', ISTIO_VERSIONS.security, requestAuthenticationSpec()),
+  () => 'the istio.io/dry-run annotation is only supported on AuthorizationPolicy; remove it',
+);

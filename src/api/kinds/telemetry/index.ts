@@ -1,4 +1,5 @@
-// Registers the telemetry kinds.
+// Registers the telemetry.istio.io kinds.
 import { registerKinds } from '../registry.js';
+import { telemetryKind } from './telemetry.js';
 
-registerKinds([]);
+registerKinds([telemetryKind]);

@@ -1,6 +1,28 @@
 // Telemetry (telemetry.istio.io): tracing, metrics and access logging per mesh, namespace or workload.
+import {
+  obj,
+  list,
+  str,
+  nonEmpty,
+  bool,
+  num,
+  enumOf,
+  record,
+  duration,
+  exactlyOne,
+  fieldAt,
+  type Validator,
+} from '../../schema.js';
+import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
-import type { PolicyTargetReference, WorkloadSelector } from '../security/policy-target.js';
+import {
+  checkOneTargetKind,
+  policyTargetReference,
+  workloadSelector,
+  type PolicyTargetReference,
+  type WorkloadSelector,
+} from '../security/policy-target.js';
+import { withDryRunCheck } from '../security/dry-run.js';
 
 /** Which side of the traffic a telemetry setting applies to. */
 export type WorkloadMode = 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
@@ -37,11 +59,17 @@ export interface RequestHeaderTag {
   defaultValue?: string;
 }
 
-/** Where a custom span tag's value comes from: exactly one of the three. */
+/** A tag computed with an access-log formatter, e.g. "%REQ(:PATH)%". */
+export interface FormatterTag {
+  value: string;
+}
+
+/** Where a custom span tag's value comes from: exactly one of the four. */
 export interface CustomTag {
   literal?: LiteralTag;
   environment?: EnvironmentTag;
   header?: RequestHeaderTag;
+  formatter?: FormatterTag;
 }
 
 /** Tracing settings. */
@@ -57,6 +85,8 @@ export interface Tracing {
   customTags?: Record<string, CustomTag>;
   /** Sample by x-request-id (default true). */
   useRequestIdForTraceSampling?: boolean;
+  /** Add Istio's own tags (istio.canonical_service, ...) to spans (default true). */
+  enableIstioTags?: boolean;
 }
 
 /** Istio standard metric names. */
@@ -136,3 +166,131 @@ export interface TelemetrySpec {
 
 /** A Telemetry resource. */
 export type Telemetry = SpecResource<'Telemetry', TelemetrySpec>;
+
+// ---------- validation ----------
+
+const MODES = ['CLIENT_AND_SERVER', 'CLIENT', 'SERVER'] as const;
+const METRICS = [
+  'ALL_METRICS',
+  'REQUEST_COUNT',
+  'REQUEST_DURATION',
+  'REQUEST_SIZE',
+  'RESPONSE_SIZE',
+  'TCP_OPENED_CONNECTIONS',
+  'TCP_CLOSED_CONNECTIONS',
+  'TCP_SENT_BYTES',
+  'TCP_RECEIVED_BYTES',
+  'GRPC_REQUEST_MESSAGES',
+  'GRPC_RESPONSE_MESSAGES',
+] as const;
+
+const modeSelector = (): Validator<WorkloadModeSelector> =>
+  obj<WorkloadModeSelector>({ mode: enumOf(MODES) });
+
+const providers = (): Validator<ProviderRef[]> =>
+  list(obj<ProviderRef>({ name: { required: true, v: nonEmpty() } }));
+
+const customTag = (): Validator<CustomTag> =>
+  obj<CustomTag>(
+    {
+      literal: obj<LiteralTag>({ value: { required: true, v: nonEmpty() } }),
+      environment: obj<EnvironmentTag>({ name: { required: true, v: nonEmpty() }, defaultValue: str() }),
+      header: obj<RequestHeaderTag>({ name: { required: true, v: nonEmpty() }, defaultValue: str() }),
+      formatter: obj<FormatterTag>({ value: { required: true, v: nonEmpty() } }),
+    },
+    {
+      rules: (t, at, c) =>
+        exactlyOne(t as Record<string, unknown>, ['literal', 'environment', 'header', 'formatter'], at, c),
+    },
+  );
+
+const tracing = (): Validator<Tracing> =>
+  obj<Tracing>(
+    {
+      match: modeSelector(),
+      providers: providers(),
+      randomSamplingPercentage: num(0, 100),
+      disableSpanReporting: bool(),
+      customTags: record(customTag(), (k, at, c) => {
+        if (k === '') c.error(at, 'tag name must not be empty');
+      }),
+      useRequestIdForTraceSampling: bool(),
+      enableIstioTags: bool(),
+    },
+    {
+      rules: (t, at, c) => {
+        if ((t.providers?.length ?? 0) > 1)
+          c.warn(fieldAt(at, t, 'providers'), 'only the first tracing provider is used');
+      },
+    },
+  );
+
+const tagOverride = (): Validator<TagOverride> =>
+  obj<TagOverride>(
+    { operation: enumOf(['UPSERT', 'REMOVE'] as const), value: str() },
+    {
+      rules: (o, at, c) => {
+        if ((o.operation ?? 'UPSERT') === 'UPSERT' && !o.value)
+          c.error(fieldAt(at, o, 'value'), 'is required when operation is UPSERT (the default)');
+        else if (o.operation === 'REMOVE' && o.value !== undefined)
+          c.error(fieldAt(at, o, 'value'), 'may only be set when operation is UPSERT');
+      },
+    },
+  );
+
+const metricSelector = (): Validator<MetricSelector> =>
+  obj<MetricSelector>(
+    { metric: enumOf(METRICS), customMetric: nonEmpty(), mode: enumOf(MODES) },
+    {
+      rules: (m, at, c) => exactlyOne(m as Record<string, unknown>, ['metric', 'customMetric'], at, c, true),
+    },
+  );
+
+const metrics = (): Validator<Metrics> =>
+  obj<Metrics>({
+    providers: providers(),
+    overrides: list(
+      obj<MetricsOverrides>({
+        match: metricSelector(),
+        disabled: bool(),
+        tagOverrides: record(tagOverride(), (k, at, c) => {
+          if (k === '') c.error(at, 'tag name must not be empty');
+        }),
+      }),
+    ),
+    reportingInterval: duration(1),
+  });
+
+const accessLogging = (): Validator<AccessLogging> =>
+  obj<AccessLogging>({
+    match: modeSelector(),
+    providers: providers(),
+    disabled: bool(),
+    filter: obj<AccessLogFilter>({ expression: { required: true, v: nonEmpty() } }),
+  });
+
+/** Schema of Telemetry.spec. */
+export const telemetrySpec = (): Validator<TelemetrySpec> =>
+  obj<TelemetrySpec>(
+    {
+      selector: workloadSelector(),
+      targetRef: policyTargetReference(),
+      targetRefs: list(policyTargetReference(), { max: 16 }),
+      tracing: list(tracing()),
+      metrics: list(metrics()),
+      accessLogging: list(accessLogging()),
+    },
+    {
+      rules: (s, at, c) => {
+        checkOneTargetKind(s, at, c);
+        if ((s.tracing?.length ?? 0) > 1)
+          c.warn(fieldAt(at, s, 'tracing'), 'only one tracing entry is supported; the first is used');
+      },
+    },
+  );
+
+/** The Telemetry kind (telemetry.istio.io v1alpha1 and v1). */
+export const telemetryKind = withDryRunCheck(
+  istioKind('Telemetry', ISTIO_VERSIONS.telemetry, telemetrySpec()),
+  () => 'the istio.io/dry-run annotation is only supported on AuthorizationPolicy; remove it',
+);

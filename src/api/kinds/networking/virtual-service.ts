@@ -1,5 +1,24 @@
 // VirtualService (networking.istio.io): how requests to a set of hosts are routed, retried, faulted and mirrored.
+import {
+  obj,
+  str,
+  nonEmpty,
+  uint32,
+  list,
+  child,
+  type At,
+  type Checker,
+  type Validator,
+} from '../../schema.js';
+import { checkCidr, checkPort } from '../../checks.js';
+import { labels } from '../../metadata.js';
+import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
+import { checkExportTo, checkGatewayNames, namespaceOf } from './common.js';
+import { isDns1123Label } from './hosts.js';
+import { httpRoute } from './http-route.js';
+import { routeDestinations } from './destination.js';
+import { virtualServiceRules } from './virtual-service-rules.js';
 
 /** VirtualService.spec. */
 export interface VirtualServiceSpec {
@@ -337,3 +356,84 @@ export interface PortSelector {
   /** Port number (1–65535). */
   number?: number;
 }
+
+// ---------- schema ----------
+
+const checkNamespaceName = (v: string, at: At, c: Checker): void => {
+  if (!isDns1123Label(v)) c.error(at, `sourceNamespace ${JSON.stringify(v)} is not a valid namespace name`);
+};
+
+/** Checks the fields L4 and TLS matches share. */
+function l4Rules(m: { port?: number; gateways?: string[] }, at: At, c: Checker): void {
+  if (m.port !== undefined) checkPort(m.port, child(at, m, 'port'), c);
+  if (m.gateways) checkGatewayNames(m.gateways, child(at, m, 'gateways'), c);
+}
+
+const l4Match = (): Validator<L4MatchAttributes> =>
+  obj<L4MatchAttributes>(
+    {
+      destinationSubnets: list(str(checkCidr)),
+      port: uint32(),
+      sourceSubnet: str(checkCidr),
+      sourceLabels: labels(),
+      gateways: list(nonEmpty()),
+      sourceNamespace: str(checkNamespaceName),
+    },
+    { rules: l4Rules },
+  );
+
+const tlsMatch = (): Validator<TLSMatchAttributes> =>
+  obj<TLSMatchAttributes>(
+    {
+      sniHosts: { v: list(nonEmpty(), { min: 1 }), required: true },
+      destinationSubnets: list(str(checkCidr)),
+      port: uint32(),
+      sourceLabels: labels(),
+      gateways: list(nonEmpty()),
+      sourceNamespace: str(checkNamespaceName),
+    },
+    { rules: l4Rules },
+  );
+
+/** Reports a TLS/TCP rule without destinations. */
+function needsRoute(kind: string): (r: { route?: RouteDestination[] }, at: At, c: Checker) => void {
+  return (r, at, c) => {
+    if (!r.route?.length)
+      c.error(child(at, r, 'route'), `a ${kind} rule needs at least one route destination`);
+  };
+}
+
+const tlsRoute = (): Validator<TLSRoute> =>
+  obj<TLSRoute>(
+    { match: { v: list(tlsMatch(), { min: 1 }), required: true }, route: routeDestinations() },
+    { rules: needsRoute('TLS') },
+  );
+
+const tcpRoute = (): Validator<TCPRoute> =>
+  obj<TCPRoute>({ match: list(l4Match()), route: routeDestinations() }, { rules: needsRoute('TCP') });
+
+/** Schema of VirtualService.spec. */
+export const virtualServiceSpec = (): Validator<VirtualServiceSpec> =>
+  obj<VirtualServiceSpec>(
+    {
+      hosts: list(nonEmpty()),
+      gateways: list(nonEmpty()),
+      http: list(httpRoute()),
+      tls: list(tlsRoute()),
+      tcp: list(tcpRoute()),
+      exportTo: list(str()),
+    },
+    {
+      rules: (s, at, c) => {
+        if (s.exportTo) checkExportTo(s.exportTo, child(at, s, 'exportTo'), c, namespaceOf(at), false);
+        virtualServiceRules(s, at, c);
+      },
+    },
+  );
+
+/** The VirtualService kind. */
+export const virtualServiceKind = istioKind(
+  'VirtualService',
+  ISTIO_VERSIONS.networking,
+  virtualServiceSpec(),
+);

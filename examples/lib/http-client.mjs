@@ -84,8 +84,18 @@ export function request(target, path, options = {}) {
   const where = viaProxy
     ? { host: proxy.host, port: proxy.port, path: `http://${authority}${path}` }
     : { host: target.host, port: target.port, path };
+  const method = options.method ?? 'GET';
+  const retryStale = method === 'GET' || method === 'HEAD';
+  return send({ ...where, method, headers }, options, `${authority}${path}`, retryStale);
+}
+
+/**
+ * One exchange. A kept-alive connection that the peer closed while idle fails with ECONNRESET on
+ * reuse; for GET/HEAD that is retried once on a fresh connection (the request never reached the app).
+ */
+function send(reqOptions, options, what, retryStale) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...where, method: options.method ?? 'GET', headers });
+    const req = http.request(reqOptions);
     let timer = null;
     const fail = (err) => {
       if (timer !== null) clearTimeout(timer);
@@ -93,18 +103,26 @@ export function request(target, path, options = {}) {
     };
     if (options.timeoutMs) {
       timer = setTimeout(() => {
-        const err = new Error(`request to ${authority}${path} timed out after ${options.timeoutMs} ms`);
+        const err = new Error(`request to ${what} timed out after ${options.timeoutMs} ms`);
         err.code = 'ETIMEDOUT';
         req.destroy(err);
       }, options.timeoutMs);
     }
-    req.on('error', fail);
+    req.on('error', (err) => {
+      if (retryStale && req.reusedSocket && err.code === 'ECONNRESET') {
+        if (timer !== null) clearTimeout(timer);
+        resolve(send(reqOptions, options, what, false));
+      } else {
+        fail(err);
+      }
+    });
     req.on('response', (res) => {
+      retryStale = false;
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
       res.on('error', fail);
       res.on('close', () => {
-        if (!res.complete) fail(new Error(`response from ${authority}${path} was cut short`));
+        if (!res.complete) fail(new Error(`response from ${what} was cut short`));
       });
       res.on('end', () => {
         if (timer !== null) clearTimeout(timer);

@@ -1,6 +1,7 @@
 // Runs bookinfo's ratings, details and reviews v1/v2/v3 as real processes and checks their JSON and calls.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   TRACE_SAMPLE,
   backendEnv,
@@ -171,5 +172,42 @@ test('ratings v-faulty fails some requests with 503 and serves the rest', async 
     assert.deepEqual([...statuses].sort(), [200, 503]);
   } finally {
     await faulty.stop();
+  }
+});
+
+test('a kept-alive connection reset on reuse is retried once on a fresh one', async () => {
+  // Ratings stand-in: answers the first request on each connection, resets the connection on the second.
+  const body = JSON.stringify(RATINGS_BODY);
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    let requests = 0;
+    let buf = '';
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      buf += chunk.toString('latin1');
+      while (buf.includes('\r\n\r\n')) {
+        buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+        if (++requests > 1) return socket.resetAndDestroy();
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+        );
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const reviews = await spawnApp('bookinfo/reviews/reviews.mjs', {
+    env: { SERVICE_VERSION: 'v2', ...backendEnv('ratings', port) },
+  });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const { json } = await getJson(reviews.port, '/reviews/0');
+      assert.equal(json.reviews[0].rating.stars, 3, `call ${i + 1} got ratings`);
+    }
+    assert.equal(connections, 2, 'the second call reused the connection, was reset, and reconnected');
+  } finally {
+    await reviews.stop();
+    await new Promise((resolve) => server.close(resolve));
   }
 });

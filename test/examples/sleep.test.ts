@@ -18,8 +18,13 @@ after(async () => {
 });
 
 test('sleep stays up and exits 0 on SIGTERM', async () => {
-  const child = spawn(process.execPath, [path.join(EXAMPLES, 'sleep/sleep.mjs')], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [path.join(EXAMPLES, 'sleep/sleep.mjs')], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = new Promise((resolve) => child.stdout.once('data', resolve));
+  child.stdout.resume();
+  await started;
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(child.exitCode, null, 'still running');
   child.kill('SIGTERM');

@@ -10,8 +10,8 @@ const ratingsEnabled = process.env.ENABLE_RATINGS
   ? process.env.ENABLE_RATINGS === 'true'
   : version === 'v2' || version === 'v3';
 const starColor = process.env.STAR_COLOR || (version === 'v3' ? 'red' : 'black');
-/** Bookinfo's hard-coded ratings timeout: 10 s for black stars (v2), 2.5 s otherwise (v3). */
-const ratingsTimeoutMs = starColor === 'black' ? 10000 : 2500;
+/** Ratings call timeout: 10 s, longer than productpage's 3 s + retry, so the fault-injection task's bug shows. */
+const ratingsTimeoutMs = 10000;
 const ratings = serviceTarget('ratings', 9080);
 const podName = process.env.POD_NAME || process.env.HOSTNAME || os.hostname();
 const clusterName = process.env.CLUSTER_NAME || 'null';

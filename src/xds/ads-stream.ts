@@ -27,7 +27,12 @@ export interface ProxyInfo {
 /** A resource in canonical form; its name is `name` (or `clusterName` for a ClusterLoadAssignment). */
 export type Resource = CanonicalObject;
 
-/** Produces the resources of one type for one proxy; names are the proxy's subscription (empty = wildcard). */
+/**
+ * Produces the resources of one type for one proxy. `resourceNames` is the proxy's subscription:
+ * empty means wildcard (LDS/CDS only; EDS/RDS/SDS with no names are not asked). Resources outside a
+ * non-empty subscription are dropped by the server, so a generator may ignore the names.
+ * May be async; calls for one proxy never overlap.
+ */
 export type GenerateFn = (
   proxy: ProxyInfo,
   typeUrl: string,

@@ -65,7 +65,7 @@ export function apiListener(hostPort: string): CanonicalObject {
 export function routeConfig(name: string, domains: string[], cluster: string): CanonicalObject {
   return {
     name,
-    virtualHosts: [{ name: domains[0], domains, routes: [{ match: { prefix: '' }, route: { cluster } }] }],
+    virtualHosts: [{ name: domains[0], domains, routes: [{ match: { prefix: '/' }, route: { cluster } }] }],
   };
 }
 

@@ -55,6 +55,13 @@ export function nameOf(at: At): string | undefined {
   return typeof n === 'string' ? n : undefined;
 }
 
+/** The At of `metadata.name` of the document a spec belongs to. */
+export function metadataNameAt(at: At): At {
+  const doc = at.holder;
+  const meta = isPlainObject(doc) && isPlainObject(doc.metadata) ? doc.metadata : undefined;
+  return { path: 'metadata.name', holder: meta, key: 'name' };
+}
+
 /**
  * exportTo: `.` (own namespace), `*` (all), namespace names, and for ServiceEntry `~` (nobody); no
  * duplicates, `*` and `~` alone.

@@ -1,5 +1,13 @@
 // DestinationRule (networking.istio.io): policies for traffic to a service after routing (LB, pools, outliers, TLS).
+import { obj, str, nonEmpty, list, child, type Validator } from '../../schema.js';
+import { labels } from '../../metadata.js';
+import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
+import { checkExportTo, checkSelectorLabels, namespaceOf } from './common.js';
+import { checkWildcardDomain } from './hosts.js';
+import { checkSubsetName } from './destination.js';
+import { trafficPolicy } from './traffic-policy.js';
+import { matchLabelsSelector } from './workload-selector.js';
 import type { PortSelector } from './virtual-service.js';
 import type { MatchLabelsSelector } from './workload-selector.js';
 
@@ -284,3 +292,64 @@ export interface ClientTLSSettings {
   /** Certificate revocation list file (PEM). */
   caCrl?: string;
 }
+
+// ---------- schema ----------
+
+const subset = (): Validator<Subset> =>
+  obj<Subset>({
+    name: { v: str(checkSubsetName), required: true },
+    labels: labels(),
+    trafficPolicy: trafficPolicy(),
+  });
+
+/** Schema of DestinationRule.spec. */
+export const destinationRuleSpec = (): Validator<DestinationRuleSpec> =>
+  obj<DestinationRuleSpec>(
+    {
+      host: { v: nonEmpty(checkWildcardDomain), required: true },
+      trafficPolicy: trafficPolicy(),
+      subsets: list(subset()),
+      exportTo: list(str()),
+      workloadSelector: matchLabelsSelector(),
+    },
+    {
+      rules: (s, at, c) => {
+        const names = new Set<string>();
+        s.subsets?.forEach((sub, i) => {
+          if (names.has(sub.name))
+            c.error(
+              child(child(child(at, s, 'subsets'), s.subsets!, i), sub, 'name'),
+              `duplicate subset name ${JSON.stringify(sub.name)}`,
+            );
+          names.add(sub.name);
+        });
+        const ns = namespaceOf(at);
+        if (s.workloadSelector)
+          checkSelectorLabels(
+            s.workloadSelector.matchLabels,
+            child(at, s, 'workloadSelector'),
+            'matchLabels',
+            c,
+          );
+        if (s.exportTo) {
+          const exportAt = child(at, s, 'exportTo');
+          const set = checkExportTo(s.exportTo, exportAt, c, ns, false);
+          if (s.workloadSelector && set.size > 0) {
+            const own = [...set].every((e) => e === '.' || e === ns);
+            if (!own || set.size > 1)
+              c.error(
+                exportAt,
+                'a DestinationRule with workloadSelector can only be exported to its own namespace (".")',
+              );
+          }
+        }
+      },
+    },
+  );
+
+/** The DestinationRule kind. */
+export const destinationRuleKind = istioKind(
+  'DestinationRule',
+  ISTIO_VERSIONS.networking,
+  destinationRuleSpec(),
+);

@@ -1,5 +1,31 @@
 // Gateway (networking.istio.io): the ports, hosts and TLS a gateway proxy (ingress/egress) serves.
+import { isIP } from 'node:net';
+import {
+  obj,
+  str,
+  nonEmpty,
+  uint32,
+  bool,
+  enumOf,
+  list,
+  child,
+  type At,
+  type Checker,
+  type Validator,
+} from '../../schema.js';
+import { checkPort } from '../../checks.js';
+import { labels } from '../../metadata.js';
+import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
+import {
+  checkProtocol,
+  isHttpProtocol,
+  isTlsProtocol,
+  metadataNameAt,
+  nameOf,
+  unixPathError,
+} from './common.js';
+import { checkNamespacedHostname, isDns1123Label } from './hosts.js';
 
 /** Gateway.spec. */
 export interface GatewaySpec {
@@ -105,3 +131,227 @@ export interface TLSCertificate {
   /** CA bundle file (PEM). */
   caCertificates?: string;
 }
+
+// ---------- schema ----------
+
+/** Cipher suites Envoy (BoringSSL) accepts; others are ignored with a warning. */
+const CIPHER_SUITES = new Set([
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-PSK-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-SHA',
+  'ECDHE-RSA-AES128-SHA',
+  'ECDHE-PSK-AES128-CBC-SHA',
+  'AES128-GCM-SHA256',
+  'AES128-SHA',
+  'ECDHE-ECDSA-AES256-SHA',
+  'ECDHE-RSA-AES256-SHA',
+  'ECDHE-PSK-AES256-CBC-SHA',
+  'AES256-GCM-SHA384',
+  'AES256-SHA',
+  'PSK-AES128-CBC-SHA',
+  'PSK-AES256-CBC-SHA',
+  'DES-CBC3-SHA',
+]);
+
+/** A cipher suite, or an equal-preference group `[A|B]` of them. */
+const isCipherSuite = (s: string): boolean =>
+  s.startsWith('[') && s.endsWith(']')
+    ? s
+        .slice(1, -1)
+        .split('|')
+        .every((x) => CIPHER_SUITES.has(x))
+    : CIPHER_SUITES.has(s);
+
+const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const;
+
+const tlsCertificate = (): Validator<TLSCertificate> =>
+  obj<TLSCertificate>({ serverCertificate: str(), privateKey: str(), caCertificates: str() });
+
+function cipherWarnings(t: ServerTLSSettings, at: At, c: Checker): void {
+  const low = t.minProtocolVersion === 'TLSV1_0' || t.minProtocolVersion === 'TLSV1_1';
+  if (low && !t.cipherSuites?.length)
+    c.warn(
+      child(at, t, 'minProtocolVersion'),
+      'TLS versions below TLSV1_2 need compatible cipherSuites; the defaults no longer include them',
+    );
+  const seen = new Set<string>();
+  t.cipherSuites?.forEach((cs, i) => {
+    const a = child(child(at, t, 'cipherSuites'), t.cipherSuites!, i);
+    if (!isCipherSuite(cs)) c.warn(a, `ignoring invalid cipher suite ${JSON.stringify(cs)}`);
+    else if (seen.has(cs)) c.warn(a, `ignoring duplicate cipher suite ${JSON.stringify(cs)}`);
+    seen.add(cs);
+  });
+  const min = TLS_VERSIONS.indexOf(t.minProtocolVersion ?? 'TLS_AUTO');
+  const max = TLS_VERSIONS.indexOf(t.maxProtocolVersion ?? 'TLS_AUTO');
+  if (min > 0 && max > 0 && min > max)
+    c.error(
+      child(at, t, 'minProtocolVersion'),
+      `minProtocolVersion ${t.minProtocolVersion} is above maxProtocolVersion ${t.maxProtocolVersion}`,
+    );
+}
+
+/** The certificate fields each server TLS mode needs or forbids. */
+function serverTlsRules(t: ServerTLSSettings, at: At, c: Checker): void {
+  cipherWarnings(t, at, c);
+  const f = (k: keyof ServerTLSSettings): At => child(at, t, k);
+  const mode = t.mode ?? 'PASSTHROUGH';
+  if (t.credentialName && t.credentialNames?.length)
+    c.error(f('credentialNames'), 'only one of credentialName and credentialNames may be set');
+  if ((t.credentialNames?.length ?? 0) > 2)
+    c.error(f('credentialNames'), 'at most 2 credentialNames (e.g. one RSA and one ECDSA)');
+  if ((t.tlsCertificates?.length ?? 0) > 2)
+    c.error(f('tlsCertificates'), 'at most 2 tlsCertificates (e.g. one RSA and one ECDSA)');
+  if (t.tlsCertificates?.length && (t.serverCertificate || t.privateKey))
+    c.error(f('tlsCertificates'), 'only one of tlsCertificates and serverCertificate/privateKey may be set');
+  const hasCredential = !!t.credentialName || !!t.credentialNames?.length;
+  if (mode === 'ISTIO_MUTUAL') {
+    for (const k of ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName'] as const)
+      if (t[k]) c.error(f(k), `ISTIO_MUTUAL TLS cannot have ${k}: the proxy uses its mesh certificate`);
+    return;
+  }
+  if (
+    (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') &&
+    (t.caCrl || t.serverCertificate || t.privateKey || t.caCertificates || hasCredential)
+  )
+    c.warn(at, `${mode} mode does not use certificates; they will be ignored`);
+  if (t.caCrl && hasCredential)
+    c.error(f('caCrl'), 'caCrl is not supported with credentialName; put the CRL in the credential');
+  if (t.caCrl && mode === 'SIMPLE') c.error(f('caCrl'), 'caCrl is not supported with SIMPLE TLS');
+  if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return;
+  if (hasCredential) return;
+  const files = t.tlsCertificates?.length ? t.tlsCertificates : [t];
+  const what = mode === 'SIMPLE' ? 'SIMPLE' : 'MUTUAL';
+  if (files.some((x) => !x.serverCertificate))
+    c.error(f('serverCertificate'), `${what} TLS requires serverCertificate (or credentialName)`);
+  if (files.some((x) => !x.privateKey))
+    c.error(f('privateKey'), `${what} TLS requires privateKey (or credentialName)`);
+  if (what === 'MUTUAL' && !t.caCertificates && files.some((x) => !x.caCertificates))
+    c.error(
+      f('caCertificates'),
+      'MUTUAL TLS requires caCertificates, the CA bundle for client certificates (or credentialName)',
+    );
+}
+
+/** Server-side TLS settings (Gateway servers, Sidecar ingress). */
+export const serverTls = (): Validator<ServerTLSSettings> =>
+  obj<ServerTLSSettings>(
+    {
+      httpsRedirect: bool(),
+      mode: enumOf([
+        'PASSTHROUGH',
+        'SIMPLE',
+        'MUTUAL',
+        'AUTO_PASSTHROUGH',
+        'ISTIO_MUTUAL',
+        'OPTIONAL_MUTUAL',
+      ] as const),
+      serverCertificate: str(),
+      privateKey: str(),
+      caCertificates: str(),
+      caCrl: str(),
+      credentialName: str(),
+      credentialNames: list(nonEmpty()),
+      tlsCertificates: list(tlsCertificate()),
+      subjectAltNames: list(str()),
+      verifyCertificateSpki: list(str()),
+      verifyCertificateHash: list(str()),
+      minProtocolVersion: enumOf(TLS_VERSIONS),
+      maxProtocolVersion: enumOf(TLS_VERSIONS),
+      cipherSuites: list(str()),
+    },
+    { rules: serverTlsRules },
+  );
+
+const gatewayPort = (): Validator<Port> =>
+  obj<Port>({
+    number: uint32(),
+    protocol: { v: nonEmpty(checkProtocol), required: true },
+    name: { v: nonEmpty(), required: true },
+    targetPort: { v: uint32(), deprecated: 'targetPort has no effect on Gateways' },
+  });
+
+/** Port, bind and TLS must agree: unix sockets use port 0, TLS ports need tls, plain ones only httpsRedirect. */
+function serverRules(s: Server, at: At, c: Checker): void {
+  const f = (k: keyof Server): At => child(at, s, k);
+  s.hosts.forEach((h, i) => checkNamespacedHostname(h, child(f('hosts'), s.hosts, i), c, true));
+  const unix = s.bind?.startsWith('unix://') ?? false;
+  const portAt = (k: keyof Port): At => child(f('port'), s.port, k);
+  if (unix) {
+    const e = unixPathError(s.bind!.slice('unix://'.length));
+    if (e) c.error(f('bind'), e);
+    if (s.port.number)
+      c.error(portAt('number'), 'port number must be 0 (or absent) for a unix domain socket bind');
+  } else {
+    if (s.bind && !isIP(s.bind))
+      c.error(f('bind'), `bind must be an IP address or unix:// path, got ${JSON.stringify(s.bind)}`);
+    if (s.port.number === undefined) c.error(portAt('number'), 'is required');
+    else checkPort(s.port.number, portAt('number'), c);
+  }
+  const p = s.port.protocol;
+  if (isTlsProtocol(p) && !s.tls)
+    c.error(f('tls'), `is required for ${p} servers (e.g. {mode: SIMPLE, credentialName: my-cert})`);
+  else if (!isTlsProtocol(p) && s.tls) {
+    const passthrough = (s.tls.mode ?? 'PASSTHROUGH') === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH';
+    if (!isHttpProtocol(p))
+      c.error(f('tls'), `${p} servers cannot have TLS settings; use protocol HTTPS or TLS`);
+    else if (!passthrough || s.tls.caCertificates || s.tls.privateKey || s.tls.serverCertificate)
+      c.error(
+        f('tls'),
+        `plain-text ${p} servers can only have tls.httpsRedirect; use protocol HTTPS to terminate TLS`,
+      );
+  }
+}
+
+const server = (): Validator<Server> =>
+  obj<Server>(
+    {
+      port: { v: gatewayPort(), required: true },
+      bind: str(),
+      hosts: { v: list(nonEmpty(), { min: 1 }), required: true },
+      tls: serverTls(),
+      defaultEndpoint: str(),
+      name: str(),
+    },
+    { rules: serverRules },
+  );
+
+/** Schema of Gateway.spec. */
+export const gatewaySpec = (): Validator<GatewaySpec> =>
+  obj<GatewaySpec>(
+    { servers: { v: list(server(), { min: 1 }), required: true }, selector: labels() },
+    {
+      rules: (g, at, c) => {
+        const name = nameOf(at);
+        if (name !== undefined && !isDns1123Label(name))
+          c.error(
+            metadataNameAt(at),
+            `invalid Gateway name ${JSON.stringify(name)}: Gateway names must be DNS labels (no dots)`,
+          );
+        const names = new Map<string, number>();
+        g.servers.forEach((s, i) => {
+          const sAt = child(child(at, g, 'servers'), g.servers, i);
+          const pAt = child(sAt, s, 'port');
+          const prev = names.get(s.port.name);
+          if (prev !== undefined)
+            c.error(
+              child(pAt, s.port, 'name'),
+              `port names in servers must be unique: ${JSON.stringify(s.port.name)} is also used by servers[${prev}]`,
+            );
+          else names.set(s.port.name, i);
+          if (s.tls?.httpsRedirect && !isHttpProtocol(s.port.protocol))
+            c.warn(
+              child(child(sAt, s, 'tls'), s.tls, 'httpsRedirect'),
+              'httpsRedirect only has an effect on HTTP servers',
+            );
+        });
+      },
+    },
+  );
+
+/** The Gateway kind. */
+export const gatewayKind = istioKind('Gateway', ISTIO_VERSIONS.networking, gatewaySpec());

@@ -4,7 +4,7 @@ import type { HeaderOperations, Headers } from './virtual-service.js';
 
 const HEADER_NAME = /^[-_A-Za-z0-9]+$/;
 // Control characters other than horizontal tab are not allowed in header values.
- 
+
 const BAD_VALUE_CHARS = /[\u0000-\u0008\u000A-\u001F\u007F]/;
 
 /** True for a header name Istio accepts in matches (letters, digits, "-", "_"). */

@@ -142,7 +142,7 @@ function matchKey(m: object): string {
 /** Warns about rules no request can reach: after a catch-all rule, or whose matches all repeat earlier ones. */
 function unreachableRules(s: VirtualServiceSpec, at: At, c: Checker): void {
   for (const kind of ['http', 'tls', 'tcp'] as const) {
-    const rules = s[kind];
+    const rules: readonly { name?: string; match?: object[] }[] | undefined = s[kind];
     if (!rules) continue;
     const listAt = child(at, s, kind);
     const seen = new Map<string, number>();

@@ -1,10 +1,12 @@
 // WorkloadEntry (networking.istio.io): a non-Kubernetes workload (VM, bare process) in the mesh.
-import { obj, str, record, uint32, int, type Validator } from '../../schema.js';
-import { checkHost, checkPort } from '../../checks.js';
+import { isIP } from 'node:net';
+import { obj, str, record, uint32, child, type At, type Checker, type Validator } from '../../schema.js';
+import { checkPort } from '../../checks.js';
 import { labels } from '../../metadata.js';
 import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
-import { isIP } from 'node:net';
+import { checkPortName, unixPathError } from './common.js';
+import { fqdnError } from './hosts.js';
 
 /** WorkloadEntry.spec: where one workload instance lives and how it is labelled. */
 export interface WorkloadEntrySpec {
@@ -27,50 +29,81 @@ export interface WorkloadEntrySpec {
 /** A WorkloadEntry resource. */
 export type WorkloadEntry = SpecResource<'WorkloadEntry', WorkloadEntrySpec>;
 
-/** Checks the address: IP, DNS name, or unix socket path. */
-function checkAddress(
-  v: string,
-  at: Parameters<typeof checkHost>[1],
-  c: Parameters<typeof checkHost>[2],
-): void {
-  if (v.startsWith('unix://')) {
-    if (v.length === 'unix://'.length) c.error(at, 'unix:// address needs a socket path');
-    return;
-  }
-  if (isIP(v)) return;
-  checkHost(v, at, c, { wildcard: false });
-}
-
-/** Schema of WorkloadEntry.spec (shared with WorkloadGroup.template). */
+/** Schema of WorkloadEntry.spec field types (shared with ServiceEntry.endpoints and WorkloadGroup.template). */
 export const workloadEntrySpec = (): Validator<WorkloadEntrySpec> =>
   obj<WorkloadEntrySpec>(
     {
-      address: str(checkAddress),
-      ports: record(uint32(), undefined),
+      address: str(),
+      ports: record(uint32(), checkPortName),
       labels: labels(),
       network: str(),
       locality: str(),
-      weight: int(0, 4294967295),
+      weight: uint32(),
       serviceAccount: str(),
     },
     {
       rules: (s, at, c) => {
-        if (s.ports) {
-          for (const [name, port] of Object.entries(s.ports))
-            checkPort(port, { path: `${at.path}.ports.${name}`, holder: s.ports, key: name }, c);
-        }
+        if (!s.ports) return;
+        const portsAt = child(at, s, 'ports');
+        for (const [name, port] of Object.entries(s.ports)) checkPort(port, child(portsAt, s.ports, name), c);
       },
     },
   );
 
-/** Rules beyond field types: an address or a network is needed. */
+/** How an endpoint's address may be written where it is used. */
+export interface EndpointOptions {
+  /** DNS names allowed (WorkloadEntry, DNS ServiceEntry); otherwise IPs and unix sockets only (STATIC). */
+  allowFqdn: boolean;
+  /** Port names of the owning ServiceEntry; endpoint ports must name one of them. */
+  servicePorts?: ReadonlySet<string>;
+}
+
+/**
+ * Endpoint rules as Istio's validateWorkloadEntry: an address (or a network), IP / DNS name / unix
+ * socket; unix sockets take no ports; port names must be the service's.
+ */
+export function checkEndpoint(we: WorkloadEntrySpec, at: At, c: Checker, opts: EndpointOptions): void {
+  const addr = we.address ?? '';
+  const addrAt = child(at, we, 'address');
+  if (addr === '') {
+    if (!we.network) c.error(addrAt, 'is required (or set network for a workload reached through a gateway)');
+    else
+      c.warn(
+        at,
+        `address is unset: the workload is reached through the gateway of network ${JSON.stringify(we.network)}`,
+      );
+  } else if (addr.startsWith('unix://')) {
+    const e = unixPathError(addr.slice('unix://'.length));
+    if (e) c.error(addrAt, e);
+    if (we.ports && Object.keys(we.ports).length)
+      c.error(child(at, we, 'ports'), `unix endpoint ${addr} must not have ports`);
+    if (opts.servicePorts && opts.servicePorts.size !== 1)
+      c.error(addrAt, 'a unix endpoint needs exactly one service port in the ServiceEntry');
+  } else if (!isIP(addr)) {
+    if (!opts.allowFqdn)
+      c.error(
+        addrAt,
+        `endpoint address ${JSON.stringify(addr)} is not a valid IP address (STATIC resolution needs IPs or unix:// sockets)`,
+      );
+    else if (fqdnError(addr))
+      c.error(addrAt, `endpoint address ${JSON.stringify(addr)} is not a valid DNS name or IP address`);
+  }
+  if (opts.servicePorts && we.ports) {
+    const portsAt = child(at, we, 'ports');
+    for (const name of Object.keys(we.ports))
+      if (!opts.servicePorts.has(name))
+        c.error(
+          child(portsAt, we.ports, name),
+          `endpoint port ${JSON.stringify(name)} is not a port name of the ServiceEntry`,
+        );
+  }
+}
+
+/** WorkloadEntry.spec: field types plus endpoint rules (DNS names allowed). */
 const spec: Validator<WorkloadEntrySpec> = (v, at, c) => {
+  const mark = c.diagnostics.length;
   const s = workloadEntrySpec()(v, at, c);
-  if (s && !s.address && !s.network)
-    c.error(
-      { ...at, path: `${at.path}.address` },
-      'is required (or set network for a workload reached through a gateway)',
-    );
+  if (s && !c.failedSince(mark)) checkEndpoint(s, at, c, { allowFqdn: true });
   return s;
 };
 

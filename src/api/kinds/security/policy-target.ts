@@ -2,24 +2,19 @@
 import { obj, str, nonEmpty, record, fieldAt, type At, type Checker, type Validator } from '../../schema.js';
 import { checkLabelKey, checkLabelValue, isDns1123Subdomain } from '../../checks.js';
 import { didYouMean } from '../../suggest.js';
+import type {
+  MatchLabelsSelector,
+  PolicyTargetReference as NetworkingTargetRef,
+} from '../networking/workload-selector.js';
 
-/** Selects workloads by their labels (istio.type.v1beta1.WorkloadSelector). */
-export interface WorkloadSelector {
-  /** Labels a workload must all carry; empty or absent selects every workload in the namespace. */
-  matchLabels?: Record<string, string>;
-}
+/**
+ * Selects workloads by their labels (istio.type.v1beta1.WorkloadSelector, `matchLabels`): the same type
+ * networking uses for DestinationRule; validated here with Istio's policy rules (no wildcards).
+ */
+export type WorkloadSelector = MatchLabelsSelector;
 
-/** A Kubernetes Gateway API style reference to the resource a policy attaches to. */
-export interface PolicyTargetReference {
-  /** API group of the target: "" for core kinds (Service), "gateway.networking.k8s.io" for Gateway. */
-  group?: string;
-  /** Kind of the target: Gateway, Service or ServiceEntry. */
-  kind: string;
-  /** Name of the target. */
-  name: string;
-  /** Must be absent: Istio does not support cross-namespace references. */
-  namespace?: string;
-}
+/** A Gateway API style reference to the resource a policy attaches to (shared with networking). */
+export type PolicyTargetReference = NetworkingTargetRef;
 
 /** The fields every policy kind shares for choosing the workloads it applies to. */
 export interface PolicyTargets {
@@ -38,7 +33,10 @@ function checkSelectorValue(v: string, at: At, c: Checker): void {
   else checkLabelValue(v, at, c);
 }
 
-/** `selector: { matchLabels }`; a selector without labels selects the whole namespace (warning). */
+/**
+ * `selector: { matchLabels }` with Istio's policy rules: no wildcards, valid labels; a selector without
+ * labels selects the whole namespace (warning).
+ */
 export const workloadSelector = (): Validator<WorkloadSelector> =>
   obj<WorkloadSelector>(
     { matchLabels: record(str(checkSelectorValue), checkSelectorKey) },
@@ -59,7 +57,7 @@ const TARGET_KINDS: readonly { group: string; kind: string }[] = [
 
 const KIND_NAME = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
-/** One `targetRef`: kind and name required, group must fit the kind, no namespace. */
+/** One `targetRef` with Istio's rules: Service, ServiceEntry or Gateway, group fitting the kind, no namespace. */
 export const policyTargetReference = (): Validator<PolicyTargetReference> =>
   obj<PolicyTargetReference>(
     {

@@ -7,4 +7,12 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: 'run a whole mesh on this machine from a folder of manifests',
     load: () => import('./up.js'),
   },
+  validate: {
+    summary: 'check config files against the Istio and Kubernetes schemas',
+    load: () => import('./validate.js'),
+  },
+  analyze: {
+    summary: 'check config for cross-resource problems (like istioctl analyze)',
+    load: () => import('./analyze.js'),
+  },
 };

@@ -92,6 +92,8 @@ function convertScalar(kind: string, value: unknown, path: string): unknown {
     out = Number(value);
   }
   checkScalar(kind, out, path);
+  // proto3 JSON writes bytes as base64; canonical form holds them as Buffers.
+  if (kind === 'bytes' && typeof out === 'string') return Buffer.from(out, 'base64');
   return out;
 }
 

@@ -97,6 +97,15 @@ test('a Cluster round-trips, also through the camelCase typeUrl form', () => {
   );
 });
 
+test('an Any of a type the protos do not define survives as type_url + bytes', () => {
+  const stats = {
+    type_url: 'type.googleapis.com/istio.stats.PluginConfig',
+    value: Buffer.from([10, 3, 120, 121, 122]),
+  };
+  const l = { name: 'x', filterChains: [{ filters: [{ name: 'istio.stats', typedConfig: stats }] }] };
+  assert.deepStrictEqual(decodeResource(encodeResource(TypeUrl.LISTENER, l)), l);
+});
+
 test('toCanonical turns enum numbers and int64 strings into canonical names and numbers', () => {
   const c = toCanonical('envoy.config.cluster.v3.Cluster', {
     name: 'c',
@@ -221,6 +230,15 @@ test('fromEnvoyYaml converts an Envoy-style bootstrap snippet into canonical for
                               match: { prefix: '/' },
                               route: { cluster: 'backend', timeout: '1.5s' },
                               request_headers_to_add: [{ header: { key: 'x-my_header', value: 'a_b' } }],
+                              typed_per_filter_config: {
+                                my_fault_filter: {
+                                  '@type': FAULT,
+                                  abort: {
+                                    http_status: 503,
+                                    percentage: { numerator: 10, denominator: 'HUNDRED' },
+                                  },
+                                },
+                              },
                             },
                           ],
                         },
@@ -256,6 +274,13 @@ test('fromEnvoyYaml converts an Envoy-style bootstrap snippet into canonical for
   const route = hcm.routeConfig.virtualHosts[0].routes[0];
   assert.deepStrictEqual(route.route.timeout, { seconds: 1, nanos: 500000000 });
   assert.deepStrictEqual(route.requestHeadersToAdd[0].header, { key: 'x-my_header', value: 'a_b' });
+  // map<> keys stay as written; the Any inside is converted.
+  assert.deepStrictEqual(route.typedPerFilterConfig, {
+    my_fault_filter: {
+      '@type': FAULT,
+      abort: { httpStatus: 503, percentage: { numerator: 10, denominator: 'HUNDRED' } },
+    },
+  });
   // The result is already canonical: a protobuf round trip leaves it unchanged.
   assert.deepStrictEqual(toCanonical('envoy.config.bootstrap.v3.Bootstrap', out), out);
 });
@@ -277,6 +302,11 @@ test('fromEnvoyYaml reports bad input with the path as written', () => {
       ),
     /Listener\.filter_chains\[0\]\.filters\[0\]\.typed_config: a typed_config\/Any needs '@type'/,
   );
+  const secret = fromEnvoyYaml(
+    { name: 'default', tls_certificate: { certificate_chain: { inline_bytes: 'LS0tLQ==' } } },
+    'envoy.extensions.transport_sockets.tls.v3.Secret',
+  ) as any;
+  assert.deepStrictEqual(secret.tlsCertificate.certificateChain.inlineBytes, Buffer.from('----'));
   assert.deepStrictEqual(parseDuration('-1.5s'), { seconds: -1, nanos: -500000000 });
   assert.deepStrictEqual(parseDuration('10s'), { seconds: 10 });
 });

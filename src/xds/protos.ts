@@ -29,6 +29,8 @@ export interface AnyMessage {
  * integers as numbers, Any expanded to `{ '@type': url, ...fields }`, fields left at their default
  * omitted, Duration as `{ seconds?, nanos? }`, wrappers as `{ value }`, Struct as
  * `{ fields: { key: { stringValue | numberValue | boolValue | nullValue | structValue | listValue } } }`.
+ * Field names are protobufjs' camelCase, which leaves `_<digit>` alone (`consecutive_5xx`).
+ * bytes fields are Uint8Arrays (Buffers); an Any of a type not loaded here stays `{ type_url, value: bytes }`.
  */
 export const CANONICAL_OPTIONS: IConversionOptions = Object.freeze({
   json: true,

@@ -9,7 +9,7 @@ const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Rout
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | null | false,
-  timeoutMs = 5000,
+  timeoutMs = 10000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -7,6 +7,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: 'run a whole mesh on this machine from a folder of manifests',
     load: () => import('./up.js'),
   },
+  server: {
+    summary: 'run the control plane: serve Istio config as Envoy resources over ADS',
+    load: () => import('./server.js'),
+  },
   validate: {
     summary: 'check config files against the Istio and Kubernetes schemas',
     load: () => import('./validate.js'),

@@ -1,0 +1,220 @@
+// End to end: `mizzen server` as a child process, a real ADS client, config changes pushed live.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdsClient } from '../xds/ads-client.js';
+import { TypeUrl } from '../xds/type-urls.js';
+import type { CanonicalObject } from '../xds/protos.js';
+import { simulate } from '../pilot/test-util.js';
+
+const SERVICES = `
+apiVersion: v1
+kind: Service
+metadata: { name: reviews }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: reviews-v1-0, labels: { app: reviews, version: v1 } }
+spec: { containers: [{ name: reviews, ports: [{ containerPort: 9080 }] }] }
+status: { podIP: 127.1.0.2 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: reviews-v2-0, labels: { app: reviews, version: v2 } }
+spec: { containers: [{ name: reviews, ports: [{ containerPort: 9080 }] }] }
+status: { podIP: 127.1.0.3 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: productpage-v1-0, labels: { app: productpage } }
+spec: { containers: [{ name: productpage, ports: [{ containerPort: 9080 }] }] }
+status: { podIP: 127.1.0.4 }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  subsets:
+    - { name: v1, labels: { version: v1 } }
+    - { name: v2, labels: { version: v2 } }
+`;
+
+const vs = (subset: string): string => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+    - route:
+        - destination: { host: reviews, subset: ${subset} }
+`;
+
+/** Starts `mizzen server` and resolves with its xds and debug addresses. */
+function startServer(
+  dir: string,
+): Promise<{ child: ChildProcess; xds: string; debug: string; stderr: () => string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/mizzen.js',
+      'server',
+      '--config',
+      dir,
+      '--xds-address',
+      '127.0.0.1:0',
+      '--debug-address',
+      '127.0.0.1:0',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 10_000);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const xds = /xds listening on (\S+)/.exec(out);
+      const debug = /debug listening on (\S+)/.exec(out);
+      if (xds && debug) {
+        clearTimeout(timer);
+        resolve({ child, xds: xds[1], debug: debug[1], stderr: () => err });
+      }
+    });
+  });
+}
+
+async function waitFor<T>(
+  what: string,
+  f: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function getJson(url: string): Promise<any> {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+test('mizzen server serves listeners, clusters, routes and endpoints over ADS and pushes config changes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-server-'));
+  writeFileSync(join(dir, 'services.yaml'), SERVICES);
+  writeFileSync(join(dir, 'reviews-vs.yaml'), vs('v1'));
+  const server = await startServer(dir);
+  const state = new Map<string, CanonicalObject[]>();
+  const client = new AdsClient({
+    server: server.xds,
+    node: {
+      id: 'sidecar~127.1.0.4~productpage-v1-0.default~default.svc.cluster.local',
+      metadata: {
+        NAMESPACE: 'default',
+        INTERCEPTION_MODE: 'NONE',
+        MIZZEN_APP_HOST: '127.2.0.4',
+        INSTANCE_IPS: '127.1.0.4',
+      },
+    },
+    onResources: (typeUrl, resources) => {
+      state.set(typeUrl, resources);
+    },
+    log: () => {},
+  });
+  try {
+    client.start();
+    client.subscribe(TypeUrl.ROUTE, ['http_proxy']);
+    client.subscribe(TypeUrl.ENDPOINT, ['outbound|9080|v2|reviews.default.svc.cluster.local']);
+    const listeners = await waitFor('listeners', () => state.get(TypeUrl.LISTENER));
+    assert.deepEqual(listeners.map((l) => l.name).sort(), ['127.1.0.4_15001', '127.1.0.4_9080']);
+    const clusters = await waitFor('clusters', () => state.get(TypeUrl.CLUSTER));
+    const names = clusters.map((c) => c.name);
+    for (const n of [
+      'outbound|9080|v1|reviews.default.svc.cluster.local',
+      'inbound|9080||',
+      'PassthroughCluster',
+    ])
+      assert.ok(names.includes(n), `missing cluster ${n} in ${names.join(', ')}`);
+    const inbound = clusters.find((c) => c.name === 'inbound|9080||')!;
+    assert.deepEqual(
+      (inbound.loadAssignment as any).endpoints[0].lbEndpoints[0].endpoint.address.socketAddress,
+      {
+        address: '127.2.0.4',
+        portValue: 9080,
+      },
+    );
+    const eds = await waitFor('endpoints', () => state.get(TypeUrl.ENDPOINT));
+    assert.equal(
+      (eds[0].endpoints as any)[0].lbEndpoints[0].endpoint.address.socketAddress.address,
+      '127.1.0.3',
+    );
+    const route = await waitFor('route', () => state.get(TypeUrl.ROUTE)?.[0]);
+    assert.equal(
+      simulate(route, { host: 'reviews:9080', path: '/' })?.cluster,
+      'outbound|9080|v1|reviews.default.svc.cluster.local',
+    );
+
+    // A change is pushed without restart.
+    writeFileSync(join(dir, 'reviews-vs.yaml'), vs('v2'));
+    await waitFor('the pushed route', () => {
+      const rc = state.get(TypeUrl.ROUTE)?.[0];
+      return (
+        rc &&
+        simulate(rc, { host: 'reviews:9080', path: '/' })?.cluster ===
+          'outbound|9080|v2|reviews.default.svc.cluster.local'
+      );
+    });
+
+    // An invalid edit is rejected with its position; the last good version keeps serving.
+    writeFileSync(
+      join(dir, 'reviews-vs.yaml'),
+      vs('v1').replace('hosts: [reviews]', 'hosts: [reviews]\n  htp: []'),
+    );
+    const configz = await waitFor('the rejection in configz', async () => {
+      const c = await getJson(`http://${server.debug}/debug/configz`);
+      return c.files.some((f: any) => f.state === 'rejected') ? c : null;
+    });
+    const rejected = configz.files.find((f: any) => f.state === 'rejected');
+    assert.match(rejected.file, /reviews-vs\.yaml$/);
+    assert.match(rejected.diagnostics[0].text, /reviews-vs\.yaml:\d+:\d+: .*htp/);
+    const vsStatus = configz.resources.find((r: any) => r.kind === 'VirtualService');
+    assert.equal(vsStatus.resource.spec.http[0].route[0].destination.subset, 'v2');
+    const rc = state.get(TypeUrl.ROUTE)![0];
+    assert.equal(
+      simulate(rc, { host: 'reviews:9080', path: '/' })?.cluster,
+      'outbound|9080|v2|reviews.default.svc.cluster.local',
+    );
+
+    const syncz = await getJson(`http://${server.debug}/debug/syncz`);
+    assert.equal(syncz.length, 1);
+    assert.match(syncz[0].id, /productpage-v1-0/);
+    const dump = await getJson(`http://${server.debug}/debug/config_dump?proxyID=productpage-v1-0.default`);
+    assert.ok(dump.routes.some((r: any) => r.name === 'http_proxy'));
+    const metrics = await (await fetch(`http://${server.debug}/metrics`)).text();
+    assert.match(metrics, /^pilot_xds 1$/m);
+    assert.match(metrics, /^pilot_xds_pushes\{type="rds"\} [1-9]/m);
+    assert.match(metrics, /^pilot_services 1$/m);
+    assert.match(metrics, /^pilot_virt_services 1$/m);
+    assert.match(metrics, /^pilot_config_rejected_files 1$/m);
+  } finally {
+    client.close();
+    const exited = new Promise((r) => server.child.once('exit', r));
+    server.child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

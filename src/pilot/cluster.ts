@@ -1,0 +1,221 @@
+// Outbound clusters `outbound|PORT|SUBSET|HOST` with the DestinationRule policy applied, and the
+// special clusters (BlackHoleCluster, PassthroughCluster, inbound clusters).
+import type {
+  ConnectionPoolSettings,
+  LoadBalancerSettings,
+  OutlierDetection,
+} from '../api/kinds/networking/destination-rule.js';
+import type { MeshService, ServicePort } from '../registry/model.js';
+import { isHttp2 } from '../registry/protocol.js';
+import { structFromJson } from '../xds/struct.js';
+import { effectivePolicy, type EffectivePolicy } from './destination-policy.js';
+import { translateClientTls } from './tls-origination.js';
+import {
+  adsConfigSource,
+  BLACKHOLE_CLUSTER,
+  duration,
+  durationMs,
+  inboundClusterName,
+  MAX_UINT32,
+  outboundClusterName,
+  PASSTHROUGH_CLUSTER,
+  socketAddress,
+  TYPES,
+  wrap,
+  type Envoy,
+} from './envoy.js';
+import type { ProxyScope } from './scoping.js';
+import { buildLoadAssignment } from './endpoints.js';
+
+/** Options of cluster generation. */
+export interface ClusterOptions {
+  /** Proxyless gRPC: ROUND_ROBIN/RING_HASH only, EDS for DNS services, no protocol options. */
+  readonly grpc: boolean;
+}
+
+/** Every outbound cluster of a visible service: one per port, plus one per DestinationRule subset. */
+export function buildOutboundClusters(scope: ProxyScope, opts: ClusterOptions): Envoy[] {
+  const out: Envoy[] = [];
+  for (const svc of scope.services) {
+    const dr = scope.destinationRule(svc.hostname);
+    const subsets = dr?.resource.spec.subsets ?? [];
+    for (const port of svc.ports) {
+      out.push(buildOutboundCluster(scope, svc, port, '', opts));
+      for (const s of subsets) out.push(buildOutboundCluster(scope, svc, port, s.name, opts));
+    }
+  }
+  return out;
+}
+
+/** One outbound cluster. */
+export function buildOutboundCluster(
+  scope: ProxyScope,
+  svc: MeshService,
+  port: ServicePort,
+  subset: string,
+  opts: ClusterOptions,
+): Envoy {
+  const name = outboundClusterName(port.port, subset, svc.hostname);
+  const dr = scope.destinationRule(svc.hostname);
+  const policy = effectivePolicy(dr, subset, port.port);
+  const tcp = policy.connectionPool?.tcp;
+  const cluster: Envoy = {
+    name,
+    connectTimeout: duration(durationMs(tcp?.connectTimeout) ?? scope.push.mesh.connectTimeoutMs),
+  };
+  const resolution = opts.grpc && svc.resolution !== 'NONE' ? 'STATIC' : svc.resolution;
+  const passthroughLb = policy.loadBalancer?.simple === 'PASSTHROUGH';
+  if (resolution === 'NONE' || passthroughLb) {
+    cluster.type = 'ORIGINAL_DST';
+    cluster.lbPolicy = 'CLUSTER_PROVIDED';
+  } else if (resolution === 'STATIC') {
+    cluster.type = 'EDS';
+    cluster.edsClusterConfig = { edsConfig: adsConfigSource(), serviceName: name };
+  } else {
+    cluster.type = resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS';
+    cluster.dnsLookupFamily = 'V4_ONLY';
+    cluster.respectDnsTtl = true;
+    cluster.dnsRefreshRate = duration(60_000);
+    cluster.loadAssignment = buildLoadAssignment(scope, name, { grpc: false });
+  }
+  if (cluster.lbPolicy === undefined) applyLoadBalancer(cluster, policy.loadBalancer, opts);
+  cluster.circuitBreakers = { thresholds: [circuitBreakerThresholds(policy.connectionPool)] };
+  if (policy.outlierDetection) applyOutlierDetection(cluster, policy.outlierDetection);
+  if (!opts.grpc) {
+    const protocolOptions = httpProtocolOptions(port, policy.connectionPool);
+    if (protocolOptions)
+      cluster.typedExtensionProtocolOptions = {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': protocolOptions,
+      };
+    const maxDuration = durationMs(tcp?.maxConnectionDuration);
+    if (maxDuration) cluster.commonHttpProtocolOptions = { maxConnectionDuration: duration(maxDuration) };
+  }
+  const tls = translateClientTls(policy.tls, svc.hostname);
+  if (tls) cluster.transportSocket = tls;
+  cluster.metadata = {
+    filterMetadata: {
+      istio: structFromJson({
+        services: [{ host: svc.hostname, name: svc.name, namespace: svc.namespace }],
+        ...(subset ? { subset } : {}),
+      }),
+    },
+  };
+  return cluster;
+}
+
+/** Istio's circuit-breaker defaults (every limit 2^32-1), overridden by connectionPool. */
+function circuitBreakerThresholds(cp: ConnectionPoolSettings | undefined): Envoy {
+  return {
+    maxConnections: wrap(cp?.tcp?.maxConnections ?? MAX_UINT32),
+    maxPendingRequests: wrap(cp?.http?.http1MaxPendingRequests ?? MAX_UINT32),
+    maxRequests: wrap(cp?.http?.http2MaxRequests ?? MAX_UINT32),
+    maxRetries: wrap(cp?.http?.maxRetries ?? MAX_UINT32),
+    trackRemaining: true,
+  };
+}
+
+/** Load balancer: UNSPECIFIED → LEAST_REQUEST (Istio's default); consistent hash → RING_HASH/MAGLEV. */
+function applyLoadBalancer(cluster: Envoy, lb: LoadBalancerSettings | undefined, opts: ClusterOptions): void {
+  const ch = lb?.consistentHash;
+  if (ch) {
+    if (ch.maglev && !opts.grpc) {
+      cluster.lbPolicy = 'MAGLEV';
+      if (ch.maglev.tableSize) cluster.maglevLbConfig = { tableSize: wrap(ch.maglev.tableSize) };
+    } else {
+      cluster.lbPolicy = 'RING_HASH';
+      const min = ch.ringHash?.minimumRingSize ?? ch.minimumRingSize;
+      if (min) cluster.ringHashLbConfig = { minimumRingSize: wrap(min) };
+    }
+  } else {
+    const simple = lb?.simple ?? 'UNSPECIFIED';
+    // ROUND_ROBIN is the enum's default value, so canonical form leaves lbPolicy out for it.
+    if (opts.grpc || simple === 'ROUND_ROBIN') delete cluster.lbPolicy;
+    else if (simple === 'RANDOM') cluster.lbPolicy = 'RANDOM';
+    else cluster.lbPolicy = 'LEAST_REQUEST';
+  }
+  const loc = lb?.localityLbSetting;
+  if (loc && loc.enabled !== false && loc.distribute?.length)
+    cluster.commonLbConfig = { localityWeightedLbConfig: {} };
+}
+
+/** Outlier detection with Istio's defaults for the fields left out. */
+function applyOutlierDetection(cluster: Envoy, od: OutlierDetection): void {
+  const out: Envoy = {};
+  const c5xx = od.consecutive5xxErrors ?? od.consecutiveErrors;
+  if (c5xx !== undefined) {
+    if (c5xx > 0) out.consecutive_5xx = wrap(c5xx);
+    out.enforcingConsecutive_5xx = wrap(c5xx > 0 ? 100 : 0);
+  }
+  if (od.consecutiveGatewayErrors !== undefined) {
+    if (od.consecutiveGatewayErrors > 0) out.consecutiveGatewayFailure = wrap(od.consecutiveGatewayErrors);
+    out.enforcingConsecutiveGatewayFailure = wrap(od.consecutiveGatewayErrors > 0 ? 100 : 0);
+  }
+  if (od.splitExternalLocalOriginErrors) {
+    out.splitExternalLocalOriginErrors = true;
+    if (od.consecutiveLocalOriginFailures !== undefined) {
+      out.consecutiveLocalOriginFailure = wrap(od.consecutiveLocalOriginFailures);
+      out.enforcingConsecutiveLocalOriginFailure = wrap(100);
+    }
+  }
+  out.interval = duration(durationMs(od.interval) ?? 10_000);
+  out.baseEjectionTime = duration(durationMs(od.baseEjectionTime) ?? 30_000);
+  out.maxEjectionPercent = wrap(od.maxEjectionPercent ?? 10);
+  // Istio disables success-rate ejection.
+  out.enforcingSuccessRate = wrap(0);
+  cluster.outlierDetection = out;
+  cluster.commonLbConfig = {
+    ...(cluster.commonLbConfig ?? {}),
+    healthyPanicThreshold: { value: od.minHealthPercent ?? 0 },
+  };
+}
+
+/** HttpProtocolOptions: HTTP/2 for http2/grpc ports or h2UpgradePolicy UPGRADE, idle timeout (1 h), requests per connection. */
+function httpProtocolOptions(port: ServicePort, cp: ConnectionPoolSettings | undefined): Envoy | null {
+  const http = cp?.http;
+  const common: Envoy = { idleTimeout: duration(durationMs(http?.idleTimeout) ?? 3_600_000) };
+  if (http?.maxRequestsPerConnection) common.maxRequestsPerConnection = wrap(http.maxRequestsPerConnection);
+  const out: Envoy = { '@type': TYPES.HTTP_PROTOCOL_OPTIONS, commonHttpProtocolOptions: common };
+  const h2: Envoy = {};
+  if (http?.maxConcurrentStreams) h2.maxConcurrentStreams = wrap(http.maxConcurrentStreams);
+  if (http?.useClientProtocol || port.protocol === 'UNSUPPORTED')
+    out.useDownstreamProtocolConfig = { httpProtocolOptions: {}, http2ProtocolOptions: h2 };
+  else if (isHttp2(port.protocol) || http?.h2UpgradePolicy === 'UPGRADE')
+    out.explicitHttpConfig = { http2ProtocolOptions: h2 };
+  else if (port.protocol === 'HTTP' || port.protocol === 'GRPC-WEB')
+    out.explicitHttpConfig = { httpProtocolOptions: {} };
+  else return null;
+  return out;
+}
+
+/** BlackHoleCluster: a STATIC cluster with no endpoints (REGISTRY_ONLY drops traffic here). */
+export function buildBlackHoleCluster(): Envoy {
+  return { name: BLACKHOLE_CLUSTER, type: 'STATIC', connectTimeout: duration(10_000) };
+}
+
+/** PassthroughCluster: forwards to the original destination (ALLOW_ANY). */
+export function buildPassthroughCluster(): Envoy {
+  return {
+    name: PASSTHROUGH_CLUSTER,
+    type: 'ORIGINAL_DST',
+    lbPolicy: 'CLUSTER_PROVIDED',
+    connectTimeout: duration(10_000),
+    circuitBreakers: { thresholds: [circuitBreakerThresholds(undefined)] },
+  };
+}
+
+/** `inbound|PORT||`: a STATIC cluster whose one endpoint is the app (`address:port`). */
+export function buildInboundCluster(port: number, appAddress: string, appPort: number): Envoy {
+  const name = inboundClusterName(port);
+  return {
+    name,
+    type: 'STATIC',
+    connectTimeout: duration(10_000),
+    loadAssignment: {
+      clusterName: name,
+      endpoints: [{ lbEndpoints: [{ endpoint: { address: socketAddress(appAddress, appPort) } }] }],
+    },
+    circuitBreakers: { thresholds: [circuitBreakerThresholds(undefined)] },
+  };
+}
+
+export type { EffectivePolicy };

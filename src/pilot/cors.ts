@@ -1,0 +1,27 @@
+// VirtualService corsPolicy → the per-route config of envoy.filters.http.cors (CorsPolicy).
+import type { CorsPolicy } from '../api/kinds/networking/virtual-service.js';
+import { translateStringMatch } from './route-match.js';
+import { TYPES, wrap, durationMs, type Envoy } from './envoy.js';
+
+/** The CorsPolicy for a route; null when none is configured. */
+export function translateCors(c: CorsPolicy | undefined): Envoy | null {
+  if (!c) return null;
+  const out: Envoy = { '@type': TYPES.CORS_POLICY };
+  const origins: Envoy[] = [];
+  for (const o of c.allowOrigins ?? []) {
+    const m = translateStringMatch(o);
+    if (m) origins.push(m);
+  }
+  for (const o of c.allowOrigin ?? [])
+    origins.push(o === '*' ? { safeRegex: { regex: '.*' } } : { exact: o });
+  if (origins.length > 0) out.allowOriginStringMatch = origins;
+  if (c.allowMethods?.length) out.allowMethods = c.allowMethods.join(',');
+  if (c.allowHeaders?.length) out.allowHeaders = c.allowHeaders.join(',');
+  if (c.exposeHeaders?.length) out.exposeHeaders = c.exposeHeaders.join(',');
+  const maxAge = durationMs(c.maxAge);
+  if (maxAge !== undefined) out.maxAge = String(Math.floor(maxAge / 1000));
+  if (c.allowCredentials !== undefined) out.allowCredentials = wrap(c.allowCredentials);
+  if (c.unmatchedPreflights === 'FORWARD') out.forwardNotMatchingPreflights = wrap(true);
+  else if (c.unmatchedPreflights === 'IGNORE') out.forwardNotMatchingPreflights = wrap(false);
+  return out;
+}

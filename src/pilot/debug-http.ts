@@ -1,0 +1,153 @@
+// The control plane's debug/monitoring HTTP server: /debug/configz, /debug/syncz, /debug/config_dump, /metrics.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatDiagnostic } from '../api/diagnostic.js';
+import { resourceName } from '../api/resource.js';
+import type { ConfigStore } from '../config/store.js';
+import type { AdsServer } from '../xds/ads-server.js';
+import { TypeUrl } from '../xds/type-urls.js';
+import type { Generator, ProxyRef } from './generator.js';
+import type { PushContext } from './push-context.js';
+import { Histogram, renderMetrics } from './metrics.js';
+import type { Envoy } from './envoy.js';
+
+/** What the debug server reads. */
+export interface DebugSources {
+  readonly store: ConfigStore;
+  readonly ads: AdsServer;
+  readonly generator: Generator;
+  readonly push: () => PushContext;
+}
+
+/** Serves the debug endpoints; `listen` resolves with the bound address. */
+export class DebugServer {
+  private readonly server: Server;
+  private readonly convergence = new Histogram();
+
+  constructor(private readonly src: DebugSources) {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  /** Binds `host:port` (port 0 picks one); resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+    });
+  }
+
+  /** Stops accepting and closes idle connections. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      switch (url.pathname) {
+        case '/debug/configz':
+          return json(res, 200, this.configz());
+        case '/debug/syncz':
+          return json(res, 200, this.src.ads.syncStatus());
+        case '/debug/config_dump':
+          return this.configDump(res, url.searchParams.get('proxyID') ?? '');
+        case '/metrics':
+          return this.metrics(res);
+        case '/ready':
+        case '/healthz':
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+          return;
+        default:
+          json(res, 404, {
+            error: 'not found',
+            endpoints: ['/debug/configz', '/debug/syncz', '/debug/config_dump?proxyID=', '/metrics'],
+          });
+      }
+    } catch (err) {
+      json(res, 500, { error: (err as Error).message });
+    }
+  }
+
+  private configz(): unknown {
+    const snap = this.src.store.snapshot();
+    const status = this.src.store.status();
+    const byName = new Map(status.resources.map((s) => [s.resource, s]));
+    const diag = (ds: readonly Parameters<typeof formatDiagnostic>[0][]) =>
+      ds.map((d) => ({ ...d, text: formatDiagnostic(d) }));
+    const resources = snap.resources.map((r) => {
+      const st = byName.get(resourceName(r));
+      return {
+        kind: r.kind,
+        namespace: r.metadata.namespace,
+        name: r.metadata.name,
+        state: st?.state ?? 'ok',
+        file: st?.file,
+        line: st?.line,
+        diagnostics: diag(st?.diagnostics ?? []),
+        resource: r,
+      };
+    });
+    const served = new Set(snap.resources.map((r) => resourceName(r)));
+    const rejected = status.resources
+      .filter((s) => s.state === 'rejected' && !served.has(s.resource))
+      .map((s) => ({ ...s, diagnostics: diag(s.diagnostics) }));
+    return {
+      version: snap.version,
+      resources,
+      rejected,
+      files: status.files.map((f) => ({ ...f, diagnostics: diag(f.diagnostics) })),
+    };
+  }
+
+  private configDump(res: ServerResponse, proxyID: string): void {
+    if (!proxyID) return json(res, 400, { error: 'proxyID is required, e.g. ?proxyID=reviews-v1-0.default' });
+    const connected = this.src.ads.proxies();
+    const info: ProxyRef | undefined =
+      connected.find((p) => p.id === proxyID) ??
+      connected.find((p) => p.id.split('~')[2] === proxyID) ??
+      connected.find((p) => p.id.includes(proxyID)) ??
+      (proxyID.includes('~') ? { id: proxyID, metadata: {}, node: {} } : undefined);
+    if (!info) return json(res, 404, { error: `no connected proxy matches ${proxyID}` });
+    const g = this.src.generator;
+    const listeners = g.generate(info, TypeUrl.LISTENER, []);
+    const clusters = g.generate(info, TypeUrl.CLUSTER, []);
+    const routes = g.generate(info, TypeUrl.ROUTE, g.routeNames(info));
+    const eds = clusters.filter((c) => c.type === 'EDS').map((c) => c.name as string);
+    const endpoints = g.generate(info, TypeUrl.ENDPOINT, eds);
+    json(res, 200, {
+      proxy: info.id,
+      version: this.src.push().version,
+      listeners,
+      routes,
+      clusters,
+      endpoints,
+    } satisfies Record<string, unknown> & { listeners: Envoy[] });
+  }
+
+  private metrics(res: ServerResponse): void {
+    this.convergence.observe(this.src.ads.takeConvergenceSamples());
+    const push = this.src.push();
+    const status = this.src.store.status();
+    const rejected = status.files.filter((f) => f.state === 'rejected');
+    const body = renderMetrics({
+      ads: this.src.ads.metrics(),
+      convergence: this.convergence,
+      services: push.registry.services.length,
+      virtualServices: push.snapshot.byKind('VirtualService').length,
+      configVersion: push.version,
+      rejectedFiles: rejected.length,
+      configErrors: rejected.reduce(
+        (n, f) => n + f.diagnostics.filter((d) => d.severity === 'error').length,
+        0,
+      ),
+    });
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2) + '\n');
+}

@@ -1,0 +1,150 @@
+// ClusterLoadAssignments: a cluster's endpoints filtered by subset labels, grouped by locality, with
+// locality priorities (failover) and weights (distribute) from the DestinationRule.
+import type { LocalityLoadBalancerSetting } from '../api/kinds/networking/destination-rule.js';
+import type { Endpoint, Locality } from '../registry/model.js';
+import { selects } from '../registry/labels.js';
+import { localityString } from '../registry/locality.js';
+import { effectivePolicy, findSubset } from './destination-policy.js';
+import { parseOutboundClusterName, socketAddress, wrap, type Envoy } from './envoy.js';
+import type { ProxyScope } from './scoping.js';
+
+/** Options of endpoint generation. */
+export interface EndpointOptions {
+  /** Proxyless gRPC: hostnames of DNS services are replaced by their resolved addresses. */
+  readonly grpc: boolean;
+}
+
+/** The endpoints of one outbound cluster (an empty assignment when the cluster is unknown). */
+export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts: EndpointOptions): Envoy {
+  const empty: Envoy = { clusterName };
+  const parsed = parseOutboundClusterName(clusterName);
+  if (!parsed) return empty;
+  const svc = scope.service(parsed.host);
+  if (!svc) return empty;
+  const dr = scope.destinationRule(svc.hostname);
+  let selector: Readonly<Record<string, string>> | undefined;
+  if (parsed.subset) {
+    const subset = findSubset(dr, parsed.subset);
+    if (!subset) return empty; // Istio: a subset the DestinationRule does not define has no endpoints.
+    selector = subset.labels;
+  }
+  let eps = scope.push.registry.endpoints(svc, parsed.port).filter((e) => selects(selector, e.labels));
+  if (opts.grpc && (svc.resolution === 'DNS' || svc.resolution === 'DNS_ROUND_ROBIN'))
+    eps = resolveDns(scope, eps);
+  if (eps.length === 0) return empty;
+  const lb = effectivePolicy(dr, parsed.subset, parsed.port);
+  const groups = groupByLocality(eps);
+  const localitySetting = lb.loadBalancer?.localityLbSetting;
+  const failover = lb.outlierDetection !== undefined && localitySetting?.enabled !== false;
+  const weights =
+    localitySetting?.enabled !== false
+      ? distributeWeights(localitySetting, scope.proxy.locality, groups)
+      : null;
+  const endpoints: Envoy[] = [];
+  for (const g of groups) {
+    const lbEndpoints = g.endpoints.map((e) => {
+      const le: Envoy = {
+        endpoint: { address: socketAddress(e.address, e.port) },
+        healthStatus: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
+        loadBalancingWeight: wrap(e.weight),
+      };
+      return le;
+    });
+    let weight = g.endpoints.reduce((s, e) => s + e.weight, 0);
+    if (weights) {
+      weight = weights.get(g.key) ?? 0;
+      if (weight === 0) continue;
+    }
+    const le: Envoy = { lbEndpoints, loadBalancingWeight: wrap(weight) };
+    const loc = localityObject(g.locality);
+    if (loc) le.locality = loc;
+    if (failover) {
+      const p = localityPriority(scope.proxy.locality, g.locality, localitySetting);
+      if (p > 0) le.priority = p;
+    }
+    endpoints.push(le);
+  }
+  return endpoints.length > 0 ? { clusterName, endpoints } : empty;
+}
+
+interface LocalityGroup {
+  key: string;
+  locality: Locality;
+  endpoints: Endpoint[];
+}
+
+function groupByLocality(eps: readonly Endpoint[]): LocalityGroup[] {
+  const m = new Map<string, LocalityGroup>();
+  for (const e of eps) {
+    const key = localityString(e.locality);
+    let g = m.get(key);
+    if (!g) m.set(key, (g = { key, locality: e.locality, endpoints: [] }));
+    g.endpoints.push(e);
+  }
+  return [...m.values()];
+}
+
+function localityObject(l: Locality): Envoy | null {
+  if (!l.region && !l.zone && !l.subZone) return null;
+  const out: Envoy = {};
+  if (l.region) out.region = l.region;
+  if (l.zone) out.zone = l.zone;
+  if (l.subZone) out.subZone = l.subZone;
+  return out;
+}
+
+/** Istio's failover priorities: same region/zone/subzone 0, same zone 1, same region 2 (or the failover target), else 3. */
+function localityPriority(
+  proxy: Locality,
+  ep: Locality,
+  setting: LocalityLoadBalancerSetting | undefined,
+): number {
+  if (!proxy.region) return 0;
+  if (proxy.region === ep.region) {
+    if (proxy.zone === ep.zone) return proxy.subZone === ep.subZone ? 0 : 1;
+    return 2;
+  }
+  const fo = setting?.failover?.find((f) => f.from === proxy.region);
+  if (fo) return fo.to === ep.region ? 3 : 4;
+  return 3;
+}
+
+/** True when a `region/zone/subzone` pattern with `*` parts matches a locality. */
+function localityMatches(pattern: string, l: Locality): boolean {
+  const parts = pattern.split('/');
+  const values = [l.region, l.zone, l.subZone];
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i] === '*') return true;
+    if (parts[i] !== values[i]) return false;
+  }
+  return true;
+}
+
+/** Locality weights from `distribute` for the proxy's locality (each `to` weight split over its localities); null when none applies. */
+function distributeWeights(
+  setting: LocalityLoadBalancerSetting | undefined,
+  proxy: Locality,
+  groups: readonly LocalityGroup[],
+): Map<string, number> | null {
+  const rule = setting?.distribute?.find((d) => d.from !== undefined && localityMatches(d.from, proxy));
+  if (!rule?.to) return null;
+  const out = new Map<string, number>();
+  for (const [pattern, weight] of Object.entries(rule.to)) {
+    const matching = groups.filter((g) => localityMatches(pattern, g.locality));
+    for (const g of matching)
+      out.set(g.key, (out.get(g.key) ?? 0) + Math.max(1, Math.round((weight * 1000) / matching.length)));
+  }
+  return out;
+}
+
+/** Replaces hostname endpoints by one endpoint per resolved address. */
+function resolveDns(scope: ProxyScope, eps: readonly Endpoint[]): Endpoint[] {
+  const dns = scope.push.dns;
+  const out: Endpoint[] = [];
+  for (const e of eps) {
+    const addrs = dns?.addresses(e.address);
+    if (!addrs) continue;
+    for (const a of addrs) out.push({ ...e, address: a });
+  }
+  return out;
+}

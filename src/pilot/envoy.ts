@@ -1,0 +1,112 @@
+// Small builders for canonical-form Envoy values: durations, wrappers, addresses, typed configs, names.
+import { parseDuration } from '../api/duration.js';
+import type { CanonicalObject } from '../xds/protos.js';
+
+/** A canonical-form Envoy message. */
+export type Envoy = CanonicalObject;
+
+/** Type URLs of the typed configs the generators emit. */
+export const TYPES = {
+  HCM: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  TCP_PROXY: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+  ROUTER: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  FAULT: 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+  CORS: 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors',
+  CORS_POLICY: 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
+  UPSTREAM_TLS: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  DOWNSTREAM_TLS: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+  HTTP_PROTOCOL_OPTIONS: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  ORIGINAL_DST: 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst',
+  TLS_INSPECTOR: 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+} as const;
+
+/** Envoy's well-known filter names. */
+export const FILTERS = {
+  HCM: 'envoy.filters.network.http_connection_manager',
+  TCP_PROXY: 'envoy.filters.network.tcp_proxy',
+  ROUTER: 'envoy.filters.http.router',
+  FAULT: 'envoy.filters.http.fault',
+  CORS: 'envoy.filters.http.cors',
+  ORIGINAL_DST: 'envoy.filters.listener.original_dst',
+  TLS_INSPECTOR: 'envoy.filters.listener.tls_inspector',
+} as const;
+
+/** Istio's default for every circuit-breaker limit. */
+export const MAX_UINT32 = 4294967295;
+
+/** Milliseconds as a canonical google.protobuf.Duration (a zero duration is `{}`). */
+export function duration(ms: number): Envoy {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  const out: Envoy = {};
+  if (seconds !== 0) out.seconds = seconds;
+  if (nanos !== 0) out.nanos = nanos;
+  return out;
+}
+
+/** An Istio duration string ("1.5s", "100ms") in milliseconds; undefined when absent or invalid. */
+export function durationMs(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  return parseDuration(s);
+}
+
+/** An Istio duration string as a canonical Duration; undefined when absent or invalid. */
+export function protoDuration(s: string | undefined): Envoy | undefined {
+  const ms = durationMs(s);
+  return ms === undefined ? undefined : duration(ms);
+}
+
+/** A wrapper value (UInt32Value, BoolValue, DoubleValue) in canonical form. */
+export function wrap(value: number | boolean): Envoy {
+  return { value };
+}
+
+/** A socket address. */
+export function socketAddress(address: string, port: number): Envoy {
+  return { socketAddress: { address, portValue: port } };
+}
+
+/** An ADS config source (RDS, EDS over the same stream). */
+export function adsConfigSource(): Envoy {
+  return { ads: {}, resourceApiVersion: 'V3' };
+}
+
+/** A percentage (0–100, fractional) as a FractionalPercent over a million, as Istio converts it. */
+export function fractionalPercent(percent: number): Envoy {
+  const numerator = Math.round(Math.max(0, Math.min(100, percent)) * 10000);
+  const out: Envoy = { denominator: 'MILLION' };
+  if (numerator !== 0) out.numerator = numerator;
+  return out;
+}
+
+/** Removes keys whose value is undefined (canonical form omits them). */
+export function compact<T extends Envoy>(obj: T): T {
+  for (const k of Object.keys(obj)) if (obj[k] === undefined) delete obj[k];
+  return obj;
+}
+
+/** `outbound|9080|v1|reviews.default.svc.cluster.local` (subset '' for none). */
+export function outboundClusterName(port: number, subset: string, host: string): string {
+  return `outbound|${port}|${subset}|${host}`;
+}
+
+/** `inbound|9080||` */
+export function inboundClusterName(port: number): string {
+  return `inbound|${port}||`;
+}
+
+/** Parses an outbound cluster name; null for other names. */
+export function parseOutboundClusterName(
+  name: string,
+): { port: number; subset: string; host: string } | null {
+  const parts = name.split('|');
+  if (parts.length !== 4 || parts[0] !== 'outbound') return null;
+  const port = Number(parts[1]);
+  if (!Number.isInteger(port) || port <= 0) return null;
+  return { port, subset: parts[2], host: parts[3] };
+}
+
+/** Names of the special clusters. */
+export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+export const INBOUND_PASSTHROUGH_CLUSTER = 'InboundPassthroughCluster';

@@ -1,0 +1,151 @@
+// The pilot entry point: (PushContext, proxy, type URL, names) → Envoy resources in canonical form,
+// memoized per push context and proxy.
+import type { ProxyInfo } from '../xds/ads-server.js';
+import { TypeUrl } from '../xds/type-urls.js';
+import { parseProxy } from './proxy.js';
+import { ProxyScope } from './scoping.js';
+import type { PushContext } from './push-context.js';
+import {
+  buildOutboundRouteConfig,
+  buildHttpProxyRouteConfig,
+  HTTP_PROXY_ROUTE,
+  outboundHttpPorts,
+} from './route-config.js';
+import {
+  buildHttpProxyListener,
+  buildOutboundListeners,
+  buildVirtualOutboundListener,
+} from './listener-outbound.js';
+import {
+  buildInboundClusters,
+  buildLocalInboundListeners,
+  buildVirtualInboundListener,
+} from './listener-inbound.js';
+import { buildBlackHoleCluster, buildOutboundClusters, buildPassthroughCluster } from './cluster.js';
+import { buildLoadAssignment } from './endpoints.js';
+import { buildGatewayListeners, buildGatewayRouteConfig, gatewayRouteNames } from './listener-gateway.js';
+import { buildGrpcClusters, buildGrpcListeners, buildGrpcRouteConfig } from './proxyless-grpc.js';
+import { buildSecret } from './secrets.js';
+import type { Envoy } from './envoy.js';
+
+/** Per proxy and push: the scope and every resource generated so far. */
+interface ProxyCache {
+  readonly scope: ProxyScope;
+  listeners?: Envoy[];
+  clusters?: Envoy[];
+  readonly byName: Map<string, Envoy | null>;
+}
+
+/** What a proxy looks like to the generator (the ADS server's ProxyInfo, or a hand-made one in tests). */
+export type ProxyRef = Pick<ProxyInfo, 'id' | 'metadata' | 'node'>;
+
+/** Generates Envoy resources per proxy from the current push context; results are memoized per push. */
+export class Generator {
+  private cache = new WeakMap<PushContext, Map<string, ProxyCache>>();
+
+  constructor(private readonly pushContext: () => PushContext) {}
+
+  /** The proxy's scope under the current push context. */
+  scope(proxy: ProxyRef): ProxyScope {
+    return this.entry(proxy).scope;
+  }
+
+  /** Resources of `typeUrl` for the proxy; `names` empty = everything (LDS/CDS wildcard). */
+  generate(proxy: ProxyRef, typeUrl: string, names: readonly string[]): Envoy[] {
+    const e = this.entry(proxy);
+    const scope = e.scope;
+    const grpc = scope.proxy.generator === 'grpc';
+    switch (typeUrl) {
+      case TypeUrl.LISTENER:
+        if (grpc) return buildGrpcListeners(scope, names);
+        e.listeners ??= buildListeners(scope);
+        return pick(e.listeners, names);
+      case TypeUrl.CLUSTER:
+        if (grpc) return buildGrpcClusters(scope, names);
+        e.clusters ??= buildClusters(scope);
+        return pick(e.clusters, names);
+      case TypeUrl.ROUTE:
+        return this.byName(e, 'rds', names, (n) =>
+          grpc
+            ? buildGrpcRouteConfig(scope, n)
+            : scope.proxy.type === 'router'
+              ? buildGatewayRouteConfig(scope, n)
+              : buildSidecarRouteConfig(scope, n),
+        );
+      case TypeUrl.ENDPOINT:
+        return this.byName(e, 'eds', names, (n) => buildLoadAssignment(scope, n, { grpc }));
+      case TypeUrl.SECRET:
+        return this.byName(e, 'sds', names, (n) => buildSecret(scope, n));
+      default:
+        return [];
+    }
+  }
+
+  /** Names of every route config the proxy's listeners refer to (for debug dumps). */
+  routeNames(proxy: ProxyRef): string[] {
+    const scope = this.entry(proxy).scope;
+    if (scope.proxy.type === 'router') return gatewayRouteNames(scope);
+    if (scope.proxy.interceptionMode === 'NONE') return [HTTP_PROXY_ROUTE];
+    return outboundHttpPorts(scope).map(String);
+  }
+
+  private entry(proxy: ProxyRef): ProxyCache {
+    const push = this.pushContext();
+    let perPush = this.cache.get(push);
+    if (!perPush) this.cache.set(push, (perPush = new Map()));
+    const key = `${proxy.id}\n${JSON.stringify(proxy.metadata ?? {})}\n${JSON.stringify(proxy.node?.locality ?? {})}`;
+    let e = perPush.get(key);
+    if (!e) perPush.set(key, (e = { scope: new ProxyScope(push, parseProxy(proxy)), byName: new Map() }));
+    return e;
+  }
+
+  private byName(
+    e: ProxyCache,
+    kind: string,
+    names: readonly string[],
+    build: (name: string) => Envoy | null,
+  ): Envoy[] {
+    const out: Envoy[] = [];
+    for (const n of names) {
+      const key = `${kind}\n${n}`;
+      let r = e.byName.get(key);
+      if (r === undefined) {
+        r = build(n);
+        e.byName.set(key, r);
+      }
+      if (r) out.push(r);
+    }
+    return out;
+  }
+}
+
+function pick(all: Envoy[], names: readonly string[]): Envoy[] {
+  if (names.length === 0) return all;
+  const want = new Set(names);
+  return all.filter((r) => want.has(r.name as string));
+}
+
+function buildListeners(scope: ProxyScope): Envoy[] {
+  if (scope.proxy.type === 'router') return buildGatewayListeners(scope);
+  if (scope.proxy.interceptionMode === 'NONE')
+    return [...buildLocalInboundListeners(scope), buildHttpProxyListener(scope)];
+  return [
+    buildVirtualOutboundListener(scope),
+    buildVirtualInboundListener(scope),
+    ...buildOutboundListeners(scope),
+  ];
+}
+
+function buildClusters(scope: ProxyScope): Envoy[] {
+  const out = [...buildOutboundClusters(scope, { grpc: false })];
+  if (scope.proxy.type === 'sidecar') out.push(...buildInboundClusters(scope));
+  out.push(buildBlackHoleCluster(), buildPassthroughCluster());
+  return out;
+}
+
+function buildSidecarRouteConfig(scope: ProxyScope, name: string): Envoy | null {
+  if (name === HTTP_PROXY_ROUTE) return buildHttpProxyRouteConfig(scope);
+  const port = Number(name);
+  if (!Number.isInteger(port) || port <= 0) return null;
+  return buildOutboundRouteConfig(scope, port);
+}

@@ -1,0 +1,61 @@
+// The HTTP connection manager network filter every HTTP listener uses (RDS over ADS or an inline route config).
+import { adsConfigSource, duration, FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
+
+/** What varies between HTTP listeners. */
+export interface HcmOptions {
+  readonly statPrefix: string;
+  /** Route config fetched over RDS by this name... */
+  readonly rds?: string;
+  /** ...or given inline (inbound listeners). */
+  readonly routeConfig?: Envoy;
+  /** Gateways: `server: istio-envoy`, use the remote address for x-forwarded-for. */
+  readonly gateway?: boolean;
+  /** Proxyless gRPC: only the filters gRPC implements (fault, router). */
+  readonly grpc?: boolean;
+  /** The HTTP_PROXY listener: accept absolute-form request targets. */
+  readonly absoluteUrls?: boolean;
+}
+
+/** The HTTP filter chain: CORS, fault, router (gRPC: fault, router), each with its empty v3 config. */
+export function httpFilters(grpc: boolean): Envoy[] {
+  const out: Envoy[] = [];
+  if (!grpc) out.push({ name: FILTERS.CORS, typedConfig: { '@type': TYPES.CORS } });
+  out.push({ name: FILTERS.FAULT, typedConfig: { '@type': TYPES.FAULT } });
+  out.push({ name: FILTERS.ROUTER, typedConfig: { '@type': TYPES.ROUTER } });
+  return out;
+}
+
+/** The typed config of an HttpConnectionManager. */
+export function buildHcmConfig(o: HcmOptions): Envoy {
+  const hcm: Envoy = { '@type': TYPES.HCM, statPrefix: o.statPrefix };
+  if (o.rds !== undefined) hcm.rds = { configSource: adsConfigSource(), routeConfigName: o.rds };
+  else if (o.routeConfig) hcm.routeConfig = o.routeConfig;
+  hcm.httpFilters = httpFilters(o.grpc ?? false);
+  if (o.grpc) return hcm;
+  // Istio turns Envoy's stream idle timeout off and normalizes paths.
+  hcm.streamIdleTimeout = duration(0);
+  hcm.normalizePath = wrap(true);
+  hcm.upgradeConfigs = [{ upgradeType: 'websocket' }];
+  if (o.gateway) {
+    hcm.serverName = 'istio-envoy';
+    hcm.useRemoteAddress = wrap(true);
+  }
+  if (o.absoluteUrls) hcm.httpProtocolOptions = { allowAbsoluteUrl: wrap(true) };
+  return hcm;
+}
+
+/** The HCM as a network filter. */
+export function buildHcmFilter(o: HcmOptions): Envoy {
+  return { name: FILTERS.HCM, typedConfig: buildHcmConfig(o) };
+}
+
+/** A tcp_proxy network filter to one cluster or weighted clusters. */
+export function buildTcpProxyFilter(
+  statPrefix: string,
+  clusters: readonly { name: string; weight: number }[],
+): Envoy {
+  const cfg: Envoy = { '@type': TYPES.TCP_PROXY, statPrefix };
+  if (clusters.length === 1) cfg.cluster = clusters[0].name;
+  else cfg.weightedClusters = { clusters: clusters.map((c) => ({ name: c.name, weight: c.weight })) };
+  return { name: FILTERS.TCP_PROXY, typedConfig: cfg };
+}

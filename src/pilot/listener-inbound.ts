@@ -1,0 +1,137 @@
+// Sidecar inbound: the ports the proxy's workload serves, as `virtualInbound` filter chains (REDIRECT
+// mode) or listeners bound at podIP:<port> (local mode), each routed to `inbound|PORT||`.
+import { isHttpPort } from './route-config.js';
+import { buildHcmFilter, buildTcpProxyFilter } from './http-connection-manager.js';
+import { buildInboundCluster, buildPassthroughCluster } from './cluster.js';
+import {
+  FILTERS,
+  duration,
+  inboundClusterName,
+  PASSTHROUGH_CLUSTER,
+  socketAddress,
+  TYPES,
+  wrap,
+  type Envoy,
+} from './envoy.js';
+import type { Protocol } from '../registry/model.js';
+import { parseProtocol } from '../registry/protocol.js';
+import type { ProxyScope } from './scoping.js';
+
+/** Istio's inbound capture port. */
+export const INBOUND_PORT = 15006;
+
+/** One port the workload serves. */
+export interface InboundEndpoint {
+  /** The port the sidecar accepts on (the container/target port). */
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** Where the app listens. */
+  readonly appAddress: string;
+  readonly appPort: number;
+}
+
+/**
+ * The workload's inbound ports: Sidecar `ingress` entries when given (defaultEndpoint = the app), else
+ * the target ports of the services that select it (else its container ports). The app address is MIZZEN_APP_HOST, else 127.0.0.1.
+ */
+export function inboundEndpoints(scope: ProxyScope): InboundEndpoint[] {
+  const proxy = scope.proxy;
+  const appHost = proxy.appHost || '127.0.0.1';
+  const ingress = scope.sidecar?.spec?.ingress;
+  const byPort = new Map<number, InboundEndpoint>();
+  if (ingress && ingress.length > 0) {
+    for (const l of ingress) {
+      let appAddress = appHost;
+      let appPort = l.port.number;
+      if (l.defaultEndpoint && !l.defaultEndpoint.startsWith('unix://')) {
+        const i = l.defaultEndpoint.lastIndexOf(':');
+        const host = l.defaultEndpoint.slice(0, i);
+        appPort = Number(l.defaultEndpoint.slice(i + 1)) || appPort;
+        if (host && host !== '127.0.0.1' && host !== '0.0.0.0' && host !== 'localhost') appAddress = host;
+      }
+      const protocol = parseProtocol(l.port.protocol);
+      byPort.set(l.port.number, { port: l.port.number, protocol, appAddress, appPort });
+    }
+  } else {
+    const ports = scope.push.registry.inboundPorts(proxy.ip, proxy.namespace, proxy.labels);
+    // A workload no service selects still serves its declared container ports (protocol sniffed).
+    if (ports.length === 0)
+      for (const c of scope.workload?.containerPorts ?? [])
+        if (!byPort.has(c.port))
+          byPort.set(c.port, { port: c.port, protocol: 'UNSUPPORTED', appAddress: appHost, appPort: c.port });
+    for (const p of ports) {
+      if (byPort.has(p.targetPort)) continue;
+      byPort.set(p.targetPort, {
+        port: p.targetPort,
+        protocol: p.servicePort.protocol,
+        appAddress: appHost,
+        appPort: p.targetPort,
+      });
+    }
+  }
+  return [...byPort.values()].sort((a, b) => a.port - b.port);
+}
+
+/** The inline route config of an inbound HTTP port: everything to `inbound|PORT||`, no timeout. */
+function inboundRouteConfig(port: number): Envoy {
+  const cluster = inboundClusterName(port);
+  return {
+    name: cluster,
+    virtualHosts: [
+      {
+        name: `inbound|http|${port}`,
+        domains: ['*'],
+        routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: duration(0) } }],
+      },
+    ],
+    validateClusters: wrap(false),
+  };
+}
+
+/** The network filters for one inbound port. */
+function inboundFilters(e: InboundEndpoint): Envoy[] {
+  const cluster = inboundClusterName(e.port);
+  if (isHttpPort(e.protocol))
+    return [
+      buildHcmFilter({ statPrefix: `inbound_0.0.0.0_${e.port}`, routeConfig: inboundRouteConfig(e.port) }),
+    ];
+  return [buildTcpProxyFilter(cluster, [{ name: cluster, weight: 1 }])];
+}
+
+/** REDIRECT mode: `virtualInbound` on 0.0.0.0:15006, one filter chain per port, passthrough for the rest. */
+export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
+  const chains: Envoy[] = inboundEndpoints(scope).map((e) => ({
+    name: inboundClusterName(e.port),
+    filterChainMatch: { destinationPort: wrap(e.port) },
+    filters: inboundFilters(e),
+  }));
+  chains.push({
+    name: 'virtualInbound-catchall-tcp',
+    filters: [buildTcpProxyFilter('InboundPassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }])],
+  });
+  return {
+    name: 'virtualInbound',
+    address: socketAddress('0.0.0.0', 15006),
+    trafficDirection: 'INBOUND',
+    listenerFilters: [{ name: FILTERS.ORIGINAL_DST, typedConfig: { '@type': TYPES.ORIGINAL_DST } }],
+    filterChains: chains,
+  };
+}
+
+/** Local mode: one listener per inbound port bound at podIP:<port>. */
+export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
+  const ip = scope.proxy.ip || '127.0.0.1';
+  return inboundEndpoints(scope).map((e) => ({
+    name: `${ip}_${e.port}`,
+    address: socketAddress(ip, e.port),
+    trafficDirection: 'INBOUND',
+    filterChains: [{ filters: inboundFilters(e) }],
+  }));
+}
+
+/** `inbound|PORT||` clusters for the workload's ports. */
+export function buildInboundClusters(scope: ProxyScope): Envoy[] {
+  return inboundEndpoints(scope).map((e) => buildInboundCluster(e.port, e.appAddress, e.appPort));
+}
+
+export { buildPassthroughCluster };

@@ -1,0 +1,39 @@
+// Mesh-wide settings (Istio's MeshConfig), read from the ConfigMap `istio` in istio-system (key `mesh`).
+import { parse } from 'yaml';
+import type { ConfigSnapshot } from '../config/store.js';
+
+/** The MeshConfig fields Mizzen honours. */
+export interface MeshConfig {
+  /** ALLOW_ANY (default): unknown destinations pass through; REGISTRY_ONLY: they are blocked. */
+  readonly outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  /** Namespace whose Sidecar/DestinationRule apply mesh-wide (default istio-system). */
+  readonly rootNamespace: string;
+  /** Connect timeout of clusters without a DestinationRule setting, ms (default 10 s). */
+  readonly connectTimeoutMs: number;
+}
+
+/** Istio's defaults. */
+export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
+  outboundTrafficPolicy: 'ALLOW_ANY',
+  rootNamespace: 'istio-system',
+  connectTimeoutMs: 10_000,
+});
+
+/** Reads MeshConfig from the snapshot (defaults where absent or unreadable). */
+export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
+  const cm = snapshot.get('ConfigMap', 'istio-system', 'istio');
+  const text = (cm?.data as Record<string, string> | undefined)?.mesh;
+  if (typeof text !== 'string') return DEFAULT_MESH_CONFIG;
+  let mesh: Record<string, any>;
+  try {
+    mesh = (parse(text) as Record<string, any>) ?? {};
+  } catch {
+    return DEFAULT_MESH_CONFIG;
+  }
+  const mode = mesh.outboundTrafficPolicy?.mode;
+  return {
+    outboundTrafficPolicy: mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY',
+    rootNamespace: typeof mesh.rootNamespace === 'string' ? mesh.rootNamespace : 'istio-system',
+    connectTimeoutMs: DEFAULT_MESH_CONFIG.connectTimeoutMs,
+  };
+}

@@ -1,0 +1,114 @@
+// PushContext: one immutable snapshot plus the indexes every generator reads (Istio's PushContext).
+import type { ConfigSnapshot } from '../config/store.js';
+import type { VirtualService } from '../api/kinds/networking/virtual-service.js';
+import type { DestinationRule } from '../api/kinds/networking/destination-rule.js';
+import { buildRegistry, type ServiceRegistry } from '../registry/registry.js';
+import { resolveHost } from '../registry/host.js';
+import { parseExportTo } from '../registry/export-to.js';
+import type { DnsCache } from '../registry/dns.js';
+import type { Gateway, Sidecar } from './kinds.js';
+import { meshConfigOf, type MeshConfig } from './mesh-config.js';
+
+/** A VirtualService with its hosts and gateways resolved. */
+export interface VirtualServiceEntry {
+  readonly resource: VirtualService;
+  readonly namespace: string;
+  readonly name: string;
+  /** Hosts resolved in the VirtualService's namespace (FQDNs, external names, wildcards). */
+  readonly hosts: readonly string[];
+  /** `mesh` and/or `namespace/name` of Gateways. */
+  readonly gateways: ReadonlySet<string>;
+  readonly exportTo: ReadonlySet<string>;
+}
+
+/** A DestinationRule with its host resolved. */
+export interface DestinationRuleEntry {
+  readonly resource: DestinationRule;
+  readonly namespace: string;
+  readonly host: string;
+  readonly exportTo: ReadonlySet<string>;
+}
+
+/** Everything the generators read, built once per config (and DNS) version. */
+export interface PushContext {
+  /** Config snapshot version this context was built from. */
+  readonly version: number;
+  readonly snapshot: ConfigSnapshot;
+  readonly registry: ServiceRegistry;
+  readonly mesh: MeshConfig;
+  /** VirtualServices with hosts (routing roots), in snapshot order. */
+  readonly virtualServices: readonly VirtualServiceEntry[];
+  /** Every VirtualService by `namespace/name` (delegates included). */
+  readonly virtualServicesByName: ReadonlyMap<string, VirtualServiceEntry>;
+  /** DestinationRules by resolved host (exact or wildcard). */
+  readonly destinationRules: ReadonlyMap<string, readonly DestinationRuleEntry[]>;
+  readonly gateways: readonly Gateway[];
+  readonly sidecars: readonly Sidecar[];
+  /** Resolved addresses of DNS hosts (proxyless gRPC gets IPs over EDS); null when not resolving. */
+  readonly dns: DnsCache | null;
+}
+
+/** Resolves a VirtualService's gateway reference (`name`, `ns/name`, `name.ns.svc.cluster.local`). */
+export function resolveGatewayRef(ref: string, namespace: string): string {
+  if (ref === 'mesh') return 'mesh';
+  if (ref.includes('/')) return ref;
+  const dot = ref.indexOf('.');
+  if (dot > 0) {
+    const [name, ns] = ref.split('.');
+    return `${ns}/${name}`;
+  }
+  return `${namespace}/${ref}`;
+}
+
+/** Builds the push context for a snapshot. */
+export function buildPushContext(snapshot: ConfigSnapshot, dns: DnsCache | null = null): PushContext {
+  const registry = buildRegistry(snapshot);
+  const virtualServices: VirtualServiceEntry[] = [];
+  const byName = new Map<string, VirtualServiceEntry>();
+  for (const r of snapshot.byKind('VirtualService')) {
+    const vs = r as VirtualService;
+    const ns = vs.metadata.namespace ?? 'default';
+    const spec = vs.spec ?? {};
+    const gws = spec.gateways && spec.gateways.length > 0 ? spec.gateways : ['mesh'];
+    const entry: VirtualServiceEntry = {
+      resource: vs,
+      namespace: ns,
+      name: vs.metadata.name,
+      hosts: (spec.hosts ?? []).map((h) => resolveHost(h, ns)),
+      gateways: new Set(gws.map((g) => resolveGatewayRef(g, ns))),
+      exportTo: parseExportTo(spec.exportTo, ns),
+    };
+    byName.set(`${ns}/${vs.metadata.name}`, entry);
+    if (entry.hosts.length > 0) virtualServices.push(entry);
+  }
+  const destinationRules = new Map<string, DestinationRuleEntry[]>();
+  for (const r of snapshot.byKind('DestinationRule')) {
+    const dr = r as DestinationRule;
+    const ns = dr.metadata.namespace ?? 'default';
+    if (!dr.spec?.host) continue;
+    const host = resolveHost(dr.spec.host, ns);
+    let l = destinationRules.get(host);
+    if (!l) destinationRules.set(host, (l = []));
+    l.push({ resource: dr, namespace: ns, host, exportTo: parseExportTo(dr.spec.exportTo, ns) });
+  }
+  if (dns) {
+    const names: string[] = [];
+    for (const svc of registry.services) {
+      if (svc.resolution !== 'DNS' && svc.resolution !== 'DNS_ROUND_ROBIN') continue;
+      for (const p of svc.ports) for (const e of registry.endpoints(svc, p.port)) names.push(e.address);
+    }
+    dns.want(names);
+  }
+  return {
+    version: snapshot.version,
+    snapshot,
+    registry,
+    mesh: meshConfigOf(snapshot),
+    virtualServices,
+    virtualServicesByName: byName,
+    destinationRules,
+    gateways: snapshot.byKind('Gateway') as Gateway[],
+    sidecars: snapshot.byKind('Sidecar') as Sidecar[],
+    dns,
+  };
+}

@@ -1,0 +1,134 @@
+// Sidecar route configurations: one per outbound HTTP port (named by the port) and `http_proxy`.
+import type { MeshService } from '../registry/model.js';
+import { hostMatches } from '../registry/host.js';
+import { isHttp } from '../registry/protocol.js';
+import { buildDefaultRoute, buildVirtualServiceRoutes, type RouteContext } from './route-http.js';
+import { serviceDomains } from './domains.js';
+import { duration, PASSTHROUGH_CLUSTER, wrap, type Envoy } from './envoy.js';
+import type { VirtualServiceEntry } from './push-context.js';
+import type { ProxyScope } from './scoping.js';
+
+const MESH: ReadonlySet<string> = new Set(['mesh']);
+
+/** Name of the route config the HTTP proxy listener uses (local mode). */
+export const HTTP_PROXY_ROUTE = 'http_proxy';
+
+/** True when a port is routed by HTTP on sidecars (declared HTTP-like, or undeclared and sniffed). */
+export function isHttpPort(protocol: MeshService['ports'][number]['protocol']): boolean {
+  return isHttp(protocol) || protocol === 'UNSUPPORTED';
+}
+
+/** The VirtualService for a host among `vss`: an exact host first, else the longest matching wildcard. */
+export function virtualServiceForHost(
+  vss: readonly VirtualServiceEntry[],
+  hostname: string,
+): VirtualServiceEntry | undefined {
+  const exact = vss.find((v) => v.hosts.includes(hostname));
+  if (exact) return exact;
+  let best: VirtualServiceEntry | undefined;
+  let bestLen = -1;
+  for (const v of vss)
+    for (const h of v.hosts)
+      if (h.includes('*') && hostMatches(h, hostname) && h.length > bestLen) {
+        best = v;
+        bestLen = h.length;
+      }
+  return best;
+}
+
+/** The routes of one service port: its VirtualService's, else (or if none applies) the default route. */
+export function serviceRoutes(
+  scope: ProxyScope,
+  svc: MeshService,
+  port: number,
+  vss: readonly VirtualServiceEntry[],
+  grpc = false,
+): Envoy[] {
+  const ctx: RouteContext = { scope, port, grpc, gateways: MESH };
+  const vs = virtualServiceForHost(vss, svc.hostname);
+  const routes = vs ? buildVirtualServiceRoutes(ctx, vs) : [];
+  return routes.length > 0 ? routes : [buildDefaultRoute(ctx, svc, port)];
+}
+
+/** The catch-all virtual host: PassthroughCluster (ALLOW_ANY) or a 502 (REGISTRY_ONLY), as Istio. */
+export function catchAllVirtualHost(scope: ProxyScope): Envoy {
+  if (scope.outboundTrafficPolicy === 'REGISTRY_ONLY') {
+    return {
+      name: 'block_all',
+      domains: ['*'],
+      routes: [{ name: 'block_all', match: { prefix: '/' }, directResponse: { status: 502 } }],
+      includeRequestAttemptCount: true,
+    };
+  }
+  return {
+    name: 'allow_any',
+    domains: ['*'],
+    routes: [
+      {
+        name: 'allow_any',
+        match: { prefix: '/' },
+        route: { cluster: PASSTHROUGH_CLUSTER, timeout: duration(0) },
+      },
+    ],
+    includeRequestAttemptCount: true,
+  };
+}
+
+/** Drops domains an earlier virtual host already claimed (Envoy rejects duplicates) and empty hosts. */
+export function uniqueDomains(virtualHosts: Envoy[]): Envoy[] {
+  const seen = new Set<string>();
+  const out: Envoy[] = [];
+  for (const vh of virtualHosts) {
+    const domains = (vh.domains as string[]).filter((d) => !seen.has(d));
+    for (const d of domains) seen.add(d);
+    if (domains.length > 0) out.push({ ...vh, domains });
+  }
+  return out;
+}
+
+/** The route config for outbound HTTP port `port` (named `"9080"`): a virtual host per visible service on that port. */
+export function buildOutboundRouteConfig(scope: ProxyScope, port: number): Envoy {
+  const vss = scope.virtualServices(MESH);
+  const virtualHosts: Envoy[] = [];
+  for (const svc of scope.services) {
+    const sp = svc.ports.find((p) => p.port === port);
+    if (!sp || !isHttpPort(sp.protocol)) continue;
+    virtualHosts.push({
+      name: `${svc.hostname}:${port}`,
+      domains: serviceDomains(svc, port, scope.proxy.namespace),
+      routes: serviceRoutes(scope, svc, port, vss),
+      includeRequestAttemptCount: true,
+    });
+  }
+  virtualHosts.push(catchAllVirtualHost(scope));
+  return { name: String(port), virtualHosts: uniqueDomains(virtualHosts), validateClusters: wrap(false) };
+}
+
+/**
+ * The `http_proxy` route config (local mode: apps send absolute-form requests to podIP:15001): every
+ * visible service's HTTP ports, with domains `host:port` (and bare names for port 80).
+ */
+export function buildHttpProxyRouteConfig(scope: ProxyScope): Envoy {
+  const vss = scope.virtualServices(MESH);
+  const virtualHosts: Envoy[] = [];
+  for (const svc of scope.services) {
+    for (const sp of svc.ports) {
+      if (!isHttpPort(sp.protocol)) continue;
+      virtualHosts.push({
+        name: `${svc.hostname}:${sp.port}`,
+        domains: serviceDomains(svc, sp.port, scope.proxy.namespace, true),
+        routes: serviceRoutes(scope, svc, sp.port, vss),
+        includeRequestAttemptCount: true,
+      });
+    }
+  }
+  virtualHosts.push(catchAllVirtualHost(scope));
+  return { name: HTTP_PROXY_ROUTE, virtualHosts: uniqueDomains(virtualHosts), validateClusters: wrap(false) };
+}
+
+/** The outbound HTTP ports a sidecar gets a route config (and listener) for. */
+export function outboundHttpPorts(scope: ProxyScope): number[] {
+  const ports = new Set<number>();
+  for (const svc of scope.services) for (const p of svc.ports) if (isHttpPort(p.protocol)) ports.add(p.port);
+  return [...ports].sort((a, b) => a - b);
+}

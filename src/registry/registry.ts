@@ -1,0 +1,132 @@
+// The service registry built from one config snapshot: services by host, endpoints by host and port, workloads.
+import type { ConfigSnapshot } from '../config/store.js';
+import type { Endpoint, MeshService, ServicePort, WorkloadInstance } from './model.js';
+import { buildWorkloads } from './workloads.js';
+import { buildKubeServices, type BuiltService } from './kubernetes.js';
+import { buildServiceEntries } from './service-entry.js';
+import { visibleFrom } from './export-to.js';
+import { selects } from './labels.js';
+
+const NO_ENDPOINTS: readonly Endpoint[] = Object.freeze([]);
+
+/** A service port a workload serves, for building its inbound listeners and clusters. */
+export interface InboundPort {
+  readonly service: MeshService;
+  readonly servicePort: ServicePort;
+  /** The port the workload listens on (the target port). */
+  readonly targetPort: number;
+}
+
+/** An immutable registry: every mesh service, its endpoints, and every workload instance. */
+export class ServiceRegistry {
+  /** Every service, Kubernetes Services first, then ServiceEntry hosts, each sorted by host. */
+  readonly services: readonly MeshService[];
+  /** Every workload instance (Pods with an IP, WorkloadEntries). */
+  readonly workloads: readonly WorkloadInstance[];
+  private readonly byHost = new Map<string, MeshService[]>();
+  private readonly endpointsByKey = new Map<string, readonly Endpoint[]>();
+  private readonly workloadsByAddress = new Map<string, WorkloadInstance[]>();
+
+  constructor(built: readonly BuiltService[], workloads: readonly WorkloadInstance[]) {
+    const services: MeshService[] = [];
+    for (const b of built) {
+      const svc = b.service;
+      let l = this.byHost.get(svc.hostname);
+      if (!l) this.byHost.set(svc.hostname, (l = []));
+      l.push(svc);
+      services.push(svc);
+      for (const [port, eps] of b.endpoints) this.endpointsByKey.set(key(svc, port), Object.freeze([...eps]));
+    }
+    this.services = Object.freeze(services);
+    this.workloads = Object.freeze([...workloads]);
+    for (const w of workloads) {
+      let l = this.workloadsByAddress.get(w.address);
+      if (!l) this.workloadsByAddress.set(w.address, (l = []));
+      l.push(w);
+    }
+  }
+
+  /** Services named `hostname`, any namespace (several ServiceEntries may define one host). */
+  servicesByHost(hostname: string): readonly MeshService[] {
+    return this.byHost.get(hostname) ?? [];
+  }
+
+  /**
+   * The service `hostname` as seen from namespace `from`: the definition in `from` itself first, then
+   * the first one exported to it. Undefined when none is visible.
+   */
+  service(hostname: string, from?: string): MeshService | undefined {
+    const l = this.byHost.get(hostname);
+    if (!l) return undefined;
+    if (from === undefined) return l[0];
+    return l.find((s) => s.namespace === from) ?? l.find((s) => visibleFrom(s.exportTo, from));
+  }
+
+  /** The endpoints behind one port of a service (empty when none). */
+  endpoints(service: MeshService, port: number): readonly Endpoint[] {
+    return this.endpointsByKey.get(key(service, port)) ?? NO_ENDPOINTS;
+  }
+
+  /** Workload instances at an address (a Pod IP may be reused by a WorkloadEntry). */
+  workloadsAt(address: string): readonly WorkloadInstance[] {
+    return this.workloadsByAddress.get(address) ?? [];
+  }
+
+  /** The workload a proxy fronts: by namespace/name when given, else by IP. */
+  findWorkload(ip: string, namespace?: string, name?: string): WorkloadInstance | undefined {
+    if (name) {
+      const byName = this.workloads.find((w) => w.name === name && (!namespace || w.namespace === namespace));
+      if (byName) return byName;
+    }
+    const at = this.workloadsAt(ip);
+    return at.find((w) => !namespace || w.namespace === namespace) ?? at[0];
+  }
+
+  /**
+   * The service ports served by a workload with these labels in `namespace`: every service whose
+   * endpoints include the address, else (a proxy not yet in config) every selecting Kubernetes Service.
+   */
+  inboundPorts(address: string, namespace: string, labels: Readonly<Record<string, string>>): InboundPort[] {
+    const out: InboundPort[] = [];
+    const seen = new Set<string>();
+    for (const svc of this.services) {
+      if (svc.namespace !== namespace && svc.source === 'Service') continue;
+      for (const sp of svc.ports) {
+        const ep = this.endpoints(svc, sp.port).find(
+          (e) =>
+            e.address === address &&
+            (e.namespace === namespace || e.namespace === '') &&
+            selects(e.labels, labels),
+        );
+        if (!ep) continue;
+        const k = `${svc.hostname}|${sp.port}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push({ service: svc, servicePort: sp, targetPort: ep.port });
+      }
+    }
+    return out;
+  }
+}
+
+function key(svc: MeshService, port: number): string {
+  return `${svc.namespace}/${svc.hostname}|${port}`;
+}
+
+/** Builds the registry for a snapshot. */
+export function buildRegistry(snapshot: ConfigSnapshot): ServiceRegistry {
+  const workloads = buildWorkloads(snapshot);
+  const built = [...buildKubeServices(snapshot, workloads), ...buildServiceEntries(snapshot, workloads)];
+  built.sort((a, b) =>
+    a.service.source === b.service.source
+      ? a.service.hostname < b.service.hostname
+        ? -1
+        : a.service.hostname > b.service.hostname
+          ? 1
+          : 0
+      : a.service.source === 'Service'
+        ? -1
+        : 1,
+  );
+  return new ServiceRegistry(built, workloads);
+}

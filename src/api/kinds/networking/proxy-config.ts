@@ -1,6 +1,9 @@
 // ProxyConfig (networking.istio.io/v1beta1): per-workload proxy settings (worker threads, env, image).
+import { obj, str, int, record, child, type Validator } from '../../schema.js';
+import { istioKind } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
-import type { MatchLabelsSelector } from './workload-selector.js';
+import { checkSelectorLabels } from './common.js';
+import { matchLabelsSelector, type MatchLabelsSelector } from './workload-selector.js';
 
 /** ProxyConfig.spec. */
 export interface ProxyConfigSpec {
@@ -19,6 +22,31 @@ export type ProxyConfig = SpecResource<'ProxyConfig', ProxyConfigSpec>;
 
 /** Proxy image variant. */
 export interface ProxyImage {
-  /** Image type: `default`, `debug` or `distroless`. */
+  /** Image type suffix: `default`, `debug`, `distroless`, or another type published to the hub. */
   imageType?: string;
 }
+
+// ---------- schema ----------
+
+/** Schema of ProxyConfig.spec. */
+export const proxyConfigSpec = (): Validator<ProxyConfigSpec> =>
+  obj<ProxyConfigSpec>(
+    {
+      selector: matchLabelsSelector(),
+      concurrency: int(0, 2147483647),
+      environmentVariables: record(str(), (k, at, c) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+          c.error(at, `invalid environment variable name ${JSON.stringify(k)}`);
+      }),
+      image: obj<ProxyImage>({ imageType: str() }),
+    },
+    {
+      rules: (s, at, c) => {
+        if (s.selector)
+          checkSelectorLabels(s.selector.matchLabels, child(at, s, 'selector'), 'matchLabels', c);
+      },
+    },
+  );
+
+/** The ProxyConfig kind (networking.istio.io/v1beta1 only). */
+export const proxyConfigKind = istioKind('ProxyConfig', ['networking.istio.io/v1beta1'], proxyConfigSpec());

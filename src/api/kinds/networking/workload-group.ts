@@ -1,6 +1,11 @@
 // WorkloadGroup (networking.istio.io): a template for WorkloadEntries auto-registered by VMs, plus their health probe.
+import { obj, str, int, list, record, exactlyOne, child, type Validator } from '../../schema.js';
+import { checkPort } from '../../checks.js';
+import { labels } from '../../metadata.js';
+import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
-import type { WorkloadEntrySpec } from './workload-entry.js';
+import { checkHeaderName } from './headers.js';
+import { workloadEntrySpec, type WorkloadEntrySpec } from './workload-entry.js';
 
 /** WorkloadGroup.spec. */
 export interface WorkloadGroupSpec {
@@ -80,3 +85,63 @@ export interface GrpcHealthCheckConfig {
   /** Service name sent in the health check request; empty = the server's overall health. */
   service?: string;
 }
+
+// ---------- schema ----------
+
+const nonNegative = (): Validator<number> => int(0, 2147483647);
+const port = (): Validator<number> => int(0, 4294967295, checkPort);
+
+const httpGet = (): Validator<HTTPHealthCheckConfig> =>
+  obj<HTTPHealthCheckConfig>({
+    path: str(),
+    port: { v: port(), required: true },
+    host: str(),
+    scheme: str((s, at, c) => {
+      if (s !== '' && s !== 'HTTP' && s !== 'HTTPS')
+        c.error(at, `scheme must be "HTTP" or "HTTPS", got ${JSON.stringify(s)}`);
+    }),
+    httpHeaders: list(obj({ name: str(checkHeaderName), value: str() })),
+  });
+
+const METHODS = ['httpGet', 'tcpSocket', 'exec', 'grpc'];
+
+const readinessProbe = (): Validator<ReadinessProbe> =>
+  obj<ReadinessProbe>(
+    {
+      initialDelaySeconds: nonNegative(),
+      timeoutSeconds: nonNegative(),
+      periodSeconds: nonNegative(),
+      successThreshold: nonNegative(),
+      failureThreshold: nonNegative(),
+      httpGet: httpGet(),
+      tcpSocket: obj<TCPHealthCheckConfig>({ host: str(), port: { v: port(), required: true } }),
+      exec: obj<ExecHealthCheckConfig>({ command: { v: list(str(), { min: 1 }), required: true } }),
+      grpc: obj<GrpcHealthCheckConfig>({ port: { v: port(), required: true }, service: str() }),
+    },
+    { rules: (p, at, c) => exactlyOne(p as Record<string, unknown>, METHODS, at, c) },
+  );
+
+/** Schema of WorkloadGroup.spec; the template's address and labels are filled in at registration. */
+export const workloadGroupSpec = (): Validator<WorkloadGroupSpec> =>
+  obj<WorkloadGroupSpec>(
+    {
+      metadata: obj<WorkloadGroupObjectMeta>({ labels: labels(), annotations: record(str()) }),
+      template: { v: workloadEntrySpec(), required: true },
+      probe: readinessProbe(),
+    },
+    {
+      rules: (g, at, c) => {
+        const t = child(at, g, 'template');
+        if (g.template.address)
+          c.warn(
+            child(t, g.template, 'address'),
+            'template.address is ignored: each registered workload supplies its own',
+          );
+        if (g.template.labels)
+          c.warn(child(t, g.template, 'labels'), 'template.labels is ignored: put labels in metadata.labels');
+      },
+    },
+  );
+
+/** The WorkloadGroup kind. */
+export const workloadGroupKind = istioKind('WorkloadGroup', ISTIO_VERSIONS.networking, workloadGroupSpec());

@@ -1,5 +1,5 @@
 // Workload selection shared by networking kinds (and reusable elsewhere): label selectors and target refs.
-import { obj, str, nonEmpty, type Validator } from '../../schema.js';
+import { obj, str, nonEmpty, child, type At, type Checker, type Validator } from '../../schema.js';
 import { labels } from '../../metadata.js';
 
 /** Selects workloads by labels (networking's WorkloadSelector: Sidecar, ServiceEntry, EnvoyFilter). */
@@ -42,3 +42,22 @@ export const policyTargetRef = (): Validator<PolicyTargetReference> =>
     name: { v: nonEmpty(), required: true },
     namespace: str(),
   });
+
+const TARGET_KINDS = [
+  { group: 'gateway.networking.k8s.io', kind: 'Gateway' },
+  { group: 'gateway.networking.k8s.io', kind: 'GatewayClass' },
+  { group: '', kind: 'Service' },
+  { group: 'networking.istio.io', kind: 'ServiceEntry' },
+];
+
+/** Istio's targetRef rules: a Gateway, GatewayClass, Service or ServiceEntry in the policy's own namespace. */
+export function checkTargetRef(r: PolicyTargetReference, at: At, c: Checker): void {
+  const group = r.group ?? '';
+  if (r.namespace)
+    c.error(child(at, r, 'namespace'), 'must not be set: cross-namespace references are not supported');
+  if (!TARGET_KINDS.some((t) => t.kind === r.kind && t.group === group))
+    c.error(
+      child(at, r, 'kind'),
+      `targetRef must be one of ${TARGET_KINDS.map((t) => `${t.group || 'core'}/${t.kind}`).join(', ')}, got ${group || 'core'}/${r.kind}`,
+    );
+}

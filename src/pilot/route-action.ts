@@ -53,7 +53,7 @@ export function translateDirectResponse(rule: HTTPRoute, route: Envoy): void {
   const d = rule.directResponse!;
   const out: Envoy = { status: d.status };
   if (d.body?.string !== undefined) out.body = { inlineString: d.body.string };
-  else if (d.body?.bytes !== undefined) out.body = { inlineBytes: d.body.bytes };
+  else if (d.body?.bytes !== undefined) out.body = { inlineBytes: Buffer.from(d.body.bytes, 'base64') };
   route.directResponse = out;
 }
 

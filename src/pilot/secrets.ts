@@ -17,9 +17,13 @@ export function buildSecret(scope: ProxyScope, name: string): Envoy | null {
   if (!secret) return null;
   const data = (secret.data ?? {}) as Record<string, string>;
   const text = (secret.stringData ?? {}) as Record<string, string>;
-  // Canonical form carries bytes as base64, which is what Secret.data holds already.
-  const bytes = (key: string): string | undefined =>
-    data[key] ?? (text[key] !== undefined ? Buffer.from(text[key], 'utf8').toString('base64') : undefined);
+  // Canonical form carries bytes as Buffers; Secret.data holds base64, stringData plain text.
+  const bytes = (key: string): Buffer | undefined =>
+    data[key] !== undefined
+      ? Buffer.from(data[key], 'base64')
+      : text[key] !== undefined
+        ? Buffer.from(text[key], 'utf8')
+        : undefined;
   if (ca) {
     const caCert = bytes('ca.crt') ?? bytes('cacert');
     return caCert ? { name, validationContext: { trustedCa: { inlineBytes: caCert } } } : null;

@@ -1,0 +1,133 @@
+// FileStore: live changes within a second, per-file rejection with positioned errors, events and status.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStore } from './file-store.js';
+import type { ConfigChange } from './store.js';
+
+const SERVICE = `apiVersion: v1
+kind: Service
+metadata: { name: reviews }
+spec: { selector: { app: reviews }, ports: [{ name: http, port: 9080 }] }
+`;
+
+const vs = (subset: string): string => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+    - route:
+        - destination: { host: reviews, subset: ${subset} }
+`;
+
+async function until<T>(what: string, f: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function subsetOf(store: FileStore): unknown {
+  const r = store.snapshot().get('VirtualService', 'default', 'reviews') as any;
+  return r?.spec.http[0].route[0].destination.subset;
+}
+
+test('FileStore applies changes within a second, rejects an invalid file with its position and keeps its last good version', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-store-'));
+  const logs: string[] = [];
+  const store = new FileStore(dir, { log: (l) => logs.push(l) });
+  const changes: ConfigChange[] = [];
+  try {
+    writeFileSync(join(dir, 'service.yaml'), SERVICE);
+    writeFileSync(join(dir, 'vs.yaml'), vs('v1'));
+    await store.start();
+    store.subscribe((c) => changes.push(c));
+    assert.equal(store.snapshot().version, 1);
+    assert.equal(store.snapshot().resources.length, 2);
+    assert.equal(subsetOf(store), 'v1');
+    const first = store.snapshot();
+
+    // A valid edit applies, as one new version with an `updated` event.
+    const t0 = Date.now();
+    writeFileSync(join(dir, 'vs.yaml'), vs('v2'));
+    await until('the edit', () => subsetOf(store) === 'v2');
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed < 2000, `applied after ${elapsed} ms`);
+    assert.equal(store.snapshot().version, 2);
+    assert.equal(changes.length, 1);
+    assert.deepEqual([...changes[0]!.kinds], ['VirtualService']);
+    assert.equal(changes[0]!.events[0]!.type, 'updated');
+    assert.equal(first.resources.length, 2, 'old snapshots are immutable');
+    assert.equal(
+      (first.get('VirtualService', 'default', 'reviews') as any).spec.http[0].route[0].destination.subset,
+      'v1',
+    );
+
+    // An invalid edit is rejected: positioned error in status, logged once, the last good version serves.
+    const bad = vs('v3').replace('    - route:', '    - rout:');
+    writeFileSync(join(dir, 'vs.yaml'), bad);
+    const rejected = await until('the rejection', () =>
+      store.status().files.find((f) => f.state === 'rejected'),
+    );
+    assert.match(rejected.file, /vs\.yaml$/);
+    const err = rejected.diagnostics.find((d) => d.severity === 'error')!;
+    assert.equal(err.line, 7);
+    assert.match(err.path, /^spec\.http\[0\]/);
+    assert.equal(rejected.resources, 1, 'the last good version still counts');
+    assert.equal(subsetOf(store), 'v2');
+    assert.equal(store.snapshot().version, 2);
+    const status = store.status().resources.find((r) => r.kind === 'VirtualService')!;
+    assert.equal(status.state, 'rejected');
+    assert.equal(logs.filter((l) => l.includes('rejected')).length, 1);
+    assert.match(logs[0]!, /vs\.yaml:7:\d+: spec\.http\[0\]/);
+    // Touching the file without changing it does not log again.
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(dir, 'vs.yaml'), later, later);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(logs.filter((l) => l.includes('rejected')).length, 1);
+
+    // Other files still apply while one is rejected: a new file in a subdirectory, a deleted file.
+    mkdirSync(join(dir, 'more'));
+    writeFileSync(join(dir, 'more', 'ratings.yaml'), SERVICE.replace(/reviews/g, 'ratings'));
+    await until('the new file', () => store.snapshot().get('Service', 'default', 'ratings'));
+    assert.equal(changes.at(-1)!.events[0]!.type, 'added');
+    unlinkSync(join(dir, 'service.yaml'));
+    await until('the deletion', () => !store.snapshot().get('Service', 'default', 'reviews'));
+    assert.equal(changes.at(-1)!.events[0]!.type, 'deleted');
+
+    // Fixing the file applies it.
+    writeFileSync(join(dir, 'vs.yaml'), vs('v3'));
+    await until('the fix', () => subsetOf(store) === 'v3');
+    assert.equal(store.status().files.find((f) => f.file.endsWith('vs.yaml'))!.state, 'ok');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('FileStore: a file invalid from the start serves nothing and the rest loads; duplicates warn', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-store-'));
+  const store = new FileStore(dir, { log: () => {} });
+  try {
+    writeFileSync(join(dir, 'a.yaml'), SERVICE);
+    writeFileSync(join(dir, 'b.yaml'), SERVICE.replace('port: 9080', 'port: 99999'));
+    writeFileSync(join(dir, 'c.yaml'), vs('v1') + '---\n' + vs('v2'));
+    await store.start();
+    const st = store.status();
+    assert.equal(st.files.find((f) => f.file.endsWith('b.yaml'))!.state, 'rejected');
+    assert.equal(st.files.find((f) => f.file.endsWith('a.yaml'))!.state, 'ok');
+    assert.equal(store.snapshot().byKind('Service').length, 1);
+    // Two definitions of one resource: the last wins, with a warning.
+    assert.equal(subsetOf(store), 'v2');
+    assert.equal(st.files.find((f) => f.file.endsWith('c.yaml'))!.state, 'warning');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -61,8 +61,8 @@ test('FileStore applies changes within a second, rejects an invalid file with it
     assert.ok(elapsed < 2000, `applied after ${elapsed} ms`);
     assert.equal(store.snapshot().version, 2);
     assert.equal(changes.length, 1);
-    assert.deepEqual([...changes[0]!.kinds], ['VirtualService']);
-    assert.equal(changes[0]!.events[0]!.type, 'updated');
+    assert.deepEqual([...changes[0].kinds], ['VirtualService']);
+    assert.equal(changes[0].events[0].type, 'updated');
     assert.equal(first.resources.length, 2, 'old snapshots are immutable');
     assert.equal(
       (first.get('VirtualService', 'default', 'reviews') as any).spec.http[0].route[0].destination.subset,
@@ -85,7 +85,7 @@ test('FileStore applies changes within a second, rejects an invalid file with it
     const status = store.status().resources.find((r) => r.kind === 'VirtualService')!;
     assert.equal(status.state, 'rejected');
     assert.equal(logs.filter((l) => l.includes('rejected')).length, 1);
-    assert.match(logs[0]!, /vs\.yaml:7:\d+: spec\.http\[0\]/);
+    assert.match(logs[0], /vs\.yaml:7:\d+: spec\.http\[0\]/);
     // Touching the file without changing it does not log again.
     const later = new Date(Date.now() + 5000);
     utimesSync(join(dir, 'vs.yaml'), later, later);
@@ -96,10 +96,10 @@ test('FileStore applies changes within a second, rejects an invalid file with it
     mkdirSync(join(dir, 'more'));
     writeFileSync(join(dir, 'more', 'ratings.yaml'), SERVICE.replace(/reviews/g, 'ratings'));
     await until('the new file', () => store.snapshot().get('Service', 'default', 'ratings'));
-    assert.equal(changes.at(-1)!.events[0]!.type, 'added');
+    assert.equal(changes.at(-1)!.events[0].type, 'added');
     unlinkSync(join(dir, 'service.yaml'));
     await until('the deletion', () => !store.snapshot().get('Service', 'default', 'reviews'));
-    assert.equal(changes.at(-1)!.events[0]!.type, 'deleted');
+    assert.equal(changes.at(-1)!.events[0].type, 'deleted');
 
     // Fixing the file applies it.
     writeFileSync(join(dir, 'vs.yaml'), vs('v3'));

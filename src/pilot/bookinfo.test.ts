@@ -110,13 +110,13 @@ test('local mode: inbound listener at podIP:port to the app, HTTP proxy listener
       ['127.1.0.7_15001', { address: '127.1.0.7', portValue: 15001 }],
     ],
   );
-  const hcm = (listeners[1]!.filterChains as any)[0].filters[0].typedConfig;
+  const hcm = (listeners[1].filterChains as any)[0].filters[0].typedConfig;
   assert.equal(hcm.rds.routeConfigName, 'http_proxy');
   assert.deepEqual(
     hcm.httpFilters.map((f: any) => f.name),
     [FILTERS.CORS, FILTERS.FAULT, FILTERS.ROUTER],
   );
-  const inbound = g.generate(productpage, TypeUrl.CLUSTER, ['inbound|9080||'])[0]!;
+  const inbound = g.generate(productpage, TypeUrl.CLUSTER, ['inbound|9080||'])[0];
   assert.deepEqual(
     (inbound.loadAssignment as any).endpoints[0].lbEndpoints[0].endpoint.address.socketAddress,
     {
@@ -124,7 +124,7 @@ test('local mode: inbound listener at podIP:port to the app, HTTP proxy listener
       portValue: 9080,
     },
   );
-  const inboundRoute = (listeners[0]!.filterChains as any)[0].filters[0].typedConfig.routeConfig;
+  const inboundRoute = (listeners[0].filterChains as any)[0].filters[0].typedConfig.routeConfig;
   assert.equal(simulate(inboundRoute, { host: 'anything', path: '/x' })?.cluster, 'inbound|9080||');
 });
 
@@ -138,7 +138,7 @@ test('no VirtualService: every name form of a service reaches its default cluste
   ]) {
     const pick = simulate(rc, { host, path: '/reviews/0' });
     assert.equal(pick?.cluster, cluster(REVIEWS), host);
-    const action = pick!.route.route as any;
+    const action = pick.route.route as any;
     assert.deepEqual(action.timeout, {});
     assert.equal(
       action.retryPolicy.retryOn,
@@ -378,11 +378,11 @@ test('ingress gateway: bookinfo-gateway on port 80 binds 127.0.0.1:8080 in local
   });
   const [listener] = g.generate(gateway, TypeUrl.LISTENER, []);
   assert.equal(listener?.name, '0.0.0.0_8080');
-  assert.deepEqual((listener!.address as any).socketAddress, { address: '127.0.0.1', portValue: 8080 });
-  const hcm = (listener!.filterChains as any)[0].filters[0].typedConfig;
+  assert.deepEqual((listener.address as any).socketAddress, { address: '127.0.0.1', portValue: 8080 });
+  const hcm = (listener.filterChains as any)[0].filters[0].typedConfig;
   assert.equal(hcm.serverName, 'istio-envoy');
   assert.equal(hcm.rds.routeConfigName, 'http.8080');
-  const rc = roundTrip(TypeUrl.ROUTE, g.generate(gateway, TypeUrl.ROUTE, ['http.8080'])[0]!);
+  const rc = roundTrip(TypeUrl.ROUTE, g.generate(gateway, TypeUrl.ROUTE, ['http.8080'])[0]);
   assert.equal(
     simulate(rc, { host: '127.0.0.1:8080', path: '/productpage' })?.cluster,
     cluster('productpage.default.svc.cluster.local'),
@@ -401,7 +401,7 @@ test('ingress gateway: bookinfo-gateway on port 80 binds 127.0.0.1:8080 in local
     labels: { istio: 'egressgateway' },
   });
   assert.deepEqual(g.generate(other, TypeUrl.LISTENER, []), []);
-  const sidecar = roundTrip(TypeUrl.ROUTE, g.generate(productpage, TypeUrl.ROUTE, ['http_proxy'])[0]!);
+  const sidecar = roundTrip(TypeUrl.ROUTE, g.generate(productpage, TypeUrl.ROUTE, ['http_proxy'])[0]);
   assert.equal(
     simulate(sidecar, { host: 'productpage:9080', path: '/admin' })?.cluster,
     cluster('productpage.default.svc.cluster.local'),

@@ -73,27 +73,28 @@ export function checkExportTo(
   namespace: string | undefined,
   isServiceEntry: boolean,
 ): Set<string> {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   list.forEach((e, i) => {
     const a = child(at, list, i);
     const key = e === '.' && namespace ? namespace : e;
-    if (seen.has(key)) {
+    const prev = seen.get(key);
+    if (prev !== undefined) {
       c.error(
         a,
-        key !== e
-          ? `duplicate entries in exportTo: "." and the current namespace ${namespace}`
-          : `duplicate exportTo entry ${JSON.stringify(e)}`,
+        prev !== e
+          ? `duplicate entries in exportTo: "." and the current namespace ${namespace} are the same`
+          : `duplicate entries in exportTo: ${JSON.stringify(e)}`,
       );
       return;
     }
     if (e === '~' && !isServiceEntry) c.error(a, 'exportTo "~" (nobody) is only allowed for ServiceEntry');
     else if (e !== '.' && e !== '*' && e !== '~' && !isDns1123Label(e))
       c.error(a, `must be ".", "*" or a namespace name, got ${JSON.stringify(e)}`);
-    seen.add(key);
+    seen.set(key, e);
   });
   if (list.length > 1 && seen.has('*')) c.error(at, 'cannot have both public (*) and other exportTo values');
   if (list.length > 1 && seen.has('~')) c.error(at, 'cannot export to nobody (~) and someone');
-  return seen;
+  return new Set(seen.keys());
 }
 
 /** Checks gateway references: `namespace/name`, `mesh`, or a bare (legacy `name.namespace`) name. */

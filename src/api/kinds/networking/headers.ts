@@ -113,18 +113,21 @@ export const headers = (): Validator<Headers> =>
 export function checkAuthorityOnce(
   rewriteAuthority: string | undefined,
   h: Headers | undefined,
-  at: At,
+  headersAt: At,
   c: Checker,
 ): void {
   let current = rewriteAuthority ?? '';
+  const req = h?.request;
+  if (!h || !req) return;
+  const reqAt = child(headersAt, h, 'request');
   for (const op of ['set', 'add'] as const) {
-    const m = h?.request?.[op];
+    const m = req[op];
     if (!m) continue;
     for (const [k, v] of Object.entries(m)) {
       if (!isAuthority(k)) continue;
       if (current !== '') {
         c.error(
-          child(at, m, k),
+          child(child(reqAt, req, op), m, k),
           `authority header cannot be set multiple times: have ${JSON.stringify(current)}, attempting to set ${JSON.stringify(v)}`,
         );
         return;

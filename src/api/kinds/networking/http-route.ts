@@ -397,7 +397,7 @@ function routeRules(r: HTTPRoute, at: At, c: Checker): void {
   if (r.mirror && r.mirrors?.length) c.error(f('mirrors'), 'a rule cannot contain both mirror and mirrors');
   if (r.mirrorPercent !== undefined && r.mirrorPercent > 100)
     c.error(f('mirrorPercent'), `mirrorPercent must be at most 100, got ${r.mirrorPercent}`);
-  checkAuthorityOnce(r.rewrite?.authority, r.headers, at, c);
+  checkAuthorityOnce(r.rewrite?.authority, r.headers, f('headers'), c);
 }
 
 /** One HTTP rule. Rules needing the whole VirtualService (delegates, gateways) run in virtual-service.ts. */

@@ -36,7 +36,9 @@ export function parseYamlText(text: string, file: string): ParsedFile {
     parsed = parseAllDocuments(text, {
       lineCounter: lc,
       prettyErrors: false,
-      uniqueKeys: true,
+      // Duplicate keys are found in toPlain: the library's own check is quadratic in a map's size
+      // (50,000 keys took 40 s), which would let one file stall the loader.
+      uniqueKeys: false,
       strict: true,
     });
   } catch (err) {
@@ -63,16 +65,19 @@ export function parseYamlText(text: string, file: string): ParsedFile {
     if (contents === null || (isScalar(contents) && contents.value === null)) continue; // empty document
     const start = at(contents.range?.[0] ?? 0);
     try {
-      const value = toPlain(contents, file, at, 0);
-      docs.push({ file, index: i, pos: { file, ...start }, value });
+      const duplicates: Diagnostic[] = [];
+      const value = toPlain(contents, file, at, 0, duplicates);
+      if (duplicates.length > 0) diagnostics.push(...duplicates);
+      else docs.push({ file, index: i, pos: { file, ...start }, value });
     } catch (err) {
       diagnostics.push(mkDiag(file, start, (err as Error).message));
     }
   }
   // A `//` comment usually parses as a plain scalar key; name it explicitly.
+  const flagged = new Set(diagnostics.map((d) => d.line)); // a Set: one scan per line was quadratic
   lines.forEach((l, n) => {
     const t = l.trimStart();
-    if (t.startsWith('//') && !diagnostics.some((d) => d.line === n + 1)) {
+    if (t.startsWith('//') && !flagged.has(n + 1)) {
       diagnostics.push(
         mkDiag(file, { line: n + 1, col: l.length - t.length + 1 }, 'YAML comments start with "#", not "//"'),
       );
@@ -113,6 +118,7 @@ function toPlain(
   file: string,
   at: (o: number) => { line: number; col: number },
   depth: number,
+  duplicates: Diagnostic[],
 ): unknown {
   if (depth > MAX_DEPTH) throw new Error(`document nests deeper than ${MAX_DEPTH} levels`);
   if (node === null || node === undefined) return null;
@@ -127,7 +133,7 @@ function toPlain(
     const keys = new Map<number, Pos>();
     const values = new Map<number, Pos>();
     for (const item of node.items) {
-      const v = toPlain(item as YamlNode, file, at, depth + 1);
+      const v = toPlain(item as YamlNode, file, at, depth + 1, duplicates);
       const p = pos(item as YamlNode, self);
       keys.set(out.length, p);
       values.set(out.length, p);
@@ -140,6 +146,7 @@ function toPlain(
     const out: Record<string, unknown> = {};
     const keys = new Map<string, Pos>();
     const values = new Map<string, Pos>();
+    const seen = new Set<string>();
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const k = pair.key as YamlNode | null;
@@ -148,7 +155,19 @@ function toPlain(
         throw new Error(`line ${pos(k, self).line}: only plain string keys are allowed in config`);
       }
       const key = String(keyVal);
-      const v = toPlain(pair.value as YamlNode | null, file, at, depth + 1);
+      if (seen.has(key)) {
+        const kp = pos(k, self);
+        duplicates.push(
+          mkDiag(
+            file,
+            kp,
+            `YAML syntax error: duplicate key ${JSON.stringify(key)}; each field may appear once per object`,
+          ),
+        );
+        continue;
+      }
+      seen.add(key);
+      const v = toPlain(pair.value as YamlNode | null, file, at, depth + 1, duplicates);
       if (v === null) continue; // Kubernetes prunes nulls
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       keys.set(key, pos(k, self));

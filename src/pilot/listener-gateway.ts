@@ -7,7 +7,7 @@ import { buildVirtualServiceRoutes, type RouteContext } from './route-http.js';
 import { buildHcmFilter, buildTcpProxyFilter } from './http-connection-manager.js';
 import { destinationCluster } from './route-action.js';
 import { adsConfigSource, FILTERS, socketAddress, TYPES, wrap, type Envoy } from './envoy.js';
-import type { Gateway, Server } from './kinds.js';
+import type { Gateway, Server } from '../api/kinds/networking/gateway.js';
 import type { VirtualServiceEntry } from './push-context.js';
 import type { ProxyScope } from './scoping.js';
 

@@ -41,8 +41,10 @@ export function inboundEndpoints(scope: ProxyScope): InboundEndpoint[] {
   const byPort = new Map<number, InboundEndpoint>();
   if (ingress && ingress.length > 0) {
     for (const l of ingress) {
+      const port = l.port.number;
+      if (port === undefined) continue;
       let appAddress = appHost;
-      let appPort = l.port.number;
+      let appPort = port;
       if (l.defaultEndpoint && !l.defaultEndpoint.startsWith('unix://')) {
         const i = l.defaultEndpoint.lastIndexOf(':');
         const host = l.defaultEndpoint.slice(0, i);
@@ -50,7 +52,7 @@ export function inboundEndpoints(scope: ProxyScope): InboundEndpoint[] {
         if (host && host !== '127.0.0.1' && host !== '0.0.0.0' && host !== 'localhost') appAddress = host;
       }
       const protocol = parseProtocol(l.port.protocol);
-      byPort.set(l.port.number, { port: l.port.number, protocol, appAddress, appPort });
+      byPort.set(port, { port, protocol, appAddress, appPort });
     }
   } else {
     const ports = scope.push.registry.inboundPorts(proxy.ip, proxy.namespace, proxy.labels);

@@ -6,7 +6,8 @@ import { buildRegistry, type ServiceRegistry } from '../registry/registry.js';
 import { resolveHost } from '../registry/host.js';
 import { parseExportTo } from '../registry/export-to.js';
 import type { DnsCache } from '../registry/dns.js';
-import type { Gateway, Sidecar } from './kinds.js';
+import type { Gateway } from '../api/kinds/networking/gateway.js';
+import type { Sidecar } from '../api/kinds/networking/sidecar.js';
 import { meshConfigOf, type MeshConfig } from './mesh-config.js';
 
 /** A VirtualService with its hosts and gateways resolved. */

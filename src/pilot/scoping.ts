@@ -4,7 +4,8 @@ import type { MeshService, WorkloadInstance } from '../registry/model.js';
 import { hostMatches } from '../registry/host.js';
 import { visibleFrom } from '../registry/export-to.js';
 import { selects } from '../registry/labels.js';
-import type { Sidecar } from './kinds.js';
+import type { Sidecar } from '../api/kinds/networking/sidecar.js';
+import type { WorkloadGroup } from '../api/kinds/networking/workload-group.js';
 import type { Proxy } from './proxy.js';
 import type { DestinationRuleEntry, PushContext, VirtualServiceEntry } from './push-context.js';
 
@@ -35,11 +36,14 @@ export class ProxyScope {
     const workload = push.registry.findWorkload(proxy.ip, proxy.namespace, proxy.name);
     this.workload = workload;
     this.proxy =
-      Object.keys(proxy.labels).length === 0 && workload ? { ...proxy, labels: workload.labels } : proxy;
+      Object.keys(proxy.labels).length === 0
+        ? { ...proxy, labels: fallbackLabels(push, proxy, workload) }
+        : proxy;
     this.sidecar = proxy.type === 'sidecar' ? selectSidecar(push, this.proxy) : undefined;
     this.egress = this.sidecar?.spec?.egress?.length ? parseEgress(this.sidecar) : null;
-    this.outboundTrafficPolicy =
-      this.sidecar?.spec?.outboundTrafficPolicy?.mode ?? push.mesh.outboundTrafficPolicy;
+    const otp = this.sidecar?.spec?.outboundTrafficPolicy;
+    // A Sidecar's outboundTrafficPolicy without a mode is REGISTRY_ONLY (the proto default); none at all = the mesh's.
+    this.outboundTrafficPolicy = otp ? (otp.mode ?? 'REGISTRY_ONLY') : push.mesh.outboundTrafficPolicy;
     this.services = push.registry.services.filter((s) => this.serviceVisible(s));
   }
 
@@ -111,6 +115,19 @@ export class ProxyScope {
         hosts.some((h) => hostMatches(e.host, h) || (h.includes('*') && hostMatches(h, e.host))),
     );
   }
+}
+
+/** Labels of a proxy that sent none: its workload's, else its WorkloadGroup template's (AUTO_REGISTER_GROUP). */
+function fallbackLabels(
+  push: PushContext,
+  proxy: Proxy,
+  workload: WorkloadInstance | undefined,
+): Readonly<Record<string, string>> {
+  if (workload) return workload.labels;
+  const group = proxy.metadata.AUTO_REGISTER_GROUP;
+  if (typeof group !== 'string') return proxy.labels;
+  const g = push.snapshot.get('WorkloadGroup', proxy.namespace, group) as WorkloadGroup | undefined;
+  return { ...g?.spec?.metadata?.labels, ...g?.spec?.template?.labels };
 }
 
 function selectSidecar(push: PushContext, proxy: Proxy): Sidecar | undefined {

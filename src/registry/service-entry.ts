@@ -1,6 +1,5 @@
 // ServiceEntry hosts as mesh services: ports, resolution, location, inline endpoints or a workloadSelector.
-import type { Resource } from '../api/resource.js';
-import type { WorkloadEntrySpec } from '../api/kinds/networking/workload-entry.js';
+import type { ServiceEntry, ServiceEntrySpec } from '../api/kinds/networking/service-entry.js';
 import type { ConfigSnapshot } from '../config/store.js';
 import type { Endpoint, MeshService, Resolution, ServicePort, WorkloadInstance } from './model.js';
 import type { BuiltService } from './kubernetes.js';
@@ -10,18 +9,6 @@ import { selects } from './labels.js';
 import { localityFromLabels, NO_LOCALITY, parseLocality } from './locality.js';
 import { parseExportTo } from './export-to.js';
 
-/** ServiceEntry.spec, the fields the registry reads (names as Istio's proto JSON). */
-interface ServiceEntrySpec {
-  hosts?: string[];
-  addresses?: string[];
-  ports?: { number: number; protocol?: string; name?: string; targetPort?: number }[];
-  location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
-  resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
-  endpoints?: WorkloadEntrySpec[];
-  workloadSelector?: { labels?: Record<string, string> };
-  exportTo?: string[];
-}
-
 /** Builds one mesh service per host of every ServiceEntry. */
 export function buildServiceEntries(
   snapshot: ConfigSnapshot,
@@ -29,7 +16,7 @@ export function buildServiceEntries(
 ): BuiltService[] {
   const out: BuiltService[] = [];
   for (const r of snapshot.byKind('ServiceEntry')) {
-    const spec = (r as Resource & { spec?: ServiceEntrySpec }).spec ?? {};
+    const spec: ServiceEntrySpec = (r as ServiceEntry).spec ?? { hosts: [] };
     const ns = r.metadata.namespace ?? 'default';
     const resolution: Resolution = spec.resolution ?? 'NONE';
     const ports: ServicePort[] = (spec.ports ?? []).map((p) => ({

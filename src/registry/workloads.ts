@@ -1,7 +1,8 @@
 // Workload instances from config: Pods that have an IP, and WorkloadEntries.
 import type { Resource } from '../api/resource.js';
 import type { Pod } from '../api/kinds/kubernetes/pod.js';
-import type { WorkloadEntry } from '../api/kinds/networking/workload-entry.js';
+import type { WorkloadEntry, WorkloadEntrySpec } from '../api/kinds/networking/workload-entry.js';
+import type { WorkloadGroup } from '../api/kinds/networking/workload-group.js';
 import type { ConfigSnapshot } from '../config/store.js';
 import type { WorkloadInstance } from './model.js';
 import { localityFromLabels, NO_LOCALITY, parseLocality } from './locality.js';
@@ -15,8 +16,11 @@ export function buildWorkloads(snapshot: ConfigSnapshot): WorkloadInstance[] {
     const w = podWorkload(r as Pod, nodes);
     if (w) out.push(w);
   }
+  const groups = new Map<string, WorkloadGroup>();
+  for (const g of snapshot.byKind('WorkloadGroup'))
+    groups.set(`${g.metadata.namespace ?? 'default'}/${g.metadata.name}`, g as WorkloadGroup);
   for (const r of snapshot.byKind('WorkloadEntry')) {
-    const w = workloadEntryWorkload(r as WorkloadEntry);
+    const w = workloadEntryWorkload(withGroupTemplate(r as WorkloadEntry, groups));
     if (w) out.push(w);
   }
   return out;
@@ -76,6 +80,31 @@ function workloadEntryWorkload(we: WorkloadEntry): WorkloadInstance | null {
     namedPorts: new Map(Object.entries(spec.ports ?? {})),
     containerPorts: [],
   };
+}
+
+/** Istio's annotation naming the WorkloadGroup an auto-registered WorkloadEntry belongs to. */
+export const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
+
+/**
+ * A WorkloadEntry that names its WorkloadGroup (annotation istio.io/autoRegistrationGroup or an owner
+ * reference) takes the group's template for the fields it leaves out, and the group's labels.
+ */
+function withGroupTemplate(we: WorkloadEntry, groups: Map<string, WorkloadGroup>): WorkloadEntry {
+  const ns = we.metadata.namespace ?? 'default';
+  const owner = (we.metadata.ownerReferences as { kind?: string; name?: string }[] | undefined)?.find(
+    (o) => o.kind === 'WorkloadGroup',
+  );
+  const name = we.metadata.annotations?.[AUTO_REGISTRATION_GROUP] ?? owner?.name;
+  const group = name ? groups.get(`${ns}/${name}`) : undefined;
+  if (!group) return we;
+  const t: WorkloadEntrySpec = group.spec?.template ?? {};
+  const spec: WorkloadEntrySpec = {
+    ...t,
+    ...we.spec,
+    labels: { ...group.spec?.metadata?.labels, ...t.labels, ...we.spec?.labels },
+    ports: { ...t.ports, ...we.spec?.ports },
+  };
+  return { ...we, spec };
 }
 
 /** Istio health-checked WorkloadEntries carry a Healthy condition in status. */

@@ -7,6 +7,22 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: 'run a whole mesh on this machine from a folder of manifests',
     load: () => import('./up.js'),
   },
+  down: { summary: 'stop the local mesh (everything `mizzen up` started)', load: () => import('./down.js') },
+  status: {
+    summary: 'list the pods of the local mesh with readiness, restarts and sidecar sync state',
+    load: () => import('./status.js'),
+  },
+  logs: { summary: "print a pod's or workload's logs (app or sidecar)", load: () => import('./logs.js') },
+  exec: {
+    summary: "run a command with a pod's identity, through its sidecar",
+    load: () => import('./exec.js'),
+  },
+  apply: { summary: 'add or change resources in the running local mesh', load: () => import('./apply.js') },
+  delete: { summary: 'remove resources from the running local mesh', load: () => import('./delete.js') },
+  get: {
+    summary: 'list resources of the running local mesh (like kubectl get)',
+    load: () => import('./get.js'),
+  },
   server: {
     summary: 'run the control plane: serve Istio config as Envoy resources over ADS',
     load: () => import('./server.js'),

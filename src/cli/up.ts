@@ -1,12 +1,296 @@
-// `mizzen up DIR`: placeholder until the local supervisor lands (issue 7).
-import type { Command } from './command.js';
+// `mizzen up DIR`: run a whole mesh on this machine from a folder of manifests (foreground, or -d to detach).
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.js';
+import { loadPaths } from '../api/load.js';
+import { formatDiagnostic, hasErrors, sortDiagnostics } from '../api/diagnostic.js';
+import { manifestFiles } from '../local/config-dir.js';
+import { LocalMesh, mizzenCommand } from '../local/mesh.js';
+import {
+  isAlive,
+  isSameProcess,
+  readState,
+  resolveRunDir,
+  runPaths,
+  type RunPaths,
+  type RunState,
+} from '../local/run-state.js';
+import { killGroup } from '../local/supervisor.js';
+import { formatTable } from '../local/table.js';
+import { fileTail } from '../local/file-tail.js';
+import { linePrinter } from '../local/log-prefix.js';
+
+const HELP = `usage: mizzen up DIR [-d] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S]
+
+Runs the control plane, an ingress gateway, one sidecar per workload instance and the workloads of
+DIR's manifests (Deployment/Pod commands run as local processes; subfolders named networking/ are
+skipped). Ctrl-C stops everything.
+
+  -d, --detach                 run in the background; return once everything is ready
+      --gateway-port-offset N  gateway ports below 1024 are published at port+N (default 8000)
+      --run-dir PATH           config, logs and state (default .mizzen/, or $MIZZEN_RUN_DIR)
+      --xds-port N             control plane xDS port on 127.0.0.1 (default 15010; a free one if busy)
+      --debug-port N           control plane debug port (default 15014; a free one if busy)
+      --timeout S              how long to wait for readiness, in seconds (default 120)`;
+
+/** Options shared by the foreground and daemon paths. */
+interface UpOptions {
+  readonly dir: string;
+  readonly paths: RunPaths;
+  readonly offset: number;
+  readonly xdsPort: number;
+  readonly debugPort: number;
+  readonly timeoutMs: number;
+}
+
+function int(v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`${flag} must be a whole number, got "${v}"`);
+  return n;
+}
 
 const up: Command = {
   name: 'up',
   summary: 'run a whole mesh on this machine from a folder of manifests',
   async run(argv) {
-    console.log(`mizzen up ${argv.join(' ')}: not yet — the local mesh runner is being built (issue 7).`);
-    return 0;
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        detach: { type: 'boolean', short: 'd' },
+        'gateway-port-offset': { type: 'string' },
+        'run-dir': { type: 'string' },
+        'xds-port': { type: 'string' },
+        'debug-port': { type: 'string' },
+        timeout: { type: 'string' },
+        'daemon-child': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (positionals.length !== 1) throw new UsageError(`expected one folder of manifests\n\n${HELP}`);
+    const dir = resolve(positionals[0]);
+    if (!existsSync(dir)) {
+      console.error(`mizzen up: ${positionals[0]}: no such file or directory`);
+      return 1;
+    }
+    const timeoutS = Number(values.timeout ?? 120);
+    if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds`);
+    const o: UpOptions = {
+      dir,
+      paths: runPaths(resolveRunDir(values['run-dir'])),
+      offset: int(values['gateway-port-offset'], '--gateway-port-offset', 8000),
+      xdsPort: int(values['xds-port'], '--xds-port', 15010),
+      debugPort: int(values['debug-port'], '--debug-port', 15014),
+      timeoutMs: timeoutS * 1000,
+    };
+    if (values['daemon-child']) return runMesh(o, true);
+    if (!validate(dir)) return 1;
+    if (!claimRunDir(o.paths)) return 1;
+    clearLogs(o.paths);
+    return values.detach ? detach(o) : runMesh(o, false);
   },
 };
 export default up;
+
+/** Loads the manifests; prints positioned problems; false when any is an error (nothing is started). */
+function validate(dir: string): boolean {
+  const r = loadPaths(manifestFiles(dir));
+  for (const d of sortDiagnostics(r.diagnostics)) console.error(formatDiagnostic(d));
+  if (hasErrors(r.diagnostics)) {
+    console.error('mizzen up: fix the errors above; nothing was started');
+    return false;
+  }
+  const workloads = r.resources.filter((x) => x.kind === 'Deployment' || x.kind === 'Pod').length;
+  console.log(`loaded ${r.resources.length} resources (${workloads} workloads) from ${dir}`);
+  return true;
+}
+
+/** Refuses a run directory whose mesh still runs; kills what a crashed earlier run left behind. */
+function claimRunDir(paths: RunPaths): boolean {
+  const old = readState(paths);
+  if (!old) return true;
+  if (isSameProcess(old.pid, old.pidStartedAt) && old.phase !== 'stopped') {
+    console.error(
+      `mizzen up: a mesh is already running from ${paths.root} (pid ${old.pid}); run \`mizzen down\` first`,
+    );
+    return false;
+  }
+  let killed = 0;
+  for (const p of Object.values(old.processes))
+    if (p.pid && isAlive(p.pid) && killGroup(p.pid, 'SIGKILL')) killed++;
+  if (killed) console.log(`stopped ${killed} processes left over from an earlier run`);
+  return true;
+}
+
+function clearLogs(paths: RunPaths): void {
+  mkdirSync(paths.logs, { recursive: true });
+  for (const f of readdirSync(paths.logs)) rmSync(join(paths.logs, f), { force: true, recursive: true });
+}
+
+/** Runs the mesh in this process until SIGINT/SIGTERM; `daemon` keeps child output out of stdout. */
+async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
+  const t0 = Date.now();
+  const say = (line: string): void => console.log(`[mizzen] ${line}`);
+  const print = daemon ? undefined : linePrinter(process.stdout);
+  const mesh = new LocalMesh({
+    manifestPath: o.dir,
+    paths: o.paths,
+    gatewayPortOffset: o.offset,
+    xdsPort: o.xdsPort,
+    debugPort: o.debugPort,
+    say,
+    ...(print ? { onLine: print } : {}),
+  });
+  let stopping: Promise<void> | null = null;
+  let markFinished: () => void = () => {};
+  const finished = new Promise<void>((res) => (markFinished = res));
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      say(`${sig} again: killing everything now`);
+      mesh.killNow();
+      process.exit(130);
+    }
+    say(`${sig}: stopping everything (Ctrl-C again to kill at once)`);
+    stopping ??= mesh.stop().then(markFinished);
+  };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => {
+    const h = (): void => onSignal(s);
+    process.on(s, h);
+    return [s, h] as const;
+  });
+  const onExit = (): void => mesh.killNow();
+  process.on('exit', onExit);
+  try {
+    try {
+      await mesh.start();
+    } catch (err) {
+      say(`cannot start: ${(err as Error).message}`);
+      await mesh.stop();
+      mesh.fail((err as Error).message);
+      return 1;
+    }
+    if (stopping) {
+      await finished;
+      return 0;
+    }
+    printSummary(mesh.state(), mesh.urls());
+    say(`waiting for readiness (up to ${o.timeoutMs / 1000}s)…`);
+    const waiting = await Promise.race([
+      mesh.waitReady(o.timeoutMs, (ready, total) => say(`ready ${ready}/${total}`)),
+      finished.then(() => null),
+    ]);
+    if (waiting === null) return 0;
+    if (waiting.length === 0) say(`all ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    else {
+      say(`not ready after ${o.timeoutMs / 1000}s: ${waiting.join(', ')} (see \`mizzen logs NAME\`)`);
+      // Keep waiting quietly so the run turns ready once the stragglers come up.
+      void mesh.waitReady(24 * 3600_000);
+    }
+    if (!daemon) say('Ctrl-C stops everything');
+    await finished;
+    say('stopped');
+    return 0;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+    process.off('exit', onExit);
+  }
+}
+
+/** The table of what runs where, and the URLs to try. */
+function printSummary(s: RunState, urls: string[]): void {
+  const rows = s.pods.map((p) => [
+    p.workload,
+    p.name,
+    p.podIp,
+    p.appIp,
+    p.ports.length ? p.ports.join(',') : '-',
+  ]);
+  rows.push([
+    'istio-ingressgateway',
+    s.gateway.nodeId.split('~')[2].split('.')[0],
+    '127.0.0.1',
+    '-',
+    s.gateway.ports
+      .map((p) => (p.port === p.published ? `${p.port}` : `${p.port}→${p.published}`))
+      .join(',') || '-',
+  ]);
+  rows.push([
+    'control plane',
+    'mizzen-server',
+    '127.0.0.1',
+    '-',
+    `xds ${s.xdsAddress}, debug ${s.debugAddress}`,
+  ]);
+  console.log('\n' + formatTable(['WORKLOAD', 'POD', 'POD IP', 'APP IP', 'PORTS'], rows));
+  if (urls.length) console.log('\nTry:\n' + urls.map((u) => `  ${u}`).join('\n'));
+  console.log('');
+}
+
+/** `-d`: re-runs `up` detached with output to logs/up.log, shows its progress, returns once it is ready. */
+async function detach(o: UpOptions): Promise<number> {
+  const logFile = join(o.paths.logs, 'up.log');
+  const out = openSync(logFile, 'a');
+  const args = [
+    'up',
+    o.dir,
+    '--daemon-child',
+    '--run-dir',
+    o.paths.root,
+    '--gateway-port-offset',
+    String(o.offset),
+    '--xds-port',
+    String(o.xdsPort),
+    '--debug-port',
+    String(o.debugPort),
+    '--timeout',
+    String(o.timeoutMs / 1000),
+  ];
+  const [node, ...pre] = mizzenCommand();
+  const child = spawn(node, [...pre, ...args], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    cwd: process.cwd(),
+  });
+  child.unref();
+  closeSync(out);
+  const pid = child.pid ?? 0;
+  const tail = fileTail(logFile);
+  const deadline = Date.now() + o.timeoutMs + 15_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    process.stdout.write(tail());
+    const s = readState(o.paths);
+    const mine = s && s.pid === pid ? s : undefined;
+    if (mine?.phase === 'ready') {
+      process.stdout.write(tail());
+      console.log(`mesh running in the background (pid ${pid}, run dir ${o.paths.root})`);
+      console.log('  mizzen status · mizzen logs NAME [-f] · mizzen exec NAME -- CMD · mizzen down');
+      return 0;
+    }
+    if (mine?.phase === 'failed' || !isAlive(pid)) {
+      process.stdout.write(tail());
+      console.error(
+        `mizzen up: the mesh did not start${mine?.message ? `: ${mine.message}` : ''}; see ${logFile}`,
+      );
+      return 1;
+    }
+    if (Date.now() > deadline || (mine?.message?.startsWith('not ready') ?? false)) {
+      process.stdout.write(tail());
+      console.error(
+        `mizzen up: not everything is ready after ${o.timeoutMs / 1000}s (${mine?.message ?? 'no state yet'}).\n` +
+          `The mesh keeps running in the background (pid ${pid}): \`mizzen status\`, \`mizzen logs NAME\`, \`mizzen down\`.`,
+      );
+      return 1;
+    }
+  }
+}

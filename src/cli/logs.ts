@@ -1,0 +1,116 @@
+// `mizzen logs NAME [-f] [--sidecar]`: a pod's or workload's app (or sidecar) output, like `kubectl logs`.
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.js';
+import { fileTail } from '../local/file-tail.js';
+import { prefixFor, useColor } from '../local/log-prefix.js';
+import { logFileOf } from '../local/mesh.js';
+import {
+  findPods,
+  readState,
+  resolveRunDir,
+  runPaths,
+  type RunPaths,
+  type RunState,
+} from '../local/run-state.js';
+
+const HELP = `usage: mizzen logs NAME [-f] [--sidecar] [--tail N] [-n NS] [--run-dir PATH]
+
+NAME is a pod (reviews-v1-…), a Deployment (reviews-v1, deploy/reviews-v1), an app label (reviews),
+istio-ingressgateway, or mizzen-server (the control plane). Several pods are shown with [pod] prefixes.
+
+  -f, --follow     keep printing new lines (Ctrl-C stops)
+      --sidecar    the pod's sidecar proxy instead of the app
+      --tail N     only the last N lines of each log to begin with`;
+
+/** One log to show. */
+interface LogSource {
+  readonly label: string;
+  readonly file: string;
+}
+
+function sourcesFor(paths: RunPaths, s: RunState, name: string, sidecar: boolean, ns?: string): LogSource[] {
+  const proc = (p: string): LogSource => ({ label: p, file: s.processes[p]?.logFile ?? logFileOf(paths, p) });
+  if (['mizzen-server', 'server', 'istiod', 'control-plane'].includes(name)) return [proc(s.server.process)];
+  const gwPod = s.gateway.nodeId.split('~')[2]?.split('.')[0];
+  if (['istio-ingressgateway', 'gateway', 'ingressgateway', gwPod].includes(name))
+    return [proc(s.gateway.process)];
+  return findPods(s, name, ns).flatMap((p) =>
+    sidecar ? [proc(p.sidecar.process)] : p.appProcesses.map(proc),
+  );
+}
+
+function lastLines(text: string, n: number | undefined): string {
+  if (n === undefined) return text;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(Math.max(0, lines.length - n)).join('\n') + (lines.length && n > 0 ? '\n' : '');
+}
+
+const logs: Command = {
+  name: 'logs',
+  summary: "print a pod's or workload's logs (app or sidecar), optionally following them",
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        follow: { type: 'boolean', short: 'f' },
+        sidecar: { type: 'boolean' },
+        tail: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
+        'run-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (positionals.length !== 1) throw new UsageError(`expected one NAME\n\n${HELP}`);
+    const tail = values.tail === undefined ? undefined : Number(values.tail);
+    if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0))
+      throw new UsageError('--tail must be a count');
+    const paths = runPaths(resolveRunDir(values['run-dir']));
+    const s = readState(paths);
+    if (!s) {
+      console.error(`mizzen logs: no mesh state in ${paths.root} (start one with \`mizzen up DIR\`)`);
+      return 1;
+    }
+    const sources = sourcesFor(paths, s, positionals[0], !!values.sidecar, values.namespace);
+    if (sources.length === 0) {
+      const names = s.pods.map((p) => p.name).join(', ');
+      console.error(`mizzen logs: no pod or workload named "${positionals[0]}" (pods: ${names || 'none'})`);
+      return 1;
+    }
+    const color = useColor(process.stdout);
+    const many = sources.length > 1;
+    const emit = (src: LogSource, text: string): void => {
+      if (!text) return;
+      if (!many) return void process.stdout.write(text);
+      const pre = prefixFor(src.label, color);
+      const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+      process.stdout.write(lines.map((l) => `${pre} ${l}\n`).join(''));
+    };
+    const tails = sources.map((src) => ({ src, next: fileTail(src.file) }));
+    for (const t of tails) {
+      if (!existsSync(t.src.file)) continue;
+      emit(t.src, lastLines(t.next(), tail));
+    }
+    if (!values.follow) return 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        for (const t of tails) emit(t.src, t.next());
+      }, 200);
+      const stop = (): void => {
+        clearInterval(timer);
+        for (const t of tails) emit(t.src, t.next());
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};
+export default logs;

@@ -1,0 +1,579 @@
+// Orchestrates a mesh on one machine: control plane, ingress gateway, a sidecar per pod and the workloads.
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPaths } from '../api/load.js';
+import { formatDiagnostic, sortDiagnostics } from '../api/diagnostic.js';
+import { sourceOf, type Resource } from '../api/resource.js';
+import type { BackoffOptions } from './backoff.js';
+import { desiredDirs, manifestFiles, originalDir, writeManifests, yamlFiles } from './config-dir.js';
+import { gatewayPorts, gatewayUrls } from './gateway-ports.js';
+import { MANIFEST_DIR_ANNOTATION, manifestToPods, type PodPlan } from './manifest-to-pods.js';
+import { containerEnv, expandArgv, lookupIn, OUTBOUND_PROXY_PORT, type PodAddress } from './pod-env.js';
+import { allocatePodIps, appIpOf } from './pod-ip.js';
+import { podFileName, podYaml } from './pod-object.js';
+import { allBindable, canBind, freePort, preferredOrFree } from './ports.js';
+import {
+  gatewayMetadata,
+  gatewayNodeId,
+  gatewayPodName,
+  sidecarMetadata,
+  sidecarNodeId,
+} from './proxy-identity.js';
+import { podReadiness, proxyReady, waitUntil } from './readiness.js';
+import {
+  processStartTime,
+  readState,
+  writeState,
+  type GatewayPort,
+  type PodRecord,
+  type ProcessRecord,
+  type RunPaths,
+  type RunPhase,
+  type RunState,
+} from './run-state.js';
+import { Supervisor, type LineSink, type SupervisedProcess } from './supervisor.js';
+
+/** How to run `mizzen` itself: this Node and the package's bin script. */
+export function mizzenCommand(): string[] {
+  return [process.execPath, fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url))];
+}
+
+/** Process name of the control plane. */
+export const SERVER_PROCESS = 'mizzen-server';
+/** Process name of the ingress gateway. */
+export const GATEWAY_PROCESS = 'istio-ingressgateway';
+
+/** Settings of one local mesh. */
+export interface MeshOptions {
+  /** The folder (or file) of manifests given to `up`, absolute. */
+  readonly manifestPath: string;
+  readonly paths: RunPaths;
+  /** Gateway ports below 1024 are published at port + offset. */
+  readonly gatewayPortOffset: number;
+  /** Preferred xDS port on 127.0.0.1 (a free one when busy; 0: any free port). */
+  readonly xdsPort: number;
+  /** Preferred debug HTTP port of the control plane (same rule). */
+  readonly debugPort: number;
+  /** argv prefix that runs `mizzen` (default: mizzenCommand()). */
+  readonly mizzen?: readonly string[];
+  /** Progress and notes for the user, one line each. */
+  readonly say: (line: string) => void;
+  /** Every output line of every process. */
+  readonly onLine?: LineSink;
+  readonly backoff?: BackoffOptions;
+  /** How often config/ is checked for added or removed workloads (ms, default 500). */
+  readonly pollMs?: number;
+  /** How long to wait for the control plane's `xds listening on` line (ms, default 30000). */
+  readonly serverStartTimeoutMs?: number;
+}
+
+/** A pod that runs. */
+interface RunningPod {
+  readonly plan: PodPlan;
+  readonly addr: PodAddress;
+  readonly adminPort: number;
+  readonly nodeId: string;
+  readonly createdAt: number;
+  readonly sidecarProcess: string;
+  readonly appProcesses: string[];
+  /** What the generated Pod object says. */
+  ready: boolean;
+}
+
+/** Name of an app process: the pod name, or `pod/container` when the pod runs several containers. */
+function appProcessName(plan: PodPlan, container: string): string {
+  return plan.containers.length === 1 ? plan.name : `${plan.name}/${container}`;
+}
+
+/** Log file of a process: `logs/<name>.log` with `/` and spaces made safe. */
+export function logFileOf(paths: RunPaths, processName: string): string {
+  return join(paths.logs, `${processName.replace(/[/ ]/g, '.')}.log`);
+}
+
+/** A whole mesh under one supervisor. */
+export class LocalMesh {
+  private readonly o: MeshOptions;
+  private readonly sup: Supervisor;
+  private readonly mizzen: readonly string[];
+  private readonly base: string;
+  private readonly pods = new Map<string, RunningPod>();
+  private phase: RunPhase = 'starting';
+  private message = '';
+  private readonly startedAt = Date.now();
+  private readonly pidStartedAt = processStartTime(process.pid) ?? this.startedAt;
+  private xdsAddress = '';
+  private debugAddress = '';
+  private gatewayAdmin = 0;
+  private readonly gatewayName: string;
+  private gwPorts: GatewayPort[] = [];
+  private previousIps = new Map<string, string>();
+  private serverLine: ((addr: string) => void) | null = null;
+  private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private lastSignature = '';
+  private reconciling: Promise<void> | null = null;
+  private reconcileAgain = false;
+  private stateTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastDiagnostics = '';
+
+  constructor(o: MeshOptions) {
+    this.o = o;
+    this.mizzen = o.mizzen ?? mizzenCommand();
+    this.base = statSync(o.manifestPath).isDirectory() ? o.manifestPath : dirname(o.manifestPath);
+    this.gatewayName = gatewayPodName(o.paths.root);
+    this.sup = new Supervisor({
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      onLine: (name, line, stream) => {
+        if (name === SERVER_PROCESS && this.serverLine) {
+          const m = /xds listening on (\S+)/.exec(line);
+          if (m) this.serverLine(m[1]);
+        }
+        o.onLine?.(name, line, stream);
+      },
+      onChange: (p) => this.processChanged(p),
+    });
+  }
+
+  /** Copies the manifests, starts the control plane, then the gateway and every pod (not waiting for readiness). */
+  async start(): Promise<void> {
+    const { paths } = this.o;
+    for (const p of readState(paths)?.pods ?? []) this.previousIps.set(`${p.namespace}/${p.name}`, p.podIp);
+    mkdirSync(paths.logs, { recursive: true });
+    writeManifests(paths, this.base, manifestFiles(this.o.manifestPath));
+    const desired = this.loadDesired();
+    this.gwPorts = gatewayPorts(desired.resources, this.o.gatewayPortOffset);
+    const images = desired.notes.filter((n) => / image .* ignored; runs its command locally$/.test(n)).length;
+    if (images)
+      this.o.say(
+        `container images are ignored: each container's command runs as a local process (${images})`,
+      );
+    for (const n of desired.notes) if (!/ image .* ignored; runs its command locally$/.test(n)) this.o.say(n);
+    for (const p of this.gwPorts)
+      if (!(await canBind('127.0.0.1', p.published)))
+        this.o.say(
+          `127.0.0.1:${p.published} is in use: the gateway cannot publish port ${p.port} there` +
+            (p.port < 1024 ? ' (choose another --gateway-port-offset)' : ''),
+        );
+    const xdsPort = await preferredOrFree('127.0.0.1', this.o.xdsPort);
+    const debugPort = await preferredOrFree('127.0.0.1', this.o.debugPort);
+    this.xdsAddress = `127.0.0.1:${xdsPort}`;
+    this.debugAddress = `127.0.0.1:${debugPort}`;
+    this.gatewayAdmin = await freePort();
+    // Pod objects first, so the control plane's first snapshot already has every endpoint.
+    const planned: { plan: PodPlan; addr: PodAddress; adminPort: number }[] = [];
+    for (const plan of desired.pods) planned.push({ plan, ...(await this.place(plan)) });
+    this.o.say(`starting control plane (xDS ${this.xdsAddress}, debug ${this.debugAddress})`);
+    await this.startServer();
+    this.o.say(`starting ingress gateway and ${planned.length} pod${planned.length === 1 ? '' : 's'}`);
+    this.startGateway();
+    for (const p of planned) this.startPod(p.plan, p.addr, p.adminPort);
+    this.lastSignature = this.desiredSignature();
+    this.pollTimer = setInterval(() => this.poll(), this.o.pollMs ?? 500);
+    this.saveState();
+  }
+
+  /** Waits until the gateway and every pod are ready; returns what is still not ready when time runs out. */
+  async waitReady(timeoutMs: number, progress?: (ready: number, total: number) => void): Promise<string[]> {
+    let waiting: string[] = [];
+    let lastReady = -1;
+    const ok = await waitUntil(
+      async () => {
+        waiting = await this.notReady();
+        const total = this.pods.size + 1;
+        const ready = total - new Set(waiting.map((w) => w.split(' ')[0])).size;
+        if (ready !== lastReady) {
+          lastReady = ready;
+          progress?.(ready, total);
+        }
+        return waiting.length === 0;
+      },
+      timeoutMs,
+      200,
+    );
+    if (ok && this.phase === 'starting') {
+      this.phase = 'ready';
+      this.message = '';
+      this.saveState();
+    } else if (!ok) {
+      this.message = `not ready: ${waiting.join(', ')}`;
+      this.saveState();
+    }
+    return ok ? [] : waiting;
+  }
+
+  /** What is not ready yet, one phrase each. */
+  async notReady(): Promise<string[]> {
+    const out: string[] = [];
+    const checks = [...this.pods.values()].map(async (p) => {
+      const r = await podReadiness(this.record(p));
+      const appsUp = p.appProcesses.every((n) => this.sup.get(n)?.status().state === 'running');
+      if (!r.sidecar) out.push(`${p.plan.name} (sidecar)`);
+      if (!r.app || !appsUp)
+        out.push(
+          `${p.plan.name} (app on ${p.addr.appIp}:${p.plan.ports.map((x) => x.containerPort).join(',')})`,
+        );
+    });
+    await Promise.all([
+      ...checks,
+      proxyReady(this.gatewayAdmin).then((ok) => {
+        if (!ok) out.push('istio-ingressgateway');
+      }),
+    ]);
+    return out.sort();
+  }
+
+  /** Stops every process (SIGTERM, SIGKILL after each grace period) and records the run as stopped. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    this.phase = 'stopping';
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.saveState();
+    await this.reconciling;
+    // Workloads and proxies first, the control plane last: proxies keep their config to the end.
+    await Promise.all(
+      this.sup
+        .list()
+        .filter((p) => p.spec.name !== SERVER_PROCESS)
+        .map((p) => p.stop()),
+    );
+    await this.sup.stopAll();
+    rmSync(this.o.paths.pods, { recursive: true, force: true });
+    this.phase = 'stopped';
+    this.writeStateNow();
+  }
+
+  /** SIGKILLs everything at once (for exit paths that cannot wait). */
+  killNow(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.sup.killAllNow();
+  }
+
+  /** Marks the run as failed with a reason (state.json tells a waiting `up -d` parent). */
+  fail(message: string): void {
+    this.phase = 'failed';
+    this.message = message;
+    this.writeStateNow();
+  }
+
+  /** The run as state.json records it. */
+  state(): RunState {
+    const processes: Record<string, ProcessRecord> = {};
+    for (const p of this.sup.list())
+      processes[p.spec.name] = {
+        ...p.status(),
+        logFile: p.spec.logFile ?? logFileOf(this.o.paths, p.spec.name),
+      };
+    return {
+      version: 1,
+      pid: process.pid,
+      pidStartedAt: this.pidStartedAt,
+      phase: this.phase,
+      ...(this.message ? { message: this.message } : {}),
+      manifests: this.o.manifestPath,
+      startedAt: this.startedAt,
+      updatedAt: Date.now(),
+      xdsAddress: this.xdsAddress,
+      debugAddress: this.debugAddress,
+      gatewayPortOffset: this.o.gatewayPortOffset,
+      server: { process: SERVER_PROCESS },
+      gateway: {
+        process: GATEWAY_PROCESS,
+        nodeId: gatewayNodeId(this.gatewayName),
+        adminPort: this.gatewayAdmin,
+        ports: this.gwPorts,
+      },
+      pods: [...this.pods.values()].map((p) => this.record(p)),
+      processes,
+    };
+  }
+
+  /** URLs to try through the gateway. */
+  urls(): string[] {
+    return gatewayUrls(this.loadDesired().resources, this.o.gatewayPortOffset);
+  }
+
+  private record(p: RunningPod): PodRecord {
+    return {
+      name: p.plan.name,
+      namespace: p.plan.namespace,
+      workload: p.plan.workload,
+      workloadKind: p.plan.workloadKind,
+      labels: p.plan.labels,
+      serviceAccount: p.plan.serviceAccount,
+      podIp: p.addr.podIp,
+      appIp: p.addr.appIp,
+      ports: p.plan.ports.map((x) => x.containerPort),
+      appProcesses: p.appProcesses,
+      sidecar: { process: p.sidecarProcess, adminPort: p.adminPort, nodeId: p.nodeId },
+      createdAt: p.createdAt,
+    };
+  }
+
+  /** Loads what the user asked for (manifests, applied, user Pods) and expands it into pods. */
+  private loadDesired(): { resources: Resource[]; pods: PodPlan[]; notes: string[] } {
+    const files = desiredDirs(this.o.paths).flatMap((d) => yamlFiles(d));
+    const r = loadPaths(files);
+    const errs = sortDiagnostics(r.diagnostics.filter((d) => d.severity === 'error'));
+    const text = errs.map(formatDiagnostic).join('\n');
+    if (text && text !== this.lastDiagnostics)
+      this.o.say(`config has errors (those resources are ignored):\n${text}`);
+    this.lastDiagnostics = text;
+    const dirOf = (res: Resource): string => {
+      const ann = res.metadata.annotations?.[MANIFEST_DIR_ANNOTATION];
+      if (ann) return ann;
+      const f = sourceOf(res)?.file;
+      return (f && originalDir(this.o.paths, this.base, f)) ?? (f ? dirname(f) : this.base);
+    };
+    const e = manifestToPods(r.resources, dirOf);
+    return { resources: r.resources, pods: e.pods, notes: [...e.notes, ...e.pods.flatMap((p) => p.notes)] };
+  }
+
+  /** Picks the pod IP (its hashed slot unless busy here or elsewhere) and an admin port. */
+  private async place(plan: PodPlan): Promise<{ addr: PodAddress; adminPort: number }> {
+    const key = `${plan.namespace}/${plan.name}`;
+    const taken = new Set([...this.pods.values()].map((p) => p.addr.podIp));
+    const ports = plan.ports.map((p) => p.containerPort);
+    for (;;) {
+      const podIp = allocatePodIps([key], { previous: this.previousIps, taken }).get(key)!;
+      const appIp = appIpOf(podIp);
+      if ((await allBindable(podIp, [...ports, OUTBOUND_PROXY_PORT])) && (await allBindable(appIp, ports))) {
+        this.previousIps.set(key, podIp);
+        return { addr: { podIp, appIp }, adminPort: await freePort() };
+      }
+      taken.add(podIp);
+    }
+  }
+
+  private async startServer(): Promise<void> {
+    const proc = this.sup.add({
+      name: SERVER_PROCESS,
+      argv: [
+        ...this.mizzen,
+        'server',
+        '--config',
+        this.o.paths.config,
+        '--xds-address',
+        this.xdsAddress,
+        '--debug-address',
+        this.debugAddress,
+      ],
+      env: process.env,
+      logFile: logFileOf(this.o.paths, SERVER_PROCESS),
+      graceMs: 5000,
+    });
+    const timeout = this.o.serverStartTimeoutMs ?? 30_000;
+    let addr = '';
+    this.serverLine = (a) => (addr = a);
+    try {
+      const ok = await waitUntil(
+        () => {
+          const s = proc.status();
+          if (!addr && s.state !== 'running' && s.lastExit) {
+            const how = s.lastExit.signal ?? `code ${s.lastExit.code}`;
+            throw new Error(`the control plane exited (${how}) before it listened; see ${proc.spec.logFile}`);
+          }
+          return addr !== '';
+        },
+        timeout,
+        50,
+      );
+      if (!ok)
+        throw new Error(`the control plane did not report "xds listening on" within ${timeout / 1000}s`);
+      this.xdsAddress = addr;
+    } finally {
+      this.serverLine = null;
+    }
+  }
+
+  private startGateway(): void {
+    this.sup.add({
+      name: GATEWAY_PROCESS,
+      argv: [
+        ...this.mizzen,
+        'proxy',
+        'router',
+        '--xds-address',
+        this.xdsAddress,
+        '--id',
+        gatewayNodeId(this.gatewayName),
+        '--metadata',
+        JSON.stringify(gatewayMetadata(this.gatewayName, this.o.gatewayPortOffset)),
+        '--admin-port',
+        String(this.gatewayAdmin),
+      ],
+      env: process.env,
+      logFile: logFileOf(this.o.paths, GATEWAY_PROCESS),
+      graceMs: 5000,
+    });
+  }
+
+  private writePodObject(p: RunningPod): void {
+    mkdirSync(this.o.paths.pods, { recursive: true });
+    writeFileSync(
+      join(this.o.paths.pods, podFileName(p.plan)),
+      podYaml(p.plan, p.addr, { ready: p.ready, createdAt: p.createdAt }),
+    );
+  }
+
+  private startPod(plan: PodPlan, addr: PodAddress, adminPort: number): void {
+    const pod: RunningPod = {
+      plan,
+      addr,
+      adminPort,
+      nodeId: sidecarNodeId(plan, addr.podIp),
+      createdAt: Date.now(),
+      sidecarProcess: `${plan.name} sidecar`,
+      appProcesses: plan.containers.map((c) => appProcessName(plan, c.name)),
+      ready: true,
+    };
+    this.pods.set(plan.name, pod);
+    this.writePodObject(pod);
+    this.sup.add({
+      name: pod.sidecarProcess,
+      argv: [
+        ...this.mizzen,
+        'proxy',
+        'sidecar',
+        '--xds-address',
+        this.xdsAddress,
+        '--id',
+        pod.nodeId,
+        '--metadata',
+        JSON.stringify(sidecarMetadata(plan, addr)),
+        '--admin-port',
+        String(adminPort),
+      ],
+      env: process.env,
+      logFile: logFileOf(this.o.paths, pod.sidecarProcess),
+      graceMs: 5000,
+    });
+    const lookup = lookupIn(this.loadDesiredObjects());
+    for (const c of plan.containers) {
+      const { env, notes } = containerEnv(plan, c, addr, lookup);
+      for (const n of notes) this.o.say(n);
+      const name = appProcessName(plan, c.name);
+      this.sup.add({
+        name,
+        argv: expandArgv(c.argv, env),
+        cwd: existsSync(c.cwd) ? c.cwd : this.base,
+        env: { ...process.env, ...env },
+        logFile: logFileOf(this.o.paths, name),
+        graceMs: plan.gracePeriodSeconds * 1000,
+        restart: plan.restartPolicy,
+      });
+    }
+  }
+
+  /** ConfigMaps and Secrets for env valueFrom. */
+  private loadDesiredObjects(): Resource[] {
+    const files = desiredDirs(this.o.paths).flatMap((d) => yamlFiles(d));
+    return loadPaths(files).resources.filter((r) => r.kind === 'ConfigMap' || r.kind === 'Secret');
+  }
+
+  private async stopPod(name: string): Promise<void> {
+    const p = this.pods.get(name);
+    if (!p) return;
+    this.pods.delete(name);
+    rmSync(join(this.o.paths.pods, podFileName(p.plan)), { force: true });
+    await Promise.all([...p.appProcesses, p.sidecarProcess].map((n) => this.sup.remove(n)));
+  }
+
+  /** A pod is Ready for the registry while all its app processes run (a crash takes it out of the endpoints). */
+  private processChanged(proc: SupervisedProcess): void {
+    for (const p of this.pods.values()) {
+      if (!p.appProcesses.includes(proc.spec.name)) continue;
+      const ready = p.appProcesses.every((n) => {
+        const s = this.sup.get(n)?.status().state;
+        return s === undefined || s === 'running';
+      });
+      if (ready !== p.ready && !this.isStopping()) {
+        p.ready = ready;
+        this.writePodObject(p);
+      }
+    }
+    this.saveState();
+  }
+
+  private desiredSignature(): string {
+    return desiredDirs(this.o.paths)
+      .flatMap((d) => yamlFiles(d))
+      .map((f) => {
+        const st = statSync(f, { throwIfNoEntry: false });
+        return st ? `${f}:${st.mtimeMs}:${st.size}` : f;
+      })
+      .join('|');
+  }
+
+  private poll(): void {
+    let sig: string;
+    try {
+      sig = this.desiredSignature();
+    } catch {
+      return; // a file vanished between listing and stat: next tick
+    }
+    if (sig === this.lastSignature) return;
+    this.lastSignature = sig;
+    if (this.reconciling) {
+      this.reconcileAgain = true;
+      return;
+    }
+    this.reconciling = this.reconcile().finally(() => {
+      this.reconciling = null;
+      if (this.reconcileAgain) {
+        this.reconcileAgain = false;
+        this.lastSignature = '';
+        this.poll();
+      }
+    });
+  }
+
+  /** Starts pods that were added, stops those removed, replaces those whose spec changed. */
+  private async reconcile(): Promise<void> {
+    if (this.isStopping()) return;
+    try {
+      const desired = this.loadDesired();
+      this.gwPorts = gatewayPorts(desired.resources, this.o.gatewayPortOffset);
+      const want = new Map(desired.pods.map((p) => [p.name, p]));
+      for (const [name, p] of [...this.pods]) {
+        const w = want.get(name);
+        if (w && w.fingerprint === p.plan.fingerprint) continue;
+        this.o.say(`pod ${name}: ${w ? 'changed, restarting' : 'deleted'}`);
+        await this.stopPod(name);
+      }
+      for (const plan of desired.pods) {
+        if (this.pods.has(plan.name) || this.isStopping()) continue;
+        const { addr, adminPort } = await this.place(plan);
+        if (this.isStopping()) return;
+        this.startPod(plan, addr, adminPort);
+        this.o.say(`pod ${plan.name}: created (${addr.podIp})`);
+      }
+      this.saveState();
+    } catch (err) {
+      this.o.say(`reconcile failed: ${(err as Error).message}`);
+    }
+  }
+
+  private isStopping(): boolean {
+    return this.phase === 'stopping' || this.phase === 'stopped';
+  }
+
+  /** Writes state.json soon (changes come in bursts). */
+  private saveState(): void {
+    if (this.stateTimer) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = null;
+      this.writeStateNow();
+    }, 50);
+  }
+
+  private writeStateNow(): void {
+    if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = null;
+    try {
+      writeState(this.o.paths, this.state());
+    } catch (err) {
+      this.o.say(`cannot write ${this.o.paths.state}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -3,6 +3,10 @@ import type { Command } from './command.js';
 
 /** name → loader of the command module (each module's default export is a Command). */
 export const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  proxy: {
+    summary: 'run the data plane (an Envoy-compatible proxy) from a bootstrap or an ADS server',
+    load: () => import('./proxy.js'),
+  },
   up: {
     summary: 'run a whole mesh on this machine from a folder of manifests',
     load: () => import('./up.js'),

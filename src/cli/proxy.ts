@@ -1,0 +1,96 @@
+// `mizzen proxy`: runs the data plane (Mizzen's Envoy) from a bootstrap file and/or an ADS server.
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.js';
+
+const USAGE = `usage:
+  mizzen proxy sidecar|router --xds-address HOST:PORT --id NODE_ID [--metadata JSON]
+  mizzen proxy --bootstrap FILE [--xds-address HOST:PORT] [--id NODE_ID]
+
+flags:
+  --bootstrap FILE       Envoy-style bootstrap (YAML or JSON): static_resources, dynamic_resources.ads_config, admin
+  --xds-address H:P      ADS server (overrides the bootstrap's ads_config)
+  --id NODE_ID           node id, e.g. sidecar~127.1.0.2~reviews-v1-0.default~default.svc.cluster.local
+  --metadata JSON        node metadata (Istio keys: NAMESPACE, LABELS, WORKLOAD_NAME, ...)
+  --admin-port N         admin port on 127.0.0.1 (default 15000; 0 = any free port)
+  --access-log           Istio's access log on stdout for HTTP managers without one
+  --ready-file PATH      write {"admin", "adminPort", "listeners": {name: "ip:port"}, "state"} once LIVE
+  --drain-time-s N       how long removed listeners drain (default 45)
+  --log-level LEVEL      trace|debug|info|warning|error|critical|off (default info)`;
+
+const proxy: Command = {
+  name: 'proxy',
+  summary: 'run the data plane (an Envoy-compatible proxy) from a bootstrap or an ADS server',
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        bootstrap: { type: 'string' },
+        'xds-address': { type: 'string' },
+        id: { type: 'string' },
+        metadata: { type: 'string' },
+        'admin-port': { type: 'string' },
+        'access-log': { type: 'boolean' },
+        'ready-file': { type: 'string' },
+        'drain-time-s': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const kind = positionals[0];
+    if (kind !== undefined && kind !== 'sidecar' && kind !== 'router')
+      throw new UsageError(`unknown proxy type "${kind}"\n${USAGE}`);
+    if (!values.bootstrap && !values['xds-address'])
+      throw new UsageError(`need --bootstrap or --xds-address\n${USAGE}`);
+    let metadata: Record<string, unknown> | undefined;
+    if (values.metadata) {
+      try {
+        metadata = JSON.parse(values.metadata) as Record<string, unknown>;
+      } catch (e) {
+        throw new UsageError(`--metadata is not JSON: ${(e as Error).message}`);
+      }
+    }
+    const num = (v: string | undefined, flag: string): number | undefined => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer`);
+      return n;
+    };
+    const adminPort = num(values['admin-port'], '--admin-port');
+    const drain = num(values['drain-time-s'], '--drain-time-s');
+    const { loadBootstrapFile } = await import('../proxy/bootstrap/bootstrap.js');
+    const { Proxy } = await import('../proxy/proxy.js');
+    const bootstrap = values.bootstrap ? loadBootstrapFile(values.bootstrap) : null;
+    let nodeId = values.id;
+    if (!nodeId && !bootstrap?.node.id)
+      nodeId = `${kind ?? 'sidecar'}~127.0.0.1~mizzen-proxy.default~default.svc.cluster.local`;
+    let done!: (code: number) => void;
+    const exited = new Promise<number>((r) => (done = r));
+    const p = await Proxy.start({
+      bootstrap,
+      xdsAddress: values['xds-address'] ?? null,
+      nodeId,
+      metadata,
+      adminPort,
+      accessLog: values['access-log'] === true,
+      readyFile: values['ready-file'] ?? null,
+      drainTimeMs: drain !== undefined ? drain * 1000 : undefined,
+      logLevel: values['log-level'],
+      onQuit: () => done(0),
+    });
+    const stop = (): void => {
+      void p.close().then(() => done(0));
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    const code = await exited;
+    process.removeListener('SIGTERM', stop);
+    process.removeListener('SIGINT', stop);
+    return code;
+  },
+};
+export default proxy;

@@ -1,0 +1,81 @@
+// Loads an Envoy-style bootstrap (YAML or JSON, snake_case or camelCase) into canonical form and
+// extracts what the proxy needs: node, admin address, static listeners/clusters, ADS server address.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { fromEnvoyYaml } from '../../xds/envoy-yaml.js';
+import { socketAddress } from '../util/values.js';
+
+/** The parts of a bootstrap the proxy acts on. */
+export interface Bootstrap {
+  /** The whole bootstrap, canonical form (shown by /config_dump). */
+  readonly canonical: Record<string, any>;
+  readonly node: { id: string; cluster: string; metadata: Record<string, unknown> };
+  readonly staticListeners: any[];
+  readonly staticClusters: any[];
+  /** `host:port` of the ADS server from dynamic_resources.ads_config, or null. */
+  readonly adsAddress: string | null;
+  /** Admin socket address from the bootstrap, or null. */
+  readonly admin: { address: string; port: number } | null;
+}
+
+/** Reads and converts a bootstrap file. Throws with the file name and field path on errors. */
+export function loadBootstrapFile(path: string): Bootstrap {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  try {
+    return bootstrapFrom(fromEnvoyYaml(raw ?? {}));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Extracts the proxy's view of a canonical bootstrap. */
+export function bootstrapFrom(b: Record<string, any>): Bootstrap {
+  const sr = b.staticResources ?? {};
+  const staticClusters = (sr.clusters ?? []) as any[];
+  return {
+    canonical: b,
+    node: {
+      id: String(b.node?.id ?? ''),
+      cluster: String(b.node?.cluster ?? ''),
+      metadata: structToPlain(b.node?.metadata),
+    },
+    staticListeners: (sr.listeners ?? []) as any[],
+    staticClusters,
+    adsAddress: adsAddress(b.dynamicResources?.adsConfig, staticClusters),
+    admin: socketAddress(b.admin?.address),
+  };
+}
+
+function adsAddress(ads: any, clusters: any[]): string | null {
+  if (!ads) return null;
+  const svc = (ads.grpcServices ?? [])[0];
+  if (svc?.googleGrpc?.targetUri) return String(svc.googleGrpc.targetUri);
+  const name = svc?.envoyGrpc?.clusterName;
+  if (!name) return null;
+  const c = clusters.find((x) => x.name === name);
+  const sa = c?.loadAssignment?.endpoints?.[0]?.lbEndpoints?.[0]?.endpoint?.address?.socketAddress;
+  if (!sa) throw new Error(`dynamicResources.adsConfig: cluster ${name} has no static endpoint`);
+  return `${sa.address}:${sa.portValue}`;
+}
+
+function structToPlain(s: any): Record<string, unknown> {
+  if (!s?.fields) return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s.fields as Record<string, any>)) out[k] = valueToPlain(v);
+  return out;
+}
+
+function valueToPlain(v: any): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if ('stringValue' in v) return v.stringValue;
+  if ('numberValue' in v) return v.numberValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('structValue' in v) return structToPlain(v.structValue);
+  if ('listValue' in v) return ((v.listValue?.values ?? []) as any[]).map(valueToPlain);
+  return null;
+}

@@ -1,0 +1,62 @@
+// HTTP/1.x downstream: a node:http ServerResponse behind the Downstream interface.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeaderMap } from '../route/header-mutation.js';
+import { HOP_BY_HOP, type Downstream, type DownstreamEvents } from './downstream.js';
+
+/** Adapter over node:http's ServerResponse. */
+export class H1Downstream implements Downstream {
+  readonly protocol: string;
+  bytesSent = 0;
+  private ended = false;
+  /** Set when the connection must close after this response (draining listener). */
+  closeAfter = false;
+  private readonly onClose: () => void;
+  private readonly onDrain: () => void;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    events: DownstreamEvents,
+  ) {
+    this.protocol = req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
+    this.onClose = () => {
+      if (!this.ended || !res.writableFinished) events.onDownstreamReset();
+    };
+    this.onDrain = () => events.onDownstreamDrain();
+    res.on('close', this.onClose);
+    res.on('drain', this.onDrain);
+  }
+
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  respond(status: number, headers: HeaderMap, endStream: boolean): void {
+    const res = this.res;
+    for (const k in headers) {
+      const v = headers[k];
+      if (v === undefined || HOP_BY_HOP.has(k) || k.charCodeAt(0) === 58) continue;
+      res.setHeader(k, v);
+    }
+    if (this.closeAfter) res.setHeader('connection', 'close');
+    res.writeHead(status);
+    if (endStream) this.end(null);
+  }
+
+  write(chunk: Buffer): boolean {
+    this.bytesSent += chunk.length;
+    return this.res.write(chunk);
+  }
+
+  end(_trailers: HeaderMap | null): void {
+    // Envoy does not forward trailers over HTTP/1.1 unless enable_trailers is set.
+    if (this.ended) return;
+    this.ended = true;
+    this.res.end();
+  }
+
+  reset(): void {
+    this.ended = true;
+    this.req.socket.destroy();
+  }
+}

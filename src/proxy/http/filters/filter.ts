@@ -1,0 +1,43 @@
+// The HTTP filter seam: a factory per Envoy filter name compiles config once; the filter object is
+// shared by all streams of an HCM and keeps per-request state on the ActiveRequest.
+import type { Scope } from '../../stats/stats-store.js';
+import type { HeaderMap } from '../route/header-mutation.js';
+import type { ActiveRequest } from '../active-request.js';
+
+/** What decodeHeaders tells the filter chain. */
+export const enum FilterStatus {
+  /** Run the next filter now. */
+  Continue = 0,
+  /** Stop; the filter will call `req.continueDecoding()` or send a reply itself. */
+  Stop = 1,
+}
+
+/** A configured filter instance of one HCM. */
+export interface HttpFilter {
+  /** The filter's name in the HCM (key of typed_per_filter_config). */
+  readonly name: string;
+  /** Request headers are in and the route is chosen (req.route may be null). */
+  decodeHeaders(req: ActiveRequest): FilterStatus;
+  /** Response headers are about to go downstream (upstream or local reply); null when unused. */
+  readonly encodeHeaders: ((req: ActiveRequest, status: number, headers: HeaderMap) => void) | null;
+  /** The stream ended (completed or reset): release per-request resources. Null when unused. */
+  readonly onDestroy: ((req: ActiveRequest) => void) | null;
+}
+
+/** What a factory receives when building a filter. */
+export interface FilterContext {
+  /** `http.<stat_prefix>.` scope of the HCM. */
+  readonly scope: Scope;
+}
+
+/** Builds filters of one kind. */
+export interface HttpFilterFactory {
+  /** Well-known filter names (e.g. `envoy.filters.http.fault`). */
+  readonly names: readonly string[];
+  /** Config message types (after the type URL's '/'), e.g. `envoy.extensions.filters.http.fault.v3.HTTPFault`. */
+  readonly configTypes: readonly string[];
+  /** Compiles the HCM-level config into a filter. Throws Error on invalid config. */
+  create(name: string, typedConfig: any, ctx: FilterContext): HttpFilter;
+  /** Compiles a route/vhost typed_per_filter_config entry; null when the filter has none. */
+  readonly compilePerRoute: ((typedConfig: any) => unknown) | null;
+}

@@ -1,0 +1,145 @@
+// Request mirroring (request_mirror_policies): a fire-and-forget copy to another cluster whose Host
+// gets `-shadow`; its response is drained and dropped and it never delays the main request.
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { ClientHttp2Stream } from 'node:http2';
+import type { Cluster } from '../../../upstream/cluster.js';
+import type { Host } from '../../../upstream/host.js';
+import { Acquire, type ConnPool, type PoolWaiter } from '../../../upstream/pool/conn-pool.js';
+import type { HeaderMap } from '../../route/header-mutation.js';
+import type { RequestBody } from './request-body.js';
+
+/** Envoy's shadow host: `-shadow` goes before the port (`reviews-shadow:9080`). */
+export function shadowHost(authority: string): string {
+  const i = authority.lastIndexOf(':');
+  if (i > 0 && !authority.endsWith(']') && /^\d+$/.test(authority.slice(i + 1))) {
+    return `${authority.slice(0, i)}-shadow${authority.slice(i)}`;
+  }
+  return `${authority}-shadow`;
+}
+
+/** One mirrored request. */
+export class ShadowRequest implements PoolWaiter {
+  private creq: ClientRequest | null = null;
+  private h2: ClientHttp2Stream | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private done = false;
+  private acquired = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly host: Host,
+    private readonly pool: ConnPool,
+    private readonly method: string,
+    private readonly path: string,
+    private readonly authority: string,
+    private readonly scheme: string,
+    private readonly headers: HeaderMap,
+    private readonly body: RequestBody | null,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Starts the mirror; errors and overflow just drop it. */
+  start(): void {
+    this.cluster.stats.upstream_rq_total.inc();
+    this.cluster.stats.upstream_rq_active.inc();
+    this.host.rqTotal++;
+    this.host.rqActive++;
+    const r = this.pool.acquire(this);
+    if (r === Acquire.Ready) {
+      this.acquired = true;
+      this.send();
+    } else if (r === Acquire.Overflow) this.finish();
+  }
+
+  onPoolReady(): void {
+    this.acquired = true;
+    this.send();
+  }
+
+  private send(): void {
+    if (this.timeoutMs > 0) this.timer = setTimeout(this.onTimeout, this.timeoutMs);
+    try {
+      if (this.pool.protocol === 'http1') {
+        const creq = this.pool.requestH1({
+          method: this.method,
+          path: this.path,
+          headers: this.headers,
+          setHost: false,
+        });
+        this.creq = creq;
+        creq.on('response', this.onResponse);
+        creq.on('error', this.finishError);
+        if (this.body !== null) this.body.addShadow(creq);
+        else creq.end();
+      } else {
+        const h: Record<string, string | string[]> = {
+          ':method': this.method,
+          ':path': this.path,
+          ':authority': this.authority,
+          ':scheme': this.scheme,
+        };
+        for (const k in this.headers) {
+          const v = this.headers[k];
+          if (
+            v !== undefined &&
+            k !== 'host' &&
+            k !== 'connection' &&
+            k !== 'keep-alive' &&
+            k !== 'transfer-encoding' &&
+            k !== 'upgrade'
+          )
+            h[k] = v;
+        }
+        const { stream } = this.pool.requestH2(h, this.body === null);
+        this.h2 = stream;
+        stream.on('response', this.onH2Response);
+        stream.on('error', this.finishError);
+        stream.on('close', this.finish);
+        if (this.body !== null) this.body.addShadow(stream);
+      }
+    } catch {
+      this.finish();
+    }
+  }
+
+  private readonly onResponse = (res: IncomingMessage): void => {
+    this.record(res.statusCode ?? 0);
+    res.on('error', () => {});
+    res.on('close', this.finish);
+    res.resume();
+  };
+
+  private readonly onH2Response = (headers: Record<string, unknown>): void => {
+    this.record(Number(headers[':status'] ?? 0));
+    this.h2!.resume();
+  };
+
+  private record(status: number): void {
+    this.cluster.stats.codes.record(status);
+    if (status >= 500) this.host.rqError++;
+    else this.host.rqSuccess++;
+  }
+
+  private readonly onTimeout = (): void => {
+    this.timer = null;
+    this.cluster.stats.upstream_rq_timeout.inc();
+    this.creq?.destroy();
+    this.h2?.close();
+    this.finish();
+  };
+
+  private readonly finishError = (): void => {
+    this.host.rqError++;
+    this.finish();
+  };
+
+  private readonly finish = (): void => {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.acquired) this.pool.release();
+    this.host.rqActive--;
+    this.cluster.stats.upstream_rq_active.dec();
+    this.cluster.stats.upstream_rq_completed.inc();
+  };
+}

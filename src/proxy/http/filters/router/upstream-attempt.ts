@@ -1,0 +1,415 @@
+// One try of a request against one upstream host (Envoy's UpstreamRequest): pool admission, HTTP/1.1
+// or HTTP/2 exchange, per-try timeout, reset classification, per-host/cluster accounting.
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders as H2Headers } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Cluster } from '../../../upstream/cluster.js';
+import type { Host } from '../../../upstream/host.js';
+import {
+  Acquire,
+  CONNECT_TIMEOUT_CODE,
+  type ConnPool,
+  type PoolWaiter,
+} from '../../../upstream/pool/conn-pool.js';
+import { wasConnected } from '../../../upstream/pool/connection.js';
+import type { HeaderMap } from '../../route/header-mutation.js';
+import type { RequestBody } from './request-body.js';
+import { ResetKind } from './retry-state.js';
+
+/** Receives what happens to an attempt (the per-request router). */
+export interface AttemptOwner {
+  readonly body: RequestBody | null;
+  onAttemptHeaders(a: UpstreamAttempt, status: number, headers: HeaderMap, endStream: boolean): void;
+  onAttemptData(a: UpstreamAttempt, chunk: Buffer): void;
+  onAttemptEnd(a: UpstreamAttempt, trailers: HeaderMap | null): void;
+  onAttemptReset(a: UpstreamAttempt, kind: ResetKind): void;
+  onAttemptOverflow(a: UpstreamAttempt): void;
+  onAttemptUpgrade(
+    a: UpstreamAttempt,
+    status: number,
+    headers: HeaderMap,
+    socket: Socket,
+    head: Buffer,
+  ): void;
+}
+
+const WAITING = 0;
+const SENT = 1;
+const HEADERS = 2;
+const DONE = 3;
+
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  CONNECT_TIMEOUT_CODE,
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+]);
+
+/** One upstream try. */
+export class UpstreamAttempt implements PoolWaiter {
+  private state = WAITING;
+  private creq: ClientRequest | null = null;
+  private res: IncomingMessage | null = null;
+  private h2: ClientHttp2Stream | null = null;
+  private h2Connected: (() => boolean) | null = null;
+  private h2Trailers: HeaderMap | null = null;
+  private perTryTimer: NodeJS.Timeout | null = null;
+  private released = false;
+  private acquired = false;
+  private reissued = false;
+  /** performance.now() when the request was sent. */
+  sentAt = 0;
+  /** ms from send to response headers. */
+  serviceTimeMs = 0;
+  /** True once the owner decided to drop this attempt (retry, timeout, downstream reset). */
+  discarded = false;
+  /** `ip:port` of our side of the upstream connection, once known. */
+  localAddress: string | null = null;
+
+  constructor(
+    private readonly owner: AttemptOwner,
+    readonly cluster: Cluster,
+    readonly host: Host,
+    private readonly pool: ConnPool,
+    /** 1 for the first try. */
+    readonly number: number,
+    private readonly method: string,
+    private readonly path: string,
+    /** Upstream headers including `host` (HTTP/1.1) or `:authority` etc. (HTTP/2 adds pseudo headers). */
+    private readonly headers: HeaderMap,
+    private readonly authority: string,
+    private readonly scheme: string,
+    private readonly perTryTimeoutMs: number,
+  ) {}
+
+  /** True when this attempt speaks HTTP/2. */
+  get http2(): boolean {
+    return this.pool.protocol === 'http2';
+  }
+
+  /** True when response headers were received. */
+  get gotHeaders(): boolean {
+    return this.state >= HEADERS;
+  }
+
+  /** Asks the pool for capacity and sends (now or when a pending slot frees). */
+  begin(): void {
+    const st = this.cluster.stats;
+    st.upstream_rq_total.inc();
+    st.upstream_rq_active.inc();
+    this.host.rqTotal++;
+    this.host.rqActive++;
+    const r = this.pool.acquire(this);
+    if (r === Acquire.Ready) {
+      this.acquired = true;
+      this.send();
+    } else if (r === Acquire.Overflow) {
+      this.finish(false);
+      this.owner.onAttemptOverflow(this);
+    }
+  }
+
+  onPoolReady(): void {
+    this.acquired = true;
+    if (this.discarded) {
+      this.finish(false);
+      return;
+    }
+    this.send();
+  }
+
+  private send(): void {
+    this.state = SENT;
+    this.sentAt = performance.now();
+    if (this.perTryTimeoutMs > 0 && this.perTryTimer === null)
+      this.perTryTimer = setTimeout(this.onPerTryTimeout, this.perTryTimeoutMs);
+    const body = this.owner.body;
+    try {
+      if (this.pool.protocol === 'http1') this.sendH1(body);
+      else this.sendH2(body);
+    } catch {
+      this.fail(ResetKind.ProtocolError);
+    }
+  }
+
+  private sendH1(body: RequestBody | null): void {
+    const creq = this.pool.requestH1({
+      method: this.method,
+      path: this.path,
+      headers: this.headers,
+      setHost: false,
+    });
+    this.creq = creq;
+    creq.on('response', this.onH1Response);
+    creq.on('error', this.onH1Error);
+    creq.on('upgrade', this.onH1Upgrade);
+    creq.on('information', () => {});
+    if (body !== null) body.attach(creq);
+    else creq.end();
+  }
+
+  private sendH2(body: RequestBody | null): void {
+    const h: Record<string, string | string[]> = {
+      ':method': this.method,
+      ':path': this.path,
+      ':authority': this.authority,
+      ':scheme': this.scheme,
+    };
+    for (const k in this.headers) {
+      const v = this.headers[k];
+      if (
+        v === undefined ||
+        k === 'host' ||
+        k === 'connection' ||
+        k === 'keep-alive' ||
+        k === 'upgrade' ||
+        k === 'transfer-encoding' ||
+        k === 'proxy-connection'
+      )
+        continue;
+      if (k === 'te' && v !== 'trailers') continue;
+      h[k] = v;
+    }
+    const { stream, connected } = this.pool.requestH2(h, body === null);
+    this.h2 = stream;
+    this.h2Connected = connected;
+    stream.on('response', this.onH2Response);
+    stream.on('trailers', this.onH2Trailers);
+    stream.on('error', this.onH2Error);
+    stream.on('close', this.onH2Close);
+    if (body !== null) body.attach(stream);
+  }
+
+  // ---- HTTP/1.1 ----
+
+  private readonly onH1Response = (res: IncomingMessage): void => {
+    this.res = res;
+    this.noteLocal(res.socket);
+    this.gotResponse();
+    res.on('error', () => {});
+    res.on('close', this.onH1ResClose);
+    res.on('end', this.onH1End);
+    if (this.discarded) {
+      res.resume();
+      return;
+    }
+    this.owner.onAttemptHeaders(this, res.statusCode ?? 502, res.headers, false);
+    if (this.discarded) {
+      res.resume();
+      return;
+    }
+    res.on('data', this.onData);
+  };
+
+  private readonly onH1End = (): void => {
+    if (this.state === DONE) return;
+    this.state = DONE;
+    this.finish(true);
+    if (!this.discarded) this.owner.onAttemptEnd(this, null);
+  };
+
+  private readonly onH1ResClose = (): void => {
+    if (this.state !== DONE && this.res !== null && !this.res.complete) {
+      this.state = DONE;
+      this.finish(false);
+      this.cluster.stats.upstream_rq_rx_reset.inc();
+      if (!this.discarded) this.owner.onAttemptReset(this, ResetKind.ConnectionTermination);
+    }
+  };
+
+  private readonly onH1Error = (err: NodeJS.ErrnoException): void => {
+    if (this.state === DONE || this.state >= HEADERS) return;
+    const sock = this.creq?.socket;
+    // A kept-alive connection the server closed just as we reused it: resend once on a fresh one.
+    if (
+      !this.reissued &&
+      !this.discarded &&
+      this.creq?.reusedSocket &&
+      err.code === 'ECONNRESET' &&
+      (this.owner.body === null || this.owner.body.replayable)
+    ) {
+      this.reissued = true;
+      this.creq = null;
+      this.send();
+      return;
+    }
+    let kind: ResetKind;
+    if (CONNECT_ERRORS.has(err.code ?? '') || (sock && !wasConnected(sock) && !this.creq?.reusedSocket))
+      kind = ResetKind.ConnectFailure;
+    else if (String(err.code ?? '').startsWith('HPE_')) kind = ResetKind.ProtocolError;
+    else kind = ResetKind.ConnectionTermination;
+    this.fail(kind);
+  };
+
+  private readonly onH1Upgrade = (res: IncomingMessage, socket: Socket, head: Buffer): void => {
+    this.gotResponse();
+    this.state = DONE;
+    this.noteLocal(socket);
+    // The connection leaves the pool for the tunnel; the request slot is returned now.
+    this.finish(true);
+    if (this.discarded) {
+      socket.destroy();
+      return;
+    }
+    this.owner.onAttemptUpgrade(this, res.statusCode ?? 101, res.headers, socket, head);
+  };
+
+  // ---- HTTP/2 ----
+
+  private readonly onH2Response = (headers: H2Headers, flags: number): void => {
+    this.gotResponse();
+    const status = Number(headers[':status'] ?? 502);
+    const h: HeaderMap = {};
+    for (const k in headers) if (k.charCodeAt(0) !== 58) h[k] = headers[k];
+    const endStream = (flags & h2c.NGHTTP2_FLAG_END_STREAM) !== 0;
+    if (this.discarded) {
+      this.h2!.resume();
+      return;
+    }
+    this.owner.onAttemptHeaders(this, status, h, endStream);
+    if (this.discarded || endStream) {
+      this.h2!.resume();
+      return;
+    }
+    this.h2!.on('data', this.onData);
+    this.h2!.on('end', this.onH2End);
+  };
+
+  private readonly onH2Trailers = (trailers: H2Headers): void => {
+    const t: HeaderMap = {};
+    for (const k in trailers) if (k.charCodeAt(0) !== 58) t[k] = trailers[k];
+    this.h2Trailers = t;
+  };
+
+  private readonly onH2End = (): void => {
+    if (this.state === DONE) return;
+    this.state = DONE;
+    if (!this.discarded) this.owner.onAttemptEnd(this, this.h2Trailers);
+  };
+
+  private readonly onH2Error = (err: NodeJS.ErrnoException): void => {
+    if (this.state === DONE) return;
+    this.fail(this.classifyH2(err));
+  };
+
+  private readonly onH2Close = (): void => {
+    const s = this.h2!;
+    if (this.state !== DONE) {
+      const kind =
+        s.rstCode === h2c.NGHTTP2_REFUSED_STREAM
+          ? ResetKind.RefusedStream
+          : this.h2Connected?.() === false
+            ? ResetKind.ConnectFailure
+            : s.rstCode === h2c.NGHTTP2_NO_ERROR
+              ? ResetKind.ConnectionTermination
+              : ResetKind.RemoteReset;
+      this.fail(kind);
+    }
+    this.finish(this.state === DONE && !this.discarded);
+  };
+
+  private classifyH2(err: NodeJS.ErrnoException): ResetKind {
+    if (this.h2Connected?.() === false || CONNECT_ERRORS.has(err.code ?? '')) return ResetKind.ConnectFailure;
+    if (this.h2?.rstCode === h2c.NGHTTP2_REFUSED_STREAM || /REFUSED_STREAM/.test(err.message))
+      return ResetKind.RefusedStream;
+    if (err.code === 'ERR_HTTP2_STREAM_ERROR') return ResetKind.RemoteReset;
+    if (err.code === 'ERR_HTTP2_PROTOCOL_ERROR') return ResetKind.ProtocolError;
+    return ResetKind.ConnectionTermination;
+  }
+
+  // ---- shared ----
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (!this.discarded) this.owner.onAttemptData(this, chunk);
+  };
+
+  private gotResponse(): void {
+    this.state = HEADERS;
+    this.serviceTimeMs = performance.now() - this.sentAt;
+    this.clearPerTry();
+  }
+
+  private noteLocal(sock: Socket | null | undefined): void {
+    if (sock && sock.localAddress) this.localAddress = `${sock.localAddress}:${sock.localPort}`;
+  }
+
+  private readonly onPerTryTimeout = (): void => {
+    this.perTryTimer = null;
+    if (this.state >= HEADERS || this.discarded) return;
+    this.cluster.stats.upstream_rq_per_try_timeout.inc();
+    this.host.rqTimeout++;
+    this.fail(ResetKind.PerTryTimeout);
+  };
+
+  private fail(kind: ResetKind): void {
+    const before = this.state;
+    this.state = DONE;
+    this.abortTransport();
+    this.finish(false);
+    if (before !== DONE && !this.discarded) this.owner.onAttemptReset(this, kind);
+  }
+
+  /** Pauses the upstream response (downstream is backed up). */
+  pause(): void {
+    if (this.res !== null) this.res.pause();
+    else if (this.h2 !== null) this.h2.pause();
+  }
+
+  /** Resumes the upstream response. */
+  resume(): void {
+    if (this.res !== null) this.res.resume();
+    else if (this.h2 !== null) this.h2.resume();
+  }
+
+  /**
+   * Drops the attempt: a response being retried is drained (connection kept), anything else reset.
+   */
+  discard(keepConnection: boolean): void {
+    if (this.discarded) return;
+    this.discarded = true;
+    this.clearPerTry();
+    if (this.state === WAITING) {
+      this.pool.cancel(this);
+      this.finish(false);
+      return;
+    }
+    if (keepConnection && this.state === HEADERS) {
+      this.resume();
+      return;
+    }
+    if (this.state !== DONE) {
+      this.state = DONE;
+      this.cluster.stats.upstream_rq_tx_reset.inc();
+      this.abortTransport();
+      this.finish(false);
+    }
+  }
+
+  private abortTransport(): void {
+    this.clearPerTry();
+    if (this.creq !== null) this.creq.destroy();
+    if (this.h2 !== null && !this.h2.destroyed) this.h2.close(h2c.NGHTTP2_CANCEL);
+  }
+
+  private clearPerTry(): void {
+    if (this.perTryTimer !== null) {
+      clearTimeout(this.perTryTimer);
+      this.perTryTimer = null;
+    }
+  }
+
+  /** Returns pool capacity and active-request counts once. */
+  private finish(success: boolean): void {
+    if (this.released) return;
+    this.released = true;
+    this.clearPerTry();
+    if (this.acquired) this.pool.release();
+    this.host.rqActive--;
+    this.cluster.stats.upstream_rq_active.dec();
+    if (success) this.cluster.stats.upstream_rq_completed.inc();
+  }
+}

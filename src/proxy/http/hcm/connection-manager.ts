@@ -1,0 +1,250 @@
+// The HTTP connection manager's codec side: takes accepted sockets (HTTP/1.1 or h2c), turns each
+// request into an ActiveRequest, tracks connections for stats and graceful draining.
+import {
+  createServer as createH1Server,
+  type IncomingMessage,
+  type Server as H1Server,
+  type ServerResponse,
+} from 'node:http';
+import {
+  constants as h2c,
+  createServer as createH2Server,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ActiveRequest, type ConnectionInfo } from '../active-request.js';
+import { H1Downstream } from '../downstream/h1-downstream.js';
+import { H2Downstream } from '../downstream/h2-downstream.js';
+import { UpgradeDownstream } from '../downstream/upgrade-downstream.js';
+import type { HeaderMap } from '../route/header-mutation.js';
+import type { HcmConfig } from './hcm-config.js';
+
+const INFO = Symbol('mizzen.connInfo');
+const STATE = Symbol('mizzen.connState');
+
+/** Per-connection bookkeeping (one object per downstream connection). */
+class ConnState {
+  active = 0;
+  closeAfter = false;
+  session: Http2Session | null = null;
+  constructor(readonly socket: Socket) {}
+}
+
+/** Request headers that never go upstream from an HTTP/1.1 request. */
+const H1_STRIP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host'];
+
+/** Serves HTTP on sockets handed over by a listener filter chain. */
+export class HttpConnectionManager {
+  private readonly h1: H1Server;
+  private readonly h2: Http2Server;
+  private readonly conns = new Set<ConnState>();
+  /** True once draining: responses close HTTP/1.1 connections, HTTP/2 sessions got GOAWAY. */
+  draining = false;
+
+  constructor(readonly config: HcmConfig) {
+    this.h1 = createH1Server(
+      {
+        requireHostHeader: false,
+        requestTimeout: 0,
+        headersTimeout: 60_000,
+        keepAliveTimeout: 3_600_000,
+        maxHeaderSize: 60 * 1024,
+        noDelay: true,
+      },
+      (req, res) => this.onH1Request(req, res),
+    );
+    this.h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket as Socket, head),
+    );
+    this.h1.on('clientError', (_err: Error, socket: Duplex) => {
+      // Malformed HTTP ends this connection with 400, never the process.
+      if (socket.writable)
+        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    this.h2 = createH2Server({
+      settings: { enablePush: false, initialWindowSize: 1 << 20 },
+      maxSessionMemory: 64,
+    });
+    this.h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) =>
+      this.onH2Stream(stream, headers, flags),
+    );
+    this.h2.on('session', (session: Http2Session) => {
+      session.on('error', () => {});
+      const sock = session.socket;
+      const st = (sock as any)?.[STATE] as ConnState | undefined;
+      if (st) st.session = session;
+      if (this.draining) session.goaway(h2c.NGHTTP2_NO_ERROR);
+    });
+    this.h2.on('sessionError', () => {});
+  }
+
+  /** Serves one accepted connection. `http2`: the client sent the HTTP/2 preface (or ALPN chose h2). */
+  handleConnection(socket: Socket, info: ConnectionInfo, http2: boolean): void {
+    const st = this.config.stats;
+    const state = new ConnState(socket);
+    (socket as any)[INFO] = info;
+    (socket as any)[STATE] = state;
+    this.conns.add(state);
+    st.downstream_cx_total.inc();
+    st.downstream_cx_active.inc();
+    (http2 ? st.downstream_cx_http2_total : st.downstream_cx_http1_total).inc();
+    (http2 ? st.downstream_cx_http2_active : st.downstream_cx_http1_active).inc();
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      this.conns.delete(state);
+      st.downstream_cx_active.dec();
+      (http2 ? st.downstream_cx_http2_active : st.downstream_cx_http1_active).dec();
+      st.downstream_cx_destroy.inc();
+    });
+    if (http2) {
+      // node:http2 takes over the socket handle and reads the unshifted preface itself.
+      this.h2.emit('connection', socket);
+    } else {
+      this.h1.emit('connection', socket);
+      // Protocol sniffing paused the socket with the first bytes unshifted; the parser reads them now.
+      if (socket.isPaused()) socket.resume();
+    }
+  }
+
+  private onH1Request(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    const info = (socket as any)[INFO] as ConnectionInfo;
+    const state = (socket as any)[STATE] as ConnState;
+    const ar = this.h1Request(req, info, null);
+    if (ar === null) {
+      res.writeHead(400, { 'content-length': '0', connection: 'close' });
+      res.end();
+      return;
+    }
+    const ds = new H1Downstream(req, res, ar);
+    ar.ds = ds;
+    state.active++;
+    res.once('finish', () => this.h1Done(state));
+    res.once('close', () => this.h1Done(state));
+    if (this.draining || state.closeAfter) {
+      ds.closeAfter = true;
+      this.config.stats.downstream_cx_drain_close.inc();
+    }
+    ar.start();
+  }
+
+  private h1Done(state: ConnState): void {
+    // 'finish' and 'close' both fire; only count once per request.
+    if (state.active > 0) state.active--;
+    if (state.active === 0 && this.draining && !state.socket.destroyed) state.socket.end();
+  }
+
+  private h1Request(
+    req: IncomingMessage,
+    info: ConnectionInfo,
+    upgrade: string | null,
+  ): ActiveRequest | null {
+    const headers = req.headers as HeaderMap;
+    let authority = typeof headers['host'] === 'string' ? headers['host'] : '';
+    let path = req.url ?? '/';
+    let scheme = info.tls ? 'https' : 'http';
+    if (path.charCodeAt(0) !== 47 && path !== '*') {
+      // Absolute-form (HTTP_PROXY clients): the URL's authority wins over Host, as in Envoy.
+      try {
+        const u = new URL(path);
+        authority = u.host;
+        scheme = u.protocol.slice(0, -1);
+        path = u.pathname + u.search;
+      } catch {
+        return null;
+      }
+    }
+    const hasBody =
+      (headers['content-length'] !== undefined && headers['content-length'] !== '0') ||
+      headers['transfer-encoding'] !== undefined;
+    for (const k of H1_STRIP) delete headers[k];
+    if (headers['te'] !== undefined && headers['te'] !== 'trailers') delete headers['te'];
+    const ar = new ActiveRequest(
+      this.config,
+      info,
+      req.method ?? 'GET',
+      path,
+      authority,
+      scheme,
+      headers,
+      hasBody || upgrade !== null ? req : null,
+      req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+      upgrade,
+    );
+    return ar;
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const info = (socket as any)[INFO] as ConnectionInfo;
+    const up = String(req.headers['upgrade'] ?? '').toLowerCase();
+    // An h2c upgrade is not honoured (Envoy strips it); the request is served as plain HTTP/1.1.
+    const ar = this.h1Request(req, info, up === 'h2c' ? null : up);
+    if (ar === null) {
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    ar.upgradeHead = head;
+    ar.ds = new UpgradeDownstream(socket, ar);
+    ar.start();
+  }
+
+  private onH2Stream(stream: ServerHttp2Stream, raw: IncomingHttpHeaders, flags: number): void {
+    const info = (stream.session?.socket as any)?.[INFO] as ConnectionInfo | undefined;
+    if (!info) {
+      stream.close(h2c.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    const headers: HeaderMap = {};
+    for (const k in raw) if (k.charCodeAt(0) !== 58) headers[k] = raw[k];
+    const authority = String(raw[':authority'] ?? raw['host'] ?? '');
+    delete headers['host'];
+    const endStream = (flags & h2c.NGHTTP2_FLAG_END_STREAM) !== 0;
+    const ar = new ActiveRequest(
+      this.config,
+      info,
+      String(raw[':method'] ?? 'GET'),
+      String(raw[':path'] ?? '/'),
+      authority,
+      String(raw[':scheme'] ?? (info.tls ? 'https' : 'http')),
+      headers,
+      endStream ? null : stream,
+      'HTTP/2',
+      null,
+    );
+    ar.ds = new H2Downstream(stream, ar);
+    ar.start();
+  }
+
+  /** Starts graceful draining: HTTP/2 GOAWAY, HTTP/1.1 closes idle connections and closes busy ones after their response. */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    for (const c of this.conns) {
+      if (c.session !== null) {
+        if (!c.session.closed) c.session.goaway(h2c.NGHTTP2_NO_ERROR);
+        c.session.close();
+      } else if (c.active === 0) c.socket.end();
+      else c.closeAfter = true;
+    }
+  }
+
+  /** Number of open downstream connections. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** Closes every connection now. */
+  close(): void {
+    this.draining = true;
+    for (const c of this.conns) {
+      if (c.session !== null) c.session.destroy();
+      c.socket.destroy();
+    }
+    this.conns.clear();
+  }
+}

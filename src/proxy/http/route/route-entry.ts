@@ -1,0 +1,298 @@
+// One compiled Envoy Route: its match (path, headers, query, runtime fraction) and its action
+// (route to cluster(s) / redirect / direct response) with rewrites, header mutations, retry, mirror.
+import { HeaderMatcher, matchAllHeaders, type HeaderSource } from '../../matchers/header-matcher.js';
+import { StringMatcher, compileRegex } from '../../matchers/string-matcher.js';
+import { boolValue, durationMs, fractionPerMillion, u32 } from '../../util/values.js';
+import type { RE2JS } from 're2js';
+import { HeaderMutation } from './header-mutation.js';
+import { RegexRewrite } from './path-rewrite.js';
+import { Redirect, type RedirectInput } from './redirect.js';
+import { RetryPolicy } from './retry-policy.js';
+
+/** What route matching reads from a request. */
+export interface RouteRequest extends HeaderSource, RedirectInput {
+  readonly method: string;
+  /** :path without query string and fragment. */
+  readonly pathOnly: string;
+  /** First value of a query parameter (decoded), or undefined when absent. */
+  queryParam(name: string): string | undefined;
+  /** content-type starts with application/grpc. */
+  readonly isGrpc: boolean;
+}
+
+/** Compiles a typed_per_filter_config entry for filter `name`; returns null for unknown filters. */
+export type PerFilterCompiler = (name: string, config: any) => unknown;
+
+/** Compiled typed_per_filter_config: filter name → compiled config. */
+export type PerFilterConfigs = ReadonlyMap<string, unknown> | null;
+
+/** Compiles a typed_per_filter_config map (unwrapping envoy.config.route.v3.FilterConfig). */
+export function compilePerFilter(m: any, compile: PerFilterCompiler): PerFilterConfigs {
+  if (!m || Object.keys(m).length === 0) return null;
+  const out = new Map<string, unknown>();
+  for (const [name, cfg] of Object.entries(m as Record<string, any>)) {
+    let inner = cfg;
+    if (String(cfg?.['@type'] ?? '').endsWith('envoy.config.route.v3.FilterConfig')) {
+      if (cfg.disabled) {
+        out.set(name, DISABLED);
+        continue;
+      }
+      inner = cfg.config;
+    }
+    const c = compile(name, inner);
+    if (c !== null && c !== undefined) out.set(name, c);
+  }
+  return out.size > 0 ? out : null;
+}
+
+/** Per-filter config marker meaning "filter disabled on this route". */
+export const DISABLED = Symbol('filter-disabled');
+
+const PATH_PREFIX = 0;
+const PATH_EXACT = 1;
+const PATH_REGEX = 2;
+const PATH_SEPARATED = 3;
+
+interface QueryMatcher {
+  name: string;
+  present: boolean | null;
+  matcher: StringMatcher | null;
+}
+
+/** One cluster of weighted_clusters. */
+export class WeightedCluster {
+  readonly name: string;
+  readonly weight: number;
+  readonly requestHeaders: HeaderMutation | null;
+  readonly responseHeaders: HeaderMutation | null;
+  readonly hostRewriteLiteral: string | null;
+  readonly perFilter: PerFilterConfigs;
+  constructor(c: any, compile: PerFilterCompiler) {
+    this.name = String(c.name ?? '');
+    this.weight = u32(c.weight, 0);
+    this.requestHeaders = HeaderMutation.of(c.requestHeadersToAdd, c.requestHeadersToRemove);
+    this.responseHeaders = HeaderMutation.of(c.responseHeadersToAdd, c.responseHeadersToRemove);
+    this.hostRewriteLiteral = c.hostRewriteLiteral ? String(c.hostRewriteLiteral) : null;
+    this.perFilter = compilePerFilter(c.typedPerFilterConfig, compile);
+  }
+}
+
+/** Mirror (shadow) destination. */
+export interface MirrorPolicy {
+  readonly cluster: string;
+  /** Fraction of requests mirrored, parts per million. */
+  readonly perMillion: number;
+  /** Append `-shadow` to the Host (Envoy default true). */
+  readonly appendShadowSuffix: boolean;
+}
+
+/** The kinds of route action. */
+export const enum ActionKind {
+  Route = 0,
+  Redirect = 1,
+  DirectResponse = 2,
+  NonForwarding = 3,
+}
+
+/** A compiled envoy.config.route.v3.Route. Immutable. */
+export class RouteEntry {
+  readonly name: string;
+  // match
+  private readonly pathKind: number;
+  private readonly pathValue: string;
+  private readonly pathRe: RE2JS | null;
+  private readonly caseSensitive: boolean;
+  private readonly headers: readonly HeaderMatcher[];
+  private readonly queries: readonly QueryMatcher[];
+  private readonly grpcOnly: boolean;
+  private readonly runtimePerMillion: number;
+  // action
+  readonly kind: ActionKind;
+  readonly cluster: string | null;
+  readonly clusterHeader: string | null;
+  readonly weighted: readonly WeightedCluster[] | null;
+  /** Cumulative weights of `weighted` (precomputed for the pick). */
+  private readonly cumulative: Float64Array | null;
+  private readonly totalWeight: number;
+  /** Route timeout in ms; 0 disables (Envoy default 15 s when unset). */
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy | null;
+  readonly mirrors: readonly MirrorPolicy[] | null;
+  readonly prefixRewrite: string | null;
+  readonly regexRewrite: RegexRewrite | null;
+  readonly hostRewriteLiteral: string | null;
+  readonly autoHostRewrite: boolean;
+  readonly redirect: Redirect | null;
+  readonly directStatus: number;
+  readonly directBody: string | null;
+  readonly requestHeaders: HeaderMutation | null;
+  readonly responseHeaders: HeaderMutation | null;
+  readonly perFilter: PerFilterConfigs;
+  /** Parsed for later issues (consistent hash LB); not evaluated yet. */
+  readonly hashPolicy: readonly any[] | null;
+  /** Route-level upgrade overrides: upgrade type → enabled. */
+  readonly upgrades: ReadonlyMap<string, boolean> | null;
+  /** The prefix this route matched on (for prefix_rewrite / redirect prefix_rewrite), else null. */
+  readonly matchedPrefix: string | null;
+
+  constructor(r: any, compile: PerFilterCompiler, vhostRetry: any) {
+    this.name = String(r.name ?? '');
+    const m = r.match ?? {};
+    this.caseSensitive = boolValue(m.caseSensitive, true);
+    this.pathRe = null;
+    if (m.path !== undefined) [this.pathKind, this.pathValue] = [PATH_EXACT, String(m.path)];
+    else if (m.safeRegex !== undefined) {
+      this.pathKind = PATH_REGEX;
+      this.pathValue = String(m.safeRegex.regex ?? '');
+      this.pathRe = compileRegex(this.pathValue);
+    } else if (m.pathSeparatedPrefix !== undefined)
+      [this.pathKind, this.pathValue] = [PATH_SEPARATED, String(m.pathSeparatedPrefix)];
+    else [this.pathKind, this.pathValue] = [PATH_PREFIX, String(m.prefix ?? '')];
+    if (!this.caseSensitive) this.pathValue = this.pathValue.toLowerCase();
+    this.matchedPrefix =
+      this.pathKind === PATH_PREFIX || this.pathKind === PATH_SEPARATED
+        ? this.pathValue
+        : this.pathKind === PATH_EXACT
+          ? this.pathValue
+          : null;
+    this.headers = ((m.headers ?? []) as any[]).map((h) => new HeaderMatcher(h));
+    this.queries = ((m.queryParameters ?? []) as any[]).map((q) => ({
+      name: String(q.name ?? ''),
+      present: q.presentMatch !== undefined ? q.presentMatch === true : q.stringMatch ? null : true,
+      matcher: q.stringMatch ? new StringMatcher(q.stringMatch) : null,
+    }));
+    this.grpcOnly = m.grpc !== undefined;
+    this.runtimePerMillion = m.runtimeFraction
+      ? fractionPerMillion(m.runtimeFraction.defaultValue, 1_000_000)
+      : 1_000_000;
+
+    this.requestHeaders = HeaderMutation.of(r.requestHeadersToAdd, r.requestHeadersToRemove);
+    this.responseHeaders = HeaderMutation.of(r.responseHeadersToAdd, r.responseHeadersToRemove);
+    this.perFilter = compilePerFilter(r.typedPerFilterConfig, compile);
+
+    const a = r.route;
+    this.cluster = null;
+    this.clusterHeader = null;
+    this.weighted = null;
+    this.cumulative = null;
+    this.totalWeight = 0;
+    this.timeoutMs = 0;
+    this.retry = null;
+    this.mirrors = null;
+    this.prefixRewrite = null;
+    this.regexRewrite = null;
+    this.hostRewriteLiteral = null;
+    this.autoHostRewrite = false;
+    this.redirect = null;
+    this.directStatus = 0;
+    this.directBody = null;
+    this.hashPolicy = null;
+    this.upgrades = null;
+    if (a) {
+      this.kind = ActionKind.Route;
+      if (a.cluster !== undefined) this.cluster = String(a.cluster);
+      else if (a.clusterHeader !== undefined) this.clusterHeader = String(a.clusterHeader).toLowerCase();
+      else if (a.weightedClusters) {
+        const ws = ((a.weightedClusters.clusters ?? []) as any[]).map((c) => new WeightedCluster(c, compile));
+        if (ws.length === 0) throw new Error('weightedClusters.clusters is empty');
+        this.weighted = ws;
+        this.cumulative = new Float64Array(ws.length);
+        let sum = 0;
+        ws.forEach((w, i) => (this.cumulative![i] = sum += w.weight));
+        this.totalWeight = sum;
+        if (sum === 0) throw new Error('weightedClusters: total weight is 0');
+      } else throw new Error('route action needs cluster, cluster_header or weighted_clusters');
+      this.timeoutMs = durationMs(a.timeout, 15_000);
+      const rp = a.retryPolicy ?? vhostRetry;
+      this.retry = rp ? new RetryPolicy(rp) : null;
+      const mirrors = ((a.requestMirrorPolicies ?? []) as any[]).map((p) => ({
+        cluster: String(p.cluster ?? ''),
+        perMillion: p.runtimeFraction
+          ? fractionPerMillion(p.runtimeFraction.defaultValue, 1_000_000)
+          : 1_000_000,
+        appendShadowSuffix: p.disableShadowHostSuffixAppend !== true,
+      }));
+      this.mirrors = mirrors.length > 0 ? mirrors : null;
+      this.prefixRewrite = a.prefixRewrite !== undefined ? String(a.prefixRewrite) : null;
+      this.regexRewrite = a.regexRewrite ? new RegexRewrite(a.regexRewrite) : null;
+      this.hostRewriteLiteral = a.hostRewriteLiteral ? String(a.hostRewriteLiteral) : null;
+      this.autoHostRewrite = boolValue(a.autoHostRewrite, false);
+      this.hashPolicy = a.hashPolicy && a.hashPolicy.length > 0 ? a.hashPolicy : null;
+      const ups = ((a.upgradeConfigs ?? []) as any[]).map(
+        (u) => [String(u.upgradeType ?? '').toLowerCase(), boolValue(u.enabled, true)] as const,
+      );
+      this.upgrades = ups.length > 0 ? new Map(ups) : null;
+    } else if (r.redirect) {
+      this.kind = ActionKind.Redirect;
+      this.redirect = new Redirect(r.redirect);
+    } else if (r.directResponse) {
+      this.kind = ActionKind.DirectResponse;
+      this.directStatus = Number(r.directResponse.status ?? 200);
+      const b = r.directResponse.body;
+      this.directBody =
+        b?.inlineString !== undefined
+          ? String(b.inlineString)
+          : b?.inlineBytes !== undefined
+            ? Buffer.from(String(b.inlineBytes), 'base64').toString()
+            : null;
+    } else if (r.nonForwardingAction) {
+      this.kind = ActionKind.NonForwarding;
+    } else throw new Error('route needs one of route, redirect, direct_response');
+  }
+
+  /** True when the request matches this route. */
+  matches(req: RouteRequest): boolean {
+    const p = this.caseSensitive ? req.pathOnly : req.pathOnly.toLowerCase();
+    switch (this.pathKind) {
+      case PATH_PREFIX:
+        if (!p.startsWith(this.pathValue)) return false;
+        break;
+      case PATH_EXACT:
+        if (p !== this.pathValue) return false;
+        break;
+      case PATH_REGEX:
+        if (!this.pathRe!.testExact(req.pathOnly)) return false;
+        break;
+      case PATH_SEPARATED:
+        if (!(
+          p === this.pathValue ||
+          (p.startsWith(this.pathValue) && p.charCodeAt(this.pathValue.length) === 47)
+        ))
+          return false;
+        break;
+    }
+    if (this.grpcOnly && !req.isGrpc) return false;
+    if (this.headers.length > 0 && !matchAllHeaders(this.headers, req)) return false;
+    for (let i = 0; i < this.queries.length; i++) {
+      const q = this.queries[i];
+      const v = req.queryParam(q.name);
+      if (q.present !== null) {
+        if ((v !== undefined) !== q.present) return false;
+      } else if (v === undefined || !q.matcher!.match(v)) return false;
+    }
+    if (this.runtimePerMillion < 1_000_000 && Math.random() * 1_000_000 >= this.runtimePerMillion)
+      return false;
+    return true;
+  }
+
+  /** Picks one of the weighted clusters (precomputed cumulative weights). */
+  pickWeighted(): WeightedCluster {
+    const ws = this.weighted!;
+    const r = Math.random() * this.totalWeight;
+    const cum = this.cumulative!;
+    for (let i = 0; i < cum.length; i++) if (r < cum[i]) return ws[i];
+    return ws[ws.length - 1];
+  }
+
+  /** The rewritten :path (query kept), or null when the route does not rewrite. */
+  rewritePath(req: RouteRequest): string | null {
+    if (this.prefixRewrite === null && this.regexRewrite === null) return null;
+    const q = req.path.length - req.pathOnly.length;
+    const query = q > 0 ? req.path.slice(req.pathOnly.length) : '';
+    if (this.prefixRewrite !== null && this.matchedPrefix !== null) {
+      return this.prefixRewrite + req.pathOnly.slice(this.matchedPrefix.length) + query;
+    }
+    if (this.regexRewrite) return this.regexRewrite.apply(req.pathOnly) + query;
+    return null;
+  }
+}

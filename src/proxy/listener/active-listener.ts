@@ -1,0 +1,142 @@
+// A bound listener: accepts connections, picks the filter chain from the config current at accept
+// time, sniffs h2c, and hands the socket to the chain's HCM or TCP proxy. Updates swap the config;
+// chains that disappeared drain.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ConnectionInfo } from '../http/active-request.js';
+import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
+import type { FilterChain } from './filter-chain.js';
+import type { ListenerConfig } from './listener-config.js';
+import { detectHttp2 } from './protocol-detect.js';
+import { logger } from '../log.js';
+
+const log = logger('listener');
+
+/** How long protocol sniffing waits for the first bytes before assuming HTTP/1.1 (ms). */
+const DETECT_TIMEOUT_MS = 10_000;
+
+/** One listener's socket and state. */
+export class ActiveListener {
+  private server: Server | null = null;
+  /** The port actually bound (differs from config for port 0). */
+  boundPort = 0;
+  private stopped = false;
+  private readonly conns = new Set<Socket>();
+  private readonly cxTotal: Counter;
+  private readonly cxActive: Gauge;
+  private readonly cxDestroy: Counter;
+  private readonly noChain: Counter;
+  private readonly onConnection = (s: Socket): void => this.accept(s);
+
+  constructor(
+    public config: ListenerConfig,
+    store: StatsStore,
+  ) {
+    const statName = config.config.statPrefix
+      ? String(config.config.statPrefix)
+      : `${config.address}_${config.port}`;
+    const s = store.scope(`listener.${statName}.`, 'listener.', [['envoy_listener_address', statName]]);
+    this.cxTotal = s.counter('downstream_cx_total');
+    this.cxActive = s.gauge('downstream_cx_active');
+    this.cxDestroy = s.counter('downstream_cx_destroy');
+    this.noChain = s.counter('no_filter_chain_match');
+  }
+
+  /** Binds the socket (no-op for bind_to_port false). Rejects with the bind error. */
+  async bind(): Promise<void> {
+    if (!this.config.bind) return;
+    const server = createServer({ noDelay: true, pauseOnConnect: false });
+    server.on('connection', this.onConnection);
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error): void => reject(e);
+      server.once('error', onErr);
+      server.listen({ host: this.config.address, port: this.config.port, backlog: 1024 }, () => {
+        server.removeListener('error', onErr);
+        resolve();
+      });
+    });
+    server.on('error', (e) => log.error(`listener ${this.config.name}: ${e.message}`));
+    this.server = server;
+    const a = server.address();
+    this.boundPort = typeof a === 'object' && a ? a.port : this.config.port;
+  }
+
+  /** Address as `ip:port` with the real bound port. */
+  get boundAddress(): string {
+    return `${this.config.address}:${this.boundPort || this.config.port}`;
+  }
+
+  /** Swaps in a new config for the same address; returns chains that are no longer used (to drain). */
+  update(next: ListenerConfig): FilterChain[] {
+    const keep = new Set(next.allChains());
+    const gone = this.config.allChains().filter((c) => !keep.has(c));
+    this.config = next;
+    return gone;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    this.cxTotal.inc();
+    this.cxActive.inc();
+    this.conns.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      this.conns.delete(socket);
+      this.cxActive.dec();
+      this.cxDestroy.inc();
+    });
+    const chain = this.config.select(socket.localPort ?? 0);
+    if (chain === null) {
+      this.noChain.inc();
+      socket.destroy();
+      return;
+    }
+    const info: ConnectionInfo = {
+      remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      remoteIp: socket.remoteAddress ?? '',
+      localAddress: `${socket.localAddress}:${socket.localPort}`,
+      tls: false,
+      sni: '',
+    };
+    if (chain.tcp !== null) {
+      chain.tcp.handleConnection(socket, info);
+      return;
+    }
+    const hcm = chain.hcm!;
+    if (chain.codec === 'HTTP2') hcm.handleConnection(socket, info, true);
+    else if (chain.codec === 'HTTP1') hcm.handleConnection(socket, info, false);
+    else
+      detectHttp2(socket, DETECT_TIMEOUT_MS, (h2) =>
+        socket.destroyed ? undefined : hcm.handleConnection(socket, info, h2),
+      );
+  }
+
+  /** Stops accepting; existing connections drain, then are closed after `drainMs`. */
+  stop(drainMs: number): Promise<void> {
+    this.stopped = true;
+    const server = this.server;
+    this.server = null;
+    const chains = this.config.allChains();
+    for (const c of chains) c.drain();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        for (const c of chains) c.close();
+        for (const s of this.conns) s.destroy();
+      }, drainMs);
+      timer.unref();
+      if (server) server.close(() => resolve());
+      else resolve();
+    });
+  }
+
+  /** Closes the socket and every connection now. */
+  close(): void {
+    this.stopped = true;
+    this.server?.close();
+    this.server = null;
+    for (const c of this.config.allChains()) c.close();
+    for (const s of this.conns) s.destroy();
+  }
+}

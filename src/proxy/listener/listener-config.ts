@@ -1,0 +1,63 @@
+// Compiles a canonical Listener: address, bind_to_port, filter chains and the default chain.
+import type { AccessLog } from '../http/access-log/access-log.js';
+import type { HcmContext } from '../http/hcm/hcm-config.js';
+import { ConfigError, boolValue, socketAddress } from '../util/values.js';
+import { FilterChain } from './filter-chain.js';
+
+/** An immutable compiled listener. */
+export class ListenerConfig {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** False for Istio's virtual listeners that only receive handed-off connections. */
+  readonly bind: boolean;
+  readonly chains: readonly FilterChain[];
+  readonly defaultChain: FilterChain | null;
+
+  constructor(
+    /** The canonical Listener. */
+    readonly config: any,
+    ctx: HcmContext,
+    defaultLogs: AccessLog[] | null,
+    /** Chains of the previous version by canonical JSON: unchanged chains are reused, not rebuilt. */
+    reuse: ReadonlyMap<string, FilterChain> | null = null,
+  ) {
+    this.name = String(config.name ?? '');
+    if (!this.name) throw new ConfigError('(unnamed listener)', 'name', 'listener name is required');
+    const sa = socketAddress(config.address);
+    if (!sa) throw new ConfigError(this.name, 'address.socketAddress', 'only socket addresses are supported');
+    this.address = sa.address;
+    this.port = sa.port;
+    this.bind = boolValue(config.bindToPort, true) && config.deprecatedV1?.bindToPort?.value !== false;
+    try {
+      const build = (fc: any, where: string): FilterChain =>
+        reuse?.get(JSON.stringify(fc)) ?? new FilterChain(fc, ctx, defaultLogs, where);
+      this.chains = ((config.filterChains ?? []) as any[]).map((fc, i) => build(fc, `filterChains[${i}]`));
+      this.defaultChain = config.defaultFilterChain
+        ? build(config.defaultFilterChain, 'defaultFilterChain')
+        : null;
+    } catch (e) {
+      const msg = (e as Error).message;
+      const i = msg.indexOf(': ');
+      throw new ConfigError(this.name, i > 0 ? msg.slice(0, i) : '', i > 0 ? msg.slice(i + 2) : msg);
+    }
+    if (this.chains.length === 0 && !this.defaultChain)
+      throw new ConfigError(this.name, 'filterChains', 'no filter chains');
+  }
+
+  /** The chain for a plaintext connection to local `port`: most specific port match first, else the default chain. */
+  select(port: number): FilterChain | null {
+    let any: FilterChain | null = null;
+    for (const c of this.chains) {
+      if (!c.matchesPlain(port)) continue;
+      if (c.match.destinationPort === port) return c;
+      any ??= c;
+    }
+    return any ?? this.defaultChain;
+  }
+
+  /** Every chain (for draining). */
+  allChains(): FilterChain[] {
+    return this.defaultChain ? [...this.chains, this.defaultChain] : [...this.chains];
+  }
+}

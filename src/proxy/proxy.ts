@@ -1,0 +1,227 @@
+// The data plane process: wires stats, clusters, listeners, config manager, admin and the ADS client;
+// publishes bound ports (log lines and an optional ready file) and shuts down cleanly.
+import { renameSync, writeFileSync } from 'node:fs';
+import { AdsClient } from '../xds/ads-client.js';
+import { TypeUrl } from '../xds/type-urls.js';
+import type { AdminContext, ServerState } from './admin/admin-context.js';
+import { AdminServer } from './admin/admin-server.js';
+import type { Bootstrap } from './bootstrap/bootstrap.js';
+import { ConfigManager, TYPE } from './config/config-manager.js';
+import { AccessLog } from './http/access-log/access-log.js';
+import { ISTIO_FORMAT } from './http/access-log/formatter.js';
+import { ListenerManager } from './listener/listener-manager.js';
+import { logger, setAllLevels } from './log.js';
+import { StatsStore } from './stats/stats-store.js';
+import { ClusterManager } from './upstream/cluster-manager.js';
+
+const log = logger('main');
+
+/** Mizzen's version string in /server_info. */
+export const VERSION = 'mizzen/0.1.0';
+
+/** How the proxy is started. */
+export interface ProxyOptions {
+  /** Parsed bootstrap (static resources, node, ADS address), or null. */
+  bootstrap?: Bootstrap | null;
+  /** ADS server `host:port` (overrides the bootstrap's). */
+  xdsAddress?: string | null;
+  /** Node id (overrides the bootstrap's). */
+  nodeId?: string;
+  /** Node metadata (merged over the bootstrap's). */
+  metadata?: Record<string, unknown>;
+  /** Admin bind address; default 127.0.0.1. */
+  adminAddress?: string;
+  /** Admin port; default the bootstrap's, else 15000. 0 picks a free port. */
+  adminPort?: number;
+  /** Write Istio's text access log to stdout for HCMs that configure none. */
+  accessLog?: boolean;
+  /** How long removed listeners keep serving existing connections, ms (default 45 s as Istio's drain). */
+  drainTimeMs?: number;
+  /** A file to write `{ admin, listeners, state }` to once LIVE (and after each listener change). */
+  readyFile?: string | null;
+  /** Envoy log level for every component. */
+  logLevel?: string;
+  /** Called on admin /quitquitquit after the proxy closed (the CLI exits the process). */
+  onQuit?: () => void;
+}
+
+/** A running proxy. */
+export class Proxy implements AdminContext {
+  readonly store = new StatsStore();
+  readonly clusters: ClusterManager;
+  readonly listeners: ListenerManager;
+  readonly config: ConfigManager;
+  readonly bootstrap: Record<string, unknown>;
+  readonly admin: AdminServer;
+  private ads: AdsClient | null = null;
+  private readonly startedAt = Date.now();
+  private live = false;
+  private closed = false;
+  private readonly node: { id: string; cluster: string; metadata: Record<string, unknown> };
+
+  private constructor(private readonly opts: ProxyOptions) {
+    if (opts.logLevel) setAllLevels(opts.logLevel);
+    const b = opts.bootstrap ?? null;
+    this.bootstrap = b?.canonical ?? {};
+    this.node = {
+      id: opts.nodeId ?? b?.node.id ?? '',
+      cluster: b?.node.cluster ?? '',
+      metadata: { ...(b?.node.metadata ?? {}), ...(opts.metadata ?? {}) },
+    };
+    this.clusters = new ClusterManager(this.store);
+    this.listeners = new ListenerManager(this.store, opts.drainTimeMs ?? 45_000);
+    const defaultLogs = opts.accessLog ? [new AccessLog('/dev/stdout', ISTIO_FORMAT, null)] : null;
+    this.config = new ConfigManager(this.store, this.clusters, this.listeners, defaultLogs);
+    this.admin = new AdminServer(this);
+    this.store.gauge('server.live', 'server.live', []).set(0);
+  }
+
+  /** Starts a proxy: admin, static resources, then ADS if configured. Rejects on invalid bootstrap or bind errors. */
+  static async start(opts: ProxyOptions): Promise<Proxy> {
+    const p = new Proxy(opts);
+    try {
+      await p.init();
+    } catch (e) {
+      await p.close();
+      throw e;
+    }
+    return p;
+  }
+
+  private async init(): Promise<void> {
+    const b = this.opts.bootstrap ?? null;
+    const adminAddr = this.opts.adminAddress ?? b?.admin?.address ?? '127.0.0.1';
+    const adminPort = this.opts.adminPort ?? b?.admin?.port ?? 15000;
+    const port = await this.admin.listen(adminAddr, adminPort);
+    log.info(`admin listening on ${adminAddr}:${port}`);
+    if (b) {
+      const ce = await this.config.apply(TYPE.CLUSTER, b.staticClusters, 'static', 'static');
+      if (ce) throw new Error(`bootstrap: ${ce.message}`);
+      const le = await this.config.apply(TYPE.LISTENER, b.staticListeners, 'static', 'static');
+      if (le) throw new Error(`bootstrap: ${le.message}`);
+    }
+    const xds = this.opts.xdsAddress ?? b?.adsAddress ?? null;
+    if (xds) this.startAds(xds);
+    else this.becomeLive();
+  }
+
+  private startAds(server: string): void {
+    const ads = new AdsClient({
+      server,
+      node: { id: this.node.id, cluster: this.node.cluster || undefined, metadata: this.node.metadata },
+      onResources: async (typeUrl, resources, version) => {
+        const err = await this.config.apply(typeUrl, resources, version);
+        if (typeUrl === TYPE.LISTENER) this.writeReadyFile();
+        this.checkLive();
+        return err;
+      },
+    });
+    this.config.onSubscriptionsChanged = () => {
+      ads.subscribe(TypeUrl.ENDPOINT, this.config.edsNames());
+      ads.subscribe(TypeUrl.ROUTE, this.config.rdsNames());
+    };
+    ads.on('connected', () => log.info(`connected to ADS server ${server}`));
+    ads.on('disconnected', (why) =>
+      log.warn(`ADS stream to ${server} down (${why}); serving the last good config`),
+    );
+    ads.on('nack', (t, v, m) => log.warn(`NACK ${t} version ${v}: ${m}`));
+    this.ads = ads;
+    ads.start();
+    // Envoy's initial_fetch_timeout: go LIVE after 15 s even if the control plane is silent.
+    setTimeout(() => this.becomeLive(), 15_000).unref();
+  }
+
+  private checkLive(): void {
+    if (this.live) return;
+    const v = this.config.versions;
+    if (!v.has(TYPE.CLUSTER) || !v.has(TYPE.LISTENER)) return;
+    for (const n of this.config.rdsNames()) if (!this.config.current.routeTable(n)) return;
+    this.becomeLive();
+  }
+
+  private becomeLive(): void {
+    if (this.live || this.closed) return;
+    this.live = true;
+    this.store.gauge('server.live', 'server.live', []).set(1);
+    log.info('proxy is LIVE');
+    this.writeReadyFile();
+  }
+
+  private writeReadyFile(): void {
+    const f = this.opts.readyFile;
+    if (!f || !this.live) return;
+    const tmp = `${f}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.ports(), null, 2) + '\n');
+    renameSync(tmp, f);
+  }
+
+  /** Bound addresses: admin port and each listener's real `ip:port` (what the ready file holds). */
+  ports(): { adminPort: number; admin: string; listeners: Record<string, string>; state: ServerState } {
+    const listeners: Record<string, string> = {};
+    for (const [name, e] of this.listeners.entries)
+      if (e.listener.config.bind) listeners[name] = e.listener.boundAddress;
+    return {
+      adminPort: this.admin.port,
+      admin: `127.0.0.1:${this.admin.port}`,
+      listeners,
+      state: this.state(),
+    };
+  }
+
+  /** The port a listener is bound to (0 when unknown). */
+  listenerPort(name: string): number {
+    return this.listeners.entries.get(name)?.listener.boundPort ?? 0;
+  }
+
+  /** Applies resources as if they came over ADS (tests and `mizzen up` use it). Resolves to an Error for a NACK. */
+  apply(typeUrl: string, resources: any[], version: string): Promise<Error | undefined> {
+    return this.config.apply(typeUrl, resources, version);
+  }
+
+  // ---- AdminContext ----
+
+  get adminPort(): number {
+    return this.admin.port;
+  }
+
+  state(): ServerState {
+    if (this.closed) return 'DRAINING';
+    return this.live ? 'LIVE' : 'INITIALIZING';
+  }
+
+  serverInfo(): Record<string, unknown> {
+    const up = Math.floor((Date.now() - this.startedAt) / 1000);
+    return {
+      version: VERSION,
+      state: this.state(),
+      hotRestartVersion: 'disabled',
+      uptimeCurrentEpoch: { seconds: up },
+      uptimeAllEpochs: { seconds: up },
+      commandLineOptions: {
+        drainTimeSeconds: Math.round((this.opts.drainTimeMs ?? 45_000) / 1000),
+        concurrency: 1,
+      },
+      node: {
+        id: this.node.id,
+        cluster: this.node.cluster,
+        metadata: this.node.metadata,
+        userAgentName: 'mizzen',
+      },
+      adsConnected: this.ads?.connected ?? false,
+    };
+  }
+
+  quit(): void {
+    void this.close().then(() => this.opts.onQuit?.());
+  }
+
+  /** Stops ADS, listeners (connections closed), clusters and admin. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ads?.close();
+    this.listeners.close();
+    this.clusters.close();
+    await this.admin.close();
+  }
+}

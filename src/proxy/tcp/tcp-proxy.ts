@@ -1,0 +1,226 @@
+// envoy.filters.network.tcp_proxy: forwards a downstream connection to a host of a (weighted) cluster.
+import { connect, type Socket } from 'node:net';
+import type { AccessLogContext } from '../http/access-log/formatter.js';
+import { AccessLog, compileAccessLogs } from '../http/access-log/access-log.js';
+import { Flag } from '../http/response-flags.js';
+import type { ConnectionInfo } from '../http/active-request.js';
+import type { SnapshotSource } from '../config/snapshot.js';
+import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
+import { durationMs, u32 } from '../util/values.js';
+import type { Cluster } from '../upstream/cluster.js';
+import type { Host } from '../upstream/host.js';
+
+/** A compiled TcpProxy config. */
+export class TcpProxyConfig {
+  readonly statPrefix: string;
+  readonly cluster: string | null;
+  readonly weighted: ReadonlyArray<{ name: string; weight: number }> | null;
+  private readonly totalWeight: number;
+  /** Idle timeout in ms (Envoy default 1 h); 0 disables. */
+  readonly idleTimeoutMs: number;
+  readonly maxConnectAttempts: number;
+  readonly accessLogs: AccessLog[] | null;
+  readonly cxTotal: Counter;
+  readonly cxNoRoute: Counter;
+  readonly connectFail: Counter;
+  readonly idleTimeout: Counter;
+  readonly cxActive: Gauge;
+
+  constructor(
+    c: any,
+    store: StatsStore,
+    readonly source: SnapshotSource,
+    defaultLogs: AccessLog[] | null,
+  ) {
+    this.statPrefix = String(c.statPrefix ?? '');
+    this.cluster = c.cluster !== undefined ? String(c.cluster) : null;
+    const ws = c.weightedClusters
+      ? ((c.weightedClusters.clusters ?? []) as any[]).map((w) => ({
+          name: String(w.name),
+          weight: Number(w.weight ?? 0),
+        }))
+      : null;
+    this.weighted = ws && ws.length > 0 ? ws : null;
+    this.totalWeight = ws ? ws.reduce((a, w) => a + w.weight, 0) : 0;
+    if (this.cluster === null && this.weighted === null)
+      throw new Error('tcp_proxy needs cluster or weighted_clusters');
+    this.idleTimeoutMs = durationMs(c.idleTimeout, 3_600_000);
+    this.maxConnectAttempts = Math.max(1, u32(c.maxConnectAttempts, 1));
+    this.accessLogs = compileAccessLogs(c.accessLog) ?? defaultLogs;
+    const s = store.scope(`tcp.${this.statPrefix}.`, 'tcp.', [['envoy_tcp_prefix', this.statPrefix]]);
+    this.cxTotal = s.counter('downstream_cx_total');
+    this.cxNoRoute = s.counter('downstream_cx_no_route');
+    this.connectFail = s.counter('upstream_connect_fail');
+    this.idleTimeout = s.counter('idle_timeout');
+    this.cxActive = s.gauge('downstream_cx_active');
+  }
+
+  /** The cluster name for a new connection (weighted pick when configured). */
+  pickCluster(): string {
+    if (this.weighted === null) return this.cluster!;
+    let r = Math.random() * this.totalWeight;
+    for (const w of this.weighted) if ((r -= w.weight) < 0) return w.name;
+    return this.weighted[this.weighted.length - 1].name;
+  }
+
+  /** Proxies one accepted connection. */
+  handleConnection(socket: Socket, info: ConnectionInfo): void {
+    new TcpSession(this, socket, info).start();
+  }
+}
+
+/** One proxied TCP connection. */
+class TcpSession implements AccessLogContext {
+  readonly startTime = Date.now();
+  private readonly startHr = performance.now();
+  private endHr = -1;
+  private up: Socket | null = null;
+  private cluster: Cluster | null = null;
+  private host: Host | null = null;
+  private attempts = 0;
+  private done = false;
+  responseFlags = 0;
+  upstreamHost: string | null = null;
+  upstreamCluster: string | null = null;
+  upstreamLocalAddress: string | null = null;
+  readonly protocol = '';
+  readonly responseCode = 0;
+  readonly responseCodeDetails = '';
+  connectionTerminationDetails = '';
+  upstreamTransportFailureReason = '';
+  readonly routeName = '';
+  readonly responseDurationMs = -1;
+  readonly requestDurationMs = -1;
+
+  constructor(
+    private readonly cfg: TcpProxyConfig,
+    private readonly down: Socket,
+    private readonly info: ConnectionInfo,
+  ) {}
+
+  start(): void {
+    const cfg = this.cfg;
+    cfg.cxTotal.inc();
+    cfg.cxActive.inc();
+    this.down.on('error', () => {});
+    this.down.pause();
+    const name = cfg.pickCluster();
+    this.upstreamCluster = name;
+    const cluster = cfg.source.current.cluster(name);
+    if (!cluster) {
+      cfg.cxNoRoute.inc();
+      this.responseFlags |= Flag.NC;
+      return this.close();
+    }
+    this.cluster = cluster;
+    this.down.once('close', () => this.close());
+    this.connect();
+  }
+
+  private connect(): void {
+    const cluster = this.cluster!;
+    const host = cluster.pick({ tried: this.host ? [this.host] : null });
+    if (!host) {
+      cluster.stats.upstream_cx_none_healthy.inc();
+      this.responseFlags |= Flag.UH;
+      return this.close();
+    }
+    if (!cluster.breaker.canConnect()) {
+      cluster.stats.upstream_cx_overflow.inc();
+      this.responseFlags |= Flag.UO;
+      return this.close();
+    }
+    this.attempts++;
+    this.host = host;
+    this.upstreamHost = host.key;
+    const st = cluster.stats;
+    const up = connect({ host: host.address, port: host.port, noDelay: true });
+    this.up = up;
+    host.cxTotal++;
+    host.cxActive++;
+    st.upstream_cx_total.inc();
+    st.upstream_cx_active.inc();
+    cluster.breaker.connectionOpened();
+    let connected = false;
+    const timer =
+      cluster.connectTimeoutMs > 0
+        ? setTimeout(() => up.destroy(new Error('connect timeout')), cluster.connectTimeoutMs)
+        : null;
+    up.once('connect', () => {
+      connected = true;
+      if (timer) clearTimeout(timer);
+      this.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;
+      if (this.done) return up.destroy();
+      if (this.cfg.idleTimeoutMs > 0) {
+        up.setTimeout(this.cfg.idleTimeoutMs, () => {
+          this.cfg.idleTimeout.inc();
+          this.close();
+        });
+      }
+      this.down.pipe(up);
+      up.pipe(this.down);
+      this.down.resume();
+    });
+    up.on('error', () => {});
+    up.once('close', () => {
+      if (timer) clearTimeout(timer);
+      host.cxActive--;
+      st.upstream_cx_active.dec();
+      st.upstream_cx_destroy.inc();
+      st.upstream_cx_rx_bytes_total.add(up.bytesRead);
+      st.upstream_cx_tx_bytes_total.add(up.bytesWritten);
+      cluster.breaker.connectionClosed();
+      if (!connected) {
+        st.upstream_cx_connect_fail.inc();
+        host.cxConnectFail++;
+        this.cfg.connectFail.inc();
+        if (!this.done && this.attempts < this.cfg.maxConnectAttempts) return this.connect();
+        this.responseFlags |= Flag.UF;
+        this.upstreamTransportFailureReason = 'connection failure';
+      }
+      this.close();
+    });
+  }
+
+  private close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.endHr = performance.now();
+    this.cfg.cxActive.dec();
+    this.up?.destroy();
+    this.down.destroy();
+    const logs = this.cfg.accessLogs;
+    if (logs !== null) for (const l of logs) l.log(this);
+  }
+
+  reqHeader(): undefined {
+    return undefined;
+  }
+  respHeader(): undefined {
+    return undefined;
+  }
+  trailer(): undefined {
+    return undefined;
+  }
+  get bytesReceived(): number {
+    return this.down.bytesRead;
+  }
+  get bytesSent(): number {
+    return this.down.bytesWritten;
+  }
+  get durationMs(): number {
+    return (this.endHr >= 0 ? this.endHr : performance.now()) - this.startHr;
+  }
+  get downstreamLocalAddress(): string {
+    return this.info.localAddress;
+  }
+  get downstreamRemoteAddress(): string {
+    return this.info.remoteAddress;
+  }
+  get requestedServerName(): string {
+    return this.info.sni;
+  }
+  get attemptCount(): number {
+    return this.attempts;
+  }
+}

@@ -1,0 +1,186 @@
+// Test helpers for the proxy: real backends on 127.0.0.1:0, canonical resource builders, an HTTP client.
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bootstrapFrom } from './bootstrap/bootstrap.js';
+import { Proxy, type ProxyOptions } from './proxy.js';
+
+/** A request a backend received. */
+export interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A running test backend. */
+export interface Backend {
+  name: string;
+  port: number;
+  seen: Seen[];
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Handler returning nothing writes the default JSON echo `{ name, url, headers }`. */
+export type BackendHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+) => void | Promise<void>;
+
+/** Starts an HTTP/1.1 backend on 127.0.0.1:0 that records requests and echoes them (or runs `handler`). */
+export async function startBackend(name: string, handler?: BackendHandler): Promise<Backend> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      if (handler) {
+        void Promise.resolve(handler(req, res, body)).catch(() => res.destroy());
+        return;
+      }
+      const out = JSON.stringify({ name, url: req.url, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name });
+      res.end(out);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    name,
+    port,
+    seen,
+    server,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A canonical STATIC cluster with endpoints on 127.0.0.1. */
+export function staticCluster(name: string, ports: number[], extra: Record<string, unknown> = {}): any {
+  return {
+    name,
+    type: 'STATIC',
+    connectTimeout: { seconds: 1 },
+    loadAssignment: {
+      clusterName: name,
+      endpoints: [
+        {
+          lbEndpoints: ports.map((p) => ({
+            endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: p } } },
+          })),
+        },
+      ],
+    },
+    ...extra,
+  };
+}
+
+/** The canonical router filter entry. */
+export const ROUTER = {
+  name: 'envoy.filters.http.router',
+  typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+};
+/** The canonical fault filter entry (empty config; per-route config does the work). */
+export const FAULT = {
+  name: 'envoy.filters.http.fault',
+  typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' },
+};
+/** The canonical CORS filter entry. */
+export const CORS = {
+  name: 'envoy.filters.http.cors',
+  typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' },
+};
+
+/** A canonical HTTP connection manager typed config. */
+export function hcm(routeConfigOrRds: any, extra: Record<string, unknown> = {}): any {
+  const route =
+    typeof routeConfigOrRds === 'string'
+      ? { rds: { configSource: { ads: {} }, routeConfigName: routeConfigOrRds } }
+      : { routeConfig: routeConfigOrRds };
+  return {
+    '@type':
+      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    statPrefix: 'test_http',
+    ...route,
+    httpFilters: [FAULT, CORS, ROUTER],
+    upgradeConfigs: [{ upgradeType: 'websocket' }],
+    ...extra,
+  };
+}
+
+/** A canonical listener on 127.0.0.1:0 whose only filter is an HCM with `hcmConfig`. */
+export function httpListener(name: string, hcmConfig: any, port = 0): any {
+  return {
+    name,
+    address: { socketAddress: { address: '127.0.0.1', portValue: port } },
+    filterChains: [
+      { filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: hcmConfig }] },
+    ],
+  };
+}
+
+/** A route configuration with one virtual host for every domain. */
+export function routeConfig(name: string, routes: any[], vhostExtra: Record<string, unknown> = {}): any {
+  return { name, virtualHosts: [{ name: 'all', domains: ['*'], routes, ...vhostExtra }] };
+}
+
+/** Starts an in-process proxy from canonical static resources, admin on a free port. */
+export async function startProxy(
+  listeners: any[],
+  clusters: any[],
+  opts: Partial<ProxyOptions> = {},
+): Promise<Proxy> {
+  const bootstrap = bootstrapFrom({ staticResources: { listeners, clusters } });
+  return Proxy.start({ bootstrap, adminPort: 0, drainTimeMs: 2000, logLevel: 'warning', ...opts });
+}
+
+/** A finished HTTP response. */
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Sends one HTTP/1.1 request (fresh connection) and reads the whole response. */
+export function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+  body?: string,
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Reads an admin endpoint as text. */
+export async function admin(p: Proxy, path: string, method = 'GET'): Promise<Reply> {
+  return get(p.adminPort, path, {}, method);
+}

@@ -1,0 +1,100 @@
+// Owns every upstream cluster: adds/updates/removes them from CDS or bootstrap, routes EDS to them.
+import type { StatsStore, Gauge } from '../stats/stats-store.js';
+import { Cluster } from './cluster.js';
+
+/** Where a cluster came from. */
+export type ClusterSource = 'static' | 'dynamic';
+
+/** A cluster with bookkeeping for config dumps. */
+export interface ClusterEntry {
+  cluster: Cluster;
+  source: ClusterSource;
+  version: string;
+  /** Time of the last change (ISO 8601). */
+  lastUpdated: string;
+}
+
+/** The set of clusters. Lookups by name are what the router does per request. */
+export class ClusterManager {
+  readonly entries = new Map<string, ClusterEntry>();
+  /** EDS service name → last ClusterLoadAssignment, kept so a re-created cluster keeps its endpoints. */
+  private readonly assignments = new Map<string, any>();
+  private readonly activeClusters: Gauge;
+
+  constructor(private readonly store: StatsStore) {
+    this.activeClusters = store.gauge(
+      'cluster_manager.active_clusters',
+      'cluster_manager.active_clusters',
+      [],
+    );
+  }
+
+  /** The cluster named `name`, or undefined. */
+  get(name: string): Cluster | undefined {
+    return this.entries.get(name)?.cluster;
+  }
+
+  /**
+   * Adds or replaces a cluster (throws ConfigError when its config is invalid, leaving the old one).
+   * An unchanged config keeps the running instance (pools, stats, LB state).
+   */
+  upsert(config: any, source: ClusterSource, version: string): Cluster {
+    const name = String(config.name ?? '');
+    const old = this.entries.get(name);
+    if (old && sameConfig(old.cluster.config, config)) {
+      old.version = version;
+      return old.cluster;
+    }
+    const cluster = new Cluster(config, this.store);
+    if (cluster.type === 'EDS') {
+      const cla =
+        this.assignments.get(cluster.edsServiceName) ??
+        (old?.cluster.type === 'EDS' ? old.cluster.assignment : null);
+      if (cla) cluster.setAssignment(cla);
+    }
+    this.entries.set(name, { cluster, source, version, lastUpdated: new Date().toISOString() });
+    if (old) old.cluster.destroy();
+    this.activeClusters.set(this.entries.size);
+    return cluster;
+  }
+
+  /** Removes a cluster; its in-flight requests finish, its pools drain. */
+  remove(name: string): void {
+    const e = this.entries.get(name);
+    if (!e) return;
+    this.entries.delete(name);
+    e.cluster.destroy();
+    this.activeClusters.set(this.entries.size);
+  }
+
+  /** Applies an EDS assignment to every EDS cluster whose service name matches. */
+  setAssignment(cla: any): void {
+    const name = String(cla.clusterName ?? '');
+    this.assignments.set(name, cla);
+    for (const e of this.entries.values()) {
+      if (e.cluster.type === 'EDS' && e.cluster.edsServiceName === name) e.cluster.setAssignment(cla);
+    }
+  }
+
+  /** Forgets assignments no longer subscribed. */
+  dropAssignment(name: string): void {
+    this.assignments.delete(name);
+  }
+
+  /** Names EDS must be subscribed to. */
+  edsNames(): string[] {
+    const s = new Set<string>();
+    for (const e of this.entries.values()) if (e.cluster.type === 'EDS') s.add(e.cluster.edsServiceName);
+    return [...s].sort();
+  }
+
+  /** Destroys every cluster (shutdown). */
+  close(): void {
+    for (const e of this.entries.values()) e.cluster.destroy();
+    this.entries.clear();
+  }
+}
+
+function sameConfig(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,203 @@
+// A compiled upstream cluster: its config, host set, load balancer, circuit breaker, pools and stats.
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
+import type { StatsStore } from '../stats/stats-store.js';
+import { ConfigError, durationMs, u32 } from '../util/values.js';
+import { CircuitBreaker, parseThresholds } from './circuit-breaker.js';
+import { ClusterStats } from './cluster-stats.js';
+import { Host } from './host.js';
+import { EMPTY_HOST_SET, HostSet, hostsFromAssignment } from './host-set.js';
+import { createLoadBalancer } from './lb/index.js';
+import type { LbContext, LoadBalancer } from './lb/load-balancer.js';
+import type { ConnPool } from './pool/conn-pool.js';
+import { Http1Pool } from './pool/http1-pool.js';
+import { Http2Pool } from './pool/http2-pool.js';
+import { logger } from '../log.js';
+
+const log = logger('upstream');
+
+/** Envoy cluster discovery types Mizzen supports. */
+export type DiscoveryType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
+
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** True when the cluster speaks HTTP/2 to its endpoints (legacy or typed protocol options). */
+export function usesHttp2(config: any): boolean {
+  if (config.http2ProtocolOptions) return true;
+  const opts = config.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS];
+  return !!opts?.explicitHttpConfig?.http2ProtocolOptions;
+}
+
+/** True when the cluster uses the downstream protocol (Istio's inbound clusters). */
+export function usesDownstreamProtocol(config: any): boolean {
+  const opts = config.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS];
+  return !!opts?.useDownstreamProtocolConfig;
+}
+
+/** One upstream cluster. Its config is immutable; the host set is swapped on EDS/DNS updates. */
+export class Cluster {
+  readonly name: string;
+  readonly type: DiscoveryType;
+  readonly stats: ClusterStats;
+  readonly breaker: CircuitBreaker;
+  /** Connect timeout in ms (Envoy default 5 s). */
+  readonly connectTimeoutMs: number;
+  /** Always HTTP/2 upstream. */
+  readonly http2: boolean;
+  /** HTTP/2 upstream only when the downstream request is HTTP/2. */
+  readonly downstreamProtocol: boolean;
+  /** Name EDS assignments arrive under (edsClusterConfig.serviceName or the cluster name). */
+  readonly edsServiceName: string;
+  /** Healthy panic threshold, percent. */
+  readonly panicThreshold: number;
+  /** The last applied ClusterLoadAssignment (canonical), for config dumps and carry-over. */
+  assignment: any = null;
+  hostSet: HostSet = EMPTY_HOST_SET;
+  private readonly lb: LoadBalancer;
+  private dnsTimer: NodeJS.Timeout | null = null;
+  private destroyed = false;
+
+  constructor(
+    /** The canonical Cluster resource. */
+    readonly config: any,
+    store: StatsStore,
+  ) {
+    this.name = String(config.name ?? '');
+    if (!this.name) throw new ConfigError('(unnamed cluster)', 'name', 'cluster name is required');
+    this.type = clusterType(config);
+    this.stats = new ClusterStats(store, this.name);
+    this.breaker = new CircuitBreaker(parseThresholds(config.circuitBreakers), this.stats.scope);
+    try {
+      this.connectTimeoutMs = durationMs(config.connectTimeout, 5000);
+    } catch (e) {
+      throw new ConfigError(this.name, 'connectTimeout', (e as Error).message);
+    }
+    this.http2 = usesHttp2(config);
+    this.downstreamProtocol = usesDownstreamProtocol(config);
+    this.edsServiceName = String(config.edsClusterConfig?.serviceName || this.name);
+    this.panicThreshold = config.commonLbConfig?.healthyPanicThreshold
+      ? Number(config.commonLbConfig.healthyPanicThreshold.value ?? 0)
+      : 50;
+    this.lb = createLoadBalancer(config);
+    this.lb.update(this.hostSet);
+    if (this.type === 'STATIC' && config.loadAssignment) this.setAssignment(config.loadAssignment);
+    if ((this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') && config.loadAssignment) {
+      this.assignment = config.loadAssignment;
+      this.resolveDns(durationMs(config.dnsRefreshRate, 5000));
+    }
+  }
+
+  /** Picks a host for one request (or retry), or null when no host can take traffic. */
+  pick(ctx: LbContext): Host | null {
+    return this.lb.pick(ctx);
+  }
+
+  /** The connection pool of `host`, created on first use. HTTP/2 when the cluster (or downstream) says so. */
+  poolFor(host: Host, downstreamHttp2: boolean): ConnPool {
+    if (host.pool) return host.pool;
+    const ctx = { host, stats: this.stats, breaker: this.breaker, connectTimeoutMs: this.connectTimeoutMs };
+    const h2 = this.http2 || (this.downstreamProtocol && downstreamHttp2);
+    host.pool = h2 ? new Http2Pool(ctx) : new Http1Pool(ctx);
+    return host.pool;
+  }
+
+  /** Applies an EDS ClusterLoadAssignment (or the static load_assignment). */
+  setAssignment(cla: any): void {
+    this.assignment = cla;
+    this.setHosts(hostsFromAssignment(cla, this.hostIndex()));
+  }
+
+  /** Replaces the host list; hosts that disappeared get their pools drained. */
+  setHosts(hosts: Host[]): void {
+    const old = this.hostSet.hosts;
+    this.hostSet = new HostSet(hosts, this.panicThreshold);
+    this.lb.update(this.hostSet);
+    const keep = new Set(hosts);
+    for (const h of old) if (!keep.has(h)) h.pool?.drain();
+    this.stats.membership_total.set(hosts.length);
+    this.stats.membership_healthy.set(this.hostSet.healthyCount);
+    this.stats.membership_change.inc();
+  }
+
+  /** Recomputes the host set after health changes (outlier detection, later issue). */
+  refreshHealth(): void {
+    this.hostSet = new HostSet(this.hostSet.hosts, this.panicThreshold);
+    this.lb.update(this.hostSet);
+    this.stats.membership_healthy.set(this.hostSet.healthyCount);
+  }
+
+  /** Stops DNS refresh and drains every pool (in-flight requests finish first). */
+  destroy(): void {
+    this.destroyed = true;
+    if (this.dnsTimer) clearTimeout(this.dnsTimer);
+    for (const h of this.hostSet.hosts) h.pool?.drain();
+  }
+
+  private hostIndex(): Map<string, Host> {
+    const m = new Map<string, Host>();
+    for (const h of this.hostSet.hosts) m.set(h.key, h);
+    return m;
+  }
+
+  private resolveDns(refreshMs: number): void {
+    const cla = this.assignment;
+    const targets: Array<{ name: string; port: number; lb: any; le: any }> = [];
+    for (const le of (cla?.endpoints ?? []) as any[]) {
+      for (const lb of (le.lbEndpoints ?? []) as any[]) {
+        const sa = lb.endpoint?.address?.socketAddress;
+        if (sa) targets.push({ name: String(sa.address), port: Number(sa.portValue ?? 0), lb, le });
+      }
+    }
+    let left = targets.length;
+    const resolved: Host[][] = targets.map(() => []);
+    const done = (): void => {
+      if (this.destroyed) return;
+      const prev = this.hostIndex();
+      const hosts = resolved.flat().map((h) => {
+        const p = prev.get(h.key);
+        return p && p.weight === h.weight && p.hostname === h.hostname ? p : h;
+      });
+      this.setHosts(hosts);
+      this.dnsTimer = setTimeout(() => this.resolveDns(refreshMs), refreshMs);
+      this.dnsTimer.unref();
+    };
+    if (left === 0) return done();
+    targets.forEach((t, i) => {
+      const make = (ip: string): Host =>
+        new Host(
+          ip,
+          t.port,
+          t.name,
+          Math.max(1, u32(t.lb.loadBalancingWeight, 1)),
+          'HEALTHY',
+          Number(t.le.priority ?? 0),
+          {
+            region: t.le.locality?.region ?? '',
+            zone: t.le.locality?.zone ?? '',
+            subZone: t.le.locality?.subZone ?? '',
+          },
+          t.lb.metadata ?? null,
+        );
+      if (isIP(t.name)) {
+        resolved[i] = [make(t.name)];
+        if (--left === 0) done();
+        return;
+      }
+      lookup(t.name, { all: true }, (err, addrs) => {
+        if (err) log.warn(`cluster ${this.name}: DNS lookup of ${t.name} failed: ${err.message}`);
+        else {
+          const list = this.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
+          resolved[i] = list.map((a) => make(a.address));
+        }
+        if (--left === 0) done();
+      });
+    });
+  }
+}
+
+function clusterType(config: any): DiscoveryType {
+  const t = String(config.type ?? 'STATIC');
+  if (t === 'STATIC' || t === 'STRICT_DNS' || t === 'LOGICAL_DNS' || t === 'EDS' || t === 'ORIGINAL_DST')
+    return t;
+  throw new ConfigError(String(config.name), 'type', `unsupported cluster discovery type ${t}`);
+}

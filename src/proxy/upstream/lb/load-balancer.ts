@@ -1,0 +1,25 @@
+// The load-balancer seam: every LB policy (one folder each under lb/) implements this interface.
+import type { Host } from '../host.js';
+import type { HostSet } from '../host-set.js';
+
+/** Request attributes a policy may use (hash-based policies read these; RR/LR ignore them). */
+export interface LbContext {
+  /** Hosts already tried by this request (retry prefers a different host), or null. */
+  readonly tried: readonly Host[] | null;
+}
+
+/** Picks one host of a cluster for a request. One instance per cluster; rebuilt state on host changes. */
+export interface LoadBalancer {
+  /** Called when the cluster's host set changes; precompute what `pick` needs. */
+  update(set: HostSet): void;
+  /** A host from the current set, or null when there is none. Avoids `ctx.tried` when it can. */
+  pick(ctx: LbContext): Host | null;
+}
+
+/** How many re-picks a policy makes to avoid previously tried hosts (Istio sets host_selection_retry_max_attempts 5). */
+export const HOST_SELECTION_RETRIES = 5;
+
+/** True when `h` is in the (small) tried list. */
+export function wasTried(ctx: LbContext, h: Host): boolean {
+  return ctx.tried !== null && ctx.tried.includes(h);
+}

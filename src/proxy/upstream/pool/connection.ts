@@ -1,0 +1,65 @@
+// Opens one upstream TCP connection with the cluster's connect timeout and keeps cx stats/host counters.
+import { connect, type Socket } from 'node:net';
+import type { Host } from '../host.js';
+import type { ClusterStats } from '../cluster-stats.js';
+import type { CircuitBreaker } from '../circuit-breaker.js';
+import { CONNECT_TIMEOUT_CODE } from './conn-pool.js';
+
+/** What a pool needs to open connections for one host. */
+export interface ConnectionContext {
+  readonly host: Host;
+  readonly stats: ClusterStats;
+  readonly breaker: CircuitBreaker;
+  /** Connect timeout in ms (cluster connect_timeout; Envoy default 5 s, Istio 10 s). */
+  readonly connectTimeoutMs: number;
+}
+
+/** Marker property on sockets that completed the TCP handshake. */
+export const CONNECTED = Symbol('mizzen.connected');
+
+/** Opens a counted connection; `onClose` runs once when it closes. */
+export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: (() => void) | null): Socket {
+  const { host, stats, breaker } = ctx;
+  const sock = connect({ host: host.address, port: host.port, noDelay: true });
+  host.cxTotal++;
+  host.cxActive++;
+  stats.upstream_cx_total.inc();
+  stats.upstream_cx_active.inc();
+  (http2 ? stats.upstream_cx_http2_total : stats.upstream_cx_http1_total).inc();
+  breaker.connectionOpened();
+  let timer: NodeJS.Timeout | null = null;
+  if (ctx.connectTimeoutMs > 0) {
+    timer = setTimeout(() => {
+      timer = null;
+      stats.upstream_cx_connect_timeout.inc();
+      const err = new Error(`connect timeout after ${ctx.connectTimeoutMs} ms`) as NodeJS.ErrnoException;
+      err.code = CONNECT_TIMEOUT_CODE;
+      sock.destroy(err);
+    }, ctx.connectTimeoutMs);
+  }
+  sock.once('connect', () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    (sock as any)[CONNECTED] = true;
+  });
+  sock.once('close', () => {
+    if (timer) clearTimeout(timer);
+    if (!(sock as any)[CONNECTED]) {
+      stats.upstream_cx_connect_fail.inc();
+      host.cxConnectFail++;
+    }
+    host.cxActive--;
+    stats.upstream_cx_active.dec();
+    stats.upstream_cx_destroy.inc();
+    stats.upstream_cx_rx_bytes_total.add(sock.bytesRead);
+    stats.upstream_cx_tx_bytes_total.add(sock.bytesWritten);
+    breaker.connectionClosed();
+    if (onClose) onClose();
+  });
+  return sock;
+}
+
+/** True when the socket finished its TCP handshake at some point. */
+export function wasConnected(sock: Socket | null | undefined): boolean {
+  return !!sock && (sock as any)[CONNECTED] === true;
+}

@@ -7,7 +7,7 @@ import type { Destination, HTTPRouteDestination, PortSelector, RouteDestination 
 
 /** A port selector `{number}` with number 1–65535. */
 export const portSelector = (): Validator<PortSelector> =>
-  obj<PortSelector>({ number: int(0, 4294967295, checkPort) });
+  obj<PortSelector>({ number: { v: int(0, 4294967295, checkPort), required: true } });
 
 /** Reports unless `name` is a subset name (DNS-1123 label). */
 export function checkSubsetName(name: string, at: At, c: Checker): void {

@@ -225,6 +225,13 @@ const cases: Case[] = [
     errors: [{ path: 'spec.servers[0].tls.caCrl', message: /not supported with SIMPLE/ }],
   },
   {
+    name: 'targetPort has no effect on Gateways',
+    yaml: gw(
+      '  servers:\n  - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}\n    hosts: ["*"]\n',
+    ),
+    errors: [{ path: 'spec.servers[0].port.targetPort', message: /no effect on Gateways/ }],
+  },
+  {
     name: 'unix bind with a port number',
     yaml: gw(`  servers:
   - port: {number: 80, name: http, protocol: HTTP}

@@ -272,7 +272,7 @@ const gatewayPort = (): Validator<Port> =>
     number: uint32(),
     protocol: { v: nonEmpty(checkProtocol), required: true },
     name: { v: nonEmpty(), required: true },
-    targetPort: { v: uint32(), deprecated: 'targetPort has no effect on Gateways' },
+    targetPort: uint32(),
   });
 
 /** Port, bind and TLS must agree: unix sockets use port 0, TLS ports need tls, plain ones only httpsRedirect. */
@@ -292,6 +292,7 @@ function serverRules(s: Server, at: At, c: Checker): void {
     if (s.port.number === undefined) c.error(portAt('number'), 'is required');
     else checkPort(s.port.number, portAt('number'), c);
   }
+  if (s.port.targetPort) c.error(portAt('targetPort'), 'targetPort has no effect on Gateways; remove it');
   const p = s.port.protocol;
   if (isTlsProtocol(p) && !s.tls)
     c.error(f('tls'), `is required for ${p} servers (e.g. {mode: SIMPLE, credentialName: my-cert})`);

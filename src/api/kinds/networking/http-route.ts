@@ -345,6 +345,8 @@ function checkCorsHeaderName(name: string, at: At, c: Checker): void {
   if (name !== '*') checkHeaderName(name, at, c);
 }
 
+const maxAgeDuration = msDuration();
+
 const corsPolicy = (): Validator<CorsPolicy> =>
   obj<CorsPolicy>({
     allowOrigins: list(stringMatch('cors')),
@@ -361,7 +363,7 @@ const corsPolicy = (): Validator<CorsPolicy> =>
     allowHeaders: list(str(checkCorsHeaderName)),
     exposeHeaders: list(str(checkCorsHeaderName)),
     maxAge: (v, at, c) => {
-      const s = msDuration()(v, at, c);
+      const s = maxAgeDuration(v, at, c);
       if (s !== undefined && /\.\d*[1-9]|ms|us|µs|ns/.test(s))
         c.error(at, `maxAge is accurate only to whole seconds, got ${s}`);
       return s;

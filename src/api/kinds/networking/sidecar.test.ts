@@ -167,6 +167,11 @@ const cases: Case[] = [
     errors: [{ path: 'spec.outboundTrafficPolicy.mode', message: /did you mean "ALLOW_ANY"/ }],
   },
   {
+    name: 'targetPort has no effect on Sidecars',
+    yaml: sc('  ingress:\n  - port: {number: 9080, protocol: HTTP, name: http, targetPort: 8080}\n'),
+    errors: [{ path: 'spec.ingress[0].port.targetPort', message: /no effect on Sidecars/, line: 8 }],
+  },
+  {
     name: 'egress bind not an IP',
     yaml: sc(
       '  egress:\n  - port: {number: 9080, protocol: HTTP, name: http}\n    bind: localhost\n    hosts: ["./*"]\n',

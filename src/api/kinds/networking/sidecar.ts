@@ -5,6 +5,7 @@ import {
   str,
   nonEmpty,
   uint32,
+  int,
   enumOf,
   list,
   child,
@@ -107,7 +108,9 @@ const sidecarPort = (): Validator<SidecarPort> =>
     number: uint32(),
     protocol: str(checkProtocol),
     name: str(checkPortName),
-    targetPort: { v: uint32(), deprecated: 'targetPort has no effect on Sidecars' },
+    targetPort: int(0, 4294967295, (n, at, c) => {
+      if (n) c.error(at, 'targetPort has no effect on Sidecars; remove it');
+    }),
   });
 
 const CAPTURE_MODES = ['DEFAULT', 'IPTABLES', 'NONE'] as const;
@@ -165,7 +168,8 @@ const ingressListener = (): Validator<IstioIngressListener> =>
     {
       rules: (l, at, c) => {
         const portAt = child(at, l, 'port');
-        checkPort(l.port.number ?? 0, child(portAt, l.port, 'number'), c);
+        if (l.port.number === undefined) c.error(child(portAt, l.port, 'number'), 'is required');
+        else checkPort(l.port.number, child(portAt, l.port, 'number'), c);
         checkBindIp(l.bind, child(at, l, 'bind'), c);
         if (l.tls) ingressTlsRules(l.tls, child(at, l, 'tls'), c);
         if (l.connectionPool?.http && !isHttpProtocol(l.port.protocol ?? ''))

@@ -354,7 +354,7 @@ export interface Destination {
 /** A port by number. */
 export interface PortSelector {
   /** Port number (1–65535). */
-  number?: number;
+  number: number;
 }
 
 // ---------- schema ----------

@@ -100,9 +100,10 @@ export function checkEndpoint(we: WorkloadEntrySpec, at: At, c: Checker, opts: E
 }
 
 /** WorkloadEntry.spec: field types plus endpoint rules (DNS names allowed). */
+const fields = workloadEntrySpec();
 const spec: Validator<WorkloadEntrySpec> = (v, at, c) => {
   const mark = c.diagnostics.length;
-  const s = workloadEntrySpec()(v, at, c);
+  const s = fields(v, at, c);
   if (s && !c.failedSince(mark)) checkEndpoint(s, at, c, { allowFqdn: true });
   return s;
 };

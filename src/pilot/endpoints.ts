@@ -56,8 +56,8 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
       if (weight === 0) continue;
     }
     const le: Envoy = { lbEndpoints, loadBalancingWeight: wrap(weight) };
-    const loc = localityObject(g.locality);
-    if (loc) le.locality = loc;
+    // Always present, even when empty: gRPC rejects a locality group without one.
+    le.locality = localityObject(g.locality);
     if (failover) {
       const p = localityPriority(scope.proxy.locality, g.locality, localitySetting);
       if (p > 0) le.priority = p;
@@ -84,8 +84,7 @@ function groupByLocality(eps: readonly Endpoint[]): LocalityGroup[] {
   return [...m.values()];
 }
 
-function localityObject(l: Locality): Envoy | null {
-  if (!l.region && !l.zone && !l.subZone) return null;
+function localityObject(l: Locality): Envoy {
   const out: Envoy = {};
   if (l.region) out.region = l.region;
   if (l.zone) out.zone = l.zone;

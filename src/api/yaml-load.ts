@@ -48,12 +48,17 @@ export function parseYamlText(text: string, file: string): ParsedFile {
   const lines = text.split('\n');
   const at = (offset: number): { line: number; col: number } => lc.linePos(offset);
   let index = 0;
+  const reported = new Set<string>();
   for (const doc of parsed) {
     const i = index++;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const p = at(e.pos[0]);
-        diagnostics.push(mkDiag(file, p, yamlErrorMessage(e.code, e.message, lines[p.line - 1] ?? '')));
+        const message = yamlErrorMessage(e.code, e.message, lines[p.line - 1] ?? '');
+        // One tab can raise several library errors on its line; they all read the same once explained.
+        if (reported.has(`${p.line}|${message}`)) continue;
+        reported.add(`${p.line}|${message}`);
+        diagnostics.push(mkDiag(file, p, message));
       }
       continue;
     }

@@ -174,7 +174,7 @@ test('proxyless gRPC through mizzen server: 80/20 split, header match, fault abo
     for (let i = 0; i < 30; i++) assert.equal((await call(client)).version, 'v2');
     assert.equal((await call(client, { 'x-fault': 'abort' })).version, 'v2', 'the fault rule is gone');
     const syncz = (await (await fetch(`http://${server.debug}/debug/syncz`)).json()) as any[];
-    for (const t of Object.values(syncz[0].types) as any[])
+    for (const t of Object.values<{ lastNack?: unknown }>(syncz[0].types))
       assert.equal(t.lastNack, undefined, JSON.stringify(t));
   } finally {
     client.close();

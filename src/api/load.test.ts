@@ -188,3 +188,11 @@ test('a resource defined twice warns and the last wins', () => {
   assert.equal((r.resources[0].spec as { address: string }).address, '10.0.0.9');
   assert.ok(r.diagnostics.some((d) => d.code === 'MZ-DUPLICATE'));
 });
+
+test('an Envoy bootstrap beside manifests is skipped with a warning, not an error', () => {
+  const r = load('admin:\n  address: {}\nstatic_resources:\n  listeners: []\n');
+  assert.equal(r.resources.length, 0);
+  assert.equal(r.diagnostics.length, 1);
+  assert.equal(r.diagnostics[0].severity, 'warning');
+  assert.equal(r.diagnostics[0].code, 'MZ-NOT-A-RESOURCE');
+});

@@ -96,6 +96,16 @@ function expandList(doc: RawDocument, diagnostics: Diagnostic[]): RawDocument[] 
   });
 }
 
+/** Top-level keys that mark an Envoy bootstrap file (which may sit beside manifests, e.g. in examples/). */
+const ENVOY_BOOTSTRAP_KEYS = [
+  'static_resources',
+  'staticResources',
+  'dynamic_resources',
+  'dynamicResources',
+  'admin',
+  'node',
+];
+
 /** Validates one parsed document into a resource; the resource is absent when it has errors. */
 export function validateDocument(
   doc: RawDocument,
@@ -110,6 +120,15 @@ export function validateDocument(
   }
   const apiVersion = v.apiVersion;
   const kind = v.kind;
+  if (apiVersion === undefined && kind === undefined && ENVOY_BOOTSTRAP_KEYS.some((k) => k in v)) {
+    c.report(
+      'warning',
+      root,
+      'this is an Envoy bootstrap, not a Kubernetes or Istio resource: skipped (run it with `mizzen proxy --bootstrap FILE`)',
+      'MZ-NOT-A-RESOURCE',
+    );
+    return { diagnostics: c.diagnostics };
+  }
   if (typeof kind !== 'string' || kind === '') {
     c.error(child(root, v, 'kind'), 'is required: the resource kind, e.g. VirtualService');
     return { diagnostics: c.diagnostics };

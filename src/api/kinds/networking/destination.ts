@@ -33,8 +33,8 @@ export const destination = (): Validator<Destination> =>
     port: portSelector(),
   });
 
-/** Weight: an integer >= 0 (relative to the other destinations' weights). */
-const weight = (): Validator<number> => int(0, 2147483647);
+/** Weight: an integer 0–100, as Istio's reference documents it (relative to the other destinations' weights). */
+const weight = (): Validator<number> => int(0, 100);
 
 /** Reports when several destinations all have weight 0 (or none). */
 function checkTotalWeight(ds: readonly { weight?: number }[], at: At, c: Checker): void {

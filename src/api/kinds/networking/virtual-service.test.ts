@@ -260,7 +260,17 @@ spec:
   {
     name: 'negative weight',
     yaml: vs('  hosts: [reviews]\n  http:\n  - route: [{destination: {host: reviews}, weight: -5}]\n'),
-    errors: [{ path: 'spec.http[0].route[0].weight', message: /integer between 0 and/ }],
+    errors: [
+      {
+        path: 'spec.http[0].route[0].weight',
+        message: /^must be an integer between 0 and 100, got number -5$/,
+      },
+    ],
+  },
+  {
+    name: 'weight above 100',
+    yaml: vs('  hosts: [reviews]\n  http:\n  - route: [{destination: {host: reviews}, weight: 150}]\n'),
+    errors: [{ path: 'spec.http[0].route[0].weight', message: /between 0 and 100, got number 150/, line: 8 }],
   },
   {
     name: 'fractional weight',

@@ -31,11 +31,11 @@ const EXPECTED = [
   `${B}/tabs.yaml:8:1: YAML syntax error: tab used for indentation; indent with spaces only`,
   `${B}/unknown-fields.yaml:10:7: spec.http[0].rout: unknown field "rout"; did you mean "route"?`,
   `${B}/unknown-fields.yaml:22:7: spec.trafficPolicy.loadBalancer.simpel: unknown field "simpel"; did you mean "simple"?`,
-  `${B}/weights.yaml:14:19: spec.http[0].route[0].weight: must be an integer between 0 and 2147483647, got number 87.5`,
-  `${B}/weights.yaml:18:19: spec.http[0].route[1].weight: must be an integer between 0 and 2147483647, got number 12.5`,
-  `${B}/weights.yaml:23:19: spec.http[1].route[0].weight: must be an integer between 0 and 2147483647, got number -5`,
+  `${B}/weights.yaml:14:19: spec.http[0].route[0].weight: must be an integer between 0 and 100, got number 87.5`,
+  `${B}/weights.yaml:18:19: spec.http[0].route[1].weight: must be an integer between 0 and 100, got number 12.5`,
+  `${B}/weights.yaml:23:19: spec.http[1].route[0].weight: must be an integer between 0 and 100, got number -5`,
   `${B}/wrong-types.yaml:7:10: spec.hosts: must be a list, got string "ratings"`,
-  `${B}/wrong-types.yaml:12:19: spec.http[0].route[0].weight: must be an integer between 0 and 2147483647, got string "100"`,
+  `${B}/wrong-types.yaml:12:19: spec.http[0].route[0].weight: must be an integer between 0 and 100, got string "100"`,
   `${B}/wrong-types.yaml:14:19: spec.http[0].retries.attempts: must be an integer between 0 and 2147483647, got string "three"`,
 ];
 

@@ -4,7 +4,7 @@ import type { Pod } from '../api/kinds/kubernetes/pod.js';
 import type { PodTemplateSpec } from '../api/kinds/kubernetes/deployment.js';
 import type { KubeService } from '../api/kinds/kubernetes/service.js';
 import type { WorkloadEntrySpec } from '../api/kinds/networking/workload-entry.js';
-import type { ServiceEntryShape } from './networking-types.js';
+import type { ServiceEntrySpec } from '../api/kinds/networking/service-entry.js';
 import { CLUSTER_DOMAIN, hostMatches, isWildcard, visibleFrom } from './hosts.js';
 import { selects } from './labels.js';
 
@@ -188,7 +188,7 @@ function kubeService(r: KubeService): MeshService {
 
 function serviceEntry(r: Resource): MeshService {
   const namespace = r.metadata.namespace ?? 'default';
-  const s = (r.spec ?? {}) as ServiceEntryShape;
+  const s = (r.spec ?? {}) as ServiceEntrySpec;
   const ws = s.workloadSelector?.labels;
   return {
     resource: r,
@@ -197,7 +197,7 @@ function serviceEntry(r: Resource): MeshService {
     ports: (s.ports ?? [])
       .filter((p) => typeof p.number === 'number')
       .map((p) => ({
-        number: p.number!,
+        number: p.number,
         ...(p.name !== undefined ? { name: p.name } : {}),
         ...(p.protocol !== undefined ? { protocol: p.protocol } : {}),
         ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}),

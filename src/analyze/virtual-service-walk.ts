@@ -1,15 +1,15 @@
 // Walks a VirtualService: its destinations and gateway references, each with its field path.
 import type { Resource } from '../api/resource.js';
 import type {
-  DestinationShape,
-  HTTPMatchShape,
-  HTTPRouteShape,
-  VirtualServiceShape,
-} from './networking-types.js';
+  Destination,
+  HTTPMatchRequest,
+  HTTPRoute,
+  VirtualServiceSpec,
+} from '../api/kinds/networking/virtual-service.js';
 
 /** One destination of a VirtualService with where it sits. */
 export interface DestinationRef {
-  readonly destination: DestinationShape;
+  readonly destination: Destination;
   /** Path of the destination object, e.g. `spec.http[0].route[1].destination`. */
   readonly path: string;
   /** `route` for route destinations, `mirror` for mirrors. */
@@ -17,12 +17,12 @@ export interface DestinationRef {
 }
 
 /** The spec of a VirtualService as the analyzers read it. */
-export function vsSpec(r: Resource): VirtualServiceShape {
+export function vsSpec(r: Resource): VirtualServiceSpec {
   return r.spec ?? {};
 }
 
 /** Every route and mirror destination of a VirtualService (http, tcp, tls). */
-export function destinations(vs: VirtualServiceShape): DestinationRef[] {
+export function destinations(vs: VirtualServiceSpec): DestinationRef[] {
   const out: DestinationRef[] = [];
   (vs.http ?? []).forEach((rule, i) => {
     const base = `spec.http[${i}]`;
@@ -60,7 +60,7 @@ export interface GatewayRef {
 }
 
 /** Every gateway reference of a VirtualService, `mesh` included. */
-export function gatewayRefs(vs: VirtualServiceShape): GatewayRef[] {
+export function gatewayRefs(vs: VirtualServiceSpec): GatewayRef[] {
   const out: GatewayRef[] = [];
   const add = (list: string[] | undefined, path: string): void => {
     (list ?? []).forEach((ref, index) => out.push({ ref, holder: list!, index, path: `${path}[${index}]` }));
@@ -87,14 +87,14 @@ export function resolveGateway(ref: string, vsNamespace: string): { namespace: s
 }
 
 /** True when the VirtualService applies to sidecars: no gateways, or `mesh` listed. */
-export function boundToMesh(vs: VirtualServiceShape): boolean {
+export function boundToMesh(vs: VirtualServiceSpec): boolean {
   return !vs.gateways || vs.gateways.length === 0 || vs.gateways.includes('mesh');
 }
 
 const NEUTRAL_MATCH_FIELDS = new Set(['name', 'ignoreUriCase', 'statPrefix']);
 
 /** True when an http match entry accepts every request (no conditions, or `uri.prefix: /`, or `.*`). */
-export function isCatchAllMatch(m: HTTPMatchShape): boolean {
+export function isCatchAllMatch(m: HTTPMatchRequest): boolean {
   for (const [k, v] of Object.entries(m)) {
     if (NEUTRAL_MATCH_FIELDS.has(k) || v === undefined) continue;
     if (k === 'uri' && isAnyUri(v)) continue;
@@ -112,6 +112,6 @@ function isAnyUri(v: unknown): boolean {
 }
 
 /** True when an http rule accepts every request: it has no match, or one of its matches is a catch-all. */
-export function isCatchAllRule(rule: HTTPRouteShape): boolean {
+export function isCatchAllRule(rule: HTTPRoute): boolean {
   return !rule.match || rule.match.length === 0 || rule.match.some(isCatchAllMatch);
 }

@@ -4,11 +4,11 @@ import { field, type Analyzer } from '../analyzer.js';
 import { hostsIntersect } from '../hosts.js';
 import { nonEmpty, selectorString } from '../labels.js';
 import { MESSAGES } from '../messages.js';
-import type { GatewayServerShape, GatewayShape } from '../networking-types.js';
+import type { GatewaySpec, Server } from '../../api/kinds/networking/gateway.js';
 
 interface ServerRef {
   readonly r: Resource;
-  readonly server: GatewayServerShape;
+  readonly server: Server;
   readonly index: number;
   readonly hosts: string[];
 }
@@ -20,7 +20,7 @@ export const conflictingGatewaysAnalyzer: Analyzer = {
   analyze(ctx) {
     const groups = new Map<string, ServerRef[]>();
     for (const r of ctx.index.ofKind('Gateway')) {
-      const spec = (r.spec ?? {}) as GatewayShape;
+      const spec = (r.spec ?? {}) as GatewaySpec;
       if (!nonEmpty(spec.selector)) continue;
       (spec.servers ?? []).forEach((server, index) => {
         const port = server.port?.number;

@@ -3,7 +3,7 @@ import { didYouMean } from '../../api/suggest.js';
 import { field, type Analyzer } from '../analyzer.js';
 import { hostMatches, toFqdn, visibleFrom } from '../hosts.js';
 import { MESSAGES } from '../messages.js';
-import type { DestinationRuleShape } from '../networking-types.js';
+import type { DestinationRuleSpec } from '../../api/kinds/networking/destination-rule.js';
 import { destinations, vsSpec } from '../virtual-service-walk.js';
 
 /** Reports a destination subset that no DestinationRule for its host defines (IST0101). */
@@ -12,7 +12,7 @@ export const destinationSubsetAnalyzer: Analyzer = {
   description: 'Checks that every destination subset is defined in a DestinationRule for its host',
   analyze(ctx) {
     const rules = ctx.index.ofKind('DestinationRule').map((r) => {
-      const spec = (r.spec ?? {}) as DestinationRuleShape;
+      const spec = (r.spec ?? {}) as DestinationRuleSpec;
       const ns = r.metadata.namespace ?? 'default';
       return { ns, spec, host: toFqdn(spec.host ?? '', ns) };
     });

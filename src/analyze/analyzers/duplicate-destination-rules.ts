@@ -4,7 +4,7 @@ import { field, type Analyzer } from '../analyzer.js';
 import { toFqdn } from '../hosts.js';
 import { selectorString } from '../labels.js';
 import { MESSAGES } from '../messages.js';
-import type { DestinationRuleShape } from '../networking-types.js';
+import type { DestinationRuleSpec } from '../../api/kinds/networking/destination-rule.js';
 
 /**
  * Istio merges same-namespace DestinationRules for one host (and the same workloadSelector): subsets are
@@ -17,7 +17,7 @@ export const duplicateDestinationRulesAnalyzer: Analyzer = {
   analyze(ctx) {
     const first = new Map<string, Resource>();
     for (const r of ctx.index.ofKind('DestinationRule')) {
-      const spec = (r.spec ?? {}) as DestinationRuleShape;
+      const spec = (r.spec ?? {}) as DestinationRuleSpec;
       if (!spec.host) continue;
       const ns = r.metadata.namespace ?? 'default';
       const fqdn = toFqdn(spec.host, ns);
@@ -27,7 +27,7 @@ export const duplicateDestinationRulesAnalyzer: Analyzer = {
         first.set(k, r);
         continue;
       }
-      const e = (earlier.spec ?? {}) as DestinationRuleShape;
+      const e = (earlier.spec ?? {}) as DestinationRuleSpec;
       const names = new Set((e.subsets ?? []).map((s) => s.name));
       const repeated = (spec.subsets ?? []).map((s) => s.name).filter((n) => n !== undefined && names.has(n));
       ctx.report(

@@ -4,7 +4,7 @@ import { field, type AnalysisContext, type Analyzer, type FieldRef } from '../an
 import { isWildcard, toFqdn } from '../hosts.js';
 import { MESSAGES } from '../messages.js';
 import type { MeshService, Workload } from '../mesh-index.js';
-import type { DestinationRuleShape, TrafficPolicyShape } from '../networking-types.js';
+import type { DestinationRuleSpec, TrafficPolicy } from '../../api/kinds/networking/destination-rule.js';
 import { effectiveMtls } from '../peer-authentication.js';
 
 /** One TLS setting of a DestinationRule and what it covers. */
@@ -28,7 +28,7 @@ export const mtlsConflictAnalyzer: Analyzer = {
   analyze(ctx) {
     if (ctx.index.ofKind('PeerAuthentication').length === 0) return;
     for (const r of ctx.index.ofKind('DestinationRule')) {
-      const spec = (r.spec ?? {}) as DestinationRuleShape;
+      const spec = (r.spec ?? {}) as DestinationRuleSpec;
       if (!spec.host) continue;
       const ns = r.metadata.namespace ?? 'default';
       const fqdn = toFqdn(spec.host, ns);
@@ -44,13 +44,9 @@ export const mtlsConflictAnalyzer: Analyzer = {
   },
 };
 
-function tlsSettings(spec: DestinationRuleShape): TlsSetting[] {
+function tlsSettings(spec: DestinationRuleSpec): TlsSetting[] {
   const out: TlsSetting[] = [];
-  const add = (
-    tp: TrafficPolicyShape | undefined,
-    path: string,
-    subsetLabels?: Record<string, string>,
-  ): void => {
+  const add = (tp: TrafficPolicy | undefined, path: string, subsetLabels?: Record<string, string>): void => {
     if (!tp) return;
     const overridden = new Set<number>();
     (tp.portLevelSettings ?? []).forEach((pl, i) => {

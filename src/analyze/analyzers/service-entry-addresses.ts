@@ -1,7 +1,7 @@
 // serviceentry.ProtocolAddressesAnalyzer: TCP ServiceEntries need addresses to be told apart.
 import { field, type Analyzer } from '../analyzer.js';
 import { MESSAGES } from '../messages.js';
-import type { ServiceEntryShape } from '../networking-types.js';
+import type { ServiceEntrySpec } from '../../api/kinds/networking/service-entry.js';
 
 /**
  * A TCP (or protocol-less) port carries no Host header, so without `addresses` the proxy can only tell
@@ -12,7 +12,7 @@ export const serviceEntryAddressesAnalyzer: Analyzer = {
   description: 'Checks that ServiceEntries with TCP ports declare addresses',
   analyze(ctx) {
     for (const r of ctx.index.ofKind('ServiceEntry')) {
-      const spec = (r.spec ?? {}) as ServiceEntryShape;
+      const spec = (r.spec ?? {}) as ServiceEntrySpec;
       if (spec.addresses && spec.addresses.length > 0) continue;
       const ports = spec.ports ?? [];
       ports.forEach((p, i) => {

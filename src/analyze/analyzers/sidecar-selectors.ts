@@ -3,7 +3,7 @@ import type { Resource } from '../../api/resource.js';
 import { field, type Analyzer } from '../analyzer.js';
 import { nonEmpty, selectorString } from '../labels.js';
 import { MESSAGES } from '../messages.js';
-import type { SidecarShape } from '../networking-types.js';
+import type { SidecarSpec } from '../../api/kinds/networking/sidecar.js';
 
 /**
  * A Sidecar whose workloadSelector matches no workload in its namespace (IST0101), a workload selected
@@ -16,7 +16,7 @@ export const sidecarSelectorAnalyzer: Analyzer = {
     const byWorkload = new Map<string, Resource[]>();
     const nsWide = new Map<string, Resource[]>();
     for (const r of ctx.index.ofKind('Sidecar')) {
-      const spec = (r.spec ?? {}) as SidecarShape;
+      const spec = (r.spec ?? {}) as SidecarSpec;
       const ns = r.metadata.namespace ?? 'default';
       const labels = spec.workloadSelector?.labels;
       if (!nonEmpty(labels)) {
@@ -43,7 +43,7 @@ export const sidecarSelectorAnalyzer: Analyzer = {
       const names = sidecars.map((s) => s.metadata.name).sort();
       const ns = workload.slice(0, workload.indexOf('/'));
       for (const s of sidecars) {
-        const spec = (s.spec ?? {}) as SidecarShape;
+        const spec = (s.spec ?? {}) as SidecarSpec;
         ctx.report(
           MESSAGES.ConflictingSidecarWorkloadSelectors,
           s,

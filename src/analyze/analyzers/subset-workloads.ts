@@ -3,7 +3,7 @@ import { field, type Analyzer } from '../analyzer.js';
 import { isWildcard, toFqdn } from '../hosts.js';
 import { selects } from '../labels.js';
 import { MESSAGES } from '../messages.js';
-import type { DestinationRuleShape } from '../networking-types.js';
+import type { DestinationRuleSpec } from '../../api/kinds/networking/destination-rule.js';
 import { hostHint } from './destination-hosts.js';
 
 /**
@@ -16,7 +16,7 @@ export const subsetWorkloadsAnalyzer: Analyzer = {
   analyze(ctx) {
     if (!ctx.index.hasServices) return;
     for (const r of ctx.index.ofKind('DestinationRule')) {
-      const spec = (r.spec ?? {}) as DestinationRuleShape;
+      const spec = (r.spec ?? {}) as DestinationRuleSpec;
       const ns = r.metadata.namespace ?? 'default';
       if (!spec.host) continue;
       const fqdn = toFqdn(spec.host, ns);

@@ -2,13 +2,13 @@
 import type { Resource } from '../../api/resource.js';
 import { field, type AnalysisContext, type Analyzer } from '../analyzer.js';
 import { MESSAGES } from '../messages.js';
-import type { HTTPMatchShape } from '../networking-types.js';
+import type { HTTPMatchRequest } from '../../api/kinds/networking/virtual-service.js';
 import { isCatchAllMatch, vsSpec } from '../virtual-service-walk.js';
 
 /** A rule of any protocol, as far as reachability goes. */
 interface RuleLike {
   name?: string;
-  match?: HTTPMatchShape[];
+  match?: HTTPMatchRequest[];
 }
 
 /**
@@ -81,7 +81,7 @@ function checkRules(ctx: AnalysisContext, r: Resource, proto: string, rules: Rul
 }
 
 /** A match entry as a key independent of field order and of its name. */
-function canonical(m: HTTPMatchShape): string {
+function canonical(m: HTTPMatchRequest): string {
   const { name: _n, statPrefix: _s, ...rest } = m;
   return JSON.stringify(sortKeys(rest));
 }

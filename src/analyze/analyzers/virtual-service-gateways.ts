@@ -4,7 +4,7 @@ import { didYouMean } from '../../api/suggest.js';
 import { field, type AnalysisContext, type Analyzer } from '../analyzer.js';
 import { hostsIntersect, toFqdn } from '../hosts.js';
 import { MESSAGES } from '../messages.js';
-import type { GatewayShape } from '../networking-types.js';
+import type { GatewaySpec } from '../../api/kinds/networking/gateway.js';
 import { gatewayRefs, resolveGateway, vsSpec } from '../virtual-service-walk.js';
 
 /** Reports missing gateways (IST0101) and VirtualService hosts no server of the gateway accepts (IST0132). */
@@ -48,7 +48,7 @@ function checkHosts(ctx: AnalysisContext, r: Resource, gw: Resource): void {
   const ns = r.metadata.namespace ?? 'default';
   const gwNs = gw.metadata.namespace ?? 'default';
   const accepted: string[] = [];
-  for (const server of ((gw.spec ?? {}) as GatewayShape).servers ?? []) {
+  for (const server of ((gw.spec ?? {}) as GatewaySpec).servers ?? []) {
     for (const h of server.hosts ?? []) {
       const slash = h.indexOf('/');
       const hostNs = slash >= 0 ? h.slice(0, slash) : '*';

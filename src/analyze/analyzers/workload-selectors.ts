@@ -4,7 +4,7 @@ import { field, type AnalysisContext, type Analyzer } from '../analyzer.js';
 import { nonEmpty, selectorString } from '../labels.js';
 import { MESSAGES } from '../messages.js';
 import { ROOT_NAMESPACE } from '../mesh-index.js';
-import type { GatewayShape } from '../networking-types.js';
+import type { GatewaySpec } from '../../api/kinds/networking/gateway.js';
 
 /** Kinds whose `spec.selector.matchLabels` picks the workloads they apply to. */
 const POLICY_KINDS = ['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry'];
@@ -27,7 +27,7 @@ export const workloadSelectorAnalyzer: Analyzer = {
     if (!ctx.index.hasWorkloads) return;
     for (const kind of POLICY_KINDS) for (const r of ctx.index.ofKind(kind)) checkPolicy(ctx, r);
     for (const r of ctx.index.ofKind('Gateway')) {
-      const spec = (r.spec ?? {}) as GatewayShape;
+      const spec = (r.spec ?? {}) as GatewaySpec;
       if (!nonEmpty(spec.selector)) continue;
       if (ctx.index.workloadsSelected(spec.selector).length > 0) continue;
       ctx.report(

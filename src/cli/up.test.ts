@@ -1,0 +1,410 @@
+// `mizzen up` with the real control plane, proxies and example apps: bookinfo end to end in the
+// background (-d … down), a foreground run stopped with Ctrl-C, and manifests with errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../local/ports.js';
+import { httpGet, waitUntil } from '../local/readiness.js';
+import { isAlive, readState, runPaths, type RunState } from '../local/run-state.js';
+
+const bin = fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url));
+const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+interface Result {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** Runs `mizzen ARGS` to completion (asynchronously, so this process keeps serving its event loop). */
+function mizzen(args: string[], timeoutMs = 60_000): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+/** Every pid a run recorded: the up process and each supervised process. */
+function pidsOf(s: RunState): number[] {
+  return [s.pid, ...Object.values(s.processes).flatMap((p) => (p.pid ? [p.pid] : []))];
+}
+
+/** A script that GETs an absolute URL N times through $HTTP_PROXY (as the apps do) and prints `status body` lines. */
+const VIA_PROXY = `import http from 'node:http';
+const proxy = new URL(process.env.HTTP_PROXY);
+const target = new URL(process.argv[2]);
+const get = () => new Promise((resolve) => {
+  http.get({ host: proxy.hostname, port: proxy.port, path: target.href, headers: { host: target.host } }, (res) => {
+    let body = '';
+    res.on('data', (d) => (body += d));
+    res.on('end', () => resolve(res.statusCode + ' ' + body));
+  }).on('error', (e) => resolve('0 ' + e.message));
+});
+let ok = true;
+for (let i = 0; i < Number(process.argv[3] ?? 1); i++) {
+  const line = await get();
+  console.log(line);
+  ok &&= line.startsWith('200 ');
+}
+process.exit(ok ? 0 : 3);
+`;
+
+interface StatusRow {
+  name: string;
+  ready: string;
+  status: string;
+  restarts: number;
+  ip: string;
+  sidecar: string;
+}
+
+async function statusRows(run: string): Promise<StatusRow[]> {
+  const r = await mizzen(['status', '--run-dir', run, '-o', 'json']);
+  assert.equal(r.code, 0, r.err);
+  return (JSON.parse(r.out) as { pods: StatusRow[] }).pods;
+}
+
+test('bookinfo end to end: up -d, the page through the gateway, status, exec, live apply/delete, restarts, logs, down', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mz-up-'));
+  const run = join(tmp, 'run');
+  const viaProxy = join(tmp, 'via-proxy.mjs');
+  writeFileSync(viaProxy, VIA_PROXY);
+  const port = await freePort();
+  let downed = false;
+  try {
+    const t0 = Date.now();
+    const up = await mizzen(
+      [
+        'up',
+        join(examples, 'bookinfo'),
+        '-d',
+        '--run-dir',
+        run,
+        '--gateway-port-offset',
+        String(port - 80),
+        '--xds-port',
+        '0',
+        '--debug-port',
+        '0',
+        '--timeout',
+        '150',
+      ],
+      200_000,
+    );
+    const startup = (Date.now() - t0) / 1000;
+    t.diagnostic(
+      `mizzen up -d examples/bookinfo → all 6 pods and the gateway ready: ${startup.toFixed(1)} s`,
+    );
+    assert.equal(up.code, 0, `${up.out}\n${up.err}`);
+    assert.match(
+      up.out,
+      /productpage-v1\s+productpage-v1-\w+-\w{5}\s+127\.1\.\d+\.\d+\s+127\.2\.\d+\.\d+\s+9080/,
+    );
+    assert.match(up.out, new RegExp(`http://localhost:${port}/productpage`));
+    assert.match(up.out, /mesh running in the background/);
+
+    // The page, through the ingress gateway, productpage's sidecar and its calls to details/reviews/ratings.
+    const page = await httpGet(`http://127.0.0.1:${port}/productpage`, 10_000);
+    assert.equal(page.status, 200, page.body);
+    assert.match(page.body, /Simple Bookstore App/);
+    assert.match(page.body, /The Comedy of Errors/);
+
+    // status: every pod 2/2 Running, every proxy SYNCED.
+    let rows: StatusRow[] = [];
+    assert.ok(
+      await waitUntil(
+        async () => {
+          rows = await statusRows(run);
+          return rows.every((r) => r.sidecar === 'SYNCED');
+        },
+        15_000,
+        500,
+      ),
+      JSON.stringify(rows),
+    );
+    assert.equal(rows.length, 7);
+    for (const r of rows.filter((x) => !x.name.startsWith('istio-ingressgateway'))) {
+      assert.equal(r.ready, '2/2', r.name);
+      assert.equal(r.status, 'Running', r.name);
+      assert.match(r.ip, /^127\.1\.\d+\.\d+$/);
+    }
+    const gw = rows.find((x) => x.name.startsWith('istio-ingressgateway'))!;
+    assert.equal(gw.ready, '1/1');
+
+    // exec: the command's HTTP goes through productpage's sidecar; its exit code comes back.
+    const ex = await mizzen([
+      'exec',
+      'productpage-v1',
+      '--run-dir',
+      run,
+      '--',
+      process.execPath,
+      viaProxy,
+      'http://details:9080/details/0',
+    ]);
+    assert.equal(ex.code, 0, ex.out + ex.err);
+    assert.match(ex.out, /^200 .*"author":"William Shakespeare"/);
+    const fail = await mizzen([
+      'exec',
+      'productpage',
+      '--run-dir',
+      run,
+      '--',
+      process.execPath,
+      viaProxy,
+      'http://details:9080/nope',
+    ]);
+    assert.equal(fail.code, 3, 'the exit code of the command');
+
+    // apply a Deployment: its pod starts, with a sidecar, and can call the mesh.
+    const applied = await mizzen(['apply', '-f', join(examples, 'sleep', 'sleep.yaml'), '--run-dir', run]);
+    assert.equal(applied.code, 0, applied.err);
+    assert.match(applied.out, /deployment\.apps\/sleep created/);
+    assert.ok(
+      await waitUntil(
+        async () =>
+          (await statusRows(run)).some(
+            (r) => r.name.startsWith('sleep-') && r.ready === '2/2' && r.sidecar === 'SYNCED',
+          ),
+        30_000,
+        500,
+      ),
+      'the applied sleep pod comes up',
+    );
+    const fromSleep = await mizzen([
+      'exec',
+      'sleep',
+      '--run-dir',
+      run,
+      '--',
+      process.execPath,
+      viaProxy,
+      'http://reviews:9080/reviews/0',
+    ]);
+    assert.equal(fromSleep.code, 0, fromSleep.out + fromSleep.err);
+
+    // apply routing: within seconds every call to reviews lands on v1.
+    const routing = await mizzen([
+      'apply',
+      '-f',
+      join(examples, 'bookinfo', 'networking', 'destination-rule-all.yaml'),
+      '-f',
+      join(examples, 'bookinfo', 'networking', 'virtual-service-all-v1.yaml'),
+      '--run-dir',
+      run,
+    ]);
+    assert.equal(routing.code, 0, routing.err);
+    const t1 = Date.now();
+    assert.ok(
+      await waitUntil(
+        async () => {
+          const r = await mizzen([
+            'exec',
+            'sleep',
+            '--run-dir',
+            run,
+            '--',
+            process.execPath,
+            viaProxy,
+            'http://reviews:9080/reviews/0',
+            '6',
+          ]);
+          const pods = [...r.out.matchAll(/"podname":"([^"]+)"/g)].map((m) => m[1]);
+          return pods.length === 6 && pods.every((p) => p.startsWith('reviews-v1-'));
+        },
+        20_000,
+        200,
+      ),
+      'reviews routed to v1 only',
+    );
+    t.diagnostic(
+      `routing change visible after ${((Date.now() - t1) / 1000).toFixed(1)} s (polling with mizzen exec)`,
+    );
+    const vs = await mizzen(['get', 'vs', '--run-dir', run]);
+    assert.match(vs.out, /^NAME\s+GATEWAYS\s+HOSTS\s+AGE$/m);
+    assert.match(vs.out, /^reviews\s+\["reviews"\]\s+\d+s$/m);
+    const yaml = await mizzen(['get', 'virtualservice', 'reviews', '-o', 'yaml', '--run-dir', run]);
+    assert.match(yaml.out, /subset: v1/);
+
+    // delete the Deployment: its pod goes away.
+    const del = await mizzen(['delete', '-f', join(examples, 'sleep', 'sleep.yaml'), '--run-dir', run]);
+    assert.equal(del.code, 0, del.err);
+    assert.ok(
+      await waitUntil(
+        async () => !(await statusRows(run)).some((r) => r.name.startsWith('sleep-')),
+        20_000,
+        500,
+      ),
+      'the sleep pod is gone',
+    );
+
+    // A crashed app is restarted and counted.
+    const before = readState(runPaths(run))!;
+    const ratings = before.pods.find((p) => p.workload === 'ratings-v1')!;
+    process.kill(before.processes[ratings.appProcesses[0]].pid!, 'SIGKILL');
+    assert.ok(
+      await waitUntil(
+        async () => {
+          const r = (await statusRows(run)).find((x) => x.name === ratings.name)!;
+          return r.restarts === 1 && r.ready === '2/2';
+        },
+        20_000,
+        300,
+      ),
+      'ratings restarted once and ready again',
+    );
+
+    const logs = await mizzen(['logs', 'reviews-v2', '--run-dir', run]);
+    assert.match(logs.out, /^listening on 127\.2\.\d+\.\d+:9080$/m);
+    const sidecarLogs = await mizzen(['logs', 'reviews-v2', '--sidecar', '--run-dir', run]);
+    assert.match(sidecarLogs.out, /LIVE|listener/);
+
+    // down: nothing of the run is left.
+    const state = readState(runPaths(run))!;
+    const down = await mizzen(['down', '--run-dir', run], 60_000);
+    downed = true;
+    assert.equal(down.code, 0, down.err);
+    assert.ok(
+      await waitUntil(() => pidsOf(state).every((p) => !isAlive(p)), 5000, 100),
+      'no process survives down',
+    );
+    assert.equal(readState(runPaths(run))!.phase, 'stopped');
+    const again = await httpGet(`http://127.0.0.1:${port}/productpage`, 2000);
+    assert.equal(again.status, 0, 'the gateway port is closed');
+  } finally {
+    if (!downed) await mizzen(['down', '--run-dir', run], 60_000);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('foreground up: Ctrl-C (SIGINT) stops every process and exits 0', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mz-fg-'));
+  const app = join(tmp, 'app');
+  mkdirSync(app);
+  writeFileSync(
+    join(app, 'web.mjs'),
+    `import http from 'node:http';
+const s = http.createServer((q, r) => r.end('hi from ' + process.env.POD_NAME));
+s.listen(Number(process.env.PORT), process.env.HOST, () => console.log('listening on ' + process.env.HOST + ':' + process.env.PORT));
+process.on('SIGTERM', () => process.exit(0));
+`,
+  );
+  writeFileSync(
+    join(app, 'web.yaml'),
+    `apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  selector: { app: web }
+  ports: [{ name: http, port: 8000, targetPort: 8000 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, version: v1 } }
+    spec:
+      containers:
+        - name: web
+          command: [node, web.mjs]
+          ports: [{ containerPort: 8000 }]
+`,
+  );
+  const run = join(tmp, 'run');
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'up',
+      app,
+      '--run-dir',
+      run,
+      '--xds-port',
+      '0',
+      '--debug-port',
+      '0',
+      '--gateway-port-offset',
+      '30000',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    assert.ok(await waitUntil(() => /all ready in/.test(out), 90_000, 100), out);
+    assert.match(
+      out,
+      /^\[web-\w+-\w{5}\] listening on 127\.2\.\d+\.\d+:8000$/m,
+      'app output is prefixed with its pod',
+    );
+    assert.match(out, /^\[web-\w+-\w{5} sidecar\] /m, 'sidecar output is prefixed too');
+    const state = readState(runPaths(run))!;
+    assert.equal(state.pods.length, 2);
+    assert.ok(existsSync(join(run, 'logs', `${state.pods[0].name}.log`)));
+    const pod = readFileSync(join(run, 'config', 'pods', `default.${state.pods[0].name}.yaml`), 'utf8');
+    assert.match(pod, new RegExp(`podIP: ${state.pods[0].podIp.replace(/\./g, '\\.')}`));
+    const viaSidecar = await httpGet(`http://${state.pods[1].podIp}:8000/`, 5000);
+    assert.equal(
+      viaSidecar.body,
+      `hi from ${state.pods[1].name}`,
+      'the sidecar fronts the app on the pod IP',
+    );
+    const pids = pidsOf(state);
+    assert.ok(pids.length >= 6, 'up, server, gateway, 2 sidecars, 2 apps');
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, out);
+    assert.match(out, /SIGINT: stopping everything/);
+    assert.ok(await waitUntil(() => pids.every((p) => !isAlive(p)), 5000, 100), 'no process survives Ctrl-C');
+    assert.ok(!existsSync(join(run, 'config', 'pods', `default.${state.pods[0].name}.yaml`)), 'pods removed');
+  } finally {
+    child.kill('SIGKILL');
+    await mizzen(['down', '--run-dir', run]);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('manifests with errors: positioned messages, exit 1, nothing started', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mz-bad-'));
+  writeFileSync(
+    join(tmp, 'bad.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: two
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers: [{ name: web, command: [node, web.mjs] }]
+`,
+  );
+  const run = join(tmp, 'run');
+  try {
+    const r = await mizzen(['up', tmp, '--run-dir', run]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /bad\.yaml:5:\d+: spec\.replicas: /);
+    assert.match(r.err, /nothing was started/);
+    assert.ok(!existsSync(join(run, 'state.json')));
+    assert.ok(!existsSync(join(run, 'config')));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

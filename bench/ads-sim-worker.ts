@@ -1,0 +1,66 @@
+// Worker process of the control-plane benchmark: runs a share of the simulated proxies and reports their
+// sync and arrival times to the parent over IPC in batches.
+import { SimClient, type SimNode, type Watch } from './lib/ads-sim.js';
+import { adsServiceConstructor } from '../src/xds/ads-service.js';
+import { envoyRoot } from '../src/xds/protos.js';
+
+/** Parent → worker. */
+export type ToWorker =
+  | { type: 'start'; server: string; first: number; nodes: SimNode[]; spreadMs: number }
+  | { type: 'watch'; watch: Watch }
+  | { type: 'stop' };
+
+/** Worker → parent: `ready` once the protos are loaded; `events` with wall-clock ms times (`performance.timeOrigin + performance.now()`). */
+export type FromWorker = { type: 'ready' } | WorkerEvents;
+
+/** A batch of client events. */
+export interface WorkerEvents {
+  type: 'events';
+  /** [client index, time, bytes received until then]. */
+  synced: [number, number, number][];
+  /** [watch id, client index, time]. */
+  arrived: [number, number, number][];
+}
+
+const clients: SimClient[] = [];
+const watches: Watch[] = [];
+let synced: WorkerEvents['synced'] = [];
+let arrived: WorkerEvents['arrived'] = [];
+
+const sink = {
+  synced: (c: number, at: number, bytes: number) => synced.push([c, at, bytes]),
+  arrived: (w: number, c: number, at: number) => arrived.push([w, c, at]),
+};
+
+const flush = setInterval(() => {
+  if (synced.length === 0 && arrived.length === 0) return;
+  const msg: WorkerEvents = { type: 'events', synced, arrived };
+  synced = [];
+  arrived = [];
+  process.send?.(msg);
+}, 100);
+
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'start') {
+    // Connections are opened over `spreadMs`, as proxies starting with their pods would.
+    msg.nodes.forEach((node, i) => {
+      const c = new SimClient(msg.first + i, msg.server, node, sink, () => watches);
+      clients.push(c);
+      setTimeout(() => c.start(), (msg.spreadMs * i) / Math.max(1, msg.nodes.length));
+    });
+  } else if (msg.type === 'watch') {
+    watches.push(msg.watch);
+  } else if (msg.type === 'stop') {
+    for (const c of clients) c.close();
+    clearInterval(flush);
+    process.disconnect?.();
+    setTimeout(() => process.exit(0), 200).unref();
+  }
+});
+
+process.on('disconnect', () => process.exit(0));
+
+// Load the protos before the clock starts, so the parent times the control plane, not our start-up.
+adsServiceConstructor();
+envoyRoot();
+process.send?.({ type: 'ready' } satisfies FromWorker);

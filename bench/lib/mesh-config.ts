@@ -1,0 +1,119 @@
+// Generates the control-plane benchmark's config directory: N services, each with a Service, a
+// DestinationRule (subsets v1, v2), two running Pods and a VirtualService (header match + 90/10 split).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SimNode } from './ads-sim.js';
+
+/** Pod IP of pod `p` (0-based): 127.1.x.y, 250 per /24. */
+function podIp(p: number): string {
+  return `127.1.${Math.floor(p / 250)}.${(p % 250) + 1}`;
+}
+
+function appIp(p: number): string {
+  return `127.2.${Math.floor(p / 250)}.${(p % 250) + 1}`;
+}
+
+/** Name of service i. */
+export function serviceName(i: number): string {
+  return `svc-${i}`;
+}
+
+function serviceYaml(name: string, firstPod: number): string {
+  const pods = ['v1', 'v2']
+    .map(
+      (v, k) => `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}-${v}-0
+  namespace: default
+  labels: { app: ${name}, version: ${v} }
+spec:
+  containers:
+  - name: app
+    ports: [{ containerPort: 9080, name: http }]
+status:
+  phase: Running
+  podIP: ${podIp(firstPod + k)}
+  conditions: [{ type: Ready, status: 'True' }]
+`,
+    )
+    .join('');
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default, labels: { app: ${name} } }
+spec:
+  selector: { app: ${name} }
+  ports: [{ name: http, port: 9080, targetPort: 9080 }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ${name}, namespace: default }
+spec:
+  host: ${name}
+  trafficPolicy:
+    connectionPool: { http: { http1MaxPendingRequests: 1024, maxRequestsPerConnection: 100 } }
+    outlierDetection: { consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s }
+  subsets:
+  - { name: v1, labels: { version: v1 } }
+  - { name: v2, labels: { version: v2 } }
+${pods}`;
+}
+
+/** The VirtualService of a service; `canary` is the header value that selects v2 (changing it is the benchmark's edit). */
+export function virtualServiceYaml(name: string, canary: string): string {
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ${name}, namespace: default }
+spec:
+  hosts: [${name}]
+  http:
+  - match: [{ headers: { x-canary: { exact: ${canary} } } }]
+    route: [{ destination: { host: ${name}, subset: v2 } }]
+  - route:
+    - { destination: { host: ${name}, subset: v1 }, weight: 90 }
+    - { destination: { host: ${name}, subset: v2 }, weight: 10 }
+`;
+}
+
+/** Writes a file atomically (temp + rename), so the watcher never reads half of it. */
+export function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Writes services `from`..`to-1` (pods 2i and 2i+1) with their VirtualServices. */
+export function writeServices(dir: string, from: number, to: number, prefix = 'svc'): void {
+  mkdirSync(join(dir, 'services'), { recursive: true });
+  mkdirSync(join(dir, 'virtualservices'), { recursive: true });
+  for (let i = from; i < to; i++) {
+    const name = prefix === 'svc' ? serviceName(i) : `${prefix}-${i}`;
+    writeAtomic(join(dir, 'services', `${name}.yaml`), serviceYaml(name, 2 * i));
+    writeAtomic(join(dir, 'virtualservices', `${name}.yaml`), virtualServiceYaml(name, "'true'"));
+  }
+}
+
+/** Node identities for `count` simulated proxies, the sidecars of the generated pods (round robin). */
+export function simNodes(services: number, count: number): SimNode[] {
+  const nodes: SimNode[] = [];
+  for (let c = 0; c < count; c++) {
+    const p = c % (2 * services);
+    const name = serviceName(Math.floor(p / 2));
+    const version = p % 2 ? 'v2' : 'v1';
+    const pod = `${name}-${version}-0`;
+    nodes.push({
+      id: `sidecar~${podIp(p)}~${pod}.default~default.svc.cluster.local`,
+      metadata: {
+        NAMESPACE: 'default',
+        LABELS: { app: name, version },
+        WORKLOAD_NAME: `${name}-${version}`,
+        SERVICE_ACCOUNT: 'default',
+        INSTANCE_IPS: podIp(p),
+        CLUSTER_ID: 'Kubernetes',
+        INTERCEPTION_MODE: 'NONE',
+        MIZZEN_APP_HOST: appIp(p),
+      },
+    });
+  }
+  return nodes;
+}

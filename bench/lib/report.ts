@@ -1,0 +1,169 @@
+// Renders a benchmark run as markdown: machine facts, data-plane and control-plane tables with ratios, commands.
+import type { ControlPlaneResult, Spread } from '../control-plane.js';
+import type { DataPlaneResult, ScenarioResult, TargetFigures } from '../data-plane.js';
+import type { MachineFacts } from './machine.js';
+import { fmt, median, mib, ratio } from './stats.js';
+
+/** Everything one `npm run bench` produced. */
+export interface BenchReport {
+  startedAt: Date;
+  /** The command line the run was started with. */
+  invocation: string;
+  machine: MachineFacts;
+  /** Seconds per point, rounds, warm-up. */
+  settings: { seconds: number; rounds: number; warmupSeconds: number; fixedRate: number };
+  dataPlane: DataPlaneResult | null;
+  controlPlane: ControlPlaneResult | null;
+  /** Phases that failed, with the reason. */
+  failures: string[];
+}
+
+/** "value (a× / b×)": a value with its ratios to direct and to nginx. */
+function withRatios(v: number, direct: number, nginx: number, digits?: number): string {
+  return `${fmt(v, digits)} (${ratio(v, direct)} / ${ratio(v, nginx)})`;
+}
+
+function scenarioTable(sc: ScenarioResult, targets: string[]): string {
+  const d = sc.byTarget['direct'];
+  const n = sc.byTarget[targets.find((t) => t.startsWith('nginx')) ?? 'nginx'];
+  const rows = targets.map((t) => {
+    const f: TargetFigures | undefined = sc.byTarget[t];
+    if (!f || f.rounds.length === 0) return `| ${t} | ${f?.failure ?? 'not run'} | | | | | | |`;
+    const cpu = t === 'direct' ? '–' : `${fmt(f.cpuPer1k, 3)} (${ratio(f.cpuPer1k, n?.cpuPer1k ?? NaN)})`;
+    return `| ${t} | ${withRatios(f.rps, d?.rps ?? NaN, n?.rps ?? NaN, 0)} | ${withRatios(f.p50, d?.p50 ?? NaN, n?.p50 ?? NaN)} | ${withRatios(f.p90, d?.p90 ?? NaN, n?.p90 ?? NaN)} | ${withRatios(f.p99, d?.p99 ?? NaN, n?.p99 ?? NaN)} | ${cpu} | ${t === 'direct' ? '–' : mib(f.peakRss)} | ${f.errors} |`;
+  });
+  return `### ${sc.name}
+
+\`${sc.command}\`
+
+| target | req/s (vs direct / vs nginx) | p50 ms | p90 ms | p99 ms | proxy CPU-s per 1000 req (vs nginx) | proxy peak RSS | errors |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+function addedLatencyTable(sc: ScenarioResult, targets: string[]): string {
+  const d = sc.byTarget['direct'];
+  const n = sc.byTarget['nginx'];
+  if (!d || d.rounds.length === 0) return '';
+  const add = (f: TargetFigures, k: 'p50' | 'p90' | 'p99'): number => f[k] - d[k];
+  const rows = targets
+    .filter((t) => t !== 'direct')
+    .map((t) => {
+      const f = sc.byTarget[t];
+      if (!f || f.rounds.length === 0) return `| ${t} | ${f?.failure ?? 'not run'} | | |`;
+      const cell = (k: 'p50' | 'p90' | 'p99'): string =>
+        `+${fmt(add(f, k), 3)} ms (${n && n.rounds.length ? ratio(add(f, k), add(n, k)) : '–'})`;
+      return `| ${t} | ${cell('p50')} | ${cell('p90')} | ${cell('p99')} |`;
+    });
+  return `Added latency over direct at the fixed rate (ratio: to nginx's added latency):
+
+| target | added p50 | added p90 | added p99 |
+|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+function dataPlaneSection(r: DataPlaneResult): string {
+  const parts: string[] = [];
+  parts.push(`## Data plane
+
+Backend: **${r.backend.chosen}** (wrk -c50 probe: nginx serving a 1 KiB file with ${r.backend.workers} workers ${fmt(r.backend.nginxRps, 0)} req/s, minimal Node server ${fmt(r.backend.nodeRps, 0)} req/s; the faster one is used so the backend is not the bottleneck). Every proxy keeps connections to the backend alive. Targets listen on 127.0.0.1; one worker each (nginx \`worker_processes 1\`, HAProxy \`nbthread 1\`, Mizzen one process). Figures are medians over the rounds; in each cell, the ratios are to **direct** and to **nginx** measured in the same run. Latency ratios > 1× mean slower; req/s ratios < 1× mean fewer requests.
+`);
+  for (const sc of r.scenarios) {
+    parts.push(scenarioTable(sc, r.targets));
+    if (sc.name.startsWith('fixed rate')) parts.push(addedLatencyTable(sc, r.targets));
+  }
+  const mem = Object.entries(r.idleRss).map(([t, m]) => {
+    const peak = Math.max(...r.scenarios.map((s) => s.byTarget[t]?.peakRss ?? 0));
+    return `| ${t} | ${mib(m.start)} | ${mib(peak)} | ${mib(m.after)} |`;
+  });
+  parts.push(`### Memory (RSS of the proxy's whole process tree, from /proc/PID/status)
+
+| proxy | idle after start | peak under load | idle after the runs |
+|---|---|---|---|
+${mem.join('\n')}
+`);
+  const split = Object.entries(r.mizzenClusterRequests)
+    .map(([c, v]) => `${c} ${v}`)
+    .join(', ');
+  parts.push(
+    `Mizzen's admin \`/stats\` after the runs (upstream_rq_total per cluster; the 80/20 split at work): ${split || 'not available'}.\n`,
+  );
+  if (r.concurrency.supported) {
+    parts.push(
+      `### Two workers each (nginx \`worker_processes 2\`, HAProxy \`nbthread 2\`, Mizzen \`--concurrency 2\`)\n`,
+    );
+    for (const sc of r.concurrency.scenarios) parts.push(scenarioTable(sc, r.concurrency.targets));
+  } else {
+    parts.push(
+      `### Multi-core mode\n\n\`mizzen proxy --help\` lists no \`--concurrency\` flag: Mizzen's proxy has no multi-core mode yet, so there is no 2-worker comparison.\n`,
+    );
+  }
+  if (r.profile) {
+    const rows = r.profile.top.map(
+      (e, i) => `| ${i + 1} | \`${e.fn}\` | ${fmt(e.selfMs, 0)} | ${fmt(e.pct, 1)} % |`,
+    );
+    parts.push(`### Where Mizzen's proxy spends CPU (node --cpu-prof, wrk -c50, self time)
+
+Sampled during the measured wrk run only (start-up and a warm-up run excluded): ${fmt(r.profile.totalMs, 0)} ms. \`(program)\`/\`(garbage collector)\` are V8's own buckets; names without a file are native (libuv/V8) functions. Profile file: \`${r.profile.file}\` (open it in Chrome DevTools).
+
+| # | function | self ms | share |
+|---|---|---|---|
+${rows.join('\n')}
+`);
+  }
+  return parts.join('\n');
+}
+
+function spreadRow(name: string, s: Spread, clients: number): string {
+  return `| ${name} | ${fmt(s.p50, 0)} | ${fmt(s.p99, 0)} | ${fmt(s.max, 0)} | ${s.received}/${clients} |`;
+}
+
+function controlPlaneSection(r: ControlPlaneResult): string {
+  const vs = r.vsChanges.map((s, i) => spreadRow(`VirtualService edit ${i + 1} → RDS`, s, r.clients));
+  const medP50 = median(r.vsChanges.map((s) => s.p50));
+  const medP99 = median(r.vsChanges.map((s) => s.p99));
+  return `## Control plane
+
+${r.services} services (each a Service, a DestinationRule with 2 subsets, 2 Pods and a VirtualService with a header match and a 90/10 split: ${r.resources} resources) served by \`mizzen server\` to ${r.clients} simulated proxies (raw ADS streams, one HTTP/2 connection each, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, and ACKs every response). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store's 250 ms poll and the push debounce.
+
+Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. Resource bytes per client in the initial sync (median): ${mib(r.bytesPerClient)}.
+
+| phase | p50 ms | p99 ms | max ms | clients reached |
+|---|---|---|---|---|
+| first client's initial sync (server's first generation) | ${fmt(r.firstSyncMs, 0)} | | | 1/1 |
+${spreadRow(`cold sync of the other ${r.clients - 1} (streams opened at once)`, r.coldSync, r.clients - 1)}
+${vs.join('\n')}
+| VirtualService edit, median of the edits | ${fmt(medP50, 0)} | ${fmt(medP99, 0)} | | |
+${spreadRow('full push: new service → CDS', r.fullPushCds, r.clients)}
+${spreadRow('full push: new service → RDS (complete)', r.fullPushRds, r.clients)}
+
+Server CPU-seconds: cold sync ${fmt(r.cpu.coldSync, 2)}, per VirtualService edit ${fmt(r.cpu.perVsChange, 2)}, full push ${fmt(r.cpu.fullPush, 2)}. Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
+
+Command: \`${r.command}\`
+`;
+}
+
+/** The whole report. */
+export function renderReport(r: BenchReport): string {
+  const m = r.machine;
+  const pkgs = Object.entries(m.packages)
+    .map(([p, v]) => `${p} ${v}`)
+    .join(', ');
+  const dp = r.dataPlane;
+  const commands = dp ? dp.commands.map((c) => `- \`${c}\``).join('\n') : '';
+  return `# Mizzen benchmark, ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${m.host}
+
+Machine: ${m.cores} cores, ${m.model}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}. Packages: ${pkgs}. Mizzen commit ${m.commit}. Load average when the run started: ${fmt(m.loadAtStart, 2)}.
+
+Run: \`${r.invocation}\` — ${r.settings.seconds} s per point, ${r.settings.rounds} rounds alternating the targets (direct, nginx, HAProxy, Mizzen, direct, ...), ${r.settings.warmupSeconds} s warm-up per target and load shape; load generator and servers share the machine's ${m.cores} cores.
+${r.failures.length ? `\n**Failed phases:**\n${r.failures.map((f) => `- ${f}`).join('\n')}\n` : ''}
+${dp ? dataPlaneSection(dp) : ''}
+${r.controlPlane ? controlPlaneSection(r.controlPlane) : ''}
+## Commands
+
+${commands}
+- load: the command under each table, with TARGET_URL = \`http://127.0.0.1:PORT/1k\` of each target (h2load speaks h2c with prior knowledge).
+`;
+}

@@ -1,0 +1,121 @@
+// Soak: steady fixed-rate load through Mizzen's proxy for N minutes, RSS sampled every 10 s, and a verdict
+// on whether memory stays flat (least-squares slope after the warm-up).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureTools } from './lib/install.js';
+import { machineFacts } from './lib/machine.js';
+import { startMizzenProxy, mizzenProxyArgs } from './lib/mizzen-proxy.js';
+import { startNginx } from './lib/nginx.js';
+import { runOpenLoop } from './lib/open-loop.js';
+import { repoRoot, resultsDir } from './lib/paths.js';
+import { freePort, stopAll, type Running } from './lib/proc.js';
+import { sampleTree } from './lib/proc-stats.js';
+import { fmt, linearFit, mib } from './lib/stats.js';
+
+const SAMPLE_MS = 10_000;
+
+/** One RSS reading. */
+interface Sample {
+  /** Seconds since the load started. */
+  t: number;
+  rss: number;
+  cpuSeconds: number;
+}
+
+/** The verdict: growth of the fitted line over the measured window against a tolerance. */
+function verdict(samples: Sample[], skipSeconds: number) {
+  const used = samples.filter((s) => s.t >= skipSeconds);
+  const fit = linearFit(
+    used.map((s) => s.t / 60),
+    used.map((s) => s.rss),
+  );
+  const minutes = used.length > 1 ? (used[used.length - 1].t - used[0].t) / 60 : 0;
+  const growth = fit.slope * minutes;
+  const mean = used.reduce((a, s) => a + s.rss, 0) / Math.max(1, used.length);
+  const tolerance = Math.max(2 * 1048576, 0.03 * mean);
+  return { slopePerMin: fit.slope, growth, tolerance, flat: growth < tolerance, used: used.length, minutes };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '1000' },
+      out: { type: 'string' },
+    },
+  });
+  const minutes = Number(values.minutes);
+  const rate = Number(values.rate);
+  const log = (line: string): void => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
+  await ensureTools([{ command: 'nginx', pkg: 'nginx-light' }], log);
+  const tmpDir = mkdtempSync(join(tmpdir(), 'mizzen-soak-'));
+  const started: Running[] = [];
+  const startedAt = new Date();
+  const machine = await machineFacts(['nginx-light']);
+  try {
+    const be = { dir: join(tmpDir, 'backend'), port: await freePort(), h2Port: await freePort(), workers: 1 };
+    mkdirSync(be.dir);
+    started.push(await startNginx(be));
+    const mz = { dir: tmpDir, port: await freePort(), adminPort: await freePort(), upstreamPort: be.port };
+    const proxy = await startMizzenProxy(mz);
+    started.push(proxy);
+    const samples: Sample[] = [];
+    const t0 = Date.now();
+    const take = (): void => {
+      const s = sampleTree(proxy.pid);
+      samples.push({ t: (Date.now() - t0) / 1000, rss: s.rssBytes, cpuSeconds: s.cpuSeconds });
+      log(`t=${Math.round((Date.now() - t0) / 1000)} s RSS ${mib(s.rssBytes)}`);
+    };
+    log(`${rate} req/s through Mizzen for ${minutes} min (open loop), RSS every 10 s`);
+    take();
+    const timer = setInterval(take, SAMPLE_MS);
+    const load = await runOpenLoop({ url: `http://127.0.0.1:${mz.port}/1k`, rate, seconds: minutes * 60 });
+    clearInterval(timer);
+    take();
+    const skip = Math.max(30, minutes * 6); // the first 10 % (at least 30 s): JIT, pools, heap sizing
+    const v = verdict(samples, skip);
+    const line = `RSS slope ${fmt(v.slopePerMin / 1048576, 3)} MiB/min over ${fmt(v.minutes, 1)} min after ${skip} s warm-up → growth ${mib(v.growth)} (tolerance ${mib(v.tolerance)}): ${v.flat ? 'FLAT' : 'GROWING'}`;
+    log(line);
+    const rows = samples
+      .map((s) => `| ${Math.round(s.t)} | ${mib(s.rss)} | ${fmt(s.cpuSeconds, 1)} |`)
+      .join('\n');
+    const report = `# Mizzen soak, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${machine.host}
+
+Machine: ${machine.cores} cores, ${machine.model}, Node ${machine.node}, Mizzen commit ${machine.commit}, load average at start ${fmt(machine.loadAtStart, 2)}.
+
+Command: \`node dist/bench/soak.js --minutes ${minutes} --rate ${rate}\` — open-loop generator at ${rate} req/s (HTTP/1.1, ≤ 64 keep-alive connections) → \`node ${relative(repoRoot, mizzenProxyArgs(mz)[0])} proxy --bootstrap …\` (the data-plane benchmark's bootstrap: header match, 80/20 weighted split, circuit breakers, outlier detection, stats) → nginx serving 1 KiB.
+
+Load: ${load.requests} requests, ${load.errors} errors, ${fmt(load.rps, 0)} req/s, latency p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms.
+
+**Memory: ${v.flat ? 'flat' : 'growing'}.** ${line}. The fitted line uses the ${v.used} samples after the warm-up; "flat" means its growth over that window is below max(2 MiB, 3 % of the mean RSS).
+
+| t (s) | RSS | proxy CPU-s |
+|---|---|---|
+${rows}
+`;
+    mkdirSync(resultsDir, { recursive: true });
+    const out =
+      values.out ?? join(resultsDir, `${startedAt.toISOString().slice(0, 10)}-${hostname()}-soak.md`);
+    writeFileSync(out, report);
+    log(`report written to ${relative(repoRoot, out)}`);
+    return v.flat ? 0 : 1;
+  } finally {
+    for (const p of started.reverse()) await p.stop();
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,4 +121,30 @@ test('analyze: an empty folder has nothing to report; usage errors exit 2', () =
   const help = mizzen(['analyze', '-h']);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /usage: mizzen analyze/);
+});
+
+/** Mesh config files of one example (Envoy bootstrap files for `mizzen proxy` are not mesh config). */
+function meshFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...meshFiles(p));
+    else if (/\.ya?ml$/.test(name) && /^kind:/m.test(readFileSync(p, 'utf8'))) out.push(p.slice(root.length));
+  }
+  return out;
+}
+
+test('each example, analyzed as `mizzen up` would run it, has no error-level findings', () => {
+  const examples = join(root, 'examples');
+  const dirs = readdirSync(examples).filter((d) => statSync(join(examples, d)).isDirectory());
+  let analyzed = 0;
+  for (const d of dirs) {
+    const files = meshFiles(join(examples, d));
+    if (files.length === 0) continue;
+    analyzed++;
+    const r = mizzen(['analyze', ...files]);
+    assert.equal(r.status, 0, `examples/${d}:\n${r.stdout}`);
+    assert.doesNotMatch(r.stdout, / Error \[/, `examples/${d}`);
+  }
+  assert.ok(analyzed > 0, 'examples/ holds mesh config');
 });

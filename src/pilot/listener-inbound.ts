@@ -55,7 +55,7 @@ export function inboundEndpoints(scope: ProxyScope): InboundEndpoint[] {
       byPort.set(port, { port, protocol, appAddress, appPort });
     }
   } else {
-    const ports = scope.push.registry.inboundPorts(proxy.ip, proxy.namespace, proxy.labels);
+    const ports = scope.push.registry.inboundPorts(proxy.ip, proxy.namespace, scope.workload?.name);
     // A workload no service selects still serves its declared container ports (protocol sniffed).
     if (ports.length === 0)
       for (const c of scope.workload?.containerPorts ?? [])

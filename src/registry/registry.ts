@@ -5,7 +5,6 @@ import { buildWorkloads } from './workloads.js';
 import { buildKubeServices, type BuiltService } from './kubernetes.js';
 import { buildServiceEntries } from './service-entry.js';
 import { visibleFrom } from './export-to.js';
-import { selects } from './labels.js';
 
 const NO_ENDPOINTS: readonly Endpoint[] = Object.freeze([]);
 
@@ -83,10 +82,10 @@ export class ServiceRegistry {
   }
 
   /**
-   * The service ports served by a workload with these labels in `namespace`: every service whose
-   * endpoints include the address, else (a proxy not yet in config) every selecting Kubernetes Service.
+   * The service ports served by the workload at `address` in `namespace` (by name when several
+   * workloads share the address): every service whose endpoints include it.
    */
-  inboundPorts(address: string, namespace: string, labels: Readonly<Record<string, string>>): InboundPort[] {
+  inboundPorts(address: string, namespace: string, workloadName?: string): InboundPort[] {
     const out: InboundPort[] = [];
     const seen = new Set<string>();
     for (const svc of this.services) {
@@ -96,7 +95,7 @@ export class ServiceRegistry {
           (e) =>
             e.address === address &&
             (e.namespace === namespace || e.namespace === '') &&
-            selects(e.labels, labels),
+            (!workloadName || !e.workloadName || e.workloadName === workloadName),
         );
         if (!ep) continue;
         const k = `${svc.hostname}|${sp.port}`;

@@ -92,7 +92,7 @@ const up: Command = {
       timeoutMs: timeoutS * 1000,
     };
     if (values['daemon-child']) return runMesh(o, true);
-    if (!validate(dir)) return 1;
+    if (!validate(dir, o.paths.root)) return 1;
     if (!claimRunDir(o.paths)) return 1;
     clearLogs(o.paths);
     return values.detach ? detach(o) : runMesh(o, false);
@@ -101,8 +101,8 @@ const up: Command = {
 export default up;
 
 /** Loads the manifests; prints positioned problems; false when any is an error (nothing is started). */
-function validate(dir: string): boolean {
-  const r = loadPaths(manifestFiles(dir));
+function validate(dir: string, runDir: string): boolean {
+  const r = loadPaths(manifestFiles(dir, runDir));
   for (const d of sortDiagnostics(r.diagnostics)) console.error(formatDiagnostic(d));
   if (hasErrors(r.diagnostics)) {
     console.error('mizzen up: fix the errors above; nothing was started');
@@ -266,31 +266,46 @@ async function detach(o: UpOptions): Promise<number> {
   const pid = child.pid ?? 0;
   const tail = fileTail(logFile);
   const deadline = Date.now() + o.timeoutMs + 15_000;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
-    process.stdout.write(tail());
-    const s = readState(o.paths);
-    const mine = s && s.pid === pid ? s : undefined;
-    if (mine?.phase === 'ready') {
+  let interrupted = false;
+  const onInt = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onInt);
+  try {
+    for (;;) {
+      if (interrupted) {
+        console.error(
+          `\nstopped waiting; the mesh keeps starting in the background (pid ${pid}); \`mizzen down\` stops it`,
+        );
+        return 130;
+      }
+      await new Promise((r) => setTimeout(r, 100));
       process.stdout.write(tail());
-      console.log(`mesh running in the background (pid ${pid}, run dir ${o.paths.root})`);
-      console.log('  mizzen status · mizzen logs NAME [-f] · mizzen exec NAME -- CMD · mizzen down');
-      return 0;
+      const s = readState(o.paths);
+      const mine = s && s.pid === pid ? s : undefined;
+      if (mine?.phase === 'ready') {
+        process.stdout.write(tail());
+        console.log(`mesh running in the background (pid ${pid}, run dir ${o.paths.root})`);
+        console.log('  mizzen status · mizzen logs NAME [-f] · mizzen exec NAME -- CMD · mizzen down');
+        return 0;
+      }
+      if (mine?.phase === 'failed' || !isAlive(pid)) {
+        process.stdout.write(tail());
+        console.error(
+          `mizzen up: the mesh did not start${mine?.message ? `: ${mine.message}` : ''}; see ${logFile}`,
+        );
+        return 1;
+      }
+      if (Date.now() > deadline || (mine?.message?.startsWith('not ready') ?? false)) {
+        process.stdout.write(tail());
+        console.error(
+          `mizzen up: not everything is ready after ${o.timeoutMs / 1000}s (${mine?.message ?? 'no state yet'}).\n` +
+            `The mesh keeps running in the background (pid ${pid}): \`mizzen status\`, \`mizzen logs NAME\`, \`mizzen down\`.`,
+        );
+        return 1;
+      }
     }
-    if (mine?.phase === 'failed' || !isAlive(pid)) {
-      process.stdout.write(tail());
-      console.error(
-        `mizzen up: the mesh did not start${mine?.message ? `: ${mine.message}` : ''}; see ${logFile}`,
-      );
-      return 1;
-    }
-    if (Date.now() > deadline || (mine?.message?.startsWith('not ready') ?? false)) {
-      process.stdout.write(tail());
-      console.error(
-        `mizzen up: not everything is ready after ${o.timeoutMs / 1000}s (${mine?.message ?? 'no state yet'}).\n` +
-          `The mesh keeps running in the background (pid ${pid}): \`mizzen status\`, \`mizzen logs NAME\`, \`mizzen down\`.`,
-      );
-      return 1;
-    }
+  } finally {
+    process.off('SIGINT', onInt);
   }
 }

@@ -79,6 +79,10 @@ test('up copies the manifests (subfolders kept, networking/ skipped) and sets us
       files.map((x) => x.slice(f.src.length + 1)),
       ['app.yaml', 'more/details.yaml'],
     );
+    const inside = runPaths(join(f.src, 'run'));
+    mkdirSync(inside.applied, { recursive: true });
+    writeFileSync(join(inside.applied, 'x.yaml'), svc('x'));
+    assert.equal(manifestFiles(f.src, inside.root).length, 2, 'a run dir inside the folder is not read back');
     const paths = runPaths(f.root);
     mkdirSync(paths.applied, { recursive: true });
     writeFileSync(join(paths.applied, 'stale.yaml'), svc('stale'));

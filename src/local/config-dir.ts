@@ -30,8 +30,14 @@ export function desiredDirs(paths: RunPaths): string[] {
   return [paths.manifests, paths.applied, userPodsDir(paths)];
 }
 
-/** YAML/JSON files in a folder and its subfolders (hidden entries skipped), sorted; `skipDir` prunes folders by name. */
-export function yamlFiles(dir: string, skipDir: (name: string) => boolean = () => false): string[] {
+/**
+ * YAML/JSON files in a folder and its subfolders (hidden entries skipped), sorted; `skipDir` prunes
+ * folders by name and absolute path.
+ */
+export function yamlFiles(
+  dir: string,
+  skipDir: (name: string, path: string) => boolean = () => false,
+): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
@@ -39,7 +45,7 @@ export function yamlFiles(dir: string, skipDir: (name: string) => boolean = () =
     const p = join(dir, name);
     const st = statSync(p);
     if (st.isDirectory()) {
-      if (!skipDir(name)) out.push(...yamlFiles(p, skipDir));
+      if (!skipDir(name, p)) out.push(...yamlFiles(p, skipDir));
     } else if (st.isFile() && YAML_EXT.has(extname(name).toLowerCase())) out.push(p);
   }
   return out;
@@ -47,10 +53,13 @@ export function yamlFiles(dir: string, skipDir: (name: string) => boolean = () =
 
 /**
  * The files `up PATH` loads: PATH itself, or every YAML file under it except in folders named
- * `networking/` (they hold the step-by-step task configs that are applied one at a time).
+ * `networking/` (they hold the step-by-step task configs that are applied one at a time) and the
+ * run directory, should it live inside PATH.
  */
-export function manifestFiles(path: string): string[] {
-  return statSync(path).isDirectory() ? yamlFiles(path, (name) => name === 'networking') : [path];
+export function manifestFiles(path: string, runDir?: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  const skip = runDir ? resolve(runDir) : undefined;
+  return yamlFiles(path, (name, p) => name === 'networking' || resolve(p) === skip);
 }
 
 /** A document's identity, `kind/namespace/name` as resourceKey makes it. */

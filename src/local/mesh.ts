@@ -139,7 +139,7 @@ export class LocalMesh {
     const { paths } = this.o;
     for (const p of readState(paths)?.pods ?? []) this.previousIps.set(`${p.namespace}/${p.name}`, p.podIp);
     mkdirSync(paths.logs, { recursive: true });
-    writeManifests(paths, this.base, manifestFiles(this.o.manifestPath));
+    writeManifests(paths, this.base, manifestFiles(this.o.manifestPath, paths.root));
     const desired = this.loadDesired();
     this.gwPorts = gatewayPorts(desired.resources, this.o.gatewayPortOffset);
     const images = desired.notes.filter((n) => / image .* ignored; runs its command locally$/.test(n)).length;

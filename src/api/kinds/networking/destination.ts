@@ -51,8 +51,10 @@ export const httpRouteDestinations = (): Validator<HTTPRouteDestination[]> => {
   });
   const l = list(item);
   return (v, at, c) => {
+    const mark = c.diagnostics.length;
     const r = l(v, at, c);
-    if (r) checkTotalWeight(r, at, c);
+    // Bad weights were dropped from r; only judge the total when every weight parsed.
+    if (r && !c.failedSince(mark)) checkTotalWeight(r, at, c);
     return r;
   };
 };
@@ -62,8 +64,10 @@ export const routeDestinations = (): Validator<RouteDestination[]> => {
   const item = obj<RouteDestination>({ destination: { v: destination(), required: true }, weight: weight() });
   const l = list(item);
   return (v, at, c) => {
+    const mark = c.diagnostics.length;
     const r = l(v, at, c);
-    if (r) checkTotalWeight(r, at, c);
+    // Bad weights were dropped from r; only judge the total when every weight parsed.
+    if (r && !c.failedSince(mark)) checkTotalWeight(r, at, c);
     return r;
   };
 };

@@ -33,7 +33,7 @@ export function topSelfTime(
   file: string,
   limit = 15,
   window: { fromMs: number; toMs: number } = { fromMs: 0, toMs: Infinity },
-): { total: number; top: ProfileEntry[] } {
+): { total: number; top: ProfileEntry[]; byArea: ProfileEntry[] } {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nameOf = new Map<number, string>();
   for (const n of prof.nodes) nameOf.set(n.id, label(n.callFrame));
@@ -52,7 +52,22 @@ export function topSelfTime(
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
     .map(([fn, us]) => ({ fn, selfMs: us / 1000, pct: total ? (100 * us) / total : 0 }));
-  return { total: total / 1000, top };
+  const areas = new Map<string, number>();
+  for (const [fn, us] of self) areas.set(areaOf(fn), (areas.get(areaOf(fn)) ?? 0) + us);
+  const byArea = [...areas.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([fn, us]) => ({ fn, selfMs: us / 1000, pct: total ? (100 * us) / total : 0 }));
+  return { total: total / 1000, top, byArea };
+}
+
+/** Which part of the stack a labelled function belongs to. */
+function areaOf(fn: string): string {
+  const where = /\(([^()]*):\d+\)$/.exec(fn)?.[1];
+  if (!where) return fn.startsWith('(') ? fn : 'native (V8 / libuv / syscalls, e.g. writev)'; // (idle), (program), ...
+  if (where.startsWith('dist/src/proxy/')) return `Mizzen proxy: ${where.split('/').slice(3, 4).join('/')}/`;
+  if (where.startsWith('dist/')) return 'Mizzen (other)';
+  if (where.includes('node_modules/')) return 'npm dependencies';
+  return 'Node.js core (http, net, streams, events)';
 }
 
 function label(cf: CpuProfileNode['callFrame']): string {

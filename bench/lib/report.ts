@@ -1,6 +1,7 @@
 // Renders a benchmark run as markdown: machine facts, data-plane and control-plane tables with ratios, commands.
-import type { ControlPlaneResult, Spread } from '../control-plane.js';
+import type { ControlPlaneResult, CpuSplit, Spread } from '../control-plane.js';
 import type { DataPlaneResult, ScenarioResult, TargetFigures } from '../data-plane.js';
+import type { ProfileEntry } from './cpu-profile.js';
 import type { MachineFacts } from './machine.js';
 import { fmt, median, mib, ratio } from './stats.js';
 
@@ -101,16 +102,23 @@ ${mem.join('\n')}
     );
   }
   if (r.profile) {
-    const rows = r.profile.top.map(
-      (e, i) => `| ${i + 1} | \`${e.fn}\` | ${fmt(e.selfMs, 0)} | ${fmt(e.pct, 1)} % |`,
-    );
+    const row = (e: ProfileEntry, i: number): string =>
+      `| ${i + 1} | \`${e.fn}\` | ${fmt(e.selfMs, 0)} | ${fmt(e.pct, 1)} % |`;
     parts.push(`### Where Mizzen's proxy spends CPU (node --cpu-prof, wrk -c50, self time)
 
-Sampled during the measured wrk run only (start-up and a warm-up run excluded): ${fmt(r.profile.totalMs, 0)} ms. \`(program)\`/\`(garbage collector)\` are V8's own buckets; names without a file are native (libuv/V8) functions. Profile file: \`${r.profile.file}\` (open it in Chrome DevTools).
+Sampled during the measured wrk run only (start-up and a warm-up run excluded): ${fmt(r.profile.totalMs, 0)} ms. \`(program)\`/\`(garbage collector)\` are V8's own buckets; names without a file are native functions (V8, libuv, the write system calls). Profile file: \`${r.profile.file}\` (open it in Chrome DevTools).
+
+By area:
+
+| # | area | self ms | share |
+|---|---|---|---|
+${r.profile.byArea.map(row).join('\n')}
+
+Top functions:
 
 | # | function | self ms | share |
 |---|---|---|---|
-${rows.join('\n')}
+${r.profile.top.map(row).join('\n')}
 `);
   }
   return parts.join('\n');
@@ -118,6 +126,10 @@ ${rows.join('\n')}
 
 function spreadRow(name: string, s: Spread, clients: number): string {
   return `| ${name} | ${fmt(s.p50, 0)} | ${fmt(s.p99, 0)} | ${fmt(s.max, 0)} | ${s.received}/${clients} |`;
+}
+
+function cpuPair(c: CpuSplit): string {
+  return `${fmt(c.server, 2)} / ${fmt(c.clients, 2)}`;
 }
 
 function controlPlaneSection(r: ControlPlaneResult): string {
@@ -139,9 +151,9 @@ ${vs.join('\n')}
 ${spreadRow('full push: new service → CDS', r.fullPushCds, r.clients)}
 ${spreadRow('full push: new service → RDS (complete)', r.fullPushRds, r.clients)}
 
-Server CPU-seconds: cold sync ${fmt(r.cpu.coldSync, 2)}, per VirtualService edit ${fmt(r.cpu.perVsChange, 2)}, full push ${fmt(r.cpu.fullPush, 2)}. Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
+CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, full push ${cpuPair(r.cpu.fullPush)} (per proxy and push: ${fmt((1000 * r.cpu.perVsChange.server) / r.clients, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
 
-Command: \`${r.command}\`
+Command: \`${r.command}\`; clients: \`node dist/bench/ads-sim-worker.js\` × ${r.workers}, driven over IPC by \`bench/control-plane.ts\`.
 `;
 }
 

@@ -1,0 +1,72 @@
+// The simulated proxies of the control-plane benchmark: worker processes, each holding a share of the
+// ADS clients, reporting sync and arrival times over IPC.
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { FromWorker, ToWorker } from '../ads-sim-worker.js';
+import type { SimNode, Watch } from './ads-sim.js';
+import { benchDist } from './paths.js';
+import { cpuOf } from './proc-stats.js';
+
+/** Forks the workers; {@link start} hands them clients, {@link watch} a marker to look for. */
+export class Fleet {
+  /** client index → [sync time (wall-clock ms), bytes received]. */
+  readonly synced = new Map<number, [number, number]>();
+  /** watch id → client index → arrival time (wall-clock ms). */
+  readonly arrived = new Map<number, Map<number, number>>();
+  /** Workers that have loaded their protos. */
+  ready = 0;
+  private readonly workers: ChildProcess[] = [];
+  private nextWatch = 1;
+
+  /** Forks `count` worker processes. */
+  constructor(count: number) {
+    for (let w = 0; w < count; w++) {
+      const child = fork(join(benchDist, 'ads-sim-worker.js'), [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      child.on('message', (m: FromWorker) => this.onEvents(m));
+      this.workers.push(child);
+    }
+  }
+
+  /** Starts clients `offset`.. with these identities, spread over the workers in contiguous chunks. */
+  start(server: string, nodes: SimNode[], offset: number): void {
+    const per = Math.ceil(nodes.length / this.workers.length);
+    this.workers.forEach((w, k) => {
+      const chunk = nodes.slice(k * per, (k + 1) * per);
+      if (chunk.length === 0) return;
+      const msg: ToWorker = { type: 'start', server, first: offset + k * per, nodes: chunk, spreadMs: 0 };
+      w.send(msg);
+    });
+  }
+
+  /** Makes every client report when `marker` first appears in a response of `typeUrl`; returns the watch id. */
+  watch(typeUrl: string, marker: string): number {
+    const watch: Watch = { id: this.nextWatch++, typeUrl, marker };
+    this.arrived.set(watch.id, new Map());
+    for (const w of this.workers) w.send({ type: 'watch', watch } satisfies ToWorker);
+    return watch.id;
+  }
+
+  /** CPU-seconds used so far by all worker processes. */
+  cpuSeconds(): number {
+    return this.workers.reduce((a, w) => a + (w.pid ? cpuOf(w.pid) : 0), 0);
+  }
+
+  /** Closes the clients and ends the workers. */
+  stop(): void {
+    for (const w of this.workers) {
+      if (w.connected) w.send({ type: 'stop' } satisfies ToWorker);
+      setTimeout(() => w.kill('SIGKILL'), 2000).unref();
+    }
+  }
+
+  private onEvents(m: FromWorker): void {
+    if (m.type === 'ready') {
+      this.ready++;
+      return;
+    }
+    for (const [c, at, bytes] of m.synced) this.synced.set(c, [at, bytes]);
+    for (const [w, c, at] of m.arrived) this.arrived.get(w)?.set(c, at);
+  }
+}

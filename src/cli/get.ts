@@ -54,7 +54,7 @@ function extraColumns(kind: string): { headers: string[]; cells: (r: Resource) =
 function ageOf(s: StoredResource, now: number): string {
   const ts = s.resource.metadata.creationTimestamp;
   const t = typeof ts === 'string' ? Date.parse(ts) : NaN;
-  return formatAge(now - (Number.isFinite(t) ? t : s.modifiedAt));
+  return formatAge(now - (Number.isFinite(t) ? t : s.createdAt));
 }
 
 const get: Command = {

@@ -139,6 +139,7 @@ function clearLogs(paths: RunPaths): void {
 async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
   const t0 = Date.now();
   const say = (line: string): void => console.log(`[mizzen] ${line}`);
+  const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const print = daemon ? undefined : linePrinter(process.stdout);
   const mesh = new LocalMesh({
     manifestPath: o.dir,
@@ -186,11 +187,11 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     printSummary(mesh.state(), mesh.urls());
     say(`waiting for readiness (up to ${o.timeoutMs / 1000}s)…`);
     const waiting = await Promise.race([
-      mesh.waitReady(o.timeoutMs, (ready, total) => say(`ready ${ready}/${total}`)),
+      mesh.waitReady(o.timeoutMs, (ready, total) => say(`ready ${ready}/${total} (${elapsed()})`)),
       finished.then(() => null),
     ]);
     if (waiting === null) return 0;
-    if (waiting.length === 0) say(`all ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    if (waiting.length === 0) say(`all ready in ${elapsed()}`);
     else {
       say(`not ready after ${o.timeoutMs / 1000}s: ${waiting.join(', ')} (see \`mizzen logs NAME\`)`);
       // Keep waiting quietly so the run turns ready once the stragglers come up.

@@ -179,11 +179,15 @@ spec:
   }
 });
 
-test('delete removes a resource from whichever file defines it and reports the missing ones', () => {
+test('delete removes a resource from whichever file defines it and reports the missing ones', async () => {
   const f = fixture();
   try {
     const paths = runPaths(f.root);
     writeManifests(paths, f.src, manifestFiles(f.src));
+    const createdAt = (name: string) =>
+      listResources(paths).resources.find((s) => s.resource.metadata.name === name)!.createdAt;
+    const reviewsCreated = createdAt('reviews');
+    await new Promise((r) => setTimeout(r, 20));
     const r = deleteResources(paths, [
       'Service/default/ratings',
       'Service/default/details',
@@ -191,6 +195,7 @@ test('delete removes a resource from whichever file defines it and reports the m
     ]);
     assert.deepEqual(r.deleted, ['Service/default/ratings', 'Service/default/details']);
     assert.deepEqual(r.missing, ['Gateway/default/nope']);
+    assert.equal(createdAt('reviews'), reviewsCreated, 'AGE survives a rewrite of the file it is in');
     assert.ok(!existsSync(join(paths.manifests, 'more', 'details.yaml')), 'an emptied file is removed');
     assert.deepEqual(keysOf(paths), ['Service/reviews', 'VirtualService/reviews']);
     const pod = deleteResources(paths, ['Pod/default/debug']);

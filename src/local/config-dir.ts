@@ -132,6 +132,23 @@ export function removeDefinitions(paths: RunPaths, keys: ReadonlySet<string>): S
   return found;
 }
 
+/** When each resource was first written (ms since epoch, by key): kubectl's creationTimestamp, for AGE. */
+function createdFile(paths: RunPaths): string {
+  return join(paths.root, 'created.json');
+}
+
+function readCreated(paths: RunPaths): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(createdFile(paths), 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+function writeCreated(paths: RunPaths, created: Record<string, number>): void {
+  writeFileSync(createdFile(paths), JSON.stringify(created) + '\n');
+}
+
 /**
  * Copies the manifests `up` was given into config/manifests, keeping their paths relative to `base`
  * (user Pods go to workloads/ instead), after clearing what an earlier run left.
@@ -140,12 +157,19 @@ export function writeManifests(paths: RunPaths, base: string, files: readonly st
   for (const d of [paths.config, userPodsDir(paths)]) rmSync(d, { recursive: true, force: true });
   for (const d of [paths.manifests, paths.pods, paths.applied, userPodsDir(paths)])
     mkdirSync(d, { recursive: true });
+  const created: Record<string, number> = {};
+  const now = Date.now();
   for (const f of files) {
     const rel = relative(base, f);
     const target = join(paths.manifests, rel.startsWith('..') || isAbsolute(rel) ? basename(f) : rel);
     mkdirSync(dirname(target), { recursive: true });
     const text = readFileSync(f, 'utf8');
     const docs = parseAllDocuments(text);
+    if (Array.isArray(docs))
+      for (const d of docs) {
+        const k = docKey(d.toJS());
+        if (k) created[k] = now;
+      }
     if (!Array.isArray(docs) || !docs.some((d) => d.toJS()?.kind === 'Pod')) {
       copyFileSync(f, target);
       continue;
@@ -159,6 +183,7 @@ export function writeManifests(paths: RunPaths, base: string, files: readonly st
     const rest = filterDocs(docs, (k) => !k?.startsWith('Pod/'));
     if (rest.docs.length) writeFileSync(target, renderDocs(rest.docs));
   }
+  writeCreated(paths, created);
 }
 
 /** The folder a copied manifest came from, given the folder `up` was pointed at. */
@@ -193,6 +218,7 @@ export function applyResources(
   manifestDir: (r: Resource) => string,
 ): ApplyOutcome[] {
   for (const d of [paths.applied, userPodsDir(paths)]) mkdirSync(d, { recursive: true });
+  const created = readCreated(paths);
   const out: ApplyOutcome[] = [];
   for (const r of resources) {
     const key = resourceKey(r);
@@ -211,8 +237,10 @@ export function applyResources(
     }
     const found = removeDefinitions(paths, new Set([key]));
     writeFileSync(file, text);
+    created[key] ??= Date.now();
     out.push({ key, action: found.size > 0 || before !== undefined ? 'configured' : 'created', file });
   }
+  writeCreated(paths, created);
   return out;
 }
 
@@ -234,14 +262,18 @@ export function deleteResources(
   keys: readonly string[],
 ): { deleted: string[]; missing: string[] } {
   const found = removeDefinitions(paths, new Set(keys));
+  const created = readCreated(paths);
+  for (const k of found) delete created[k];
+  writeCreated(paths, created);
   return { deleted: keys.filter((k) => found.has(k)), missing: keys.filter((k) => !found.has(k)) };
 }
 
-/** A resource in the config with the file that defines it and when that file last changed (ms). */
+/** A resource in the config with the file that defines it and when it was created (ms since epoch). */
 export interface StoredResource {
   readonly resource: Resource;
   readonly file: string;
-  readonly modifiedAt: number;
+  /** First written by `up` or `apply`; the file's modification time when unknown. */
+  readonly createdAt: number;
 }
 
 /** Every resource the mesh runs with: manifests, applied resources and generated Pods. */
@@ -249,11 +281,12 @@ export function listResources(paths: RunPaths): { resources: StoredResource[]; d
   const files = [paths.manifests, paths.applied, paths.pods].flatMap((d) => yamlFiles(d));
   if (files.length === 0) return { resources: [], diagnostics: [] };
   const r = loadPaths(files);
+  const created = readCreated(paths);
   const mtimes = new Map<string, number>();
   const resources = r.resources.map((res) => {
     const file = sourceOf(res)?.file ?? '';
     if (!mtimes.has(file)) mtimes.set(file, existsSync(file) ? statSync(file).mtimeMs : Date.now());
-    return { resource: res, file, modifiedAt: mtimes.get(file)! };
+    return { resource: res, file, createdAt: created[resourceKey(res)] ?? mtimes.get(file)! };
   });
   return { resources, diagnostics: r.diagnostics };
 }

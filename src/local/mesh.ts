@@ -115,6 +115,8 @@ export class LocalMesh {
   private reconcileAgain = false;
   private stateTimer: ReturnType<typeof setTimeout> | null = null;
   private lastDiagnostics = '';
+  /** What the user asked for, as last loaded (loading is the costly part of a reconcile). */
+  private desiredResources: Resource[] = [];
 
   constructor(o: MeshOptions) {
     this.o = o;
@@ -290,7 +292,7 @@ export class LocalMesh {
 
   /** URLs to try through the gateway. */
   urls(): string[] {
-    return gatewayUrls(this.loadDesired().resources, this.o.gatewayPortOffset);
+    return gatewayUrls(this.desiredResources, this.o.gatewayPortOffset);
   }
 
   private record(p: RunningPod): PodRecord {
@@ -325,6 +327,7 @@ export class LocalMesh {
       const f = sourceOf(res)?.file;
       return (f && originalDir(this.o.paths, this.base, f)) ?? (f ? dirname(f) : this.base);
     };
+    this.desiredResources = r.resources;
     const e = manifestToPods(r.resources, dirOf);
     return { resources: r.resources, pods: e.pods, notes: [...e.notes, ...e.pods.flatMap((p) => p.notes)] };
   }
@@ -448,7 +451,7 @@ export class LocalMesh {
       logFile: logFileOf(this.o.paths, pod.sidecarProcess),
       graceMs: 5000,
     });
-    const lookup = lookupIn(this.loadDesiredObjects());
+    const lookup = lookupIn(this.desiredResources);
     for (const c of plan.containers) {
       const { env, notes } = containerEnv(plan, c, addr, lookup);
       for (const n of notes) this.o.say(n);
@@ -463,12 +466,6 @@ export class LocalMesh {
         restart: plan.restartPolicy,
       });
     }
-  }
-
-  /** ConfigMaps and Secrets for env valueFrom. */
-  private loadDesiredObjects(): Resource[] {
-    const files = desiredDirs(this.o.paths).flatMap((d) => yamlFiles(d));
-    return loadPaths(files).resources.filter((r) => r.kind === 'ConfigMap' || r.kind === 'Secret');
   }
 
   private async stopPod(name: string): Promise<void> {

@@ -366,6 +366,9 @@ spec:
       `hi from ${state.pods[1].name}`,
       'the sidecar fronts the app on the pod IP',
     );
+    const second = await mizzen(['up', app, '--run-dir', run]);
+    assert.equal(second.code, 1);
+    assert.match(second.err, /already running .*mizzen down/);
     const pids = pidsOf(state);
     assert.ok(pids.length >= 6, 'up, server, gateway, 2 sidecars, 2 apps');
     child.kill('SIGINT');

@@ -57,7 +57,9 @@ export class ListenerManager {
         old.version = version;
         return;
       }
-      if (o.address === cfg.address && o.port === cfg.port && o.bind === cfg.bind) {
+      // Same socket: same address and port (a port-0 listener keeps the port it got).
+      const samePort = o.port === cfg.port || (o.port === 0 && cfg.port === old.listener.boundPort);
+      if (o.address === cfg.address && samePort && o.bind === cfg.bind) {
         const gone = old.listener.update(cfg);
         this.drainChains(gone);
         old.version = version;

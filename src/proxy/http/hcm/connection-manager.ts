@@ -28,7 +28,8 @@ const STATE = Symbol('mizzen.connState');
 
 /** Per-connection bookkeeping (one object per downstream connection). */
 class ConnState {
-  active = 0;
+  /** The HTTP/1.1 response in progress, if any (so draining can mark it `connection: close`). */
+  current: H1Downstream | null = null;
   closeAfter = false;
   session: Http2Session | null = null;
   constructor(readonly socket: Socket) {}
@@ -123,20 +124,16 @@ export class HttpConnectionManager {
     }
     const ds = new H1Downstream(req, res, ar);
     ar.ds = ds;
-    state.active++;
-    res.once('finish', () => this.h1Done(state));
-    res.once('close', () => this.h1Done(state));
+    state.current = ds;
+    res.once('close', () => {
+      if (state.current === ds) state.current = null;
+    });
     if (this.draining || state.closeAfter) {
       ds.closeAfter = true;
+      state.closeAfter = true;
       this.config.stats.downstream_cx_drain_close.inc();
     }
     ar.start();
-  }
-
-  private h1Done(state: ConnState): void {
-    // 'finish' and 'close' both fire; only count once per request.
-    if (state.active > 0) state.active--;
-    if (state.active === 0 && this.draining && !state.socket.destroyed) state.socket.end();
   }
 
   private h1Request(
@@ -220,7 +217,12 @@ export class HttpConnectionManager {
     ar.start();
   }
 
-  /** Starts graceful draining: HTTP/2 GOAWAY, HTTP/1.1 closes idle connections and closes busy ones after their response. */
+  /**
+   * Starts graceful draining (Envoy's drain sequence): HTTP/2 sessions get GOAWAY; HTTP/1.1 responses
+   * carry `connection: close` from now on (Node then closes the connection after the response). Idle
+   * HTTP/1.1 connections are not cut here (a client may be sending on one right now); the listener's
+   * drain timer closes what is left.
+   */
   drain(): void {
     if (this.draining) return;
     this.draining = true;
@@ -228,8 +230,10 @@ export class HttpConnectionManager {
       if (c.session !== null) {
         if (!c.session.closed) c.session.goaway(h2c.NGHTTP2_NO_ERROR);
         c.session.close();
-      } else if (c.active === 0) c.socket.end();
-      else c.closeAfter = true;
+      } else {
+        c.closeAfter = true;
+        if (c.current !== null && !c.current.headersSent) c.current.closeAfter = true;
+      }
     }
   }
 

@@ -45,6 +45,15 @@ export function compilePerFilter(m: any, compile: PerFilterCompiler): PerFilterC
   return out.size > 0 ? out : null;
 }
 
+/** Runs `fn`, prefixing any error with the field path it concerns. */
+function at<T>(field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new Error(`${field}: ${(e as Error).message}`);
+  }
+}
+
 /** Per-filter config marker meaning "filter disabled on this route". */
 export const DISABLED = Symbol('filter-disabled');
 
@@ -144,7 +153,7 @@ export class RouteEntry {
     else if (m.safeRegex !== undefined) {
       this.pathKind = PATH_REGEX;
       this.pathValue = String(m.safeRegex.regex ?? '');
-      this.pathRe = compileRegex(this.pathValue);
+      this.pathRe = at('match.safeRegex.regex', () => compileRegex(this.pathValue));
     } else if (m.pathSeparatedPrefix !== undefined)
       [this.pathKind, this.pathValue] = [PATH_SEPARATED, String(m.pathSeparatedPrefix)];
     else [this.pathKind, this.pathValue] = [PATH_PREFIX, String(m.prefix ?? '')];
@@ -155,11 +164,15 @@ export class RouteEntry {
         : this.pathKind === PATH_EXACT
           ? this.pathValue
           : null;
-    this.headers = ((m.headers ?? []) as any[]).map((h) => new HeaderMatcher(h));
+    this.headers = ((m.headers ?? []) as any[]).map((h, i) =>
+      at(`match.headers[${i}]`, () => new HeaderMatcher(h)),
+    );
     this.queries = ((m.queryParameters ?? []) as any[]).map((q) => ({
       name: String(q.name ?? ''),
       present: q.presentMatch !== undefined ? q.presentMatch === true : q.stringMatch ? null : true,
-      matcher: q.stringMatch ? new StringMatcher(q.stringMatch) : null,
+      matcher: q.stringMatch
+        ? at('match.queryParameters.stringMatch', () => new StringMatcher(q.stringMatch))
+        : null,
     }));
     this.grpcOnly = m.grpc !== undefined;
     this.runtimePerMillion = m.runtimeFraction
@@ -168,7 +181,7 @@ export class RouteEntry {
 
     this.requestHeaders = HeaderMutation.of(r.requestHeadersToAdd, r.requestHeadersToRemove);
     this.responseHeaders = HeaderMutation.of(r.responseHeadersToAdd, r.responseHeadersToRemove);
-    this.perFilter = compilePerFilter(r.typedPerFilterConfig, compile);
+    this.perFilter = at('typedPerFilterConfig', () => compilePerFilter(r.typedPerFilterConfig, compile));
 
     const a = r.route;
     this.cluster = null;
@@ -194,17 +207,17 @@ export class RouteEntry {
       else if (a.clusterHeader !== undefined) this.clusterHeader = String(a.clusterHeader).toLowerCase();
       else if (a.weightedClusters) {
         const ws = ((a.weightedClusters.clusters ?? []) as any[]).map((c) => new WeightedCluster(c, compile));
-        if (ws.length === 0) throw new Error('weightedClusters.clusters is empty');
+        if (ws.length === 0) throw new Error('route.weightedClusters.clusters: is empty');
         this.weighted = ws;
         this.cumulative = new Float64Array(ws.length);
         let sum = 0;
         ws.forEach((w, i) => (this.cumulative![i] = sum += w.weight));
         this.totalWeight = sum;
-        if (sum === 0) throw new Error('weightedClusters: total weight is 0');
-      } else throw new Error('route action needs cluster, cluster_header or weighted_clusters');
+        if (sum === 0) throw new Error('route.weightedClusters.clusters: total weight is 0');
+      } else throw new Error('route: needs cluster, cluster_header or weighted_clusters');
       this.timeoutMs = durationMs(a.timeout, 15_000);
       const rp = a.retryPolicy ?? vhostRetry;
-      this.retry = rp ? new RetryPolicy(rp) : null;
+      this.retry = rp ? at('route.retryPolicy', () => new RetryPolicy(rp)) : null;
       const mirrors = ((a.requestMirrorPolicies ?? []) as any[]).map((p) => ({
         cluster: String(p.cluster ?? ''),
         perMillion: p.runtimeFraction
@@ -214,7 +227,9 @@ export class RouteEntry {
       }));
       this.mirrors = mirrors.length > 0 ? mirrors : null;
       this.prefixRewrite = a.prefixRewrite !== undefined ? String(a.prefixRewrite) : null;
-      this.regexRewrite = a.regexRewrite ? new RegexRewrite(a.regexRewrite) : null;
+      this.regexRewrite = a.regexRewrite
+        ? at('route.regexRewrite.pattern.regex', () => new RegexRewrite(a.regexRewrite))
+        : null;
       this.hostRewriteLiteral = a.hostRewriteLiteral ? String(a.hostRewriteLiteral) : null;
       this.autoHostRewrite = boolValue(a.autoHostRewrite, false);
       this.hashPolicy = a.hashPolicy && a.hashPolicy.length > 0 ? a.hashPolicy : null;
@@ -224,7 +239,7 @@ export class RouteEntry {
       this.upgrades = ups.length > 0 ? new Map(ups) : null;
     } else if (r.redirect) {
       this.kind = ActionKind.Redirect;
-      this.redirect = new Redirect(r.redirect);
+      this.redirect = at('redirect', () => new Redirect(r.redirect));
     } else if (r.directResponse) {
       this.kind = ActionKind.DirectResponse;
       this.directStatus = Number(r.directResponse.status ?? 200);
@@ -237,7 +252,7 @@ export class RouteEntry {
             : null;
     } else if (r.nonForwardingAction) {
       this.kind = ActionKind.NonForwarding;
-    } else throw new Error('route needs one of route, redirect, direct_response');
+    } else throw new Error('action: needs one of route, redirect, direct_response');
   }
 
   /** True when the request matches this route. */

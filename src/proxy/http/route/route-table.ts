@@ -88,11 +88,11 @@ export class RouteTable {
   }
 }
 
+/** Field path of a compile error message `path: what` (the part before the first ': '). */
 function fieldOf(msg: string): string {
   const i = msg.indexOf(': ');
-  return i > 0 ? msg.slice(0, i) : '';
+  return i > 0 && !msg.slice(0, i).includes(' ') ? msg.slice(0, i) : '';
 }
 function restOf(msg: string): string {
-  const i = msg.indexOf(': ');
-  return i > 0 ? msg.slice(i + 2) : msg;
+  return fieldOf(msg) ? msg.slice(msg.indexOf(': ') + 2) : msg;
 }

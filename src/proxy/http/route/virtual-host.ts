@@ -39,7 +39,7 @@ export class VirtualHost {
       try {
         return new RouteEntry(r, compile, v.retryPolicy);
       } catch (e) {
-        throw new Error(`${where}.routes[${i}]${r?.name ? ` (${r.name})` : ''}: ${(e as Error).message}`);
+        throw new Error(`${where}.routes[${i}]${r?.name ? `(${r.name})` : ''}.${(e as Error).message}`);
       }
     });
   }

@@ -37,9 +37,11 @@ export class Http1Pool implements ConnPool {
 
   constructor(readonly ctx: ConnectionContext) {
     this.agent = new PoolAgent(this);
+    // A kept-alive socket became free (emitted a tick after the response ended): hand it to a waiter.
+    this.agent.on('free', () => this.dispatchPending(false));
     this.onSocketClose = () => {
       this.sockets--;
-      this.dispatchPending();
+      this.dispatchPending(true);
       if (this.draining && this.busy === 0) this.agent.destroy();
     };
   }
@@ -78,7 +80,8 @@ export class Http1Pool implements ConnPool {
   release(): void {
     this.busy--;
     this.ctx.breaker.requestFinished();
-    this.dispatchPending();
+    // The socket is not back in the agent's free list yet; only a new connection can serve a waiter now.
+    this.dispatchPending(true);
     if (this.draining && this.busy === 0) this.agent.destroy();
   }
 
@@ -104,11 +107,12 @@ export class Http1Pool implements ConnPool {
     this.ctx.breaker.requestStarted();
   }
 
-  private dispatchPending(): void {
+  /** Starts queued requests while capacity allows; `newOnly`: only if a new connection may be opened. */
+  private dispatchPending(newOnly: boolean): void {
     while (
       this.pending.length > 0 &&
       this.ctx.breaker.canRequest() &&
-      (this.busy < this.sockets || this.ctx.breaker.canConnect())
+      ((!newOnly && this.busy < this.sockets) || this.ctx.breaker.canConnect())
     ) {
       const w = this.pending.shift()!;
       this.ctx.breaker.pendingRemoved();

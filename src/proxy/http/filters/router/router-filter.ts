@@ -26,6 +26,7 @@ export class RouterFilter implements HttpFilter {
     switch (route.kind) {
       case ActionKind.DirectResponse: {
         st.rq_direct_response.inc();
+        req.responseCodeDetails = 'direct_response';
         const h: HeaderMap = {};
         this.responseMutations(req, h);
         req.sendResponse(route.directStatus, h, route.directBody);

@@ -145,6 +145,7 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     this.releaseRetry();
     this.body?.release();
     this.forwarding = true;
+    req.responseCodeDetails = 'via_upstream';
     req.upstreamCluster = this.cluster.name;
     req.upstreamLocalAddress = a.localAddress;
     cs.upstream_rq_time.record(a.serviceTimeMs);

@@ -1,0 +1,272 @@
+// Router behaviour through a real in-process proxy and real backends: weighted split, retries,
+// timeouts, mirroring, rewrites, redirects, direct responses, header mutations.
+import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { Proxy } from '../../../proxy.js';
+import {
+  admin,
+  get,
+  hcm,
+  httpListener,
+  routeConfig,
+  startBackend,
+  startProxy,
+  staticCluster,
+  type Backend,
+} from '../../../test-util.js';
+
+describe('router', () => {
+  let v1: Backend;
+  let v2: Backend;
+  let flaky: Backend;
+  let slow: Backend;
+  let primary: Backend;
+  let mirror: Backend;
+  let slowMirror: Backend;
+  let proxy: Proxy;
+  let port: number;
+  let flakyCalls = 0;
+
+  before(async () => {
+    v1 = await startBackend('v1');
+    v2 = await startBackend('v2');
+    flaky = await startBackend('flaky', (_req, res) => {
+      flakyCalls++;
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('try again');
+    });
+    slow = await startBackend('slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 3000);
+    });
+    primary = await startBackend('primary');
+    mirror = await startBackend('mirror');
+    slowMirror = await startBackend('slow-mirror', (_req, res) => {
+      setTimeout(() => res.end('mirror late'), 2000);
+    });
+    const routes = routeConfig('r', [
+      {
+        name: 'split',
+        match: { prefix: '/split' },
+        route: {
+          weightedClusters: {
+            clusters: [
+              { name: 'v1', weight: 75 },
+              { name: 'v2', weight: 25 },
+            ],
+          },
+        },
+      },
+      {
+        name: 'retry',
+        match: { prefix: '/retry' },
+        route: {
+          cluster: 'flaky',
+          retryPolicy: {
+            retryOn: '5xx',
+            numRetries: 3,
+            retryBackOff: { baseInterval: { nanos: 5_000_000 } },
+          },
+        },
+      },
+      { name: 'timeout', match: { prefix: '/slow' }, route: { cluster: 'slow', timeout: { seconds: 1 } } },
+      {
+        name: 'mirror',
+        match: { prefix: '/mirror' },
+        route: { cluster: 'primary', requestMirrorPolicies: [{ cluster: 'mirror' }] },
+      },
+      {
+        name: 'slow-mirror',
+        match: { prefix: '/quietmirror' },
+        route: {
+          cluster: 'primary',
+          requestMirrorPolicies: [
+            { cluster: 'slow-mirror', runtimeFraction: { defaultValue: { numerator: 100 } } },
+          ],
+        },
+      },
+      {
+        name: 'rewrite',
+        match: { prefix: '/old/' },
+        route: { cluster: 'v1', prefixRewrite: '/new/', hostRewriteLiteral: 'rewritten.example' },
+      },
+      {
+        name: 'regex',
+        match: { safeRegex: { regex: '/users/([0-9]+)/profile' } },
+        route: {
+          cluster: 'v1',
+          regexRewrite: { pattern: { regex: '^/users/([0-9]+)/profile$' }, substitution: '/profile?id=\\1' },
+        },
+      },
+      {
+        name: 'redirect',
+        match: { path: '/go' },
+        redirect: { hostRedirect: 'example.com', pathRedirect: '/landed', responseCode: 'FOUND' },
+      },
+      { name: 'https', match: { path: '/secure' }, redirect: { httpsRedirect: true } },
+      {
+        name: 'direct',
+        match: { path: '/direct' },
+        directResponse: { status: 418, body: { inlineString: 'short and stout' } },
+      },
+      {
+        name: 'headers',
+        match: {
+          prefix: '/headers',
+          caseSensitive: false,
+          queryParameters: [{ name: 'q', stringMatch: { exact: 'yes' } }],
+        },
+        requestHeadersToAdd: [
+          { header: { key: 'x-added', value: 'route' }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+        ],
+        requestHeadersToRemove: ['x-remove-me'],
+        responseHeadersToAdd: [{ header: { key: 'x-resp', value: 'yes' } }],
+        responseHeadersToRemove: ['x-backend'],
+        route: { cluster: 'v1' },
+      },
+      { name: 'unknown-cluster', match: { prefix: '/nocluster' }, route: { cluster: 'does-not-exist' } },
+    ]);
+    proxy = await startProxy(
+      [httpListener('l', hcm(routes))],
+      [
+        staticCluster('v1', [v1.port]),
+        staticCluster('v2', [v2.port]),
+        staticCluster('flaky', [flaky.port]),
+        staticCluster('slow', [slow.port]),
+        staticCluster('primary', [primary.port]),
+        staticCluster('mirror', [mirror.port]),
+        staticCluster('slow-mirror', [slowMirror.port]),
+      ],
+    );
+    port = proxy.listenerPort('l');
+  });
+
+  after(async () => {
+    await proxy.close();
+    for (const b of [v1, v2, flaky, slow, primary, mirror, slowMirror]) await b.close();
+  });
+
+  it('splits 75/25 within a binomial ±4σ bound over 2000 requests', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    const one = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/split', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(String(res.headers['x-backend'])));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const n = 2000;
+    const results: string[] = [];
+    for (let i = 0; i < n; i += 100) results.push(...(await Promise.all(Array.from({ length: 100 }, one))));
+    agent.destroy();
+    const hitsV1 = results.filter((r) => r === 'v1').length;
+    const hitsV2 = results.filter((r) => r === 'v2').length;
+    assert.equal(hitsV1 + hitsV2, n);
+    const sigma = Math.sqrt(n * 0.75 * 0.25);
+    assert.ok(
+      Math.abs(hitsV1 - n * 0.75) < 4 * sigma,
+      `v1 got ${hitsV1} of ${n}, expected 1500 ± ${Math.round(4 * sigma)}`,
+    );
+  });
+
+  it('retries 5xx num_retries times: the backend sees attempts + 1 = 4 requests, with x-envoy-attempt-count', async () => {
+    flakyCalls = 0;
+    flaky.seen.length = 0;
+    const r = await get(port, '/retry');
+    assert.equal(r.status, 503);
+    assert.equal(r.body, 'try again');
+    assert.equal(flakyCalls, 4);
+    const st = (await admin(proxy, '/stats?filter=^cluster\\.flaky\\.')).body;
+    assert.match(st, /cluster\.flaky\.upstream_rq_retry: 3$/m);
+    assert.match(st, /cluster\.flaky\.upstream_rq_retry_limit_exceeded: 1$/m);
+  });
+
+  it('answers 504 "upstream request timeout" when the route timeout expires', async () => {
+    const t0 = performance.now();
+    const r = await get(port, '/slow');
+    const s = (performance.now() - t0) / 1000;
+    assert.equal(r.status, 504);
+    assert.equal(r.body, 'upstream request timeout');
+    assert.ok(s >= 0.9 && s < 2.5, `took ${s} s`);
+  });
+
+  it('x-envoy-upstream-rq-timeout-ms overrides the route timeout', async () => {
+    const t0 = performance.now();
+    const r = await get(port, '/slow', { 'x-envoy-upstream-rq-timeout-ms': '200' });
+    const s = (performance.now() - t0) / 1000;
+    assert.equal(r.status, 504);
+    assert.ok(s >= 0.15 && s < 0.9, `took ${s} s`);
+  });
+
+  it('mirrors with a -shadow Host; the caller sees only the primary response', async () => {
+    mirror.seen.length = 0;
+    const r = await get(port, '/mirror/x', { host: 'reviews:9080' });
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).name, 'primary');
+    for (let i = 0; i < 50 && mirror.seen.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(mirror.seen.length, 1);
+    assert.equal(mirror.seen[0].headers.host, 'reviews-shadow:9080');
+    assert.equal(mirror.seen[0].url, '/mirror/x');
+    assert.equal(primary.seen.at(-1)!.headers.host, 'reviews:9080');
+  });
+
+  it('a slow mirror does not delay the caller', async () => {
+    const t0 = performance.now();
+    const r = await get(port, '/quietmirror', { host: 'ratings' }, 'POST', 'hello body');
+    const ms = performance.now() - t0;
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).body, 'hello body');
+    assert.ok(ms < 1000, `caller waited ${ms} ms for a mirror that takes 2 s`);
+    for (let i = 0; i < 50 && slowMirror.seen.length === 0; i++)
+      await new Promise((res) => setTimeout(res, 20));
+    assert.equal(slowMirror.seen[0].headers.host, 'ratings-shadow');
+    assert.equal(slowMirror.seen[0].body, 'hello body');
+  });
+
+  it('applies prefix_rewrite, host_rewrite_literal and x-envoy-original-path', async () => {
+    await get(port, '/old/thing?a=1');
+    const s = v1.seen.at(-1)!;
+    assert.equal(s.url, '/new/thing?a=1');
+    assert.equal(s.headers.host, 'rewritten.example');
+    assert.equal(s.headers['x-envoy-original-path'], '/old/thing?a=1');
+  });
+
+  it('applies regex_rewrite with capture groups', async () => {
+    await get(port, '/users/42/profile');
+    assert.equal(v1.seen.at(-1)!.url, '/profile?id=42');
+  });
+
+  it('redirects with host/path/code and https_redirect', async () => {
+    const r = await get(port, '/go?x=1', { host: 'shop.local:8080' });
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.location, 'http://example.com:8080/landed?x=1');
+    const s = await get(port, '/secure', { host: 'shop.local' });
+    assert.equal(s.status, 301);
+    assert.equal(s.headers.location, 'https://shop.local/secure');
+  });
+
+  it('answers direct_response', async () => {
+    const r = await get(port, '/direct');
+    assert.equal(r.status, 418);
+    assert.equal(r.body, 'short and stout');
+  });
+
+  it('matches case-insensitively with query parameters and mutates request/response headers', async () => {
+    const miss = await get(port, '/HEADERS?q=no');
+    assert.equal(miss.status, 404);
+    const r = await get(port, '/HEADERS?q=yes', { 'x-added': 'client', 'x-remove-me': '1' });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-resp'], 'yes');
+    assert.equal(r.headers['x-backend'], undefined);
+    const s = v1.seen.at(-1)!;
+    assert.equal(s.headers['x-added'], 'route');
+    assert.equal(s.headers['x-remove-me'], undefined);
+  });
+
+  it('answers 503 for a route to an unknown cluster', async () => {
+    const r = await get(port, '/nocluster');
+    assert.equal(r.status, 503);
+  });
+});

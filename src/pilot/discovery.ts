@@ -49,7 +49,13 @@ export class DiscoveryServer {
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: DiscoveryOptions) {
-    this.dns = new DnsCache({ onChange: () => this.rebuild(undefined) });
+    // New DNS answers change only what proxyless gRPC clients get (EDS with resolved addresses).
+    this.dns = new DnsCache({
+      onChange: () => {
+        this.push = buildPushContext(this.push.snapshot, this.dns, this.push, new Set());
+        this.ads.requestPush((p) => p.metadata.GENERATOR === 'grpc');
+      },
+    });
     this.push = buildPushContext(options.store.snapshot(), this.dns);
     this.generator = new Generator(() => this.push);
     this.ads = new AdsServer({
@@ -70,12 +76,9 @@ export class DiscoveryServer {
     await this.options.store.start();
     this.push = buildPushContext(this.options.store.snapshot(), this.dns);
     this.unsubscribe = this.options.store.subscribe((change) => {
+      this.push = buildPushContext(change.snapshot, this.dns, this.push, change.kinds);
       const filter = affectedProxies(change);
-      if (filter === null) {
-        this.push = buildPushContext(change.snapshot, this.dns);
-        return;
-      }
-      this.rebuild(filter);
+      if (filter !== null) this.ads.requestPush(filter);
     });
     const xdsPort = await this.ads.listen();
     const xdsHost = this.options.xdsAddress.slice(0, this.options.xdsAddress.lastIndexOf(':'));
@@ -102,10 +105,5 @@ export class DiscoveryServer {
     await this.ads.close();
     await this.debug?.close();
     await this.options.store.close();
-  }
-
-  private rebuild(filter: ProxyFilter | undefined): void {
-    this.push = buildPushContext(this.options.store.snapshot(), this.dns);
-    this.ads.requestPush(filter);
   }
 }

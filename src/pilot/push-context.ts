@@ -61,9 +61,59 @@ export function resolveGatewayRef(ref: string, namespace: string): string {
   return `${namespace}/${ref}`;
 }
 
-/** Builds the push context for a snapshot. */
-export function buildPushContext(snapshot: ConfigSnapshot, dns: DnsCache | null = null): PushContext {
-  const registry = buildRegistry(snapshot);
+/** Kinds the service registry is built from. */
+const REGISTRY_KINDS = new Set([
+  'Service',
+  'Pod',
+  'Endpoints',
+  'EndpointSlice',
+  'WorkloadEntry',
+  'WorkloadGroup',
+  'ServiceEntry',
+  'Node',
+]);
+
+/**
+ * Builds the push context for a snapshot. With `previous` and the kinds that changed since, indexes
+ * whose kinds did not change are reused (an endpoint-only change rebuilds just the registry).
+ */
+export function buildPushContext(
+  snapshot: ConfigSnapshot,
+  dns: DnsCache | null = null,
+  previous?: PushContext,
+  changed?: ReadonlySet<string>,
+): PushContext {
+  const reuse = (kinds: string[] | ReadonlySet<string>): boolean =>
+    previous !== undefined && changed !== undefined && ![...kinds].some((k) => changed.has(k));
+  const registry = reuse(REGISTRY_KINDS) ? previous!.registry : buildRegistry(snapshot);
+  const vs = reuse(['VirtualService']) ? previous! : indexVirtualServices(snapshot);
+  if (dns && registry !== previous?.registry) {
+    const names: string[] = [];
+    for (const svc of registry.services) {
+      if (svc.resolution !== 'DNS' && svc.resolution !== 'DNS_ROUND_ROBIN') continue;
+      for (const p of svc.ports) for (const e of registry.endpoints(svc, p.port)) names.push(e.address);
+    }
+    dns.want(names);
+  }
+  return {
+    version: snapshot.version,
+    snapshot,
+    registry,
+    mesh: reuse(['ConfigMap']) ? previous!.mesh : meshConfigOf(snapshot),
+    virtualServices: vs.virtualServices,
+    virtualServicesByName: vs.virtualServicesByName,
+    destinationRules: reuse(['DestinationRule'])
+      ? previous!.destinationRules
+      : indexDestinationRules(snapshot),
+    gateways: snapshot.byKind('Gateway') as Gateway[],
+    sidecars: snapshot.byKind('Sidecar') as Sidecar[],
+    dns,
+  };
+}
+
+function indexVirtualServices(
+  snapshot: ConfigSnapshot,
+): Pick<PushContext, 'virtualServices' | 'virtualServicesByName'> {
   const virtualServices: VirtualServiceEntry[] = [];
   const byName = new Map<string, VirtualServiceEntry>();
   for (const r of snapshot.byKind('VirtualService')) {
@@ -82,6 +132,10 @@ export function buildPushContext(snapshot: ConfigSnapshot, dns: DnsCache | null 
     byName.set(`${ns}/${vs.metadata.name}`, entry);
     if (entry.hosts.length > 0) virtualServices.push(entry);
   }
+  return { virtualServices, virtualServicesByName: byName };
+}
+
+function indexDestinationRules(snapshot: ConfigSnapshot): Map<string, DestinationRuleEntry[]> {
   const destinationRules = new Map<string, DestinationRuleEntry[]>();
   for (const r of snapshot.byKind('DestinationRule')) {
     const dr = r as DestinationRule;
@@ -92,24 +146,5 @@ export function buildPushContext(snapshot: ConfigSnapshot, dns: DnsCache | null 
     if (!l) destinationRules.set(host, (l = []));
     l.push({ resource: dr, namespace: ns, host, exportTo: parseExportTo(dr.spec.exportTo, ns) });
   }
-  if (dns) {
-    const names: string[] = [];
-    for (const svc of registry.services) {
-      if (svc.resolution !== 'DNS' && svc.resolution !== 'DNS_ROUND_ROBIN') continue;
-      for (const p of svc.ports) for (const e of registry.endpoints(svc, p.port)) names.push(e.address);
-    }
-    dns.want(names);
-  }
-  return {
-    version: snapshot.version,
-    snapshot,
-    registry,
-    mesh: meshConfigOf(snapshot),
-    virtualServices,
-    virtualServicesByName: byName,
-    destinationRules,
-    gateways: snapshot.byKind('Gateway') as Gateway[],
-    sidecars: snapshot.byKind('Sidecar') as Sidecar[],
-    dns,
-  };
+  return destinationRules;
 }

@@ -1,0 +1,81 @@
+// PushContext: indexes whose kinds did not change are reused; which proxies a change concerns.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadText } from '../api/load.js';
+import { buildSnapshot, diffResources } from '../config/snapshot.js';
+import type { ConfigChange } from '../config/store.js';
+import { buildPushContext } from './push-context.js';
+import { affectedProxies } from './discovery.js';
+
+const BASE = `apiVersion: v1
+kind: Service
+metadata: { name: reviews }
+spec: { selector: { app: reviews }, ports: [{ name: http, port: 9080 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec: { hosts: [reviews], http: [{ route: [{ destination: { host: reviews } }] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec: { host: reviews }
+`;
+
+const POD = `---
+apiVersion: v1
+kind: Pod
+metadata: { name: reviews-0, labels: { app: reviews } }
+spec: { containers: [{ name: r }] }
+status: { podIP: 127.1.0.2 }
+`;
+
+function change(before: string, after: string): ConfigChange {
+  const a = buildSnapshot(1, loadText(before, 'a.yaml').resources);
+  const b = buildSnapshot(2, loadText(after, 'a.yaml').resources);
+  const events = diffResources(a.resources, b.resources);
+  const kinds = new Set(events.map((e) => (e.type === 'deleted' ? e.previous.kind : e.resource.kind)));
+  return { snapshot: b, previous: a, events, kinds };
+}
+
+test('an endpoint-only change rebuilds the registry and reuses the routing indexes', () => {
+  const c = change(BASE, BASE + POD);
+  const before = buildPushContext(c.previous);
+  const after = buildPushContext(c.snapshot, null, before, c.kinds);
+  assert.notEqual(after.registry, before.registry);
+  assert.equal(after.virtualServices, before.virtualServices);
+  assert.equal(after.destinationRules, before.destinationRules);
+  const svc = after.registry.service('reviews.default.svc.cluster.local')!;
+  assert.equal(after.registry.endpoints(svc, 9080).length, 1);
+  assert.equal(affectedProxies(c), undefined, 'endpoint changes go to every proxy');
+});
+
+test('a routing change reuses the registry', () => {
+  const c = change(BASE, BASE.replace('hosts: [reviews], http', 'hosts: [reviews, reviews.default], http'));
+  const before = buildPushContext(c.previous);
+  const after = buildPushContext(c.snapshot, null, before, c.kinds);
+  assert.equal(after.registry, before.registry);
+  assert.notEqual(after.virtualServices, before.virtualServices);
+  assert.equal(after.virtualServices[0].hosts.length, 2);
+});
+
+test('Gateway-only changes push to gateways; ignored kinds push to nobody', () => {
+  const gw = `---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw }
+spec: { selector: { istio: ingressgateway }, servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"] }] }
+`;
+  const filter = affectedProxies(change(BASE, BASE + gw));
+  assert.ok(filter);
+  const info = (id: string) => ({ id, metadata: {}, node: {}, connectionId: id, connectedAt: 0, peer: '' });
+  assert.equal(filter(info('router~127.0.0.1~gw-0.istio-system~istio-system.svc.cluster.local')), true);
+  assert.equal(filter(info('sidecar~127.1.0.2~a-0.default~default.svc.cluster.local')), false);
+  const sa = `---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: bookinfo-reviews }
+`;
+  assert.equal(affectedProxies(change(BASE, BASE + sa)), null);
+});

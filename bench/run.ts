@@ -111,6 +111,7 @@ async function main(): Promise<number> {
     settings: { seconds, rounds, warmupSeconds, fixedRate },
     dataPlane,
     controlPlane,
+    loadAtEnd: loadavg()[0] ?? 0,
     failures,
   });
   mkdirSync(resultsDir, { recursive: true });

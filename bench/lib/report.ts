@@ -15,6 +15,8 @@ export interface BenchReport {
   settings: { seconds: number; rounds: number; warmupSeconds: number; fixedRate: number };
   dataPlane: DataPlaneResult | null;
   controlPlane: ControlPlaneResult | null;
+  /** 1-minute load average when the run ended. */
+  loadAtEnd: number;
   /** Phases that failed, with the reason. */
   failures: string[];
 }
@@ -167,7 +169,7 @@ export function renderReport(r: BenchReport): string {
   const commands = dp ? dp.commands.map((c) => `- \`${c}\``).join('\n') : '';
   return `# Mizzen benchmark, ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${m.host}
 
-Machine: ${m.cores} cores, ${m.model}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}. Packages: ${pkgs}. Mizzen commit ${m.commit}. Load average when the run started: ${fmt(m.loadAtStart, 2)}.
+Machine: ${m.cores} cores, ${m.model}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}. Packages: ${pkgs}. Mizzen commit ${m.commit}. Load average (1 min) when the run started: ${fmt(m.loadAtStart, 2)}, when it ended: ${fmt(r.loadAtEnd, 2)} (other work on the machine shows up here; on ${m.cores} cores anything above ~${m.cores} means the figures carry noise from it).
 
 Run: \`${r.invocation}\` — ${r.settings.seconds} s per point, ${r.settings.rounds} rounds alternating the targets (direct, nginx, HAProxy, Mizzen, direct, ...), ${r.settings.warmupSeconds} s warm-up per target and load shape; load generator and servers share the machine's ${m.cores} cores.
 ${r.failures.length ? `\n**Failed phases:**\n${r.failures.map((f) => `- ${f}`).join('\n')}\n` : ''}

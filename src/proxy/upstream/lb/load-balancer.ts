@@ -23,3 +23,18 @@ export const HOST_SELECTION_RETRIES = 5;
 export function wasTried(ctx: LbContext, h: Host): boolean {
   return ctx.tried !== null && ctx.tried.includes(h);
 }
+
+/**
+ * After a policy's own re-picks still landed on a tried host: the first untried host from a random
+ * offset (so a retry reaches a different host whenever one exists), else `picked`.
+ */
+export function untriedOr(hosts: readonly Host[], ctx: LbContext, picked: Host): Host {
+  if (!wasTried(ctx, picked)) return picked;
+  const n = hosts.length;
+  const start = Math.floor(Math.random() * n);
+  for (let i = 0; i < n; i++) {
+    const h = hosts[(start + i) % n];
+    if (!wasTried(ctx, h)) return h;
+  }
+  return picked;
+}

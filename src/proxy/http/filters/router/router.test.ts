@@ -27,6 +27,7 @@ describe('router', () => {
   let proxy: Proxy;
   let port: number;
   let flakyCalls = 0;
+  let held: Backend;
 
   before(async () => {
     v1 = await startBackend('v1');
@@ -41,6 +42,9 @@ describe('router', () => {
     });
     primary = await startBackend('primary');
     mirror = await startBackend('mirror');
+    held = await startBackend('held', (_req, res) => {
+      setTimeout(() => res.end('from held'), 300);
+    });
     slowMirror = await startBackend('slow-mirror', (_req, res) => {
       setTimeout(() => res.end('mirror late'), 2000);
     });
@@ -125,6 +129,11 @@ describe('router', () => {
         route: { cluster: 'v1' },
       },
       { name: 'unknown-cluster', match: { prefix: '/nocluster' }, route: { cluster: 'does-not-exist' } },
+      {
+        name: 'other-host',
+        match: { prefix: '/otherhost' },
+        route: { cluster: 'pair', retryPolicy: { retryOn: '5xx', numRetries: 1 } },
+      },
     ]);
     proxy = await startProxy(
       [httpListener('l', hcm(routes))],
@@ -136,6 +145,12 @@ describe('router', () => {
         staticCluster('primary', [primary.port]),
         staticCluster('mirror', [mirror.port]),
         staticCluster('slow-mirror', [slowMirror.port]),
+        staticCluster('pair', [flaky.port, v1.port], {
+          lbPolicy: 'LEAST_REQUEST',
+          // Istio's default (2^32-1); Envoy's own default of 3 concurrent retries would overflow here.
+          circuitBreakers: { thresholds: [{ maxRetries: { value: 4294967295 } }] },
+        }),
+        staticCluster('held', [held.port]),
       ],
     );
     port = proxy.listenerPort('l');
@@ -143,7 +158,7 @@ describe('router', () => {
 
   after(async () => {
     await proxy.close();
-    for (const b of [v1, v2, flaky, slow, primary, mirror, slowMirror]) await b.close();
+    for (const b of [v1, v2, flaky, slow, primary, mirror, slowMirror, held]) await b.close();
   });
 
   it('splits 75/25 within a binomial ±4σ bound over 2000 requests', async () => {
@@ -268,5 +283,52 @@ describe('router', () => {
   it('answers 503 for a route to an unknown cluster', async () => {
     const r = await get(port, '/nocluster');
     assert.equal(r.status, 503);
+  });
+
+  it('a retry goes to a different host', async () => {
+    const rs = await Promise.all(Array.from({ length: 30 }, () => get(port, '/otherhost')));
+    assert.deepEqual(
+      rs.map((r) => r.status),
+      rs.map(() => 200),
+    );
+  });
+
+  it('an in-flight request finishes on the route table it started with', async () => {
+    const { TYPE } = await import('../../../config/config-manager.js');
+    await proxy.apply(
+      TYPE.ROUTE,
+      [routeConfig('held-r', [{ match: { prefix: '/' }, route: { cluster: 'held' } }])],
+      'h1',
+    );
+    await proxy.apply(TYPE.LISTENER, [httpListener('rds', hcm('held-r'))], 'hl1');
+    const rport = proxy.listenerPort('rds');
+    const inflight = get(rport, '/during-swap');
+    await new Promise((r) => setTimeout(r, 100));
+    await proxy.apply(
+      TYPE.ROUTE,
+      [routeConfig('held-r', [{ match: { prefix: '/' }, route: { cluster: 'v2' } }])],
+      'h2',
+    );
+    const r = await inflight;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'from held');
+    assert.equal((await get(rport, '/after-swap')).headers['x-backend'], 'v2');
+  });
+
+  it('a removed listener drains: the in-flight request completes, new connections are refused', async () => {
+    const { TYPE } = await import('../../../config/config-manager.js');
+    const rport = proxy.listenerPort('rds');
+    await proxy.apply(
+      TYPE.ROUTE,
+      [routeConfig('held-r', [{ match: { prefix: '/' }, route: { cluster: 'held' } }])],
+      'h3',
+    );
+    const inflight = get(rport, '/draining');
+    await new Promise((r) => setTimeout(r, 100));
+    await proxy.apply(TYPE.LISTENER, [], 'hl2');
+    await assert.rejects(get(rport, '/new'));
+    const r = await inflight;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'from held');
   });
 });

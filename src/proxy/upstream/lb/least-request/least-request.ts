@@ -1,7 +1,13 @@
 // LEAST_REQUEST (Istio's default): Envoy's power-of-two-choices over active request counts.
 import type { Host } from '../../host.js';
 import type { HostSet } from '../../host-set.js';
-import { HOST_SELECTION_RETRIES, wasTried, type LbContext, type LoadBalancer } from '../load-balancer.js';
+import {
+  HOST_SELECTION_RETRIES,
+  untriedOr,
+  wasTried,
+  type LbContext,
+  type LoadBalancer,
+} from '../load-balancer.js';
 
 /**
  * Picks `choiceCount` (default 2) random hosts and keeps the one with the fewest active requests.
@@ -24,7 +30,7 @@ export class LeastRequestLoadBalancer implements LoadBalancer {
     if (n === 1) return this.hosts[0];
     let h = this.one();
     for (let i = 0; i < HOST_SELECTION_RETRIES && wasTried(ctx, h); i++) h = this.one();
-    return h;
+    return ctx.tried === null ? h : untriedOr(this.hosts, ctx, h);
   }
 
   private one(): Host {

@@ -1,7 +1,13 @@
 // RANDOM: uniform (or weight-proportional) random pick.
 import type { Host } from '../../host.js';
 import type { HostSet } from '../../host-set.js';
-import { HOST_SELECTION_RETRIES, wasTried, type LbContext, type LoadBalancer } from '../load-balancer.js';
+import {
+  HOST_SELECTION_RETRIES,
+  untriedOr,
+  wasTried,
+  type LbContext,
+  type LoadBalancer,
+} from '../load-balancer.js';
 
 /** Random picker with weights via a precomputed cumulative table. */
 export class RandomLoadBalancer implements LoadBalancer {
@@ -22,7 +28,7 @@ export class RandomLoadBalancer implements LoadBalancer {
     let h = this.one();
     for (let i = 0; i < HOST_SELECTION_RETRIES && this.hosts.length > 1 && wasTried(ctx, h); i++)
       h = this.one();
-    return h;
+    return ctx.tried === null ? h : untriedOr(this.hosts, ctx, h);
   }
 
   private one(): Host {

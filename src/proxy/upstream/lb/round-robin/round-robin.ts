@@ -1,7 +1,13 @@
 // ROUND_ROBIN: Envoy's (weighted) round robin; equal weights rotate, unequal weights use smooth weighted RR.
 import type { Host } from '../../host.js';
 import type { HostSet } from '../../host-set.js';
-import { HOST_SELECTION_RETRIES, wasTried, type LbContext, type LoadBalancer } from '../load-balancer.js';
+import {
+  HOST_SELECTION_RETRIES,
+  untriedOr,
+  wasTried,
+  type LbContext,
+  type LoadBalancer,
+} from '../load-balancer.js';
 
 /** Round-robin picker; starts at a random offset so many proxies do not hit the same first host. */
 export class RoundRobinLoadBalancer implements LoadBalancer {
@@ -26,7 +32,7 @@ export class RoundRobinLoadBalancer implements LoadBalancer {
     if (n === 0) return null;
     let h = this.one();
     for (let i = 0; i < HOST_SELECTION_RETRIES && n > 1 && wasTried(ctx, h); i++) h = this.one();
-    return h;
+    return ctx.tried === null ? h : untriedOr(this.hosts, ctx, h);
   }
 
   private one(): Host {

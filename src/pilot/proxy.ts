@@ -12,7 +12,7 @@ export interface Proxy {
   readonly id: string;
   /** `sidecar` (also proxyless gRPC) or `router` (gateways). */
   readonly type: 'sidecar' | 'router';
-  /** First instance IP (node id's IP, else INSTANCE_IPS[0]). */
+  /** First instance IP (INSTANCE_IPS[0], else the node id's IP). */
   readonly ip: string;
   /** Every instance IP (INSTANCE_IPS, comma separated in Istio's metadata). */
   readonly ips: readonly string[];
@@ -44,8 +44,9 @@ export function parseProxy(info: Pick<ProxyInfo, 'id' | 'metadata' | 'node'>): P
     .map((s) => s.trim())
     .filter(Boolean);
   const idIp = parts.length >= 4 ? parts[1] : '';
-  const ip = idIp || ips[0] || '';
-  if (ip && !ips.includes(ip)) ips.unshift(ip);
+  // INSTANCE_IPS[0] is where local-mode listeners bind; the node id's IP is the fallback.
+  const ip = ips[0] || idIp || '';
+  if (ip && !ips.includes(ip)) ips.push(ip);
   const podPart = parts.length >= 4 ? parts[2] : '';
   const dot = podPart.lastIndexOf('.');
   const idName = dot > 0 ? podPart.slice(0, dot) : podPart;

@@ -6,6 +6,10 @@ import type { HostSet } from '../host-set.js';
 export interface LbContext {
   /** Hosts already tried by this request (retry prefers a different host), or null. */
   readonly tried: readonly Host[] | null;
+  /** Hash key (integer below 2^53) from the route's hash policy; absent or -1 when none (hash policies then pick at random). */
+  readonly hash?: number;
+  /** `ip:port` the downstream meant to reach, for ORIGINAL_DST clusters (PASSTHROUGH); absent or null when unknown. */
+  readonly originalDst?: string | null;
 }
 
 /** Picks one host of a cluster for a request. One instance per cluster; rebuilt state on host changes. */

@@ -31,9 +31,28 @@ import type { Envoy } from './envoy.js';
 /** Per proxy and push: the scope and every resource generated so far. */
 interface ProxyCache {
   readonly scope: ProxyScope;
+  /** Proxies with equal keys get equal route configs, outbound clusters and endpoints (replicas share them). */
+  readonly configKey: string;
   listeners?: Envoy[];
   clusters?: Envoy[];
   readonly byName: Map<string, Envoy | null>;
+}
+
+/** Everything besides the push context that route configs, outbound clusters and endpoints depend on. */
+function configKeyOf(scope: ProxyScope): string {
+  const p = scope.proxy;
+  const labels = Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sidecar = scope.sidecar ? `${scope.sidecar.metadata.namespace}/${scope.sidecar.metadata.name}` : '';
+  return JSON.stringify([
+    p.type,
+    p.namespace,
+    labels,
+    p.generator,
+    p.interceptionMode,
+    p.gatewayPortOffset,
+    sidecar,
+    p.locality,
+  ]);
 }
 
 /** What a proxy looks like to the generator (the ADS server's ProxyInfo, or a hand-made one in tests). */
@@ -42,6 +61,8 @@ export type ProxyRef = Pick<ProxyInfo, 'id' | 'metadata' | 'node'>;
 /** Generates Envoy resources per proxy from the current push context; results are memoized per push. */
 export class Generator {
   private cache = new WeakMap<PushContext, Map<string, ProxyCache>>();
+  /** Resources shared by proxies with the same config key, per push context. */
+  private shared = new WeakMap<PushContext, Map<string, Envoy | Envoy[] | null>>();
 
   constructor(private readonly pushContext: () => PushContext) {}
 
@@ -62,18 +83,25 @@ export class Generator {
         return pick(e.listeners, names);
       case TypeUrl.CLUSTER:
         if (grpc) return buildGrpcClusters(scope, names);
-        e.clusters ??= buildClusters(scope);
+        e.clusters ??= [
+          ...this.sharedValue(e, 'cds', () => buildOutboundClusters(scope, { grpc: false })),
+          ...buildLocalClusters(scope),
+        ];
         return pick(e.clusters, names);
       case TypeUrl.ROUTE:
         return this.byName(e, 'rds', names, (n) =>
-          grpc
-            ? buildGrpcRouteConfig(scope, n)
-            : scope.proxy.type === 'router'
-              ? buildGatewayRouteConfig(scope, n)
-              : buildSidecarRouteConfig(scope, n),
+          this.sharedValue(e, `rds\n${n}`, () =>
+            grpc
+              ? buildGrpcRouteConfig(scope, n)
+              : scope.proxy.type === 'router'
+                ? buildGatewayRouteConfig(scope, n)
+                : buildSidecarRouteConfig(scope, n),
+          ),
         );
       case TypeUrl.ENDPOINT:
-        return this.byName(e, 'eds', names, (n) => buildLoadAssignment(scope, n, { grpc }));
+        return this.byName(e, 'eds', names, (n) =>
+          this.sharedValue(e, `eds\n${n}`, () => buildLoadAssignment(scope, n, { grpc })),
+        );
       case TypeUrl.SECRET:
         return this.byName(e, 'sds', names, (n) => buildSecret(scope, n));
       default:
@@ -95,8 +123,22 @@ export class Generator {
     if (!perPush) this.cache.set(push, (perPush = new Map()));
     const key = `${proxy.id}\n${JSON.stringify(proxy.metadata ?? {})}\n${JSON.stringify(proxy.node?.locality ?? {})}`;
     let e = perPush.get(key);
-    if (!e) perPush.set(key, (e = { scope: new ProxyScope(push, parseProxy(proxy)), byName: new Map() }));
+    if (!e) {
+      const scope = new ProxyScope(push, parseProxy(proxy));
+      perPush.set(key, (e = { scope, configKey: configKeyOf(scope), byName: new Map() }));
+    }
     return e;
+  }
+
+  private sharedValue<T extends Envoy | Envoy[] | null>(e: ProxyCache, what: string, build: () => T): T {
+    const push = e.scope.push;
+    let m = this.shared.get(push);
+    if (!m) this.shared.set(push, (m = new Map()));
+    const key = `${e.configKey}\n${what}`;
+    if (m.has(key)) return m.get(key) as T;
+    const v = build();
+    m.set(key, v);
+    return v;
   }
 
   private byName(
@@ -136,9 +178,9 @@ function buildListeners(scope: ProxyScope): Envoy[] {
   ];
 }
 
-function buildClusters(scope: ProxyScope): Envoy[] {
-  const out = [...buildOutboundClusters(scope, { grpc: false })];
-  if (scope.proxy.type === 'sidecar') out.push(...buildInboundClusters(scope));
+/** The clusters that depend on the proxy's own workload, plus the special clusters. */
+function buildLocalClusters(scope: ProxyScope): Envoy[] {
+  const out = scope.proxy.type === 'sidecar' ? buildInboundClusters(scope) : [];
   out.push(buildBlackHoleCluster(), buildPassthroughCluster());
   return out;
 }

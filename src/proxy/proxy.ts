@@ -13,6 +13,7 @@ import { ListenerManager } from './listener/listener-manager.js';
 import { logger, setAllLevels } from './log.js';
 import { StatsStore } from './stats/stats-store.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
+import { SecretManager } from './tls/secret-manager.js';
 
 const log = logger('main');
 
@@ -48,6 +49,8 @@ export interface ProxyOptions {
 /** A running proxy. */
 export class Proxy implements AdminContext {
   readonly store = new StatsStore();
+  /** SDS secrets: the bootstrap's static ones and those received over ADS. */
+  readonly secrets: SecretManager;
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   readonly config: ConfigManager;
@@ -68,10 +71,11 @@ export class Proxy implements AdminContext {
       cluster: b?.node.cluster ?? '',
       metadata: { ...(b?.node.metadata ?? {}), ...(opts.metadata ?? {}) },
     };
-    this.clusters = new ClusterManager(this.store);
+    this.secrets = new SecretManager(this.store);
+    this.clusters = new ClusterManager(this.store, this.secrets);
     this.listeners = new ListenerManager(this.store, opts.drainTimeMs ?? 45_000);
     const defaultLogs = opts.accessLog ? [new AccessLog('/dev/stdout', ISTIO_FORMAT, null)] : null;
-    this.config = new ConfigManager(this.store, this.clusters, this.listeners, defaultLogs);
+    this.config = new ConfigManager(this.store, this.clusters, this.listeners, defaultLogs, this.secrets);
     this.admin = new AdminServer(this);
     this.store.gauge('server.live', 'server.live', []).set(0);
   }
@@ -95,6 +99,10 @@ export class Proxy implements AdminContext {
     const port = await this.admin.listen(adminAddr, adminPort);
     log.info(`admin listening on ${adminAddr}:${port}`);
     if (b) {
+      // Secrets first: static clusters and listeners may refer to them.
+      const secrets = (b.canonical.staticResources?.secrets ?? []) as any[];
+      const se = await this.config.apply(TYPE.SECRET, secrets, 'static', 'static');
+      if (se) throw new Error(`bootstrap: ${se.message}`);
       const ce = await this.config.apply(TYPE.CLUSTER, b.staticClusters, 'static', 'static');
       if (ce) throw new Error(`bootstrap: ${ce.message}`);
       const le = await this.config.apply(TYPE.LISTENER, b.staticListeners, 'static', 'static');
@@ -119,6 +127,7 @@ export class Proxy implements AdminContext {
     this.config.onSubscriptionsChanged = () => {
       ads.subscribe(TypeUrl.ENDPOINT, this.config.edsNames());
       ads.subscribe(TypeUrl.ROUTE, this.config.rdsNames());
+      ads.subscribe(TypeUrl.SECRET, this.config.sdsNames());
     };
     ads.on('connected', () => log.info(`connected to ADS server ${server}`));
     ads.on('disconnected', (why) =>

@@ -11,6 +11,8 @@ import type { StatsStore, Counter } from '../stats/stats-store.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { ConfigError } from '../util/values.js';
+import { SecretManager } from '../tls/secret-manager.js';
+import { sdsNames } from '../tls/sds-names.js';
 import type { Snapshot, SnapshotSource } from './snapshot.js';
 import { logger } from '../log.js';
 
@@ -22,6 +24,7 @@ export const TYPE = {
   ROUTE: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
   CLUSTER: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   ENDPOINT: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  SECRET: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 
 /** A route configuration with config-dump bookkeeping. */
@@ -74,6 +77,8 @@ export class ConfigManager implements SnapshotSource {
     readonly clusters: ClusterManager,
     readonly listeners: ListenerManager,
     private readonly defaultLogs: AccessLog[] | null,
+    /** SDS secrets (shared with the clusters' and listeners' TLS contexts). */
+    readonly secrets: SecretManager = new SecretManager(store),
   ) {
     this.current = new RuntimeSnapshot(0, new Map(), clusters);
     this.hcmCtx = { store, source: this, defaultAccessLogs: defaultLogs };
@@ -114,20 +119,23 @@ export class ConfigManager implements SnapshotSource {
       case TYPE.ROUTE:
         errors = this.applyRoutes(resources, version);
         break;
+      case TYPE.SECRET:
+        errors = this.secrets.apply(resources, version, source);
+        break;
       default:
         return new Error(`unsupported resource type ${typeUrl}`);
     }
     this.versions.set(typeUrl, version);
     const st = this.xds[typeUrl];
     if (errors.length > 0) {
-      st.rejected.inc();
+      st?.rejected.inc();
       const msg = errors.join('; ');
       this.lastErrors.set(typeUrl, msg);
       log.warn(`rejected part of ${typeUrl} version ${version}: ${msg}`);
       this.onSubscriptionsChanged?.();
       return new Error(msg);
     }
-    st.success.inc();
+    st?.success.inc();
     this.lastErrors.set(typeUrl, '');
     this.onSubscriptionsChanged?.();
     return undefined;
@@ -225,6 +233,14 @@ export class ConfigManager implements SnapshotSource {
   /** RDS names the listeners reference. */
   rdsNames(): string[] {
     return this.listeners.rdsNames();
+  }
+
+  /** SDS secret names the listeners and clusters refer to. */
+  sdsNames(): string[] {
+    const configs: unknown[] = [];
+    for (const e of this.listeners.entries.values()) configs.push(e.listener.config.config);
+    for (const e of this.clusters.entries.values()) configs.push(e.cluster.config);
+    return sdsNames(configs);
   }
 
   /** EDS names the clusters need. */

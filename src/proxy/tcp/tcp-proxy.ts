@@ -134,7 +134,10 @@ class TcpSession implements AccessLogContext {
     this.host = host;
     this.upstreamHost = host.key;
     const st = cluster.stats;
-    const up = connect({ host: host.address, port: host.port, noDelay: true });
+    const tls = cluster.tls;
+    const up = tls
+      ? tls.connect(host.address, host.port, false)
+      : connect({ host: host.address, port: host.port, noDelay: true });
     this.up = up;
     host.cxTotal++;
     host.cxActive++;
@@ -146,7 +149,8 @@ class TcpSession implements AccessLogContext {
       cluster.connectTimeoutMs > 0
         ? setTimeout(() => up.destroy(new Error('connect timeout')), cluster.connectTimeoutMs)
         : null;
-    up.once('connect', () => {
+    // With TLS origination the upstream is usable once the handshake and its checks passed.
+    up.once(tls ? 'secureConnect' : 'connect', () => {
       connected = true;
       if (timer) clearTimeout(timer);
       this.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;

@@ -1,6 +1,7 @@
 // Owns every upstream cluster: adds/updates/removes them from CDS or bootstrap, routes EDS to them.
 import type { StatsStore, Gauge } from '../stats/stats-store.js';
 import { Cluster } from './cluster.js';
+import type { SecretLookup } from '../tls/secret-manager.js';
 
 /** Where a cluster came from. */
 export type ClusterSource = 'static' | 'dynamic';
@@ -21,7 +22,11 @@ export class ClusterManager {
   private readonly assignments = new Map<string, any>();
   private readonly activeClusters: Gauge;
 
-  constructor(private readonly store: StatsStore) {
+  constructor(
+    private readonly store: StatsStore,
+    /** Where clusters with SDS-backed TLS find their secrets; null = no SDS. */
+    private readonly secrets: SecretLookup | null = null,
+  ) {
     this.activeClusters = store.gauge(
       'cluster_manager.active_clusters',
       'cluster_manager.active_clusters',
@@ -45,7 +50,7 @@ export class ClusterManager {
       old.version = version;
       return old.cluster;
     }
-    const cluster = new Cluster(config, this.store);
+    const cluster = new Cluster(config, this.store, this.secrets);
     if (cluster.type === 'EDS') {
       const cla =
         this.assignments.get(cluster.edsServiceName) ??

@@ -12,6 +12,8 @@ import type { LbContext, LoadBalancer } from './lb/load-balancer.js';
 import type { ConnPool } from './pool/conn-pool.js';
 import { Http1Pool } from './pool/http1-pool.js';
 import { Http2Pool } from './pool/http2-pool.js';
+import type { SecretLookup } from '../tls/secret-manager.js';
+import { compileUpstreamTransport, type UpstreamTls } from '../tls/upstream-tls.js';
 import { logger } from '../log.js';
 
 const log = logger('upstream');
@@ -50,6 +52,8 @@ export class Cluster {
   readonly edsServiceName: string;
   /** Healthy panic threshold, percent. */
   readonly panicThreshold: number;
+  /** TLS origination (transport_socket UpstreamTlsContext), or null for plaintext. */
+  readonly tls: UpstreamTls | null;
   /** The last applied ClusterLoadAssignment (canonical), for config dumps and carry-over. */
   assignment: any = null;
   hostSet: HostSet = EMPTY_HOST_SET;
@@ -61,6 +65,7 @@ export class Cluster {
     /** The canonical Cluster resource. */
     readonly config: any,
     store: StatsStore,
+    secrets: SecretLookup | null = null,
   ) {
     this.name = String(config.name ?? '');
     if (!this.name) throw new ConfigError('(unnamed cluster)', 'name', 'cluster name is required');
@@ -71,6 +76,11 @@ export class Cluster {
       this.connectTimeoutMs = durationMs(config.connectTimeout, 5000);
     } catch (e) {
       throw new ConfigError(this.name, 'connectTimeout', (e as Error).message);
+    }
+    try {
+      this.tls = compileUpstreamTransport(config.transportSocket, secrets);
+    } catch (e) {
+      throw new ConfigError(this.name, '', (e as Error).message);
     }
     this.http2 = usesHttp2(config);
     this.downstreamProtocol = usesDownstreamProtocol(config);
@@ -95,7 +105,13 @@ export class Cluster {
   /** The connection pool of `host`, created on first use. HTTP/2 when the cluster (or downstream) says so. */
   poolFor(host: Host, downstreamHttp2: boolean): ConnPool {
     if (host.pool) return host.pool;
-    const ctx = { host, stats: this.stats, breaker: this.breaker, connectTimeoutMs: this.connectTimeoutMs };
+    const ctx = {
+      host,
+      stats: this.stats,
+      breaker: this.breaker,
+      connectTimeoutMs: this.connectTimeoutMs,
+      tls: this.tls,
+    };
     const h2 = this.http2 || (this.downstreamProtocol && downstreamHttp2);
     host.pool = h2 ? new Http2Pool(ctx) : new Http1Pool(ctx);
     return host.pool;

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { Host } from '../host.js';
 import type { ClusterStats } from '../cluster-stats.js';
 import type { CircuitBreaker } from '../circuit-breaker.js';
+import type { UpstreamTls } from '../../tls/upstream-tls.js';
 import { CONNECT_TIMEOUT_CODE } from './conn-pool.js';
 
 /** What a pool needs to open connections for one host. */
@@ -12,6 +13,8 @@ export interface ConnectionContext {
   readonly breaker: CircuitBreaker;
   /** Connect timeout in ms (cluster connect_timeout; Envoy default 5 s, Istio 10 s). */
   readonly connectTimeoutMs: number;
+  /** TLS origination, or null for plaintext. */
+  readonly tls: UpstreamTls | null;
 }
 
 /** Marker property on sockets that completed the TCP handshake. */
@@ -20,7 +23,10 @@ export const CONNECTED = Symbol('mizzen.connected');
 /** Opens a counted connection; `onClose` runs once when it closes. */
 export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: (() => void) | null): Socket {
   const { host, stats, breaker } = ctx;
-  const sock = connect({ host: host.address, port: host.port, noDelay: true });
+  const tls = ctx.tls;
+  const sock = tls
+    ? tls.connect(host.address, host.port, http2)
+    : connect({ host: host.address, port: host.port, noDelay: true });
   host.cxTotal++;
   host.cxActive++;
   stats.upstream_cx_total.inc();
@@ -37,7 +43,8 @@ export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: 
       sock.destroy(err);
     }, ctx.connectTimeoutMs);
   }
-  sock.once('connect', () => {
+  // A TLS connection counts as connected once its handshake (and verification) succeeded, as in Envoy.
+  sock.once(tls ? 'secureConnect' : 'connect', () => {
     if (timer) clearTimeout(timer);
     timer = null;
     (sock as any)[CONNECTED] = true;

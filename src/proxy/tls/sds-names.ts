@@ -1,0 +1,34 @@
+// The SDS secret names a set of canonical listeners and clusters refer to (what the proxy subscribes to).
+
+const cache = new WeakMap<object, readonly string[]>();
+
+/** Secret names referenced by SDS configs anywhere inside `resources` (memoized per resource object). */
+export function sdsNames(resources: Iterable<unknown>): string[] {
+  const out = new Set<string>();
+  for (const r of resources) {
+    if (!r || typeof r !== 'object') continue;
+    let names = cache.get(r);
+    if (!names) {
+      const found = new Set<string>();
+      walk(r, found, 0);
+      names = [...found];
+      cache.set(r, names);
+    }
+    for (const n of names) out.add(n);
+  }
+  return [...out].sort();
+}
+
+function walk(v: unknown, out: Set<string>, depth: number): void {
+  if (depth > 40 || !v || typeof v !== 'object' || Buffer.isBuffer(v)) return;
+  if (Array.isArray(v)) {
+    for (const x of v) walk(x, out, depth + 1);
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const s of (o.tlsCertificateSdsSecretConfigs as Array<{ name?: string }> | undefined) ?? [])
+    if (s?.name) out.add(String(s.name));
+  const vc = o.validationContextSdsSecretConfig as { name?: string } | undefined;
+  if (vc?.name) out.add(String(vc.name));
+  for (const k in o) walk(o[k], out, depth + 1);
+}

@@ -1,4 +1,5 @@
 // One upstream endpoint of a cluster (Envoy's Host): address, weight, health and its per-host counters.
+import type { HostMonitor } from './outlier/outlier-detector.js';
 import type { ConnPool } from './pool/conn-pool.js';
 
 /** Envoy's EDS health states (envoy.config.core.v3.HealthStatus). */
@@ -24,8 +25,12 @@ export class Host {
   rqSuccess = 0;
   rqError = 0;
   rqTimeout = 0;
-  /** Set by outlier detection (later issue); an ejected host is unhealthy. */
+  /** Set by outlier detection; an ejected host is unhealthy. */
   outlierEjected = false;
+  /** Outlier detection state, or null when the cluster has no outlier detection. */
+  outlier: HostMonitor | null = null;
+  /** Monotonic time (performance.now() ms) the host joined its cluster; slow start counts from here. */
+  addedAt = performance.now();
   /** This host's connection pool, created on first use by its cluster. */
   pool: ConnPool | null = null;
 
@@ -45,6 +50,8 @@ export class Host {
     readonly locality: Locality,
     /** Endpoint metadata in canonical form (Struct per filter namespace), or null. */
     readonly metadata: Record<string, unknown> | null,
+    /** Weight of the host's locality (LocalityLbEndpoints.load_balancing_weight); 0 when unset. */
+    readonly localityWeight: number = 0,
   ) {
     this.key = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
   }

@@ -10,18 +10,22 @@ import {
 } from '../load-balancer.js';
 
 /**
- * Picks `choiceCount` (default 2) random hosts and keeps the one with the fewest active requests.
- * With unequal weights it divides active requests by weight (Envoy's weighted variant, bias 1).
+ * Equal weights: picks `choiceCount` (default 2) random hosts and keeps the one with the fewest active
+ * requests. Unequal weights: Envoy's weighted variant, a deadline (smooth weighted round-robin)
+ * schedule over weight / (active requests + 1), so traffic follows weights and shifts away from busy hosts.
  */
 export class LeastRequestLoadBalancer implements LoadBalancer {
   private hosts: readonly Host[] = [];
   private uniform = true;
+  /** Smooth weighted RR state, used when weights differ. */
+  private current: Float64Array = new Float64Array(0);
 
   constructor(private readonly choiceCount: number = 2) {}
 
   update(set: HostSet): void {
     this.hosts = set.active;
     this.uniform = set.uniformWeights;
+    this.current = new Float64Array(this.hosts.length);
   }
 
   pick(ctx: LbContext): Host | null {
@@ -35,6 +39,7 @@ export class LeastRequestLoadBalancer implements LoadBalancer {
 
   private one(): Host {
     const n = this.hosts.length;
+    if (!this.uniform) return this.weighted();
     let best = this.hosts[Math.floor(Math.random() * n)];
     for (let i = 1; i < this.choiceCount; i++) {
       const c = this.hosts[Math.floor(Math.random() * n)];
@@ -44,6 +49,22 @@ export class LeastRequestLoadBalancer implements LoadBalancer {
   }
 
   private load(h: Host): number {
-    return this.uniform ? h.rqActive : (h.rqActive + 1) / h.weight;
+    return h.rqActive;
+  }
+
+  /** One step of smooth weighted round robin over the hosts' effective weights. */
+  private weighted(): Host {
+    const hosts = this.hosts;
+    const cur = this.current;
+    let total = 0;
+    let best = 0;
+    for (let i = 0; i < hosts.length; i++) {
+      const w = hosts[i].weight / (hosts[i].rqActive + 1);
+      total += w;
+      cur[i] += w;
+      if (cur[i] > cur[best]) best = i;
+    }
+    cur[best] -= total;
+    return hosts[best];
   }
 }

@@ -9,6 +9,10 @@ import { Host } from './host.js';
 import { EMPTY_HOST_SET, HostSet, hostsFromAssignment } from './host-set.js';
 import { createLoadBalancer } from './lb/index.js';
 import type { LbContext, LoadBalancer } from './lb/load-balancer.js';
+import { OriginalDstLoadBalancer } from './lb/original-dst/original-dst.js';
+import { outlierConfig } from './outlier/outlier-config.js';
+import { OutlierDetector } from './outlier/outlier-detector.js';
+import { poolOptions, type PoolOptions } from './pool/pool-options.js';
 import type { ConnPool } from './pool/conn-pool.js';
 import { Http1Pool } from './pool/http1-pool.js';
 import { Http2Pool } from './pool/http2-pool.js';
@@ -54,11 +58,18 @@ export class Cluster {
   readonly panicThreshold: number;
   /** TLS origination (transport_socket UpstreamTlsContext), or null for plaintext. */
   readonly tls: UpstreamTls | null;
+  /** Outlier detection, or null when the cluster has none. */
+  readonly outlier: OutlierDetector | null;
+  /** Per-connection limits and timers of this cluster's pools. */
+  readonly poolOptions: PoolOptions;
   /** The last applied ClusterLoadAssignment (canonical), for config dumps and carry-over. */
   assignment: any = null;
   hostSet: HostSet = EMPTY_HOST_SET;
   private readonly lb: LoadBalancer;
   private dnsTimer: NodeJS.Timeout | null = null;
+  /** ORIGINAL_DST: the balancer that owns the on-demand hosts, and its cleanup timer. */
+  private readonly originalDst: OriginalDstLoadBalancer | null;
+  private cleanupTimer: NodeJS.Timeout | null = null;
   private destroyed = false;
 
   constructor(
@@ -88,7 +99,26 @@ export class Cluster {
     this.panicThreshold = config.commonLbConfig?.healthyPanicThreshold
       ? Number(config.commonLbConfig.healthyPanicThreshold.value ?? 0)
       : 50;
-    this.lb = createLoadBalancer(config);
+    this.poolOptions = poolOptions(config);
+    try {
+      this.lb = createLoadBalancer(config);
+      const od = outlierConfig(config.outlierDetection);
+      this.outlier = od
+        ? new OutlierDetector(od, this.stats.scope, this.name, () => this.refreshHealth())
+        : null;
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError(this.name, 'lbPolicy', (e as Error).message);
+    }
+    this.outlier?.start();
+    this.originalDst = this.lb instanceof OriginalDstLoadBalancer ? this.lb : null;
+    if (this.originalDst !== null) {
+      const od = this.originalDst;
+      this.cleanupTimer = setInterval(() => {
+        for (const h of od.cleanup()) h.pool?.drain();
+      }, od.config.cleanupMs);
+      this.cleanupTimer.unref();
+    }
     this.lb.update(this.hostSet);
     if (this.type === 'STATIC' && config.loadAssignment) this.setAssignment(config.loadAssignment);
     if ((this.type === 'STRICT_DNS' || this.type === 'LOGICAL_DNS') && config.loadAssignment) {
@@ -99,6 +129,7 @@ export class Cluster {
 
   /** Picks a host for one request (or retry), or null when no host can take traffic. */
   pick(ctx: LbContext): Host | null {
+    if (this.hostSet.panic) this.stats.lb_healthy_panic.inc();
     return this.lb.pick(ctx);
   }
 
@@ -111,6 +142,8 @@ export class Cluster {
       breaker: this.breaker,
       connectTimeoutMs: this.connectTimeoutMs,
       tls: this.tls,
+      outlier: this.outlier,
+      options: this.poolOptions,
     };
     const h2 = this.http2 || (this.downstreamProtocol && downstreamHttp2);
     host.pool = h2 ? new Http2Pool(ctx) : new Http1Pool(ctx);
@@ -126,6 +159,7 @@ export class Cluster {
   /** Replaces the host list; hosts that disappeared get their pools drained. */
   setHosts(hosts: Host[]): void {
     const old = this.hostSet.hosts;
+    this.outlier?.setHosts(hosts);
     this.hostSet = new HostSet(hosts, this.panicThreshold);
     this.lb.update(this.hostSet);
     const keep = new Set(hosts);
@@ -135,7 +169,7 @@ export class Cluster {
     this.stats.membership_change.inc();
   }
 
-  /** Recomputes the host set after health changes (outlier detection, later issue). */
+  /** Recomputes the host set after health changes (outlier ejections and returns). */
   refreshHealth(): void {
     this.hostSet = new HostSet(this.hostSet.hosts, this.panicThreshold);
     this.lb.update(this.hostSet);
@@ -146,6 +180,9 @@ export class Cluster {
   destroy(): void {
     this.destroyed = true;
     if (this.dnsTimer) clearTimeout(this.dnsTimer);
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    this.outlier?.stop();
+    if (this.originalDst !== null) for (const e of this.originalDst.hosts.values()) e.host.pool?.drain();
     for (const h of this.hostSet.hosts) h.pool?.drain();
   }
 

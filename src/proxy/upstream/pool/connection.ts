@@ -4,7 +4,9 @@ import type { Host } from '../host.js';
 import type { ClusterStats } from '../cluster-stats.js';
 import type { CircuitBreaker } from '../circuit-breaker.js';
 import type { UpstreamTls } from '../../tls/upstream-tls.js';
+import { LocalResult, type OutlierDetector } from '../outlier/outlier-detector.js';
 import { CONNECT_TIMEOUT_CODE } from './conn-pool.js';
+import type { PoolOptions } from './pool-options.js';
 
 /** What a pool needs to open connections for one host. */
 export interface ConnectionContext {
@@ -15,6 +17,10 @@ export interface ConnectionContext {
   readonly connectTimeoutMs: number;
   /** TLS origination, or null for plaintext. */
   readonly tls: UpstreamTls | null;
+  /** The cluster's outlier detector (told about connect successes and failures), or null. */
+  readonly outlier: OutlierDetector | null;
+  /** Per-connection limits and timers. */
+  readonly options: PoolOptions;
 }
 
 /** Marker property on sockets that completed the TCP handshake. */
@@ -34,9 +40,11 @@ export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: 
   (http2 ? stats.upstream_cx_http2_total : stats.upstream_cx_http1_total).inc();
   breaker.connectionOpened();
   let timer: NodeJS.Timeout | null = null;
+  let timedOut = false;
   if (ctx.connectTimeoutMs > 0) {
     timer = setTimeout(() => {
       timer = null;
+      timedOut = true;
       stats.upstream_cx_connect_timeout.inc();
       const err = new Error(`connect timeout after ${ctx.connectTimeoutMs} ms`) as NodeJS.ErrnoException;
       err.code = CONNECT_TIMEOUT_CODE;
@@ -48,12 +56,16 @@ export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: 
     if (timer) clearTimeout(timer);
     timer = null;
     (sock as any)[CONNECTED] = true;
+    if (ctx.options.keepaliveTimeMs >= 0) sock.setKeepAlive(true, ctx.options.keepaliveTimeMs);
+    if (ctx.outlier !== null) ctx.outlier.putLocalResult(host, LocalResult.ConnectSuccess);
   });
   sock.once('close', () => {
     if (timer) clearTimeout(timer);
     if (!(sock as any)[CONNECTED]) {
       stats.upstream_cx_connect_fail.inc();
       host.cxConnectFail++;
+      if (ctx.outlier !== null)
+        ctx.outlier.putLocalResult(host, timedOut ? LocalResult.Timeout : LocalResult.ConnectFailed);
     }
     host.cxActive--;
     stats.upstream_cx_active.dec();

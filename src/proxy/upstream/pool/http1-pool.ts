@@ -1,24 +1,43 @@
 // HTTP/1.1 keep-alive pool for one host: a node:http Agent whose connections are counted and
-// circuit-broken, with Envoy's pending-request queue when max_connections is reached.
+// circuit-broken, with Envoy's pending-request queue when max_connections is reached, and the
+// per-connection limits of the cluster (max requests per connection, idle timeout, max duration).
 import { Agent, request, type ClientRequest, type RequestOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Acquire, type ClientH2Result, type ConnPool, type PoolWaiter } from './conn-pool.js';
 import { openConnection, type ConnectionContext } from './connection.js';
 
+/** Requests a socket has carried. */
+const USES = Symbol('mizzen.uses');
+/** Set once a socket may take no further request (request limit or max duration reached). */
+const RETIRING = Symbol('mizzen.retiring');
+
 class PoolAgent extends Agent {
   constructor(private readonly pool: Http1Pool) {
-    // Istio's default upstream idle timeout is 1 h; Node also honours the server's Keep-Alive hint.
+    // Idle timeout: Istio's default is 1 h; Node also honours the server's Keep-Alive hint.
     super({
       keepAlive: true,
       maxSockets: Infinity,
       maxFreeSockets: 256,
       scheduling: 'lifo',
-      timeout: 3_600_000,
+      timeout: pool.ctx.options.idleTimeoutMs > 0 ? pool.ctx.options.idleTimeoutMs : undefined,
     });
   }
+
   override createConnection(): Duplex {
-    this.pool.sockets++;
-    return openConnection(this.pool.ctx, false, this.pool.onSocketClose);
+    return this.pool.connect();
+  }
+
+  override reuseSocket(socket: Socket, req: ClientRequest): void {
+    this.pool.used(socket);
+    super.reuseSocket(socket, req);
+  }
+
+  override keepSocketAlive(socket: Socket): boolean {
+    if ((socket as any)[RETIRING] === true) return false;
+    // Node's default returns a boolean (its typings say void).
+    const keep: unknown = super.keepSocketAlive(socket);
+    return keep !== false;
   }
 }
 
@@ -28,22 +47,60 @@ export class Http1Pool implements ConnPool {
   readonly agent: PoolAgent;
   /** Connections currently open. */
   sockets = 0;
+  /** Open connections that take no further request (they close when their request ends). */
+  retiring = 0;
   /** Requests currently holding a connection. */
   busy = 0;
   private readonly pending: PoolWaiter[] = [];
   private draining = false;
-  /** Bound once: runs when any pooled connection closes. */
-  readonly onSocketClose: () => void;
 
   constructor(readonly ctx: ConnectionContext) {
     this.agent = new PoolAgent(this);
     // A kept-alive socket became free (emitted a tick after the response ended): hand it to a waiter.
     this.agent.on('free', () => this.dispatchPending(false));
-    this.onSocketClose = () => {
+  }
+
+  /** Opens a connection for the agent (its first request counts as one use). */
+  connect(): Socket {
+    this.sockets++;
+    let sock: Socket | null = null;
+    const onClose = (): void => {
       this.sockets--;
+      if ((sock as any)?.[RETIRING] === true) this.retiring--;
       this.dispatchPending(true);
       if (this.draining && this.busy === 0) this.agent.destroy();
     };
+    sock = openConnection(this.ctx, false, onClose);
+    (sock as any)[USES] = 0;
+    this.used(sock);
+    const maxMs = this.ctx.options.maxConnectionDurationMs;
+    if (maxMs > 0) {
+      const s = sock;
+      const t = setTimeout(() => this.expire(s), maxMs);
+      t.unref();
+      s.once('close', () => clearTimeout(t));
+    }
+    return sock;
+  }
+
+  /** Counts one more request on `sock`; at max_requests_per_connection it retires. */
+  used(sock: Socket): void {
+    const n = ((sock as any)[USES] as number) + 1;
+    (sock as any)[USES] = n;
+    const max = this.ctx.options.maxRequestsPerConnection;
+    if (max > 0 && n >= max) this.retire(sock);
+  }
+
+  private retire(sock: Socket): void {
+    if ((sock as any)[RETIRING] === true) return;
+    (sock as any)[RETIRING] = true;
+    this.retiring++;
+  }
+
+  /** max_connection_duration reached: close now if idle, else after the current request. */
+  private expire(sock: Socket): void {
+    this.retire(sock);
+    if ((sock as any)._httpMessage == null) sock.destroy();
   }
 
   acquire(w: PoolWaiter): Acquire {
@@ -52,7 +109,7 @@ export class Http1Pool implements ConnPool {
       stats.upstream_rq_pending_overflow.inc();
       return Acquire.Overflow;
     }
-    if (this.busy < this.sockets || breaker.canConnect()) {
+    if (this.busy < this.sockets - this.retiring || breaker.canConnect()) {
       this.take();
       return Acquire.Ready;
     }
@@ -112,7 +169,7 @@ export class Http1Pool implements ConnPool {
     while (
       this.pending.length > 0 &&
       this.ctx.breaker.canRequest() &&
-      ((!newOnly && this.busy < this.sockets) || this.ctx.breaker.canConnect())
+      ((!newOnly && this.busy < this.sockets - this.retiring) || this.ctx.breaker.canConnect())
     ) {
       const w = this.pending.shift()!;
       this.ctx.breaker.pendingRemoved();

@@ -1,35 +1,91 @@
-// HTTP/2 pool for one host: one multiplexed session (re-opened when it closes or receives GOAWAY).
-import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
+// HTTP/2 pool for one host: multiplexed sessions, each carrying up to max_concurrent_streams streams
+// (and max_requests_per_connection streams in total); more sessions are opened as the circuit breaker
+// allows, otherwise requests wait in the pending queue. Sessions are re-opened on close or GOAWAY.
+import {
+  connect,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
+import type { Socket } from 'node:net';
 import { Acquire, type ClientH2Result, type ConnPool, type PoolWaiter } from './conn-pool.js';
 import { openConnection, wasConnected, type ConnectionContext } from './connection.js';
-import type { Socket } from 'node:net';
 
-/** One HTTP/2 (h2c) session per host; max_requests bounds concurrent streams. */
+/** One HTTP/2 connection and its stream counts. */
+class H2Conn {
+  /** Streams open now. */
+  active = 0;
+  /** Streams ever opened. */
+  total = 0;
+  /** Takes no new stream (request limit, max duration, GOAWAY or closed). */
+  retiring = false;
+  socket: Socket | null = null;
+
+  constructor(
+    readonly session: ClientHttp2Session,
+    private readonly pool: Http2Pool,
+  ) {}
+
+  /** Stream closed: close a retiring session once idle. */
+  streamClosed(): void {
+    this.active--;
+    if (this.retiring && this.active === 0) this.session.close();
+    this.pool.dispatchPending();
+  }
+}
+
+const CONN = Symbol('mizzen.h2conn');
+
+function onStreamClose(this: ClientHttp2Stream): void {
+  const c = (this as any)[CONN] as H2Conn | undefined;
+  if (c !== undefined) c.streamClosed();
+}
+
+/** HTTP/2 (h2c or TLS) sessions to one host. */
 export class Http2Pool implements ConnPool {
   readonly protocol = 'http2' as const;
-  private session: ClientHttp2Session | null = null;
-  private socket: Socket | null = null;
+  private conns: H2Conn[] = [];
   private busy = 0;
   private draining = false;
+  private readonly pending: PoolWaiter[] = [];
 
   constructor(readonly ctx: ConnectionContext) {}
 
-  acquire(_w: PoolWaiter): Acquire {
-    if (!this.ctx.breaker.canRequest()) {
-      this.ctx.stats.upstream_rq_pending_overflow.inc();
+  acquire(w: PoolWaiter): Acquire {
+    const { breaker, stats } = this.ctx;
+    if (!breaker.canRequest()) {
+      stats.upstream_rq_pending_overflow.inc();
       return Acquire.Overflow;
     }
-    this.busy++;
-    this.ctx.breaker.requestStarted();
-    return Acquire.Ready;
+    if (this.hasCapacity() || breaker.canConnect()) {
+      this.take();
+      return Acquire.Ready;
+    }
+    stats.upstream_cx_overflow.inc();
+    if (!breaker.canQueue()) {
+      stats.upstream_rq_pending_overflow.inc();
+      return Acquire.Overflow;
+    }
+    breaker.pendingAdded();
+    stats.upstream_rq_pending_total.inc();
+    stats.upstream_rq_pending_active.inc();
+    this.pending.push(w);
+    return Acquire.Queued;
   }
 
-  cancel(_w: PoolWaiter): void {}
+  cancel(w: PoolWaiter): void {
+    const i = this.pending.indexOf(w);
+    if (i >= 0) {
+      this.pending.splice(i, 1);
+      this.ctx.breaker.pendingRemoved();
+      this.ctx.stats.upstream_rq_pending_active.dec();
+    }
+  }
 
   release(): void {
     this.busy--;
     this.ctx.breaker.requestFinished();
-    if (this.draining && this.busy === 0) this.session?.close();
+    if (this.draining && this.busy === 0) for (const c of this.conns) c.session.close();
   }
 
   requestH1(): never {
@@ -37,38 +93,94 @@ export class Http2Pool implements ConnPool {
   }
 
   requestH2(headers: OutgoingHttpHeaders, endStream: boolean): ClientH2Result {
-    const session = this.currentSession();
-    const sock = this.socket;
-    const stream = session.request(headers, { endStream });
+    const c = this.connFor();
+    const sock = c.socket;
+    const stream = c.session.request(headers, { endStream });
+    c.active++;
+    c.total++;
+    const max = this.ctx.options.maxRequestsPerConnection;
+    if (max > 0 && c.total >= max) c.retiring = true;
+    (stream as any)[CONN] = c;
+    stream.once('close', onStreamClose);
     return { stream, connected: () => wasConnected(sock) };
   }
 
   drain(): void {
     this.draining = true;
-    if (this.busy === 0) this.session?.close();
+    if (this.busy === 0) for (const c of this.conns) c.session.close();
   }
 
-  private currentSession(): ClientHttp2Session {
-    const s = this.session;
-    if (s && !s.closed && !s.destroyed) return s;
+  /** Starts queued requests while a session has room or a new one may be opened. */
+  dispatchPending(): void {
+    while (
+      this.pending.length > 0 &&
+      this.ctx.breaker.canRequest() &&
+      (this.hasCapacity() || this.ctx.breaker.canConnect())
+    ) {
+      const w = this.pending.shift()!;
+      this.ctx.breaker.pendingRemoved();
+      this.ctx.stats.upstream_rq_pending_active.dec();
+      this.take();
+      w.onPoolReady();
+    }
+  }
+
+  private take(): void {
+    this.busy++;
+    this.ctx.breaker.requestStarted();
+  }
+
+  /** True when an open session can take one more stream beyond those already promised. */
+  private hasCapacity(): boolean {
+    let room = 0;
+    const max = this.ctx.options.maxConcurrentStreams;
+    for (const c of this.conns) if (!c.retiring && !c.session.closed) room += max - c.active;
+    // `busy` counts granted requests; those not yet on a stream still need room.
+    let onStreams = 0;
+    for (const c of this.conns) onStreams += c.active;
+    return room - (this.busy - onStreams) > 0;
+  }
+
+  /** A session with room for a stream, opening one when none has. */
+  private connFor(): H2Conn {
+    const max = this.ctx.options.maxConcurrentStreams;
+    for (const c of this.conns)
+      if (!c.retiring && !c.session.closed && !c.session.destroyed && c.active < max) return c;
+    return this.open();
+  }
+
+  private open(): H2Conn {
     const { host } = this.ctx;
     let sock: Socket | null = null;
+    // createConnection supplies the (TLS or plain) socket; the URL only names the authority.
     const session = connect(`http://${host.key}`, {
       createConnection: () => (sock = openConnection(this.ctx, true, null)),
       settings: { enablePush: false },
     });
-    this.socket = sock;
+    const c = new H2Conn(session, this);
+    c.socket = sock;
     // A session error also errors its streams; the router classifies it there.
     session.on('error', () => {});
     const forget = (): void => {
-      if (this.session === session) {
-        this.session = null;
-        this.socket = null;
-      }
+      c.retiring = true;
+      const i = this.conns.indexOf(c);
+      if (i >= 0) this.conns.splice(i, 1);
+      this.dispatchPending();
     };
     session.once('close', forget);
-    session.once('goaway', forget);
-    this.session = session;
-    return session;
+    session.once('goaway', () => (c.retiring = true));
+    const idle = this.ctx.options.idleTimeoutMs;
+    if (idle > 0) session.setTimeout(idle, () => c.active === 0 && session.close());
+    const maxMs = this.ctx.options.maxConnectionDurationMs;
+    if (maxMs > 0) {
+      const t = setTimeout(() => {
+        c.retiring = true;
+        if (c.active === 0) session.close();
+      }, maxMs);
+      t.unref();
+      session.once('close', () => clearTimeout(t));
+    }
+    this.conns.push(c);
+    return c;
   }
 }

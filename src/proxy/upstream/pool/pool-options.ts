@@ -1,0 +1,58 @@
+// Connection-pool settings of a cluster compiled once: what Istio's connectionPool (tcp + http) becomes
+// in Envoy (upstream_connection_options, HttpProtocolOptions, http2_protocol_options).
+import { durationMs, u32 } from '../../util/values.js';
+
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** Per-connection limits and timers. 0 means "no limit" everywhere. */
+export interface PoolOptions {
+  /** Requests (HTTP/1.1) or streams (HTTP/2) per connection before it is closed (max_requests_per_connection). */
+  readonly maxRequestsPerConnection: number;
+  /** Close a connection idle this long, in ms (common_http_protocol_options.idle_timeout; Envoy default 1 h). */
+  readonly idleTimeoutMs: number;
+  /** Close a connection this long after it opened, once its requests finish, in ms (max_connection_duration). */
+  readonly maxConnectionDurationMs: number;
+  /** Concurrent HTTP/2 streams per connection before another connection is opened (default 2^31-1). */
+  readonly maxConcurrentStreams: number;
+  /** TCP keepalive: idle ms before the first probe, or -1 when keepalive is off. */
+  readonly keepaliveTimeMs: number;
+}
+
+/** Defaults when a cluster says nothing: Envoy's 1 h idle timeout, no other limits, keepalive off. */
+export const DEFAULT_POOL_OPTIONS: PoolOptions = {
+  maxRequestsPerConnection: 0,
+  idleTimeoutMs: 3_600_000,
+  maxConnectionDurationMs: 0,
+  maxConcurrentStreams: 2_147_483_647,
+  keepaliveTimeMs: -1,
+};
+
+/** Reads a canonical Cluster's pool settings (typed HttpProtocolOptions first, then the legacy fields). */
+export function poolOptions(cluster: any): PoolOptions {
+  const typed = cluster.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS];
+  const common = typed?.commonHttpProtocolOptions ?? cluster.commonHttpProtocolOptions ?? {};
+  const legacyCommon = cluster.commonHttpProtocolOptions ?? {};
+  const h2 =
+    typed?.explicitHttpConfig?.http2ProtocolOptions ??
+    typed?.useDownstreamProtocolConfig?.http2ProtocolOptions ??
+    typed?.autoConfig?.http2ProtocolOptions ??
+    cluster.http2ProtocolOptions ??
+    {};
+  const ka = cluster.upstreamConnectionOptions?.tcpKeepalive;
+  return {
+    maxRequestsPerConnection: u32(
+      common.maxRequestsPerConnection ??
+        legacyCommon.maxRequestsPerConnection ??
+        cluster.maxRequestsPerConnection,
+      0,
+    ),
+    idleTimeoutMs: durationMs(common.idleTimeout ?? legacyCommon.idleTimeout, 3_600_000),
+    maxConnectionDurationMs: durationMs(
+      common.maxConnectionDuration ?? legacyCommon.maxConnectionDuration,
+      0,
+    ),
+    maxConcurrentStreams: u32(h2.maxConcurrentStreams, 2_147_483_647) || 2_147_483_647,
+    // Envoy's default keepalive_time when the message is present but the field is not: the OS default (2 h).
+    keepaliveTimeMs: ka ? u32(ka.keepaliveTime, 7200) * 1000 : -1,
+  };
+}

@@ -9,7 +9,7 @@ import { Host } from './host.js';
 import { EMPTY_HOST_SET, HostSet, hostsFromAssignment } from './host-set.js';
 import { createLoadBalancer } from './lb/index.js';
 import type { LbContext, LoadBalancer } from './lb/load-balancer.js';
-import { OriginalDstLoadBalancer } from './lb/original-dst/original-dst.js';
+import { OriginalDstLoadBalancer, parseHostPort } from './lb/original-dst/original-dst.js';
 import { outlierConfig } from './outlier/outlier-config.js';
 import { OutlierDetector } from './outlier/outlier-detector.js';
 import { poolOptions, type PoolOptions } from './pool/pool-options.js';
@@ -131,6 +131,26 @@ export class Cluster {
   pick(ctx: LbContext): Host | null {
     if (this.hostSet.panic) this.stats.lb_healthy_panic.inc();
     return this.lb.pick(ctx);
+  }
+
+  /**
+   * ORIGINAL_DST: where the downstream meant to go — the configured header when the cluster uses one,
+   * else the request authority when it is an `ip:port` literal, else the downstream connection's
+   * local address (the original destination under transparent interception).
+   */
+  originalDestination(req: {
+    readonly headers: Record<string, string | string[] | undefined>;
+    readonly authority: string;
+    readonly conn: { readonly localAddress: string };
+  }): string | null {
+    const od = this.originalDst;
+    if (od === null) return null;
+    if (od.config.useHttpHeader) {
+      const v = req.headers[od.config.headerName];
+      return typeof v === 'string' ? v : null;
+    }
+    if (parseHostPort(req.authority) !== null) return req.authority;
+    return req.conn.localAddress || null;
   }
 
   /** The connection pool of `host`, created on first use. HTTP/2 when the cluster (or downstream) says so. */

@@ -1,5 +1,6 @@
 // One compiled Envoy Route: its match (path, headers, query, runtime fraction) and its action
 // (route to cluster(s) / redirect / direct response) with rewrites, header mutations, retry, mirror.
+import { HashPolicy } from './hash-policy.js';
 import { HeaderMatcher, matchAllHeaders, type HeaderSource } from '../../matchers/header-matcher.js';
 import { StringMatcher, compileRegex } from '../../matchers/string-matcher.js';
 import { boolValue, durationMs, fractionPerMillion, u32 } from '../../util/values.js';
@@ -137,8 +138,8 @@ export class RouteEntry {
   readonly requestHeaders: HeaderMutation | null;
   readonly responseHeaders: HeaderMutation | null;
   readonly perFilter: PerFilterConfigs;
-  /** Parsed for later issues (consistent hash LB); not evaluated yet. */
-  readonly hashPolicy: readonly any[] | null;
+  /** Hash policies for RING_HASH / MAGLEV clusters (and session cookies), or null. */
+  readonly hashPolicy: HashPolicy | null;
   /** Route-level upgrade overrides: upgrade type → enabled. */
   readonly upgrades: ReadonlyMap<string, boolean> | null;
   /** The prefix this route matched on (for prefix_rewrite / redirect prefix_rewrite), else null. */
@@ -232,7 +233,10 @@ export class RouteEntry {
         : null;
       this.hostRewriteLiteral = a.hostRewriteLiteral ? String(a.hostRewriteLiteral) : null;
       this.autoHostRewrite = boolValue(a.autoHostRewrite, false);
-      this.hashPolicy = a.hashPolicy && a.hashPolicy.length > 0 ? a.hashPolicy : null;
+      this.hashPolicy =
+        a.hashPolicy && a.hashPolicy.length > 0
+          ? at('route.hashPolicy', () => new HashPolicy(a.hashPolicy as any[]))
+          : null;
       const ups = ((a.upgradeConfigs ?? []) as any[]).map(
         (u) => [String(u.upgradeType ?? '').toLowerCase(), boolValue(u.enabled, true)] as const,
       );

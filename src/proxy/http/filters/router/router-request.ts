@@ -3,6 +3,8 @@
 // upgrades. All errors leave through ActiveRequest.sendLocalReply.
 import type { Socket } from 'node:net';
 import type { Cluster } from '../../../upstream/cluster.js';
+import { LocalResult } from '../../../upstream/outlier/outlier-detector.js';
+import type { HashResult } from '../../route/hash-policy.js';
 import type { Host } from '../../../upstream/host.js';
 import type { ActiveRequest, StreamHandler } from '../../active-request.js';
 import { UpgradeDownstream } from '../../downstream/upgrade-downstream.js';
@@ -40,6 +42,10 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
   private readonly authority: string;
   private readonly headers: HeaderMap;
   private tunnelUp: Socket | null = null;
+  /** The route's hash key and generated session cookie, or null when the route has no hash policy. */
+  private readonly hash: HashResult | null;
+  /** Original destination `ip:port` for ORIGINAL_DST clusters, else null. */
+  private readonly originalDst: string | null;
 
   constructor(
     private readonly req: ActiveRequest,
@@ -67,6 +73,11 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     if (expected > 0) h['x-envoy-expected-rq-timeout-ms'] = String(expected);
     delete h['expect'];
     this.headers = h;
+    if (route.hashPolicy !== null) {
+      this.hash = { hash: -1, setCookie: null };
+      route.hashPolicy.compute(req, this.hash);
+    } else this.hash = null;
+    this.originalDst = cluster.type === 'ORIGINAL_DST' ? cluster.originalDestination(req) : null;
   }
 
   /** Starts mirrors and the first attempt. */
@@ -80,7 +91,11 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
   private startAttempt(): void {
     const req = this.req;
     const cluster = this.cluster;
-    const host = cluster.pick({ tried: this.tried });
+    const host = cluster.pick({
+      tried: this.tried,
+      hash: this.hash !== null ? this.hash.hash : -1,
+      originalDst: this.originalDst,
+    });
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.inc();
       this.releaseRetry();
@@ -135,6 +150,7 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     cs.codes.record(status);
     if (status >= 500) a.host.rqError++;
     else a.host.rqSuccess++;
+    if (this.cluster.outlier !== null) this.cluster.outlier.putHttpStatus(a.host, status);
     if (this.retry !== null && retriesResponse(this.retry, status, headers)) {
       if (this.scheduleRetry()) {
         a.discard(true);
@@ -151,6 +167,7 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     cs.upstream_rq_time.record(a.serviceTimeMs);
     headers['x-envoy-upstream-service-time'] = String(Math.round(a.serviceTimeMs));
     if (req.vhost?.includeAttemptCountInResponse) headers['x-envoy-attempt-count'] = String(a.number);
+    if (this.hash !== null && this.hash.setCookie !== null) appendSetCookie(headers, this.hash.setCookie);
     this.weighted?.responseHeaders?.apply(headers);
     this.route.responseHeaders?.apply(headers);
     req.vhost?.responseHeaders?.apply(headers);
@@ -172,7 +189,16 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
   onAttemptReset(a: UpstreamAttempt, kind: ResetKind): void {
     if (a !== this.attempt || this.finished) return;
     const req = this.req;
-    if (kind !== ResetKind.ConnectFailure) a.host.rqError++;
+    if (kind !== ResetKind.ConnectFailure) {
+      a.host.rqError++;
+      // Connect failures reach outlier detection from the pool; other resets and timeouts from here.
+      const od = this.cluster.outlier;
+      if (od !== null)
+        od.putLocalResult(
+          a.host,
+          kind === ResetKind.PerTryTimeout ? LocalResult.Timeout : LocalResult.ConnectFailed,
+        );
+    }
     req.upstreamTransportFailureReason = kind === ResetKind.ConnectFailure ? 'connection failure' : '';
     if (this.forwarding) {
       // Response already started: nothing to retry; reset the downstream stream.
@@ -318,6 +344,8 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     const a = this.attempt;
     if (a !== null) {
       a.host.rqTimeout++;
+      if (this.cluster.outlier !== null && !a.gotHeaders)
+        this.cluster.outlier.putLocalResult(a.host, LocalResult.Timeout);
       a.discard(false);
     }
     this.cancelBackoff();
@@ -357,4 +385,10 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
       this.backoffTimer = null;
     }
   }
+}
+
+/** Adds a Set-Cookie value, keeping the upstream's own cookies. */
+function appendSetCookie(headers: HeaderMap, value: string): void {
+  const v = headers['set-cookie'];
+  headers['set-cookie'] = v === undefined ? [value] : Array.isArray(v) ? [...v, value] : [v, value];
 }

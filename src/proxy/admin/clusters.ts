@@ -30,6 +30,13 @@ export function renderClusters(cm: ClusterManager): string {
       out += `${name}::${prio}::max_requests::${l.maxRequests}\n`;
       out += `${name}::${prio}::max_retries::${l.maxRetries}\n`;
     }
+    if (c.outlier !== null) {
+      // Envoy prints the success-rate detector's figures; Mizzen runs only consecutive-error detectors.
+      out += `${name}::outlier::success_rate_average::-1\n`;
+      out += `${name}::outlier::success_rate_ejection_threshold::-1\n`;
+      out += `${name}::outlier::local_origin_success_rate_average::-1\n`;
+      out += `${name}::outlier::local_origin_success_rate_ejection_threshold::-1\n`;
+    }
     out += `${name}::added_via_api::${e.source === 'dynamic'}\n`;
     if (c.type === 'EDS') out += `${name}::eds_service_name::${c.edsServiceName}\n`;
     for (const h of c.hostSet.hosts) {

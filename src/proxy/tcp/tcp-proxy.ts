@@ -1,4 +1,5 @@
 // envoy.filters.network.tcp_proxy: forwards a downstream connection to a host of a (weighted) cluster.
+import { LocalResult } from '../upstream/outlier/outlier-detector.js';
 import { connect, type Socket } from 'node:net';
 import type { AccessLogContext } from '../http/access-log/formatter.js';
 import { AccessLog, compileAccessLogs } from '../http/access-log/access-log.js';
@@ -153,6 +154,7 @@ class TcpSession implements AccessLogContext {
     up.once(tls ? 'secureConnect' : 'connect', () => {
       connected = true;
       if (timer) clearTimeout(timer);
+      if (cluster.outlier !== null) cluster.outlier.putLocalResult(host, LocalResult.ConnectSuccess);
       this.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;
       if (this.done) return up.destroy();
       if (this.cfg.idleTimeoutMs > 0) {
@@ -178,6 +180,8 @@ class TcpSession implements AccessLogContext {
         st.upstream_cx_connect_fail.inc();
         host.cxConnectFail++;
         this.cfg.connectFail.inc();
+        // Istio: for TCP services connect failures are the errors outlier detection counts.
+        if (cluster.outlier !== null) cluster.outlier.putLocalResult(host, LocalResult.ConnectFailed);
         if (!this.done && this.attempts < this.cfg.maxConnectAttempts) return this.connect();
         this.responseFlags |= Flag.UF;
         this.upstreamTransportFailureReason = 'connection failure';

@@ -1,12 +1,22 @@
 // Gateways (router~ proxies): the Gateway servers selected by the proxy's labels become listeners per
-// port (HTTP → RDS `http.PORT`, HTTPS → TLS-terminating filter chains, TCP/TLS passthrough →
-// tcp_proxy), and bound VirtualServices become the virtual hosts of their route configs.
+// port (HTTP → RDS `http.PORT`, HTTPS → TLS-terminating filter chains, TCP and TLS → tcp_proxy chains
+// from the bound VirtualServices' tcp/tls rules, selected by SNI for TLS), and bound VirtualServices
+// become the virtual hosts of their route configs.
 import { hostMatches } from '../registry/host.js';
 import { selects } from '../registry/labels.js';
 import { buildVirtualServiceRoutes, type RouteContext } from './route-http.js';
-import { buildHcmFilter, buildTcpProxyFilter } from './http-connection-manager.js';
-import { destinationCluster } from './route-action.js';
-import { adsConfigSource, FILTERS, socketAddress, TYPES, wrap, type Envoy } from './envoy.js';
+import { buildHcmFilter } from './http-connection-manager.js';
+import { buildServerTransportSocket, terminatesTls } from './gateway-tls.js';
+import {
+  buildL4Proxy,
+  l4Clusters,
+  l4MatchApplies,
+  prefixRanges,
+  type L4Context,
+  type WeightedCluster,
+} from './tcp-route.js';
+import { FILTERS, socketAddress, TYPES, wrap, type Envoy } from './envoy.js';
+import { ChainSet } from './filter-chain-set.js';
 import type { Gateway, Server } from '../api/kinds/networking/gateway.js';
 import type { VirtualServiceEntry } from './push-context.js';
 import type { ProxyScope } from './scoping.js';
@@ -33,9 +43,22 @@ function isHttpServer(s: Server): boolean {
   return p === 'HTTP' || p === 'HTTP2' || p === 'GRPC' || p === 'GRPC-WEB';
 }
 
+/** HTTPS terminated at the gateway (HTTPS without a passthrough mode). */
 function isTerminatedHttps(s: Server): boolean {
+  return s.port.protocol.toUpperCase() === 'HTTPS' && !isPassthrough(s);
+}
+
+/** TLS forwarded untouched, routed by SNI (`tls` rules): PASSTHROUGH, or a TLS server without a mode. */
+function isPassthrough(s: Server): boolean {
   const p = s.port.protocol.toUpperCase();
-  return p === 'HTTPS' && s.tls?.mode !== 'PASSTHROUGH' && s.tls?.mode !== 'AUTO_PASSTHROUGH';
+  if (p !== 'HTTPS' && p !== 'TLS') return false;
+  const m = s.tls?.mode;
+  return m === 'PASSTHROUGH' || m === 'AUTO_PASSTHROUGH' || (p === 'TLS' && m === undefined);
+}
+
+/** ISTIO_MUTUAL needs mesh certificates (the security issue); such servers get no chain yet. */
+function needsMeshCerts(s: Server): boolean {
+  return s.tls?.mode === 'ISTIO_MUTUAL';
 }
 
 /** The Gateways whose selector matches the proxy's labels (an empty selector selects every gateway). */
@@ -82,39 +105,43 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
   const out: Envoy[] = [];
   for (const p of gatewayPorts(scope)) {
     const name = `0.0.0.0_${p.boundPort}`;
-    const chains: Envoy[] = [];
-    let tls = false;
+    const chains = new ChainSet();
     for (const b of p.servers) {
+      if (needsMeshCerts(b.server)) continue;
       if (isTerminatedHttps(b.server)) {
-        tls = true;
-        const match: Envoy = {};
-        const sni = b.server.hosts.map(stripNamespace).filter((h) => h !== '*');
-        if (sni.length > 0) match.serverNames = sni;
-        chains.push({
-          filterChainMatch: match,
-          transportSocket: downstreamTls(b.server),
+        chains.add({
+          filterChainMatch: sniMatch(b.server),
+          transportSocket: buildServerTransportSocket(b.server, ['h2', 'http/1.1']),
           filters: [
             buildHcmFilter({ statPrefix: `outbound_${name}`, rds: httpsRouteName(p, b), gateway: true }),
           ],
         });
+      } else if (isPassthrough(b.server)) {
+        for (const c of passthroughChains(scope, p, b)) chains.add(c);
       } else if (!isHttpServer(b.server)) {
-        const tcp = tcpChains(scope, p, b);
-        if (tcp.some((c) => c.filterChainMatch)) tls = true;
-        chains.push(...tcp);
+        const clusters = firstTcpRoute(scope, p, b);
+        if (!clusters) continue;
+        const chain: Envoy = { filters: [buildL4Proxy(scope, clusters)] };
+        // A TLS server in SIMPLE/MUTUAL mode terminates TLS, then forwards the bytes by its tcp rules.
+        if (terminatesTls(b.server.tls)) {
+          chain.filterChainMatch = sniMatch(b.server);
+          chain.transportSocket = buildServerTransportSocket(b.server, []);
+        }
+        chains.add(chain);
       }
     }
     if (p.servers.some((b) => isHttpServer(b.server)))
-      chains.push({
+      chains.add({
         filters: [buildHcmFilter({ statPrefix: `outbound_${name}`, rds: httpRouteName(p), gateway: true })],
       });
-    if (chains.length === 0) continue;
+    if (chains.list.length === 0) continue;
     const listener: Envoy = {
       name,
       address: socketAddress(p.bindAddress, p.boundPort),
       trafficDirection: 'OUTBOUND',
-      filterChains: chains,
+      filterChains: chains.list,
     };
-    if (tls)
+    if (chains.inspectsTls)
       listener.listenerFilters = [
         { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } },
       ];
@@ -210,69 +237,56 @@ function routeConfig(
   return { name, virtualHosts, validateClusters: wrap(false) };
 }
 
-/** The DownstreamTlsContext transport socket of an HTTPS server (files or SDS credentialName). */
-function downstreamTls(server: Server): Envoy {
-  const tls = server.tls ?? {};
-  const common: Envoy = { alpnProtocols: ['h2', 'http/1.1'] };
-  if (tls.credentialName) {
-    common.tlsCertificateSdsSecretConfigs = [
-      { name: `kubernetes://${tls.credentialName}`, sdsConfig: adsConfigSource() },
-    ];
-    if (tls.mode === 'MUTUAL')
-      common.validationContextSdsSecretConfig = {
-        name: `kubernetes://${tls.credentialName}-cacert`,
-        sdsConfig: adsConfigSource(),
-      };
-  } else {
-    if (tls.serverCertificate && tls.privateKey)
-      common.tlsCertificates = [
-        { certificateChain: { filename: tls.serverCertificate }, privateKey: { filename: tls.privateKey } },
-      ];
-    if (tls.mode === 'MUTUAL' && tls.caCertificates)
-      common.validationContext = { trustedCa: { filename: tls.caCertificates } };
-  }
-  const ctx: Envoy = { '@type': TYPES.DOWNSTREAM_TLS, commonTlsContext: common };
-  if (tls.mode === 'MUTUAL') ctx.requireClientCertificate = wrap(true);
-  return { name: 'envoy.transport_sockets.tls', typedConfig: ctx };
+/** SNI match of a terminating server: its hosts, none for `*` (any name, and no SNI at all). */
+function sniMatch(server: Server): Envoy {
+  const hosts = server.hosts.map(stripNamespace);
+  if (hosts.includes('*')) return {};
+  return { serverNames: hosts };
 }
 
-/** TCP and TLS-passthrough servers: tcp_proxy chains from the bound VirtualServices' tcp/tls routes. */
-function tcpChains(scope: ProxyScope, p: GatewayPort, b: BoundServer): Envoy[] {
+/** TLS passthrough: a chain per `tls` rule match, selected by SNI (sniHosts within the server's hosts). */
+function passthroughChains(scope: ProxyScope, p: GatewayPort, b: BoundServer): Envoy[] {
   const out: Envoy[] = [];
-  const gateways = new Set([b.gateway]);
-  const ctx = { scope, port: p.port, grpc: false };
-  for (const vs of scope.virtualServices(gateways)) {
+  const ctx: L4Context = { scope, port: p.port, gateways: new Set([b.gateway]) };
+  for (const vs of scope.virtualServices(ctx.gateways)) {
     if (servedHosts(vs, b).length === 0) continue;
     for (const r of vs.resource.spec.tls ?? []) {
-      const m = r.match.find(
-        (x) =>
-          (x.port === undefined || x.port === p.port) &&
-          (!x.gateways ||
-            x.gateways.length === 0 ||
-            x.gateways.some((g) => gateways.has(g.includes('/') ? g : `${vs.namespace}/${g}`))),
-      );
-      if (!m) continue;
-      const clusters = (r.route ?? []).flatMap((d) => {
-        const name = destinationCluster(ctx, d.destination, vs.namespace);
-        return name ? [{ name, weight: d.weight ?? 1 }] : [];
-      });
-      if (clusters.length > 0)
-        out.push({
-          filterChainMatch: { serverNames: m.sniHosts },
-          filters: [buildTcpProxyFilter(clusters[0].name, clusters)],
-        });
-    }
-    for (const r of vs.resource.spec.tcp ?? []) {
-      if (r.match?.length && !r.match.some((x) => x.port === undefined || x.port === p.port)) continue;
-      const clusters = (r.route ?? []).flatMap((d) => {
-        const name = destinationCluster(ctx, d.destination, vs.namespace);
-        return name ? [{ name, weight: d.weight ?? 1 }] : [];
-      });
-      if (clusters.length > 0) {
-        out.push({ filters: [buildTcpProxyFilter(clusters[0].name, clusters)] });
-        return out;
+      for (const m of r.match ?? []) {
+        if (!l4MatchApplies(ctx, m, vs.namespace)) continue;
+        const sni = admittedSni(m.sniHosts, b);
+        if (sni.length === 0) continue;
+        const clusters = l4Clusters(ctx, r.route, vs.namespace);
+        if (clusters.length === 0) continue;
+        const match: Envoy = { serverNames: sni };
+        if (m.destinationSubnets?.length) match.prefixRanges = prefixRanges(m.destinationSubnets);
+        out.push({ filterChainMatch: match, filters: [buildL4Proxy(scope, clusters)] });
       }
     }
   }
   return out;
+}
+
+/** The sniHosts a server admits (each narrowed to the server host when the server's is narrower). */
+function admittedSni(sniHosts: readonly string[], b: BoundServer): string[] {
+  const out = new Set<string>();
+  for (const sh of b.server.hosts.map(stripNamespace))
+    for (const h of sniHosts.map((x) => x.toLowerCase())) {
+      if (hostMatches(sh, h)) out.add(h);
+      else if (hostMatches(h, sh)) out.add(sh);
+    }
+  return [...out];
+}
+
+/** The clusters of the first `tcp` rule of a bound VirtualService that applies to this server's port. */
+function firstTcpRoute(scope: ProxyScope, p: GatewayPort, b: BoundServer): WeightedCluster[] | null {
+  const ctx: L4Context = { scope, port: p.port, gateways: new Set([b.gateway]) };
+  for (const vs of scope.virtualServices(ctx.gateways)) {
+    if (servedHosts(vs, b).length === 0) continue;
+    for (const r of vs.resource.spec.tcp ?? []) {
+      if (r.match?.length && !r.match.some((m) => l4MatchApplies(ctx, m, vs.namespace))) continue;
+      const clusters = l4Clusters(ctx, r.route, vs.namespace);
+      if (clusters.length > 0) return clusters;
+    }
+  }
+  return null;
 }

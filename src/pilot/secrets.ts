@@ -13,26 +13,36 @@ export function buildSecret(scope: ProxyScope, name: string): Envoy | null {
   const slash = ref.indexOf('/');
   const ns = slash > 0 ? ref.slice(0, slash) : scope.proxy.namespace;
   const secretName = slash > 0 ? ref.slice(slash + 1) : ref;
-  const secret = scope.push.snapshot.get('Secret', ns, secretName);
-  if (!secret) return null;
-  const data = (secret.data ?? {}) as Record<string, string>;
-  const text = (secret.stringData ?? {}) as Record<string, string>;
-  // Canonical form carries bytes as Buffers; Secret.data holds base64, stringData plain text.
-  const bytes = (key: string): Buffer | undefined =>
-    data[key] !== undefined
-      ? Buffer.from(data[key], 'base64')
-      : text[key] !== undefined
-        ? Buffer.from(text[key], 'utf8')
-        : undefined;
+  const get = (n: string): Record<string, unknown> | undefined => scope.push.snapshot.get('Secret', ns, n);
   if (ca) {
-    const caCert = bytes('ca.crt') ?? bytes('cacert');
+    // Istio reads the CA from a Secret `<name>-cacert` when there is one, else `ca.crt` of `<name>`.
+    const caCert = keyOf(get(`${secretName}-cacert`), CA_KEYS) ?? keyOf(get(secretName), CA_KEYS);
     return caCert ? { name, validationContext: { trustedCa: { inlineBytes: caCert } } } : null;
   }
-  const cert = bytes('tls.crt') ?? bytes('cert');
-  const key = bytes('tls.key') ?? bytes('key');
+  const secret = get(secretName);
+  const cert = keyOf(secret, CERT_KEYS);
+  const key = keyOf(secret, KEY_KEYS);
   if (!cert || !key) return null;
   return {
     name,
     tlsCertificate: { certificateChain: { inlineBytes: cert }, privateKey: { inlineBytes: key } },
   };
+}
+
+/** Keys Istio reads, Kubernetes TLS Secret names first, then the generic ones older Istio docs use. */
+const CERT_KEYS = ['tls.crt', 'cert'];
+const KEY_KEYS = ['tls.key', 'key'];
+const CA_KEYS = ['ca.crt', 'cacert'];
+
+/** The first of `keys` present in the Secret, as bytes (`data` holds base64, `stringData` text). */
+function keyOf(secret: Record<string, unknown> | undefined, keys: readonly string[]): Buffer | undefined {
+  if (!secret) return undefined;
+  // Canonical form carries bytes as Buffers.
+  const data = (secret.data ?? {}) as Record<string, string>;
+  const text = (secret.stringData ?? {}) as Record<string, string>;
+  for (const k of keys) {
+    if (text[k] !== undefined) return Buffer.from(text[k], 'utf8');
+    if (data[k] !== undefined) return Buffer.from(data[k], 'base64');
+  }
+  return undefined;
 }

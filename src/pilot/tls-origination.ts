@@ -2,35 +2,46 @@
 import type { ClientTLSSettings } from '../api/kinds/networking/destination-rule.js';
 import { adsConfigSource, TYPES, type Envoy } from './envoy.js';
 
-/** The transport socket for TLS origination; null for DISABLE, absent settings and ISTIO_MUTUAL (not yet). */
+/** Where proxies find the OS trust bundle (Debian/Ubuntu path, as in Istio's proxy image). */
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * The transport socket for TLS origination; null for DISABLE, absent settings and ISTIO_MUTUAL (the
+ * security issue). Without caCertificates (and without insecureSkipVerify) the server is verified
+ * against the OS CA bundle, as current Istio does; subjectAltNames become SAN rules.
+ */
 export function translateClientTls(tls: ClientTLSSettings | undefined, host: string): Envoy | null {
   if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return null;
   const common: Envoy = {};
+  const sans: Envoy = {};
+  if (tls.subjectAltNames?.length) sans.matchSubjectAltNames = tls.subjectAltNames.map((s) => ({ exact: s }));
   if (tls.credentialName) {
-    common.tlsCertificateSdsSecretConfigs =
-      tls.mode === 'MUTUAL'
-        ? [{ name: `kubernetes://${tls.credentialName}`, sdsConfig: adsConfigSource() }]
-        : undefined;
-    if (!tls.insecureSkipVerify)
-      common.validationContextSdsSecretConfig = {
-        name: `kubernetes://${tls.credentialName}-cacert`,
-        sdsConfig: adsConfigSource(),
-      };
-    if (common.tlsCertificateSdsSecretConfigs === undefined) delete common.tlsCertificateSdsSecretConfigs;
+    if (tls.mode === 'MUTUAL')
+      common.tlsCertificateSdsSecretConfigs = [
+        { name: `kubernetes://${tls.credentialName}`, sdsConfig: adsConfigSource() },
+      ];
+    if (!tls.insecureSkipVerify) {
+      const sds = { name: `kubernetes://${tls.credentialName}-cacert`, sdsConfig: adsConfigSource() };
+      if (Object.keys(sans).length > 0)
+        common.combinedValidationContext = {
+          defaultValidationContext: sans,
+          validationContextSdsSecretConfig: sds,
+        };
+      else common.validationContextSdsSecretConfig = sds;
+    }
   } else {
     if (tls.mode === 'MUTUAL' && tls.clientCertificate && tls.privateKey)
       common.tlsCertificates = [
         { certificateChain: { filename: tls.clientCertificate }, privateKey: { filename: tls.privateKey } },
       ];
     if (!tls.insecureSkipVerify) {
-      const vc: Envoy = {};
-      if (tls.caCertificates) vc.trustedCa = { filename: tls.caCertificates };
-      if (tls.subjectAltNames?.length)
-        vc.matchSubjectAltNames = tls.subjectAltNames.map((s) => ({ exact: s }));
+      const vc: Envoy = { trustedCa: { filename: tls.caCertificates ?? SYSTEM_CA_BUNDLE }, ...sans };
       if (tls.caCrl) vc.crl = { filename: tls.caCrl };
-      if (Object.keys(vc).length > 0) common.validationContext = vc;
+      common.validationContext = vc;
     }
   }
-  const ctx: Envoy = { '@type': TYPES.UPSTREAM_TLS, commonTlsContext: common, sni: tls.sni ?? host };
+  const ctx: Envoy = { '@type': TYPES.UPSTREAM_TLS, commonTlsContext: common };
+  const sni = tls.sni ?? (host.includes('*') ? '' : host);
+  if (sni) ctx.sni = sni;
   return { name: 'envoy.transport_sockets.tls', typedConfig: ctx };
 }

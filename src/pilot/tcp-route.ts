@@ -1,0 +1,96 @@
+// VirtualService `tcp` and `tls` rules → tcp_proxy filters: which L4 matches apply to a proxy, the
+// (weighted) destination clusters, and the idle timeout from the destination's DestinationRule.
+import type {
+  L4MatchAttributes,
+  RouteDestination,
+  TLSMatchAttributes,
+} from '../api/kinds/networking/virtual-service.js';
+import { selects } from '../registry/labels.js';
+import { effectivePolicy } from './destination-policy.js';
+import { destinationCluster, type ActionContext } from './route-action.js';
+import { durationMs, duration, FILTERS, parseOutboundClusterName, TYPES, type Envoy } from './envoy.js';
+import type { ProxyScope } from './scoping.js';
+import { resolveGatewayRef } from './push-context.js';
+
+/** A cluster with its share of the connections. */
+export interface WeightedCluster {
+  readonly name: string;
+  readonly weight: number;
+}
+
+/** Where an L4 rule is being applied: the port, the gateways the VirtualService is bound to here. */
+export interface L4Context {
+  readonly scope: ProxyScope;
+  /** Listener (service or gateway server) port. */
+  readonly port: number;
+  /** `mesh` for sidecars, else the `ns/name` of the gateway(s) of this server. */
+  readonly gateways: ReadonlySet<string>;
+}
+
+/**
+ * True when an L4 (tcp) or TLS match entry applies: its port (when set) is this port, its gateways
+ * (when set, they replace the VirtualService's) include one of ours, and, on sidecars, the proxy carries
+ * its sourceLabels and lives in its sourceNamespace. destinationSubnets and sniHosts are left to the
+ * filter chain match.
+ */
+export function l4MatchApplies(
+  ctx: L4Context,
+  m: L4MatchAttributes | TLSMatchAttributes,
+  vsNamespace: string,
+): boolean {
+  if (m.port !== undefined && m.port !== ctx.port) return false;
+  if (m.gateways?.length && !m.gateways.some((g) => ctx.gateways.has(resolveGatewayRef(g, vsNamespace))))
+    return false;
+  const proxy = ctx.scope.proxy;
+  if (m.sourceLabels && !selects(m.sourceLabels, proxy.labels)) return false;
+  if (m.sourceNamespace && m.sourceNamespace !== proxy.namespace) return false;
+  return true;
+}
+
+/** The clusters of a rule's destinations; zero-weight destinations are dropped when there are several. */
+export function l4Clusters(
+  ctx: L4Context,
+  route: readonly RouteDestination[] | undefined,
+  vsNamespace: string,
+): WeightedCluster[] {
+  const list = route ?? [];
+  const actx: ActionContext = { scope: ctx.scope, port: ctx.port, grpc: false };
+  const out: WeightedCluster[] = [];
+  for (const d of list) {
+    if (list.length > 1 && (d.weight ?? 0) <= 0) continue;
+    const name = destinationCluster(actx, d.destination, vsNamespace);
+    if (name) out.push({ name, weight: d.weight ?? 100 });
+  }
+  return out;
+}
+
+/**
+ * A tcp_proxy to one cluster or weighted clusters. The stat prefix is the (first) cluster's name, as
+ * Istio does; the idle timeout is the destination's `connectionPool.tcp.idleTimeout` (Istio's default 1 h).
+ */
+export function buildL4Proxy(scope: ProxyScope, clusters: readonly WeightedCluster[]): Envoy {
+  const cfg: Envoy = { '@type': TYPES.TCP_PROXY, statPrefix: clusters[0].name };
+  if (clusters.length === 1) cfg.cluster = clusters[0].name;
+  else cfg.weightedClusters = { clusters: clusters.map((c) => ({ name: c.name, weight: c.weight })) };
+  const idle = idleTimeoutMs(scope, clusters[0].name);
+  if (idle !== undefined) cfg.idleTimeout = duration(idle);
+  return { name: FILTERS.TCP_PROXY, typedConfig: cfg };
+}
+
+function idleTimeoutMs(scope: ProxyScope, cluster: string): number | undefined {
+  const c = parseOutboundClusterName(cluster);
+  if (!c) return undefined;
+  const dr = scope.destinationRule(c.host);
+  return durationMs(effectivePolicy(dr, c.subset, c.port).connectionPool?.tcp?.idleTimeout);
+}
+
+/** `destinationSubnets` as Envoy CidrRanges (a bare address is a /32 or /128). */
+export function prefixRanges(subnets: readonly string[] | undefined): Envoy[] {
+  return (subnets ?? []).map((s) => {
+    const [addr, len] = s.split('/');
+    const max = addr.includes(':') ? 128 : 32;
+    const n = len === undefined ? max : Number(len);
+    // A zero UInt32Value is `{}` in canonical form.
+    return { addressPrefix: addr, prefixLen: n === 0 ? {} : { value: n } };
+  });
+}

@@ -81,7 +81,7 @@ export class ConfigManager implements SnapshotSource {
     readonly secrets: SecretManager = new SecretManager(store),
   ) {
     this.current = new RuntimeSnapshot(0, new Map(), clusters);
-    this.hcmCtx = { store, source: this, defaultAccessLogs: defaultLogs };
+    this.hcmCtx = { store, source: this, defaultAccessLogs: defaultLogs, secrets };
     this.xds = {
       [TYPE.CLUSTER]: new XdsStats(store, 'cluster_manager.cds'),
       [TYPE.ENDPOINT]: new XdsStats(store, 'cluster_manager.eds'),

@@ -2,9 +2,11 @@
 // time, sniffs h2c, and hands the socket to the chain's HCM or TCP proxy. Updates swap the config;
 // chains that disappeared drain.
 import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { ConnectionInfo } from '../http/active-request.js';
 import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
 import type { FilterChain } from './filter-chain.js';
+import { inspectSocket, type Inspection } from './inspector.js';
 import type { ListenerConfig } from './listener-config.js';
 import { detectHttp2 } from './protocol-detect.js';
 import { logger } from '../log.js';
@@ -87,7 +89,16 @@ export class ActiveListener {
       this.cxActive.dec();
       this.cxDestroy.inc();
     });
-    const chain = this.config.select(socket.localPort ?? 0);
+    const cfg = this.config;
+    if (cfg.needsInspection)
+      inspectSocket(socket, DETECT_TIMEOUT_MS, (insp) => this.dispatch(socket, cfg, insp));
+    else this.dispatch(socket, cfg, null);
+  }
+
+  /** Picks the filter chain and hands the connection (TLS-terminated if the chain says so) to it. */
+  private dispatch(socket: Socket, cfg: ListenerConfig, insp: Inspection | null): void {
+    if (socket.destroyed) return;
+    const chain = cfg.select(socket.localPort ?? 0, insp);
     if (chain === null) {
       this.noChain.inc();
       socket.destroy();
@@ -98,8 +109,12 @@ export class ActiveListener {
       remoteIp: socket.remoteAddress ?? '',
       localAddress: `${socket.localAddress}:${socket.localPort}`,
       tls: false,
-      sni: '',
+      sni: insp?.sni ?? '',
     };
+    if (chain.tls !== null && insp?.tls) {
+      this.terminateTls(socket, chain, info);
+      return;
+    }
     if (chain.tcp !== null) {
       chain.tcp.handleConnection(socket, info);
       return;
@@ -107,10 +122,50 @@ export class ActiveListener {
     const hcm = chain.hcm!;
     if (chain.codec === 'HTTP2') hcm.handleConnection(socket, info, true);
     else if (chain.codec === 'HTTP1') hcm.handleConnection(socket, info, false);
+    else if (insp !== null && !insp.tls) hcm.handleConnection(socket, info, insp.protocols.includes('h2c'));
     else
       detectHttp2(socket, DETECT_TIMEOUT_MS, (h2) =>
         socket.destroyed ? undefined : hcm.handleConnection(socket, info, h2),
       );
+  }
+
+  private terminateTls(socket: Socket, chain: FilterChain, info: ConnectionInfo): void {
+    const tls = chain.tls!;
+    const r = tls.resolve();
+    if (r instanceof Error) {
+      // The certificate has not arrived over SDS yet: refuse as Envoy does (no usable context).
+      log.debug(`listener ${this.config.name}: ${r.message}`);
+      socket.destroy();
+      return;
+    }
+    const t = new TLSSocket(socket, {
+      isServer: true,
+      secureContext: r.context,
+      ALPNProtocols: tls.alpn.length > 0 ? [...tls.alpn] : undefined,
+      requestCert: tls.requireClientCert || r.verifyChain,
+      rejectUnauthorized: false,
+    });
+    t.on('error', () => t.destroy());
+    const timer = setTimeout(() => t.destroy(), DETECT_TIMEOUT_MS);
+    t.once('close', () => clearTimeout(timer));
+    t.once('secure', () => {
+      clearTimeout(timer);
+      const refused = tls.checkClient(t, r);
+      if (refused !== null) {
+        log.debug(`listener ${this.config.name}: TLS handshake refused: ${refused}`);
+        t.destroy();
+        return;
+      }
+      // What tls.Server does for its sockets; node:http2 waits for it before reading.
+      (t as unknown as { secureConnecting: boolean }).secureConnecting = false;
+      const sni = typeof t.servername === 'string' ? t.servername : info.sni;
+      const secured: ConnectionInfo = { ...info, tls: true, sni };
+      if (chain.tcp !== null) chain.tcp.handleConnection(t, secured);
+      else {
+        const h2 = chain.codec === 'HTTP2' || (chain.codec !== 'HTTP1' && t.alpnProtocol === 'h2');
+        chain.hcm!.handleConnection(t, secured, h2);
+      }
+    });
   }
 
   /** Stops accepting; existing connections drain, then are closed after `drainMs`. */

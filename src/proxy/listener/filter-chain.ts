@@ -4,9 +4,13 @@ import { HcmConfig, type HcmContext } from '../http/hcm/hcm-config.js';
 import { HttpConnectionManager } from '../http/hcm/connection-manager.js';
 import { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import { anyTypeName } from '../util/values.js';
+import type { Inspection } from './inspector.js';
+import { DownstreamTls } from './tls-context.js';
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+const TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
 /** Network filters that observe but do not change what is forwarded; skipped when listed. */
 const IGNORABLE_NETWORK = new Set([
@@ -34,6 +38,8 @@ export class FilterChain {
   readonly match: ChainMatch;
   readonly hcm: HttpConnectionManager | null;
   readonly tcp: TcpProxyConfig | null;
+  /** TLS termination settings, or null for plaintext chains. */
+  readonly tls: DownstreamTls | null;
   /** The HCM's codec: sniff the first bytes (AUTO) or force HTTP/1.1 / HTTP/2. */
   readonly codec: string;
   /** The canonical FilterChain (for change detection). */
@@ -49,14 +55,23 @@ export class FilterChain {
       transportProtocol: String(m.transportProtocol ?? ''),
       applicationProtocols: (m.applicationProtocols ?? []) as string[],
     };
-    if (
-      fc.transportSocket &&
-      anyTypeName(fc.transportSocket.typedConfig) !==
-        'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer'
-    ) {
-      throw new Error(
-        `${where}.transportSocket: TLS transport sockets are not supported yet (${fc.transportSocket.name ?? ''})`,
-      );
+    this.tls = null;
+    if (fc.transportSocket) {
+      const t = anyTypeName(fc.transportSocket.typedConfig);
+      if (t === TLS_CONTEXT) {
+        try {
+          this.tls = new DownstreamTls(fc.transportSocket.typedConfig, ctx.secrets ?? null);
+        } catch (e) {
+          throw new Error(`${where}.transportSocket.typedConfig.${(e as Error).message}`);
+        }
+      } else if (
+        t !== RAW_BUFFER &&
+        (t || fc.transportSocket.name !== 'envoy.transport_sockets.raw_buffer')
+      ) {
+        throw new Error(
+          `${where}.transportSocket: unsupported transport socket ${t || fc.transportSocket.name}`,
+        );
+      }
     }
     let hcm: HttpConnectionManager | null = null;
     let tcp: TcpProxyConfig | null = null;
@@ -87,14 +102,46 @@ export class FilterChain {
     this.codec = codec;
   }
 
-  /** True when the chain accepts a plaintext connection on `port`. */
-  matchesPlain(port: number): boolean {
+  /** True when the chain needs to see the connection's first bytes (TLS, SNI, ALPN or sniffed protocol). */
+  get needsInspection(): boolean {
     const m = this.match;
     return (
-      (m.destinationPort === 0 || m.destinationPort === port) &&
-      m.serverNames.length === 0 &&
-      (m.transportProtocol === '' || m.transportProtocol === 'raw_buffer')
+      this.tls !== null ||
+      m.serverNames.length > 0 ||
+      m.transportProtocol !== '' ||
+      m.applicationProtocols.length > 0
     );
+  }
+
+  /**
+   * How specifically the chain matches a connection to local `port` (Envoy's order: destination
+   * port, server name, transport protocol, application protocol), or -1 when it does not match.
+   * `insp` is null when the listener did not inspect the connection (plaintext assumed).
+   */
+  score(port: number, insp: Inspection | null): number {
+    const m = this.match;
+    const tls = insp?.tls === true;
+    let s = 0;
+    if (m.destinationPort !== 0) {
+      if (m.destinationPort !== port) return -1;
+      s += 1000;
+    }
+    if (m.serverNames.length > 0) {
+      if (!tls) return -1;
+      const sni = insp.sni;
+      if (m.serverNames.includes(sni)) s += 100;
+      else if (m.serverNames.some((n) => n.startsWith('*.') && sni.endsWith(n.slice(1)))) s += 50;
+      else return -1;
+    }
+    if (m.transportProtocol !== '') {
+      if ((m.transportProtocol === 'tls') !== tls) return -1;
+      s += 10;
+    } else if (this.tls !== null && !tls) return -1;
+    if (m.applicationProtocols.length > 0) {
+      if (!insp || !m.applicationProtocols.some((p) => insp.protocols.includes(p))) return -1;
+      s += 1;
+    }
+    return s;
   }
 
   /** Starts draining connections served by this chain. */

@@ -3,6 +3,7 @@ import type { AccessLog } from '../http/access-log/access-log.js';
 import type { HcmContext } from '../http/hcm/hcm-config.js';
 import { ConfigError, boolValue, socketAddress } from '../util/values.js';
 import { FilterChain } from './filter-chain.js';
+import type { Inspection } from './inspector.js';
 
 /** An immutable compiled listener. */
 export class ListenerConfig {
@@ -13,6 +14,8 @@ export class ListenerConfig {
   readonly bind: boolean;
   readonly chains: readonly FilterChain[];
   readonly defaultChain: FilterChain | null;
+  /** Some chain matches on TLS/SNI/ALPN/sniffed protocol: connections are inspected first. */
+  readonly needsInspection: boolean;
 
   constructor(
     /** The canonical Listener. */
@@ -43,17 +46,21 @@ export class ListenerConfig {
     }
     if (this.chains.length === 0 && !this.defaultChain)
       throw new ConfigError(this.name, 'filterChains', 'no filter chains');
+    this.needsInspection = this.allChains().some((c) => c.needsInspection);
   }
 
-  /** The chain for a plaintext connection to local `port`: most specific port match first, else the default chain. */
-  select(port: number): FilterChain | null {
-    let any: FilterChain | null = null;
+  /** The most specific chain for a connection to local `port` (see FilterChain.score), else the default chain. */
+  select(port: number, insp: Inspection | null): FilterChain | null {
+    let best: FilterChain | null = null;
+    let bestScore = -1;
     for (const c of this.chains) {
-      if (!c.matchesPlain(port)) continue;
-      if (c.match.destinationPort === port) return c;
-      any ??= c;
+      const s = c.score(port, insp);
+      if (s > bestScore) {
+        best = c;
+        bestScore = s;
+      }
     }
-    return any ?? this.defaultChain;
+    return best ?? this.defaultChain;
   }
 
   /** Every chain (for draining). */

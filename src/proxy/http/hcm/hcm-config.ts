@@ -8,6 +8,7 @@ import type { StatsStore } from '../../stats/stats-store.js';
 import type { SnapshotSource } from '../../config/snapshot.js';
 import { boolValue, durationMs, u32 } from '../../util/values.js';
 import { HcmStats } from './hcm-stats.js';
+import type { SecretLookup } from '../../tls/secret-manager.js';
 
 /** Server header handling (HCM server_header_transformation). */
 export const enum ServerHeader {
@@ -22,6 +23,8 @@ export interface HcmContext {
   readonly source: SnapshotSource;
   /** Access logs to use when the HCM has none (the `--access-log` flag), or null. */
   readonly defaultAccessLogs: AccessLog[] | null;
+  /** SDS secrets for listener TLS contexts, or null when the proxy has no secret store. */
+  readonly secrets?: SecretLookup | null;
 }
 
 /** A compiled HTTP connection manager. Immutable; a listener update builds a new one. */

@@ -23,6 +23,10 @@ export class VirtualHost {
   readonly includeAttemptCountInResponse: boolean;
   /** Legacy `cors` field (CorsPolicy) — compiled by the CORS filter via perFilter fallback. */
   readonly legacyCors: any;
+  /** require_tls: 0 none, 1 external requests only, 2 all (answered with a 301 to https). */
+  readonly requireTls: number;
+  /** The redirect route require_tls answers with, or null. */
+  private readonly sslRedirect: RouteEntry | null;
 
   constructor(v: any, compile: PerFilterCompiler, where: string) {
     this.name = String(v.name ?? '');
@@ -35,6 +39,15 @@ export class VirtualHost {
     this.includeAttemptCount = boolValue(v.includeRequestAttemptCount, false);
     this.includeAttemptCountInResponse = boolValue(v.includeAttemptCountInResponse, false);
     this.legacyCors = v.cors ?? null;
+    this.requireTls = v.requireTls === 'ALL' ? 2 : v.requireTls === 'EXTERNAL_ONLY' ? 1 : 0;
+    this.sslRedirect =
+      this.requireTls > 0
+        ? new RouteEntry(
+            { name: 'ssl_redirect', match: { prefix: '/' }, redirect: { httpsRedirect: true } },
+            compile,
+            null,
+          )
+        : null;
     this.routes = ((v.routes ?? []) as any[]).map((r, i) => {
       try {
         return new RouteEntry(r, compile, v.retryPolicy);
@@ -44,8 +57,11 @@ export class VirtualHost {
     });
   }
 
-  /** The first matching route, or null. */
+  /** The first matching route, or null. Plaintext requests to a require_tls host get the https redirect. */
   route(req: RouteRequest): RouteEntry | null {
+    if (this.sslRedirect !== null && req.headers['x-forwarded-proto'] !== 'https') {
+      if (this.requireTls === 2 || req.headers['x-envoy-internal'] !== 'true') return this.sslRedirect;
+    }
     const rs = this.routes;
     for (let i = 0; i < rs.length; i++) if (rs[i].matches(req)) return rs[i];
     return null;

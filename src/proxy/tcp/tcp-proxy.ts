@@ -11,6 +11,9 @@ import { durationMs, u32 } from '../util/values.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 
+/** How long a closed upstream's last bytes may take to reach the client before the connection is cut (ms). */
+const FLUSH_TIMEOUT_MS = 10_000;
+
 /** A compiled TcpProxy config. */
 export class TcpProxyConfig {
   readonly statPrefix: string;
@@ -105,6 +108,9 @@ class TcpSession implements AccessLogContext {
     cfg.cxActive.inc();
     this.down.on('error', () => {});
     this.down.pause();
+    // Half-close passes through, as in Envoy: the client's FIN reaches the upstream while the way back
+    // stays open for its answer (e.g. `nc -N`).
+    this.down.allowHalfOpen = true;
     const name = cfg.pickCluster();
     this.upstreamCluster = name;
     const cluster = cfg.source.current.cluster(name);
@@ -138,7 +144,7 @@ class TcpSession implements AccessLogContext {
     const tls = cluster.tls;
     const up = tls
       ? tls.connect(host.address, host.port, false)
-      : connect({ host: host.address, port: host.port, noDelay: true });
+      : connect({ host: host.address, port: host.port, noDelay: true, allowHalfOpen: true });
     this.up = up;
     host.cxTotal++;
     host.cxActive++;
@@ -185,9 +191,20 @@ class TcpSession implements AccessLogContext {
         if (!this.done && this.attempts < this.cfg.maxConnectAttempts) return this.connect();
         this.responseFlags |= Flag.UF;
         this.upstreamTransportFailureReason = 'connection failure';
+        return this.close();
       }
-      this.close();
+      this.flushAndClose();
     });
+  }
+
+  /** The upstream closed: what it sent still reaches the client (flush), then the session ends. */
+  private flushAndClose(): void {
+    const down = this.down;
+    if (this.done || down.destroyed || down.writableFinished) return this.close();
+    down.end();
+    down.once('finish', () => this.close());
+    // A client that stops reading must not hold the session forever.
+    setTimeout(() => this.close(), FLUSH_TIMEOUT_MS).unref();
   }
 
   private close(): void {

@@ -83,12 +83,26 @@ export function buildOutboundCluster(
   if (policy.outlierDetection) applyOutlierDetection(cluster, policy.outlierDetection);
   if (!opts.grpc) {
     const protocolOptions = httpProtocolOptions(port, policy.connectionPool);
-    if (protocolOptions)
+    const maxDuration = durationMs(tcp?.maxConnectionDuration);
+    if (protocolOptions) {
+      // Istio puts max_connection_duration in HttpProtocolOptions' common options.
+      if (maxDuration)
+        (protocolOptions.commonHttpProtocolOptions as Envoy).maxConnectionDuration = duration(maxDuration);
       cluster.typedExtensionProtocolOptions = {
         'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': protocolOptions,
       };
-    const maxDuration = durationMs(tcp?.maxConnectionDuration);
-    if (maxDuration) cluster.commonHttpProtocolOptions = { maxConnectionDuration: duration(maxDuration) };
+    } else if (maxDuration)
+      cluster.commonHttpProtocolOptions = { maxConnectionDuration: duration(maxDuration) };
+  }
+  const ka = tcp?.tcpKeepalive;
+  if (ka) {
+    const keepalive: Envoy = {};
+    if (ka.probes) keepalive.keepaliveProbes = wrap(ka.probes);
+    const time = durationMs(ka.time);
+    if (time) keepalive.keepaliveTime = wrap(Math.max(1, Math.round(time / 1000)));
+    const interval = durationMs(ka.interval);
+    if (interval) keepalive.keepaliveInterval = wrap(Math.max(1, Math.round(interval / 1000)));
+    cluster.upstreamConnectionOptions = { tcpKeepalive: keepalive };
   }
   const tls = translateClientTls(policy.tls, svc.hostname);
   if (tls) cluster.transportSocket = tls;
@@ -132,10 +146,27 @@ function applyLoadBalancer(cluster: Envoy, lb: LoadBalancerSettings | undefined,
     if (opts.grpc || simple === 'ROUND_ROBIN') delete cluster.lbPolicy;
     else if (simple === 'RANDOM') cluster.lbPolicy = 'RANDOM';
     else cluster.lbPolicy = 'LEAST_REQUEST';
+    const slowStart = opts.grpc ? null : slowStartConfig(lb);
+    if (slowStart && cluster.lbPolicy === 'LEAST_REQUEST')
+      cluster.leastRequestLbConfig = { slowStartConfig: slowStart };
+    else if (slowStart && cluster.lbPolicy === undefined)
+      cluster.roundRobinLbConfig = { slowStartConfig: slowStart };
   }
   const loc = lb?.localityLbSetting;
   if (loc && loc.enabled !== false && loc.distribute?.length)
     cluster.commonLbConfig = { localityWeightedLbConfig: {} };
+}
+
+/** warmup / warmupDurationSecs → Envoy's slow_start_config (round robin and least request only). */
+function slowStartConfig(lb: LoadBalancerSettings | undefined): Envoy | null {
+  const ms = durationMs(lb?.warmup?.duration ?? lb?.warmupDurationSecs);
+  if (!ms) return null;
+  const out: Envoy = { slowStartWindow: duration(ms) };
+  const w = lb?.warmup;
+  if (w?.aggression !== undefined)
+    out.aggression = { defaultValue: w.aggression, runtimeKey: 'upstream.slow_start.aggression' };
+  if (w?.minimumPercent !== undefined) out.minWeightPercent = { value: w.minimumPercent };
+  return out;
 }
 
 /** Outlier detection with Istio's defaults for the fields left out. */

@@ -7,6 +7,7 @@ import type { ConnectionInfo } from '../http/active-request.js';
 import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
 import type { FilterChain } from './filter-chain.js';
 import { inspectSocket, type Inspection } from './inspector.js';
+import { connectionFacts } from './filter-chain-match.js';
 import type { ListenerConfig } from './listener-config.js';
 import { detectHttp2 } from './protocol-detect.js';
 import { logger } from '../log.js';
@@ -98,7 +99,7 @@ export class ActiveListener {
   /** Picks the filter chain and hands the connection (TLS-terminated if the chain says so) to it. */
   private dispatch(socket: Socket, cfg: ListenerConfig, insp: Inspection | null): void {
     if (socket.destroyed) return;
-    const chain = cfg.select(socket.localPort ?? 0, insp);
+    const chain = cfg.select(connectionFacts(socket, insp));
     if (chain === null) {
       this.noChain.inc();
       socket.destroy();

@@ -4,7 +4,7 @@ import { HcmConfig, type HcmContext } from '../http/hcm/hcm-config.js';
 import { HttpConnectionManager } from '../http/hcm/connection-manager.js';
 import { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import { anyTypeName } from '../util/values.js';
-import type { Inspection } from './inspector.js';
+import { FilterChainMatch } from './filter-chain-match.js';
 import { DownstreamTls } from './tls-context.js';
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -20,22 +20,11 @@ const IGNORABLE_NETWORK = new Set([
   'envoy.filters.network.local_ratelimit',
 ]);
 
-/** Compiled filter_chain_match (only the parts Mizzen evaluates today; the rest block the chain). */
-export interface ChainMatch {
-  /** Local (destination) port the chain applies to, 0 = any. */
-  readonly destinationPort: number;
-  /** SNI names; a non-empty list never matches plaintext. */
-  readonly serverNames: readonly string[];
-  /** 'raw_buffer', 'tls' or '' (any). */
-  readonly transportProtocol: string;
-  /** ALPN/sniffed protocols required ('' list = any). */
-  readonly applicationProtocols: readonly string[];
-}
-
 /** Everything needed to serve connections accepted by one chain. Immutable. */
 export class FilterChain {
   readonly name: string;
-  readonly match: ChainMatch;
+  /** Compiled filter_chain_match (every criterion Envoy has; see filter-chain-match.ts). */
+  readonly match: FilterChainMatch;
   readonly hcm: HttpConnectionManager | null;
   readonly tcp: TcpProxyConfig | null;
   /** TLS termination settings, or null for plaintext chains. */
@@ -48,13 +37,6 @@ export class FilterChain {
   constructor(fc: any, ctx: HcmContext, defaultLogs: AccessLog[] | null, where: string) {
     this.name = String(fc.name ?? '');
     this.json = JSON.stringify(fc);
-    const m = fc.filterChainMatch ?? {};
-    this.match = {
-      destinationPort: Number(m.destinationPort?.value ?? m.destinationPort ?? 0),
-      serverNames: (m.serverNames ?? []) as string[],
-      transportProtocol: String(m.transportProtocol ?? ''),
-      applicationProtocols: (m.applicationProtocols ?? []) as string[],
-    };
     this.tls = null;
     if (fc.transportSocket) {
       const t = anyTypeName(fc.transportSocket.typedConfig);
@@ -97,6 +79,11 @@ export class FilterChain {
       }
     });
     if (!hcm && !tcp) throw new Error(`${where}.filters: needs http_connection_manager or tcp_proxy`);
+    try {
+      this.match = new FilterChainMatch(fc.filterChainMatch, this.tls !== null);
+    } catch (e) {
+      throw new Error(`${where}.${(e as Error).message}`);
+    }
     this.hcm = hcm;
     this.tcp = tcp;
     this.codec = codec;
@@ -104,44 +91,7 @@ export class FilterChain {
 
   /** True when the chain needs to see the connection's first bytes (TLS, SNI, ALPN or sniffed protocol). */
   get needsInspection(): boolean {
-    const m = this.match;
-    return (
-      this.tls !== null ||
-      m.serverNames.length > 0 ||
-      m.transportProtocol !== '' ||
-      m.applicationProtocols.length > 0
-    );
-  }
-
-  /**
-   * How specifically the chain matches a connection to local `port` (Envoy's order: destination
-   * port, server name, transport protocol, application protocol), or -1 when it does not match.
-   * `insp` is null when the listener did not inspect the connection (plaintext assumed).
-   */
-  score(port: number, insp: Inspection | null): number {
-    const m = this.match;
-    const tls = insp?.tls === true;
-    let s = 0;
-    if (m.destinationPort !== 0) {
-      if (m.destinationPort !== port) return -1;
-      s += 1000;
-    }
-    if (m.serverNames.length > 0) {
-      if (!tls) return -1;
-      const sni = insp.sni;
-      if (m.serverNames.includes(sni)) s += 100;
-      else if (m.serverNames.some((n) => n.startsWith('*.') && sni.endsWith(n.slice(1)))) s += 50;
-      else return -1;
-    }
-    if (m.transportProtocol !== '') {
-      if ((m.transportProtocol === 'tls') !== tls) return -1;
-      s += 10;
-    } else if (this.tls !== null && !tls) return -1;
-    if (m.applicationProtocols.length > 0) {
-      if (!insp || !m.applicationProtocols.some((p) => insp.protocols.includes(p))) return -1;
-      s += 1;
-    }
-    return s;
+    return this.match.needsInspection;
   }
 
   /** Starts draining connections served by this chain. */

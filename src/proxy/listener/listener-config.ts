@@ -3,7 +3,7 @@ import type { AccessLog } from '../http/access-log/access-log.js';
 import type { HcmContext } from '../http/hcm/hcm-config.js';
 import { ConfigError, boolValue, socketAddress } from '../util/values.js';
 import { FilterChain } from './filter-chain.js';
-import type { Inspection } from './inspector.js';
+import { selectChain, type ConnectionFacts } from './filter-chain-match.js';
 
 /** An immutable compiled listener. */
 export class ListenerConfig {
@@ -49,18 +49,9 @@ export class ListenerConfig {
     this.needsInspection = this.allChains().some((c) => c.needsInspection);
   }
 
-  /** The most specific chain for a connection to local `port` (see FilterChain.score), else the default chain. */
-  select(port: number, insp: Inspection | null): FilterChain | null {
-    let best: FilterChain | null = null;
-    let bestScore = -1;
-    for (const c of this.chains) {
-      const s = c.score(port, insp);
-      if (s > bestScore) {
-        best = c;
-        bestScore = s;
-      }
-    }
-    return best ?? this.defaultChain;
+  /** The chain for a connection (Envoy's filter chain match, see filter-chain-match.ts), else the default chain. */
+  select(facts: ConnectionFacts): FilterChain | null {
+    return selectChain(this.chains, facts) ?? this.defaultChain;
   }
 
   /** Every chain (for draining). */

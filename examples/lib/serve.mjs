@@ -45,7 +45,9 @@ export function serve(name, defaultPort, handler) {
 function logRequest(name, req, res, started) {
   const ms = Date.now() - started;
   const line = `${req.method} ${req.url} HTTP/${req.httpVersion}`;
-  console.log(`${name}: ${req.socket.remoteAddress} "${line}" ${res.statusCode} ${ms}ms`);
+  console.log(
+    `${name}: ${req.socket.remoteAddress} "${line}" ${res.statusCode} ${ms}ms host=${req.headers.host ?? '-'}`,
+  );
 }
 
 /**

@@ -166,7 +166,22 @@ describe('Istio circuit breaking and mirroring tasks on mizzen up', { timeout: 6
         (await logged('httpbin-v2', '/headers?step=mirrored')) === 5,
       10_000,
     );
-    // The caller's answer is v1's: it saw the real Host; the mirror's copy carried `httpbin-shadow:8000`.
+    // The mirror's copy carried Host `httpbin-shadow:8000` (Envoy appends -shadow), v1 saw the real one.
+    const v2Lines = (await cli(m(), ['logs', 'deploy/httpbin-v2']))
+      .split('\n')
+      .filter((l) => l.includes('step=mirrored'));
+    assert.equal(v2Lines.length, 5, v2Lines.join('\n'));
+    assert.ok(
+      v2Lines.every((l) => l.endsWith('host=httpbin-shadow:8000')),
+      v2Lines.join('\n'),
+    );
+    const v1Lines = (await cli(m(), ['logs', 'deploy/httpbin']))
+      .split('\n')
+      .filter((l) => l.includes('step=mirrored'));
+    assert.ok(
+      v1Lines.every((l) => l.endsWith('host=httpbin:8000')),
+      v1Lines.join('\n'),
+    );
     const seen = await fromSleep('/headers');
     assert.equal(seen.status, 200);
     const host = (JSON.parse(seen.body) as { headers: Record<string, string> }).headers['Host'];

@@ -1,0 +1,278 @@
+// Egress through real processes: `mizzen server` and a local-mode `mizzen proxy sidecar` (apps reach it
+// as HTTP_PROXY at podIP:15001), plus an egress gateway (`mizzen proxy router`). REGISTRY_ONLY refuses
+// unregistered hosts with 502 and lets ServiceEntry hosts through; a 3 s VirtualService timeout on a
+// ServiceEntry host turns a 5 s backend delay into 504; TLS origination verifies the CA and SAN (a bad
+// SAN fails); traffic routed through the egress gateway reaches the external host from there.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
+import { TestPki } from '../../src/proxy/tls/test-pki.js';
+import {
+  freeGatewayOffset,
+  startProxy,
+  startServer,
+  viaProxy,
+  waitFor,
+  type ProxyProcess,
+  type ServerProcess,
+} from './harness.js';
+
+/** What the backends saw. */
+interface Seen {
+  readonly url: string;
+  readonly host: string;
+  readonly sni: string;
+}
+
+function config(o: { http: number; https: number; egress: number; ca: string; policy: string }): string {
+  const external = (name: string, san: string): string => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: ${name} }
+spec:
+  hosts: [${name}.external.test]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{ number: 80, name: http, protocol: HTTP }, { number: 443, name: https, protocol: HTTPS }]
+  endpoints: [{ address: 127.0.0.1, ports: { http: ${o.https}, https: ${o.https} } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ${name} }
+spec:
+  hosts: [${name}.external.test]
+  http:
+    - match: [{ port: 80 }]
+      route: [{ destination: { host: ${name}.external.test, port: { number: 443 } } }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ${name} }
+spec:
+  host: ${name}.external.test
+  trafficPolicy:
+    portLevelSettings:
+      - port: { number: 443 }
+        tls: { mode: SIMPLE, caCertificates: ${o.ca}, subjectAltNames: [${san}], sni: ${name}.external.test }
+---
+`;
+  return `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: default, namespace: default }
+spec:
+  outboundTrafficPolicy: { mode: ${o.policy} }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: api }
+spec:
+  hosts: [api.external.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{ number: 80, name: http, protocol: HTTP }]
+  endpoints: [{ address: 127.0.0.1, ports: { http: ${o.http} } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: api }
+spec:
+  hosts: [api.external.test]
+  http:
+    - match: [{ uri: { prefix: /delay } }]
+      timeout: 3s
+      route: [{ destination: { host: api.external.test } }]
+    - route: [{ destination: { host: api.external.test } }]
+---
+${external('secure', 'secure.external.test')}${external('badsan', 'wrong.external.test')}apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: edition }
+spec:
+  hosts: [edition.external.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{ number: 80, name: http, protocol: HTTP }]
+  endpoints: [{ address: 127.0.0.1, ports: { http: ${o.http} } }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: istio-egressgateway, namespace: istio-system }
+spec:
+  selector: { istio: egressgateway }
+  ports: [{ name: http, port: 80 }]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: { name: egressgateway-0, namespace: istio-system }
+spec:
+  address: 127.0.0.1
+  labels: { istio: egressgateway }
+  ports: { http: ${o.egress} }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: istio-egressgateway }
+spec:
+  selector: { istio: egressgateway }
+  servers:
+    - port: { number: 80, name: http, protocol: HTTP }
+      hosts: [edition.external.test]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: edition-via-egress }
+spec:
+  hosts: [edition.external.test]
+  gateways: [istio-egressgateway, mesh]
+  http:
+    - match: [{ gateways: [mesh], port: 80 }]
+      route: [{ destination: { host: istio-egressgateway.istio-system.svc.cluster.local, port: { number: 80 } } }]
+    - match: [{ gateways: [istio-egressgateway], port: 80 }]
+      route: [{ destination: { host: edition.external.test, port: { number: 80 } } }]
+`;
+}
+
+describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mz-egress-'));
+  const configDir = join(dir, 'config');
+  let pki: TestPki;
+  let plain: HttpServer;
+  let secure: HttpsServer;
+  const seen: Seen[] = [];
+  let server: ServerProcess | undefined;
+  let sidecar: ProxyProcess | undefined;
+  let egress: ProxyProcess | undefined;
+  let offset = 0;
+  let settings: Parameters<typeof config>[0];
+  // A pod IP of its own, so the sidecar's HTTP proxy port 15001 is free.
+  const podIp = `127.1.${200 + Math.floor(Math.random() * 50)}.${10 + Math.floor(Math.random() * 200)}`;
+  const proxyAddr = `${podIp}:15001`;
+
+  before(async () => {
+    pki = new TestPki();
+    const cert = pki.issue('secure', 'secure.external.test', [
+      'secure.external.test',
+      'badsan.external.test',
+    ]);
+    plain = createHttpServer((req, res) => {
+      seen.push({ url: req.url ?? '', host: req.headers.host ?? '', sni: '' });
+      const delay = /^\/delay\/(\d+)/.exec(req.url ?? '');
+      const reply = (): void => {
+        res.setHeader('content-type', 'text/plain');
+        res.end(`plain ${req.url}`);
+      };
+      if (delay) setTimeout(reply, Number(delay[1]) * 1000);
+      else reply();
+    });
+    secure = createHttpsServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+      const s = req.socket as TLSSocket;
+      seen.push({ url: req.url ?? '', host: req.headers.host ?? '', sni: String(s.servername ?? '') });
+      res.end(`secure ${req.url}`);
+    });
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+    offset = await freeGatewayOffset([80]);
+    settings = {
+      http: (plain.address() as AddressInfo).port,
+      https: (secure.address() as AddressInfo).port,
+      egress: 80 + offset,
+      ca: pki.ca.certFile,
+      policy: 'REGISTRY_ONLY',
+    };
+    mkdirSync(configDir);
+    writeFileSync(join(configDir, 'mesh.yaml'), config(settings));
+    server = await startServer(configDir);
+    sidecar = await startProxy({
+      kind: 'sidecar',
+      xds: server.xds,
+      ip: podIp,
+      name: 'sleep-0',
+      namespace: 'default',
+      labels: { app: 'sleep' },
+      readyFile: join(dir, 'sidecar-ready.json'),
+    });
+    egress = await startProxy({
+      kind: 'router',
+      xds: server.xds,
+      ip: '127.0.0.1',
+      name: 'istio-egressgateway-0',
+      namespace: 'istio-system',
+      labels: { istio: 'egressgateway' },
+      readyFile: join(dir, 'egress-ready.json'),
+      extraMetadata: { MIZZEN_GATEWAY_PORT_OFFSET: String(offset) },
+    });
+    await waitFor('the sidecar HTTP proxy listener', () => sidecar!.listeners()[`${podIp}_15001`], 30_000);
+    await waitFor('the egress gateway listener', () => egress!.listeners()[`0.0.0.0_${80 + offset}`], 30_000);
+  });
+
+  after(async () => {
+    await sidecar?.stop();
+    await egress?.stop();
+    await server?.stop();
+    plain.close();
+    secure.close();
+    pki.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('REGISTRY_ONLY: an unregistered host gets 502, a ServiceEntry host is reached', async () => {
+    const blocked = await viaProxy(proxyAddr, 'http://unregistered.example.test/');
+    assert.equal(blocked.status, 502);
+    const byIp = await viaProxy(proxyAddr, `http://127.0.0.1:${settings.http}/direct`);
+    assert.equal(byIp.status, 502, 'an address that is not registered is blocked too');
+    assert.ok(!seen.some((s) => s.url === '/direct'));
+    const ok = await viaProxy(proxyAddr, 'http://api.external.test/status/200');
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.body, 'plain /status/200');
+  });
+
+  it('a 3 s VirtualService timeout on a ServiceEntry host turns a 5 s delay into 504 after ~3 s', async () => {
+    const r = await viaProxy(proxyAddr, 'http://api.external.test/delay/5');
+    assert.equal(r.status, 504, r.body);
+    assert.equal(r.body, 'upstream request timeout');
+    assert.ok(r.ms >= 2500 && r.ms < 4500, `504 after ${Math.round(r.ms)} ms`);
+  });
+
+  it('TLS origination: plain HTTP from the app leaves as HTTPS verified against the CA and SAN', async () => {
+    const r = await viaProxy(proxyAddr, 'http://secure.external.test/get');
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.body, 'secure /get');
+    const s = seen.find((x) => x.url === '/get');
+    assert.equal(s?.sni, 'secure.external.test');
+    assert.equal(s?.host, 'secure.external.test');
+  });
+
+  it('TLS origination with a subjectAltNames entry the server certificate lacks fails (503)', async () => {
+    const r = await viaProxy(proxyAddr, 'http://badsan.external.test/get-bad');
+    assert.equal(r.status, 503, r.body);
+    assert.ok(!seen.some((x) => x.url === '/get-bad'));
+  });
+
+  it('routed through the egress gateway: the request leaves the mesh from the gateway', async () => {
+    const r = await viaProxy(proxyAddr, 'http://edition.external.test/politics');
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.body, 'plain /politics');
+    const stats = await viaProxy(
+      `127.0.0.1:${egress!.adminPort()}`,
+      `http://127.0.0.1:${egress!.adminPort()}/stats`,
+    );
+    assert.match(stats.body, /^cluster\.outbound\|80\|\|edition\.external\.test\.upstream_rq_total: [1-9]/m);
+  });
+
+  it('ALLOW_ANY: the same unregistered address is passed through to where the app asked', async () => {
+    writeFileSync(join(configDir, 'mesh.yaml'), config({ ...settings, policy: 'ALLOW_ANY' }));
+    const r = await waitFor(
+      'passthrough after the policy change',
+      async () => {
+        const x = await viaProxy(proxyAddr, `http://127.0.0.1:${settings.http}/direct`);
+        return x.status === 200 ? x : null;
+      },
+      30_000,
+    );
+    assert.equal(r.body, 'plain /direct');
+  });
+});

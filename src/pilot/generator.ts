@@ -26,6 +26,7 @@ import { buildLoadAssignment } from './endpoints.js';
 import { buildGatewayListeners, buildGatewayRouteConfig, gatewayRouteNames } from './listener-gateway.js';
 import { buildGrpcClusters, buildGrpcListeners, buildGrpcRouteConfig } from './proxyless-grpc.js';
 import { buildSecret } from './secrets.js';
+import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
 import type { Envoy } from './envoy.js';
 
 /** Per proxy and push: the scope and every resource generated so far. */
@@ -170,7 +171,11 @@ function pick(all: Envoy[], names: readonly string[]): Envoy[] {
 function buildListeners(scope: ProxyScope): Envoy[] {
   if (scope.proxy.type === 'router') return buildGatewayListeners(scope);
   if (scope.proxy.interceptionMode === 'NONE')
-    return [...buildLocalInboundListeners(scope), buildHttpProxyListener(scope)];
+    return [
+      ...buildLocalInboundListeners(scope),
+      buildHttpProxyListener(scope),
+      ...buildSidecarEgressListeners(scope),
+    ];
   return [
     buildVirtualOutboundListener(scope),
     buildVirtualInboundListener(scope),

@@ -47,48 +47,75 @@ export function buildOutboundTcpListeners(scope: ProxyScope, httpPorts: Readonly
       g.services.push(svc);
     }
   }
-  const vss = scope.virtualServices(MESH);
   const out: Envoy[] = [];
   for (const [name, g] of groups) {
-    const chains = new ChainSet();
-    const ctx: L4Context = { scope, port: g.port, gateways: MESH };
-    for (const svc of g.services) {
-      const vs = virtualServiceForHost(vss, svc.hostname);
-      const own = g.tls ? tlsChains(ctx, vs) : tcpChains(ctx, vs);
-      for (const c of own) chains.add(c);
-      // Without an applicable rule the service's own cluster takes its traffic (by SNI when the
-      // listener is shared by several TLS hosts).
-      if (own.length === 0 || (g.tls && !own.some((c) => sniOf(c).includes(svc.hostname)))) {
-        const cluster = outboundClusterName(g.port, '', svc.hostname);
-        const chain: Envoy = { filters: [buildL4Proxy(scope, [{ name: cluster, weight: 100 }])] };
-        if (g.tls && g.address === '0.0.0.0' && !svc.hostname.startsWith('*'))
-          chain.filterChainMatch = { serverNames: [svc.hostname] };
-        chains.add(chain);
-      }
-    }
-    if (g.tls && g.address === '0.0.0.0') {
-      // Unknown SNI: passthrough (ALLOW_ANY) or dropped (REGISTRY_ONLY), like the catch-all listener.
-      const c = scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
-      chains.add({
-        filters: [
-          { name: FILTERS.TCP_PROXY, typedConfig: { '@type': TYPES.TCP_PROXY, statPrefix: c, cluster: c } },
-        ],
-      });
-    }
-    const listener: Envoy = {
-      name,
-      address: socketAddress(g.address, g.port),
-      bindToPort: wrap(false),
-      trafficDirection: 'OUTBOUND',
-      filterChains: chains.list,
-    };
-    if (chains.inspectsTls)
-      listener.listenerFilters = [
-        { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } },
-      ];
-    out.push(listener);
+    const chains = buildTcpChains(scope, g.port, g.services, g.tls, g.address === '0.0.0.0');
+    out.push(tcpListener(name, g.address, g.port, chains, false));
   }
   return out;
+}
+
+/** A listener over `chains` (with the tls_inspector when some chain needs SNI or terminates TLS). */
+export function tcpListener(
+  name: string,
+  address: string,
+  port: number,
+  chains: ChainSet,
+  bind: boolean,
+): Envoy {
+  const listener: Envoy = {
+    name,
+    address: socketAddress(address, port),
+    trafficDirection: 'OUTBOUND',
+    filterChains: chains.list,
+  };
+  if (!bind) listener.bindToPort = wrap(false);
+  if (chains.inspectsTls)
+    listener.listenerFilters = [
+      { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } },
+    ];
+  return listener;
+}
+
+/**
+ * The tcp_proxy chains for `services` on `port`: their VirtualServices' tcp rules (or tls rules by SNI
+ * when `tls`), else each service's own cluster. `shared`: the listener is not specific to one address,
+ * so TLS services are told apart by SNI and unknown SNI follows the outbound traffic policy.
+ */
+export function buildTcpChains(
+  scope: ProxyScope,
+  port: number,
+  services: readonly MeshService[],
+  tls: boolean,
+  shared: boolean,
+): ChainSet {
+  const vss = scope.virtualServices(MESH);
+  const chains = new ChainSet();
+  const ctx: L4Context = { scope, port, gateways: MESH };
+  for (const svc of services) {
+    const vs = virtualServiceForHost(vss, svc.hostname);
+    const own = tls ? tlsChains(ctx, vs) : tcpChains(ctx, vs);
+    for (const c of own) chains.add(c);
+    // Without an applicable rule the service's own cluster takes its traffic (by SNI when the
+    // listener is shared by several TLS hosts).
+    if (own.length === 0 || (tls && !own.some((c) => sniOf(c).includes(svc.hostname)))) {
+      const cluster = outboundClusterName(port, '', svc.hostname);
+      const chain: Envoy = { filters: [buildL4Proxy(scope, [{ name: cluster, weight: 100 }])] };
+      if (tls && shared && !svc.hostname.startsWith('*'))
+        chain.filterChainMatch = { serverNames: [svc.hostname] };
+      chains.add(chain);
+    }
+  }
+  if (tls && shared) {
+    // Unknown SNI: passthrough (ALLOW_ANY) or dropped (REGISTRY_ONLY), like the catch-all listener.
+    const c = scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+    chains.add({
+      filters: [
+        { name: FILTERS.TCP_PROXY, typedConfig: { '@type': TYPES.TCP_PROXY, statPrefix: c, cluster: c } },
+      ],
+    });
+  }
+  return chains;
 }
 
 function isHttpLike(protocol: string): boolean {

@@ -7,14 +7,20 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TLSSocket } from 'node:tls';
+import {
+  connect as netConnect,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+} from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { TestPki } from '../../src/proxy/tls/test-pki.js';
 import {
   freeGatewayOffset,
+  tlsProbe,
   startProxy,
   startServer,
   viaProxy,
@@ -30,7 +36,15 @@ interface Seen {
   readonly sni: string;
 }
 
-function config(o: { http: number; https: number; egress: number; ca: string; policy: string }): string {
+function config(o: {
+  http: number;
+  https: number;
+  egress: number;
+  ca: string;
+  policy: string;
+  tlsBackend: number;
+  echo: number;
+}): string {
   const external = (name: string, san: string): string => `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: ${name} }
@@ -66,6 +80,48 @@ kind: Sidecar
 metadata: { name: default, namespace: default }
 spec:
   outboundTrafficPolicy: { mode: ${o.policy} }
+  egress:
+    - port: { number: 9443, name: tls, protocol: TLS }
+      hosts: ["*/*.external.test"]
+    - port: { number: 9000, name: tcp, protocol: TCP }
+      hosts: ["*/echo.external.test"]
+    - hosts: ["*/*"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: tlsapi }
+spec:
+  hosts: [tlsapi.external.test, tls-v2.external.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{ number: 9443, name: tls, protocol: TLS }]
+  endpoints: [{ address: 127.0.0.1, ports: { tls: ${o.tlsBackend} } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: tlsapi }
+spec:
+  hosts: [tlsapi.external.test]
+  tls:
+    - match: [{ port: 9443, sniHosts: [tlsapi.external.test] }]
+      route: [{ destination: { host: tls-v2.external.test, port: { number: 9443 } } }]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: echo }
+spec:
+  hosts: [echo.external.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{ number: 9000, name: tcp, protocol: TCP }]
+  endpoints: [{ address: 127.0.0.1, ports: { tcp: ${o.echo} } }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: echo }
+spec:
+  host: echo.external.test
+  trafficPolicy: { connectionPool: { tcp: { idleTimeout: 1s } } }
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -142,6 +198,8 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
   let pki: TestPki;
   let plain: HttpServer;
   let secure: HttpsServer;
+  let tlsBackend: TlsServer;
+  let echo: NetServer;
   const seen: Seen[] = [];
   let server: ServerProcess | undefined;
   let sidecar: ProxyProcess | undefined;
@@ -173,6 +231,17 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
       seen.push({ url: req.url ?? '', host: req.headers.host ?? '', sni: String(s.servername ?? '') });
       res.end(`secure ${req.url}`);
     });
+    const backendCert = pki.issue('tlsapi', 'tls backend', ['tlsapi.external.test', 'tls-v2.external.test']);
+    tlsBackend = createTlsServer({ cert: backendCert.cert, key: backendCert.key }, (s) => {
+      s.on('error', () => {});
+      s.on('data', (d: Buffer) => s.end(`tls backend got ${d.toString()}`));
+    });
+    echo = createNetServer((s) => {
+      s.on('error', () => {});
+      s.on('data', (d: Buffer) => s.write(`echo ${d.toString()}`));
+    });
+    await new Promise<void>((r) => tlsBackend.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
     await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
     offset = await freeGatewayOffset([80]);
@@ -182,6 +251,8 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
       egress: 80 + offset,
       ca: pki.ca.certFile,
       policy: 'REGISTRY_ONLY',
+      tlsBackend: (tlsBackend.address() as AddressInfo).port,
+      echo: (echo.address() as AddressInfo).port,
     };
     mkdirSync(configDir);
     writeFileSync(join(configDir, 'mesh.yaml'), config(settings));
@@ -205,8 +276,18 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
       readyFile: join(dir, 'egress-ready.json'),
       extraMetadata: { MIZZEN_GATEWAY_PORT_OFFSET: String(offset) },
     });
-    await waitFor('the sidecar HTTP proxy listener', () => sidecar!.listeners()[`${podIp}_15001`], 30_000);
-    await waitFor('the egress gateway listener', () => egress!.listeners()[`0.0.0.0_${80 + offset}`], 30_000);
+    try {
+      await waitFor('the sidecar HTTP proxy listener', () => sidecar!.listeners()[`${podIp}_15001`], 30_000);
+      await waitFor(
+        'the egress gateway listener',
+        () => egress!.listeners()[`0.0.0.0_${80 + offset}`],
+        30_000,
+      );
+    } catch (e) {
+      throw new Error(
+        `${(e as Error).message}\n--- sidecar ---\n${sidecar.output()}\n--- egress gateway ---\n${egress.output()}\n--- server ---\n${server.stderr()}`,
+      );
+    }
   });
 
   after(async () => {
@@ -215,6 +296,8 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
     await server?.stop();
     plain.close();
     secure.close();
+    tlsBackend.close();
+    echo.close();
     pki.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -261,6 +344,47 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
       `http://127.0.0.1:${egress!.adminPort()}/stats`,
     );
     assert.match(stats.body, /^cluster\.outbound\|80\|\|edition\.external\.test\.upstream_rq_total: [1-9]/m);
+  });
+
+  it('Sidecar egress TLS listener: tls rules route by SNI without terminating (the backend certificate arrives)', async () => {
+    await waitFor('the egress listeners', () => sidecar!.listeners()[`${podIp}_9443`], 30_000);
+    const r = await tlsProbe(9443, 'tlsapi.external.test', { ca: pki.ca.cert, send: 'hello', host: podIp });
+    assert.equal(r.ok, true, r.error);
+    assert.equal(r.cn, 'tls backend');
+    assert.equal(r.data, 'tls backend got hello');
+    const stats = await viaProxy(
+      `127.0.0.1:${sidecar!.adminPort()}`,
+      `http://127.0.0.1:${sidecar!.adminPort()}/stats`,
+    );
+    assert.match(
+      stats.body,
+      /^cluster\.outbound\|9443\|\|tls-v2\.external\.test\.upstream_cx_total: [1-9]/m,
+      'the tls rule sent it to tls-v2',
+    );
+    const unknown = await tlsProbe(9443, 'other.example.org', { ca: pki.ca.cert, host: podIp });
+    assert.equal(unknown.ok, false, 'REGISTRY_ONLY: an SNI no service claims goes to the BlackHoleCluster');
+  });
+
+  it('Sidecar egress TCP listener: tcp_proxy to the ServiceEntry, closed after the 1 s idle timeout', async () => {
+    const t0 = performance.now();
+    const { data, closedAfter } = await new Promise<{ data: string; closedAfter: number }>(
+      (resolve, reject) => {
+        const s = netConnect(9000, podIp);
+        let d = '';
+        s.on('data', (b: Buffer) => (d += b.toString()));
+        s.on('close', () => resolve({ data: d, closedAfter: performance.now() - t0 }));
+        s.on('error', reject);
+        s.write('ping');
+      },
+    );
+    assert.equal(data, 'echo ping');
+    assert.ok(closedAfter >= 800 && closedAfter < 8000, `closed after ${Math.round(closedAfter)} ms`);
+    const stats = await viaProxy(
+      `127.0.0.1:${sidecar!.adminPort()}`,
+      `http://127.0.0.1:${sidecar!.adminPort()}/stats`,
+    );
+    assert.match(stats.body, /^cluster\.outbound\|9000\|\|echo\.external\.test\.upstream_cx_total: [1-9]/m);
+    assert.match(stats.body, /^tcp\.outbound\|9000\|\|echo\.external\.test\.idle_timeout: [1-9]/m);
   });
 
   it('ALLOW_ANY: the same unregistered address is passed through to where the app asked', async () => {

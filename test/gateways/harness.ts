@@ -128,11 +128,19 @@ export interface TlsResult {
   readonly data: string;
 }
 
-/** Opens TLS to 127.0.0.1:port with SNI `servername`, optionally sends `send`, reads until close. */
+/** Opens TLS to 127.0.0.1:port (or opts.host) with SNI `servername`, optionally sends `send`, reads until close. */
 export function tlsProbe(
   port: number,
   servername: string,
-  opts: { ca?: string; cert?: string; key?: string; send?: string; maxVersion?: 'TLSv1.2' | 'TLSv1.3' } = {},
+  opts: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    send?: string;
+    maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+    /** Address to connect to (default 127.0.0.1). */
+    host?: string;
+  } = {},
 ): Promise<TlsResult> {
   return new Promise((resolve) => {
     let data = '';
@@ -153,7 +161,7 @@ export function tlsProbe(
       });
     };
     const s = tlsConnect({
-      host: '127.0.0.1',
+      host: opts.host ?? '127.0.0.1',
       port,
       servername,
       ca: opts.ca,

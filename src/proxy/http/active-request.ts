@@ -71,6 +71,8 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
   /** Bytes that followed the headers of an HTTP/1.1 Upgrade request (node:http's `head`). */
   upgradeHead: Buffer | null = null;
   routeTimer: NodeJS.Timeout | null = null;
+  /** HCM stream_idle_timeout timer (refreshed by activity), or null. */
+  idleTimer: NodeJS.Timeout | null = null;
   /** Route timeout in ms (after the x-envoy-upstream-rq-timeout-ms override); 0 = none. */
   timeoutMs = 0;
   bodyEnded: boolean;
@@ -162,6 +164,8 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     st.downstream_rq_total.inc();
     st.downstream_rq_active.inc();
     (this.protocol === 'HTTP/2' ? st.downstream_rq_http2_total : st.downstream_rq_http1_total).inc();
+    if (this.hcm.streamIdleTimeoutMs > 0)
+      this.idleTimer = setTimeout(this.onIdle, this.hcm.streamIdleTimeoutMs);
     if (this.body !== null) this.body.once('end', this.onBodyEnd);
     else this.requestEndHr = performance.now();
     try {
@@ -246,6 +250,27 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     if (this.timeoutMs > 0 && this.upgrade === null) this.armTimeout();
   };
 
+  /** Notes stream activity (request or response bytes): restarts the stream idle timer. */
+  touch(): void {
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+  }
+
+  /** Stops the stream idle timer (an upgraded tunnel is no longer an HTTP stream). */
+  clearIdle(): void {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+  }
+
+  private readonly onIdle = (): void => {
+    this.idleTimer = null;
+    if (this.done) return;
+    // Envoy: 408 "stream timeout" before the response started, a reset after; the upstream is cancelled.
+    if (this.handler !== null) this.handler.onDownstreamReset();
+    this.sendLocalReply(ProxyErrorCode.StreamIdleTimeout);
+  };
+
   private readonly onRouteTimeout = (): void => {
     this.routeTimer = null;
     if (this.done) return;
@@ -286,6 +311,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
 
   /** Writes response body; false means wait for the downstream to drain. */
   encodeData(chunk: Buffer): boolean {
+    if (this.idleTimer !== null) this.idleTimer.refresh();
     return this.ds.write(chunk);
   }
 
@@ -383,6 +409,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     this.done = true;
     this.endHr = performance.now();
     this.clearTimeout();
+    this.clearIdle();
     if (this.faultTimer !== null) {
       clearTimeout(this.faultTimer);
       this.faultTimer = null;

@@ -17,6 +17,7 @@ export const enum ProxyErrorCode {
   FaultAbort,
   UpgradeRejected,
   MaintenanceMode,
+  StreamIdleTimeout,
 }
 
 /** How an error code becomes a response. */
@@ -92,6 +93,12 @@ const TABLE: Record<ProxyErrorCode, Rescue> = {
     flag: Flag.UO,
     body: 'maintenance mode',
     details: 'maintenance_mode',
+  },
+  [ProxyErrorCode.StreamIdleTimeout]: {
+    status: 408,
+    flag: Flag.SI,
+    body: 'stream timeout',
+    details: 'stream_idle_timeout',
   },
 };
 

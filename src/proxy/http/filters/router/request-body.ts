@@ -23,6 +23,8 @@ export class RequestBody {
   constructor(
     private readonly src: Readable,
     keepCopy: boolean,
+    /** Told about every chunk (the stream idle timer), or null. */
+    private readonly activity: { touch(): void } | null = null,
     private readonly limit = RETRY_BUFFER_LIMIT,
   ) {
     this.chunks = keepCopy ? [] : null;
@@ -75,6 +77,7 @@ export class RequestBody {
 
   private readonly onData = (chunk: Buffer): void => {
     this.bytes += chunk.length;
+    if (this.activity !== null) this.activity.touch();
     if (this.chunks !== null) {
       this.size += chunk.length;
       if (this.size > this.limit) {

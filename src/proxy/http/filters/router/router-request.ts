@@ -55,7 +55,9 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
   ) {
     this.retry = route.retry !== null && route.retry.numRetries > 0 ? route.retry : null;
     this.body =
-      req.body !== null ? new RequestBody(req.body, this.retry !== null || route.mirrors !== null) : null;
+      req.body !== null
+        ? new RequestBody(req.body, this.retry !== null || route.mirrors !== null, req)
+        : null;
     const h = req.headers;
     // Header mutations, most specific first (Envoy's default order: weighted cluster, route, vhost, route config).
     weighted?.requestHeaders?.apply(h);
@@ -231,6 +233,7 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     }
     this.forwarding = true;
     req.clearTimeout();
+    req.clearIdle();
     req.upstreamCluster = this.cluster.name;
     req.upstreamLocalAddress = a.localAddress;
     headers['x-envoy-upstream-service-time'] = String(Math.round(a.serviceTimeMs));

@@ -27,6 +27,8 @@ interface SanRule {
 /** Validation settings: trusted CA, SAN rules and certificate pins. */
 interface Validation {
   readonly ca: Buffer | null;
+  /** Certificate revocation list (PEM), or null. */
+  readonly crl: Buffer | null;
   readonly sans: readonly SanRule[];
   /** Base64 SHA-256 of the SubjectPublicKeyInfo. */
   readonly spki: readonly string[];
@@ -34,7 +36,7 @@ interface Validation {
   readonly hashes: readonly string[];
 }
 
-const NO_VALIDATION: Validation = { ca: null, sans: [], spki: [], hashes: [] };
+const NO_VALIDATION: Validation = { ca: null, crl: null, sans: [], spki: [], hashes: [] };
 
 /** A usable TLS configuration: the secure context plus the checks Node does not do itself. */
 export class ResolvedTls {
@@ -184,6 +186,7 @@ export class CommonTlsContext {
         cert: certs.length > 0 ? certs.map((c) => c.cert) : undefined,
         key: certs.length > 0 ? certs.map((c) => ({ pem: c.key })) : undefined,
         ca: v.ca ?? undefined,
+        crl: v.crl ?? undefined,
         minVersion: this.minVersion,
         maxVersion: this.maxVersion,
         ciphers: this.ciphers,
@@ -224,12 +227,14 @@ function compileValidation(vc: any, where: string): Validation {
     String(h).replace(/:/g, '').toLowerCase(),
   );
   const spki = ((vc.verifyCertificateSpki ?? []) as unknown[]).map(String);
-  return { ca, sans, spki, hashes };
+  const crl = readDataSource(vc.crl, `${where}.crl`);
+  return { ca, crl, sans, spki, hashes };
 }
 
 function merge(a: Validation, b: Validation): Validation {
   return {
     ca: b.ca ?? a.ca,
+    crl: b.crl ?? a.crl,
     sans: [...a.sans, ...b.sans],
     spki: [...a.spki, ...b.spki],
     hashes: [...a.hashes, ...b.hashes],

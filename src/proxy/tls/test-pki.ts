@@ -98,6 +98,24 @@ export class TestPki {
     return files(crt, key);
   }
 
+  /** A CRL (PEM file) signed by this CA that revokes `certs`. */
+  crl(name: string, certs: readonly CertFiles[]): string {
+    const db = join(this.dir, `${name}.index`);
+    const cnf = join(this.dir, `${name}.cnf`);
+    writeFileSync(db, '');
+    writeFileSync(join(this.dir, `${name}.crlnumber`), '01\n');
+    writeFileSync(
+      cnf,
+      `[ca]\ndefault_ca = d\n[d]\ndatabase = ${db}\ncrlnumber = ${join(this.dir, `${name}.crlnumber`)}\n` +
+        `certificate = ${this.ca.certFile}\nprivate_key = ${this.ca.keyFile}\ndefault_md = sha256\n` +
+        `default_crl_days = 30\n`,
+    );
+    for (const c of certs) openssl(['ca', '-config', cnf, '-revoke', c.certFile]);
+    const out = join(this.dir, `${name}.crl`);
+    openssl(['ca', '-config', cnf, '-gencrl', '-out', out]);
+    return out;
+  }
+
   /** Removes the directory. */
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { bootstrapFrom } from '../bootstrap/bootstrap.js';
 import { Proxy } from '../proxy.js';
 import { admin, get, hcm, httpListener, routeConfig, staticCluster } from '../test-util.js';
-import { TestPki } from './test-pki.js';
+import { TestPki, type CertFiles } from './test-pki.js';
 
 const UPSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 
@@ -19,7 +19,12 @@ function tlsSocket(ctx: Record<string, unknown>): any {
 async function httpsBackend(
   pki: TestPki,
   requireClientCert: boolean,
-): Promise<{ server: HttpsServer; port: number; seen: Array<{ sni: string; client: string }> }> {
+): Promise<{
+  server: HttpsServer;
+  port: number;
+  cert: CertFiles;
+  seen: Array<{ sni: string; client: string }>;
+}> {
   const leaf = pki.issue(`backend-${requireClientCert ? 'm' : 's'}`, 'backend', ['backend.example.com']);
   const seen: Array<{ sni: string; client: string }> = [];
   const server = createHttpsServer(
@@ -40,7 +45,7 @@ async function httpsBackend(
     },
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, seen };
+  return { server, port: (server.address() as AddressInfo).port, cert: leaf, seen };
 }
 
 describe('upstream TLS origination', () => {
@@ -54,6 +59,7 @@ describe('upstream TLS origination', () => {
     const client = pki.issue('client', 'proxy-client', ['client.example.com']);
     simple = await httpsBackend(pki, false);
     mutual = await httpsBackend(pki, true);
+    const crl = pki.crl('revoked', [simple.cert]);
     const verify = (san: string): any => ({
       validationContext: { trustedCa: { filename: pki.ca.certFile }, matchSubjectAltNames: [{ exact: san }] },
     });
@@ -90,6 +96,14 @@ describe('upstream TLS origination', () => {
           },
         }),
       }),
+      staticCluster('revoked', [simple.port], {
+        transportSocket: tlsSocket({
+          sni: 'backend.example.com',
+          commonTlsContext: {
+            validationContext: { trustedCa: { filename: pki.ca.certFile }, crl: { filename: crl } },
+          },
+        }),
+      }),
       staticCluster('mtls-nocert', [mutual.port], {
         transportSocket: tlsSocket({
           sni: 'backend.example.com',
@@ -97,7 +111,7 @@ describe('upstream TLS origination', () => {
         }),
       }),
     ];
-    const routes = ['good', 'badsan', 'mtls-files', 'mtls-sds', 'mtls-nocert'].map((c) => ({
+    const routes = ['good', 'badsan', 'revoked', 'mtls-files', 'mtls-sds', 'mtls-nocert'].map((c) => ({
       match: { prefix: `/${c}` },
       route: { cluster: c },
     }));
@@ -160,6 +174,11 @@ describe('upstream TLS origination', () => {
     assert.match(r.body, /upstream connect error/);
     const stats = (await admin(proxy, '/stats?filter=cluster.badsan.upstream_cx_connect_fail')).body;
     assert.match(stats, /upstream_cx_connect_fail: [1-9]/);
+  });
+
+  it('a CRL that revokes the server certificate fails the connection', async () => {
+    const r = await get(proxy.listenerPort('http'), '/revoked');
+    assert.equal(r.status, 503, r.body);
   });
 
   it('mutual TLS: the client certificate from files or from SDS is presented; none is refused', async () => {

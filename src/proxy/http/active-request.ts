@@ -165,9 +165,11 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     st.downstream_rq_active.inc();
     (this.protocol === 'HTTP/2' ? st.downstream_rq_http2_total : st.downstream_rq_http1_total).inc();
     if (this.hcm.streamIdleTimeoutMs > 0)
-      this.idleTimer = setTimeout(this.onIdle, this.hcm.streamIdleTimeoutMs);
-    if (this.body !== null) this.body.once('end', this.onBodyEnd);
-    else this.requestEndHr = performance.now();
+      this.idleTimer = setTimeout(idleTimeout, this.hcm.streamIdleTimeoutMs, this);
+    if (this.body !== null) {
+      (this.body as Owned)[REQUEST] = this;
+      this.body.once('end', bodyEnd);
+    } else this.requestEndHr = performance.now();
     try {
       this.preprocessHeaders();
       this.table = this.hcm.routeTable();
@@ -232,7 +234,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
 
   private armTimeout(): void {
     if (this.routeTimer === null && this.timeoutMs > 0 && !this.done) {
-      this.routeTimer = setTimeout(this.onRouteTimeout, this.timeoutMs);
+      this.routeTimer = setTimeout(routeTimeout, this.timeoutMs, this);
     }
   }
 
@@ -244,11 +246,12 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     }
   }
 
-  private readonly onBodyEnd = (): void => {
+  /** Timer/event entry point (shared module-level trampoline, no per-request closure). */
+  onBodyEnd(): void {
     this.bodyEnded = true;
     this.requestEndHr = performance.now();
     if (this.timeoutMs > 0 && this.upgrade === null) this.armTimeout();
-  };
+  }
 
   /** Notes stream activity (request or response bytes): restarts the stream idle timer. */
   touch(): void {
@@ -263,15 +266,17 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     }
   }
 
-  private readonly onIdle = (): void => {
+  /** Timer/event entry point (shared module-level trampoline, no per-request closure). */
+  onIdle(): void {
     this.idleTimer = null;
     if (this.done) return;
     // Envoy: 408 "stream timeout" before the response started, a reset after; the upstream is cancelled.
     if (this.handler !== null) this.handler.onDownstreamReset();
     this.sendLocalReply(ProxyErrorCode.StreamIdleTimeout);
-  };
+  }
 
-  private readonly onRouteTimeout = (): void => {
+  /** Timer/event entry point (shared module-level trampoline, no per-request closure). */
+  onRouteTimeout(): void {
     this.routeTimer = null;
     if (this.done) return;
     if (this.handler !== null) {
@@ -280,7 +285,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     }
     // Still in a filter (e.g. a fault delay): the route timeout bounds it too.
     this.sendLocalReply(ProxyErrorCode.UpstreamTimeout);
-  };
+  }
 
   // ---- response path ----
 
@@ -468,4 +473,17 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
   get routeName(): string {
     return this.route?.name ?? '';
   }
+}
+
+const REQUEST = Symbol('mizzen.request');
+/** The request body stream carries its request, so the 'end' listener is one shared function. */
+type Owned = { [REQUEST]?: ActiveRequest };
+function bodyEnd(this: unknown): void {
+  (this as Owned)[REQUEST]!.onBodyEnd();
+}
+function routeTimeout(r: ActiveRequest): void {
+  r.onRouteTimeout();
+}
+function idleTimeout(r: ActiveRequest): void {
+  r.onIdle();
 }

@@ -126,7 +126,7 @@ export class UpstreamAttempt implements PoolWaiter {
     this.state = SENT;
     this.sentAt = performance.now();
     if (this.perTryTimeoutMs > 0 && this.perTryTimer === null)
-      this.perTryTimer = setTimeout(this.onPerTryTimeout, this.perTryTimeoutMs);
+      this.perTryTimer = setTimeout(perTryTimeout, this.perTryTimeoutMs, this);
     const body = this.owner.body;
     try {
       if (this.pool.protocol === 'http1') this.sendH1(body);
@@ -144,9 +144,10 @@ export class UpstreamAttempt implements PoolWaiter {
       setHost: false,
     });
     this.creq = creq;
-    creq.on('response', this.onH1Response);
-    creq.on('error', this.onH1Error);
-    creq.on('upgrade', this.onH1Upgrade);
+    (creq as Owned)[ATTEMPT] = this;
+    creq.on('response', h1Response);
+    creq.on('error', h1Error);
+    creq.on('upgrade', h1Upgrade);
     creq.on('information', () => {});
     if (body !== null) body.attach(creq);
     else creq.end();
@@ -177,22 +178,25 @@ export class UpstreamAttempt implements PoolWaiter {
     const { stream, connected } = this.pool.requestH2(h, body === null);
     this.h2 = stream;
     this.h2Connected = connected;
-    stream.on('response', this.onH2Response);
-    stream.on('trailers', this.onH2Trailers);
-    stream.on('error', this.onH2Error);
-    stream.on('close', this.onH2Close);
+    (stream as Owned)[ATTEMPT] = this;
+    stream.on('response', h2Response);
+    stream.on('trailers', h2Trailers);
+    stream.on('error', h2Error);
+    stream.on('close', h2Close);
     if (body !== null) body.attach(stream);
   }
 
   // ---- HTTP/1.1 ----
 
-  private readonly onH1Response = (res: IncomingMessage): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH1Response(res: IncomingMessage): void {
     this.res = res;
     this.noteLocal(res.socket);
     this.gotResponse();
     res.on('error', () => {});
-    res.on('close', this.onH1ResClose);
-    res.on('end', this.onH1End);
+    (res as Owned)[ATTEMPT] = this;
+    res.on('close', h1ResClose);
+    res.on('end', h1End);
     if (this.discarded) {
       res.resume();
       return;
@@ -202,26 +206,29 @@ export class UpstreamAttempt implements PoolWaiter {
       res.resume();
       return;
     }
-    res.on('data', this.onData);
-  };
+    res.on('data', onData);
+  }
 
-  private readonly onH1End = (): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH1End(): void {
     if (this.state === DONE) return;
     this.state = DONE;
     this.finish(true);
     if (!this.discarded) this.owner.onAttemptEnd(this, null);
-  };
+  }
 
-  private readonly onH1ResClose = (): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH1ResClose(): void {
     if (this.state !== DONE && this.res !== null && !this.res.complete) {
       this.state = DONE;
       this.finish(false);
       this.cluster.stats.upstream_rq_rx_reset.inc();
       if (!this.discarded) this.owner.onAttemptReset(this, ResetKind.ConnectionTermination);
     }
-  };
+  }
 
-  private readonly onH1Error = (err: NodeJS.ErrnoException): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH1Error(err: NodeJS.ErrnoException): void {
     if (this.state === DONE || this.state >= HEADERS) return;
     const sock = this.creq?.socket;
     // A kept-alive connection the server closed just as we reused it: resend once on a fresh one.
@@ -243,9 +250,10 @@ export class UpstreamAttempt implements PoolWaiter {
     else if (String(err.code ?? '').startsWith('HPE_')) kind = ResetKind.ProtocolError;
     else kind = ResetKind.ConnectionTermination;
     this.fail(kind);
-  };
+  }
 
-  private readonly onH1Upgrade = (res: IncomingMessage, socket: Socket, head: Buffer): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH1Upgrade(res: IncomingMessage, socket: Socket, head: Buffer): void {
     this.gotResponse();
     this.state = DONE;
     this.noteLocal(socket);
@@ -256,11 +264,12 @@ export class UpstreamAttempt implements PoolWaiter {
       return;
     }
     this.owner.onAttemptUpgrade(this, res.statusCode ?? 101, res.headers, socket, head);
-  };
+  }
 
   // ---- HTTP/2 ----
 
-  private readonly onH2Response = (headers: H2Headers, flags: number): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH2Response(headers: H2Headers, flags: number): void {
     this.gotResponse();
     const status = Number(headers[':status'] ?? 502);
     const h: HeaderMap = {};
@@ -275,28 +284,32 @@ export class UpstreamAttempt implements PoolWaiter {
       this.h2!.resume();
       return;
     }
-    this.h2!.on('data', this.onData);
-    this.h2!.on('end', this.onH2End);
-  };
+    this.h2!.on('data', onData);
+    this.h2!.on('end', h2End);
+  }
 
-  private readonly onH2Trailers = (trailers: H2Headers): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH2Trailers(trailers: H2Headers): void {
     const t: HeaderMap = {};
     for (const k in trailers) if (k.charCodeAt(0) !== 58) t[k] = trailers[k];
     this.h2Trailers = t;
-  };
+  }
 
-  private readonly onH2End = (): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH2End(): void {
     if (this.state === DONE) return;
     this.state = DONE;
     if (!this.discarded) this.owner.onAttemptEnd(this, this.h2Trailers);
-  };
+  }
 
-  private readonly onH2Error = (err: NodeJS.ErrnoException): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH2Error(err: NodeJS.ErrnoException): void {
     if (this.state === DONE) return;
     this.fail(this.classifyH2(err));
-  };
+  }
 
-  private readonly onH2Close = (): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onH2Close(): void {
     const s = this.h2!;
     if (this.state !== DONE) {
       const kind =
@@ -310,7 +323,7 @@ export class UpstreamAttempt implements PoolWaiter {
       this.fail(kind);
     }
     this.finish(this.state === DONE && !this.discarded);
-  };
+  }
 
   private classifyH2(err: NodeJS.ErrnoException): ResetKind {
     if (this.h2Connected?.() === false || CONNECT_ERRORS.has(err.code ?? '')) return ResetKind.ConnectFailure;
@@ -323,9 +336,10 @@ export class UpstreamAttempt implements PoolWaiter {
 
   // ---- shared ----
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onData(chunk: Buffer): void {
     if (!this.discarded) this.owner.onAttemptData(this, chunk);
-  };
+  }
 
   private gotResponse(): void {
     this.state = HEADERS;
@@ -337,13 +351,14 @@ export class UpstreamAttempt implements PoolWaiter {
     if (sock && sock.localAddress) this.localAddress = `${sock.localAddress}:${sock.localPort}`;
   }
 
-  private readonly onPerTryTimeout = (): void => {
+  /** Event entry point (called through a module-level trampoline). */
+  onPerTryTimeout(): void {
     this.perTryTimer = null;
     if (this.state >= HEADERS || this.discarded) return;
     this.cluster.stats.upstream_rq_per_try_timeout.inc();
     this.host.rqTimeout++;
     this.fail(ResetKind.PerTryTimeout);
-  };
+  }
 
   private fail(kind: ResetKind): void {
     const before = this.state;
@@ -412,4 +427,47 @@ export class UpstreamAttempt implements PoolWaiter {
     this.cluster.stats.upstream_rq_active.dec();
     if (success) this.cluster.stats.upstream_rq_completed.inc();
   }
+}
+
+const ATTEMPT = Symbol('mizzen.attempt');
+/** Emitters (ClientRequest, IncomingMessage, ClientHttp2Stream) carry their attempt, so listeners are shared functions. */
+type Owned = { [ATTEMPT]?: UpstreamAttempt };
+function attemptOf(e: unknown): UpstreamAttempt {
+  return (e as Owned)[ATTEMPT]!;
+}
+function h1Response(this: unknown, res: IncomingMessage): void {
+  attemptOf(this).onH1Response(res);
+}
+function h1Error(this: unknown, err: NodeJS.ErrnoException): void {
+  attemptOf(this).onH1Error(err);
+}
+function h1Upgrade(this: unknown, res: IncomingMessage, socket: Socket, head: Buffer): void {
+  attemptOf(this).onH1Upgrade(res, socket, head);
+}
+function h1End(this: unknown): void {
+  attemptOf(this).onH1End();
+}
+function h1ResClose(this: unknown): void {
+  attemptOf(this).onH1ResClose();
+}
+function h2Response(this: unknown, headers: H2Headers, flags: number): void {
+  attemptOf(this).onH2Response(headers, flags);
+}
+function h2Trailers(this: unknown, trailers: H2Headers): void {
+  attemptOf(this).onH2Trailers(trailers);
+}
+function h2End(this: unknown): void {
+  attemptOf(this).onH2End();
+}
+function h2Error(this: unknown, err: NodeJS.ErrnoException): void {
+  attemptOf(this).onH2Error(err);
+}
+function h2Close(this: unknown): void {
+  attemptOf(this).onH2Close();
+}
+function onData(this: unknown, chunk: Buffer): void {
+  attemptOf(this).onData(chunk);
+}
+function perTryTimeout(a: UpstreamAttempt): void {
+  a.onPerTryTimeout();
 }

@@ -310,3 +310,28 @@ test('fromEnvoyYaml reports bad input with the path as written', () => {
   assert.deepStrictEqual(parseDuration('-1.5s'), { seconds: -1, nanos: -500000000 });
   assert.deepStrictEqual(parseDuration('10s'), { seconds: 10 });
 });
+
+test('fromEnvoyYaml accepts the stdout access logger Envoy bootstraps use', () => {
+  const out = fromEnvoyYaml({
+    static_resources: {
+      listeners: [
+        {
+          name: 'l',
+          address: { socket_address: { address: '127.0.0.1', port_value: 10000 } },
+          access_log: [
+            {
+              name: 'envoy.access_loggers.stdout',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+              },
+            },
+          ],
+        },
+      ],
+    },
+  }) as { staticResources: { listeners: { accessLog: { typedConfig: Record<string, unknown> }[] }[] } };
+  assert.equal(
+    out.staticResources.listeners[0].accessLog[0].typedConfig['@type'],
+    'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+  );
+});

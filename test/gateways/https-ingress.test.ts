@@ -268,6 +268,25 @@ describe('HTTPS ingress gateway (mizzen server + mizzen proxy router)', { timeou
     assert.equal(r.data, 'hello from the TLS backend\n');
   });
 
+  it('config_dump shows the SDS secrets with their private keys redacted', async () => {
+    const r = await curl([
+      `http://127.0.0.1:${gateway!.adminPort()}/config_dump?resource=dynamicActiveSecrets`,
+    ]);
+    const dump = JSON.parse(r.body) as { configs: Array<{ name: string; secret: any }> };
+    const names = dump.configs.map((c) => c.name).sort();
+    assert.deepEqual(names, [
+      'kubernetes://helloworld-credential',
+      'kubernetes://httpbin-credential',
+      'kubernetes://mtls-credential',
+      'kubernetes://mtls-credential-cacert',
+    ]);
+    const httpbin = dump.configs.find((c) => c.name === 'kubernetes://httpbin-credential')!;
+    assert.equal(httpbin.secret.tlsCertificate.privateKey.inlineString, '[redacted]');
+    assert.ok(!r.body.includes('PRIVATE KEY'));
+    const chain = Buffer.from(String(httpbin.secret.tlsCertificate.certificateChain.inlineBytes), 'base64');
+    assert.match(chain.toString(), /BEGIN CERTIFICATE/, 'bytes shown as base64, as Envoy does');
+  });
+
   it('rotating the Secret: new connections get the new certificate, the gateway keeps running', async () => {
     const pid = gateway!.child.pid;
     const before = await tlsProbe(https(), 'httpbin.example.com', { ca: pki.ca.cert });

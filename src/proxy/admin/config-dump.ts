@@ -73,6 +73,7 @@ export function buildConfigDump(ctx: AdminContext, includeEds: boolean, resource
       })),
     },
   ];
+  configs.push(secretsDump(ctx));
   if (includeEds) {
     configs.push({
       '@type': `${ADMIN}EndpointsConfigDump`,
@@ -105,4 +106,44 @@ export function buildConfigDump(ctx: AdminContext, includeEds: boolean, resource
     return { configs: out };
   }
   return { configs };
+}
+
+/** Envoy's SecretsConfigDump: static and SDS secrets, private keys redacted as Envoy does. */
+function secretsDump(ctx: AdminContext): unknown {
+  const entries = [...ctx.config.secrets.entries.values()];
+  const shown = (e: (typeof entries)[number]): any =>
+    typed('envoy.extensions.transport_sockets.tls.v3.Secret', redact(e.secret));
+  return {
+    '@type': `${ADMIN}SecretsConfigDump`,
+    staticSecrets: entries
+      .filter((e) => e.source === 'static')
+      .map((e) => ({ name: e.name, lastUpdated: e.lastUpdated, secret: shown(e) })),
+    dynamicActiveSecrets: entries
+      .filter((e) => e.source === 'dynamic')
+      .map((e) => ({ name: e.name, versionInfo: e.version, lastUpdated: e.lastUpdated, secret: shown(e) })),
+  };
+}
+
+function redact(secret: any): any {
+  const pk = secret?.tlsCertificate?.privateKey;
+  const out =
+    !pk || pk.filename !== undefined
+      ? secret
+      : {
+          ...secret,
+          tlsCertificate: { ...secret.tlsCertificate, privateKey: { inlineString: '[redacted]' } },
+        };
+  return bytesAsBase64(out);
+}
+
+/** Bytes as proto3 JSON shows them (base64), not as Node's Buffer JSON. */
+function bytesAsBase64(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (Array.isArray(v)) return v.map(bytesAsBase64);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = bytesAsBase64(x);
+    return o;
+  }
+  return v;
 }

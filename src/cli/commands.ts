@@ -27,6 +27,14 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: 'list resources of the running local mesh (like kubectl get)',
     load: () => import('./get.js'),
   },
+  'proxy-config': {
+    summary: "show a proxy's listeners, routes, clusters, endpoints or secrets (like istioctl)",
+    load: () => import('./proxy-config.js'),
+  },
+  'proxy-status': {
+    summary: "every proxy's xDS sync state per type",
+    load: () => import('./proxy-status.js'),
+  },
   server: {
     summary: 'run the control plane: serve Istio config as Envoy resources over ADS',
     load: () => import('./server.js'),

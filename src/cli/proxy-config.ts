@@ -1,0 +1,139 @@
+// `mizzen proxy-config`: a proxy's listeners, routes, clusters, endpoints or secrets as istioctl shows them.
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.js';
+import { httpGet } from '../local/readiness.js';
+import { findPods, liveState, resolveRunDir, runPaths } from '../local/run-state.js';
+import {
+  clustersOf,
+  dumpPart,
+  formatClusters,
+  formatEndpoints,
+  formatListeners,
+  formatRoutes,
+  formatSecrets,
+} from './proxy-config/format.js';
+
+const HELP = `usage: mizzen proxy-config listeners|routes|clusters|endpoints|secret POD [-o short|json]
+                           [--run-dir PATH] [--admin HOST:PORT]
+
+Shows the config a proxy of the local mesh runs, read from its admin /config_dump (endpoints: /clusters).
+POD is a pod name, a workload or app name (its first pod) or istio-ingressgateway; --admin names a
+proxy's admin address directly (POD is then optional). -o json prints the relevant raw part of the dump.`;
+
+const KINDS = ['listeners', 'routes', 'clusters', 'endpoints', 'secret'] as const;
+type Kind = (typeof KINDS)[number];
+const ALIASES: Record<string, Kind> = {
+  listener: 'listeners',
+  listeners: 'listeners',
+  l: 'listeners',
+  route: 'routes',
+  routes: 'routes',
+  r: 'routes',
+  cluster: 'clusters',
+  clusters: 'clusters',
+  c: 'clusters',
+  endpoint: 'endpoints',
+  endpoints: 'endpoints',
+  ep: 'endpoints',
+  secret: 'secret',
+  secrets: 'secret',
+  s: 'secret',
+};
+
+/** Admin address of POD in the run dir's mesh, or an error message. */
+function resolveAdmin(runDir: string | undefined, pod: string): { admin: string } | { error: string } {
+  const live = liveState(runPaths(resolveRunDir(runDir)));
+  if ('error' in live) return live;
+  const s = live.state;
+  const gwName = s.gateway.nodeId.split('~')[2]?.split('.')[0] ?? 'istio-ingressgateway';
+  const bare = pod.replace(/\.[^.]+$/, '');
+  if (pod === 'istio-ingressgateway' || pod === gwName || bare === gwName)
+    return { admin: `127.0.0.1:${s.gateway.adminPort}` };
+  const dot = pod.indexOf('.');
+  const found = findPods(s, dot > 0 ? pod.slice(0, dot) : pod, dot > 0 ? pod.slice(dot + 1) : undefined);
+  if (!found.length) return { error: `no pod named ${pod} in the mesh of ${s.manifests}` };
+  return { admin: `127.0.0.1:${found[0].sidecar.adminPort}` };
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const r = await httpGet(url, 5000);
+  if (r.status !== 200) throw new Error(`GET ${url} → ${r.status || 'unreachable'}`);
+  return JSON.parse(r.body) as unknown;
+}
+
+/** The raw part of the dump `-o json` prints for a kind. */
+function rawPart(kind: Kind, dump: unknown): unknown {
+  switch (kind) {
+    case 'clusters':
+      return clustersOf(dump);
+    case 'listeners':
+      return dumpPart(dump, 'ListenersConfigDump');
+    case 'routes':
+      return dumpPart(dump, 'RoutesConfigDump');
+    case 'secret':
+      return dumpPart(dump, 'SecretsConfigDump');
+    default:
+      return dump;
+  }
+}
+
+const proxyConfig: Command = {
+  name: 'proxy-config',
+  summary: "show a proxy's listeners, routes, clusters, endpoints or secrets (like istioctl proxy-config)",
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'run-dir': { type: 'string' },
+        admin: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const kind = ALIASES[positionals[0] ?? ''];
+    if (!kind) throw new UsageError(`name one of ${KINDS.join(', ')}\n\n${HELP}`);
+    const pod = positionals[1];
+    if (!pod && !values.admin) throw new UsageError(`name a pod (or --admin HOST:PORT)\n\n${HELP}`);
+    if (positionals.length > 2) throw new UsageError(`unexpected argument ${positionals[2]}\n\n${HELP}`);
+    const output = values.output ?? 'short';
+    if (output !== 'short' && output !== 'json') throw new UsageError('-o must be short or json');
+    let admin = values.admin;
+    if (!admin) {
+      const r = resolveAdmin(values['run-dir'], pod);
+      if ('error' in r) {
+        console.error(`mizzen proxy-config: ${r.error}`);
+        return 1;
+      }
+      admin = r.admin;
+    }
+    try {
+      if (kind === 'endpoints') {
+        const clusters = await getJson(`http://${admin}/clusters?format=json`);
+        console.log(output === 'json' ? JSON.stringify(clusters, null, 2) : formatEndpoints(clusters));
+        return 0;
+      }
+      const dump = await getJson(`http://${admin}/config_dump`);
+      if (output === 'json') {
+        console.log(JSON.stringify(rawPart(kind, dump), null, 2));
+        return 0;
+      }
+      const fmt = {
+        clusters: formatClusters,
+        listeners: formatListeners,
+        routes: formatRoutes,
+        secret: formatSecrets,
+      }[kind];
+      console.log(fmt(dump));
+      return 0;
+    } catch (err) {
+      console.error(`mizzen proxy-config: ${(err as Error).message}`);
+      return 1;
+    }
+  },
+};
+export default proxyConfig;

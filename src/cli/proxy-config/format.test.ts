@@ -171,7 +171,7 @@ test('listeners table: a row per filter chain with match and destination', () =>
 
 test('routes table: domains abbreviated, matches short, virtual service from metadata', () => {
   assert.equal(abbreviateDomains(['a', 'a:80']), 'a');
-  assert.equal(abbreviateDomains(['a', 'b', 'c', 'd:1']), 'a, b + 2 more...');
+  assert.equal(abbreviateDomains(['ccc', 'a', 'bb', 'd:1']), 'a, d + 2 more...');
   assert.equal(routeMatch({ prefix: '/' }), '/*');
   assert.equal(routeMatch({ prefix: '/api' }), '/api*');
   assert.equal(routeMatch({ path: '/x' }), '/x');
@@ -180,17 +180,11 @@ test('routes table: domains abbreviated, matches short, virtual service from met
     [
       '9080',
       'reviews.default.svc.cluster.local:9080',
-      'reviews.default.svc.cluster.local, reviews + 1 more...',
+      'reviews, reviews.default + 1 more...',
       '/* (end-user=jason)',
       'reviews.default',
     ],
-    [
-      '9080',
-      'reviews.default.svc.cluster.local:9080',
-      'reviews.default.svc.cluster.local, reviews + 1 more...',
-      '/exact',
-      '-',
-    ],
+    ['9080', 'reviews.default.svc.cluster.local:9080', 'reviews, reviews.default + 1 more...', '/exact', '-'],
   ]);
 });
 

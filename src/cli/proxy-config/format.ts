@@ -137,13 +137,15 @@ export function formatListeners(dump: any): string {
   return formatTable(['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION'], listenerRows(dump));
 }
 
-/** Domains like istioctl shows them: without `:port` duplicates, at most two then `+ N more...`. */
+/** Domains like istioctl shows them: no `:port` duplicates, the two shortest then `+ N more...`. */
 export function abbreviateDomains(domains: readonly string[]): string {
   const seen: string[] = [];
   for (const d of domains) {
     const host = d.replace(/:\d+$/, '');
     if (!seen.includes(host)) seen.push(host);
   }
+  // The shortest names first (what a user types): `reviews, reviews.default + 2 more...`.
+  seen.sort((a, b) => a.length - b.length);
   if (seen.length <= 2) return seen.join(', ');
   return `${seen.slice(0, 2).join(', ')} + ${seen.length - 2} more...`;
 }

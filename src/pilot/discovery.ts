@@ -26,8 +26,8 @@ export interface DiscoveryAddresses {
   readonly debug: string | null;
 }
 
-/** Kinds whose changes only gateways read. */
-const GATEWAY_ONLY = new Set(['Gateway', 'Secret']);
+/** Kinds whose changes only gateways read (Secrets are not among them: sidecars read DestinationRule credentialName Secrets). */
+const GATEWAY_ONLY = new Set(['Gateway']);
 /** Kinds the control plane does not read at all. */
 const IGNORED = new Set(['Deployment', 'ServiceAccount', 'Namespace']);
 

@@ -44,8 +44,12 @@ function config(o: {
   policy: string;
   tlsBackend: number;
   echo: number;
+  mtls: number;
+  clientCert: string;
+  clientKey: string;
+  caB64: string;
 }): string {
-  const external = (name: string, san: string): string => `apiVersion: networking.istio.io/v1
+  const external = (name: string, tls: string, port = o.https): string => `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: ${name} }
 spec:
@@ -53,7 +57,7 @@ spec:
   location: MESH_EXTERNAL
   resolution: DNS
   ports: [{ number: 80, name: http, protocol: HTTP }, { number: 443, name: https, protocol: HTTPS }]
-  endpoints: [{ address: 127.0.0.1, ports: { http: ${o.https}, https: ${o.https} } }]
+  endpoints: [{ address: 127.0.0.1, ports: { http: ${port}, https: ${port} } }]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -72,7 +76,7 @@ spec:
   trafficPolicy:
     portLevelSettings:
       - port: { number: 443 }
-        tls: { mode: SIMPLE, caCertificates: ${o.ca}, subjectAltNames: [${san}], sni: ${name}.external.test }
+        tls: ${tls}
 ---
 `;
   return `apiVersion: networking.istio.io/v1
@@ -144,7 +148,13 @@ spec:
       route: [{ destination: { host: api.external.test } }]
     - route: [{ destination: { host: api.external.test } }]
 ---
-${external('secure', 'secure.external.test')}${external('badsan', 'wrong.external.test')}apiVersion: networking.istio.io/v1
+${external('secure', `{ mode: SIMPLE, caCertificates: ${o.ca}, subjectAltNames: [secure.external.test], sni: secure.external.test }`)}${external('badsan', `{ mode: SIMPLE, caCertificates: ${o.ca}, subjectAltNames: [wrong.external.test] }`)}${external('insecure', '{ mode: SIMPLE, insecureSkipVerify: true }')}${external('osca', '{ mode: SIMPLE }')}${external('mutual', '{ mode: MUTUAL, credentialName: client-credential, sni: secure.external.test }', o.mtls)}apiVersion: v1
+kind: Secret
+metadata: { name: client-credential, namespace: default }
+type: kubernetes.io/tls
+data: { tls.crt: ${o.clientCert}, tls.key: ${o.clientKey}, ca.crt: ${o.caB64} }
+---
+apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: edition }
 spec:
@@ -198,6 +208,7 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
   let pki: TestPki;
   let plain: HttpServer;
   let secure: HttpsServer;
+  let mutual: HttpsServer;
   let tlsBackend: TlsServer;
   let echo: NetServer;
   const seen: Seen[] = [];
@@ -215,7 +226,21 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
     const cert = pki.issue('secure', 'secure.external.test', [
       'secure.external.test',
       'badsan.external.test',
+      'insecure.external.test',
+      'osca.external.test',
     ]);
+    const client = pki.issue('client', 'sleep client', ['sleep.default.svc.cluster.local']);
+    mutual = createHttpsServer(
+      { cert: cert.cert, key: cert.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        const s = req.socket as TLSSocket;
+        // One request per connection, so every request shows the certificate of a new handshake.
+        res.setHeader('connection', 'close');
+        res.end(`mutual ${req.url} from ${String(s.getPeerCertificate().subject?.CN ?? '')}`);
+      },
+    );
+    await new Promise<void>((r) => mutual.listen(0, '127.0.0.1', r));
+    const b64 = (x: string): string => Buffer.from(x).toString('base64');
     plain = createHttpServer((req, res) => {
       seen.push({ url: req.url ?? '', host: req.headers.host ?? '', sni: '' });
       const delay = /^\/delay\/(\d+)/.exec(req.url ?? '');
@@ -253,6 +278,10 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
       policy: 'REGISTRY_ONLY',
       tlsBackend: (tlsBackend.address() as AddressInfo).port,
       echo: (echo.address() as AddressInfo).port,
+      mtls: (mutual.address() as AddressInfo).port,
+      clientCert: b64(client.cert),
+      clientKey: b64(client.key),
+      caB64: b64(pki.ca.cert),
     };
     mkdirSync(configDir);
     writeFileSync(join(configDir, 'mesh.yaml'), config(settings));
@@ -296,6 +325,7 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
     await server?.stop();
     plain.close();
     secure.close();
+    mutual.close();
     tlsBackend.close();
     echo.close();
     pki.cleanup();
@@ -333,6 +363,35 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
     const r = await viaProxy(proxyAddr, 'http://badsan.external.test/get-bad');
     assert.equal(r.status, 503, r.body);
     assert.ok(!seen.some((x) => x.url === '/get-bad'));
+  });
+
+  it('insecureSkipVerify connects without a CA; without caCertificates the OS bundle is used (our CA is not in it)', async () => {
+    const insecure = await viaProxy(proxyAddr, 'http://insecure.external.test/skip');
+    assert.equal(insecure.status, 200, insecure.body);
+    const os = await viaProxy(proxyAddr, 'http://osca.external.test/os');
+    assert.equal(os.status, 503, os.body);
+    assert.ok(!seen.some((x) => x.url === '/os'));
+  });
+
+  it('MUTUAL with credentialName: the client certificate and CA come from the Secret over SDS', async () => {
+    const r = await viaProxy(proxyAddr, 'http://mutual.external.test/m');
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.body, 'mutual /m from sleep client');
+    // A changed Secret reaches the sidecar too: new connections present the new client certificate.
+    const next = pki.issue('client-2', 'rotated client', ['sleep.default.svc.cluster.local']);
+    settings = {
+      ...settings,
+      clientCert: Buffer.from(next.cert).toString('base64'),
+      clientKey: Buffer.from(next.key).toString('base64'),
+    };
+    writeFileSync(join(configDir, 'mesh.yaml'), config(settings));
+    await waitFor(
+      'the rotated client certificate',
+      async () =>
+        (await viaProxy(proxyAddr, 'http://mutual.external.test/m2')).body ===
+        'mutual /m2 from rotated client',
+      30_000,
+    );
   });
 
   it('routed through the egress gateway: the request leaves the mesh from the gateway', async () => {

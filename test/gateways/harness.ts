@@ -125,6 +125,8 @@ export interface TlsResult {
   readonly cn: string;
   readonly serial: string;
   readonly protocol: string;
+  /** Negotiated cipher suite (OpenSSL name). */
+  readonly cipher: string;
   readonly data: string;
 }
 
@@ -140,12 +142,15 @@ export function tlsProbe(
     maxVersion?: 'TLSv1.2' | 'TLSv1.3';
     /** Address to connect to (default 127.0.0.1). */
     host?: string;
+    /** OpenSSL cipher list the client offers. */
+    ciphers?: string;
   } = {},
 ): Promise<TlsResult> {
   return new Promise((resolve) => {
     let data = '';
     let peer: PeerCertificate | null = null;
     let protocol = '';
+    let cipher = '';
     let done = false;
     const finish = (ok: boolean, error: string): void => {
       if (done) return;
@@ -157,6 +162,7 @@ export function tlsProbe(
         cn: String(peer?.subject?.CN ?? ''),
         serial: String(peer?.serialNumber ?? ''),
         protocol,
+        cipher,
         data,
       });
     };
@@ -168,12 +174,14 @@ export function tlsProbe(
       cert: opts.cert,
       key: opts.key,
       maxVersion: opts.maxVersion,
+      ciphers: opts.ciphers,
       rejectUnauthorized: opts.ca !== undefined,
       ALPNProtocols: ['http/1.1'],
     });
     s.on('secureConnect', () => {
       peer = s.getPeerCertificate();
       protocol = s.getProtocol() ?? '';
+      cipher = s.getCipher()?.name ?? '';
       if (opts.send !== undefined) s.write(opts.send);
       else s.end();
     });

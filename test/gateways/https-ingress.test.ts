@@ -50,7 +50,7 @@ ${c.key.replace(/^/gm, '    ')}
 `;
 }
 
-function meshConfig(httpPort: number, nginxPort: number): string {
+function meshConfig(httpPort: number, nginxPort: number, files: CertFiles): string {
   return `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: httpbin }
@@ -89,6 +89,14 @@ spec:
     - port: { number: 443, name: https-mtls, protocol: HTTPS }
       hosts: [mtls.example.com]
       tls: { mode: MUTUAL, credentialName: mtls-credential }
+    - port: { number: 443, name: https-files, protocol: HTTPS }
+      hosts: [files.example.com]
+      tls:
+        mode: SIMPLE
+        serverCertificate: ${files.certFile}
+        privateKey: ${files.keyFile}
+        maxProtocolVersion: TLSV1_2
+        cipherSuites: [ECDHE-ECDSA-AES128-GCM-SHA256]
     - port: { number: 443, name: tls-nginx, protocol: TLS }
       hosts: [nginx.example.com]
       tls: { mode: PASSTHROUGH }
@@ -97,7 +105,7 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: web }
 spec:
-  hosts: [httpbin.example.com, helloworld.example.com, mtls.example.com]
+  hosts: [httpbin.example.com, helloworld.example.com, mtls.example.com, files.example.com]
   gateways: [mygateway]
   http:
     - route: [{ destination: { host: httpbin.mesh.test, port: { number: 8000 } } }]
@@ -135,6 +143,7 @@ describe('HTTPS ingress gateway (mizzen server + mizzen proxy router)', { timeou
       mtls: pki.issue('mtls', 'mtls.example.com', ['mtls.example.com']),
       client: pki.issue('client', 'client.example.com', ['client.example.com']),
       nginx: pki.issue('nginx', 'nginx backend', ['nginx.example.com']),
+      files: pki.issue('files', 'files.example.com', ['files.example.com']),
     };
     backend = createHttpServer((req, res) => {
       res.setHeader('content-type', 'application/json');
@@ -151,7 +160,7 @@ describe('HTTPS ingress gateway (mizzen server + mizzen proxy router)', { timeou
     mkdirSync(config);
     writeFileSync(
       join(config, 'mesh.yaml'),
-      meshConfig((backend.address() as AddressInfo).port, (nginx.address() as AddressInfo).port),
+      meshConfig((backend.address() as AddressInfo).port, (nginx.address() as AddressInfo).port, certs.files),
     );
     writeFileSync(join(config, 'httpbin-credential.yaml'), tlsSecret('httpbin-credential', certs.httpbin));
     writeFileSync(
@@ -227,6 +236,19 @@ describe('HTTPS ingress gateway (mizzen server + mizzen proxy router)', { timeou
     const other = await tlsProbe(https(), 'httpbin.example.com', { ca: pki.ca.cert, maxVersion: 'TLSv1.2' });
     assert.equal(other.ok, true, other.error);
     assert.equal(other.protocol, 'TLSv1.2');
+  });
+
+  it('certificates from files; maxProtocolVersion TLSV1_2 and cipherSuites are enforced', async () => {
+    const r = await tlsProbe(https(), 'files.example.com', { ca: pki.ca.cert });
+    assert.equal(r.ok, true, r.error);
+    assert.equal(r.cn, 'files.example.com');
+    assert.equal(r.protocol, 'TLSv1.2');
+    assert.equal(r.cipher, 'ECDHE-ECDSA-AES128-GCM-SHA256');
+    const other = await tlsProbe(https(), 'files.example.com', {
+      ca: pki.ca.cert,
+      ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    });
+    assert.equal(other.ok, false, 'a cipher suite outside cipherSuites is refused');
   });
 
   it('MUTUAL: refused without a client certificate, accepted with one', async () => {

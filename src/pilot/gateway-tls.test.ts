@@ -224,3 +224,40 @@ spec:
     .map((l) => l.name);
   assert.ok(!names.includes('0.0.0.0_15443'));
 });
+
+test('HTTP2 and GRPC servers are HTTP servers: an HTTP connection manager with the port route config', () => {
+  const grpcGw = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: grpc-gw }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+    - port: { number: 9090, name: grpc, protocol: GRPC }
+      hosts: ["*"]
+    - port: { number: 8081, name: http2, protocol: HTTP2 }
+      hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: grpc }
+spec:
+  hosts: ["*"]
+  gateways: [grpc-gw]
+  http: [{ route: [{ destination: { host: httpbin, port: { number: 8000 } } }] }]
+`;
+  const g = generatorFor(pushFromYaml(SERVICES, grpcGw));
+  const ls = new Map(
+    g.generate(gw, TypeUrl.LISTENER, []).map((l) => [String(l.name), roundTrip(TypeUrl.LISTENER, l)]),
+  );
+  for (const port of [9090, 8081]) {
+    const l = ls.get(`0.0.0.0_${port}`) as any;
+    const hcm = l.filterChains[0].filters[0];
+    assert.equal(hcm.name, 'envoy.filters.network.http_connection_manager');
+    assert.equal(hcm.typedConfig.rds.routeConfigName, `http.${port}`);
+    const rc = roundTrip(TypeUrl.ROUTE, g.generate(gw, TypeUrl.ROUTE, [`http.${port}`])[0]) as any;
+    assert.equal(
+      rc.virtualHosts[0].routes[0].route.cluster,
+      'outbound|8000||httpbin.default.svc.cluster.local',
+    );
+  }
+});

@@ -188,7 +188,7 @@ spec:
   assert.equal(any.lbPolicy, 'CLUSTER_PROVIDED');
 });
 
-test('endpoints: subset labels filter; locality groups; failover priorities need outlier detection; distribute weights', () => {
+test('endpoints: subset labels filter; locality groups; failover priorities (locality and failoverPriority labels) need outlier detection; distribute weights', () => {
   const proxy = { ...client, node: { ...client.node, locality: { region: 'eu', zone: 'eu-1' } } };
   const eds = (dr: string, name: string): any => {
     const g = generatorFor(pushFromYaml(SERVICE, dr));
@@ -226,6 +226,30 @@ spec:
       ['eu-1', 0],
       ['eu-2', 2],
       ['us-1', 3],
+    ],
+  );
+  // failoverPriority: ordered labels; priority = labels left after the longest agreeing prefix.
+  const byLabels = eds(
+    base.replace(
+      '  subsets:',
+      `  trafficPolicy:
+    outlierDetection: { consecutive5xxErrors: 3 }
+    loadBalancer:
+      localityLbSetting:
+        failoverPriority: ["version=v2", "topology.kubernetes.io/region"]
+  subsets:`,
+    ),
+    `outbound|9080||${HOST}`,
+  );
+  assert.deepEqual(
+    byLabels.endpoints.map((e: any) => [
+      e.lbEndpoints[0].endpoint.address.socketAddress.address,
+      e.priority ?? 0,
+    ]),
+    [
+      ['127.1.0.4', 2], // version v1: first label disagrees
+      ['127.1.0.5', 0], // v2 in the client's region eu
+      ['127.1.0.6', 1], // v2 in us
     ],
   );
   const distribute = eds(

@@ -33,9 +33,13 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
     eps = resolveDns(scope, eps);
   if (eps.length === 0) return empty;
   const lb = effectivePolicy(dr, parsed.subset, parsed.port);
-  const groups = groupByLocality(eps);
   const localitySetting = lb.loadBalancer?.localityLbSetting;
   const failover = lb.outlierDetection !== undefined && localitySetting?.enabled !== false;
+  const byLabels = failover && (localitySetting?.failoverPriority?.length ?? 0) > 0;
+  const labelPriority = byLabels
+    ? (e: Endpoint): number => failoverPriorityOf(localitySetting!.failoverPriority!, scope.proxy, e)
+    : null;
+  const groups = groupByLocality(eps, labelPriority);
   const weights =
     localitySetting?.enabled !== false
       ? distributeWeights(localitySetting, scope.proxy.locality, groups)
@@ -59,7 +63,7 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
     // Always present, even when empty: gRPC rejects a locality group without one.
     le.locality = localityObject(g.locality);
     if (failover) {
-      const p = localityPriority(scope.proxy.locality, g.locality, localitySetting);
+      const p = g.priority ?? localityPriority(scope.proxy.locality, g.locality, localitySetting);
       if (p > 0) le.priority = p;
     }
     endpoints.push(le);
@@ -71,17 +75,54 @@ interface LocalityGroup {
   key: string;
   locality: Locality;
   endpoints: Endpoint[];
+  /** Priority from failoverPriority labels, when those decide it (else locality decides). */
+  priority: number | undefined;
 }
 
-function groupByLocality(eps: readonly Endpoint[]): LocalityGroup[] {
+/** Groups endpoints by locality (and, with failoverPriority, by label priority too: Envoy's priority is per group). */
+function groupByLocality(
+  eps: readonly Endpoint[],
+  priorityOf: ((e: Endpoint) => number) | null,
+): LocalityGroup[] {
   const m = new Map<string, LocalityGroup>();
   for (const e of eps) {
-    const key = localityString(e.locality);
+    const priority = priorityOf ? priorityOf(e) : undefined;
+    const loc = localityString(e.locality);
+    const key = priority === undefined ? loc : `${loc}#${priority}`;
     let g = m.get(key);
-    if (!g) m.set(key, (g = { key, locality: e.locality, endpoints: [] }));
+    if (!g) m.set(key, (g = { key: loc, locality: e.locality, endpoints: [], priority }));
     g.endpoints.push(e);
   }
   return [...m.values()];
+}
+
+const LOCALITY_LABELS: Record<string, (l: Locality) => string | undefined> = {
+  'topology.kubernetes.io/region': (l) => l.region,
+  'topology.kubernetes.io/zone': (l) => l.zone,
+  'topology.istio.io/subzone': (l) => l.subZone,
+};
+
+/**
+ * Istio's failoverPriority: the priority is the number of labels left after the longest prefix of the
+ * list on which endpoint and client agree (all agree → 0). A `key=value` entry compares the endpoint to
+ * that value instead of the client's. Locality labels fall back to the localities.
+ */
+export function failoverPriorityOf(
+  labels: readonly string[],
+  proxy: { labels: Readonly<Record<string, string>>; locality: Locality },
+  e: Pick<Endpoint, 'labels' | 'locality'>,
+): number {
+  let matched = 0;
+  for (const entry of labels) {
+    const eq = entry.indexOf('=');
+    const key = eq >= 0 ? entry.slice(0, eq) : entry;
+    const fromLocality = LOCALITY_LABELS[key];
+    const epValue = e.labels[key] ?? fromLocality?.(e.locality);
+    const want = eq >= 0 ? entry.slice(eq + 1) : (proxy.labels[key] ?? fromLocality?.(proxy.locality));
+    if (want === undefined || epValue !== want) break;
+    matched++;
+  }
+  return labels.length - matched;
 }
 
 function localityObject(l: Locality): Envoy {

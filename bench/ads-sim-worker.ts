@@ -20,23 +20,28 @@ export interface WorkerEvents {
   synced: [number, number, number][];
   /** [watch id, client index, time]. */
   arrived: [number, number, number][];
+  /** [client index, error message] of streams that ended with an error. */
+  failed: [number, string][];
 }
 
 const clients: SimClient[] = [];
 const watches: Watch[] = [];
 let synced: WorkerEvents['synced'] = [];
 let arrived: WorkerEvents['arrived'] = [];
+let failed: WorkerEvents['failed'] = [];
 
 const sink = {
   synced: (c: number, at: number, bytes: number) => synced.push([c, at, bytes]),
   arrived: (w: number, c: number, at: number) => arrived.push([w, c, at]),
+  failed: (c: number, message: string) => failed.push([c, message]),
 };
 
 const flush = setInterval(() => {
-  if (synced.length === 0 && arrived.length === 0) return;
-  const msg: WorkerEvents = { type: 'events', synced, arrived };
+  if (synced.length === 0 && arrived.length === 0 && failed.length === 0) return;
+  const msg: WorkerEvents = { type: 'events', synced, arrived, failed };
   synced = [];
   arrived = [];
+  failed = [];
   process.send?.(msg);
 }, 100);
 

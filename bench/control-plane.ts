@@ -69,6 +69,8 @@ export interface ControlPlaneResult {
   cpu: { coldSync: CpuSplit; perVsChange: CpuSplit; fullPush: CpuSplit };
   /** Server RSS, bytes. */
   rss: { beforeClients: number; idleSynced: number; peak: number };
+  /** Streams that ended with an error before the run finished, and the first error seen. */
+  streamErrors: { count: number; first: string };
   /** The exact server command. */
   command: string;
 }
@@ -212,6 +214,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
         fullPush: cpuFull,
       },
       rss: { beforeClients, idleSynced, peak: peak.stop() },
+      streamErrors: { count: f.failed.size, first: [...f.failed.values()][0] ?? '' },
       command: 'node bin/mizzen.js server --config DIR --xds-address 127.0.0.1:0 --debug-address 127.0.0.1:0',
     };
   } finally {

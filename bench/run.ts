@@ -9,7 +9,7 @@ import { dataPlaneTools, ensureTools } from './lib/install.js';
 import { machineFacts } from './lib/machine.js';
 import { repoRoot, resultsDir } from './lib/paths.js';
 import { stopAll } from './lib/proc.js';
-import { renderReport } from './lib/report.js';
+import { renderReport, type BenchReport } from './lib/report.js';
 
 const HELP = `usage: node dist/bench/run.js [flags]        (npm run bench -- [flags])
   --only data|control   run one half (default both)
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     }
   }
   const invocation = `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim();
-  const report = renderReport({
+  const result: BenchReport = {
     startedAt,
     invocation,
     machine,
@@ -113,14 +113,12 @@ async function main(): Promise<number> {
     controlPlane,
     loadAtEnd: loadavg()[0] ?? 0,
     failures,
-  });
+  };
+  const report = renderReport(result);
   mkdirSync(resultsDir, { recursive: true });
   const out = values.out ?? join(resultsDir, `${startedAt.toISOString().slice(0, 10)}-${hostname()}.md`);
   writeFileSync(out, report);
-  writeFileSync(
-    out.replace(/\.md$/, '.json'),
-    JSON.stringify({ machine, dataPlane, controlPlane, failures }, null, 1),
-  );
+  writeFileSync(out.replace(/\.md$/, '.json'), JSON.stringify(result, null, 1));
   log(`report written to ${relative(repoRoot, out)}`);
   return failures.length ? 1 : 0;
 }

@@ -24,7 +24,11 @@ interface Sample {
   cpuSeconds: number;
 }
 
-/** The verdict: growth of the fitted line over the measured window against a tolerance. */
+/**
+ * The verdict: `flat` when the fitted line grows less than max(2 MiB, 5 % of the mean RSS) over the
+ * window; `growing` when it grows more and the slope is clearly above zero (beyond 2 standard errors);
+ * otherwise `inconclusive` (the GC sawtooth is larger than the trend over so short a window).
+ */
 function verdict(samples: Sample[], skipSeconds: number) {
   const used = samples.filter((s) => s.t >= skipSeconds);
   const fit = linearFit(
@@ -34,8 +38,18 @@ function verdict(samples: Sample[], skipSeconds: number) {
   const minutes = used.length > 1 ? (used[used.length - 1].t - used[0].t) / 60 : 0;
   const growth = fit.slope * minutes;
   const mean = used.reduce((a, s) => a + s.rss, 0) / Math.max(1, used.length);
-  const tolerance = Math.max(2 * 1048576, 0.03 * mean);
-  return { slopePerMin: fit.slope, growth, tolerance, flat: growth < tolerance, used: used.length, minutes };
+  const tolerance = Math.max(2 * 1048576, 0.05 * mean);
+  const significant = fit.slope > 2 * fit.slopeStderr;
+  const result = growth < tolerance ? 'flat' : significant ? 'growing' : 'inconclusive';
+  return {
+    slopePerMin: fit.slope,
+    stderrPerMin: fit.slopeStderr,
+    growth,
+    tolerance,
+    result,
+    used: used.length,
+    minutes,
+  };
 }
 
 async function main(): Promise<number> {
@@ -76,7 +90,7 @@ async function main(): Promise<number> {
     take();
     const skip = Math.max(30, minutes * 6); // the first 10 % (at least 30 s): JIT, pools, heap sizing
     const v = verdict(samples, skip);
-    const line = `RSS slope ${fmt(v.slopePerMin / 1048576, 3)} MiB/min over ${fmt(v.minutes, 1)} min after ${skip} s warm-up → growth ${mib(v.growth)} (tolerance ${mib(v.tolerance)}): ${v.flat ? 'FLAT' : 'GROWING'}`;
+    const line = `RSS slope ${fmt(v.slopePerMin / 1048576, 3)} ± ${fmt(v.stderrPerMin / 1048576, 3)} MiB/min over ${fmt(v.minutes, 1)} min after ${skip} s warm-up → growth ${mib(v.growth)} (tolerance ${mib(v.tolerance)}): ${v.result.toUpperCase()}`;
     log(line);
     const rows = samples
       .map((s) => `| ${Math.round(s.t)} | ${mib(s.rss)} | ${fmt(s.cpuSeconds, 1)} |`)
@@ -89,7 +103,7 @@ Command: \`node dist/bench/soak.js --minutes ${minutes} --rate ${rate}\` — ope
 
 Load: ${load.requests} requests, ${load.errors} errors, ${fmt(load.rps, 0)} req/s, latency p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms.
 
-**Memory: ${v.flat ? 'flat' : 'growing'}.** ${line}. The fitted line uses the ${v.used} samples after the warm-up; "flat" means its growth over that window is below max(2 MiB, 3 % of the mean RSS).
+**Memory: ${v.result}.** ${line}. The fitted line uses the ${v.used} samples after the warm-up; "flat" means its growth over that window is below max(2 MiB, 5 % of the mean RSS); "growing" means above that with the slope more than 2 standard errors above zero; otherwise "inconclusive".
 
 | t (s) | RSS | proxy CPU-s |
 |---|---|---|
@@ -100,7 +114,7 @@ ${rows}
       values.out ?? join(resultsDir, `${startedAt.toISOString().slice(0, 10)}-${hostname()}-soak.md`);
     writeFileSync(out, report);
     log(`report written to ${relative(repoRoot, out)}`);
-    return v.flat ? 0 : 1;
+    return v.result === 'growing' ? 1 : 0;
   } finally {
     for (const p of started.reverse()) await p.stop();
   }

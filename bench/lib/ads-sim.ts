@@ -27,6 +27,8 @@ export interface SimSink {
   synced(client: number, at: number, bytes: number): void;
   /** A watch's marker arrived. */
   arrived(watch: number, client: number, at: number): void;
+  /** The stream ended with an error (the client does not reconnect: the benchmark counts it as lost). */
+  failed(client: number, message: string): void;
 }
 
 type Call = grpc.ClientDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage>;
@@ -101,7 +103,7 @@ export class SimClient {
     const call = (this.client as any).StreamAggregatedResources() as Call;
     this.call = call;
     call.on('data', (res: DiscoveryResponseMessage) => this.onResponse(res));
-    call.on('error', () => {});
+    call.on('error', (err: Error) => this.sink.failed(this.index, err.message));
     this.send(TypeUrl.CLUSTER, '', true);
     this.send(TypeUrl.LISTENER, '');
   }

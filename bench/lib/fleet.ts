@@ -13,6 +13,8 @@ export class Fleet {
   readonly synced = new Map<number, [number, number]>();
   /** watch id → client index → arrival time (wall-clock ms). */
   readonly arrived = new Map<number, Map<number, number>>();
+  /** client index → error message, for streams that ended with an error. */
+  readonly failed = new Map<number, string>();
   /** Workers that have loaded their protos. */
   ready = 0;
   private readonly workers: ChildProcess[] = [];
@@ -68,5 +70,6 @@ export class Fleet {
     }
     for (const [c, at, bytes] of m.synced) this.synced.set(c, [at, bytes]);
     for (const [w, c, at] of m.arrived) this.arrived.get(w)?.set(c, at);
+    for (const [c, message] of m.failed ?? []) this.failed.set(c, message);
   }
 }

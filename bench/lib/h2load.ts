@@ -44,7 +44,7 @@ export async function runH2load(o: H2loadOptions): Promise<LoadResult> {
   const req = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(
     r.stdout,
   );
-  const codes = /status codes: (\d+) 2xx/.exec(r.stdout);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(r.stdout);
   if (r.code !== 0 || !fin || !req) throw new Error(`h2load failed (${r.code}): ${r.stdout}${r.stderr}`);
   const hist = new LatencyHistogram();
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
@@ -54,11 +54,11 @@ export async function runH2load(o: H2loadOptions): Promise<LoadResult> {
   rmSync(logFile, { force: true });
   const seconds = Number(fin[1]) / (fin[2] === 'ms' ? 1000 : 1);
   const done = Number(req[3]);
-  const ok = codes ? Number(codes[1]) : Number(req[4]);
+  const bad = codes ? Number(codes[3]) + Number(codes[4]) : 0;
   return {
     tool: 'h2load',
     requests: done,
-    errors: done - ok + Number(req[5]),
+    errors: Math.max(Number(req[5]), bad),
     seconds,
     rps: Number(fin[3]),
     p50: hist.percentile(50) / 1000,

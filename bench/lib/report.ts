@@ -55,11 +55,15 @@ function addedLatencyTable(sc: ScenarioResult, targets: string[]): string {
     .map((t) => {
       const f = sc.byTarget[t];
       if (!f || f.rounds.length === 0) return `| ${t} | ${f?.failure ?? 'not run'} | | |`;
-      const cell = (k: 'p50' | 'p90' | 'p99'): string =>
-        `+${fmt(add(f, k), 3)} ms (${n && n.rounds.length ? ratio(add(f, k), add(n, k)) : '–'})`;
+      const cell = (k: 'p50' | 'p90' | 'p99'): string => {
+        const a = add(f, k);
+        const base = n && n.rounds.length ? add(n, k) : NaN;
+        // A ratio to nginx's added latency only means something when nginx added some.
+        return `${a < 0 ? '−' : '+'}${fmt(Math.abs(a), 3)} ms (${base > 0 && a >= 0 ? ratio(a, base) : '–'})`;
+      };
       return `| ${t} | ${cell('p50')} | ${cell('p90')} | ${cell('p99')} |`;
     });
-  return `Added latency over direct at the fixed rate (ratio: to nginx's added latency):
+  return `Added latency over direct at the fixed rate (ratio: to nginx's added latency, where nginx added any; a negative value is within the run-to-run noise of the baseline):
 
 | target | added p50 | added p90 | added p99 |
 |---|---|---|---|
@@ -134,6 +138,12 @@ function cpuPair(c: CpuSplit): string {
   return `${fmt(c.server, 2)} / ${fmt(c.clients, 2)}`;
 }
 
+function streamErrors(r: ControlPlaneResult): string {
+  const e = r.streamErrors as ControlPlaneResult['streamErrors'] | null; // null in reports from before it was counted
+  if (!e) return 'not counted in this run';
+  return e.count ? `${e.count} (first: ${e.first})` : '0';
+}
+
 function controlPlaneSection(r: ControlPlaneResult): string {
   const vs = r.vsChanges.map((s, i) => spreadRow(`VirtualService edit ${i + 1} → RDS`, s, r.clients));
   const medP50 = median(r.vsChanges.map((s) => s.p50));
@@ -154,6 +164,8 @@ ${spreadRow('full push: new service → CDS', r.fullPushCds, r.clients)}
 ${spreadRow('full push: new service → RDS (complete)', r.fullPushRds, r.clients)}
 
 CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, full push ${cpuPair(r.cpu.fullPush)} (per proxy and push: ${fmt((1000 * r.cpu.perVsChange.server) / r.clients, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
+
+Client streams that ended with an error: ${streamErrors(r)}.
 
 Command: \`${r.command}\`; clients: \`node dist/bench/ads-sim-worker.js\` × ${r.workers}, driven over IPC by \`bench/control-plane.ts\`.
 `;

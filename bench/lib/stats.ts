@@ -15,10 +15,13 @@ export function percentileOf(values: number[], p: number): number {
   return v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))];
 }
 
-/** Least-squares slope and intercept of y over x. */
-export function linearFit(xs: number[], ys: number[]): { slope: number; intercept: number } {
+/** Least-squares slope and intercept of y over x, with the slope's standard error (NaN below 3 points). */
+export function linearFit(
+  xs: number[],
+  ys: number[],
+): { slope: number; intercept: number; slopeStderr: number } {
   const n = xs.length;
-  if (n < 2) return { slope: 0, intercept: ys[0] ?? 0 };
+  if (n < 2) return { slope: 0, intercept: ys[0] ?? 0, slopeStderr: NaN };
   const mx = xs.reduce((a, b) => a + b, 0) / n;
   const my = ys.reduce((a, b) => a + b, 0) / n;
   let num = 0;
@@ -28,7 +31,11 @@ export function linearFit(xs: number[], ys: number[]): { slope: number; intercep
     den += (xs[i] - mx) ** 2;
   }
   const slope = den ? num / den : 0;
-  return { slope, intercept: my - slope * mx };
+  const intercept = my - slope * mx;
+  let ssr = 0;
+  for (let i = 0; i < n; i++) ssr += (ys[i] - (intercept + slope * xs[i])) ** 2;
+  const slopeStderr = n > 2 && den ? Math.sqrt(ssr / (n - 2) / den) : NaN;
+  return { slope, intercept, slopeStderr };
 }
 
 /** `a / b` formatted as `0.87×` ('–' when either is missing). */

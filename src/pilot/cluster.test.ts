@@ -1,5 +1,6 @@
 // Clusters and endpoints: DestinationRule policy merged host < subset < port level, Istio defaults,
 // TLS origination, DNS and passthrough services, subset endpoints and locality priorities/weights.
+import { structToJson } from '../xds/struct.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TypeUrl } from '../xds/type-urls.js';
@@ -166,6 +167,11 @@ spec:
 `);
   const api = cs.get('outbound|443||api.example.com')!;
   assert.equal(api.type, 'STRICT_DNS');
+  // The DestinationRule that shaped the cluster is named in its metadata, as Istio does (proxy-config shows it).
+  assert.equal(
+    structToJson((api.metadata as any).filterMetadata.istio).config,
+    '/apis/networking.istio.io/v1/namespaces/default/destination-rule/api',
+  );
   assert.deepEqual((api.loadAssignment as any).endpoints[0].lbEndpoints[0].endpoint.address.socketAddress, {
     address: 'api.example.com',
     portValue: 443,

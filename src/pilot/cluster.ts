@@ -111,6 +111,11 @@ export function buildOutboundCluster(
       istio: structFromJson({
         services: [{ host: svc.hostname, name: svc.name, namespace: svc.namespace }],
         ...(subset ? { subset } : {}),
+        ...(dr
+          ? {
+              config: `/apis/networking.istio.io/v1/namespaces/${dr.namespace}/destination-rule/${dr.resource.metadata.name}`,
+            }
+          : {}),
       }),
     },
   };

@@ -7,6 +7,7 @@ import {
   endpointRows,
   formatClusters,
   formatProxyStatus,
+  istioConfigRef,
   listenerRows,
   parseClusterName,
   proxyStatusRows,
@@ -15,6 +16,7 @@ import {
   secretRows,
 } from './format.js';
 import { TestPki } from '../../proxy/tls/test-pki.js';
+import { structFromJson } from '../../xds/struct.js';
 
 const A = 'type.googleapis.com/envoy.admin.v3.';
 const HCM =
@@ -297,4 +299,11 @@ test('proxy-status rows: SYNCED, STALE (unacked or NACKed), NOT SENT', () => {
     formatProxyStatus(syncz, 'x').split('\n')[0],
     /^NAME\s+CLUSTER\s+CDS\s+LDS\s+EDS\s+RDS\s+ECDS\s+ISTIOD\s+VERSION$/,
   );
+});
+
+test('the VIRTUAL SERVICE / DESTINATION RULE columns read Istio metadata as the dump carries it (a Struct)', () => {
+  const config = '/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews';
+  assert.equal(istioConfigRef({ filterMetadata: { istio: structFromJson({ config }) } }), 'reviews.default');
+  assert.equal(istioConfigRef({ filterMetadata: { istio: { config } } }), 'reviews.default');
+  assert.equal(istioConfigRef({ filterMetadata: { istio: structFromJson({ services: [] }) } }), undefined);
 });

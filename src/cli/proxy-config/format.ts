@@ -1,4 +1,5 @@
 // Turns a proxy's /config_dump, /clusters and the server's /debug/syncz into istioctl-style tables.
+import { structToJson } from '../../xds/struct.js';
 import { X509Certificate } from 'node:crypto';
 import { formatTable } from '../../local/table.js';
 
@@ -35,7 +36,9 @@ export function routeConfigsOf(dump: any): any[] {
 
 /** `/apis/networking.istio.io/v1alpha3/namespaces/NS/virtual-service/NAME` → `NAME.NS`; else undefined. */
 export function istioConfigRef(metadata: any): string | undefined {
-  const path = metadata?.filterMetadata?.istio?.config;
+  const istio = metadata?.filterMetadata?.istio;
+  // The dump carries google.protobuf.Struct in canonical form ({fields: {config: {stringValue}}}).
+  const path = istio?.fields ? structToJson(istio).config : istio?.config;
   if (typeof path !== 'string') return undefined;
   const m = /\/namespaces\/([^/]+)\/[^/]+\/([^/]+)$/.exec(path);
   return m ? `${m[2]}.${m[1]}` : path;

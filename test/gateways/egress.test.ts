@@ -146,6 +146,9 @@ spec:
     - match: [{ uri: { prefix: /delay } }]
       timeout: 3s
       route: [{ destination: { host: api.external.test } }]
+    - match: [{ uri: { prefix: /flaky } }]
+      retries: { attempts: 3, retryOn: 5xx }
+      route: [{ destination: { host: api.external.test } }]
     - route: [{ destination: { host: api.external.test } }]
 ---
 ${external('secure', `{ mode: SIMPLE, caCertificates: ${o.ca}, subjectAltNames: [secure.external.test], sni: secure.external.test }`)}${external('badsan', `{ mode: SIMPLE, caCertificates: ${o.ca}, subjectAltNames: [wrong.external.test] }`)}${external('insecure', '{ mode: SIMPLE, insecureSkipVerify: true }')}${external('osca', '{ mode: SIMPLE }')}${external('mutual', '{ mode: MUTUAL, credentialName: client-credential, sni: secure.external.test }', o.mtls)}apiVersion: v1
@@ -243,6 +246,11 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
     const b64 = (x: string): string => Buffer.from(x).toString('base64');
     plain = createHttpServer((req, res) => {
       seen.push({ url: req.url ?? '', host: req.headers.host ?? '', sni: '' });
+      if (req.url?.startsWith('/flaky') && seen.filter((x) => x.url === req.url).length < 3) {
+        res.statusCode = 503;
+        res.end('try again');
+        return;
+      }
       const delay = /^\/delay\/(\d+)/.exec(req.url ?? '');
       const reply = (): void => {
         res.setHeader('content-type', 'text/plain');
@@ -348,6 +356,12 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
     assert.equal(r.status, 504, r.body);
     assert.equal(r.body, 'upstream request timeout');
     assert.ok(r.ms >= 2500 && r.ms < 4500, `504 after ${Math.round(r.ms)} ms`);
+  });
+
+  it('VirtualService retries apply to a ServiceEntry host: two 503s, then 200', async () => {
+    const r = await viaProxy(proxyAddr, 'http://api.external.test/flaky/1');
+    assert.equal(r.status, 200, r.body);
+    assert.equal(seen.filter((x) => x.url === '/flaky/1').length, 3);
   });
 
   it('TLS origination: plain HTTP from the app leaves as HTTPS verified against the CA and SAN', async () => {

@@ -110,7 +110,8 @@ export async function startProxy(opts: {
 /** An offset that puts every gateway port (all below 1024) on a free 127.0.0.1 port. */
 export async function freeGatewayOffset(ports: readonly number[]): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768+), so outgoing connections cannot take the port meanwhile.
+    const offset = 15_000 + Math.floor(Math.random() * 16_000);
     let ok = true;
     for (const p of ports) if (!(await canBind('127.0.0.1', p + offset))) ok = false;
     if (ok) return offset;

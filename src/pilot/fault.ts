@@ -1,27 +1,7 @@
 // VirtualService fault → the per-route config of envoy.filters.http.fault (HTTPFault).
+import { GRPC_STATUS } from '../api/grpc-status.js';
 import type { HTTPFaultInjection } from '../api/kinds/networking/virtual-service.js';
 import { durationMs, duration, fractionalPercent, TYPES, type Envoy } from './envoy.js';
-
-/** gRPC status code names → numbers. */
-const GRPC_CODES: Record<string, number> = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-};
 
 /** The fault percentage: `percentage.value`, else the deprecated integer `percent`; no value = no fault. */
 function percentOf(p: { percentage?: { value: number }; percent?: number }): number | undefined {
@@ -45,7 +25,7 @@ export function translateFault(f: HTTPFaultInjection | undefined): Envoy | null 
     const pct = a.percentage?.value;
     if (pct !== undefined) {
       if (a.grpcStatus !== undefined) {
-        const code = GRPC_CODES[a.grpcStatus.toUpperCase()] ?? Number(a.grpcStatus);
+        const code = GRPC_STATUS[a.grpcStatus.toUpperCase()] ?? Number(a.grpcStatus);
         out.abort = { grpcStatus: Number.isFinite(code) ? code : 2, percentage: fractionalPercent(pct) };
       } else if (a.httpStatus !== undefined) {
         out.abort = { httpStatus: a.httpStatus, percentage: fractionalPercent(pct) };

@@ -163,27 +163,6 @@ export function httpToGrpcStatus(status: number): number {
   }
 }
 
-/** gRPC status code names (upper case, as Istio's fault grpcStatus uses them) → numbers. */
-export const GRPC_CODES: Record<string, number> = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-};
-
 /** gRPC's percent-encoding of grpc-message. */
 export function grpcMessageEncode(s: string): string {
   let out = '';

@@ -1,4 +1,5 @@
 // Schema and rules of a VirtualService HTTP rule: match, route/redirect/directResponse/delegate, retries, faults, CORS, mirrors.
+import { GRPC_STATUS } from '../../grpc-status.js';
 import {
   obj,
   str,
@@ -251,25 +252,7 @@ const httpRetry = (): Validator<HTTPRetry> =>
   );
 
 /** gRPC status code names accepted for abort.grpcStatus. */
-export const GRPC_STATUS_CODES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
+export const GRPC_STATUS_CODES = Object.keys(GRPC_STATUS);
 
 function warnNoPercentage(
   f: { percentage?: unknown; percent?: number },

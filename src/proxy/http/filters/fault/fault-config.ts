@@ -1,7 +1,7 @@
 // Compiled envoy.extensions.filters.http.fault.v3.HTTPFault (delay, abort, percentages, header matchers).
 import { HeaderMatcher } from '../../../matchers/header-matcher.js';
 import { durationMs, fractionPerMillion, u32 } from '../../../util/values.js';
-import { GRPC_CODES } from '../../local-reply.js';
+import { GRPC_STATUS } from '../../../../api/grpc-status.js';
 
 /** One fault configuration (filter-level or per route). */
 export class FaultConfig {
@@ -30,7 +30,7 @@ export class FaultConfig {
     if (a?.grpcStatus !== undefined)
       g =
         typeof a.grpcStatus === 'string'
-          ? (GRPC_CODES[a.grpcStatus] ?? Number(a.grpcStatus))
+          ? (GRPC_STATUS[a.grpcStatus] ?? Number(a.grpcStatus))
           : Number(a.grpcStatus);
     this.abortGrpc = g;
     this.hasAbort = !!a && (this.abortStatus !== 0 || g >= 0);

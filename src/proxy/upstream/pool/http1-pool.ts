@@ -1,6 +1,7 @@
 // HTTP/1.1 keep-alive pool for one host: a node:http Agent whose connections are counted and
 // circuit-broken, with Envoy's pending-request queue when max_connections is reached, and the
 // per-connection limits of the cluster (max requests per connection, idle timeout, max duration).
+import { admitRequest, cancelPending } from './admission.js';
 import { Agent, request, type ClientRequest, type RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -104,34 +105,13 @@ export class Http1Pool implements ConnPool {
   }
 
   acquire(w: PoolWaiter): Acquire {
-    const { breaker, stats } = this.ctx;
-    if (!breaker.canRequest()) {
-      stats.upstream_rq_pending_overflow.inc();
-      return Acquire.Overflow;
-    }
-    if (this.busy < this.sockets - this.retiring || breaker.canConnect()) {
-      this.take();
-      return Acquire.Ready;
-    }
-    stats.upstream_cx_overflow.inc();
-    if (!breaker.canQueue()) {
-      stats.upstream_rq_pending_overflow.inc();
-      return Acquire.Overflow;
-    }
-    breaker.pendingAdded();
-    stats.upstream_rq_pending_total.inc();
-    stats.upstream_rq_pending_active.inc();
-    this.pending.push(w);
-    return Acquire.Queued;
+    const r = admitRequest(this.ctx, this.pending, w, this.busy < this.sockets - this.retiring);
+    if (r === Acquire.Ready) this.take();
+    return r;
   }
 
   cancel(w: PoolWaiter): void {
-    const i = this.pending.indexOf(w);
-    if (i >= 0) {
-      this.pending.splice(i, 1);
-      this.ctx.breaker.pendingRemoved();
-      this.ctx.stats.upstream_rq_pending_active.dec();
-    }
+    cancelPending(this.ctx, this.pending, w);
   }
 
   release(): void {

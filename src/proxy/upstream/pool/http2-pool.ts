@@ -1,6 +1,7 @@
 // HTTP/2 pool for one host: multiplexed sessions, each carrying up to max_concurrent_streams streams
 // (and max_requests_per_connection streams in total); more sessions are opened as the circuit breaker
 // allows, otherwise requests wait in the pending queue. Sessions are re-opened on close or GOAWAY.
+import { admitRequest, cancelPending } from './admission.js';
 import {
   connect,
   type ClientHttp2Session,
@@ -52,34 +53,13 @@ export class Http2Pool implements ConnPool {
   constructor(readonly ctx: ConnectionContext) {}
 
   acquire(w: PoolWaiter): Acquire {
-    const { breaker, stats } = this.ctx;
-    if (!breaker.canRequest()) {
-      stats.upstream_rq_pending_overflow.inc();
-      return Acquire.Overflow;
-    }
-    if (this.hasCapacity() || breaker.canConnect()) {
-      this.take();
-      return Acquire.Ready;
-    }
-    stats.upstream_cx_overflow.inc();
-    if (!breaker.canQueue()) {
-      stats.upstream_rq_pending_overflow.inc();
-      return Acquire.Overflow;
-    }
-    breaker.pendingAdded();
-    stats.upstream_rq_pending_total.inc();
-    stats.upstream_rq_pending_active.inc();
-    this.pending.push(w);
-    return Acquire.Queued;
+    const r = admitRequest(this.ctx, this.pending, w, this.hasCapacity());
+    if (r === Acquire.Ready) this.take();
+    return r;
   }
 
   cancel(w: PoolWaiter): void {
-    const i = this.pending.indexOf(w);
-    if (i >= 0) {
-      this.pending.splice(i, 1);
-      this.ctx.breaker.pendingRemoved();
-      this.ctx.stats.upstream_rq_pending_active.dec();
-    }
+    cancelPending(this.ctx, this.pending, w);
   }
 
   release(): void {

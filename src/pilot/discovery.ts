@@ -63,6 +63,8 @@ export class DiscoveryServer {
       generate: (proxy, typeUrl, names) => this.generator.generate(proxy, typeUrl, names),
       debounceMs: options.debounceMs,
       log: options.log,
+      // Pilot builds new objects for every push and never mutates one it returned.
+      immutableResources: true,
     });
   }
 

@@ -39,10 +39,41 @@ interface ProxyCache {
   readonly byName: Map<string, Envoy | null>;
 }
 
+const labelKeysByPush = new WeakMap<PushContext, ReadonlySet<string>>();
+
+/**
+ * Label keys that can change a sidecar's shared resources: VirtualService `sourceLabels` (http, tcp,
+ * tls) and DestinationRule `workloadSelector`s (Sidecar selection is in the key on its own). Other
+ * labels cannot change them, so sidecars that differ only there share one generation.
+ */
+function relevantLabelKeys(push: PushContext): ReadonlySet<string> {
+  let keys = labelKeysByPush.get(push);
+  if (keys) return keys;
+  const out = new Set<string>();
+  const add = (sel: Readonly<Record<string, string>> | undefined): void => {
+    if (sel) for (const k of Object.keys(sel)) out.add(k);
+  };
+  for (const vs of push.virtualServices) {
+    const spec = vs.resource.spec;
+    for (const r of spec.http ?? []) for (const m of r.match ?? []) add(m.sourceLabels);
+    for (const r of spec.tcp ?? []) for (const m of r.match ?? []) add(m.sourceLabels);
+    for (const r of spec.tls ?? []) for (const m of r.match ?? []) add(m.sourceLabels);
+  }
+  for (const drs of push.destinationRules.values())
+    for (const dr of drs) add(dr.resource.spec.workloadSelector?.matchLabels);
+  keys = out;
+  labelKeysByPush.set(push, keys);
+  return keys;
+}
+
 /** Everything besides the push context that route configs, outbound clusters and endpoints depend on. */
 function configKeyOf(scope: ProxyScope): string {
   const p = scope.proxy;
-  const labels = Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Gateways select Gateway resources by any label, so they keep all of theirs.
+  const keys = p.type === 'sidecar' ? relevantLabelKeys(scope.push) : null;
+  const labels = Object.entries(p.labels)
+    .filter(([k]) => keys === null || keys.has(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const sidecar = scope.sidecar ? `${scope.sidecar.metadata.namespace}/${scope.sidecar.metadata.name}` : '';
   return JSON.stringify([
     p.type,

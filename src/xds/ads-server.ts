@@ -26,6 +26,12 @@ export interface AdsServerOptions {
   controlPlaneId?: string;
   /** Log sink; default warnings and errors to stderr. */
   log?: XdsLogger;
+  /**
+   * The generator never mutates a resource object it has returned (it returns a new object for new
+   * content), so an object handed to many proxies is encoded once. Pilot shares outbound clusters,
+   * routes and endpoints across sidecars this way. Default false: every response is encoded afresh.
+   */
+  immutableResources?: boolean;
 }
 
 /** Selects the proxies a push is for; absent = all. */
@@ -192,6 +198,7 @@ export class AdsServer {
       generate: this.options.generate,
       log: this.log,
       controlPlaneId: this.options.controlPlaneId ?? 'mizzen',
+      immutableResources: this.options.immutableResources ?? false,
       nextVersion: () => `${new Date().toISOString()}/${++this.versionCounter}`,
       onConnected: (stream) => {
         c.pilot_xds++;

@@ -73,6 +73,8 @@ export interface StreamHost {
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
   nextVersion(): string;
   controlPlaneId: string;
+  /** Resource objects are never mutated once returned: encodings may be reused by object. */
+  immutableResources: boolean;
   onConnected(stream: AdsStream): void;
   onClosed(stream: AdsStream): void;
   countPush(typeUrl: string): void;
@@ -243,7 +245,11 @@ export class AdsStream {
       const name = resourceName(resource);
       let any: AnyMessage | undefined;
       try {
-        any = encodeResource(typeUrl, resource);
+        any = this.host.immutableResources ? encodedByObject.get(resource) : undefined;
+        if (!any) {
+          any = encodeResource(typeUrl, resource);
+          if (this.host.immutableResources) encodedByObject.set(resource, any);
+        }
       } catch (err) {
         any = watch.lastGood.get(name);
         const kept = any ? 'kept the last good version' : 'left it out';
@@ -299,6 +305,12 @@ function newWatch(names: string[]): Watch {
     lastGood: new Map(),
   };
 }
+
+/**
+ * Encodings by resource object, used when the server's generator declares its resources immutable:
+ * an object handed to every proxy that shares it is then encoded once instead of once per proxy.
+ */
+const encodedByObject = new WeakMap<object, AnyMessage>();
 
 function hashResources(resources: Array<{ name: string; any: AnyMessage }>): string {
   const h = createHash('sha256');

@@ -1,44 +1,17 @@
 // Helpers for the Istio task walkthroughs: run the real `mizzen` CLI against a run dir, plain HTTP/TCP clients.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { EXAMPLES, runMizzen } from '../../src/cli/test-util.js';
 import { freePort } from '../../src/local/ports.js';
 import { readState, runPaths, type PodRecord, type RunState } from '../../src/local/run-state.js';
 
-/** The `mizzen` command of this checkout. */
-export const BIN = fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url));
-/** Absolute path of examples/ (with a trailing slash). */
-export const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
-
-/** What a finished `mizzen` command printed. */
-export interface CliResult {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
+export { BIN, EXAMPLES, type CliResult } from '../../src/cli/test-util.js';
 /** Runs `mizzen ARGS` to completion without blocking this process's event loop; `input` goes to stdin. */
-export function mizzen(args: string[], input?: string, timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+export const mizzen = runMizzen;
 
 /** A mesh run by `mizzen up -d` in its own temporary run directory. */
 export interface Mesh {

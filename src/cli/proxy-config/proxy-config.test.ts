@@ -1,34 +1,17 @@
 // proxy-config and proxy-status against a real local mesh (examples/bookinfo via `up -d` in a temp run dir).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { EXAMPLES, runMizzen, type CliResult } from '../test-util.js';
 import { freePort } from '../../local/ports.js';
 
-const bin = fileURLToPath(new URL('../../../../bin/mizzen.js', import.meta.url));
-const examples = fileURLToPath(new URL('../../../../examples/', import.meta.url));
+const examples = EXAMPLES;
 
 /** Runs `mizzen ARGS` to completion without blocking this event loop. */
-function mizzen(
-  args: string[],
-  timeoutMs = 60_000,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const mizzen = (args: string[], timeoutMs?: number): Promise<CliResult> =>
+  runMizzen(args, undefined, timeoutMs);
 
 test('proxy-config clusters/listeners/routes/endpoints and proxy-status on bookinfo', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'mz-pc-'));

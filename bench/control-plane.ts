@@ -102,7 +102,10 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     `control plane: writing ${o.services} services (Service, DestinationRule, 2 Pods, VirtualService each)`,
   );
   writeServices(dir, 0, o.services);
+  // MIZZEN_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server.
+  const nodeArgs = (process.env.MIZZEN_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [
+    ...nodeArgs,
     mizzenBin,
     'server',
     '--config',

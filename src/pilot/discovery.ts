@@ -2,6 +2,7 @@
 // server with the pilot generator, pushes on change, and the debug HTTP server.
 import type { ConfigChange, ConfigStore } from '../config/store.js';
 import { AdsServer, type ProxyFilter } from '../xds/ads-server.js';
+import { TypeUrl } from '../xds/type-urls.js';
 import type { XdsLogger } from '../xds/logger.js';
 import { DnsCache } from '../registry/dns.js';
 import { buildPushContext, type PushContext } from './push-context.js';
@@ -31,11 +32,26 @@ const GATEWAY_ONLY = new Set(['Gateway']);
 /** Kinds the control plane does not read at all. */
 const IGNORED = new Set(['Deployment', 'ServiceAccount', 'Namespace']);
 
-/** Which proxies a change concerns (cheap rules; everything else pushes to all). Null = none. */
+/**
+ * Kinds a sidecar reads only into listeners and routes: its clusters and endpoints are built from
+ * Services, DestinationRules and the registry (Istio skips CDS/EDS for these as well).
+ */
+const ROUTING_ONLY = new Set(['VirtualService', ...GATEWAY_ONLY]);
+const LISTENERS_AND_ROUTES: ReadonlySet<string> = new Set([TypeUrl.LISTENER, TypeUrl.ROUTE]);
+
+/**
+ * Which proxies a change concerns and which types it can change for each (cheap rules; anything else
+ * regenerates every type for every proxy). Null = nothing to push.
+ */
 export function affectedProxies(change: ConfigChange): ProxyFilter | undefined | null {
   const kinds = [...change.kinds].filter((k) => !IGNORED.has(k));
   if (kinds.length === 0) return null;
   if (kinds.every((k) => GATEWAY_ONLY.has(k))) return (p) => p.id.startsWith('router~');
+  if (kinds.every((k) => ROUTING_ONLY.has(k))) {
+    // Gateways and proxyless gRPC clients derive clusters from routes: they get every type.
+    return (p) =>
+      p.id.startsWith('router~') || p.metadata.GENERATOR === 'grpc' ? 'all' : LISTENERS_AND_ROUTES;
+  }
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { buildSnapshot, diffResources } from '../config/snapshot.js';
 import type { ConfigChange } from '../config/store.js';
 import { buildPushContext } from './push-context.js';
 import { affectedProxies } from './discovery.js';
+import { TypeUrl } from '../xds/type-urls.js';
 
 const BASE = `apiVersion: v1
 kind: Service
@@ -78,4 +79,32 @@ kind: ServiceAccount
 metadata: { name: bookinfo-reviews }
 `;
   assert.equal(affectedProxies(change(BASE, BASE + sa)), null);
+});
+
+test('a VirtualService-only change regenerates listeners and routes of sidecars, everything of gateways and gRPC clients', () => {
+  const c = change(BASE, BASE.replace('hosts: [reviews], http', 'hosts: [reviews, reviews.default], http'));
+  assert.deepEqual([...c.kinds], ['VirtualService']);
+  const select = affectedProxies(c);
+  assert.ok(select);
+  const info = (id: string, metadata: Record<string, unknown> = {}) => ({
+    id,
+    metadata,
+    node: {},
+    connectionId: id,
+    connectedAt: 0,
+    peer: '',
+  });
+  const sidecar = select(info('sidecar~127.1.0.2~a-0.default~default.svc.cluster.local'));
+  assert.ok(sidecar instanceof Set);
+  assert.deepEqual([...sidecar].sort(), [TypeUrl.LISTENER, TypeUrl.ROUTE].sort());
+  assert.equal(select(info('router~127.0.0.1~gw-0.istio-system~istio-system.svc.cluster.local')), 'all');
+  assert.equal(
+    select(info('sidecar~127.1.0.3~g-0.default~default.svc.cluster.local', { GENERATOR: 'grpc' })),
+    'all',
+  );
+  const withPod = change(
+    BASE,
+    BASE.replace('hosts: [reviews], http', 'hosts: [reviews, reviews.default], http') + POD,
+  );
+  assert.equal(affectedProxies(withPod), undefined, 'a change that also touches a Pod pushes everything');
 });

@@ -3,14 +3,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceConstructor } from './ads-service.js';
 import type { DiscoveryRequestMessage, DiscoveryResponseMessage } from './ads-service.js';
-import type { GenerateFn, ProxyInfo, StreamHost, TypeStatus } from './ads-stream.js';
+import type { GenerateFn, ProxyInfo, PushTypes, StreamHost, TypeStatus } from './ads-stream.js';
 import { AdsStream } from './ads-stream.js';
 import { Debouncer } from './debounce.js';
+import { PushThrottle } from './push-throttle.js';
 import type { XdsLogger } from './logger.js';
 import { stderrLogger } from './logger.js';
 import { shortTypeName } from './type-urls.js';
 
-export type { GenerateFn, NackRecord, ProxyInfo, Resource, TypeStatus } from './ads-stream.js';
+export type { GenerateFn, NackRecord, ProxyInfo, PushTypes, Resource, TypeStatus } from './ads-stream.js';
 
 /** Settings of an {@link AdsServer}. */
 export interface AdsServerOptions {
@@ -32,10 +33,18 @@ export interface AdsServerOptions {
    * routes and endpoints across sidecars this way. Default false: every response is encoded afresh.
    */
   immutableResources?: boolean;
+  /** Responses generated and written at once across all streams (Istio's PILOT_PUSH_THROTTLE); default 100. */
+  pushThrottle?: number;
+  /** A response the client has not taken within this long frees its throttle slot anyway, ms; default 5000. */
+  sendTimeoutMs?: number;
 }
 
-/** Selects the proxies a push is for; absent = all. */
-export type ProxyFilter = (proxy: ProxyInfo) => boolean;
+/**
+ * Says what a push regenerates for a proxy: `true` or `'all'` every subscribed type, a set of type URLs
+ * just those (Istio's per-type "needs push": a VirtualService edit cannot change a sidecar's clusters),
+ * `false` or `null` nothing. Absent = every type for every proxy.
+ */
+export type ProxyFilter = (proxy: ProxyInfo) => boolean | PushTypes | null;
 
 /** One proxy's state for a debug endpoint (like `istioctl proxy-status`). */
 export interface ProxySyncStatus {
@@ -96,9 +105,9 @@ export class AdsServer {
       (filter, firstAt) => void this.pushAt(filter ?? undefined, firstAt),
     );
     this.host = this.makeHost();
-    this.server.addService(adsServiceConstructor().service, {
+    this.server.addService(passSerializedResponses(adsServiceConstructor().service), {
       StreamAggregatedResources: (
-        call: grpc.ServerDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage>,
+        call: grpc.ServerDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage | Buffer>,
       ) => {
         this.streams.add(new AdsStream(call, this.host));
       },
@@ -123,12 +132,12 @@ export class AdsServer {
     return this.boundPort;
   }
 
-  /** Regenerates now for the matching proxies (all when no filter) and sends the types whose content changed. */
+  /** Regenerates now what the filter selects (everything when absent) and sends the types whose content changed. */
   push(filter?: ProxyFilter): Promise<void> {
     return this.pushAt(filter, Date.now());
   }
 
-  /** Debounced {@link push}: requests within the quiet period are merged into one push (filters OR-ed). */
+  /** Debounced {@link push}: requests within the quiet period are merged into one push (selections united). */
   requestPush(filter?: ProxyFilter): void {
     this.debouncer.request(filter ?? null);
   }
@@ -184,8 +193,13 @@ export class AdsServer {
   }
 
   private async pushAt(filter: ProxyFilter | undefined, triggeredAt: number): Promise<void> {
-    const targets = [...this.streams].filter((s) => s.proxy && (!filter || safeMatch(filter, s.proxy)));
-    await Promise.all(targets.map((s) => s.push(triggeredAt)));
+    const pushes: Array<Promise<void>> = [];
+    for (const s of this.streams) {
+      if (!s.proxy) continue;
+      const types = filter ? selectedTypes(filter, s.proxy) : 'all';
+      if (types !== null) pushes.push(s.push(triggeredAt, types));
+    }
+    await Promise.all(pushes);
   }
 
   private makeHost(): StreamHost {
@@ -199,6 +213,8 @@ export class AdsServer {
       log: this.log,
       controlPlaneId: this.options.controlPlaneId ?? 'mizzen',
       immutableResources: this.options.immutableResources ?? false,
+      throttle: new PushThrottle(this.options.pushThrottle ?? 100),
+      sendTimeoutMs: this.options.sendTimeoutMs ?? 5000,
       nextVersion: () => `${new Date().toISOString()}/${++this.versionCounter}`,
       onConnected: (stream) => {
         c.pilot_xds++;
@@ -225,15 +241,37 @@ export class AdsServer {
   }
 }
 
-function mergeFilters(a: ProxyFilter | null, b: ProxyFilter | null): ProxyFilter | null {
-  if (a === null || b === null) return null;
-  return (p) => a(p) || b(p);
+/** The service with responses that are already serialized (Buffers) written as they are. */
+function passSerializedResponses(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const entries = Object.entries(service).map(([name, method]) => {
+    const serialize = method.responseSerialize;
+    const passing = (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : serialize(value));
+    return [name, { ...method, responseSerialize: passing }];
+  });
+  return Object.fromEntries(entries) as grpc.ServiceDefinition;
 }
 
-function safeMatch(filter: ProxyFilter, proxy: ProxyInfo): boolean {
+function mergeFilters(a: ProxyFilter | null, b: ProxyFilter | null): ProxyFilter | null {
+  if (a === null || b === null) return null;
+  return (p) => unionTypes(selectedTypes(a, p), selectedTypes(b, p));
+}
+
+/** What `filter` selects for the proxy, normalized: 'all', a non-empty set of type URLs, or null. */
+function selectedTypes(filter: ProxyFilter, proxy: ProxyInfo): PushTypes | null {
+  let r: ReturnType<ProxyFilter>;
   try {
-    return filter(proxy);
+    r = filter(proxy);
   } catch {
-    return true; // A broken filter must not leave a proxy stale.
+    return 'all'; // A broken filter must not leave a proxy stale.
   }
+  if (r === true || r === 'all') return 'all';
+  if (r === false || r === null || r.size === 0) return null;
+  return r;
+}
+
+function unionTypes(a: PushTypes | null, b: PushTypes | null): PushTypes | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (a === 'all' || b === 'all') return 'all';
+  return new Set([...a, ...b]);
 }

@@ -1,10 +1,12 @@
 // One ADS stream on the server: node identity, per-type subscriptions, versions and nonces,
 // ACK/NACK bookkeeping, and sending a type only when its generated content changed.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { DiscoveryRequestMessage, DiscoveryResponseMessage, NodeMessage } from './ads-service.js';
 import type { AnyMessage, CanonicalObject } from './protos.js';
 import { encodeResource, resourceName } from './protos.js';
+import { encodeDiscoveryResponse, resourceDigest } from './discovery-response-bytes.js';
+import type { PushThrottle } from './push-throttle.js';
 import { structToJson } from './struct.js';
 import { isWildcardType, PUSH_ORDER, shortTypeName } from './type-urls.js';
 
@@ -23,6 +25,9 @@ export interface ProxyInfo {
   /** The peer address of the stream. */
   readonly peer: string;
 }
+
+/** What one push regenerates: every subscribed type, or just these type URLs. */
+export type PushTypes = 'all' | ReadonlySet<string>;
 
 /** A resource in canonical form; its name is `name` (or `clusterName` for a ClusterLoadAssignment). */
 export type Resource = CanonicalObject;
@@ -75,6 +80,10 @@ export interface StreamHost {
   controlPlaneId: string;
   /** Resource objects are never mutated once returned: encodings may be reused by object. */
   immutableResources: boolean;
+  /** Bounds the responses being generated and written at once, across streams. */
+  throttle: PushThrottle;
+  /** A response not taken by the client within this long frees its throttle slot anyway, ms. */
+  sendTimeoutMs: number;
   onConnected(stream: AdsStream): void;
   onClosed(stream: AdsStream): void;
   countPush(typeUrl: string): void;
@@ -86,8 +95,8 @@ export interface StreamHost {
 interface Watch {
   names: string[];
   status: TypeStatus;
-  /** Hash of the last sent content, to skip unchanged pushes. */
-  hash: string | null;
+  /** Fingerprints of the resources last sent, in order, to skip unchanged pushes. */
+  digests: string[] | null;
   /** Last good encoding per resource name, reused when a regenerated resource fails to encode. */
   lastGood: Map<string, AnyMessage>;
 }
@@ -100,9 +109,16 @@ export class AdsStream {
   private readonly watches = new Map<string, Watch>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** A push queued behind other work and not started yet: later pushes join it. */
+  private pendingPush: { triggeredAt: number; types: PushTypes; done: Promise<void> } | null = null;
+  /** Settles the response being written (one at a time per stream) when the stream closes first. */
+  private writeSettled: (() => void) | null = null;
 
   constructor(
-    private readonly call: grpc.ServerDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage>,
+    private readonly call: grpc.ServerDuplexStream<
+      DiscoveryRequestMessage,
+      DiscoveryResponseMessage | Buffer
+    >,
     private readonly host: StreamHost,
   ) {
     call.on('data', (req: DiscoveryRequestMessage) => void this.enqueue(() => this.onRequest(req)));
@@ -119,14 +135,32 @@ export class AdsStream {
     return out;
   }
 
-  /** Regenerates every subscribed type (CDS → EDS → LDS → RDS → SDS → others) and sends the changed ones. */
-  push(triggeredAt: number): Promise<void> {
-    return this.enqueue(async () => {
-      const types = [...this.watches.keys()].sort((a, b) => rank(a) - rank(b));
+  /**
+   * Regenerates the subscribed types among `only` (CDS → EDS → LDS → RDS → SDS → others) and sends the
+   * changed ones. Pushes requested while one is still queued are merged into it (types united; it
+   * regenerates from the newest config).
+   */
+  push(triggeredAt: number, only: PushTypes = 'all'): Promise<void> {
+    const pending = this.pendingPush;
+    if (pending) {
+      pending.triggeredAt = Math.min(pending.triggeredAt, triggeredAt);
+      if (pending.types !== 'all')
+        pending.types = only === 'all' ? 'all' : new Set([...pending.types, ...only]);
+      return pending.done;
+    }
+    const entry = { triggeredAt, types: only, done: Promise.resolve() };
+    this.pendingPush = entry;
+    entry.done = this.enqueue(async () => {
+      this.pendingPush = null;
+      const wanted = entry.types;
+      const types = [...this.watches.keys()]
+        .filter((t) => wanted === 'all' || wanted.has(t))
+        .sort((a, b) => rank(a) - rank(b));
       let sent = false;
       for (const typeUrl of types) sent = (await this.respond(typeUrl, false)) || sent;
-      if (sent) this.host.recordConvergence((Date.now() - triggeredAt) / 1000);
+      if (sent) this.host.recordConvergence((Date.now() - entry.triggeredAt) / 1000);
     });
+    return entry.done;
   }
 
   /** Ends the stream with OK status. */
@@ -194,8 +228,12 @@ export class AdsStream {
     );
   }
 
-  /** Generates and sends one type; returns whether a response was sent. */
-  private async respond(typeUrl: string, force: boolean): Promise<boolean> {
+  /** Generates and sends one type, within the server's push throttle; returns whether a response was sent. */
+  private respond(typeUrl: string, force: boolean): Promise<boolean> {
+    return this.host.throttle.run(() => this.respondNow(typeUrl, force));
+  }
+
+  private async respondNow(typeUrl: string, force: boolean): Promise<boolean> {
     const watch = this.watches.get(typeUrl);
     if (!watch || !this.proxy) return false;
     const wildcard = isWildcardType(typeUrl) && (watch.names.length === 0 || watch.names.includes('*'));
@@ -210,27 +248,46 @@ export class AdsStream {
         );
         return false;
       }
-      if (!wildcard) generated = generated.filter((r) => watch.names.includes(resourceName(r)));
+      if (!wildcard) {
+        const wanted = new Set(watch.names);
+        generated = generated.filter((r) => wanted.has(resourceName(r)));
+      }
     }
     const encoded = this.encodeAll(typeUrl, generated, watch);
-    const hash = hashResources(encoded);
-    if (!force && hash === watch.hash) return false;
+    const digests = encoded.map((e) => resourceDigest(e.any));
+    if (!force && watch.digests !== null && sameNames(digests, watch.digests)) return false;
     if (this.closed) return false;
     const version = this.host.nextVersion();
     const nonce = randomBytes(8).toString('hex');
-    this.call.write({
-      versionInfo: version,
-      resources: encoded.map((e) => e.any),
-      typeUrl,
-      nonce,
-      controlPlane: { identifier: this.host.controlPlaneId },
-    });
-    watch.hash = hash;
+    const bytes = encodeDiscoveryResponse(
+      { versionInfo: version, typeUrl, nonce, controlPlaneId: this.host.controlPlaneId },
+      encoded.map((e) => e.any),
+    );
+    watch.digests = digests;
     watch.status.sent = version;
     watch.status.nonce = nonce;
     watch.status.resourceCount = encoded.length;
     this.host.countPush(typeUrl);
+    await this.write(bytes);
     return true;
+  }
+
+  /** Writes a serialized response; resolves once the transport took it, the stream closed, or the send timeout passed. */
+  private write(bytes: Buffer): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.writeSettled = null;
+        resolve();
+      };
+      const timer = setTimeout(done, this.host.sendTimeoutMs);
+      this.writeSettled = done;
+      try {
+        this.call.write(bytes, done);
+      } catch {
+        done();
+      }
+    });
   }
 
   /** Encodes each resource; one that fails keeps its last good encoding (or is left out) and is logged. */
@@ -277,6 +334,7 @@ export class AdsStream {
   private close(endCall: boolean): void {
     if (this.closed) return;
     this.closed = true;
+    this.writeSettled?.();
     if (endCall) {
       try {
         this.call.end();
@@ -301,7 +359,7 @@ function newWatch(names: string[]): Watch {
   return {
     names,
     status: { sent: '', acked: '', nonce: '', resourceNames: names, resourceCount: 0 },
-    hash: null,
+    digests: null,
     lastGood: new Map(),
   };
 }
@@ -311,17 +369,6 @@ function newWatch(names: string[]): Watch {
  * an object handed to every proxy that shares it is then encoded once instead of once per proxy.
  */
 const encodedByObject = new WeakMap<object, AnyMessage>();
-
-function hashResources(resources: Array<{ name: string; any: AnyMessage }>): string {
-  const h = createHash('sha256');
-  for (const r of resources) {
-    h.update(r.name);
-    h.update('\0');
-    h.update(r.any.value);
-    h.update('\0');
-  }
-  return h.digest('hex');
-}
 
 function sameNames(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);

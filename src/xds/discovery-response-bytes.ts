@@ -1,0 +1,102 @@
+// DiscoveryResponse wire bytes built by hand from already-encoded resources, so a resource shared by many
+// proxies is framed and fingerprinted once, not once per proxy and push. Field numbers are those of
+// envoy.service.discovery.v3.DiscoveryResponse: version_info 1, resources 2, type_url 4, nonce 5,
+// control_plane 6 (envoy.config.core.v3.ControlPlane: identifier 1).
+import { createHash } from 'node:crypto';
+import type { AnyMessage } from './protos.js';
+
+/** Per Any object: its bytes as a `resources` field entry (tag, length, Any body). */
+const framedByAny = new WeakMap<AnyMessage, Buffer>();
+/** Per Any object: a SHA-256 fingerprint of its type URL and value. */
+const digestByAny = new WeakMap<AnyMessage, string>();
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(buf: Buffer, offset: number, n: number): number {
+  while (n >= 0x80) {
+    buf[offset++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[offset++] = n;
+  return offset;
+}
+
+/** Appends field `field` (wire type 2, length-delimited) holding `body`; returns the new offset. */
+function writeBytesField(buf: Buffer, offset: number, field: number, body: Uint8Array): number {
+  buf[offset++] = (field << 3) | 2;
+  offset = writeVarint(buf, offset, body.byteLength);
+  buf.set(body, offset);
+  return offset + body.byteLength;
+}
+
+function bytesFieldLength(bodyLength: number): number {
+  return 1 + varintLength(bodyLength) + bodyLength;
+}
+
+/** The `resources` entry of one Any (field 2 of DiscoveryResponse), cached per Any object. */
+export function framedResource(any: AnyMessage): Buffer {
+  let framed = framedByAny.get(any);
+  if (framed) return framed;
+  const typeUrl = Buffer.from(any.type_url, 'utf8');
+  const bodyLength = bytesFieldLength(typeUrl.byteLength) + bytesFieldLength(any.value.byteLength);
+  framed = Buffer.allocUnsafe(bytesFieldLength(bodyLength));
+  let o = 0;
+  framed[o++] = (2 << 3) | 2;
+  o = writeVarint(framed, o, bodyLength);
+  o = writeBytesField(framed, o, 1, typeUrl);
+  writeBytesField(framed, o, 2, any.value);
+  framedByAny.set(any, framed);
+  return framed;
+}
+
+/** A fingerprint of one Any's content, cached per Any object; equal content gives equal fingerprints. */
+export function resourceDigest(any: AnyMessage): string {
+  let digest = digestByAny.get(any);
+  if (digest) return digest;
+  digest = createHash('sha256').update(any.type_url).update('\0').update(any.value).digest('base64');
+  digestByAny.set(any, digest);
+  return digest;
+}
+
+/** The header fields of a response; everything but the resources. */
+export interface ResponseHeader {
+  versionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  controlPlaneId: string;
+}
+
+/** The serialized DiscoveryResponse: header fields, then every resource in order. */
+export function encodeDiscoveryResponse(header: ResponseHeader, resources: readonly AnyMessage[]): Buffer {
+  const version = Buffer.from(header.versionInfo, 'utf8');
+  const typeUrl = Buffer.from(header.typeUrl, 'utf8');
+  const nonce = Buffer.from(header.nonce, 'utf8');
+  const identifier = Buffer.from(header.controlPlaneId, 'utf8');
+  const controlPlaneLength = bytesFieldLength(identifier.byteLength);
+  const framed = resources.map(framedResource);
+  let total =
+    bytesFieldLength(version.byteLength) +
+    bytesFieldLength(typeUrl.byteLength) +
+    bytesFieldLength(nonce.byteLength) +
+    bytesFieldLength(controlPlaneLength);
+  for (const f of framed) total += f.byteLength;
+  const out = Buffer.allocUnsafe(total);
+  let o = writeBytesField(out, 0, 1, version);
+  for (const f of framed) {
+    f.copy(out, o);
+    o += f.byteLength;
+  }
+  o = writeBytesField(out, o, 4, typeUrl);
+  o = writeBytesField(out, o, 5, nonce);
+  out[o++] = (6 << 3) | 2;
+  o = writeVarint(out, o, controlPlaneLength);
+  writeBytesField(out, o, 1, identifier);
+  return out;
+}

@@ -11,7 +11,7 @@ export type ToWorker =
   | { type: 'stop' };
 
 /** Worker → parent: `ready` once the protos are loaded; `events` with wall-clock ms times (`performance.timeOrigin + performance.now()`). */
-export type FromWorker = { type: 'ready' } | WorkerEvents;
+export type FromWorker = { type: 'ready' } | { type: 'watching'; id: number } | WorkerEvents;
 
 /** A batch of client events. */
 export interface WorkerEvents {
@@ -55,6 +55,8 @@ process.on('message', (msg: ToWorker) => {
     });
   } else if (msg.type === 'watch') {
     watches.push(msg.watch);
+    // The parent writes the change only after every worker confirmed, so no arrival can precede the watch.
+    process.send?.({ type: 'watching', id: msg.watch.id } satisfies FromWorker);
   } else if (msg.type === 'stop') {
     for (const c of clients) c.close();
     clearInterval(flush);

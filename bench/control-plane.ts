@@ -166,7 +166,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     const vsPath = join(dir, 'virtualservices', `${serviceName(0)}.yaml`);
     for (let k = 1; k <= o.changes; k++) {
       const marker = `bench-canary-${k}-${Date.now().toString(36)}`;
-      const id = f.watch(TypeUrl.ROUTE, marker);
+      const id = await f.watch(TypeUrl.ROUTE, marker);
       const c0 = cpuNow();
       const tWrite = nowMs();
       writeAtomic(vsPath, virtualServiceYaml(serviceName(0), marker));
@@ -182,8 +182,8 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
 
     const extra = o.services; // index of the new service; its pods get fresh IPs
     const host = `svc-extra-${extra}.default.svc.cluster.local`;
-    const cdsId = f.watch(TypeUrl.CLUSTER, host);
-    const rdsId = f.watch(TypeUrl.ROUTE, host);
+    const cdsId = await f.watch(TypeUrl.CLUSTER, host);
+    const rdsId = await f.watch(TypeUrl.ROUTE, host);
     const c1 = cpuNow();
     const tAdd = nowMs();
     writeServices(dir, extra, extra + 1, 'svc-extra');

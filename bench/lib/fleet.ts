@@ -19,6 +19,8 @@ export class Fleet {
   ready = 0;
   private readonly workers: ChildProcess[] = [];
   private nextWatch = 1;
+  /** watch id → workers yet to confirm it, and who waits for them. */
+  private readonly confirming = new Map<number, { left: number; done: () => void }>();
 
   /** Forks `count` worker processes. */
   constructor(count: number) {
@@ -42,11 +44,17 @@ export class Fleet {
     });
   }
 
-  /** Makes every client report when `marker` first appears in a response of `typeUrl`; returns the watch id. */
-  watch(typeUrl: string, marker: string): number {
+  /**
+   * Makes every client report when `marker` first appears in a response of `typeUrl`; resolves with the
+   * watch id once every worker has it (a change made before that could arrive unseen and never count).
+   */
+  async watch(typeUrl: string, marker: string): Promise<number> {
     const watch: Watch = { id: this.nextWatch++, typeUrl, marker };
     this.arrived.set(watch.id, new Map());
-    for (const w of this.workers) w.send({ type: 'watch', watch } satisfies ToWorker);
+    await new Promise<void>((done) => {
+      this.confirming.set(watch.id, { left: this.workers.length, done });
+      for (const w of this.workers) w.send({ type: 'watch', watch } satisfies ToWorker);
+    });
     return watch.id;
   }
 
@@ -66,6 +74,14 @@ export class Fleet {
   private onEvents(m: FromWorker): void {
     if (m.type === 'ready') {
       this.ready++;
+      return;
+    }
+    if (m.type === 'watching') {
+      const c = this.confirming.get(m.id);
+      if (c && --c.left === 0) {
+        this.confirming.delete(m.id);
+        c.done();
+      }
       return;
     }
     for (const [c, at, bytes] of m.synced) this.synced.set(c, [at, bytes]);

@@ -29,14 +29,25 @@ import { buildSecret } from './secrets.js';
 import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
 import type { Envoy } from './envoy.js';
 
+/**
+ * Resources shared by every proxy with one config key under one push context: proxies with equal keys get
+ * equal route configs, outbound clusters and endpoints (replicas share them). Maps per kind, by name, so a
+ * lookup for thousands of names builds no key strings.
+ */
+interface SharedGroup {
+  outboundClusters?: Envoy[];
+  readonly routes: Map<string, Envoy | null>;
+  readonly endpoints: Map<string, Envoy | null>;
+}
+
 /** Per proxy and push: the scope and every resource generated so far. */
 interface ProxyCache {
   readonly scope: ProxyScope;
-  /** Proxies with equal keys get equal route configs, outbound clusters and endpoints (replicas share them). */
-  readonly configKey: string;
+  readonly group: SharedGroup;
   listeners?: Envoy[];
   clusters?: Envoy[];
-  readonly byName: Map<string, Envoy | null>;
+  /** Secrets by name (not shared: a gateway's credentials are its own). */
+  readonly secrets: Map<string, Envoy | null>;
 }
 
 const labelKeysByPush = new WeakMap<PushContext, ReadonlySet<string>>();
@@ -94,7 +105,7 @@ export type ProxyRef = Pick<ProxyInfo, 'id' | 'metadata' | 'node'>;
 export class Generator {
   private cache = new WeakMap<PushContext, Map<string, ProxyCache>>();
   /** Resources shared by proxies with the same config key, per push context. */
-  private shared = new WeakMap<PushContext, Map<string, Envoy | Envoy[] | null>>();
+  private shared = new WeakMap<PushContext, Map<string, SharedGroup>>();
 
   constructor(private readonly pushContext: () => PushContext) {}
 
@@ -116,26 +127,22 @@ export class Generator {
       case TypeUrl.CLUSTER:
         if (grpc) return buildGrpcClusters(scope, names);
         e.clusters ??= [
-          ...this.sharedValue(e, 'cds', () => buildOutboundClusters(scope, { grpc: false })),
+          ...(e.group.outboundClusters ??= buildOutboundClusters(scope, { grpc: false })),
           ...buildLocalClusters(scope),
         ];
         return pick(e.clusters, names);
       case TypeUrl.ROUTE:
-        return this.byName(e, 'rds', names, (n) =>
-          this.sharedValue(e, `rds\n${n}`, () =>
-            grpc
-              ? buildGrpcRouteConfig(scope, n)
-              : scope.proxy.type === 'router'
-                ? buildGatewayRouteConfig(scope, n)
-                : buildSidecarRouteConfig(scope, n),
-          ),
+        return byName(e.group.routes, names, (n) =>
+          grpc
+            ? buildGrpcRouteConfig(scope, n)
+            : scope.proxy.type === 'router'
+              ? buildGatewayRouteConfig(scope, n)
+              : buildSidecarRouteConfig(scope, n),
         );
       case TypeUrl.ENDPOINT:
-        return this.byName(e, 'eds', names, (n) =>
-          this.sharedValue(e, `eds\n${n}`, () => buildLoadAssignment(scope, n, { grpc })),
-        );
+        return byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc }));
       case TypeUrl.SECRET:
-        return this.byName(e, 'sds', names, (n) => buildSecret(scope, n));
+        return byName(e.secrets, names, (n) => buildSecret(scope, n));
       default:
         return [];
     }
@@ -157,40 +164,36 @@ export class Generator {
     let e = perPush.get(key);
     if (!e) {
       const scope = new ProxyScope(push, parseProxy(proxy));
-      perPush.set(key, (e = { scope, configKey: configKeyOf(scope), byName: new Map() }));
+      perPush.set(key, (e = { scope, group: this.group(push, configKeyOf(scope)), secrets: new Map() }));
     }
     return e;
   }
 
-  private sharedValue<T extends Envoy | Envoy[] | null>(e: ProxyCache, what: string, build: () => T): T {
-    const push = e.scope.push;
-    let m = this.shared.get(push);
-    if (!m) this.shared.set(push, (m = new Map()));
-    const key = `${e.configKey}\n${what}`;
-    if (m.has(key)) return m.get(key) as T;
-    const v = build();
-    m.set(key, v);
-    return v;
+  private group(push: PushContext, configKey: string): SharedGroup {
+    let groups = this.shared.get(push);
+    if (!groups) this.shared.set(push, (groups = new Map()));
+    let g = groups.get(configKey);
+    if (!g) groups.set(configKey, (g = { routes: new Map(), endpoints: new Map() }));
+    return g;
   }
+}
 
-  private byName(
-    e: ProxyCache,
-    kind: string,
-    names: readonly string[],
-    build: (name: string) => Envoy | null,
-  ): Envoy[] {
-    const out: Envoy[] = [];
-    for (const n of names) {
-      const key = `${kind}\n${n}`;
-      let r = e.byName.get(key);
-      if (r === undefined) {
-        r = build(n);
-        e.byName.set(key, r);
-      }
-      if (r) out.push(r);
+/** The named resources, each built once per cache. */
+function byName(
+  cache: Map<string, Envoy | null>,
+  names: readonly string[],
+  build: (name: string) => Envoy | null,
+): Envoy[] {
+  const out: Envoy[] = [];
+  for (const n of names) {
+    let r = cache.get(n);
+    if (r === undefined) {
+      r = build(n);
+      cache.set(n, r);
     }
-    return out;
+    if (r) out.push(r);
   }
+  return out;
 }
 
 function pick(all: Envoy[], names: readonly string[]): Envoy[] {

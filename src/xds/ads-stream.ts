@@ -92,13 +92,22 @@ export interface StreamHost {
   recordConvergence(seconds: number): void;
 }
 
+/** Encoded resources with their names, index by index. */
+interface Encoded {
+  names: string[];
+  anys: AnyMessage[];
+}
+
 interface Watch {
   names: string[];
   status: TypeStatus;
-  /** Fingerprints of the resources last sent, in order, to skip unchanged pushes. */
-  digests: string[] | null;
-  /** Last good encoding per resource name, reused when a regenerated resource fails to encode. */
-  lastGood: Map<string, AnyMessage>;
+  /** `names` as a set, made when first needed (filtering a generator's output by name). */
+  nameSet: ReadonlySet<string> | null;
+  /**
+   * The resources last sent, in order: to skip unchanged pushes, and as the last good encoding of a
+   * resource that fails to encode when regenerated. Two flat arrays, as thousands of proxies hold one each.
+   */
+  sent: Encoded | null;
 }
 
 let streamCounter = 0;
@@ -212,6 +221,7 @@ export class AdsStream {
     watch.status.acked = req.versionInfo ?? '';
     if (!sameNames(names, watch.names)) {
       watch.names = names;
+      watch.nameSet = null;
       watch.status.resourceNames = names;
       await this.respond(typeUrl, true);
     }
@@ -249,24 +259,23 @@ export class AdsStream {
         return false;
       }
       if (!wildcard) {
-        const wanted = new Set(watch.names);
+        const wanted = (watch.nameSet ??= new Set(watch.names));
         generated = generated.filter((r) => wanted.has(resourceName(r)));
       }
     }
     const encoded = this.encodeAll(typeUrl, generated, watch);
-    const digests = encoded.map((e) => resourceDigest(e.any));
-    if (!force && watch.digests !== null && sameNames(digests, watch.digests)) return false;
+    if (!force && watch.sent !== null && sameContent(encoded.anys, watch.sent.anys)) return false;
     if (this.closed) return false;
     const version = this.host.nextVersion();
     const nonce = randomBytes(8).toString('hex');
     const bytes = encodeDiscoveryResponse(
       { versionInfo: version, typeUrl, nonce, controlPlaneId: this.host.controlPlaneId },
-      encoded.map((e) => e.any),
+      encoded.anys,
     );
-    watch.digests = digests;
+    watch.sent = encoded;
     watch.status.sent = version;
     watch.status.nonce = nonce;
-    watch.status.resourceCount = encoded.length;
+    watch.status.resourceCount = encoded.anys.length;
     this.host.countPush(typeUrl);
     await this.write(bytes);
     return true;
@@ -291,13 +300,8 @@ export class AdsStream {
   }
 
   /** Encodes each resource; one that fails keeps its last good encoding (or is left out) and is logged. */
-  private encodeAll(
-    typeUrl: string,
-    resources: Resource[],
-    watch: Watch,
-  ): Array<{ name: string; any: AnyMessage }> {
-    const out: Array<{ name: string; any: AnyMessage }> = [];
-    const good = new Map<string, AnyMessage>();
+  private encodeAll(typeUrl: string, resources: Resource[], watch: Watch): Encoded {
+    const out: Encoded = { names: [], anys: [] };
     for (const resource of resources) {
       const name = resourceName(resource);
       let any: AnyMessage | undefined;
@@ -308,7 +312,8 @@ export class AdsStream {
           if (this.host.immutableResources) encodedByObject.set(resource, any);
         }
       } catch (err) {
-        any = watch.lastGood.get(name);
+        const i = watch.sent ? watch.sent.names.indexOf(name) : -1;
+        any = i >= 0 ? watch.sent!.anys[i] : undefined;
         const kept = any ? 'kept the last good version' : 'left it out';
         this.host.log(
           'error',
@@ -316,10 +321,9 @@ export class AdsStream {
         );
       }
       if (!any) continue;
-      good.set(name, any);
-      out.push({ name, any });
+      out.names.push(name);
+      out.anys.push(any);
     }
-    watch.lastGood = good;
     return out;
   }
 
@@ -359,8 +363,8 @@ function newWatch(names: string[]): Watch {
   return {
     names,
     status: { sent: '', acked: '', nonce: '', resourceNames: names, resourceCount: 0 },
-    digests: null,
-    lastGood: new Map(),
+    nameSet: null,
+    sent: null,
   };
 }
 
@@ -369,6 +373,15 @@ function newWatch(names: string[]): Watch {
  * an object handed to every proxy that shares it is then encoded once instead of once per proxy.
  */
 const encodedByObject = new WeakMap<object, AnyMessage>();
+
+/** Whether two encoded lists carry the same content in the same order (shared objects compare by identity). */
+function sameContent(a: readonly AnyMessage[], b: readonly AnyMessage[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && resourceDigest(a[i]) !== resourceDigest(b[i])) return false;
+  }
+  return true;
+}
 
 function sameNames(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);

@@ -29,9 +29,16 @@ export class Logger {
   }
 }
 
+let tag = '';
+
+/** Prefixes every message of this process, e.g. `[worker 1] ` in a `--concurrency` worker ('' = none). */
+export function setLogTag(t: string): void {
+  tag = t;
+}
+
 function write(level: string, name: string, msg: string): void {
   // Envoy writes its application log to stderr; stdout carries the access log.
-  process.stderr.write(`${new Date().toISOString()}\t${level}\t${name}\t${msg}\n`);
+  process.stderr.write(`${new Date().toISOString()}\t${level}\t${name}\t${tag}${msg}\n`);
 }
 
 const loggers = new Map<string, Logger>();

@@ -1,6 +1,5 @@
 // The data plane process: wires stats, clusters, listeners, config manager, admin and the ADS client;
 // publishes bound ports (log lines and an optional ready file) and shuts down cleanly.
-import { renameSync, writeFileSync } from 'node:fs';
 import { AdsClient } from '../xds/ads-client.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import type { AdminContext, ServerState } from './admin/admin-context.js';
@@ -10,6 +9,7 @@ import { ConfigManager, TYPE } from './config/config-manager.js';
 import { AccessLog } from './http/access-log/access-log.js';
 import { ISTIO_FORMAT } from './http/access-log/formatter.js';
 import { ListenerManager } from './listener/listener-manager.js';
+import { writeReadyFile, type ProxyPorts } from './ready-file.js';
 import { logger, setAllLevels } from './log.js';
 import { StatsStore } from './stats/stats-store.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
@@ -44,6 +44,12 @@ export interface ProxyOptions {
   logLevel?: string;
   /** Called on admin /quitquitquit after the proxy closed (the CLI exits the process). */
   onQuit?: () => void;
+  /** False in a `--concurrency` worker: the primary serves admin for all workers (default true). */
+  listenAdmin?: boolean;
+  /** Worker processes of the whole proxy, shown in /server_info (default 1). */
+  concurrency?: number;
+  /** Called with the bound ports once LIVE and after every listener change (where the ready file is written). */
+  onPorts?: (ports: ProxyPorts) => void;
 }
 
 /** A running proxy. */
@@ -92,12 +98,22 @@ export class Proxy implements AdminContext {
     return p;
   }
 
+  /** Where admin listens: the options, else the bootstrap's admin address, else 127.0.0.1:15000. */
+  adminBind(): { address: string; port: number } {
+    const b = this.opts.bootstrap ?? null;
+    return {
+      address: this.opts.adminAddress ?? b?.admin?.address ?? '127.0.0.1',
+      port: this.opts.adminPort ?? b?.admin?.port ?? 15000,
+    };
+  }
+
   private async init(): Promise<void> {
     const b = this.opts.bootstrap ?? null;
-    const adminAddr = this.opts.adminAddress ?? b?.admin?.address ?? '127.0.0.1';
-    const adminPort = this.opts.adminPort ?? b?.admin?.port ?? 15000;
-    const port = await this.admin.listen(adminAddr, adminPort);
-    log.info(`admin listening on ${adminAddr}:${port}`);
+    if (this.opts.listenAdmin !== false) {
+      const { address, port } = this.adminBind();
+      const bound = await this.admin.listen(address, port);
+      log.info(`admin listening on ${address}:${bound}`);
+    }
     if (b) {
       // Secrets first: static clusters and listeners may refer to them.
       const secrets = (b.canonical.staticResources?.secrets ?? []) as any[];
@@ -119,7 +135,7 @@ export class Proxy implements AdminContext {
       node: { id: this.node.id, cluster: this.node.cluster || undefined, metadata: this.node.metadata },
       onResources: async (typeUrl, resources, version) => {
         const err = await this.config.apply(typeUrl, resources, version);
-        if (typeUrl === TYPE.LISTENER) this.writeReadyFile();
+        if (typeUrl === TYPE.LISTENER) this.publishPorts();
         this.checkLive();
         return err;
       },
@@ -153,19 +169,20 @@ export class Proxy implements AdminContext {
     this.live = true;
     this.store.gauge('server.live', 'server.live', []).set(1);
     log.info('proxy is LIVE');
-    this.writeReadyFile();
+    this.publishPorts();
   }
 
-  private writeReadyFile(): void {
+  /** Writes the ready file and tells `onPorts` (once LIVE). */
+  private publishPorts(): void {
     const f = this.opts.readyFile;
-    if (!f || !this.live) return;
-    const tmp = `${f}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.ports(), null, 2) + '\n');
-    renameSync(tmp, f);
+    if (!this.live || (!f && !this.opts.onPorts)) return;
+    const ports = this.ports();
+    if (f) writeReadyFile(f, ports);
+    this.opts.onPorts?.(ports);
   }
 
   /** Bound addresses: admin port and each listener's real `ip:port` (what the ready file holds). */
-  ports(): { adminPort: number; admin: string; listeners: Record<string, string>; state: ServerState } {
+  ports(): ProxyPorts {
     const listeners: Record<string, string> = {};
     for (const [name, e] of this.listeners.entries)
       if (e.listener.config.bind) listeners[name] = e.listener.boundAddress;
@@ -208,7 +225,7 @@ export class Proxy implements AdminContext {
       uptimeAllEpochs: { seconds: up },
       commandLineOptions: {
         drainTimeSeconds: Math.round((this.opts.drainTimeMs ?? 45_000) / 1000),
-        concurrency: 1,
+        concurrency: this.opts.concurrency ?? 1,
       },
       node: {
         id: this.node.id,

@@ -13,8 +13,10 @@ abstract class Stat {
     /** Prometheus metric name, e.g. `envoy_cluster_upstream_rq_total`. */
     readonly promName: string,
     tags: Tags,
+    /** Labels already rendered (a merged copy of another process's stat); `tags` is ignored then. */
+    labels?: string,
   ) {
-    this.labels = tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+    this.labels = labels ?? tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
   }
 }
 

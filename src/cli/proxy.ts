@@ -1,6 +1,12 @@
 // `mizzen proxy`: runs the data plane (Mizzen's Envoy) from a bootstrap file and/or an ADS server.
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { ProxyOptions } from '../proxy/proxy.js';
+import { WORKER_ENV } from '../proxy/workers/messages.js';
 import { UsageError, type Command } from './command.js';
+
+/** The `mizzen` command of this checkout: what `--concurrency` workers run. */
+const BIN = fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url));
 
 const USAGE = `usage:
   mizzen proxy sidecar|router --xds-address HOST:PORT --id NODE_ID [--metadata JSON]
@@ -15,6 +21,8 @@ flags:
   --access-log           Istio's access log on stdout for HTTP managers without one
   --ready-file PATH      write {"admin", "adminPort", "listeners": {name: "ip:port"}, "state"} once LIVE
   --drain-time-s N       how long removed listeners drain (default 45)
+  --concurrency N        worker processes sharing the listeners, like Envoy's worker threads (default 1:
+                         one process); admin is served once, with stats summed over the workers
   --log-level LEVEL      trace|debug|info|warning|error|critical|off (default info)`;
 
 const proxy: Command = {
@@ -34,6 +42,7 @@ const proxy: Command = {
         'ready-file': { type: 'string' },
         'drain-time-s': { type: 'string' },
         'log-level': { type: 'string' },
+        concurrency: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -62,26 +71,46 @@ const proxy: Command = {
     };
     const adminPort = num(values['admin-port'], '--admin-port');
     const drain = num(values['drain-time-s'], '--drain-time-s');
-    const { loadBootstrapFile } = await import('../proxy/bootstrap/bootstrap.js');
+    const concurrency = parseConcurrency(values.concurrency);
+    const workerIndex = process.env[WORKER_ENV];
+    if (concurrency > 1 && workerIndex === undefined) {
+      // The primary parses no bootstrap and loads no proxy code: its workers do, and report errors.
+      const { runPrimary } = await import('../proxy/workers/run-primary.js');
+      return runPrimary({
+        concurrency,
+        exec: BIN,
+        args: ['proxy', ...argv],
+        readyFile: values['ready-file'] ?? null,
+        logLevel: values['log-level'],
+      });
+    }
+    const proxyOptions = async (): Promise<ProxyOptions> => {
+      const { loadBootstrapFile } = await import('../proxy/bootstrap/bootstrap.js');
+      const bootstrap = values.bootstrap ? loadBootstrapFile(values.bootstrap) : null;
+      let nodeId = values.id;
+      if (!nodeId && !bootstrap?.node.id)
+        nodeId = `${kind ?? 'sidecar'}~127.0.0.1~mizzen-proxy.default~default.svc.cluster.local`;
+      return {
+        bootstrap,
+        xdsAddress: values['xds-address'] ?? null,
+        nodeId,
+        metadata,
+        adminPort,
+        accessLog: values['access-log'] === true,
+        readyFile: values['ready-file'] ?? null,
+        drainTimeMs: drain !== undefined ? drain * 1000 : undefined,
+        logLevel: values['log-level'],
+        concurrency,
+      };
+    };
+    if (workerIndex !== undefined && concurrency > 1) {
+      const { runWorker } = await import('../proxy/workers/worker.js');
+      return runWorker(Number(workerIndex), proxyOptions);
+    }
     const { Proxy } = await import('../proxy/proxy.js');
-    const bootstrap = values.bootstrap ? loadBootstrapFile(values.bootstrap) : null;
-    let nodeId = values.id;
-    if (!nodeId && !bootstrap?.node.id)
-      nodeId = `${kind ?? 'sidecar'}~127.0.0.1~mizzen-proxy.default~default.svc.cluster.local`;
     let done!: (code: number) => void;
     const exited = new Promise<number>((r) => (done = r));
-    const p = await Proxy.start({
-      bootstrap,
-      xdsAddress: values['xds-address'] ?? null,
-      nodeId,
-      metadata,
-      adminPort,
-      accessLog: values['access-log'] === true,
-      readyFile: values['ready-file'] ?? null,
-      drainTimeMs: drain !== undefined ? drain * 1000 : undefined,
-      logLevel: values['log-level'],
-      onQuit: () => done(0),
-    });
+    const p = await Proxy.start({ ...(await proxyOptions()), onQuit: () => done(0) });
     const stop = (): void => {
       void p.close().then(() => done(0));
     };
@@ -94,3 +123,12 @@ const proxy: Command = {
   },
 };
 export default proxy;
+
+/** `--concurrency`: a positive integer, default 1. */
+function parseConcurrency(v: string | undefined): number {
+  if (v === undefined) return 1;
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`--concurrency must be a positive integer (worker processes), got "${v}"`);
+  return n;
+}

@@ -1,7 +1,7 @@
 // FileStore: live changes within a second, per-file rejection with positioned errors, events and status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore } from './file-store.js';
@@ -131,3 +131,174 @@ test('FileStore: a file invalid from the start serves nothing and the rest loads
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Writes through a temporary file and a rename, as editors and `mizzen apply` do. */
+function replaceFile(path: string, text: string): void {
+  writeFileSync(path + '.tmp', text);
+  renameSync(path + '.tmp', path);
+}
+
+test('FileStore watches every directory: with a 60 s polling period edits, new subdirectories and deletions apply within 2 s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-store-'));
+  const logs: string[] = [];
+  const store = new FileStore(dir, { pollMs: 60_000, log: (l) => logs.push(l) });
+  const timed = async (what: string, f: () => unknown): Promise<void> => {
+    const t0 = Date.now();
+    await until(what, f, 2000);
+    assert.ok(Date.now() - t0 < 2000, `${what} after ${Date.now() - t0} ms`);
+  };
+  try {
+    writeFileSync(join(dir, 'service.yaml'), SERVICE);
+    writeFileSync(join(dir, 'vs.yaml'), vs('v1'));
+    await store.start();
+    assert.equal(store.watching, true);
+    assert.equal(store.pollMs, 60_000, 'a period set by the caller is kept');
+
+    writeFileSync(join(dir, 'vs.yaml'), vs('v2'));
+    await timed('an edit in place', () => subsetOf(store) === 'v2');
+    replaceFile(join(dir, 'vs.yaml'), vs('v3'));
+    await timed('a replaced file', () => subsetOf(store) === 'v3');
+
+    // A subdirectory tree created after start: its files load, and it is watched from then on.
+    mkdirSync(join(dir, 'team', 'ratings'), { recursive: true });
+    writeFileSync(join(dir, 'team', 'ratings', 'svc.yaml'), SERVICE.replace(/reviews/g, 'ratings'));
+    await timed('a file in a new subdirectory', () => store.snapshot().get('Service', 'default', 'ratings'));
+    await new Promise((r) => setTimeout(r, 100));
+    writeFileSync(join(dir, 'team', 'ratings', 'details.json'), JSON.stringify(serviceObject('details')));
+    await timed('a second file in that subdirectory', () =>
+      store.snapshot().get('Service', 'default', 'details'),
+    );
+
+    // Deleting a file removes its resources; deleting a directory removes everything under it.
+    const before = store.snapshot().version;
+    unlinkSync(join(dir, 'service.yaml'));
+    await timed('the file deletion', () => !store.snapshot().get('Service', 'default', 'reviews'));
+    assert.equal(store.snapshot().version, before + 1);
+    rmSync(join(dir, 'team'), { recursive: true });
+    await timed('the directory deletion', () => store.snapshot().byKind('Service').length === 0);
+    assert.deepEqual(
+      store.status().files.map((f) => f.file),
+      [join(dir, 'vs.yaml')],
+    );
+    // Hidden entries and other extensions stay ignored.
+    writeFileSync(join(dir, '.hidden.yaml'), SERVICE);
+    writeFileSync(join(dir, 'notes.txt'), SERVICE);
+    mkdirSync(join(dir, 'again'));
+    writeFileSync(join(dir, 'again', 'svc.yml'), SERVICE);
+    await timed('a new directory after the hidden file', () =>
+      store.snapshot().get('Service', 'default', 'reviews'),
+    );
+    assert.equal(store.status().files.length, 2);
+    assert.equal(logs.filter((l) => /cannot watch/.test(l)).length, 0);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('FileStore follows a root directory that is replaced, and a single-file root', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'mizzen-store-'));
+  const dir = join(base, 'config');
+  const file = join(base, 'one.yaml');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'vs.yaml'), vs('v1'));
+  writeFileSync(file, SERVICE);
+  const store = new FileStore(dir, { pollMs: 60_000, log: () => {} });
+  const single = new FileStore(file, { pollMs: 60_000, log: () => {} });
+  try {
+    await store.start();
+    await single.start();
+    assert.equal(subsetOf(store), 'v1');
+    // The directory is moved away and a new one takes its name (a deploy tool swapping trees).
+    const next = join(base, 'next');
+    mkdirSync(next);
+    writeFileSync(join(next, 'vs.yaml'), vs('v2'));
+    renameSync(dir, join(base, 'old'));
+    renameSync(next, dir);
+    await until('the new tree', () => subsetOf(store) === 'v2', 2000);
+    writeFileSync(join(dir, 'vs.yaml'), vs('v3'));
+    await until('an edit in the new tree', () => subsetOf(store) === 'v3', 2000);
+
+    assert.ok(single.snapshot().get('Service', 'default', 'reviews'));
+    replaceFile(file, SERVICE.replace(/reviews/g, 'ratings'));
+    await until(
+      'the replaced single file',
+      () => single.snapshot().get('Service', 'default', 'ratings'),
+      2000,
+    );
+    unlinkSync(file);
+    await until('the deleted single file', () => single.snapshot().resources.length === 0, 2000);
+    writeFileSync(file, SERVICE);
+    await until(
+      'the recreated single file',
+      () => single.snapshot().get('Service', 'default', 'reviews'),
+      2000,
+    );
+  } finally {
+    await store.close();
+    await single.close();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('FileStore polls when watching is off or the OS refuses a watch, and says so once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-store-'));
+  const logs: string[] = [];
+  const polling = new FileStore(dir, { watch: false, pollMs: 100, log: () => {} });
+  let refused = 0;
+  const refusing = new FileStore(dir, {
+    log: (l) => logs.push(l),
+    watchFn: () => {
+      refused++;
+      throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), {
+        code: 'ENOSPC',
+      });
+    },
+  });
+  try {
+    writeFileSync(join(dir, 'vs.yaml'), vs('v1'));
+    await polling.start();
+    await refusing.start();
+    assert.equal(polling.watching, false);
+    assert.equal(refusing.watching, false);
+    assert.equal(refusing.pollMs, 250, 'the default polling period once watching failed');
+    assert.equal(refused, 1, 'no further watches are tried');
+    assert.equal(
+      logs.filter((l) => /cannot watch .* \(ENOSPC\); scanning it every 250 ms/.test(l)).length,
+      1,
+    );
+
+    writeFileSync(join(dir, 'vs.yaml'), vs('v2'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'svc.yaml'), SERVICE);
+    for (const store of [polling, refusing]) {
+      await until('the edit by polling', () => subsetOf(store) === 'v2', 3000);
+      await until(
+        'the new subdirectory by polling',
+        () => store.snapshot().get('Service', 'default', 'reviews'),
+        3000,
+      );
+    }
+    unlinkSync(join(dir, 'sub', 'svc.yaml'));
+    await until(
+      'the deletion by polling',
+      () => !refusing.snapshot().get('Service', 'default', 'reviews'),
+      3000,
+    );
+    assert.equal(refused, 1);
+    assert.equal(logs.filter((l) => /cannot watch/.test(l)).length, 1, 'said once');
+  } finally {
+    await polling.close();
+    await refusing.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function serviceObject(name: string): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { selector: { app: name }, ports: [{ name: 'http', port: 9080 }] },
+  };
+}

@@ -10,6 +10,7 @@ import type { Generator, ProxyRef } from './generator.js';
 import type { PushContext } from './push-context.js';
 import { Histogram, renderMetrics } from './metrics.js';
 import type { Envoy } from './envoy.js';
+import { mizzenVersion } from './version.js';
 
 /** What the debug server reads. */
 export interface DebugSources {
@@ -51,7 +52,7 @@ export class DebugServer {
         case '/debug/configz':
           return json(res, 200, this.configz());
         case '/debug/syncz':
-          return json(res, 200, this.src.ads.syncStatus());
+          return json(res, 200, this.syncz());
         case '/debug/config_dump':
           return this.configDump(res, url.searchParams.get('proxyID') ?? '');
         case '/metrics':
@@ -100,6 +101,12 @@ export class DebugServer {
       rejected,
       files: status.files.map((f) => ({ ...f, diagnostics: diag(f.diagnostics) })),
     };
+  }
+
+  /** Every proxy's ADS sync state, each with the control plane's version (istioctl's VERSION column). */
+  private syncz(): unknown {
+    const controlPlaneVersion = mizzenVersion();
+    return this.src.ads.syncStatus().map((s) => ({ ...s, controlPlaneVersion }));
   }
 
   private configDump(res: ServerResponse, proxyID: string): void {

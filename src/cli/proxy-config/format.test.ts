@@ -1,4 +1,4 @@
-// proxy-config / proxy-status tables from synthetic config dumps, /clusters JSON and /debug/syncz.
+// proxy-config tables from synthetic config dumps and /clusters JSON.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -6,11 +6,9 @@ import {
   clusterRows,
   endpointRows,
   formatClusters,
-  formatProxyStatus,
   istioConfigRef,
   listenerRows,
   parseClusterName,
-  proxyStatusRows,
   routeMatch,
   routeRows,
   secretRows,
@@ -263,42 +261,6 @@ test('secret table: certificate chain and CA parsed with X509Certificate', () =>
   } finally {
     pki.cleanup();
   }
-});
-
-test('proxy-status rows: SYNCED, STALE (unacked or NACKed), NOT SENT', () => {
-  const C = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
-  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
-  const E = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
-  const R = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
-  const syncz = [
-    {
-      id: 'sidecar~127.1.0.2~reviews-v1-0.default~default.svc.cluster.local',
-      metadata: { CLUSTER_ID: 'Kubernetes' },
-      types: {
-        [C]: { sent: '3', acked: '3' },
-        [L]: { sent: '3', acked: '2' },
-        [E]: { sent: '4', acked: '4', lastNack: { version: '4', nonce: 'n', message: 'bad', at: 1 } },
-        [R]: { sent: '5', acked: '5', lastNack: { version: '4', nonce: 'n', message: 'old', at: 1 } },
-      },
-    },
-  ];
-  assert.deepEqual(proxyStatusRows(syncz, '127.0.0.1:15014'), [
-    [
-      'reviews-v1-0.default',
-      'Kubernetes',
-      'SYNCED',
-      'STALE',
-      'STALE',
-      'SYNCED',
-      'NOT SENT',
-      '127.0.0.1:15014',
-      '-',
-    ],
-  ]);
-  assert.match(
-    formatProxyStatus(syncz, 'x').split('\n')[0],
-    /^NAME\s+CLUSTER\s+CDS\s+LDS\s+EDS\s+RDS\s+ECDS\s+ISTIOD\s+VERSION$/,
-  );
 });
 
 test('the VIRTUAL SERVICE / DESTINATION RULE columns read Istio metadata as the dump carries it (a Struct)', () => {

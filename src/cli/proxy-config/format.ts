@@ -1,4 +1,4 @@
-// Turns a proxy's /config_dump, /clusters and the server's /debug/syncz into istioctl-style tables.
+// Turns a proxy's /config_dump and /clusters into istioctl-style tables for `mizzen proxy-config`.
 import { structToJson } from '../../xds/struct.js';
 import { X509Certificate } from 'node:crypto';
 import { formatTable } from '../../local/table.js';
@@ -266,48 +266,5 @@ export function formatSecrets(dump: any, now = Date.now()): string {
   return formatTable(
     ['RESOURCE NAME', 'TYPE', 'STATUS', 'VALID CERT', 'SERIAL NUMBER', 'NOT AFTER', 'NOT BEFORE'],
     secretRows(dump, now),
-  );
-}
-
-const TYPE_COLUMNS: Array<[string, string]> = [
-  ['CDS', 'type.googleapis.com/envoy.config.cluster.v3.Cluster'],
-  ['LDS', 'type.googleapis.com/envoy.config.listener.v3.Listener'],
-  ['EDS', 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment'],
-  ['RDS', 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration'],
-  ['ECDS', 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig'],
-];
-
-/** One type's state like istioctl: SYNCED, STALE (sent but not ACKed, or NACKed) or NOT SENT. */
-export function typeSyncState(t: any): string {
-  if (!t || !t.sent) return 'NOT SENT';
-  if (t.lastNack && t.lastNack.version === t.sent) return 'STALE';
-  return t.sent === t.acked ? 'SYNCED' : 'STALE';
-}
-
-/** Rows of `proxy-status` from /debug/syncz. */
-export function proxyStatusRows(syncz: any, istiod: string): string[][] {
-  const list: any[] = Array.isArray(syncz) ? syncz : [];
-  return list
-    .map((p) => {
-      const id = String(p.id ?? '');
-      const parts = id.split('~');
-      const name = parts.length === 4 ? parts[2] : id;
-      const md = p.metadata ?? {};
-      return [
-        name,
-        String(md.CLUSTER_ID ?? 'Kubernetes'),
-        ...TYPE_COLUMNS.map(([, url]) => typeSyncState(p.types?.[url])),
-        istiod,
-        String(md.ISTIO_VERSION ?? md.MIZZEN_VERSION ?? '-'),
-      ];
-    })
-    .sort((a, b) => a[0].localeCompare(b[0]));
-}
-
-/** `proxy-status` table. */
-export function formatProxyStatus(syncz: any, istiod: string): string {
-  return formatTable(
-    ['NAME', 'CLUSTER', ...TYPE_COLUMNS.map(([c]) => c), 'ISTIOD', 'VERSION'],
-    proxyStatusRows(syncz, istiod),
   );
 }

@@ -1,20 +1,22 @@
-// Soak: steady fixed-rate load through Mizzen's proxy for N minutes, RSS sampled every 10 s, and a verdict
-// on whether memory stays flat (least-squares slope after the warm-up).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+// Soak: steady fixed-rate load through Mizzen's proxy for N minutes after a warm-up, RSS sampled every 10 s
+// with a verdict on whether memory stays flat (least-squares slope), and latency per minute and per second.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools } from './lib/install.js';
 import { machineFacts } from './lib/machine.js';
 import { startMizzenProxy, mizzenProxyArgs } from './lib/mizzen-proxy.js';
 import { startNginx } from './lib/nginx.js';
-import { runOpenLoop } from './lib/open-loop.js';
+import { runOpenLoopDetailed, type OpenLoopResult } from './lib/open-loop.js';
 import { repoRoot, resultsDir } from './lib/paths.js';
 import { freePort, stopAll, type Running } from './lib/proc.js';
 import { sampleTree } from './lib/proc-stats.js';
 import { fmt, linearFit, mib } from './lib/stats.js';
 
 const SAMPLE_MS = 10_000;
+/** A second whose slowest request took longer than this (ms) counts as a stall in the report. */
+const STALL_MS = 100;
 
 /** One RSS reading. */
 interface Sample {
@@ -22,6 +24,20 @@ interface Sample {
   t: number;
   rss: number;
   cpuSeconds: number;
+  /** 1-minute load average of the machine. */
+  load: number;
+  /** CPU pressure: % of the last 10 s some runnable task waited for a CPU (Linux PSI), NaN if unknown. */
+  cpuPressure: number;
+}
+
+/** Linux PSI `some avg10` of /proc/pressure/cpu, NaN where the kernel does not offer it. */
+function cpuPressure(): number {
+  try {
+    const m = /^some avg10=([\d.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /**
@@ -52,16 +68,56 @@ function verdict(samples: Sample[], skipSeconds: number) {
   };
 }
 
+/** Why the report's first seconds are apart (or that they are not). */
+function warmupNote(warmup: number): string {
+  return warmup > 0
+    ? ` The first ${warmup} s of load warm up the cold proxy (JIT, connections, heap sizing) and are reported apart, as the data-plane benchmark warms up each target before measuring.`
+    : ' No warm-up: the measured figures include the cold proxy’s first seconds.';
+}
+
+/** The report's latency-over-time section: warm-up, one row per minute, and the seconds that stalled. */
+function latencyOverTime(load: OpenLoopResult, warmup: number): string {
+  const row = (
+    label: string,
+    r: { requests: number; errors: number; p50: number; p99: number; max: number },
+    genDelay: string,
+  ) =>
+    `| ${label} | ${r.requests} | ${r.errors} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${genDelay} |`;
+  const rows = [
+    ...(load.warmup
+      ? [row(`warm-up (${warmup} s)`, load.warmup, fmt(load.warmup.generatorDelayMax, 0))]
+      : []),
+    ...load.windows.map((w) => row(`minute ${w.t / 60 + 1}`, w, fmt(w.generatorDelayMax, 0))),
+  ];
+  const stalls = load.secondMax
+    .map((max, t) => ({ t, max }))
+    .filter((s) => s.max > STALL_MS)
+    .sort((a, b) => b.max - a.max);
+  const worst = stalls
+    .slice(0, 10)
+    .map((s) => `${s.t} s: ${fmt(s.max, 0)} ms`)
+    .join(', ');
+  return `Latency over time (by scheduled send time; ms):
+
+| window | requests | errors | p50 | p99 | max | generator loop delay max |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Seconds whose slowest request took over ${STALL_MS} ms: ${stalls.length} of ${load.secondMax.length}${stalls.length ? ` (seconds since the load started, warm-up included; worst first: ${worst})` : ''}.`;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string', default: '10' },
       rate: { type: 'string', default: '1000' },
+      warmup: { type: 'string', default: '30' },
       out: { type: 'string' },
     },
   });
   const minutes = Number(values.minutes);
   const rate = Number(values.rate);
+  const warmup = Number(values.warmup);
   const log = (line: string): void => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
   await ensureTools([{ command: 'nginx', pkg: 'nginx-light' }], log);
   const tmpDir = mkdtempSync(join(tmpdir(), 'mizzen-soak-'));
@@ -79,34 +135,53 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     const take = (): void => {
       const s = sampleTree(proxy.pid);
-      samples.push({ t: (Date.now() - t0) / 1000, rss: s.rssBytes, cpuSeconds: s.cpuSeconds });
+      samples.push({
+        t: (Date.now() - t0) / 1000,
+        rss: s.rssBytes,
+        cpuSeconds: s.cpuSeconds,
+        load: loadavg()[0],
+        cpuPressure: cpuPressure(),
+      });
       log(`t=${Math.round((Date.now() - t0) / 1000)} s RSS ${mib(s.rssBytes)}`);
     };
-    log(`${rate} req/s through Mizzen for ${minutes} min (open loop), RSS every 10 s`);
+    log(`${rate} req/s through Mizzen for ${warmup} s warm-up + ${minutes} min (open loop), RSS every 10 s`);
     take();
     const timer = setInterval(take, SAMPLE_MS);
-    const load = await runOpenLoop({ url: `http://127.0.0.1:${mz.port}/1k`, rate, seconds: minutes * 60 });
+    const load = await runOpenLoopDetailed({
+      url: `http://127.0.0.1:${mz.port}/1k`,
+      rate,
+      seconds: minutes * 60,
+      warmupSeconds: warmup,
+      windowSeconds: 60,
+    });
     clearInterval(timer);
     take();
-    const skip = Math.max(30, minutes * 6); // the first 10 % (at least 30 s): JIT, pools, heap sizing
+    const loadAtEnd = loadavg()[0];
+    // The first 10 % (at least 30 s and the warm-up) after the load starts: JIT, pools, heap sizing.
+    const skip = Math.max(30, warmup, minutes * 6);
     const v = verdict(samples, skip);
     const line = `RSS slope ${fmt(v.slopePerMin / 1048576, 3)} ± ${fmt(v.stderrPerMin / 1048576, 3)} MiB/min over ${fmt(v.minutes, 1)} min after ${skip} s warm-up → growth ${mib(v.growth)} (tolerance ${mib(v.tolerance)}): ${v.result.toUpperCase()}`;
     log(line);
     const rows = samples
-      .map((s) => `| ${Math.round(s.t)} | ${mib(s.rss)} | ${fmt(s.cpuSeconds, 1)} |`)
+      .map(
+        (s) =>
+          `| ${Math.round(s.t)} | ${mib(s.rss)} | ${fmt(s.cpuSeconds, 1)} | ${fmt(s.load, 2)} | ${fmt(s.cpuPressure, 0)} % |`,
+      )
       .join('\n');
     const report = `# Mizzen soak, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${machine.host}
 
-Machine: ${machine.cores} cores, ${machine.model}, Node ${machine.node}, Mizzen commit ${machine.commit}, load average at start ${fmt(machine.loadAtStart, 2)}.
+Machine: ${machine.cores} cores, ${machine.model}, Node ${machine.node}, Mizzen commit ${machine.commit}, load average at start ${fmt(machine.loadAtStart, 2)}, at end ${fmt(loadAtEnd, 2)} (others' benchmarks share the machine; the RSS table's last columns show the load and the CPU pressure: the share of time some runnable task waited for a CPU).
 
-Command: \`node dist/bench/soak.js --minutes ${minutes} --rate ${rate}\` — open-loop generator at ${rate} req/s (HTTP/1.1, ≤ 64 keep-alive connections) → \`node ${relative(repoRoot, mizzenProxyArgs(mz)[0])} proxy --bootstrap …\` (the data-plane benchmark's bootstrap: header match, 80/20 weighted split, circuit breakers, outlier detection, stats) → nginx serving 1 KiB.
+Command: \`node dist/bench/soak.js --minutes ${minutes} --rate ${rate} --warmup ${warmup}\` — open-loop generator at ${rate} req/s (HTTP/1.1, ≤ 64 keep-alive connections; latency counted from each request's scheduled send time) → \`node ${relative(repoRoot, mizzenProxyArgs(mz)[0])} proxy --bootstrap …\` (the data-plane benchmark's bootstrap: header match, 80/20 weighted split, circuit breakers, outlier detection, stats) → nginx serving 1 KiB.${warmupNote(warmup)}
 
-Load: ${load.requests} requests, ${load.errors} errors, ${fmt(load.rps, 0)} req/s, latency p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms.
+Load (${minutes} min after the warm-up): ${load.requests} requests, ${load.errors} errors, ${fmt(load.rps, 0)} req/s, latency p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms, max ${fmt(load.max, 1)} ms.
+
+${latencyOverTime(load, warmup)}
 
 **Memory: ${v.result}.** ${line}. The fitted line uses the ${v.used} samples after the warm-up; "flat" means its growth over that window is below max(2 MiB, 5 % of the mean RSS); "growing" means above that with the slope more than 2 standard errors above zero; otherwise "inconclusive".
 
-| t (s) | RSS | proxy CPU-s |
-|---|---|---|
+| t (s) | RSS | proxy CPU-s | load avg | CPU pressure |
+|---|---|---|---|---|
 ${rows}
 `;
     mkdirSync(resultsDir, { recursive: true });

@@ -26,7 +26,8 @@ function withRatios(v: number, direct: number, nginx: number, digits?: number): 
   return `${fmt(v, digits)} (${ratio(v, direct)} / ${ratio(v, nginx)})`;
 }
 
-function scenarioTable(sc: ScenarioResult, targets: string[]): string {
+/** One load shape's table; `heading` is the markdown heading prefix (`####` inside the two-worker section). */
+function scenarioTable(sc: ScenarioResult, targets: string[], heading = '###', suffix = ''): string {
   const d = sc.byTarget['direct'];
   const n = sc.byTarget[targets.find((t) => t.startsWith('nginx')) ?? 'nginx'];
   const rows = targets.map((t) => {
@@ -35,7 +36,7 @@ function scenarioTable(sc: ScenarioResult, targets: string[]): string {
     const cpu = t === 'direct' ? '–' : `${fmt(f.cpuPer1k, 3)} (${ratio(f.cpuPer1k, n?.cpuPer1k ?? NaN)})`;
     return `| ${t} | ${withRatios(f.rps, d?.rps ?? NaN, n?.rps ?? NaN, 0)} | ${withRatios(f.p50, d?.p50 ?? NaN, n?.p50 ?? NaN)} | ${withRatios(f.p90, d?.p90 ?? NaN, n?.p90 ?? NaN)} | ${withRatios(f.p99, d?.p99 ?? NaN, n?.p99 ?? NaN)} | ${cpu} | ${t === 'direct' ? '–' : mib(f.peakRss)} | ${f.errors} |`;
   });
-  return `### ${sc.name}
+  return `${heading} ${sc.name}${suffix}
 
 \`${sc.command}\`
 
@@ -71,6 +72,29 @@ ${rows.join('\n')}
 `;
 }
 
+/** req/s with two workers over req/s with one, per proxy and load shape (the ×1 figures from the first part). */
+function scalingTable(r: DataPlaneResult): string {
+  const multi = r.concurrency.targets.filter((t) => t !== 'direct');
+  const base = (t: string): string => t.replace(/ ×\d+$/, '');
+  const mizzen = multi.find((t) => t.startsWith('Mizzen'));
+  const nginx = multi.find((t) => t.startsWith('nginx'));
+  const rows = r.concurrency.scenarios.map((sc) => {
+    const one = r.scenarios.find((s) => s.name === sc.name);
+    const rps = (s: ScenarioResult | undefined, t: string | undefined): number => {
+      const f = t ? s?.byTarget[t] : undefined;
+      return f && f.rounds.length ? f.rps : NaN;
+    };
+    const cells = multi.map((t) => ratio(rps(sc, t), rps(one, base(t))));
+    return `| ${sc.name} | ${cells.join(' | ')} | ${ratio(rps(sc, mizzen), rps(sc, nginx))} |`;
+  });
+  return `Scaling: req/s with two workers ÷ req/s with one worker (the one-worker figures are the tables above, measured earlier in the same run; the load generator and the backend share the same cores, so on a small machine two workers cannot reach 2×; other load on the machine that changed between the two parts shows up in these ratios too):
+
+| load | ${multi.map((t) => `${t} ÷ ${base(t)}`).join(' | ')} | ${mizzen ?? 'Mizzen'} ÷ ${nginx ?? 'nginx'} |
+|---|${multi.map(() => '---|').join('')}---|
+${rows.join('\n')}
+`;
+}
+
 function dataPlaneSection(r: DataPlaneResult): string {
   const parts: string[] = [];
   parts.push(`## Data plane
@@ -99,9 +123,14 @@ ${mem.join('\n')}
   );
   if (r.concurrency.supported) {
     parts.push(
-      `### Two workers each (nginx \`worker_processes 2\`, HAProxy \`nbthread 2\`, Mizzen \`--concurrency 2\`)\n`,
+      `### Two workers each (nginx \`worker_processes 2\`, HAProxy \`nbthread 2\`, Mizzen \`--concurrency 2\`)
+
+The first three load shapes again, against a second set of proxies with two workers each (direct measured again alongside). In these tables the ratios are to **direct** and to **nginx ×2** of this part; the scaling table after them compares each proxy with its one-worker self.
+`,
     );
-    for (const sc of r.concurrency.scenarios) parts.push(scenarioTable(sc, r.concurrency.targets));
+    for (const sc of r.concurrency.scenarios)
+      parts.push(scenarioTable(sc, r.concurrency.targets, '####', ', two workers each'));
+    parts.push(scalingTable(r));
   } else {
     parts.push(
       `### Multi-core mode\n\n\`mizzen proxy --help\` lists no \`--concurrency\` flag: Mizzen's proxy has no multi-core mode yet, so there is no 2-worker comparison.\n`,

@@ -2,6 +2,7 @@
 // carry, ACKs every response, and notes when a watched marker (bytes in a resource) first arrives.
 // Resources stay serialized; only clusters and listeners are decoded, once per distinct content per process.
 import * as grpc from '@grpc/grpc-js';
+import { ADS_FLOW_CONTROL_WINDOW } from '../../src/xds/ads-client.js';
 import { adsServiceConstructor } from '../../src/xds/ads-service.js';
 import type { DiscoveryRequestMessage, DiscoveryResponseMessage } from '../../src/xds/ads-service.js';
 import { decodeResource, type AnyMessage } from '../../src/xds/protos.js';
@@ -27,7 +28,7 @@ export interface SimSink {
   synced(client: number, at: number, bytes: number): void;
   /** A watch's marker arrived. */
   arrived(watch: number, client: number, at: number): void;
-  /** The stream ended with an error (the client does not reconnect: the benchmark counts it as lost). */
+  /** The stream ended with an error; the client reconnects after a short backoff, as Envoy does. */
   failed(client: number, message: string): void;
 }
 
@@ -37,19 +38,78 @@ const namesCache = new Map<string, string[]>();
 
 /** EDS names a cluster asks for, or route config names a listener asks for (cached by content). */
 function dependentNames(any: AnyMessage): string[] {
+  if (any.type_url === TypeUrl.CLUSTER) return edsServiceName(any.value);
   const key = Buffer.from(any.value.buffer, any.value.byteOffset, any.value.byteLength).toString('latin1');
   let names = namesCache.get(key);
   if (names) return names;
   const obj = decodeResource(any) as Record<string, any>;
   names = [];
-  if (any.type_url === TypeUrl.CLUSTER) {
-    if (obj.type === 'EDS') names.push(String(obj.edsClusterConfig?.serviceName || obj.name));
-  } else {
-    collectRouteNames(obj, names);
-  }
+  collectRouteNames(obj, names);
   if (namesCache.size > 100_000) namesCache.clear();
   namesCache.set(key, names);
   return names;
+}
+
+/** Reads a varint at `at`; returns [value, next offset]. */
+function varint(b: Uint8Array, at: number): [number, number] {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    const byte = b[at++];
+    v += (byte & 0x7f) * mul;
+    if (byte < 0x80) return [v, at];
+    mul *= 128;
+  }
+}
+
+/**
+ * Visits the fields of the message in b[start, end): `value` is the varint for wire type 0, else the
+ * length-delimited payload's start (with `end` its end). Fixed-width fields are skipped.
+ */
+function forEachField(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  visit: (field: number, wire: number, value: number, valueEnd: number) => void,
+): void {
+  for (let at = start; at < end; ) {
+    const [tag, next] = varint(b, at);
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (wire === 0) {
+      const [v, n] = varint(b, next);
+      visit(field, wire, v, n);
+      at = n;
+    } else if (wire === 2) {
+      const [len, n] = varint(b, next);
+      visit(field, wire, n, n + len);
+      at = n + len;
+    } else if (wire === 5) at = next + 4;
+    else if (wire === 1) at = next + 8;
+    else return;
+  }
+}
+
+/**
+ * The EDS service name of a serialized envoy.config.cluster.v3.Cluster, read from the wire without decoding
+ * it (a client gets thousands per response): `eds_cluster_config.service_name` (field 3 → 2) or else `name`
+ * (field 1) when `type` (field 2) is EDS (3); none for other types.
+ */
+export function edsServiceName(b: Uint8Array): string[] {
+  const text = (from: number, to: number): string =>
+    Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('utf8');
+  let name = '';
+  let service = '';
+  let type = 0;
+  forEachField(b, 0, b.length, (field, wire, value, valueEnd) => {
+    if (field === 1 && wire === 2) name = text(value, valueEnd);
+    else if (field === 2 && wire === 0) type = value;
+    else if (field === 3 && wire === 2)
+      forEachField(b, value, valueEnd, (f, w, v, vEnd) => {
+        if (f === 2 && w === 2) service = text(v, vEnd);
+      });
+  });
+  return type === 3 ? [service || name] : [];
 }
 
 function collectRouteNames(obj: unknown, out: string[]): void {
@@ -82,6 +142,7 @@ export class SimClient {
   private readonly watchesDone = new Set<number>();
   private bytes = 0;
   private isSynced = false;
+  private closed = false;
 
   constructor(
     private readonly index: number,
@@ -95,21 +156,32 @@ export class SimClient {
     this.client = new Ctor(server, grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      // Envoy's default HTTP/2 windows (256 MiB), as the real ADS client uses.
+      'grpc-node.flow_control_window': ADS_FLOW_CONTROL_WINDOW,
     });
   }
 
-  /** Opens the stream and subscribes CDS and LDS (wildcard). */
+  /** Opens the stream and subscribes CDS and LDS (wildcard); after an error, opens a new one 0.5–1 s later. */
   start(): void {
     const call = (this.client as any).StreamAggregatedResources() as Call;
     this.call = call;
+    this.subs.clear();
+    this.subs.set(TypeUrl.CLUSTER, []);
+    this.subs.set(TypeUrl.LISTENER, []);
+    this.versions.clear();
     call.on('data', (res: DiscoveryResponseMessage) => this.onResponse(res));
-    call.on('error', (err: Error) => this.sink.failed(this.index, err.message));
+    call.on('error', (err: Error) => {
+      if (this.closed || this.call !== call) return;
+      this.sink.failed(this.index, err.message);
+      setTimeout(() => !this.closed && this.start(), 500 + Math.random() * 500);
+    });
     this.send(TypeUrl.CLUSTER, '', true);
     this.send(TypeUrl.LISTENER, '');
   }
 
   /** Ends the stream and the connection. */
   close(): void {
+    this.closed = true;
     try {
       this.call?.cancel();
     } catch {}

@@ -16,6 +16,9 @@ import { shortTypeName, TypeUrl } from './type-urls.js';
  * the client NACKs with the error's message (name the resource and field in it) and keeps the last
  * good state; otherwise it ACKs.
  */
+/** HTTP/2 stream and connection window of an ADS client, bytes (Envoy's default initial windows are 256 MiB). */
+export const ADS_FLOW_CONTROL_WINDOW = 256 * 1024 * 1024;
+
 export type ResourceHandler = (
   typeUrl: string,
   resources: CanonicalObject[],
@@ -131,6 +134,11 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
       'grpc.keepalive_timeout_ms': 10000,
       'grpc.initial_reconnect_backoff_ms': this.options.initialBackoffMs ?? 100,
       'grpc.max_reconnect_backoff_ms': this.options.maxBackoffMs ?? 15000,
+      // A mesh of 1000 services is ~3 MiB per type: gRPC's 4 MiB default would refuse a bigger one.
+      'grpc.max_receive_message_length': -1,
+      // HTTP/2 windows as large as Envoy's defaults (256 MiB): with 64 KiB every 64 KiB of a response
+      // waits for a WINDOW_UPDATE, and a busy control plane pushes at the pace of event-loop round trips.
+      'grpc-node.flow_control_window': ADS_FLOW_CONTROL_WINDOW,
     });
     const call = (this.client as any).StreamAggregatedResources() as Call;
     this.call = call;

@@ -5,7 +5,9 @@ import { AdsServer, type ProxyFilter } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import type { XdsLogger } from '../xds/logger.js';
 import { DnsCache } from '../registry/dns.js';
-import { buildPushContext, type PushContext } from './push-context.js';
+import { buildPushContext, type PushContext, type VirtualServiceEntry } from './push-context.js';
+import type { ProxyScope } from './scoping.js';
+import type { ProxyInfo } from '../xds/ads-server.js';
 import { Generator } from './generator.js';
 import { DebugServer } from './debug-http.js';
 
@@ -39,20 +41,56 @@ const IGNORED = new Set(['Deployment', 'ServiceAccount', 'Namespace']);
 const ROUTING_ONLY = new Set(['VirtualService', ...GATEWAY_ONLY]);
 const LISTENERS_AND_ROUTES: ReadonlySet<string> = new Set([TypeUrl.LISTENER, TypeUrl.ROUTE]);
 
+const MESH: ReadonlySet<string> = new Set(['mesh']);
+
+/** The push contexts on both sides of a change, and each proxy's scope in the newer one. */
+export interface ChangeContext {
+  readonly before: PushContext;
+  readonly after: PushContext;
+  readonly scope: (proxy: ProxyInfo) => ProxyScope;
+}
+
 /**
  * Which proxies a change concerns and which types it can change for each (cheap rules; anything else
- * regenerates every type for every proxy). Null = nothing to push.
+ * regenerates every type for every proxy). Null = nothing to push. With the push contexts, a
+ * VirtualService-only change reaches just the sidecars that see one of the changed VirtualServices
+ * before or after the change (exportTo, Sidecar egress hosts, `mesh` among its gateways), like Istio's
+ * per-proxy "depends on config" check.
  */
-export function affectedProxies(change: ConfigChange): ProxyFilter | undefined | null {
+export function affectedProxies(change: ConfigChange, ctx?: ChangeContext): ProxyFilter | undefined | null {
   const kinds = [...change.kinds].filter((k) => !IGNORED.has(k));
   if (kinds.length === 0) return null;
   if (kinds.every((k) => GATEWAY_ONLY.has(k))) return (p) => p.id.startsWith('router~');
   if (kinds.every((k) => ROUTING_ONLY.has(k))) {
+    const changed = ctx ? changedVirtualServices(change, ctx) : null;
     // Gateways and proxyless gRPC clients derive clusters from routes: they get every type.
-    return (p) =>
-      p.id.startsWith('router~') || p.metadata.GENERATOR === 'grpc' ? 'all' : LISTENERS_AND_ROUTES;
+    return (p) => {
+      if (p.id.startsWith('router~') || p.metadata.GENERATOR === 'grpc') return 'all';
+      if (changed === null) return LISTENERS_AND_ROUTES;
+      const scope = ctx!.scope(p);
+      return changed.some((vs) => scope.seesVirtualService(vs, MESH)) ? LISTENERS_AND_ROUTES : null;
+    };
   }
   return undefined;
+}
+
+/**
+ * The changed VirtualServices as resolved before and after the change; null when a sidecar's view
+ * cannot be told from them (a delegate has no hosts of its own: its root decides who sees it).
+ */
+function changedVirtualServices(change: ConfigChange, ctx: ChangeContext): VirtualServiceEntry[] | null {
+  const out: VirtualServiceEntry[] = [];
+  for (const e of change.events) {
+    const r = e.type === 'deleted' ? e.previous : e.resource;
+    if (r.kind !== 'VirtualService') continue;
+    const key = `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
+    for (const vs of [ctx.before.virtualServicesByName.get(key), ctx.after.virtualServicesByName.get(key)]) {
+      if (!vs) continue;
+      if (vs.hosts.length === 0) return null;
+      out.push(vs);
+    }
+  }
+  return out;
 }
 
 /** Runs the control plane over a config store. */
@@ -94,8 +132,13 @@ export class DiscoveryServer {
     await this.options.store.start();
     this.push = buildPushContext(this.options.store.snapshot(), this.dns);
     this.unsubscribe = this.options.store.subscribe((change) => {
+      const before = this.push;
       this.push = buildPushContext(change.snapshot, this.dns, this.push, change.kinds);
-      const filter = affectedProxies(change);
+      const filter = affectedProxies(change, {
+        before,
+        after: this.push,
+        scope: (p) => this.generator.scope(p),
+      });
       if (filter !== null) this.ads.requestPush(filter);
     });
     const xdsPort = await this.ads.listen();

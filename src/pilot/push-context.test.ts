@@ -7,6 +7,7 @@ import type { ConfigChange } from '../config/store.js';
 import { buildPushContext } from './push-context.js';
 import { affectedProxies } from './discovery.js';
 import { TypeUrl } from '../xds/type-urls.js';
+import { generatorFor, proxyRef } from './test-util.js';
 
 const BASE = `apiVersion: v1
 kind: Service
@@ -107,4 +108,54 @@ test('a VirtualService-only change regenerates listeners and routes of sidecars,
     BASE.replace('hosts: [reviews], http', 'hosts: [reviews, reviews.default], http') + POD,
   );
   assert.equal(affectedProxies(withPod), undefined, 'a change that also touches a Pod pushes everything');
+});
+
+test('a VirtualService change reaches only the sidecars that see it, before or after the change', () => {
+  const mesh = (vsExport: string) => `apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: b }
+spec: { selector: { app: reviews }, ports: [{ name: http, port: 9080 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: b }
+spec: { hosts: [reviews], exportTo: [${vsExport}], http: [{ route: [{ destination: { host: reviews } }] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: default, namespace: a }
+spec: { egress: [{ hosts: ["./*"] }] }
+`;
+  const scoped = proxyRef({ ip: '127.1.0.2', name: 'a-0', namespace: 'a', labels: { app: 'a' } });
+  const sameNs = proxyRef({ ip: '127.1.0.3', name: 'b-0', namespace: 'b', labels: { app: 'b' } });
+  const other = proxyRef({ ip: '127.1.0.4', name: 'c-0', namespace: 'c', labels: { app: 'c' } });
+  const info = (p: ReturnType<typeof proxyRef>) => ({ ...p, connectionId: p.id, connectedAt: 0, peer: '' });
+  const selectFor = (before: string, after: string) => {
+    const c = change(before, after);
+    const b = buildPushContext(c.previous);
+    const a = buildPushContext(c.snapshot, null, b, c.kinds);
+    const g = generatorFor(a);
+    const select = affectedProxies(c, { before: b, after: a, scope: (p) => g.scope(p) });
+    assert.ok(select);
+    return (p: ReturnType<typeof proxyRef>) => select(info(p));
+  };
+  // Exported everywhere, edited: namespace a's Sidecar egress ("./*") hides namespace b's VirtualService.
+  let select = selectFor(
+    mesh('"*"'),
+    mesh('"*"').replace('hosts: [reviews], exportTo', 'hosts: [reviews, r2], exportTo'),
+  );
+  assert.equal(select(scoped), null);
+  assert.ok(select(sameNs) instanceof Set);
+  assert.ok(select(other) instanceof Set);
+  // Narrowed from everywhere to its own namespace: c saw it before, so c gets the push that removes it.
+  select = selectFor(mesh('"*"'), mesh('"."'));
+  assert.ok(select(other) instanceof Set);
+  assert.ok(select(sameNs) instanceof Set);
+  // Exported only to its own namespace before and after: c never sees it.
+  select = selectFor(
+    mesh('"."'),
+    mesh('"."').replace('hosts: [reviews], exportTo', 'hosts: [reviews, r2], exportTo'),
+  );
+  assert.equal(select(other), null);
+  assert.ok(select(sameNs) instanceof Set);
 });

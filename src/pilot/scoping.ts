@@ -65,12 +65,15 @@ export class ProxyScope {
    * to the proxy's namespace and, for sidecars, within the Sidecar egress hosts.
    */
   virtualServices(gateways: ReadonlySet<string>): VirtualServiceEntry[] {
-    return this.push.virtualServices.filter((vs) => {
-      if (![...vs.gateways].some((g) => gateways.has(g))) return false;
-      if (vs.namespace !== this.proxy.namespace && !visibleFrom(vs.exportTo, this.proxy.namespace))
-        return false;
-      return this.inEgress(vs.namespace, vs.hosts);
-    });
+    return this.push.virtualServices.filter((vs) => this.seesVirtualService(vs, gateways));
+  }
+
+  /** Whether the VirtualService (of this or another push context) applies to this proxy; see {@link virtualServices}. */
+  seesVirtualService(vs: VirtualServiceEntry, gateways: ReadonlySet<string>): boolean {
+    if (![...vs.gateways].some((g) => gateways.has(g))) return false;
+    if (vs.namespace !== this.proxy.namespace && !visibleFrom(vs.exportTo, this.proxy.namespace))
+      return false;
+    return this.inEgress(vs.namespace, vs.hosts);
   }
 
   /** The DestinationRule for a host: proxy namespace > service namespace > root namespace; exact > wildcard. */

@@ -123,5 +123,48 @@ export function renderMetrics(m: MetricsInput): string {
     'Errors in the config files currently rejected.',
     m.configErrors,
   );
+  processMetrics(out);
   return out.join('\n') + '\n';
+}
+
+/** The server process's own figures, under the names prom-client's default metrics use. */
+function processMetrics(out: string[]): void {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  metric(
+    out,
+    'process_cpu_seconds_total',
+    'counter',
+    'Total user and system CPU time spent in seconds.',
+    (cpu.user + cpu.system) / 1e6,
+  );
+  metric(out, 'process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', mem.rss);
+  metric(
+    out,
+    'nodejs_heap_size_used_bytes',
+    'gauge',
+    'Process heap size used from Node.js in bytes.',
+    mem.heapUsed,
+  );
+  metric(
+    out,
+    'nodejs_heap_size_total_bytes',
+    'gauge',
+    'Process heap size from Node.js in bytes.',
+    mem.heapTotal,
+  );
+  metric(
+    out,
+    'nodejs_external_memory_bytes',
+    'gauge',
+    'Node.js external memory size in bytes.',
+    mem.external,
+  );
+  metric(
+    out,
+    'nodejs_array_buffers_bytes',
+    'gauge',
+    'Memory of ArrayBuffers and Buffers in bytes.',
+    mem.arrayBuffers,
+  );
 }

@@ -28,6 +28,31 @@ interface Sample {
   load: number;
   /** CPU pressure: % of the last 10 s some runnable task waited for a CPU (Linux PSI), NaN if unknown. */
   cpuPressure: number;
+  /** Seconds the proxy's main thread (its event loop) spent runnable but waiting for a CPU, cumulative. */
+  proxyWait: number;
+  /** The same for this process's main thread (the load generator). */
+  generatorWait: number;
+}
+
+/** Run-queue wait of a process's main thread so far, seconds (/proc/PID/schedstat), NaN if unknown. */
+function runQueueWait(pid: number | 'self'): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Contention during [from, to] s of the samples: mean CPU pressure, and run-queue wait as a share of time. */
+function contention(samples: Sample[], from: number, to: number): string {
+  const near = (t: number): Sample =>
+    samples.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best), samples[0]);
+  const a = near(from);
+  const b = near(to);
+  const inside = samples.filter((s) => s.t > a.t && s.t <= b.t);
+  const pressure = inside.reduce((sum, s) => sum + s.cpuPressure, 0) / inside.length;
+  const share = (f: (s: Sample) => number): string => `${fmt((100 * (f(b) - f(a))) / (b.t - a.t), 0)} %`;
+  return `${fmt(pressure, 0)} % | ${share((s) => s.proxyWait)} / ${share((s) => s.generatorWait)}`;
 }
 
 /** Linux PSI `some avg10` of /proc/pressure/cpu, NaN where the kernel does not offer it. */
@@ -75,19 +100,21 @@ function warmupNote(warmup: number): string {
     : ' No warm-up: the measured figures include the cold proxy’s first seconds.';
 }
 
-/** The report's latency-over-time section: warm-up, one row per minute, and the seconds that stalled. */
-function latencyOverTime(load: OpenLoopResult, warmup: number): string {
+/**
+ * The report's latency-over-time section: warm-up and one row per minute, each with the machine's CPU
+ * contention then, and the seconds that stalled.
+ */
+function latencyOverTime(load: OpenLoopResult, warmup: number, samples: Sample[]): string {
   const row = (
     label: string,
-    r: { requests: number; errors: number; p50: number; p99: number; max: number },
-    genDelay: string,
+    r: { requests: number; errors: number; p50: number; p99: number; max: number; generatorDelayMax: number },
+    from: number,
+    to: number,
   ) =>
-    `| ${label} | ${r.requests} | ${r.errors} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${genDelay} |`;
+    `| ${label} | ${r.requests} | ${r.errors} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${fmt(r.generatorDelayMax, 0)} | ${contention(samples, from, to)} |`;
   const rows = [
-    ...(load.warmup
-      ? [row(`warm-up (${warmup} s)`, load.warmup, fmt(load.warmup.generatorDelayMax, 0))]
-      : []),
-    ...load.windows.map((w) => row(`minute ${w.t / 60 + 1}`, w, fmt(w.generatorDelayMax, 0))),
+    ...(load.warmup ? [row(`warm-up (${warmup} s)`, load.warmup, 0, warmup)] : []),
+    ...load.windows.map((w) => row(`minute ${w.t / 60 + 1}`, w, warmup + w.t, warmup + w.t + 60)),
   ];
   const stalls = load.secondMax
     .map((max, t) => ({ t, max }))
@@ -99,8 +126,8 @@ function latencyOverTime(load: OpenLoopResult, warmup: number): string {
     .join(', ');
   return `Latency over time (by scheduled send time; ms):
 
-| window | requests | errors | p50 | p99 | max | generator loop delay max |
-|---|---|---|---|---|---|---|
+| window | requests | errors | p50 | p99 | max | generator loop delay max | CPU pressure | waited for a CPU: proxy / generator |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Seconds whose slowest request took over ${STALL_MS} ms: ${stalls.length} of ${load.secondMax.length}${stalls.length ? ` (seconds since the load started, warm-up included; worst first: ${worst})` : ''}.`;
@@ -141,6 +168,8 @@ async function main(): Promise<number> {
         cpuSeconds: s.cpuSeconds,
         load: loadavg()[0],
         cpuPressure: cpuPressure(),
+        proxyWait: runQueueWait(proxy.pid),
+        generatorWait: runQueueWait('self'),
       });
       log(`t=${Math.round((Date.now() - t0) / 1000)} s RSS ${mib(s.rssBytes)}`);
     };
@@ -176,7 +205,9 @@ Command: \`node dist/bench/soak.js --minutes ${minutes} --rate ${rate} --warmup 
 
 Load (${minutes} min after the warm-up): ${load.requests} requests, ${load.errors} errors, ${fmt(load.rps, 0)} req/s, latency p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms, max ${fmt(load.max, 1)} ms.
 
-${latencyOverTime(load, warmup)}
+${latencyOverTime(load, warmup, samples)}
+
+"Generator loop delay max" is the load generator's own longest event-loop stall in that window (a stalled generator sends late, and the lateness counts as latency); "CPU pressure" the mean share of time some runnable task on the machine waited for a CPU (Linux PSI); "waited for a CPU" the share of the window the proxy's and the generator's main threads were runnable but not running (/proc/PID/schedstat).
 
 **Memory: ${v.result}.** ${line}. The fitted line uses the ${v.used} samples after the warm-up; "flat" means its growth over that window is below max(2 MiB, 5 % of the mean RSS); "growing" means above that with the slope more than 2 standard errors above zero; otherwise "inconclusive".
 

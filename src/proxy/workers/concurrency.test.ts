@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -338,6 +339,32 @@ describe('mizzen proxy --concurrency: no orphans, usage errors', () => {
       assert.match(r.err, /NO_SUCH_TYPE/);
       assert.match(r.err, /worker \d failed to start/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an admin port already in use stops the workers and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mizzen-conc-'));
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    try {
+      const file = join(dir, 'bootstrap.yaml');
+      writeFileSync(file, bootstrapYaml(1));
+      const adminPort = (taken.address() as AddressInfo).port;
+      const r = await runMizzen([
+        'proxy',
+        '--bootstrap',
+        file,
+        '--concurrency',
+        '2',
+        '--admin-port',
+        String(adminPort),
+      ]);
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.err, new RegExp(`mizzen proxy: admin 127\\.0\\.0\\.1:${adminPort}: .*EADDRINUSE`));
+      assert.match(r.err, /stopping 2 workers/);
+    } finally {
+      await new Promise((r) => taken.close(r));
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -179,7 +179,7 @@ function controlPlaneSection(r: ControlPlaneResult): string {
   const medP99 = median(r.vsChanges.map((s) => s.p99));
   return `## Control plane
 
-${r.services} services (each a Service, a DestinationRule with 2 subsets, 2 Pods and a VirtualService with a header match and a 90/10 split: ${r.resources} resources) served by \`mizzen server\` to ${r.clients} simulated proxies (raw ADS streams, one HTTP/2 connection each, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, and ACKs every response). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store's 250 ms poll and the push debounce.
+${r.services} services (each a Service, a DestinationRule with 2 subsets, 2 Pods and a VirtualService with a header match and a 90/10 split: ${r.resources} resources) served by \`mizzen server\` to ${r.clients} simulated proxies (raw ADS streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store noticing the change (an inotify watch and 25 ms quiet period; a 250 ms poll before 2026-11-24 evening) and the push debounce.
 
 Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. Resource bytes per client in the initial sync (median): ${mib(r.bytesPerClient)}.
 
@@ -194,7 +194,7 @@ ${spreadRow('full push: new service → RDS (complete)', r.fullPushRds, r.client
 
 CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, full push ${cpuPair(r.cpu.fullPush)} (per proxy and push: ${fmt((1000 * r.cpu.perVsChange.server) / r.clients, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
 
-Client streams that ended with an error: ${streamErrors(r)}.
+Client streams that ended with an error (each client then reconnected): ${streamErrors(r)}.
 
 Command: \`${r.command}\`; clients: \`node dist/bench/ads-sim-worker.js\` × ${r.workers}, driven over IPC by \`bench/control-plane.ts\`.
 `;

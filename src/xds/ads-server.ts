@@ -7,6 +7,7 @@ import type { GenerateFn, ProxyInfo, PushTypes, StreamHost, TypeStatus } from '.
 import { AdsStream } from './ads-stream.js';
 import { Debouncer } from './debounce.js';
 import { PushThrottle } from './push-throttle.js';
+import { SerializedResponse } from './discovery-response-bytes.js';
 import type { XdsLogger } from './logger.js';
 import { stderrLogger } from './logger.js';
 import { shortTypeName } from './type-urls.js';
@@ -107,7 +108,7 @@ export class AdsServer {
     this.host = this.makeHost();
     this.server.addService(passSerializedResponses(adsServiceConstructor().service), {
       StreamAggregatedResources: (
-        call: grpc.ServerDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage | Buffer>,
+        call: grpc.ServerDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage | SerializedResponse>,
       ) => {
         this.streams.add(new AdsStream(call, this.host));
       },
@@ -241,11 +242,15 @@ export class AdsServer {
   }
 }
 
-/** The service with responses that are already serialized (Buffers) written as they are. */
+/** The service with already serialized responses ({@link SerializedResponse}) written as they are. */
 function passSerializedResponses(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const entries = Object.entries(service).map(([name, method]) => {
     const serialize = method.responseSerialize;
-    const passing = (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : serialize(value));
+    const passing = (value: unknown): Buffer => {
+      if (!(value instanceof SerializedResponse)) return serialize(value);
+      value.consumed = true;
+      return value.bytes;
+    };
     return [name, { ...method, responseSerialize: passing }];
   });
   return Object.fromEntries(entries) as grpc.ServiceDefinition;

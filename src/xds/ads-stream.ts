@@ -5,7 +5,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { DiscoveryRequestMessage, DiscoveryResponseMessage, NodeMessage } from './ads-service.js';
 import type { AnyMessage, CanonicalObject } from './protos.js';
 import { encodeResource, resourceName } from './protos.js';
-import { encodeDiscoveryResponse, resourceDigest } from './discovery-response-bytes.js';
+import { encodeDiscoveryResponse, resourceDigest, SerializedResponse } from './discovery-response-bytes.js';
+import type { ResponseHeader } from './discovery-response-bytes.js';
 import type { PushThrottle } from './push-throttle.js';
 import { structToJson } from './struct.js';
 import { isWildcardType, PUSH_ORDER, shortTypeName } from './type-urls.js';
@@ -126,7 +127,7 @@ export class AdsStream {
   constructor(
     private readonly call: grpc.ServerDuplexStream<
       DiscoveryRequestMessage,
-      DiscoveryResponseMessage | Buffer
+      DiscoveryResponseMessage | SerializedResponse
     >,
     private readonly host: StreamHost,
   ) {
@@ -268,21 +269,18 @@ export class AdsStream {
     if (this.closed) return false;
     const version = this.host.nextVersion();
     const nonce = randomBytes(8).toString('hex');
-    const bytes = encodeDiscoveryResponse(
-      { versionInfo: version, typeUrl, nonce, controlPlaneId: this.host.controlPlaneId },
-      encoded.anys,
-    );
+    const header = { versionInfo: version, typeUrl, nonce, controlPlaneId: this.host.controlPlaneId };
     watch.sent = encoded;
     watch.status.sent = version;
     watch.status.nonce = nonce;
     watch.status.resourceCount = encoded.anys.length;
     this.host.countPush(typeUrl);
-    await this.write(bytes);
+    await this.write(header, encoded.anys);
     return true;
   }
 
-  /** Writes a serialized response; resolves once the transport took it, the stream closed, or the send timeout passed. */
-  private write(bytes: Buffer): Promise<void> {
+  /** Writes a response; resolves once the transport took it, the stream closed, or the send timeout passed. */
+  private write(header: ResponseHeader, resources: readonly AnyMessage[]): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -292,7 +290,11 @@ export class AdsStream {
       const timer = setTimeout(done, this.host.sendTimeoutMs);
       this.writeSettled = done;
       try {
-        this.call.write(bytes, done);
+        // An idle writable hands the message to gRPC's serializer at once, so the scratch buffer can hold it.
+        const reuse = this.call.writableLength === 0;
+        const message = new SerializedResponse(encodeDiscoveryResponse(header, resources, reuse));
+        this.call.write(message, done);
+        message.settle();
       } catch {
         done();
       }

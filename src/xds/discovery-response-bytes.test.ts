@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adsServiceConstructor, type DiscoveryResponseMessage } from './ads-service.js';
-import { encodeDiscoveryResponse, framedResource, resourceDigest } from './discovery-response-bytes.js';
+import {
+  encodeDiscoveryResponse,
+  framedResource,
+  resourceDigest,
+  SerializedResponse,
+} from './discovery-response-bytes.js';
 import { decodeResource, encodeResource } from './protos.js';
 import { edsCluster, loadAssignment } from './test-util.js';
 import { TypeUrl } from './type-urls.js';
@@ -59,4 +64,24 @@ test('framing and fingerprints are cached per Any; equal content has equal finge
   assert.notEqual(a, a2);
   assert.equal(resourceDigest(a), resourceDigest(a2));
   assert.notEqual(resourceDigest(a), resourceDigest(b));
+});
+
+test('a reused response lives in shared memory until settled: settle copies it out unless gRPC took it', () => {
+  const anys = [encodeResource(TypeUrl.CLUSTER, edsCluster('outbound|9080||a.default.svc.cluster.local'))];
+  const header = (nonce: string) => ({
+    versionInfo: 'v',
+    typeUrl: TypeUrl.CLUSTER,
+    nonce,
+    controlPlaneId: 'm',
+  });
+  const first = new SerializedResponse(encodeDiscoveryResponse(header('first'), anys, true));
+  first.settle(); // not consumed: moved out of the scratch buffer
+  const taken = new SerializedResponse(encodeDiscoveryResponse(header('taken'), anys, true));
+  taken.consumed = true;
+  taken.settle(); // consumed: stays a view of the scratch buffer
+  const second = encodeDiscoveryResponse(header('secnd'), anys, true);
+  assert.equal(decode(first.bytes).nonce, 'first', 'a settled response survives the next encoding');
+  assert.equal(second.buffer, taken.bytes.buffer, 'reuse writes into the same memory');
+  assert.equal(decode(taken.bytes).nonce, 'secnd', 'an unsettled view is overwritten by the next encoding');
+  assert.notEqual(encodeDiscoveryResponse(header('own'), anys).buffer, second.buffer);
 });

@@ -73,8 +73,37 @@ export interface ResponseHeader {
   controlPlaneId: string;
 }
 
-/** The serialized DiscoveryResponse: header fields, then every resource in order. */
-export function encodeDiscoveryResponse(header: ResponseHeader, resources: readonly AnyMessage[]): Buffer {
+/**
+ * A response already serialized, handed to gRPC as the message. When its bytes live in the shared scratch
+ * buffer, gRPC must copy them before anything else is encoded: the server's serializer marks `consumed`, and
+ * {@link SerializedResponse.settle} moves the bytes out of the scratch buffer if that did not happen at once.
+ */
+export class SerializedResponse {
+  consumed = false;
+  constructor(public bytes: Buffer) {}
+
+  /** Call right after handing the message to gRPC. */
+  settle(): void {
+    if (!this.consumed && this.bytes.buffer === scratch.buffer) this.bytes = Buffer.from(this.bytes);
+  }
+}
+
+/**
+ * Reused memory for assembling responses. A fresh multi-megabyte Buffer costs a page fault per 4 KiB on
+ * first touch: assembling 1 MiB into new memory took ~0.6 ms, into reused memory ~0.03 ms (Node 20, this
+ * VM); gRPC then copies it into its own framed buffer anyway.
+ */
+let scratch: Buffer = Buffer.allocUnsafeSlow(0);
+
+/**
+ * The serialized DiscoveryResponse: header fields, then every resource in order. With `reuse`, the bytes are
+ * written into the shared scratch buffer and are valid only until the next call: use them at once.
+ */
+export function encodeDiscoveryResponse(
+  header: ResponseHeader,
+  resources: readonly AnyMessage[],
+  reuse = false,
+): Buffer {
   const version = Buffer.from(header.versionInfo, 'utf8');
   const typeUrl = Buffer.from(header.typeUrl, 'utf8');
   const nonce = Buffer.from(header.nonce, 'utf8');
@@ -87,7 +116,10 @@ export function encodeDiscoveryResponse(header: ResponseHeader, resources: reado
     bytesFieldLength(nonce.byteLength) +
     bytesFieldLength(controlPlaneLength);
   for (const f of framed) total += f.byteLength;
-  const out = Buffer.allocUnsafe(total);
+  // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool for small Buffers.
+  if (reuse && scratch.byteLength < total)
+    scratch = Buffer.allocUnsafeSlow(Math.max(total, 2 * scratch.byteLength, 65536));
+  const out = reuse ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
   let o = writeBytesField(out, 0, 1, version);
   for (const f of framed) {
     out.set(f, o); // TypedArray#set: Buffer#copy's argument checks cost more than the copy for small buffers

@@ -1,10 +1,21 @@
 // Control-plane benchmark: `mizzen server` over N generated services with M simulated ADS clients in worker
-// processes; measures cold sync, VirtualService-change propagation, a full push, and the server's CPU and RSS.
+// processes; measures cold sync, VirtualService-change propagation, a full push, the responses the server sent
+// per phase, and its CPU and RSS. With a Sidecar scope, services sit in namespaces that each see only themselves.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs } from './lib/ads-sim.js';
 import { Fleet } from './lib/fleet.js';
-import { serviceName, simNodes, virtualServiceYaml, writeAtomic, writeServices } from './lib/mesh-config.js';
+import {
+  namespaceCount,
+  namespaceOf,
+  serviceName,
+  simNodes,
+  virtualServiceYaml,
+  writeAtomic,
+  writeServices,
+  writeSidecars,
+  type MeshLayout,
+} from './lib/mesh-config.js';
 import { mizzenBin } from './lib/paths.js';
 import { sleep, startProcess, type Running } from './lib/proc.js';
 import { sampleTree, watchPeakRss } from './lib/proc-stats.js';
@@ -21,6 +32,11 @@ export interface ControlPlaneOptions {
   workers: number;
   /** VirtualService edits measured. */
   changes: number;
+  /**
+   * Services per namespace, each namespace with a Sidecar (egress `./*`, `istio-system/*`) and its
+   * proxies in it; null or absent = every service and proxy in `default`, no Sidecar.
+   */
+  sidecarScope?: number | null;
   /** Give up waiting for a phase after this long, seconds. */
   timeoutSeconds: number;
   /** Scratch folder. */
@@ -34,8 +50,20 @@ export interface Spread {
   p50: number;
   p99: number;
   max: number;
-  /** Clients that got it in time. */
+  /** Clients that got it in time (of those meant to; all clients when `expected` is absent). */
   received: number;
+  /** Clients meant to get it (the ones that can see the change); absent in runs before Sidecar scoping. */
+  expected?: number;
+  /** Clients outside `expected` that got it anyway (should be 0). */
+  elsewhere?: number;
+}
+
+/** Responses the server sent in a phase, by type: deltas of `pilot_xds_pushes{type}` on its /metrics. */
+export interface PushCounts {
+  cds: number;
+  eds: number;
+  lds: number;
+  rds: number;
 }
 
 /** CPU-seconds spent in one phase. */
@@ -49,6 +77,10 @@ export interface ControlPlaneResult {
   services: number;
   clients: number;
   workers: number;
+  /** Namespaces and services in each; absent in reports from before Sidecar scoping (= all in `default`). */
+  layout?: { namespaces: number; perNamespace: number | null };
+  /** The namespace of service 0 (the edited VirtualService and the new service) and its clients. */
+  changeNamespace?: { name: string; clients: number };
   /** Config resources written. */
   resources: number;
   /** From spawning `mizzen server` to "xds listening", ms. */
@@ -65,6 +97,13 @@ export interface ControlPlaneResult {
   fullPushCds: Spread;
   /** … → the new route in RDS (the last type pushed) at each client. */
   fullPushRds: Spread;
+  /**
+   * Responses sent per phase (cold sync of the other M-1 clients, each VirtualService edit, the full
+   * push), counted from just before the phase until 1.5 s after its last expected arrival, or until the
+   * server went quiet if later (the cold sync: 3 s after the last client synced); a null entry
+   * could not be scraped. Absent in reports from before it was measured.
+   */
+  pushes?: { coldSync: PushCounts | null; vsChanges: (PushCounts | null)[]; fullPush: PushCounts | null };
   /** CPU-seconds per phase of the server and of all client workers together (to show which side was busy). */
   cpu: { coldSync: CpuSplit; perVsChange: CpuSplit; fullPush: CpuSplit };
   /** Server RSS, bytes. */
@@ -85,6 +124,43 @@ function spread(times: number[], since: number): Spread {
   };
 }
 
+/** The spread of arrivals at the `expected` clients, with the count of arrivals at any other client. */
+function spreadOver(arrived: Map<number, number>, expected: Set<number>, since: number): Spread {
+  const times: number[] = [];
+  for (const [c, at] of arrived) if (expected.has(c)) times.push(at);
+  return { ...spread(times, since), expected: expected.size, elsewhere: arrived.size - times.length };
+}
+
+/** How many of the `expected` clients a watch reached. */
+function reached(arrived: Map<number, number>, expected: Set<number>): number {
+  let n = 0;
+  for (const c of arrived.keys()) if (expected.has(c)) n++;
+  return n;
+}
+
+/** The server's `pilot_xds_pushes{type}` counters from its debug /metrics; null when the scrape fails. */
+async function scrapePushes(debug: string): Promise<PushCounts | null> {
+  try {
+    const res = await fetch(`http://${debug}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    const out: PushCounts = { cds: 0, eds: 0, lds: 0, rds: 0 };
+    for (const m of text.matchAll(/^pilot_xds_pushes\{type="(\w+)"\} (\d+)/gm))
+      if (m[1] in out) out[m[1] as keyof PushCounts] = Number(m[2]);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+function pushDelta(a: PushCounts | null, b: PushCounts | null): PushCounts | null {
+  if (!a || !b) return null;
+  return { cds: b.cds - a.cds, eds: b.eds - a.eds, lds: b.lds - a.lds, rds: b.rds - a.rds };
+}
+
+function pushText(p: PushCounts | null): string {
+  return p ? `pushes CDS ${p.cds}, EDS ${p.eds}, LDS ${p.lds}, RDS ${p.rds}` : 'pushes not scraped';
+}
+
 async function waitFor(cond: () => boolean, timeoutSeconds: number): Promise<boolean> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (!cond()) {
@@ -96,12 +172,21 @@ async function waitFor(cond: () => boolean, timeoutSeconds: number): Promise<boo
 
 /** Runs the control-plane benchmark; stops the server and workers it started, also on failure. */
 export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPlaneResult> {
-  const dir = join(o.tmpDir, `mesh-${o.services}`);
+  const layout: MeshLayout = { perNamespace: o.sidecarScope ?? null };
+  const namespaces = namespaceCount(layout, o.services);
+  const dir = join(
+    o.tmpDir,
+    layout.perNamespace === null ? `mesh-${o.services}` : `mesh-${o.services}-scoped`,
+  );
   mkdirSync(dir, { recursive: true });
   o.log(
-    `control plane: writing ${o.services} services (Service, DestinationRule, 2 Pods, VirtualService each)`,
+    `control plane: writing ${o.services} services (Service, DestinationRule, 2 Pods, VirtualService each)` +
+      (layout.perNamespace === null
+        ? ''
+        : ` in ${namespaces} namespaces of ${layout.perNamespace}, a Sidecar in each (egress ./*, istio-system/*)`),
   );
-  writeServices(dir, 0, o.services);
+  writeServices(dir, 0, o.services, { layout });
+  writeSidecars(dir, layout, o.services);
   // MIZZEN_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server.
   const nodeArgs = (process.env.MIZZEN_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [
@@ -125,6 +210,10 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     });
     const startupMs = Date.now() - t0;
     const address = /xds listening on (\S+)/.exec(server.output())![1];
+    // The server prints the debug address right after the xds line.
+    const out = server;
+    await waitFor(() => /debug listening on (\S+)/.test(out.output()), 10);
+    const debug = /debug listening on (\S+)/.exec(server.output())?.[1] ?? '';
     const pid = server.pid;
     await sleep(1000);
     const beforeClients = sampleTree(pid).rssBytes;
@@ -140,12 +229,33 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     };
     if (!(await waitFor(() => f.ready >= o.workers, 60))) throw new Error('client workers did not start');
     // One client first: the server's first generation (loading protos, building indexes) is timed apart.
-    const nodes = simNodes(o.services, o.clients);
+    // 1.5 s after a phase's last expected arrival, then on until the server sent nothing more and used
+    // < 50 ms CPU over 0.5 s: with a Sidecar scope it may still be busy with proxies that were not waited for.
+    const settle = async (): Promise<PushCounts | null> => {
+      await sleep(1500);
+      let last = await scrapePushes(debug);
+      let cpu = sampleTree(pid).cpuSeconds;
+      const deadline = Date.now() + o.timeoutSeconds * 1000;
+      while (Date.now() < deadline) {
+        await sleep(500);
+        const now = await scrapePushes(debug);
+        const c = sampleTree(pid).cpuSeconds;
+        if (JSON.stringify(now) === JSON.stringify(last) && c - cpu < 0.05) break;
+        [last, cpu] = [now, c];
+      }
+      return last;
+    };
+    const nodes = simNodes(o.services, o.clients, layout);
+    // Service 0's namespace: the edited VirtualService and the new service live there; only its clients see them.
+    const changeNs = namespaceOf(layout, 0);
+    const audience = new Set<number>();
+    nodes.forEach((n, c) => n.metadata.NAMESPACE === changeNs && audience.add(c));
     const tFirst = nowMs();
     f.start(address, nodes.slice(0, 1), 0);
     await waitFor(() => f.synced.size >= 1, o.timeoutSeconds);
     const firstSyncMs = (f.synced.get(0)?.[0] ?? NaN) - tFirst;
     await sleep(500);
+    const pushes0 = await scrapePushes(debug);
     const cpu0 = cpuNow();
     const tConnect = nowMs();
     f.start(address, nodes.slice(1), 1);
@@ -159,48 +269,58 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     );
     await sleep(3000);
     const cpuSync = since(cpu0);
+    const pushesSync = pushDelta(pushes0, await scrapePushes(debug));
+    o.log(`  cold sync ${pushText(pushesSync)}`);
     const idleSynced = sampleTree(pid).rssBytes;
 
     const vsChanges: Spread[] = [];
+    const vsPushes: (PushCounts | null)[] = [];
     const cpuChange: CpuSplit[] = [];
     const vsPath = join(dir, 'virtualservices', `${serviceName(0)}.yaml`);
     for (let k = 1; k <= o.changes; k++) {
       const marker = `bench-canary-${k}-${Date.now().toString(36)}`;
       const id = await f.watch(TypeUrl.ROUTE, marker);
+      const p0 = await scrapePushes(debug);
       const c0 = cpuNow();
       const tWrite = nowMs();
-      writeAtomic(vsPath, virtualServiceYaml(serviceName(0), marker));
-      await waitFor(() => f.arrived.get(id)!.size >= o.clients, o.timeoutSeconds);
-      const s = spread([...f.arrived.get(id)!.values()], tWrite);
+      writeAtomic(vsPath, virtualServiceYaml(serviceName(0), marker, changeNs));
+      const got = f.arrived.get(id)!;
+      await waitFor(() => reached(got, audience) >= audience.size, o.timeoutSeconds);
+      const s = spreadOver(got, audience, tWrite);
       vsChanges.push(s);
-      await sleep(1500);
+      const p = pushDelta(p0, await settle());
       cpuChange.push(since(c0));
+      vsPushes.push(p);
       o.log(
-        `  VirtualService edit ${k}: ${s.received}/${o.clients} clients, p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms`,
+        `  VirtualService edit ${k}: ${s.received}/${audience.size} clients (${s.elsewhere} elsewhere), p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms; ${pushText(p)}`,
       );
     }
 
     const extra = o.services; // index of the new service; its pods get fresh IPs
-    const host = `svc-extra-${extra}.default.svc.cluster.local`;
+    const host = `svc-extra-${extra}.${changeNs}.svc.cluster.local`;
     const cdsId = await f.watch(TypeUrl.CLUSTER, host);
     const rdsId = await f.watch(TypeUrl.ROUTE, host);
+    const p1 = await scrapePushes(debug);
     const c1 = cpuNow();
     const tAdd = nowMs();
-    writeServices(dir, extra, extra + 1, 'svc-extra');
-    await waitFor(() => f.arrived.get(rdsId)!.size >= o.clients, o.timeoutSeconds);
-    const fullPushCds = spread([...f.arrived.get(cdsId)!.values()], tAdd);
-    const fullPushRds = spread([...f.arrived.get(rdsId)!.values()], tAdd);
-    await sleep(1500);
+    writeServices(dir, extra, extra + 1, { prefix: 'svc-extra', namespace: changeNs });
+    const gotRds = f.arrived.get(rdsId)!;
+    await waitFor(() => reached(gotRds, audience) >= audience.size, o.timeoutSeconds);
+    const fullPushCds = spreadOver(f.arrived.get(cdsId)!, audience, tAdd);
+    const fullPushRds = spreadOver(gotRds, audience, tAdd);
+    const pushesFull = pushDelta(p1, await settle());
     const cpuFull = since(c1);
     o.log(
-      `  full push: CDS p50 ${fullPushCds.p50.toFixed(0)} ms; RDS p50 ${fullPushRds.p50.toFixed(0)} ms, max ${fullPushRds.max.toFixed(0)} ms`,
+      `  full push: CDS p50 ${fullPushCds.p50.toFixed(0)} ms; RDS ${fullPushRds.received}/${audience.size} clients (${fullPushRds.elsewhere} elsewhere), p50 ${fullPushRds.p50.toFixed(0)} ms, max ${fullPushRds.max.toFixed(0)} ms; ${pushText(pushesFull)}`,
     );
 
     return {
       services: o.services,
       clients: o.clients,
       workers: o.workers,
-      resources: o.services * 5,
+      layout: { namespaces, perNamespace: layout.perNamespace },
+      changeNamespace: { name: changeNs, clients: audience.size },
+      resources: o.services * 5 + (layout.perNamespace === null ? 0 : namespaces),
       startupMs,
       firstSyncMs,
       coldSync,
@@ -208,6 +328,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
       vsChanges,
       fullPushCds,
       fullPushRds,
+      pushes: { coldSync: pushesSync, vsChanges: vsPushes, fullPush: pushesFull },
       cpu: {
         coldSync: cpuSync,
         perVsChange: {

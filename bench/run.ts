@@ -21,13 +21,32 @@ const HELP = `usage: node dist/bench/run.js [flags]        (npm run bench -- [fl
   --clients M           control plane: simulated proxies       [200]
   --workers W           control plane: client worker processes [ceil(M/250), 1..4]
   --changes K           control plane: VirtualService edits    [3]
+  --sidecar-scope [K]   control plane: K services per namespace (ns-0, ns-1, ...), a Sidecar
+                        in each (egress ./* and istio-system/*), every proxy in its service's
+                        namespace; the edit and the new service go to ns-0, so only its proxies
+                        should get them                        [off; 10 when given without K]
   --full                1000 services × 2000 clients
   --quick               3 s points, 1 round, 1 s warm-up, 20 × 40 (checks the harness works)
   --no-profile          skip the CPU profile of Mizzen's proxy
   --out FILE            report path [bench/results/<date>-<host>.md]`;
 
+/** The arguments with `10` after a bare `--sidecar-scope` (last, or followed by another flag). */
+function withScopeDefault(argv: string[]): string[] {
+  return argv.flatMap((a, i) =>
+    a === '--sidecar-scope' && (i + 1 >= argv.length || argv[i + 1].startsWith('--')) ? [a, '10'] : [a],
+  );
+}
+
+/** `--sidecar-scope` → services per namespace; null when the flag is absent, NaN when it is not a whole number >= 1. */
+function sidecarScope(v: string | undefined): number | null {
+  if (v === undefined) return null;
+  const k = Number(v);
+  return Number.isInteger(k) && k >= 1 ? k : NaN;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
+    args: withScopeDefault(process.argv.slice(2)),
     options: {
       only: { type: 'string' },
       seconds: { type: 'string' },
@@ -38,6 +57,7 @@ async function main(): Promise<number> {
       clients: { type: 'string' },
       workers: { type: 'string' },
       changes: { type: 'string' },
+      'sidecar-scope': { type: 'string' },
       full: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'no-profile': { type: 'boolean', default: false },
@@ -58,6 +78,11 @@ async function main(): Promise<number> {
   const services = num(values.services, values.full ? 1000 : q ? 20 : 100);
   const clients = num(values.clients, values.full ? 2000 : q ? 40 : 200);
   const workers = num(values.workers, Math.min(4, Math.max(1, Math.ceil(clients / 250))));
+  const scope = sidecarScope(values['sidecar-scope']);
+  if (Number.isNaN(scope)) {
+    console.error(`bench: --sidecar-scope wants a whole number >= 1, got "${values['sidecar-scope']}"`);
+    return 2;
+  }
   const log = (line: string): void =>
     console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
   const startedAt = new Date();
@@ -94,6 +119,7 @@ async function main(): Promise<number> {
         clients,
         workers,
         changes: num(values.changes, 3),
+        sidecarScope: scope,
         timeoutSeconds: values.full ? 300 : 120,
         tmpDir,
         log,

@@ -1,5 +1,6 @@
 // Generates the control-plane benchmark's config directory: N services, each with a Service, a
-// DestinationRule (subsets v1, v2), two running Pods and a VirtualService (header match + 90/10 split).
+// DestinationRule (subsets v1, v2), two running Pods and a VirtualService (header match + 90/10 split),
+// all in `default`, or spread over namespaces with a Sidecar each (the Sidecar-scoped layout).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimNode } from './ads-sim.js';
@@ -18,7 +19,30 @@ export function serviceName(i: number): string {
   return `svc-${i}`;
 }
 
-function serviceYaml(name: string, firstPod: number): string {
+/**
+ * Where the services live: `perNamespace` null = all in `default` without a Sidecar (the classic run);
+ * K = services 0..K-1 in `ns-0`, K..2K-1 in `ns-1`, ..., each namespace with a Sidecar `default` whose
+ * egress hosts are `./*` and `istio-system/*`.
+ */
+export interface MeshLayout {
+  /** Services per namespace, or null for one namespace `default` and no Sidecars. */
+  readonly perNamespace: number | null;
+}
+
+/** Everything in `default`, no Sidecars. */
+export const UNSCOPED: MeshLayout = { perNamespace: null };
+
+/** Namespace of service i under the layout. */
+export function namespaceOf(layout: MeshLayout, i: number): string {
+  return layout.perNamespace === null ? 'default' : `ns-${Math.floor(i / layout.perNamespace)}`;
+}
+
+/** Number of namespaces `services` services fill under the layout. */
+export function namespaceCount(layout: MeshLayout, services: number): number {
+  return layout.perNamespace === null ? 1 : Math.ceil(services / layout.perNamespace);
+}
+
+function serviceYaml(name: string, namespace: string, firstPod: number): string {
   const pods = ['v1', 'v2']
     .map(
       (v, k) => `---
@@ -26,7 +50,7 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: ${name}-${v}-0
-  namespace: default
+  namespace: ${namespace}
   labels: { app: ${name}, version: ${v} }
 spec:
   containers:
@@ -41,14 +65,14 @@ status:
     .join('');
   return `apiVersion: v1
 kind: Service
-metadata: { name: ${name}, namespace: default, labels: { app: ${name} } }
+metadata: { name: ${name}, namespace: ${namespace}, labels: { app: ${name} } }
 spec:
   selector: { app: ${name} }
   ports: [{ name: http, port: 9080, targetPort: 9080 }]
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
-metadata: { name: ${name}, namespace: default }
+metadata: { name: ${name}, namespace: ${namespace} }
 spec:
   host: ${name}
   trafficPolicy:
@@ -61,10 +85,10 @@ ${pods}`;
 }
 
 /** The VirtualService of a service; `canary` is the header value that selects v2 (changing it is the benchmark's edit). */
-export function virtualServiceYaml(name: string, canary: string): string {
+export function virtualServiceYaml(name: string, canary: string, namespace = 'default'): string {
   return `apiVersion: networking.istio.io/v1
 kind: VirtualService
-metadata: { name: ${name}, namespace: default }
+metadata: { name: ${name}, namespace: ${namespace} }
 spec:
   hosts: [${name}]
   http:
@@ -82,29 +106,64 @@ export function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Options of {@link writeServices}. */
+export interface WriteOptions {
+  /** Namespace layout (default {@link UNSCOPED}). */
+  layout?: MeshLayout;
+  /** Name prefix: `svc` names service i `svc-i` ({@link serviceName}); others `PREFIX-i`. */
+  prefix?: string;
+  /** Put every service written in this namespace instead of the layout's. */
+  namespace?: string;
+}
+
 /** Writes services `from`..`to-1` (pods 2i and 2i+1) with their VirtualServices. */
-export function writeServices(dir: string, from: number, to: number, prefix = 'svc'): void {
+export function writeServices(dir: string, from: number, to: number, o: WriteOptions = {}): void {
+  const layout = o.layout ?? UNSCOPED;
+  const prefix = o.prefix ?? 'svc';
   mkdirSync(join(dir, 'services'), { recursive: true });
   mkdirSync(join(dir, 'virtualservices'), { recursive: true });
   for (let i = from; i < to; i++) {
     const name = prefix === 'svc' ? serviceName(i) : `${prefix}-${i}`;
-    writeAtomic(join(dir, 'services', `${name}.yaml`), serviceYaml(name, 2 * i));
-    writeAtomic(join(dir, 'virtualservices', `${name}.yaml`), virtualServiceYaml(name, "'true'"));
+    const ns = o.namespace ?? namespaceOf(layout, i);
+    writeAtomic(join(dir, 'services', `${name}.yaml`), serviceYaml(name, ns, 2 * i));
+    writeAtomic(join(dir, 'virtualservices', `${name}.yaml`), virtualServiceYaml(name, "'true'", ns));
   }
 }
 
-/** Node identities for `count` simulated proxies, the sidecars of the generated pods (round robin). */
-export function simNodes(services: number, count: number): SimNode[] {
+/** Writes the layout's Sidecars (one per namespace, egress `./*` and `istio-system/*`); none when unscoped. */
+export function writeSidecars(dir: string, layout: MeshLayout, services: number): void {
+  if (layout.perNamespace === null) return;
+  mkdirSync(join(dir, 'sidecars'), { recursive: true });
+  for (let n = 0; n < namespaceCount(layout, services); n++) {
+    writeAtomic(
+      join(dir, 'sidecars', `ns-${n}.yaml`),
+      `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: default, namespace: ns-${n} }
+spec:
+  egress:
+  - hosts: ['./*', 'istio-system/*']
+`,
+    );
+  }
+}
+
+/**
+ * Node identities for `count` simulated proxies, the sidecars of the generated pods (round robin), each
+ * in its service's namespace.
+ */
+export function simNodes(services: number, count: number, layout: MeshLayout = UNSCOPED): SimNode[] {
   const nodes: SimNode[] = [];
   for (let c = 0; c < count; c++) {
     const p = c % (2 * services);
     const name = serviceName(Math.floor(p / 2));
+    const ns = namespaceOf(layout, Math.floor(p / 2));
     const version = p % 2 ? 'v2' : 'v1';
     const pod = `${name}-${version}-0`;
     nodes.push({
-      id: `sidecar~${podIp(p)}~${pod}.default~default.svc.cluster.local`,
+      id: `sidecar~${podIp(p)}~${pod}.${ns}~${ns}.svc.cluster.local`,
       metadata: {
-        NAMESPACE: 'default',
+        NAMESPACE: ns,
         LABELS: { app: name, version },
         WORKLOAD_NAME: `${name}-${version}`,
         SERVICE_ACCOUNT: 'default',

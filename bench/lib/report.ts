@@ -1,5 +1,5 @@
 // Renders a benchmark run as markdown: machine facts, data-plane and control-plane tables with ratios, commands.
-import type { ControlPlaneResult, CpuSplit, Spread } from '../control-plane.js';
+import type { ControlPlaneResult, CpuSplit, PushCounts, Spread } from '../control-plane.js';
 import type { DataPlaneResult, ScenarioResult, TargetFigures } from '../data-plane.js';
 import type { ProfileEntry } from './cpu-profile.js';
 import type { MachineFacts } from './machine.js';
@@ -160,7 +160,52 @@ ${r.profile.top.map(row).join('\n')}
 }
 
 function spreadRow(name: string, s: Spread, clients: number): string {
-  return `| ${name} | ${fmt(s.p50, 0)} | ${fmt(s.p99, 0)} | ${fmt(s.max, 0)} | ${s.received}/${clients} |`;
+  const others =
+    s.elsewhere !== undefined && (s.expected ?? clients) < clients ? ` (others: ${s.elsewhere})` : '';
+  return `| ${name} | ${fmt(s.p50, 0)} | ${fmt(s.p99, 0)} | ${fmt(s.max, 0)} | ${s.received}/${s.expected ?? clients}${others} |`;
+}
+
+/** The services and their layout: one namespace (as in reports from before the flag), or namespaces with a Sidecar each. */
+function layoutText(r: ControlPlaneResult): string {
+  const what = `${r.services} services (each a Service, a DestinationRule with 2 subsets, 2 Pods and a VirtualService with a header match and a 90/10 split`;
+  const k = r.layout?.perNamespace ?? null;
+  if (k === null) return `${what}: ${r.resources} resources)`;
+  return `${what}) in ${r.layout!.namespaces} namespaces of ${k}, a Sidecar per namespace with egress \`./*\` and \`istio-system/*\` (${r.resources} resources with the Sidecars),`;
+}
+
+/** What the Sidecar scope means for the figures; empty for the one-namespace layout. */
+function scopeNote(r: ControlPlaneResult): string {
+  const k = r.layout?.perNamespace ?? null;
+  if (k === null) return '';
+  const ns = r.changeNamespace;
+  return `
+Sidecar scope: each simulated proxy lives in its service's namespace (node id \`sidecar~IP~POD.NS~NS.svc.cluster.local\`, metadata \`NAMESPACE\`), so it sees only that namespace's ${k} services. The edited VirtualService and the new service of the full push are in \`${ns?.name ?? 'ns-0'}\`, so only its ${ns?.clients ?? '?'} clients can see them: their rows' times and "clients reached" are over those clients, and "others" counts clients elsewhere that got the change anyway (0 when scoping holds).
+`;
+}
+
+function pushCells(p: PushCounts | null | undefined): string {
+  return p ? `${p.cds} | ${p.eds} | ${p.lds} | ${p.rds}` : 'not measured | | |';
+}
+
+/** Responses sent per phase (`pilot_xds_pushes{type}` deltas); "not measured" in reports from before they were. */
+function pushTable(r: ControlPlaneResult): string {
+  const audience = r.changeNamespace?.clients ?? r.clients;
+  const p = r.pushes;
+  if (!p)
+    return 'Responses the server sent per phase (`pilot_xds_pushes{type}` deltas): not measured in this run.\n';
+  const edits = r.vsChanges.map(
+    (_, i) => `| VirtualService edit ${i + 1} | ${pushCells(p?.vsChanges[i])} | ${audience} |`,
+  );
+  return `Responses the server sent per phase, by type (deltas of \`pilot_xds_pushes{type}\` on its debug \`/metrics\`, read just before the phase and 1.5 s after its last expected arrival, or later if the server was still sending or busy then; for the cold sync, 3 s after the last client synced; the CPU figures below cover the same windows). The server regenerates a type for every proxy a change concerns but sends (and counts) a response only when that proxy's resources differ from what it last sent, so these count responses, not generations; the CPU figures below show the generation work.
+
+| phase | CDS | EDS | LDS | RDS | clients that can see the change |
+|---|---|---|---|---|---|
+| cold sync of the other ${r.clients - 1} | ${pushCells(p?.coldSync)} | ${r.clients - 1} |
+${edits.join('\n')}
+| full push (new service) | ${pushCells(p?.fullPush)} | ${audience} |
+
+A VirtualService edit should cost one RDS response per client that can see it and nothing else (a sidecar's clusters and endpoints do not depend on VirtualServices). In the full push the EDS responses answer the clients' requests for the new clusters' endpoints; a Service change is not narrowed to the proxies that see it, so the server regenerates every type for every proxy and sends only where the content changed (compare the full push's server CPU with an edit's).
+`;
 }
 
 function cpuPair(c: CpuSplit): string {
@@ -177,11 +222,12 @@ function controlPlaneSection(r: ControlPlaneResult): string {
   const vs = r.vsChanges.map((s, i) => spreadRow(`VirtualService edit ${i + 1} → RDS`, s, r.clients));
   const medP50 = median(r.vsChanges.map((s) => s.p50));
   const medP99 = median(r.vsChanges.map((s) => s.p99));
+  const audience = r.changeNamespace?.clients ?? r.clients;
   return `## Control plane
 
-${r.services} services (each a Service, a DestinationRule with 2 subsets, 2 Pods and a VirtualService with a header match and a 90/10 split: ${r.resources} resources) served by \`mizzen server\` to ${r.clients} simulated proxies (raw ADS streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store noticing the change (an inotify watch and 25 ms quiet period; a 250 ms poll before 2026-11-24 evening) and the push debounce.
-
-Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. Resource bytes per client in the initial sync (median): ${mib(r.bytesPerClient)}.
+${layoutText(r)} served by \`mizzen server\` to ${r.clients} simulated proxies (raw ADS streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store noticing the change (an inotify watch and 25 ms quiet period; a 250 ms poll before 2026-11-24 evening) and the push debounce.
+${scopeNote(r)}
+Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. Resource bytes per client in the initial sync (median): ${mib(r.bytesPerClient)} (${fmt(r.bytesPerClient / 1024, 0)} KiB).
 
 | phase | p50 ms | p99 ms | max ms | clients reached |
 |---|---|---|---|---|
@@ -192,7 +238,8 @@ ${vs.join('\n')}
 ${spreadRow('full push: new service → CDS', r.fullPushCds, r.clients)}
 ${spreadRow('full push: new service → RDS (complete)', r.fullPushRds, r.clients)}
 
-CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, full push ${cpuPair(r.cpu.fullPush)} (per proxy and push: ${fmt((1000 * r.cpu.perVsChange.server) / r.clients, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
+${pushTable(r)}
+CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, full push ${cpuPair(r.cpu.fullPush)} (per proxy ${audience < r.clients ? 'that can see the edit' : 'and push'}: ${fmt((1000 * r.cpu.perVsChange.server) / audience, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
 
 Client streams that ended with an error (each client then reconnected): ${streamErrors(r)}.
 

@@ -72,7 +72,7 @@ function forEachField(
   end: number,
   visit: (field: number, wire: number, value: number, valueEnd: number) => void,
 ): void {
-  for (let at = start; at < end; ) {
+  for (let at = start; at < end;) {
     const [tag, next] = varint(b, at);
     const field = Math.floor(tag / 8);
     const wire = tag & 7;

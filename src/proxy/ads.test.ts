@@ -2,10 +2,18 @@
 // with resource and field named, and the last good config kept when the control plane goes away.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AdsServer } from '../xds/ads-server.js';
+import type { AdsServer } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import { Proxy } from './proxy.js';
-import { get, hcm, httpListener, routeConfig, startBackend, type Backend } from './test-util.js';
+import {
+  get,
+  hcm,
+  httpListener,
+  routeConfig,
+  startBackend,
+  startStateAdsServer,
+  type Backend,
+} from './test-util.js';
 
 async function waitFor<T>(
   what: string,
@@ -61,17 +69,8 @@ describe('proxy with an ADS server', () => {
     ];
     state[TypeUrl.LISTENER] = [httpListener('0.0.0.0_9080', hcm('9080'))];
     setRoute({});
-    server = new AdsServer({
-      address: '127.0.0.1:0',
-      debounceMs: 5,
-      maxDebounceMs: 50,
-      log: () => {},
-      generate: (_p, typeUrl, names) => {
-        const all = state[typeUrl] ?? [];
-        return names.length === 0 ? all : all.filter((r) => names.includes(r.name ?? r.clusterName));
-      },
-    });
-    const port = await server.listen();
+    let port: number;
+    ({ server, port } = await startStateAdsServer(state));
     proxy = await Proxy.start({
       xdsAddress: `127.0.0.1:${port}`,
       nodeId: 'sidecar~127.0.0.1~productpage-v1-0.default~default.svc.cluster.local',

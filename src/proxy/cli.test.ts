@@ -1,15 +1,19 @@
 // End to end as users run it: `node bin/mizzen.js proxy --bootstrap FILE` as a child process with an
 // Envoy-style snake_case YAML bootstrap; ports found through the ready file; Istio access log on stdout.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { get, startBackend, type Backend } from './test-util.js';
-
-const BIN = fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url));
+import {
+  get,
+  listenerPort,
+  spawnProxy,
+  startBackend,
+  type Backend,
+  type ProxyChild,
+  type ReadyPorts,
+} from './test-util.js';
 
 function bootstrapYaml(backendPort: number): string {
   return `
@@ -53,47 +57,39 @@ static_resources:
 describe('mizzen proxy --bootstrap (child process)', () => {
   let dir: string;
   let backend: Backend;
-  let child: ChildProcess;
-  let stdout = '';
-  let ports: { adminPort: number; listeners: Record<string, string> };
+  let proxy: ProxyChild;
+  let ports: ReadyPorts;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mizzen-proxy-'));
     backend = await startBackend('api');
     const file = join(dir, 'bootstrap.yaml');
     writeFileSync(file, bootstrapYaml(backend.port));
-    const ready = join(dir, 'ready.json');
-    child = spawn(
-      process.execPath,
-      [BIN, 'proxy', '--bootstrap', file, '--ready-file', ready, '--access-log', '--log-level', 'warning'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    proxy = await spawnProxy(
+      ['--bootstrap', file, '--access-log', '--log-level', 'warning'],
+      join(dir, 'ready.json'),
+      20_000,
     );
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', () => {});
-    const deadline = Date.now() + 20_000;
-    while (!existsSync(ready)) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`proxy did not become ready (exit ${child.exitCode})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    ports = JSON.parse(readFileSync(ready, 'utf8'));
+    ports = proxy.ports;
   });
 
   after(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves traffic from the YAML bootstrap and writes the Istio access log line', async () => {
-    const port = Number(ports.listeners['0.0.0.0_8080'].split(':')[1]);
+    const port = listenerPort(ports, '0.0.0.0_8080');
     const r = await get(port, '/API/v1', { 'user-agent': 'cli-test', 'x-request-id': 'rid-1' });
     assert.equal(r.status, 200);
     assert.equal(r.headers['server'], 'istio-envoy');
-    for (let i = 0; i < 50 && !stdout.includes('rid-1'); i++) await new Promise((res) => setTimeout(res, 20));
-    const line = stdout.split('\n').find((l) => l.includes('rid-1'))!;
+    for (let i = 0; i < 50 && !proxy.stdout().includes('rid-1'); i++)
+      await new Promise((res) => setTimeout(res, 20));
+    const line = proxy
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('rid-1'))!;
     assert.match(
       line,
       new RegExp(
@@ -108,8 +104,7 @@ describe('mizzen proxy --bootstrap (child process)', () => {
       s.body,
       /cluster\.outbound\|8080\|\|api\.default\.svc\.cluster\.local\.upstream_rq_total: 1/,
     );
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     assert.equal((await get(ports.adminPort, '/quitquitquit', {}, 'POST')).status, 200);
-    assert.equal(await exited, 0);
+    assert.equal(await proxy.exited, 0);
   });
 });

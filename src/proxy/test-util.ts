@@ -8,6 +8,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { BIN } from '../cli/test-util.js';
+import { AdsServer } from '../xds/ads-server.js';
 import { bootstrapFrom } from './bootstrap/bootstrap.js';
 import { Proxy, type ProxyOptions } from './proxy.js';
 
@@ -183,4 +187,72 @@ export function get(
 /** Reads an admin endpoint as text. */
 export async function admin(p: Proxy, path: string, method = 'GET'): Promise<Reply> {
   return get(p.adminPort, path, {}, method);
+}
+
+/** What a proxy wrote to its ready file (`--ready-file`). */
+export interface ReadyPorts {
+  adminPort: number;
+  /** Listener name → `host:port`. */
+  listeners: Record<string, string>;
+}
+
+/** A `mizzen proxy` child process that has written its ready file. */
+export interface ProxyChild {
+  child: ChildProcess;
+  ports: ReadyPorts;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Everything it printed on stdout so far. */
+  stdout(): string;
+}
+
+/**
+ * Spawns `mizzen proxy ARGS --ready-file FILE` and waits for the ready file. A child that exits first or
+ * misses the deadline is killed, and the error carries its stderr.
+ */
+export async function spawnProxy(args: string[], readyFile: string, timeoutMs = 60_000): Promise<ProxyChild> {
+  rmSync(readyFile, { force: true });
+  const child = spawn(process.execPath, [BIN, 'proxy', ...args, '--ready-file', readyFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(readyFile)) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`proxy did not become ready (exit ${child.exitCode}): ${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const ports = JSON.parse(readFileSync(readyFile, 'utf8')) as ReadyPorts;
+  return { child, ports, exited, stdout: () => out };
+}
+
+/** The port of a listener in a ready file. */
+export function listenerPort(ports: ReadyPorts, name: string): number {
+  return Number(ports.listeners[name].split(':')[1]);
+}
+
+/**
+ * An ADS server on 127.0.0.1:0 that serves whatever `state` holds per type URL (names filtered), with a
+ * short debounce; change `state` and call `push()`.
+ */
+export async function startStateAdsServer(
+  state: Record<string, any[]>,
+): Promise<{ server: AdsServer; port: number }> {
+  const server = new AdsServer({
+    address: '127.0.0.1:0',
+    debounceMs: 5,
+    maxDebounceMs: 50,
+    log: () => {},
+    generate: (_p, typeUrl, names) => {
+      const all = state[typeUrl] ?? [];
+      return names.length === 0 ? all : all.filter((r) => names.includes(r.name ?? r.clusterName));
+    },
+  });
+  return { server, port: await server.listen() };
 }

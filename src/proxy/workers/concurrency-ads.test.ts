@@ -1,22 +1,24 @@
 // `mizzen proxy sidecar --xds-address --concurrency 2` against Mizzen's real ADS server: every worker
 // opens its own ADS stream, and a pushed route change reaches every worker.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN } from '../../cli/test-util.js';
-import { AdsServer } from '../../xds/ads-server.js';
+import type { AdsServer } from '../../xds/ads-server.js';
 import { TypeUrl } from '../../xds/type-urls.js';
 import {
   get,
   hcm,
   httpListener,
+  listenerPort,
   routeConfig,
+  spawnProxy,
   startBackend,
+  startStateAdsServer,
   staticCluster,
   type Backend,
+  type ProxyChild,
 } from '../test-util.js';
 
 const NODE = 'sidecar~127.0.0.1~productpage-v1-0.default~default.svc.cluster.local';
@@ -30,8 +32,7 @@ describe('mizzen proxy --concurrency 2 with an ADS server', () => {
   let v1: Backend;
   let v2: Backend;
   let server: AdsServer;
-  let child: ChildProcess;
-  let exited: Promise<number | null>;
+  let proxy: ProxyChild;
   let port = 0;
   let adminPort = 0;
   const state: Record<string, any[]> = {};
@@ -46,37 +47,19 @@ describe('mizzen proxy --concurrency 2 with an ADS server', () => {
     state[TypeUrl.CLUSTER] = [staticCluster('v1', [v1.port]), staticCluster('v2', [v2.port])];
     state[TypeUrl.LISTENER] = [httpListener('0.0.0.0_9080', hcm('9080'))];
     state[TypeUrl.ROUTE] = route('v1');
-    server = new AdsServer({
-      address: '127.0.0.1:0',
-      debounceMs: 5,
-      maxDebounceMs: 50,
-      log: () => {},
-      generate: (_p, typeUrl, names) => {
-        const all = state[typeUrl] ?? [];
-        return names.length === 0 ? all : all.filter((r) => names.includes(r.name ?? r.clusterName));
-      },
-    });
-    const xds = await server.listen();
-    const ready = join(dir, 'ready.json');
-    const args = ['proxy', 'sidecar', '--xds-address', `127.0.0.1:${xds}`, '--id', NODE, '--admin-port', '0'];
-    args.push('--ready-file', ready, '--concurrency', '2', '--log-level', 'warning');
-    child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    exited = new Promise((r) => child.once('exit', (code) => r(code)));
-    const deadline = Date.now() + 60_000;
-    while (!existsSync(ready)) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`proxy did not become ready (exit ${child.exitCode}): ${err}`);
-      await sleep(50);
-    }
-    const ports = JSON.parse(readFileSync(ready, 'utf8'));
-    port = Number(ports.listeners['0.0.0.0_9080'].split(':')[1]);
-    adminPort = ports.adminPort;
+    let xds: number;
+    ({ server, port: xds } = await startStateAdsServer(state));
+    const args = ['sidecar', '--xds-address', `127.0.0.1:${xds}`, '--id', NODE, '--admin-port', '0'];
+    proxy = await spawnProxy(
+      [...args, '--concurrency', '2', '--log-level', 'warning'],
+      join(dir, 'ready.json'),
+    );
+    port = listenerPort(proxy.ports, '0.0.0.0_9080');
+    adminPort = proxy.ports.adminPort;
   });
 
   after(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
     await server.close();
     await v1.close();
     await v2.close();
@@ -106,8 +89,8 @@ describe('mizzen proxy --concurrency 2 with an ADS server', () => {
   });
 
   it('SIGTERM closes both ADS streams and exits 0', async () => {
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    proxy.child.kill('SIGTERM');
+    assert.equal(await proxy.exited, 0);
     const deadline = Date.now() + 10_000;
     while (server.proxies().length > 0 && Date.now() < deadline) await sleep(20);
     assert.equal(server.proxies().length, 0);

@@ -2,7 +2,7 @@
 // workers serve connections, admin sums their stats, /ready, a killed worker comes back, SIGTERM and
 // SIGKILL of the primary leave no worker behind, and bad --concurrency values are usage errors.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -17,8 +17,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, runMizzen } from '../../cli/test-util.js';
-import { get, startBackend, type Backend } from '../test-util.js';
+import { runMizzen } from '../../cli/test-util.js';
+import { get, listenerPort, spawnProxy, startBackend, type Backend } from '../test-util.js';
 
 const CLUSTER = 'outbound|8080||api.default.svc.cluster.local';
 
@@ -71,41 +71,14 @@ interface Running {
 async function startProxy(dir: string, backendPort: number): Promise<Running> {
   const file = join(dir, 'bootstrap.yaml');
   writeFileSync(file, bootstrapYaml(backendPort));
-  const ready = join(dir, 'ready.json');
-  rmSync(ready, { force: true });
-  const args = [
-    'proxy',
-    '--bootstrap',
-    file,
-    '--ready-file',
-    ready,
-    '--concurrency',
-    '2',
-    '--log-level',
-    'warning',
-  ];
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const args = ['--bootstrap', file, '--concurrency', '2', '--log-level', 'warning'];
   // Generous: two Node processes load the proxy at once on a possibly busy 2-core machine.
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(ready)) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`proxy did not become ready (exit ${child.exitCode}): ${err}`);
-    }
-    await sleep(50);
-  }
-  const ports = JSON.parse(readFileSync(ready, 'utf8')) as {
-    adminPort: number;
-    listeners: Record<string, string>;
-  };
+  const p = await spawnProxy(args, join(dir, 'ready.json'), 60_000);
   return {
-    child,
-    adminPort: ports.adminPort,
-    port: Number(ports.listeners['ingress'].split(':')[1]),
-    exited,
+    child: p.child,
+    adminPort: p.ports.adminPort,
+    port: listenerPort(p.ports, 'ingress'),
+    exited: p.exited,
   };
 }
 

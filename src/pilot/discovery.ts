@@ -1,13 +1,12 @@
 // The control plane wired together (Istio's DiscoveryServer): config store → push context → ADS
 // server with the pilot generator, pushes on change, and the debug HTTP server.
 import type { ConfigChange, ConfigStore } from '../config/store.js';
-import { AdsServer, type ProxyFilter } from '../xds/ads-server.js';
+import { AdsServer, type ProxyFilter, type ProxyInfo } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import type { XdsLogger } from '../xds/logger.js';
 import { DnsCache } from '../registry/dns.js';
 import { buildPushContext, type PushContext, type VirtualServiceEntry } from './push-context.js';
 import type { ProxyScope } from './scoping.js';
-import type { ProxyInfo } from '../xds/ads-server.js';
 import { Generator } from './generator.js';
 import { DebugServer } from './debug-http.js';
 

@@ -6,6 +6,7 @@ import { buildSnapshot, diffResources } from '../config/snapshot.js';
 import type { ConfigChange } from '../config/store.js';
 import { buildPushContext } from './push-context.js';
 import { affectedProxies } from './discovery.js';
+import type { ProxyInfo } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import { generatorFor, proxyRef } from './test-util.js';
 
@@ -32,6 +33,11 @@ metadata: { name: reviews-0, labels: { app: reviews } }
 spec: { containers: [{ name: r }] }
 status: { podIP: 127.1.0.2 }
 `;
+
+/** A connected proxy as the ADS server describes it to push filters. */
+function info(id: string, metadata: Record<string, unknown> = {}): ProxyInfo {
+  return { id, metadata, node: {}, connectionId: id, connectedAt: 0, peer: '' };
+}
 
 function change(before: string, after: string): ConfigChange {
   const a = buildSnapshot(1, loadText(before, 'a.yaml').resources);
@@ -71,7 +77,6 @@ spec: { selector: { istio: ingressgateway }, servers: [{ port: { number: 80, nam
 `;
   const filter = affectedProxies(change(BASE, BASE + gw));
   assert.ok(filter);
-  const info = (id: string) => ({ id, metadata: {}, node: {}, connectionId: id, connectedAt: 0, peer: '' });
   assert.equal(filter(info('router~127.0.0.1~gw-0.istio-system~istio-system.svc.cluster.local')), true);
   assert.equal(filter(info('sidecar~127.1.0.2~a-0.default~default.svc.cluster.local')), false);
   const sa = `---
@@ -87,14 +92,6 @@ test('a VirtualService-only change regenerates listeners and routes of sidecars,
   assert.deepEqual([...c.kinds], ['VirtualService']);
   const select = affectedProxies(c);
   assert.ok(select);
-  const info = (id: string, metadata: Record<string, unknown> = {}) => ({
-    id,
-    metadata,
-    node: {},
-    connectionId: id,
-    connectedAt: 0,
-    peer: '',
-  });
   const sidecar = select(info('sidecar~127.1.0.2~a-0.default~default.svc.cluster.local'));
   assert.ok(sidecar instanceof Set);
   assert.deepEqual([...sidecar].sort(), [TypeUrl.LISTENER, TypeUrl.ROUTE].sort());
@@ -129,7 +126,6 @@ spec: { egress: [{ hosts: ["./*"] }] }
   const scoped = proxyRef({ ip: '127.1.0.2', name: 'a-0', namespace: 'a', labels: { app: 'a' } });
   const sameNs = proxyRef({ ip: '127.1.0.3', name: 'b-0', namespace: 'b', labels: { app: 'b' } });
   const other = proxyRef({ ip: '127.1.0.4', name: 'c-0', namespace: 'c', labels: { app: 'c' } });
-  const info = (p: ReturnType<typeof proxyRef>) => ({ ...p, connectionId: p.id, connectedAt: 0, peer: '' });
   const selectFor = (before: string, after: string) => {
     const c = change(before, after);
     const b = buildPushContext(c.previous);
@@ -137,7 +133,7 @@ spec: { egress: [{ hosts: ["./*"] }] }
     const g = generatorFor(a);
     const select = affectedProxies(c, { before: b, after: a, scope: (p) => g.scope(p) });
     assert.ok(select);
-    return (p: ReturnType<typeof proxyRef>) => select(info(p));
+    return (p: ReturnType<typeof proxyRef>) => select(info(p.id, p.metadata));
   };
   // Exported everywhere, edited: namespace a's Sidecar egress ("./*") hides namespace b's VirtualService.
   let select = selectFor(

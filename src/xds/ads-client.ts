@@ -11,14 +11,14 @@ import { decodeResource } from './protos.js';
 import { structFromJson } from './struct.js';
 import { shortTypeName, TypeUrl } from './type-urls.js';
 
+/** HTTP/2 stream and connection window of an ADS client, bytes (Envoy's default initial windows are 256 MiB). */
+export const ADS_FLOW_CONTROL_WINDOW = 256 * 1024 * 1024;
+
 /**
  * Applies the full set of resources of one type. Return (or throw) an Error to reject the update:
  * the client NACKs with the error's message (name the resource and field in it) and keeps the last
  * good state; otherwise it ACKs.
  */
-/** HTTP/2 stream and connection window of an ADS client, bytes (Envoy's default initial windows are 256 MiB). */
-export const ADS_FLOW_CONTROL_WINDOW = 256 * 1024 * 1024;
-
 export type ResourceHandler = (
   typeUrl: string,
   resources: CanonicalObject[],

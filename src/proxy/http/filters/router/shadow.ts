@@ -6,6 +6,7 @@ import type { Cluster } from '../../../upstream/cluster.js';
 import type { Host } from '../../../upstream/host.js';
 import { Acquire, type ConnPool, type PoolWaiter } from '../../../upstream/pool/conn-pool.js';
 import type { HeaderMap } from '../../route/header-mutation.js';
+import { h2RequestHeaders } from './h2-request-headers.js';
 import type { RequestBody } from './request-body.js';
 
 /** Envoy's shadow host: `-shadow` goes before the port (`reviews-shadow:9080`). */
@@ -72,24 +73,7 @@ export class ShadowRequest implements PoolWaiter {
         if (this.body !== null) this.body.addShadow(creq);
         else creq.end();
       } else {
-        const h: Record<string, string | string[]> = {
-          ':method': this.method,
-          ':path': this.path,
-          ':authority': this.authority,
-          ':scheme': this.scheme,
-        };
-        for (const k in this.headers) {
-          const v = this.headers[k];
-          if (
-            v !== undefined &&
-            k !== 'host' &&
-            k !== 'connection' &&
-            k !== 'keep-alive' &&
-            k !== 'transfer-encoding' &&
-            k !== 'upgrade'
-          )
-            h[k] = v;
-        }
+        const h = h2RequestHeaders(this.method, this.path, this.authority, this.scheme, this.headers);
         const { stream } = this.pool.requestH2(h, this.body === null);
         this.h2 = stream;
         stream.on('response', this.onH2Response);

@@ -14,6 +14,7 @@ import {
 import { wasConnected } from '../../../upstream/pool/connection.js';
 import type { HeaderMap } from '../../route/header-mutation.js';
 import type { RequestBody } from './request-body.js';
+import { h2RequestHeaders } from './h2-request-headers.js';
 import { ResetKind } from './retry-state.js';
 
 /** Receives what happens to an attempt (the per-request router). */
@@ -154,27 +155,7 @@ export class UpstreamAttempt implements PoolWaiter {
   }
 
   private sendH2(body: RequestBody | null): void {
-    const h: Record<string, string | string[]> = {
-      ':method': this.method,
-      ':path': this.path,
-      ':authority': this.authority,
-      ':scheme': this.scheme,
-    };
-    for (const k in this.headers) {
-      const v = this.headers[k];
-      if (
-        v === undefined ||
-        k === 'host' ||
-        k === 'connection' ||
-        k === 'keep-alive' ||
-        k === 'upgrade' ||
-        k === 'transfer-encoding' ||
-        k === 'proxy-connection'
-      )
-        continue;
-      if (k === 'te' && v !== 'trailers') continue;
-      h[k] = v;
-    }
+    const h = h2RequestHeaders(this.method, this.path, this.authority, this.scheme, this.headers);
     const { stream, connected } = this.pool.requestH2(h, body === null);
     this.h2 = stream;
     this.h2Connected = connected;

@@ -3,6 +3,7 @@
 // h2c prior knowledge, or other bytes.
 import type { Socket } from 'node:net';
 import { inspectClientHello, MAX_CLIENT_HELLO } from '../tls/client-hello.js';
+import { matchesH2Preface, peekSocket } from './peek.js';
 
 /** What the first bytes say about a connection. */
 export interface Inspection {
@@ -14,7 +15,6 @@ export interface Inspection {
   protocols: readonly string[];
 }
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const METHOD = /^[A-Z]{3,10} /;
 const OPAQUE: Inspection = { tls: false, sni: '', protocols: [] };
 
@@ -27,10 +27,8 @@ export function inspect(buf: Buffer): Inspection | null {
     if (h.kind === 'tls') return { tls: true, sni: h.sni.toLowerCase(), protocols: h.alpn };
     return OPAQUE;
   }
-  const n = Math.min(buf.length, PREFACE.length);
-  if (buf.subarray(0, n).equals(PREFACE.subarray(0, n))) {
-    return n === PREFACE.length ? { tls: false, sni: '', protocols: ['h2c'] } : null;
-  }
+  const h2 = matchesH2Preface(buf);
+  if (h2 !== false) return h2 ? { tls: false, sni: '', protocols: ['h2c'] } : null;
   const head = buf.subarray(0, Math.min(buf.length, 12)).toString('latin1');
   if (METHOD.test(head)) return { tls: false, sni: '', protocols: ['http/1.1'] };
   if (buf.length < 12 && /^[A-Z]*$/.test(head)) return null;
@@ -39,29 +37,6 @@ export function inspect(buf: Buffer): Inspection | null {
 
 /** Reads until {@link inspect} decides (or `timeoutMs` passes), puts the bytes back, calls `done`. */
 export function inspectSocket(socket: Socket, timeoutMs: number, done: (r: Inspection) => void): void {
-  let buf: Buffer = Buffer.alloc(0);
-  let finished = false;
-  const finish = (r: Inspection): void => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    socket.removeListener('data', onData);
-    socket.removeListener('close', onClose);
-    socket.pause();
-    if (buf.length > 0) socket.unshift(buf);
-    done(r);
-  };
-  const onData = (chunk: Buffer): void => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    const r = inspect(buf);
-    if (r) finish(r);
-  };
-  const onClose = (): void => {
-    finished = true;
-    clearTimeout(timer);
-  };
   // Server-first protocols send nothing: after the timeout the connection is treated as opaque bytes.
-  const timer = setTimeout(() => finish(OPAQUE), timeoutMs);
-  socket.on('data', onData);
-  socket.once('close', onClose);
+  peekSocket(socket, timeoutMs, inspect, OPAQUE, done);
 }

@@ -149,7 +149,7 @@ test('pushes requested while one is queued merge into it', async () => {
     const before = source.calls.get(TypeUrl.CLUSTER)!;
     source.delayMs = 100;
     const first = server.push();
-    await sleep(30); // the first push is generating now
+    await waitFor('the first push generating', () => source.running > 0);
     const rest = [server.push(), server.push(), server.push()];
     await Promise.all([first, ...rest]);
     assert.equal(source.calls.get(TypeUrl.CLUSTER), before + 2, 'three queued pushes ran as one');

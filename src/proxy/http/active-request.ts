@@ -31,6 +31,12 @@ export interface ConnectionInfo {
   readonly tls: boolean;
   /** TLS SNI, '' when none. */
   readonly sni: string;
+  /**
+   * The downstream peer's identity: the first URI SAN of a client certificate whose chain the
+   * listener verified (e.g. `spiffe://cluster.local/ns/default/sa/sleep`), '' when the connection is
+   * plaintext or the peer sent no verified certificate. Envoy's `source.principal` / `%DOWNSTREAM_PEER_URI_SAN%`.
+   */
+  readonly peerPrincipal: string;
 }
 
 /** The router's per-request state, notified of downstream events. */
@@ -62,11 +68,11 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
   /** Router state once the router filter took over, else null. */
   handler: StreamHandler | null = null;
 
-  // Per-filter request state (fault, cors) — fixed fields keep the object's shape stable.
-  faultTimer: NodeJS.Timeout | null = null;
-  faultActive = false;
-  corsOrigin: string | null = null;
-  corsPolicy: unknown = null;
+  /**
+   * Per-filter request state: one slot per HCM filter, indexed by the filter's `FilterContext.slot`,
+   * null until that filter stores something. Keeps the request's shape stable whatever filters run.
+   */
+  readonly filterState: unknown[];
 
   /** Bytes that followed the headers of an HTTP/1.1 Upgrade request (node:http's `head`). */
   upgradeHead: Buffer | null = null;
@@ -116,6 +122,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     this.startTime = Date.now();
     this.startHr = performance.now();
     this.snapshot = hcm.ctx.source.current;
+    this.filterState = new Array<unknown>(hcm.filters.length).fill(null);
     const q = path.indexOf('?');
     let p = q >= 0 ? path.slice(0, q) : path;
     const f = p.indexOf('#');
@@ -415,10 +422,6 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     this.endHr = performance.now();
     this.clearTimeout();
     this.clearIdle();
-    if (this.faultTimer !== null) {
-      clearTimeout(this.faultTimer);
-      this.faultTimer = null;
-    }
     const des = this.hcm.destroyFilters;
     if (des !== null) for (let i = 0; i < des.length; i++) des[i].onDestroy!(this);
     if (this.handler !== null) this.handler.onDestroy();

@@ -111,6 +111,7 @@ export class ActiveListener {
       localAddress: `${socket.localAddress}:${socket.localPort}`,
       tls: false,
       sni: insp?.sni ?? '',
+      peerPrincipal: '',
     };
     if (chain.tls !== null && insp?.tls) {
       this.terminateTls(socket, chain, info);
@@ -160,7 +161,7 @@ export class ActiveListener {
       // What tls.Server does for its sockets; node:http2 waits for it before reading.
       (t as unknown as { secureConnecting: boolean }).secureConnecting = false;
       const sni = typeof t.servername === 'string' ? t.servername : info.sni;
-      const secured: ConnectionInfo = { ...info, tls: true, sni };
+      const secured: ConnectionInfo = { ...info, tls: true, sni, peerPrincipal: verifiedPeerUri(t) };
       if (chain.tcp !== null) chain.tcp.handleConnection(t, secured);
       else {
         const h2 = chain.codec === 'HTTP2' || (chain.codec !== 'HTTP1' && t.alpnProtocol === 'h2');
@@ -195,4 +196,13 @@ export class ActiveListener {
     for (const c of this.config.allChains()) c.close();
     for (const s of this.conns) s.destroy();
   }
+}
+
+/** The first URI SAN of the peer's certificate when its chain verified, else ''. */
+function verifiedPeerUri(t: TLSSocket): string {
+  if (!t.authorized) return '';
+  const san = t.getPeerCertificate().subjectaltname;
+  if (typeof san !== 'string') return '';
+  for (const part of san.split(', ')) if (part.startsWith('URI:')) return part.slice(4);
+  return '';
 }

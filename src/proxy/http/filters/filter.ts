@@ -1,5 +1,7 @@
 // The HTTP filter seam: a factory per Envoy filter name compiles config once; the filter object is
-// shared by all streams of an HCM and keeps per-request state on the ActiveRequest.
+// shared by all streams of an HCM and keeps its per-request state in its own slot of the request
+// (`req.filterState[ctx.slot]`, Envoy's per-filter-per-stream object), so a new filter touches only
+// its own folder.
 import type { Scope } from '../../stats/stats-store.js';
 import type { HeaderMap } from '../route/header-mutation.js';
 import type { ActiveRequest } from '../active-request.js';
@@ -28,6 +30,11 @@ export interface HttpFilter {
 export interface FilterContext {
   /** `http.<stat_prefix>.` scope of the HCM. */
   readonly scope: Scope;
+  /**
+   * This filter's index into `ActiveRequest.filterState`, fixed when the HCM config is compiled.
+   * The slot starts as null for every request; the filter alone reads and writes it.
+   */
+  readonly slot: number;
 }
 
 /** Builds filters of one kind. */

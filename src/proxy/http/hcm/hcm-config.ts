@@ -115,7 +115,7 @@ export class HcmConfig {
       }
       if (f.disabled === true) return;
       try {
-        out.push(factory.create(name, f.typedConfig ?? {}, { scope: this.stats.scope }));
+        out.push(factory.create(name, f.typedConfig ?? {}, { scope: this.stats.scope, slot: out.length }));
       } catch (e) {
         throw new Error(`httpFilters[${i}] (${name}): ${(e as Error).message}`);
       }

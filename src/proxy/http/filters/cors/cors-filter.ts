@@ -8,8 +8,17 @@ import { CorsPolicy } from './cors-policy.js';
 
 const legacy = new WeakMap<object, CorsPolicy>();
 
+/** One request's CORS match (its filter slot): the allowed origin and the policy that allowed it. */
+class CorsMatch {
+  constructor(
+    readonly origin: string,
+    readonly policy: CorsPolicy,
+  ) {}
+}
+
 /** The CORS filter of one HCM. */
 export class CorsFilter implements HttpFilter {
+  private readonly slot: number;
   private readonly valid: Counter;
   private readonly invalid: Counter;
   readonly onDestroy = null;
@@ -20,6 +29,7 @@ export class CorsFilter implements HttpFilter {
   ) {
     this.valid = ctx.scope.counter('cors.origin_valid');
     this.invalid = ctx.scope.counter('cors.origin_invalid');
+    this.slot = ctx.slot;
   }
 
   private policyFor(req: ActiveRequest): CorsPolicy | null {
@@ -50,9 +60,10 @@ export class CorsFilter implements HttpFilter {
       return FilterStatus.Continue;
     }
     this.valid.inc();
-    req.corsOrigin = origin;
-    req.corsPolicy = p;
-    if (!preflight) return FilterStatus.Continue;
+    if (!preflight) {
+      req.filterState[this.slot] = new CorsMatch(origin, p);
+      return FilterStatus.Continue;
+    }
     const h: HeaderMap = { 'access-control-allow-origin': origin };
     if (p.allowCredentials) h['access-control-allow-credentials'] = 'true';
     if (p.allowMethods) h['access-control-allow-methods'] = p.allowMethods;
@@ -61,16 +72,16 @@ export class CorsFilter implements HttpFilter {
     if (p.allowPrivateNetworkAccess && req.headers['access-control-request-private-network'] === 'true') {
       h['access-control-allow-private-network'] = 'true';
     }
-    // Our own reply: the encode hook must not add the simple-request headers again.
-    req.corsOrigin = null;
+    // Our own reply: the slot stays empty so the encode hook adds nothing.
     req.sendResponse(200, h, null);
     return FilterStatus.Stop;
   }
 
   readonly encodeHeaders = (req: ActiveRequest, _status: number, headers: HeaderMap): void => {
-    const origin = req.corsOrigin;
-    if (origin === null) return;
-    const p = req.corsPolicy as CorsPolicy;
+    const m = req.filterState[this.slot] as CorsMatch | null;
+    if (m === null) return;
+    const origin = m.origin;
+    const p = m.policy;
     headers['access-control-allow-origin'] = origin;
     if (p.allowCredentials) headers['access-control-allow-credentials'] = 'true';
     if (p.exposeHeaders) headers['access-control-expose-headers'] = p.exposeHeaders;

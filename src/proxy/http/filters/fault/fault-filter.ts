@@ -8,8 +8,14 @@ import type { Counter, Gauge } from '../../../stats/stats-store.js';
 import { FilterStatus, type FilterContext, type HttpFilter, type HttpFilterFactory } from '../filter.js';
 import { FaultConfig, roll } from './fault-config.js';
 
+/** One request's fault state (its filter slot): the delay timer while a delay runs. */
+class FaultState {
+  timer: NodeJS.Timeout | null = null;
+}
+
 /** The fault filter of one HCM. */
 export class FaultFilter implements HttpFilter {
+  private readonly slot: number;
   private readonly delays: Counter;
   private readonly aborts: Counter;
   private readonly overflow: Counter;
@@ -25,6 +31,7 @@ export class FaultFilter implements HttpFilter {
     this.aborts = ctx.scope.counter('fault.aborts_injected');
     this.overflow = ctx.scope.counter('fault.faults_overflow');
     this.active = ctx.scope.gauge('fault.active_faults');
+    this.slot = ctx.slot;
   }
 
   private configFor(req: ActiveRequest): FaultConfig | null {
@@ -49,9 +56,10 @@ export class FaultFilter implements HttpFilter {
     if (delay > 0) {
       this.delays.inc();
       this.active.inc();
-      req.faultActive = true;
       req.responseFlags |= Flag.DI;
-      req.faultTimer = setTimeout(this.onDelayDone, delay, req);
+      const st = new FaultState();
+      st.timer = setTimeout(this.onDelayDone, delay, req);
+      req.filterState[this.slot] = st;
       return FilterStatus.Stop;
     }
     return this.maybeAbort(req, c);
@@ -84,7 +92,6 @@ export class FaultFilter implements HttpFilter {
   }
 
   private readonly onDelayDone = (req: ActiveRequest): void => {
-    req.faultTimer = null;
     this.release(req);
     if (req.done) return;
     const c = this.configFor(req);
@@ -96,11 +103,13 @@ export class FaultFilter implements HttpFilter {
     this.release(req);
   };
 
+  /** Ends an active delay (fired, or the stream ended first): clears its timer once, frees its slot. */
   private release(req: ActiveRequest): void {
-    if (req.faultActive) {
-      req.faultActive = false;
-      this.active.dec();
-    }
+    const st = req.filterState[this.slot] as FaultState | null;
+    if (st === null) return;
+    req.filterState[this.slot] = null;
+    if (st.timer !== null) clearTimeout(st.timer);
+    this.active.dec();
   }
 }
 

@@ -1,6 +1,6 @@
 // `mizzen analyze -f PATH...`: loads config and runs the cross-resource analyzers, as `istioctl analyze` does.
-import type { Command } from './command.js';
-import { parseConfigArgs } from './validate.js';
+import { defineCommand } from './command.js';
+import { CONFIG_FLAGS, configArgs } from './validate.js';
 import { hasErrors } from '../api/diagnostic.js';
 import { analyzePaths } from '../analyze/analyze-paths.js';
 import { countLine, findingJson, formatFinding } from '../analyze/format.js';
@@ -14,15 +14,14 @@ workload, contradicting mTLS settings, unreachable routes, port naming. Findings
   file:line:col: Level [CODE] (Kind namespace/name) field.path: message
 Exit status: 1 when any finding is an Error, else 0; 2 for bad usage.`;
 
-const analyze: Command = {
+export default defineCommand({
   name: 'analyze',
   summary: 'check config for cross-resource problems (like istioctl analyze)',
-  async run(argv) {
-    const args = parseConfigArgs(argv);
-    if (args.help) {
-      console.log(USAGE);
-      return 0;
-    }
+  help: USAGE,
+  flags: CONFIG_FLAGS,
+  args: { min: 0, max: Infinity, expected: 'paths' },
+  async run({ flags, args: positionals }) {
+    const args = configArgs(flags, positionals);
     const { resources, diagnostics } = analyzePaths(args.paths);
     if (args.output === 'json') {
       console.log(JSON.stringify(diagnostics.map(findingJson), null, 2));
@@ -34,5 +33,4 @@ const analyze: Command = {
     }
     return hasErrors(diagnostics) ? 1 : 0;
   },
-};
-export default analyze;
+});

@@ -1,13 +1,12 @@
 // `mizzen apply -f FILE|DIR|-`: validate resources, then write them into the running mesh's config (live in about a second).
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { loadPaths } from '../api/load.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../api/diagnostic.js';
 import { sourceOf } from '../api/resource.js';
 import { applyResources } from '../local/config-dir.js';
 import { qualifiedKind } from '../local/kind-names.js';
-import { liveState, resolveRunDir, runPaths } from '../local/run-state.js';
+import { liveState } from '../local/run-state.js';
 
 const HELP = `usage: mizzen apply -f FILE|DIR|- [-f …] [-n NS] [--run-dir PATH]
 
@@ -15,27 +14,17 @@ Validates every resource first (nothing is applied when any has an error), then 
 the running mesh's config (RUNDIR/config/applied/<kind>-<ns>-<name>.yaml), replacing an earlier
 definition of the same resource. Deployments and Pods start (or restart) their workloads.`;
 
-const apply: Command = {
+export default defineCommand({
   name: 'apply',
   summary: 'add or change resources in the running local mesh',
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        namespace: { type: 'string', short: 'n' },
-        'run-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (positionals.length || !values.filename?.length)
-      throw new UsageError(`expected -f FILE|DIR|-\n\n${HELP}`);
-    const paths = runPaths(resolveRunDir(values['run-dir']));
+  help: HELP,
+  runDir: true,
+  flags: {
+    filename: { type: 'string', short: 'f', multiple: true },
+    namespace: { type: 'string', short: 'n' },
+  },
+  async run({ flags: values, paths }) {
+    if (!values.filename?.length) throw new UsageError(`expected -f FILE|DIR|-`);
     const live = liveState(paths);
     if ('error' in live) {
       console.error(`mizzen apply: ${live.error}`);
@@ -64,5 +53,4 @@ const apply: Command = {
     }
     return 0;
   },
-};
-export default apply;
+});

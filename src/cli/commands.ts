@@ -47,4 +47,5 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: 'check config for cross-resource problems (like istioctl analyze)',
     load: () => import('./analyze.js'),
   },
+  version: { summary: 'print the version of Mizzen', load: () => import('./version.js') },
 };

@@ -1,40 +1,32 @@
 // `mizzen delete -f FILE|DIR|-` or `mizzen delete KIND NAME…`: remove resources from the running mesh's config.
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { loadPaths } from '../api/load.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../api/diagnostic.js';
 import { deleteResources } from '../local/config-dir.js';
 import { isNamespaced, pluralOf, qualifiedKindOf, resolveKind } from '../local/kind-names.js';
-import { liveState, resolveRunDir, runPaths } from '../local/run-state.js';
+import { liveState } from '../local/run-state.js';
 
 const HELP = `usage: mizzen delete -f FILE|DIR|- [-n NS]      delete what these manifests define
        mizzen delete KIND NAME… [-n NS]           e.g. mizzen delete vs reviews
 
   --ignore-not-found   exit 0 when a resource does not exist`;
 
-const del: Command = {
+export default defineCommand({
   name: 'delete',
   summary: 'remove resources from the running local mesh',
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        namespace: { type: 'string', short: 'n' },
-        'ignore-not-found': { type: 'boolean' },
-        'run-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+  help: HELP,
+  runDir: true,
+  flags: {
+    filename: { type: 'string', short: 'f', multiple: true },
+    namespace: { type: 'string', short: 'n' },
+    'ignore-not-found': { type: 'boolean' },
+  },
+  args: { min: 0, max: Infinity, expected: 'KIND NAME…' },
+  async run({ flags: values, args: positionals, paths }) {
     const ns = values.namespace ?? 'default';
     const targets: string[] = [];
     if (values.filename?.length) {
-      if (positionals.length) throw new UsageError(`give either -f or KIND NAME, not both\n\n${HELP}`);
+      if (positionals.length) throw new UsageError(`give either -f or KIND NAME, not both`);
       const r = loadPaths(values.filename, { defaultNamespace: ns });
       for (const d of sortDiagnostics(r.diagnostics)) console.error(formatDiagnostic(d));
       if (hasErrors(r.diagnostics)) {
@@ -43,7 +35,7 @@ const del: Command = {
       }
       for (const x of r.resources) targets.push(`${x.kind}/${x.metadata.namespace ?? ''}/${x.metadata.name}`);
     } else {
-      if (positionals.length < 2) throw new UsageError(`expected -f FILE or KIND NAME…\n\n${HELP}`);
+      if (positionals.length < 2) throw new UsageError(`expected -f FILE or KIND NAME…`);
       const kind = resolveKind(positionals[0]);
       if (!kind) {
         console.error(`mizzen delete: unknown resource type "${positionals[0]}"`);
@@ -52,7 +44,6 @@ const del: Command = {
       for (const name of positionals.slice(1))
         targets.push(`${kind}/${isNamespaced(kind) ? ns : ''}/${name}`);
     }
-    const paths = runPaths(resolveRunDir(values['run-dir']));
     const live = liveState(paths);
     if ('error' in live) {
       console.error(`mizzen delete: ${live.error}`);
@@ -74,5 +65,4 @@ const del: Command = {
     }
     return r.missing.length && !values['ignore-not-found'] ? 1 : 0;
   },
-};
-export default del;
+});

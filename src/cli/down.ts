@@ -1,8 +1,7 @@
 // `mizzen down`: stop the mesh of a run directory cleanly (SIGTERM, then SIGKILL after a grace period).
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { waitUntil } from '../local/readiness.js';
-import { isSameProcess, readState, resolveRunDir, runPaths, writeState } from '../local/run-state.js';
+import { isSameProcess, readState, writeState } from '../local/run-state.js';
 import { killGroup } from '../local/supervisor.js';
 
 const HELP = `usage: mizzen down [--run-dir PATH] [--timeout S]
@@ -11,27 +10,17 @@ Stops everything \`mizzen up\` started from the run directory: the up process st
 (SIGTERM, SIGKILL after their grace periods); whatever is still alive after --timeout seconds
 (default 40) is killed.`;
 
-const down: Command = {
+export default defineCommand({
   name: 'down',
   summary: 'stop the local mesh (everything `mizzen up` started)',
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'run-dir': { type: 'string' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${HELP}`);
+  help: HELP,
+  runDir: true,
+  flags: {
+    timeout: { type: 'string' },
+  },
+  async run({ flags: values, paths }) {
     const timeoutMs = Number(values.timeout ?? 40) * 1000;
     if (!(timeoutMs >= 0)) throw new UsageError('--timeout must be a number of seconds');
-    const paths = runPaths(resolveRunDir(values['run-dir']));
     const state = readState(paths);
     if (!state) {
       console.log(`nothing to stop: no mesh state in ${paths.root}`);
@@ -64,5 +53,4 @@ const down: Command = {
     console.log(killed ? `stopped (${killed} processes had to be killed)` : 'stopped');
     return 0;
   },
-};
-export default down;
+});

@@ -1,10 +1,9 @@
 // `mizzen exec NAME -- CMD…`: run a command as if inside a pod (its HTTP_PROXY is the pod's sidecar), like `kubectl exec`.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand } from './command.js';
 import { identityEnv } from '../local/pod-env.js';
-import { findPods, liveState, resolveRunDir, runPaths } from '../local/run-state.js';
+import { findPods, liveState } from '../local/run-state.js';
 
 const HELP = `usage: mizzen exec NAME [-n NS] [--run-dir PATH] -- CMD [ARGS…]
 
@@ -14,29 +13,16 @@ SERVICE_ACCOUNT, INSTANCE_IP. Its outbound HTTP goes through that pod's sidecar,
   mizzen exec sleep -- curl -s http://httpbin:8000/headers
 behaves as \`kubectl exec\` into the sleep pod would. Exits with CMD's exit code.`;
 
-const exec: Command = {
+export default defineCommand({
   name: 'exec',
   summary: "run a command with a pod's identity, its outbound HTTP through that pod's sidecar",
-  async run(argv) {
-    const dash = argv.indexOf('--');
-    if (dash < 0 || dash === argv.length - 1) {
-      if (argv.includes('-h') || argv.includes('--help')) {
-        console.log(HELP);
-        return 0;
-      }
-      throw new UsageError(`expected NAME -- CMD\n\n${HELP}`);
-    }
-    const { values, positionals } = parseArgs({
-      args: argv.slice(0, dash),
-      allowPositionals: true,
-      options: {
-        namespace: { type: 'string', short: 'n' },
-        'run-dir': { type: 'string' },
-      },
-    });
-    if (positionals.length !== 1) throw new UsageError(`expected one NAME before --\n\n${HELP}`);
-    const cmd = argv.slice(dash + 1);
-    const live = liveState(runPaths(resolveRunDir(values['run-dir'])));
+  help: HELP,
+  runDir: true,
+  flags: { namespace: { type: 'string', short: 'n' } },
+  args: { min: 1, max: 1, expected: 'one NAME before --' },
+  afterDashDash: 'CMD [ARGS…]',
+  async run({ flags: values, args: positionals, rest: cmd, paths }) {
+    const live = liveState(paths);
     if ('error' in live) {
       console.error(`mizzen exec: ${live.error}`);
       return 1;
@@ -66,5 +52,4 @@ const exec: Command = {
       });
     });
   },
-};
-export default exec;
+});

@@ -1,11 +1,10 @@
 // `mizzen get KIND [NAME] [-n NS|-A] [-o yaml|json|name]`: list the running mesh's config like kubectl.
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import type { Resource } from '../api/resource.js';
 import { listResources, type StoredResource } from '../local/config-dir.js';
 import { isNamespaced, pluralOf, qualifiedKind, resolveKind } from '../local/kind-names.js';
-import { readState, resolveRunDir, runPaths } from '../local/run-state.js';
+import { readState } from '../local/run-state.js';
 import { formatAge, formatTable } from '../local/table.js';
 
 const HELP = `usage: mizzen get KIND[,KIND…] [NAME…] [-n NS | -A] [-o yaml|json|name|wide] [--run-dir PATH]
@@ -57,26 +56,18 @@ function ageOf(s: StoredResource, now: number): string {
   return formatAge(now - (Number.isFinite(t) ? t : s.createdAt));
 }
 
-const get: Command = {
+export default defineCommand({
   name: 'get',
   summary: 'list resources of the running local mesh (like kubectl get)',
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        namespace: { type: 'string', short: 'n' },
-        'all-namespaces': { type: 'boolean', short: 'A' },
-        output: { type: 'string', short: 'o' },
-        'run-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (positionals.length < 1) throw new UsageError(`expected KIND\n\n${HELP}`);
+  help: HELP,
+  runDir: true,
+  flags: {
+    namespace: { type: 'string', short: 'n' },
+    'all-namespaces': { type: 'boolean', short: 'A' },
+    output: { type: 'string', short: 'o' },
+  },
+  args: { min: 1, max: Infinity, expected: 'KIND' },
+  async run({ flags: values, args: positionals, paths }) {
     const out = values.output ?? '';
     if (!['', 'yaml', 'json', 'name', 'wide'].includes(out))
       throw new UsageError(`-o must be yaml, json, name or wide`);
@@ -90,7 +81,6 @@ const get: Command = {
       kinds.push(kind);
     }
     const names = positionals.slice(1);
-    const paths = runPaths(resolveRunDir(values['run-dir']));
     if (!readState(paths)) {
       console.error(`mizzen get: no mesh in ${paths.root} (start one with \`mizzen up DIR\`)`);
       return 1;
@@ -145,5 +135,4 @@ const get: Command = {
     console.log(blocks.join('\n\n'));
     return code;
   },
-};
-export default get;
+});

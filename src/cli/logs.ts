@@ -1,18 +1,10 @@
 // `mizzen logs NAME [-f] [--sidecar]`: a pod's or workload's app (or sidecar) output, like `kubectl logs`.
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { fileTail } from '../local/file-tail.js';
 import { prefixFor, useColor } from '../local/log-prefix.js';
 import { logFileOf } from '../local/mesh.js';
-import {
-  findPods,
-  readState,
-  resolveRunDir,
-  runPaths,
-  type RunPaths,
-  type RunState,
-} from '../local/run-state.js';
+import { findPods, readState, type RunPaths, type RunState } from '../local/run-state.js';
 
 const HELP = `usage: mizzen logs NAME [-f] [--sidecar] [--tail N] [-n NS] [--run-dir PATH]
 
@@ -47,31 +39,22 @@ function lastLines(text: string, n: number | undefined): string {
   return lines.slice(Math.max(0, lines.length - n)).join('\n') + (lines.length && n > 0 ? '\n' : '');
 }
 
-const logs: Command = {
+export default defineCommand({
   name: 'logs',
   summary: "print a pod's or workload's logs (app or sidecar), optionally following them",
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        follow: { type: 'boolean', short: 'f' },
-        sidecar: { type: 'boolean' },
-        tail: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        'run-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new UsageError(`expected one NAME\n\n${HELP}`);
+  help: HELP,
+  runDir: true,
+  flags: {
+    follow: { type: 'boolean', short: 'f' },
+    sidecar: { type: 'boolean' },
+    tail: { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
+  },
+  args: { min: 1, max: 1, expected: 'one NAME' },
+  async run({ flags: values, args: positionals, paths }) {
     const tail = values.tail === undefined ? undefined : Number(values.tail);
     if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0))
       throw new UsageError('--tail must be a count');
-    const paths = runPaths(resolveRunDir(values['run-dir']));
     const s = readState(paths);
     if (!s) {
       console.error(`mizzen logs: no mesh state in ${paths.root} (start one with \`mizzen up DIR\`)`);
@@ -112,5 +95,4 @@ const logs: Command = {
     });
     return 0;
   },
-};
-export default logs;
+});

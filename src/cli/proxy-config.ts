@@ -1,8 +1,7 @@
 // `mizzen proxy-config`: a proxy's listeners, routes, clusters, endpoints or secrets as istioctl shows them.
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { httpGet } from '../local/readiness.js';
-import { findPods, liveState, resolveRunDir, runPaths } from '../local/run-state.js';
+import { findPods, liveState, type RunPaths } from '../local/run-state.js';
 import {
   clustersOf,
   dumpPart,
@@ -41,8 +40,8 @@ const ALIASES: Record<string, Kind> = {
 };
 
 /** Admin address of POD in the run dir's mesh, or an error message. */
-function resolveAdmin(runDir: string | undefined, pod: string): { admin: string } | { error: string } {
-  const live = liveState(runPaths(resolveRunDir(runDir)));
+function resolveAdmin(paths: RunPaths, pod: string): { admin: string } | { error: string } {
+  const live = liveState(paths);
   if ('error' in live) return live;
   const s = live.state;
   const gwName = s.gateway.nodeId.split('~')[2]?.split('.')[0] ?? 'istio-ingressgateway';
@@ -77,34 +76,26 @@ function rawPart(kind: Kind, dump: unknown): unknown {
   }
 }
 
-const proxyConfig: Command = {
+export default defineCommand({
   name: 'proxy-config',
   summary: "show a proxy's listeners, routes, clusters, endpoints or secrets (like istioctl proxy-config)",
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'run-dir': { type: 'string' },
-        admin: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+  help: HELP,
+  runDir: true,
+  flags: {
+    admin: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  },
+  args: { min: 0, max: 2, expected: 'KIND POD' },
+  async run({ flags: values, args: positionals, paths }) {
     const kind = ALIASES[positionals[0] ?? ''];
-    if (!kind) throw new UsageError(`name one of ${KINDS.join(', ')}\n\n${HELP}`);
+    if (!kind) throw new UsageError(`name one of ${KINDS.join(', ')}`);
     const pod = positionals[1];
-    if (!pod && !values.admin) throw new UsageError(`name a pod (or --admin HOST:PORT)\n\n${HELP}`);
-    if (positionals.length > 2) throw new UsageError(`unexpected argument ${positionals[2]}\n\n${HELP}`);
+    if (!pod && !values.admin) throw new UsageError(`name a pod (or --admin HOST:PORT)`);
     const output = values.output ?? 'short';
     if (output !== 'short' && output !== 'json') throw new UsageError('-o must be short or json');
     let admin = values.admin;
     if (!admin) {
-      const r = resolveAdmin(values['run-dir'], pod);
+      const r = resolveAdmin(paths, pod);
       if ('error' in r) {
         console.error(`mizzen proxy-config: ${r.error}`);
         return 1;
@@ -135,5 +126,4 @@ const proxyConfig: Command = {
       return 1;
     }
   },
-};
-export default proxyConfig;
+});

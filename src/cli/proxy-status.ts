@@ -1,8 +1,7 @@
 // `mizzen proxy-status`: every connected proxy's per-type xDS sync state, like istioctl proxy-status.
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { httpGet } from '../local/readiness.js';
-import { liveState, resolveRunDir, runPaths } from '../local/run-state.js';
+import { liveState } from '../local/run-state.js';
 import { formatTable } from '../local/table.js';
 
 const HELP = `usage: mizzen proxy-status [--run-dir PATH] [--server HOST:PORT] [-o json]
@@ -118,29 +117,20 @@ export function formatProxyStatus(syncz: unknown, istiod: string): string {
     : `${table}\n\nNACKs (the proxy keeps its previous version):\n${nacks.map((l) => '  ' + l).join('\n')}`;
 }
 
-const proxyStatus: Command = {
+export default defineCommand({
   name: 'proxy-status',
   summary: "show every proxy's xDS sync state per type (like istioctl proxy-status)",
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'run-dir': { type: 'string' },
-        server: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${HELP}`);
+  help: HELP,
+  runDir: true,
+  flags: {
+    server: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  },
+  async run({ flags: values, paths }) {
     if (values.output && values.output !== 'json') throw new UsageError('-o must be json');
     let server = values.server;
     if (!server) {
-      const live = liveState(runPaths(resolveRunDir(values['run-dir'])));
+      const live = liveState(paths);
       if ('error' in live) {
         console.error(`mizzen proxy-status: ${live.error}`);
         return 1;
@@ -162,5 +152,4 @@ const proxyStatus: Command = {
     console.log(values.output === 'json' ? JSON.stringify(syncz, null, 2) : formatProxyStatus(syncz, server));
     return 0;
   },
-};
-export default proxyStatus;
+});

@@ -1,9 +1,8 @@
 // `mizzen proxy`: runs the data plane (Mizzen's Envoy) from a bootstrap file and/or an ADS server.
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { ProxyOptions } from '../proxy/proxy.js';
 import { WORKER_ENV } from '../proxy/workers/messages.js';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 
 /** The `mizzen` command of this checkout: what `--concurrency` workers run. */
 const BIN = fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url));
@@ -25,36 +24,29 @@ flags:
                          one process); admin is served once, with stats summed over the workers
   --log-level LEVEL      trace|debug|info|warning|error|critical|off (default info)`;
 
-const proxy: Command = {
+export default defineCommand({
   name: 'proxy',
   summary: 'run the data plane (an Envoy-compatible proxy) from a bootstrap or an ADS server',
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        bootstrap: { type: 'string' },
-        'xds-address': { type: 'string' },
-        id: { type: 'string' },
-        metadata: { type: 'string' },
-        'admin-port': { type: 'string' },
-        'access-log': { type: 'boolean' },
-        'ready-file': { type: 'string' },
-        'drain-time-s': { type: 'string' },
-        'log-level': { type: 'string' },
-        concurrency: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+  help: USAGE,
+  flags: {
+    bootstrap: { type: 'string' },
+    'xds-address': { type: 'string' },
+    id: { type: 'string' },
+    metadata: { type: 'string' },
+    'admin-port': { type: 'string' },
+    'access-log': { type: 'boolean' },
+    'ready-file': { type: 'string' },
+    'drain-time-s': { type: 'string' },
+    'log-level': { type: 'string' },
+    concurrency: { type: 'string' },
+  },
+  args: { min: 0, max: 1, expected: 'sidecar|router' },
+  async run({ flags: values, args: positionals, argv }) {
     const kind = positionals[0];
     if (kind !== undefined && kind !== 'sidecar' && kind !== 'router')
-      throw new UsageError(`unknown proxy type "${kind}"\n${USAGE}`);
+      throw new UsageError(`unknown proxy type "${kind}"`);
     if (!values.bootstrap && !values['xds-address'])
-      throw new UsageError(`need --bootstrap or --xds-address\n${USAGE}`);
+      throw new UsageError(`need --bootstrap or --xds-address`);
     let metadata: Record<string, unknown> | undefined;
     if (values.metadata) {
       try {
@@ -121,8 +113,7 @@ const proxy: Command = {
     process.removeListener('SIGINT', stop);
     return code;
   },
-};
-export default proxy;
+});
 
 /** `--concurrency`: a positive integer, default 1. */
 function parseConcurrency(v: string | undefined): number {

@@ -1,8 +1,6 @@
 // `mizzen server`: the control plane (Mizzen's istiod) over a watched config directory.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import type { Command } from './command.js';
-import { UsageError } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { FileStore } from '../config/file-store.js';
 import { DiscoveryServer } from '../pilot/discovery.js';
 import type { LogLevel } from '../xds/logger.js';
@@ -23,39 +21,27 @@ function checkAddress(flag: string, v: string): string {
   return v;
 }
 
-const command: Command = {
+export default defineCommand({
   name: 'server',
   summary: 'run the control plane: serve Istio config as Envoy resources over ADS',
-  async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          config: { type: 'string' },
-          'xds-address': { type: 'string', default: '127.0.0.1:15010' },
-          'debug-address': { type: 'string', default: '127.0.0.1:15014' },
-          verbose: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+  help: HELP,
+  flags: {
+    config: { type: 'string' },
+    'xds-address': { type: 'string' },
+    'debug-address': { type: 'string' },
+    verbose: { type: 'boolean' },
+  },
+  async run({ flags: values }) {
     if (!values.config) throw new UsageError('--config DIR is required');
-    const verbose = values.verbose;
+    const verbose = values.verbose ?? false;
     const log = (level: LogLevel, message: string): void => {
       if (verbose || level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
     };
     const store = new FileStore(resolve(values.config));
     const server = new DiscoveryServer({
       store,
-      xdsAddress: checkAddress('--xds-address', values['xds-address']),
-      debugAddress: checkAddress('--debug-address', values['debug-address']),
+      xdsAddress: checkAddress('--xds-address', values['xds-address'] ?? '127.0.0.1:15010'),
+      debugAddress: checkAddress('--debug-address', values['debug-address'] ?? '127.0.0.1:15014'),
       log,
     });
     const addrs = await server.start();
@@ -75,6 +61,4 @@ const command: Command = {
     await server.close();
     return 0;
   },
-};
-
-export default command;
+});

@@ -1,9 +1,8 @@
 // `mizzen status`: the pods of the running mesh like `kubectl get pods`, plus version and sidecar sync state.
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { podReadiness, proxyReady } from '../local/readiness.js';
 import { podStatus } from '../local/pod-status.js';
-import { liveState, resolveRunDir, runPaths } from '../local/run-state.js';
+import { liveState } from '../local/run-state.js';
 import { fetchSyncz, syncStateOf } from '../local/syncz.js';
 import { formatAge, formatTable } from '../local/table.js';
 
@@ -12,26 +11,17 @@ const HELP = `usage: mizzen status [--run-dir PATH] [-o json]
 Lists the pods of the mesh started by \`mizzen up\`: NAME READY STATUS RESTARTS AGE IP VERSION SIDECAR,
 where SIDECAR is the proxy's xDS sync state (SYNCED, STALE, NOT CONNECTED) from the control plane.`;
 
-const status: Command = {
+export default defineCommand({
   name: 'status',
   summary: 'list the pods of the local mesh with readiness, restarts and sidecar sync state',
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'run-dir': { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${HELP}`);
+  help: HELP,
+  runDir: true,
+  flags: {
+    output: { type: 'string', short: 'o' },
+  },
+  async run({ flags: values, paths }) {
     if (values.output && values.output !== 'json') throw new UsageError(`-o must be json`);
-    const live = liveState(runPaths(resolveRunDir(values['run-dir'])));
+    const live = liveState(paths);
     if ('error' in live) {
       console.error(`mizzen status: ${live.error}`);
       return 1;
@@ -97,5 +87,4 @@ const status: Command = {
     );
     return 0;
   },
-};
-export default status;
+});

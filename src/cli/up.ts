@@ -2,21 +2,12 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError } from './command.js';
 import { loadPaths } from '../api/load.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../api/diagnostic.js';
 import { manifestFiles } from '../local/config-dir.js';
 import { LocalMesh, mizzenCommand } from '../local/mesh.js';
-import {
-  isAlive,
-  isSameProcess,
-  readState,
-  resolveRunDir,
-  runPaths,
-  type RunPaths,
-  type RunState,
-} from '../local/run-state.js';
+import { isAlive, isSameProcess, readState, type RunPaths, type RunState } from '../local/run-state.js';
 import { killGroup } from '../local/supervisor.js';
 import { formatTable } from '../local/table.js';
 import { fileTail } from '../local/file-tail.js';
@@ -53,29 +44,21 @@ function int(v: string | undefined, flag: string, dflt: number): number {
   return n;
 }
 
-const up: Command = {
+export default defineCommand({
   name: 'up',
   summary: 'run a whole mesh on this machine from a folder of manifests',
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        detach: { type: 'boolean', short: 'd' },
-        'gateway-port-offset': { type: 'string' },
-        'run-dir': { type: 'string' },
-        'xds-port': { type: 'string' },
-        'debug-port': { type: 'string' },
-        timeout: { type: 'string' },
-        'daemon-child': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new UsageError(`expected one folder of manifests\n\n${HELP}`);
+  help: HELP,
+  runDir: true,
+  flags: {
+    detach: { type: 'boolean', short: 'd' },
+    'gateway-port-offset': { type: 'string' },
+    'xds-port': { type: 'string' },
+    'debug-port': { type: 'string' },
+    timeout: { type: 'string' },
+    'daemon-child': { type: 'boolean' },
+  },
+  args: { min: 1, max: 1, expected: 'one folder of manifests' },
+  async run({ flags: values, args: positionals, paths }) {
     const dir = resolve(positionals[0]);
     if (!existsSync(dir)) {
       console.error(`mizzen up: ${positionals[0]}: no such file or directory`);
@@ -85,7 +68,7 @@ const up: Command = {
     if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds`);
     const o: UpOptions = {
       dir,
-      paths: runPaths(resolveRunDir(values['run-dir'])),
+      paths,
       offset: int(values['gateway-port-offset'], '--gateway-port-offset', 8000),
       xdsPort: int(values['xds-port'], '--xds-port', 15010),
       debugPort: int(values['debug-port'], '--debug-port', 15014),
@@ -97,8 +80,7 @@ const up: Command = {
     clearLogs(o.paths);
     return values.detach ? detach(o) : runMesh(o, false);
   },
-};
-export default up;
+});
 
 /** Loads the manifests; prints positioned problems; false when any is an error (nothing is started). */
 function validate(dir: string, runDir: string): boolean {

@@ -1,6 +1,5 @@
 // `mizzen validate -f PATH...`: loads config and reports every schema problem with file:line:col and field path.
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from './command.js';
+import { defineCommand, UsageError, type FlagValues } from './command.js';
 import { loadPaths } from '../api/load.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../api/diagnostic.js';
 import { resourceKey } from '../api/resource.js';
@@ -9,33 +8,23 @@ import { resourceKey } from '../api/resource.js';
 export interface ConfigArgs {
   readonly paths: string[];
   readonly output: 'text' | 'json';
-  readonly help: boolean;
 }
 
-/** Parses `-f PATH` (repeatable; `-` = stdin; positional paths too) and `-o text|json`. */
-export function parseConfigArgs(argv: string[]): ConfigArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        output: { type: 'string', short: 'o', default: 'text' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  const output = values.output ?? 'text';
+/** `-f PATH` (repeatable; `-` = stdin; positional paths too) and `-o text|json`. */
+export const CONFIG_FLAGS = {
+  filename: { type: 'string', short: 'f', multiple: true },
+  output: { type: 'string', short: 'o' },
+} as const;
+
+/** The paths and output format of parsed CONFIG_FLAGS plus positional paths. */
+export function configArgs(flags: FlagValues<typeof CONFIG_FLAGS>, positionals: string[]): ConfigArgs {
+  const output = flags.output ?? 'text';
   if (output !== 'text' && output !== 'json')
     throw new UsageError(`-o must be text or json, got "${output}"`);
-  const paths = [...(values.filename ?? []), ...positionals];
-  if (!values.help && paths.length === 0)
+  const paths = [...(flags.filename ?? []), ...positionals];
+  if (paths.length === 0)
     throw new UsageError('no config given: pass -f FILE|DIR|- (repeatable) or paths as arguments');
-  return { paths, output, help: values.help ?? false };
+  return { paths, output };
 }
 
 /** How many documents were rejected: errors grouped by resource, else by file (syntax) or position. */
@@ -58,15 +47,14 @@ Loads every .yaml/.yml/.json file (directories recursively, "-" for stdin) and c
 against its schema. Prints each problem as file:line:col: path: message. Exit status: 0 when there are
 no errors (warnings allowed), 1 when any resource is rejected, 2 for bad usage.`;
 
-const validate: Command = {
+export default defineCommand({
   name: 'validate',
   summary: 'check config files against the Istio and Kubernetes schemas',
-  async run(argv) {
-    const args = parseConfigArgs(argv);
-    if (args.help) {
-      console.log(USAGE);
-      return 0;
-    }
+  help: USAGE,
+  flags: CONFIG_FLAGS,
+  args: { min: 0, max: Infinity, expected: 'paths' },
+  async run({ flags, args: positionals }) {
+    const args = configArgs(flags, positionals);
     const { resources, diagnostics } = loadPaths(args.paths);
     const sorted = sortDiagnostics(diagnostics);
     const errors = sorted.filter((d) => d.severity === 'error').length;
@@ -88,5 +76,4 @@ const validate: Command = {
     }
     return hasErrors(sorted) ? 1 : 0;
   },
-};
-export default validate;
+});

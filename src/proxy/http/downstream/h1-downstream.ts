@@ -25,6 +25,8 @@ export class H1Downstream implements Downstream {
     this.onDrain = () => events.onDownstreamDrain();
     res.on('close', this.onClose);
     res.on('drain', this.onDrain);
+    // A write after the connection died is reported as an 'error' event; the close above covers it.
+    res.on('error', ignore);
   }
 
   get headersSent(): boolean {
@@ -45,6 +47,7 @@ export class H1Downstream implements Downstream {
 
   write(chunk: Buffer): boolean {
     this.bytesSent += chunk.length;
+    if (this.ended || this.res.destroyed) return true;
     return this.res.write(chunk);
   }
 
@@ -60,3 +63,5 @@ export class H1Downstream implements Downstream {
     this.req.socket.destroy();
   }
 }
+
+function ignore(): void {}

@@ -35,6 +35,13 @@ class ConnState {
   constructor(readonly socket: Socket) {}
 }
 
+function ignore(): void {}
+
+/** Gives a new HTTP/2 stream an 'error' listener before anything else can run. */
+function guardStream(stream: ServerHttp2Stream): void {
+  stream.on('error', ignore);
+}
+
 /** Request headers that never go upstream from an HTTP/1.1 request. */
 const H1_STRIP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host'];
 
@@ -75,13 +82,16 @@ export class HttpConnectionManager {
       this.onH2Stream(stream, headers, flags),
     );
     this.h2.on('session', (session: Http2Session) => {
-      session.on('error', () => {});
+      session.on('error', ignore);
+      // nghttp2 may reset a stream (RST_STREAM, content-length or flow-control violation in the same
+      // read as its HEADERS) before the server's 'stream' listeners run: guard each stream at birth.
+      session.on('stream', guardStream);
       const sock = session.socket;
       const st = (sock as any)?.[STATE] as ConnState | undefined;
       if (st) st.session = session;
       if (this.draining) session.goaway(h2c.NGHTTP2_NO_ERROR);
     });
-    this.h2.on('sessionError', () => {});
+    this.h2.on('sessionError', ignore);
   }
 
   /** Serves one accepted connection. `http2`: the client sent the HTTP/2 preface (or ALPN chose h2). */
@@ -191,6 +201,8 @@ export class HttpConnectionManager {
   }
 
   private onH2Stream(stream: ServerHttp2Stream, raw: IncomingHttpHeaders, flags: number): void {
+    // Already reset by the peer or by nghttp2 (the 'stream' event is emitted a tick after HEADERS).
+    if (stream.destroyed) return;
     const info = (stream.session?.socket as any)?.[INFO] as ConnectionInfo | undefined;
     if (!info) {
       stream.close(h2c.NGHTTP2_INTERNAL_ERROR);

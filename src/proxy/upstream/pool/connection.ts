@@ -33,6 +33,9 @@ export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: 
   const sock = tls
     ? tls.connect(host.address, host.port, http2)
     : connect({ host: host.address, port: host.port, noDelay: true });
+  // The pool's user (ClientRequest, HTTP/2 session) attaches its own listener later; until then an
+  // early error (refused, reset, TLS failure) must not be an unhandled 'error' event.
+  sock.on('error', ignore);
   host.cxTotal++;
   host.cxActive++;
   stats.upstream_cx_total.inc();
@@ -77,6 +80,8 @@ export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: 
   });
   return sock;
 }
+
+function ignore(): void {}
 
 /** True when the socket finished its TCP handshake at some point. */
 export function wasConnected(sock: Socket | null | undefined): boolean {

@@ -1,5 +1,7 @@
 // The HTTP connection manager network filter every HTTP listener uses (RDS over ADS or an inline route config).
 import { adsConfigSource, duration, FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
+import { pathNormalizationFields } from './path-normalization.js';
+import type { PathNormalization } from './mesh-config.js';
 
 /** What varies between HTTP listeners. */
 export interface HcmOptions {
@@ -14,6 +16,8 @@ export interface HcmOptions {
   readonly grpc?: boolean;
   /** The HTTP_PROXY listener: accept absolute-form request targets. */
   readonly absoluteUrls?: boolean;
+  /** MeshConfig pathNormalization (default BASE). */
+  readonly pathNormalization?: PathNormalization;
 }
 
 /** The HTTP filter chain: CORS, fault, router (gRPC: fault, router), each with its empty v3 config. */
@@ -32,9 +36,9 @@ export function buildHcmConfig(o: HcmOptions): Envoy {
   else if (o.routeConfig) hcm.routeConfig = o.routeConfig;
   hcm.httpFilters = httpFilters(o.grpc ?? false);
   if (o.grpc) return hcm;
-  // Istio turns Envoy's stream idle timeout off and normalizes paths.
+  // Istio turns Envoy's stream idle timeout off and normalizes paths (MeshConfig pathNormalization).
   hcm.streamIdleTimeout = duration(0);
-  hcm.normalizePath = wrap(true);
+  Object.assign(hcm, pathNormalizationFields(o.pathNormalization ?? 'BASE'));
   hcm.upgradeConfigs = [{ upgradeType: 'websocket' }];
   if (o.gateway) {
     hcm.serverName = 'istio-envoy';

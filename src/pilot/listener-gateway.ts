@@ -113,7 +113,12 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
           filterChainMatch: sniMatch(b.server),
           transportSocket: buildServerTransportSocket(b.server, ['h2', 'http/1.1']),
           filters: [
-            buildHcmFilter({ statPrefix: `outbound_${name}`, rds: httpsRouteName(p, b), gateway: true }),
+            buildHcmFilter({
+              statPrefix: `outbound_${name}`,
+              rds: httpsRouteName(p, b),
+              gateway: true,
+              pathNormalization: scope.push.mesh.pathNormalization,
+            }),
           ],
         });
       } else if (isPassthrough(b.server)) {
@@ -132,7 +137,14 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
     }
     if (p.servers.some((b) => isHttpServer(b.server)))
       chains.add({
-        filters: [buildHcmFilter({ statPrefix: `outbound_${name}`, rds: httpRouteName(p), gateway: true })],
+        filters: [
+          buildHcmFilter({
+            statPrefix: `outbound_${name}`,
+            rds: httpRouteName(p),
+            gateway: true,
+            pathNormalization: scope.push.mesh.pathNormalization,
+          }),
+        ],
       });
     if (chains.list.length === 0) continue;
     const listener: Envoy = {

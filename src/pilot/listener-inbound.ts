@@ -91,11 +91,15 @@ function inboundRouteConfig(port: number): Envoy {
 }
 
 /** The network filters for one inbound port. */
-function inboundFilters(e: InboundEndpoint): Envoy[] {
+function inboundFilters(e: InboundEndpoint, scope: ProxyScope): Envoy[] {
   const cluster = inboundClusterName(e.port);
   if (isHttpPort(e.protocol))
     return [
-      buildHcmFilter({ statPrefix: `inbound_0.0.0.0_${e.port}`, routeConfig: inboundRouteConfig(e.port) }),
+      buildHcmFilter({
+        statPrefix: `inbound_0.0.0.0_${e.port}`,
+        routeConfig: inboundRouteConfig(e.port),
+        pathNormalization: scope.push.mesh.pathNormalization,
+      }),
     ];
   return [buildTcpProxyFilter(cluster, [{ name: cluster, weight: 1 }])];
 }
@@ -105,7 +109,7 @@ export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
   const chains: Envoy[] = inboundEndpoints(scope).map((e) => ({
     name: inboundClusterName(e.port),
     filterChainMatch: { destinationPort: wrap(e.port) },
-    filters: inboundFilters(e),
+    filters: inboundFilters(e, scope),
   }));
   chains.push({
     name: 'virtualInbound-catchall-tcp',
@@ -127,7 +131,7 @@ export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
     name: `${ip}_${e.port}`,
     address: socketAddress(ip, e.port),
     trafficDirection: 'INBOUND',
-    filterChains: [{ filters: inboundFilters(e) }],
+    filterChains: [{ filters: inboundFilters(e, scope) }],
   }));
 }
 

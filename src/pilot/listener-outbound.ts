@@ -47,7 +47,17 @@ export function buildOutboundListeners(scope: ProxyScope): Envoy[] {
       address: socketAddress('0.0.0.0', port),
       bindToPort: wrap(false),
       trafficDirection: 'OUTBOUND',
-      filterChains: [{ filters: [buildHcmFilter({ statPrefix: `outbound_${name}`, rds: String(port) })] }],
+      filterChains: [
+        {
+          filters: [
+            buildHcmFilter({
+              statPrefix: `outbound_${name}`,
+              rds: String(port),
+              pathNormalization: scope.push.mesh.pathNormalization,
+            }),
+          ],
+        },
+      ],
     });
   }
   out.push(...buildOutboundTcpListeners(scope, http));
@@ -65,7 +75,12 @@ export function buildHttpProxyListener(scope: ProxyScope): Envoy {
     filterChains: [
       {
         filters: [
-          buildHcmFilter({ statPrefix: `outbound_${name}`, rds: HTTP_PROXY_ROUTE, absoluteUrls: true }),
+          buildHcmFilter({
+            statPrefix: `outbound_${name}`,
+            rds: HTTP_PROXY_ROUTE,
+            absoluteUrls: true,
+            pathNormalization: scope.push.mesh.pathNormalization,
+          }),
         ],
       },
     ],

@@ -33,7 +33,17 @@ export function buildSidecarEgressListeners(scope: ProxyScope): Envoy[] {
         name,
         address: socketAddress(bind, port),
         trafficDirection: 'OUTBOUND',
-        filterChains: [{ filters: [buildHcmFilter({ statPrefix: `outbound_${name}`, rds: String(port) })] }],
+        filterChains: [
+          {
+            filters: [
+              buildHcmFilter({
+                statPrefix: `outbound_${name}`,
+                rds: String(port),
+                pathNormalization: scope.push.mesh.pathNormalization,
+              }),
+            ],
+          },
+        ],
       });
       continue;
     }

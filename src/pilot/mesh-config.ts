@@ -10,6 +10,18 @@ export interface MeshConfig {
   readonly rootNamespace: string;
   /** Connect timeout of clusters without a DestinationRule setting, ms (default 10 s). */
   readonly connectTimeoutMs: number;
+  /** `pathNormalization.normalization`: how proxies normalize request paths before routing (default BASE). */
+  readonly pathNormalization: PathNormalization;
+}
+
+/** MeshConfig.ProxyPathNormalization.NormalizationType (DEFAULT is BASE). */
+export type PathNormalization = 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+
+const PATH_NORMALIZATIONS: readonly string[] = ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'];
+
+/** The normalization a MeshConfig value names; DEFAULT, absent and unknown values mean BASE. */
+export function pathNormalizationOf(v: unknown): PathNormalization {
+  return typeof v === 'string' && PATH_NORMALIZATIONS.includes(v) ? (v as PathNormalization) : 'BASE';
 }
 
 /** Istio's defaults. */
@@ -17,6 +29,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   outboundTrafficPolicy: 'ALLOW_ANY',
   rootNamespace: 'istio-system',
   connectTimeoutMs: 10_000,
+  pathNormalization: 'BASE',
 });
 
 /** Reads MeshConfig from the snapshot (defaults where absent or unreadable). */
@@ -35,5 +48,6 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
     outboundTrafficPolicy: mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY',
     rootNamespace: typeof mesh.rootNamespace === 'string' ? mesh.rootNamespace : 'istio-system',
     connectTimeoutMs: DEFAULT_MESH_CONFIG.connectTimeoutMs,
+    pathNormalization: pathNormalizationOf(mesh.pathNormalization?.normalization),
   };
 }

@@ -14,6 +14,7 @@ import {
   rescue,
   type LocalReply,
 } from './local-reply.js';
+import { normalizeRequestPath } from './hcm/request-path.js';
 import { Flag } from './response-flags.js';
 import type { HeaderMap } from './route/header-mutation.js';
 import { ActionKind, type RouteEntry, type RouteRequest } from './route/route-entry.js';
@@ -54,7 +55,8 @@ const INTERNAL_V4 = /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/;
 /** One HTTP request/response exchange on the downstream side. */
 export class ActiveRequest implements RouteRequest, AccessLogContext, DownstreamEvents {
   ds!: Downstream;
-  readonly pathOnly: string;
+  /** :path without query (and fragment); after HCM path normalization once the request started. */
+  pathOnly: string;
   readonly isGrpc: boolean;
   /** Lower-case Upgrade token (e.g. `websocket`) for HTTP/1.1 upgrade requests, else null. */
   readonly upgrade: string | null;
@@ -178,6 +180,8 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
       this.body.once('end', bodyEnd);
     } else this.requestEndHr = performance.now();
     try {
+      // Normalization precedes every filter and the route lookup (Envoy's order).
+      if (!normalizeRequestPath(this)) return;
       this.preprocessHeaders();
       this.table = this.hcm.routeTable();
       if (this.table !== null) {

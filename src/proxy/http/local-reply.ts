@@ -18,6 +18,16 @@ export const enum ProxyErrorCode {
   UpgradeRejected,
   MaintenanceMode,
   StreamIdleTimeout,
+  PathNormalizationFailed,
+  FragmentInPath,
+  RequestHeaderTimeout,
+  RequestTimeout,
+  MissingHost,
+  DuplicateHost,
+  Http10NotAccepted,
+  TooManyHeaders,
+  ConnectRejected,
+  BufferTooLarge,
 }
 
 /** How an error code becomes a response. */
@@ -99,6 +109,46 @@ const TABLE: Record<ProxyErrorCode, Rescue> = {
     flag: Flag.SI,
     body: 'stream timeout',
     details: 'stream_idle_timeout',
+  },
+  [ProxyErrorCode.PathNormalizationFailed]: {
+    status: 400,
+    flag: 0,
+    body: 'Bad Request',
+    details: 'path_normalization_failed',
+  },
+  [ProxyErrorCode.FragmentInPath]: { status: 400, flag: 0, body: 'Bad Request', details: 'invalid_url' },
+  [ProxyErrorCode.RequestHeaderTimeout]: {
+    status: 408,
+    flag: 0,
+    body: 'request header timeout',
+    details: 'request_header_timeout',
+  },
+  [ProxyErrorCode.RequestTimeout]: {
+    status: 408,
+    flag: 0,
+    body: 'request timeout',
+    details: 'request_overall_timeout',
+  },
+  [ProxyErrorCode.MissingHost]: { status: 400, flag: 0, body: 'Bad Request', details: 'missing_host_header' },
+  [ProxyErrorCode.DuplicateHost]: { status: 400, flag: 0, body: 'Bad Request', details: 'http1.codec_error' },
+  [ProxyErrorCode.Http10NotAccepted]: {
+    status: 426,
+    flag: 0,
+    body: 'Upgrade Required',
+    details: 'low_version',
+  },
+  [ProxyErrorCode.TooManyHeaders]: {
+    status: 431,
+    flag: 0,
+    body: 'Request Header Fields Too Large',
+    details: 'http1.too_many_headers',
+  },
+  [ProxyErrorCode.ConnectRejected]: { status: 403, flag: 0, body: '', details: 'upgrade_failed' },
+  [ProxyErrorCode.BufferTooLarge]: {
+    status: 413,
+    flag: 0,
+    body: 'Payload Too Large',
+    details: 'request_payload_too_large',
   },
 };
 

@@ -8,6 +8,7 @@ import type { StatsStore } from '../../stats/stats-store.js';
 import type { SnapshotSource } from '../../config/snapshot.js';
 import { boolValue, durationMs, u32 } from '../../util/values.js';
 import { HcmStats } from './hcm-stats.js';
+import { compilePathNormalizer, type PathNormalizer } from './path-normalization.js';
 import type { SecretLookup } from '../../tls/secret-manager.js';
 
 /** Server header handling (HCM server_header_transformation). */
@@ -54,6 +55,8 @@ export class HcmConfig {
   readonly streamIdleTimeoutMs: number;
   /** Strip any :port from the Host before virtual host matching. */
   readonly stripAnyHostPort: boolean;
+  /** normalize_path / merge_slashes / path_with_escaped_slashes_action, or null when all are off. */
+  readonly pathNormalizer: PathNormalizer | null;
 
   constructor(
     /** The canonical HttpConnectionManager. */
@@ -95,6 +98,7 @@ export class HcmConfig {
     this.codec = String(config.codecType ?? 'AUTO');
     this.streamIdleTimeoutMs = durationMs(config.streamIdleTimeout, 300_000);
     this.stripAnyHostPort = config.stripAnyHostPort === true;
+    this.pathNormalizer = compilePathNormalizer(config);
   }
 
   /** The route table for a new request (from the current snapshot for RDS), or null if not yet received. */

@@ -18,6 +18,10 @@ export interface HcmOptions {
   readonly absoluteUrls?: boolean;
   /** MeshConfig pathNormalization (default BASE). */
   readonly pathNormalization?: PathNormalization;
+  /** Authentication and authorization filters put first in the chain (src/pilot/authz). */
+  readonly securityFilters?: readonly Envoy[];
+  /** Gateways: X-Forwarded-For hops to trust (MeshConfig gatewayTopology.numTrustedProxies). */
+  readonly xffNumTrustedHops?: number;
 }
 
 /** The HTTP filter chain: CORS, fault, router (gRPC: fault, router), each with its empty v3 config. */
@@ -34,7 +38,7 @@ export function buildHcmConfig(o: HcmOptions): Envoy {
   const hcm: Envoy = { '@type': TYPES.HCM, statPrefix: o.statPrefix };
   if (o.rds !== undefined) hcm.rds = { configSource: adsConfigSource(), routeConfigName: o.rds };
   else if (o.routeConfig) hcm.routeConfig = o.routeConfig;
-  hcm.httpFilters = httpFilters(o.grpc ?? false);
+  hcm.httpFilters = [...(o.securityFilters ?? []), ...httpFilters(o.grpc ?? false)];
   if (o.grpc) return hcm;
   // Istio turns Envoy's stream idle timeout off and normalizes paths (MeshConfig pathNormalization).
   hcm.streamIdleTimeout = duration(0);
@@ -43,6 +47,7 @@ export function buildHcmConfig(o: HcmOptions): Envoy {
   if (o.gateway) {
     hcm.serverName = 'istio-envoy';
     hcm.useRemoteAddress = wrap(true);
+    if (o.xffNumTrustedHops) hcm.xffNumTrustedHops = o.xffNumTrustedHops;
   }
   if (o.absoluteUrls) hcm.httpProtocolOptions = { allowAbsoluteUrl: wrap(true) };
   return hcm;

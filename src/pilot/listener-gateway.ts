@@ -6,6 +6,7 @@ import { hostMatches } from '../registry/host.js';
 import { selects } from '../registry/labels.js';
 import { buildVirtualServiceRoutes, type RouteContext } from './route-http.js';
 import { buildHcmFilter } from './http-connection-manager.js';
+import { buildSecurityFilters } from './authz/security-filters.js';
 import { buildServerTransportSocket, terminatesTls } from './gateway-tls.js';
 import {
   buildL4Proxy,
@@ -103,6 +104,8 @@ export function httpsRouteName(p: GatewayPort, b: BoundServer): string {
 /** Every gateway listener. */
 export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
   const out: Envoy[] = [];
+  const sec = buildSecurityFilters(scope);
+  const hops = scope.push.mesh.numTrustedProxies;
   for (const p of gatewayPorts(scope)) {
     const name = `0.0.0.0_${p.boundPort}`;
     const chains = new ChainSet();
@@ -118,15 +121,18 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
               rds: httpsRouteName(p, b),
               gateway: true,
               pathNormalization: scope.push.mesh.pathNormalization,
+              securityFilters: sec.http,
+              xffNumTrustedHops: hops,
             }),
           ],
         });
       } else if (isPassthrough(b.server)) {
-        for (const c of passthroughChains(scope, p, b)) chains.add(c);
+        for (const c of passthroughChains(scope, p, b))
+          chains.add({ ...c, filters: [...sec.tcp, ...(c.filters as Envoy[])] });
       } else if (!isHttpServer(b.server)) {
         const clusters = firstTcpRoute(scope, p, b);
         if (!clusters) continue;
-        const chain: Envoy = { filters: [buildL4Proxy(scope, clusters)] };
+        const chain: Envoy = { filters: [...sec.tcp, buildL4Proxy(scope, clusters)] };
         // A TLS server in SIMPLE/MUTUAL mode terminates TLS, then forwards the bytes by its tcp rules.
         if (terminatesTls(b.server.tls)) {
           chain.filterChainMatch = sniMatch(b.server);
@@ -143,6 +149,8 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
             rds: httpRouteName(p),
             gateway: true,
             pathNormalization: scope.push.mesh.pathNormalization,
+            securityFilters: sec.http,
+            xffNumTrustedHops: hops,
           }),
         ],
       });

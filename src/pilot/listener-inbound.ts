@@ -16,6 +16,7 @@ import {
 import type { Protocol } from '../registry/model.js';
 import { parseProtocol } from '../registry/protocol.js';
 import type { ProxyScope } from './scoping.js';
+import { buildSecurityFilters, type SecurityFilters } from './authz/security-filters.js';
 
 /** Istio's inbound capture port. */
 export const INBOUND_PORT = 15006;
@@ -91,7 +92,7 @@ function inboundRouteConfig(port: number): Envoy {
 }
 
 /** The network filters for one inbound port. */
-function inboundFilters(e: InboundEndpoint, scope: ProxyScope): Envoy[] {
+function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilters): Envoy[] {
   const cluster = inboundClusterName(e.port);
   if (isHttpPort(e.protocol))
     return [
@@ -99,21 +100,26 @@ function inboundFilters(e: InboundEndpoint, scope: ProxyScope): Envoy[] {
         statPrefix: `inbound_0.0.0.0_${e.port}`,
         routeConfig: inboundRouteConfig(e.port),
         pathNormalization: scope.push.mesh.pathNormalization,
+        securityFilters: sec.http,
       }),
     ];
-  return [buildTcpProxyFilter(cluster, [{ name: cluster, weight: 1 }])];
+  return [...sec.tcp, buildTcpProxyFilter(cluster, [{ name: cluster, weight: 1 }])];
 }
 
 /** REDIRECT mode: `virtualInbound` on 0.0.0.0:15006, one filter chain per port, passthrough for the rest. */
 export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
+  const sec = buildSecurityFilters(scope);
   const chains: Envoy[] = inboundEndpoints(scope).map((e) => ({
     name: inboundClusterName(e.port),
     filterChainMatch: { destinationPort: wrap(e.port) },
-    filters: inboundFilters(e, scope),
+    filters: inboundFilters(e, scope, sec),
   }));
   chains.push({
     name: 'virtualInbound-catchall-tcp',
-    filters: [buildTcpProxyFilter('InboundPassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }])],
+    filters: [
+      ...sec.tcp,
+      buildTcpProxyFilter('InboundPassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }]),
+    ],
   });
   return {
     name: 'virtualInbound',
@@ -127,11 +133,12 @@ export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
 /** Local mode: one listener per inbound port bound at podIP:<port>. */
 export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
   const ip = scope.proxy.ip || '127.0.0.1';
+  const sec = buildSecurityFilters(scope);
   return inboundEndpoints(scope).map((e) => ({
     name: `${ip}_${e.port}`,
     address: socketAddress(ip, e.port),
     trafficDirection: 'INBOUND',
-    filterChains: [{ filters: inboundFilters(e, scope) }],
+    filterChains: [{ filters: inboundFilters(e, scope, sec) }],
   }));
 }
 

@@ -12,6 +12,8 @@ export interface MeshConfig {
   readonly connectTimeoutMs: number;
   /** `pathNormalization.normalization`: how proxies normalize request paths before routing (default BASE). */
   readonly pathNormalization: PathNormalization;
+  /** Proxies in front of gateways whose X-Forwarded-For entries are trusted (defaultConfig.gatewayTopology.numTrustedProxies, default 0). */
+  readonly numTrustedProxies: number;
 }
 
 /** MeshConfig.ProxyPathNormalization.NormalizationType (DEFAULT is BASE). */
@@ -30,6 +32,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   rootNamespace: 'istio-system',
   connectTimeoutMs: 10_000,
   pathNormalization: 'BASE',
+  numTrustedProxies: 0,
 });
 
 /** Reads MeshConfig from the snapshot (defaults where absent or unreadable). */
@@ -49,5 +52,11 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
     rootNamespace: typeof mesh.rootNamespace === 'string' ? mesh.rootNamespace : 'istio-system',
     connectTimeoutMs: DEFAULT_MESH_CONFIG.connectTimeoutMs,
     pathNormalization: pathNormalizationOf(mesh.pathNormalization?.normalization),
+    numTrustedProxies: trustedProxies(mesh.defaultConfig?.gatewayTopology?.numTrustedProxies),
   };
+}
+
+function trustedProxies(v: unknown): number {
+  const n = Number(v ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
 }

@@ -76,6 +76,12 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
    */
   readonly filterState: unknown[];
 
+  /**
+   * Envoy's dynamic metadata: filter namespace → struct, written by one filter for others and the
+   * access log (e.g. `envoy.filters.http.jwt_authn` → `{ payload }` read by RBAC); null until set.
+   */
+  dynamicMetadata: Record<string, Record<string, unknown>> | null = null;
+
   /** Bytes that followed the headers of an HTTP/1.1 Upgrade request (node:http's `head`). */
   upgradeHead: Buffer | null = null;
   routeTimer: NodeJS.Timeout | null = null;

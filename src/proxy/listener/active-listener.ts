@@ -200,7 +200,9 @@ export class ActiveListener {
 
 /** The first URI SAN of the peer's certificate when its chain verified, else ''. */
 function verifiedPeerUri(t: TLSSocket): string {
-  if (!t.authorized) return '';
+  // `authorized` is only set by tls.Server; a socket wrapped by hand asks its handle for the verify result.
+  const verify = (t as unknown as { _handle?: { verifyError?: () => Error | null } })._handle?.verifyError;
+  if (!t.authorized && (typeof verify !== 'function' || verify.call((t as any)._handle) !== null)) return '';
   const san = t.getPeerCertificate().subjectaltname;
   if (typeof san !== 'string') return '';
   for (const part of san.split(', ')) if (part.startsWith('URI:')) return part.slice(4);

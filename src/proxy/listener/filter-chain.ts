@@ -2,6 +2,7 @@
 import { AccessLog } from '../http/access-log/access-log.js';
 import { HcmConfig, type HcmContext } from '../http/hcm/hcm-config.js';
 import { HttpConnectionManager } from '../http/hcm/connection-manager.js';
+import { NetworkRbac } from '../tcp/network-rbac.js';
 import { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import { anyTypeName } from '../util/values.js';
 import { FilterChainMatch } from './filter-chain-match.js';
@@ -9,6 +10,7 @@ import { DownstreamTls } from './tls-context.js';
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const RBAC_TYPE = 'envoy.extensions.filters.network.rbac.v3.RBAC';
 const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 const TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
@@ -59,6 +61,7 @@ export class FilterChain {
     let tcp: TcpProxyConfig | null = null;
     let codec = 'AUTO';
     const filters = (fc.filters ?? []) as any[];
+    const rbac: NetworkRbac[] = [];
     filters.forEach((f, i) => {
       const t = anyTypeName(f.typedConfig);
       const name = String(f.name ?? '');
@@ -70,7 +73,9 @@ export class FilterChain {
           codec = cfg.codec;
           hcm = new HttpConnectionManager(cfg);
         } else if (t === TCP_TYPE || (!t && name === 'envoy.filters.network.tcp_proxy')) {
-          tcp = new TcpProxyConfig(f.typedConfig ?? {}, ctx.store, ctx.source, defaultLogs);
+          tcp = new TcpProxyConfig(f.typedConfig ?? {}, ctx.store, ctx.source, defaultLogs, rbac);
+        } else if (t === RBAC_TYPE || (!t && name === 'envoy.filters.network.rbac')) {
+          rbac.push(new NetworkRbac(f.typedConfig ?? {}, ctx.store));
         } else if (!IGNORABLE_NETWORK.has(name)) {
           throw new Error(`no network filter registered under this name or type ${t}`);
         }
@@ -79,6 +84,10 @@ export class FilterChain {
       }
     });
     if (!hcm && !tcp) throw new Error(`${where}.filters: needs http_connection_manager or tcp_proxy`);
+    if (hcm && rbac.length > 0)
+      throw new Error(
+        `${where}.filters: envoy.filters.network.rbac before an HCM is not supported; use envoy.filters.http.rbac`,
+      );
     try {
       this.match = new FilterChainMatch(fc.filterChainMatch, this.tls !== null);
     } catch (e) {

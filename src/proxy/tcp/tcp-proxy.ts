@@ -8,6 +8,7 @@ import type { ConnectionInfo } from '../http/active-request.js';
 import type { SnapshotSource } from '../config/snapshot.js';
 import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
 import { durationMs, u32 } from '../util/values.js';
+import type { NetworkRbac } from './network-rbac.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 
@@ -24,6 +25,8 @@ export class TcpProxyConfig {
   readonly idleTimeoutMs: number;
   readonly maxConnectAttempts: number;
   readonly accessLogs: AccessLog[] | null;
+  /** Network RBAC filters in front of the proxy, or null. */
+  readonly rbac: readonly NetworkRbac[] | null;
   readonly cxTotal: Counter;
   readonly cxNoRoute: Counter;
   readonly connectFail: Counter;
@@ -35,7 +38,10 @@ export class TcpProxyConfig {
     store: StatsStore,
     readonly source: SnapshotSource,
     defaultLogs: AccessLog[] | null,
+    /** envoy.filters.network.rbac filters listed before this one, checked in order on each connection. */
+    rbac: readonly NetworkRbac[] = [],
   ) {
+    this.rbac = rbac.length > 0 ? rbac : null;
     this.statPrefix = String(c.statPrefix ?? '');
     this.cluster = c.cluster !== undefined ? String(c.cluster) : null;
     const ws = c.weightedClusters
@@ -111,6 +117,14 @@ class TcpSession implements AccessLogContext {
     // Half-close passes through, as in Envoy: the client's FIN reaches the upstream while the way back
     // stays open for its answer (e.g. `nc -N`).
     this.down.allowHalfOpen = true;
+    if (cfg.rbac !== null)
+      for (const r of cfg.rbac) {
+        const denied = r.check(this.info);
+        if (denied !== '') {
+          this.connectionTerminationDetails = denied;
+          return this.close();
+        }
+      }
     const name = cfg.pickCluster();
     this.upstreamCluster = name;
     const cluster = cfg.source.current.cluster(name);

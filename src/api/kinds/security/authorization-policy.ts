@@ -8,6 +8,7 @@ import {
   policyTargetReference,
   workloadSelector,
   type PolicyTargetReference,
+  type PolicyTargets,
   type WorkloadSelector,
 } from './policy-target.js';
 import { checkConditionKey, checkConditionValues } from './conditions.js';
@@ -317,6 +318,16 @@ function httpOnly(r: Rule): boolean {
   return (hasFrom && !hasTo && !tcpFrom) || (hasTo && !tcpTo);
 }
 
+/** Warns about targetRefs to a Service or ServiceEntry: Istio applies those on waypoint proxies only. */
+export function warnWaypointOnly(p: PolicyTargets, at: At, c: Checker): void {
+  const refs = p.targetRefs?.length ? p.targetRefs : p.targetRef ? [p.targetRef] : [];
+  if (refs.some((r) => r.kind === 'Service' || r.kind === 'ServiceEntry'))
+    c.warn(
+      fieldAt(at, p, p.targetRefs?.length ? 'targetRefs' : 'targetRef'),
+      'a Service or ServiceEntry target applies only on waypoint proxies (ambient mode), which Mizzen does not run: this policy is not enforced on sidecars or gateways; use selector instead',
+    );
+}
+
 /** Schema of AuthorizationPolicy.spec with Istio's cross-field rules. */
 export const authorizationPolicySpec = (): Validator<AuthorizationPolicySpec> =>
   obj<AuthorizationPolicySpec>(
@@ -332,8 +343,14 @@ export const authorizationPolicySpec = (): Validator<AuthorizationPolicySpec> =>
       rules: (p, at, c) => {
         checkOneTargetKind(p, at, c);
         const action = p.action ?? 'ALLOW';
-        if (action === 'CUSTOM') checkCustom(p, at, c);
-        else if (p.provider)
+        warnWaypointOnly(p, at, c);
+        if (action === 'CUSTOM') {
+          checkCustom(p, at, c);
+          c.warn(
+            fieldAt(at, p, 'action'),
+            'CUSTOM (ext_authz) is not implemented by Mizzen: the requests its rules match are denied with 403 (fail closed, as Istio does for an unusable provider)',
+          );
+        } else if (p.provider)
           c.error(fieldAt(at, p, 'provider'), `must only be set with action CUSTOM, got action ${action}`);
         if (action === 'DENY' && !p.rules?.length)
           c.error(

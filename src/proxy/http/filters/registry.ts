@@ -2,10 +2,11 @@
 import { anyTypeName } from '../../util/values.js';
 import { corsFactory } from './cors/cors-filter.js';
 import { faultFactory } from './fault/fault-filter.js';
+import { rbacFactory } from './rbac/rbac-filter.js';
 import type { HttpFilterFactory } from './filter.js';
 import { routerFactory } from './router/router-filter.js';
 
-const FACTORIES: HttpFilterFactory[] = [faultFactory, corsFactory, routerFactory];
+const FACTORIES: HttpFilterFactory[] = [rbacFactory, faultFactory, corsFactory, routerFactory];
 
 /**
  * Filters Istio installs for telemetry/protocol glue that do not change routing; an HCM that lists

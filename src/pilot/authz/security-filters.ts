@@ -1,0 +1,25 @@
+// The security filters of a proxy's inbound (sidecar) or gateway chains: JWT authentication and
+// RBAC for HTTP chains, network RBAC for TCP chains; empty when no policy applies.
+import type { AuthorizationPolicy } from '../../api/kinds/security/authorization-policy.js';
+import type { Envoy } from '../envoy.js';
+import type { ProxyScope } from '../scoping.js';
+import { policiesFor } from './policy-selection.js';
+import { buildHttpRbacFilters, buildNetworkRbacFilters } from './rbac-filters.js';
+
+/** Filters to put in front of a chain's terminal filter. */
+export interface SecurityFilters {
+  /** HTTP filters, first in the HCM (before CORS, fault and router). */
+  readonly http: readonly Envoy[];
+  /** Network filters before tcp_proxy. */
+  readonly tcp: readonly Envoy[];
+}
+
+/** No policy applies. */
+export const NO_SECURITY_FILTERS: SecurityFilters = Object.freeze({ http: [], tcp: [] });
+
+/** Builds the security filters for the proxy's inbound or gateway chains. */
+export function buildSecurityFilters(scope: ProxyScope): SecurityFilters {
+  const authz = policiesFor(scope, 'AuthorizationPolicy') as AuthorizationPolicy[];
+  if (authz.length === 0) return NO_SECURITY_FILTERS;
+  return { http: buildHttpRbacFilters(authz), tcp: buildNetworkRbacFilters(authz) };
+}

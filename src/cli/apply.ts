@@ -7,12 +7,17 @@ import { sourceOf } from '../api/resource.js';
 import { applyResources } from '../local/config-dir.js';
 import { qualifiedKind } from '../local/kind-names.js';
 import { liveState } from '../local/run-state.js';
+import { readSources } from '../api/files.js';
+import { applyRemote } from './remote-config.js';
 
-const HELP = `usage: mizzen apply -f FILE|DIR|- [-f …] [-n NS] [--run-dir PATH]
+const HELP = `usage: mizzen apply -f FILE|DIR|- [-f …] [-n NS] [--run-dir PATH | --server URL]
 
 Validates every resource first (nothing is applied when any has an error), then writes each one to
 the running mesh's config (RUNDIR/config/applied/<kind>-<ns>-<name>.yaml), replacing an earlier
-definition of the same resource. Deployments and Pods start (or restart) their workloads.`;
+definition of the same resource. Deployments and Pods start (or restart) their workloads.
+
+  --server URL   apply to a control plane instead (\`mizzen server --etcd\`; URL is its debug
+                 address, e.g. http://127.0.0.1:15014): it validates and stores every resource or none`;
 
 export default defineCommand({
   name: 'apply',
@@ -22,9 +27,11 @@ export default defineCommand({
   flags: {
     filename: { type: 'string', short: 'f', multiple: true },
     namespace: { type: 'string', short: 'n' },
+    server: { type: 'string' },
   },
   async run({ flags: values, paths }) {
     if (!values.filename?.length) throw new UsageError(`expected -f FILE|DIR|-`);
+    if (values.server) return applyToServer(values.server, values.filename, values.namespace);
     const live = liveState(paths);
     if ('error' in live) {
       console.error(`mizzen apply: ${live.error}`);
@@ -54,3 +61,32 @@ export default defineCommand({
     return 0;
   },
 });
+
+/** `--server`: the control plane validates (diagnostics name the local files) and stores all or nothing. */
+async function applyToServer(
+  server: string,
+  paths: string[],
+  namespace: string | undefined,
+): Promise<number> {
+  const { sources, diagnostics } = readSources(paths);
+  for (const d of diagnostics) console.error(formatDiagnostic(d));
+  if (hasErrors(diagnostics)) {
+    console.error('mizzen apply: nothing was applied');
+    return 1;
+  }
+  let r;
+  try {
+    r = await applyRemote(server, sources, namespace);
+  } catch (err) {
+    console.error(`mizzen apply: ${(err as Error).message}`);
+    return 1;
+  }
+  for (const d of r.diagnostics) console.error(d.text);
+  if (!r.ok) {
+    console.error(`mizzen apply: ${r.error ?? 'failed'}`);
+    return 1;
+  }
+  for (const o of r.outcomes)
+    console.log(`${qualifiedKind(o.kind, o.apiVersion ?? '')}/${o.name} ${o.action}`);
+  return 0;
+}

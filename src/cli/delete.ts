@@ -5,11 +5,13 @@ import { formatDiagnostic, hasErrors, sortDiagnostics } from '../api/diagnostic.
 import { deleteResources } from '../local/config-dir.js';
 import { isNamespaced, pluralOf, qualifiedKindOf, resolveKind } from '../local/kind-names.js';
 import { liveState } from '../local/run-state.js';
+import { deleteRemote } from './remote-config.js';
 
 const HELP = `usage: mizzen delete -f FILE|DIR|- [-n NS]      delete what these manifests define
        mizzen delete KIND NAME… [-n NS]           e.g. mizzen delete vs reviews
 
-  --ignore-not-found   exit 0 when a resource does not exist`;
+  --ignore-not-found   exit 0 when a resource does not exist
+  --server URL         delete from a control plane (\`mizzen server --etcd\`) instead of the local mesh`;
 
 export default defineCommand({
   name: 'delete',
@@ -20,6 +22,7 @@ export default defineCommand({
     filename: { type: 'string', short: 'f', multiple: true },
     namespace: { type: 'string', short: 'n' },
     'ignore-not-found': { type: 'boolean' },
+    server: { type: 'string' },
   },
   args: { min: 0, max: Infinity, expected: 'KIND NAME…' },
   async run({ flags: values, args: positionals, paths }) {
@@ -44,6 +47,7 @@ export default defineCommand({
       for (const name of positionals.slice(1))
         targets.push(`${kind}/${isNamespaced(kind) ? ns : ''}/${name}`);
     }
+    if (values.server) return deleteFromServer(values.server, targets, !!values['ignore-not-found']);
     const live = liveState(paths);
     if ('error' in live) {
       console.error(`mizzen delete: ${live.error}`);
@@ -66,3 +70,30 @@ export default defineCommand({
     return r.missing.length && !values['ignore-not-found'] ? 1 : 0;
   },
 });
+
+async function deleteFromServer(server: string, targets: string[], ignoreNotFound: boolean): Promise<number> {
+  let outcomes;
+  try {
+    outcomes = await deleteRemote(
+      server,
+      targets.map((t) => {
+        const [kind, namespace, name] = t.split('/');
+        return { kind, namespace, name };
+      }),
+    );
+  } catch (err) {
+    console.error(`mizzen delete: ${(err as Error).message}`);
+    return 1;
+  }
+  let missing = 0;
+  for (const o of outcomes) {
+    if (o.action === 'deleted') console.log(`${qualifiedKindOf(o.kind)} "${o.name}" deleted`);
+    else {
+      missing++;
+      console.error(
+        `Error from server (NotFound): ${pluralOf(o.kind)} "${o.name}" not found${o.namespace ? ` in namespace "${o.namespace}"` : ''}`,
+      );
+    }
+  }
+  return missing && !ignoreNotFound ? 1 : 0;
+}

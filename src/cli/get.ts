@@ -6,10 +6,12 @@ import { listResources, type StoredResource } from '../local/config-dir.js';
 import { isNamespaced, pluralOf, qualifiedKind, resolveKind } from '../local/kind-names.js';
 import { readState } from '../local/run-state.js';
 import { formatAge, formatTable } from '../local/table.js';
+import { listRemote } from './remote-config.js';
 
-const HELP = `usage: mizzen get KIND[,KIND…] [NAME…] [-n NS | -A] [-o yaml|json|name|wide] [--run-dir PATH]
+const HELP = `usage: mizzen get KIND[,KIND…] [NAME…] [-n NS | -A] [-o yaml|json|name|wide] [--run-dir PATH | --server URL]
 
-KIND is a kind, its plural or short name (vs, dr, gw, se, svc, po, deploy, …).`;
+KIND is a kind, its plural or short name (vs, dr, gw, se, svc, po, deploy, …).
+  --server URL   read what a control plane serves (its debug address, e.g. http://127.0.0.1:15014)`;
 
 /** Extra columns kubectl shows for some kinds. */
 function extraColumns(kind: string): { headers: string[]; cells: (r: Resource) => string[] } {
@@ -65,6 +67,7 @@ export default defineCommand({
     namespace: { type: 'string', short: 'n' },
     'all-namespaces': { type: 'boolean', short: 'A' },
     output: { type: 'string', short: 'o' },
+    server: { type: 'string' },
   },
   args: { min: 1, max: Infinity, expected: 'KIND' },
   async run({ flags: values, args: positionals, paths }) {
@@ -81,13 +84,30 @@ export default defineCommand({
       kinds.push(kind);
     }
     const names = positionals.slice(1);
-    if (!readState(paths)) {
-      console.error(`mizzen get: no mesh in ${paths.root} (start one with \`mizzen up DIR\`)`);
-      return 1;
-    }
     const all = !!values['all-namespaces'];
     const ns = values.namespace ?? 'default';
-    const stored = listResources(paths).resources.filter(
+    let source: StoredResource[];
+    if (values.server) {
+      try {
+        source = (await listRemote(values.server, kinds, null)).map((resource) => ({
+          resource,
+          file: '',
+          createdAt: Date.now(),
+        }));
+      } catch (err) {
+        console.error(`mizzen get: ${(err as Error).message}`);
+        return 1;
+      }
+    } else {
+      if (!readState(paths)) {
+        console.error(
+          `mizzen get: no mesh in ${paths.root} (start one with \`mizzen up DIR\`, or read a control plane with --server URL)`,
+        );
+        return 1;
+      }
+      source = listResources(paths).resources;
+    }
+    const stored = source.filter(
       (s) =>
         kinds.includes(s.resource.kind) &&
         (all || !isNamespaced(s.resource.kind) || (s.resource.metadata.namespace ?? 'default') === ns) &&

@@ -16,18 +16,14 @@ export interface ServerProcess {
 
 /** Starts `mizzen server --config dir` on 127.0.0.1 port 0 and resolves once both addresses are printed. */
 export function startServer(dir: string): Promise<ServerProcess> {
+  return startServerWith(['--config', dir]);
+}
+
+/** Starts `mizzen server ARGS` on 127.0.0.1 port 0 (e.g. `--etcd URL`) and resolves once both addresses are printed. */
+export function startServerWith(args: string[]): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    [
-      'bin/mizzen.js',
-      'server',
-      '--config',
-      dir,
-      '--xds-address',
-      '127.0.0.1:0',
-      '--debug-address',
-      '127.0.0.1:0',
-    ],
+    ['bin/mizzen.js', 'server', ...args, '--xds-address', '127.0.0.1:0', '--debug-address', '127.0.0.1:0'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

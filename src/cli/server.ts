@@ -1,14 +1,26 @@
-// `mizzen server`: the control plane (Mizzen's istiod) over a watched config directory.
+// `mizzen server`: the control plane (Mizzen's istiod) over a watched config directory or etcd.
 import { resolve } from 'node:path';
 import { defineCommand, UsageError } from './command.js';
 import { FileStore } from '../config/file-store.js';
 import { DiscoveryServer } from '../pilot/discovery.js';
 import type { LogLevel } from '../xds/logger.js';
+import { hostname } from 'node:os';
+import type { EtcdStore } from '../config/etcd/etcd-store.js';
+import { configApiRoutes } from '../pilot/config-api.js';
+import { parseDuration } from '../api/duration.js';
+import { etcdBackend } from './server-etcd.js';
 
-const HELP = `usage: mizzen server --config DIR [--xds-address 127.0.0.1:15010] [--debug-address 127.0.0.1:15014]
+const HELP = `usage: mizzen server --config DIR | --etcd URL[,URL…] [--xds-address 127.0.0.1:15010] [--debug-address 127.0.0.1:15014]
 
-Serves the Istio config in DIR (watched; YAML/JSON, recursive) as Envoy v3 resources over ADS.
+Serves Istio config as Envoy v3 resources over ADS, from a watched directory or from etcd.
   --config DIR          directory (or file) of Istio and Kubernetes resources
+  --etcd URL[,URL…]     etcd client URLs: config under --etcd-prefix, written with \`mizzen apply --server\`;
+                        run several servers on one etcd for a replicated control plane
+  --etcd-prefix P       key prefix of this mesh in etcd                 [/mizzen/]
+  --workload-entry-grace-period D  how long an auto-registered WorkloadEntry outlives its proxy's
+                        last ADS stream (Istio's PILOT_WORKLOAD_ENTRY_GRACE_PERIOD)  [10s]
+  --name NAME           this replica's name (istio.io/workloadController of the WorkloadEntries it
+                        auto-registers)                                 [HOST-PID]
   --xds-address H:P     xDS gRPC address (port 0 picks a free port)     [127.0.0.1:15010]
   --debug-address H:P   debug HTTP: /debug/configz /debug/syncz /debug/config_dump /metrics [127.0.0.1:15014]
   --verbose             log proxy connections and pushes`;
@@ -27,26 +39,57 @@ export default defineCommand({
   help: HELP,
   flags: {
     config: { type: 'string' },
+    etcd: { type: 'string' },
+    'etcd-prefix': { type: 'string' },
+    name: { type: 'string' },
+    'workload-entry-grace-period': { type: 'string' },
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     verbose: { type: 'boolean' },
   },
   async run({ flags: values }) {
-    if (!values.config) throw new UsageError('--config DIR is required');
+    if (!values.config === !values.etcd)
+      throw new UsageError('give one of --config DIR or --etcd URL[,URL…]');
     const verbose = values.verbose ?? false;
     const log = (level: LogLevel, message: string): void => {
       if (verbose || level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
     };
-    const store = new FileStore(resolve(values.config));
+    const grace = values['workload-entry-grace-period'] ?? '10s';
+    const graceMs = parseDuration(grace);
+    if (graceMs === undefined)
+      throw new UsageError(
+        `--workload-entry-grace-period must be a duration like 10s or 500ms, got ${JSON.stringify(grace)}`,
+      );
+    const backend = values.etcd
+      ? etcdBackend(
+          values.etcd,
+          values['etcd-prefix'] ?? '/mizzen/',
+          values.name ?? `${hostname()}-${process.pid}`,
+          graceMs,
+          log,
+        )
+      : { store: new FileStore(resolve(values.config!)), lifecycle: undefined, close: () => {} };
     const server = new DiscoveryServer({
-      store,
+      store: backend.store,
       xdsAddress: checkAddress('--xds-address', values['xds-address'] ?? '127.0.0.1:15010'),
       debugAddress: checkAddress('--debug-address', values['debug-address'] ?? '127.0.0.1:15014'),
       log,
+      proxyLifecycle: backend.lifecycle,
+      httpRoutes: configApiRoutes(backend.store, (line) => log('warn', line)),
     });
-    const addrs = await server.start();
-    const snap = store.snapshot();
-    console.log(`config: ${snap.resources.length} resources from ${values.config} (version ${snap.version})`);
+    let addrs;
+    try {
+      addrs = await server.start();
+    } catch (err) {
+      backend.close();
+      await server.close().catch(() => {});
+      console.error(`mizzen server: ${(err as Error).message}`);
+      return 1;
+    }
+    const snap = backend.store.snapshot();
+    console.log(
+      `config: ${snap.resources.length} resources from ${values.config ?? (backend.store as EtcdStore).description} (version ${snap.version})`,
+    );
     console.log(`xds listening on ${addrs.xds}`);
     if (addrs.debug) console.log(`debug listening on ${addrs.debug}`);
     await new Promise<void>((done) => {
@@ -58,6 +101,7 @@ export default defineCommand({
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    backend.close();
     await server.close();
     return 0;
   },

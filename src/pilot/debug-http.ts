@@ -18,7 +18,12 @@ export interface DebugSources {
   readonly ads: AdsServer;
   readonly generator: Generator;
   readonly push: () => PushContext;
+  /** Handlers tried before the debug paths (the config API); absent = none. */
+  readonly routes?: HttpRoutes;
 }
+
+/** Extra HTTP handlers: return true when the request was taken (the handler answers it). */
+export type HttpRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
 /** Serves the debug endpoints; `listen` resolves with the bound address. */
 export class DebugServer {
@@ -48,6 +53,7 @@ export class DebugServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (this.src.routes?.(req, res, url)) return;
       switch (url.pathname) {
         case '/debug/configz':
           return json(res, 200, this.configz());

@@ -8,7 +8,7 @@ import { DnsCache } from '../registry/dns.js';
 import { buildPushContext, type PushContext, type VirtualServiceEntry } from './push-context.js';
 import type { ProxyScope } from './scoping.js';
 import { Generator } from './generator.js';
-import { DebugServer } from './debug-http.js';
+import { DebugServer, type HttpRoutes } from './debug-http.js';
 
 /** Settings of a {@link DiscoveryServer}. */
 export interface DiscoveryOptions {
@@ -20,6 +20,13 @@ export interface DiscoveryOptions {
   /** Push debounce quiet period, ms (default 100). */
   readonly debounceMs?: number;
   readonly log?: XdsLogger;
+  /** Told when proxies connect and disconnect (WorkloadEntry auto-registration). */
+  readonly proxyLifecycle?: {
+    connected(proxy: ProxyInfo): void;
+    disconnected(proxy: ProxyInfo): void;
+  };
+  /** Extra HTTP handlers on the debug server (the config API); return true when handled. */
+  readonly httpRoutes?: HttpRoutes;
 }
 
 /** Bound addresses after start. */
@@ -118,6 +125,8 @@ export class DiscoveryServer {
       log: options.log,
       // Pilot builds new objects for every push and never mutates one it returned.
       immutableResources: true,
+      onProxyConnected: options.proxyLifecycle && ((p) => options.proxyLifecycle!.connected(p)),
+      onProxyDisconnected: options.proxyLifecycle && ((p) => options.proxyLifecycle!.disconnected(p)),
     });
   }
 
@@ -151,6 +160,7 @@ export class DiscoveryServer {
         ads: this.ads,
         generator: this.generator,
         push: () => this.push,
+        routes: this.options.httpRoutes,
       });
       const port = await this.debug.listen(host, Number(this.options.debugAddress.slice(i + 1)));
       debug = `${host}:${port}`;

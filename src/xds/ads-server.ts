@@ -38,6 +38,10 @@ export interface AdsServerOptions {
   pushThrottle?: number;
   /** A response the client has not taken within this long frees its throttle slot anyway, ms; default 5000. */
   sendTimeoutMs?: number;
+  /** Called when a stream has identified its proxy (first request with a node). */
+  onProxyConnected?: (proxy: ProxyInfo) => void;
+  /** Called when the stream of an identified proxy closed. */
+  onProxyDisconnected?: (proxy: ProxyInfo) => void;
 }
 
 /**
@@ -220,11 +224,13 @@ export class AdsServer {
       onConnected: (stream) => {
         c.pilot_xds++;
         this.log('info', `ads: proxy ${stream.proxy!.id} connected from ${stream.proxy!.peer}`);
+        this.options.onProxyConnected?.(stream.proxy!);
       },
       onClosed: (stream) => {
         if (!this.streams.delete(stream) || !stream.proxy) return;
         c.pilot_xds--;
         this.log('info', `ads: proxy ${stream.proxy.id} disconnected`);
+        this.options.onProxyDisconnected?.(stream.proxy);
       },
       countPush: (typeUrl) => bump(c.pilot_xds_pushes, typeUrl),
       countReject: (typeUrl) => {

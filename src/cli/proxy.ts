@@ -13,7 +13,8 @@ const USAGE = `usage:
 
 flags:
   --bootstrap FILE       Envoy-style bootstrap (YAML or JSON): static_resources, dynamic_resources.ads_config, admin
-  --xds-address H:P      ADS server (overrides the bootstrap's ads_config)
+  --xds-address H:P[,H:P…]  ADS server (overrides the bootstrap's ads_config); several: replicas of the
+                         control plane, tried in turn when the stream fails (last good config keeps serving)
   --id NODE_ID           node id, e.g. sidecar~127.1.0.2~reviews-v1-0.default~default.svc.cluster.local
   --metadata JSON        node metadata (Istio keys: NAMESPACE, LABELS, WORKLOAD_NAME, ...)
   --admin-port N         admin port on 127.0.0.1 (default 15000; 0 = any free port)

@@ -24,7 +24,7 @@ export const VERSION = 'mizzen/0.1.0';
 export interface ProxyOptions {
   /** Parsed bootstrap (static resources, node, ADS address), or null. */
   bootstrap?: Bootstrap | null;
-  /** ADS server `host:port` (overrides the bootstrap's). */
+  /** ADS server `host:port`, or several separated by commas to fail over between (overrides the bootstrap's). */
   xdsAddress?: string | null;
   /** Node id (overrides the bootstrap's). */
   nodeId?: string;
@@ -145,9 +145,9 @@ export class Proxy implements AdminContext {
       ads.subscribe(TypeUrl.ROUTE, this.config.rdsNames());
       ads.subscribe(TypeUrl.SECRET, this.config.sdsNames());
     };
-    ads.on('connected', () => log.info(`connected to ADS server ${server}`));
+    ads.on('connected', (addr) => log.info(`connected to ADS server ${addr}`));
     ads.on('disconnected', (why) =>
-      log.warn(`ADS stream to ${server} down (${why}); serving the last good config`),
+      log.warn(`ADS stream to ${ads.server} down (${why}); serving the last good config`),
     );
     ads.on('nack', (t, v, m) => log.warn(`NACK ${t} version ${v}: ${m}`));
     this.ads = ads;

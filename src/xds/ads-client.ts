@@ -1,5 +1,6 @@
 // The ADS client of the Mizzen proxy: one state-of-the-world stream, CDS and LDS wildcard plus
-// the EDS/RDS names the proxy asks for; ACK/NACK; keeps the last good state; reconnects with backoff.
+// the EDS/RDS names the proxy asks for; ACK/NACK; keeps the last good state; reconnects with backoff,
+// failing over between several control-plane addresses.
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceConstructor } from './ads-service.js';
@@ -27,8 +28,12 @@ export type ResourceHandler = (
 
 /** Settings of an {@link AdsClient}. */
 export interface AdsClientOptions {
-  /** Control plane address, `host:port`. */
-  server: string;
+  /**
+   * Control plane address(es), `host:port`: a list, or one string with addresses separated by commas.
+   * With several, a stream that fails or ends moves to the next address (round robin); the last good
+   * state keeps serving meanwhile.
+   */
+  server: string | readonly string[];
   /** The proxy's identity. */
   node: {
     /** Node id, e.g. `sidecar~127.1.0.2~reviews-v1-0.default~default.svc.cluster.local`. */
@@ -50,9 +55,9 @@ export interface AdsClientOptions {
   log?: XdsLogger;
 }
 
-/** Events: `connected` (first response on a stream), `disconnected` (reason), `ack`/`nack` (typeUrl, version, message?). */
+/** Events: `connected` (first response on a stream; the address), `disconnected` (reason), `ack`/`nack` (typeUrl, version, message?). */
 export interface AdsClientEvents {
-  connected: [];
+  connected: [server: string];
   disconnected: [reason: string];
   ack: [typeUrl: string, version: string];
   nack: [typeUrl: string, version: string, message: string];
@@ -81,13 +86,22 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
   private attempt = 0;
   private streamConnected = false;
   private closed = false;
+  private readonly servers: readonly string[];
+  private serverIndex = 0;
 
   constructor(private readonly options: AdsClientOptions) {
     super();
     this.log = options.log ?? stderrLogger;
+    this.servers = parseServers(options.server);
+    if (this.servers.length === 0) throw new Error('ads: no control plane address given');
     for (const typeUrl of options.wildcardTypes ?? [TypeUrl.CLUSTER, TypeUrl.LISTENER]) {
       this.subscriptions.set(typeUrl, []);
     }
+  }
+
+  /** The address the client streams from (or tries next). */
+  get server(): string {
+    return this.servers[this.serverIndex];
   }
 
   /** True while a stream is up and has received at least one response. */
@@ -129,7 +143,7 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
 
   private openStream(): void {
     const Ctor = adsServiceConstructor();
-    this.client = new Ctor(this.options.server, grpc.credentials.createInsecure(), {
+    this.client = new Ctor(this.server, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30000,
       'grpc.keepalive_timeout_ms': 10000,
       'grpc.initial_reconnect_backoff_ms': this.options.initialBackoffMs ?? 100,
@@ -185,7 +199,7 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
     if (!this.streamConnected) {
       this.streamConnected = true;
       this.attempt = 0;
-      this.emit('connected');
+      this.emit('connected', this.server);
     }
     const typeUrl = res.typeUrl ?? '';
     const version = res.versionInfo ?? '';
@@ -232,13 +246,16 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
     if (call !== this.call) return;
     this.dropStream(reason);
     if (this.closed) return;
+    const from = this.server;
+    // Fail over: the next attempt goes to the next address (a replica that is up answers at once).
+    this.serverIndex = (this.serverIndex + 1) % this.servers.length;
     const base = Math.min(
       this.options.maxBackoffMs ?? 15000,
       (this.options.initialBackoffMs ?? 100) * 2 ** this.attempt,
     );
     const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
     this.attempt++;
-    this.log('debug', `ads: stream to ${this.options.server} down (${reason}), retrying in ${delay} ms`);
+    this.log('debug', `ads: stream to ${from} down (${reason}), trying ${this.server} in ${delay} ms`);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (!this.closed) this.openStream();
@@ -262,4 +279,10 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
       this.emit('disconnected', reason);
     }
   }
+}
+
+/** The addresses of `server`: a list, or one string separated by commas. */
+function parseServers(server: string | readonly string[]): string[] {
+  const list = typeof server === 'string' ? server.split(',') : server;
+  return list.map((s) => s.trim()).filter(Boolean);
 }

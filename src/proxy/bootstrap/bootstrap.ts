@@ -12,7 +12,7 @@ export interface Bootstrap {
   readonly node: { id: string; cluster: string; metadata: Record<string, unknown> };
   readonly staticListeners: any[];
   readonly staticClusters: any[];
-  /** `host:port` of the ADS server from dynamic_resources.ads_config, or null. */
+  /** `host:port` of the ADS server from dynamic_resources.ads_config (several joined by commas), or null. */
   readonly adsAddress: string | null;
   /** Admin socket address from the bootstrap, or null. */
   readonly admin: { address: string; port: number } | null;
@@ -58,9 +58,16 @@ function adsAddress(ads: any, clusters: any[]): string | null {
   const name = svc?.envoyGrpc?.clusterName;
   if (!name) return null;
   const c = clusters.find((x) => x.name === name);
-  const sa = c?.loadAssignment?.endpoints?.[0]?.lbEndpoints?.[0]?.endpoint?.address?.socketAddress;
-  if (!sa) throw new Error(`dynamicResources.adsConfig: cluster ${name} has no static endpoint`);
-  return `${sa.address}:${sa.portValue}`;
+  // Every endpoint of the xDS cluster: the ADS client fails over between them (replicated control plane).
+  const addrs: string[] = [];
+  for (const locality of c?.loadAssignment?.endpoints ?? [])
+    for (const lb of locality?.lbEndpoints ?? []) {
+      const sa = lb?.endpoint?.address?.socketAddress;
+      if (sa) addrs.push(`${sa.address}:${sa.portValue}`);
+    }
+  if (addrs.length === 0)
+    throw new Error(`dynamicResources.adsConfig: cluster ${name} has no static endpoint`);
+  return addrs.join(',');
 }
 
 function structToPlain(s: any): Record<string, unknown> {

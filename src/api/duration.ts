@@ -1,4 +1,5 @@
-// Durations as Istio accepts them: protobuf JSON ("1.5s") and Go-style ("1m30s", "100ms").
+// Istio durations: protobuf JSON ("1.5s") and Go-style ("1m30s", "100ms"), parsed once (at validation) and
+// remembered. Envoy's google.protobuf.Duration is src/xds/duration.ts.
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -11,13 +12,29 @@ const UNIT_MS: Record<string, number> = {
 };
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
 
+/**
+ * Parsed durations by their text. Validation parses every duration of the config when it loads;
+ * translation (per push, per proxy) then reads this instead of parsing again.
+ */
+const parsed = new Map<string, number | undefined>();
+/** Bound on the memo: config edits over a long run must not grow it without limit. */
+const MAX_MEMO = 10_000;
+
 /** Parses a duration string into milliseconds; undefined when it is not a duration. */
 export function parseDuration(s: string): number | undefined {
   if (typeof s !== 'string' || s.length === 0) return undefined;
+  const known = parsed.get(s);
+  if (known !== undefined || parsed.has(s)) return known;
+  const ms = parseText(s);
+  if (parsed.size >= MAX_MEMO) parsed.clear();
+  parsed.set(s, ms);
+  return ms;
+}
+
+function parseText(s: string): number | undefined {
   if (s === '0') return 0;
   let i = 0;
   let total = 0;
-  PART.lastIndex = 0;
   while (i < s.length) {
     PART.lastIndex = i;
     const m = PART.exec(s);
@@ -26,11 +43,4 @@ export function parseDuration(s: string): number | undefined {
     i = PART.lastIndex;
   }
   return total;
-}
-
-/** Milliseconds → `{ seconds, nanos }` as Envoy's google.protobuf.Duration. */
-export function msToProtoDuration(ms: number): { seconds: number; nanos: number } {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.round((ms - seconds * 1000) * 1e6);
-  return { seconds, nanos };
 }

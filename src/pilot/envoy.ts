@@ -1,5 +1,6 @@
 // Small builders for canonical-form Envoy values: durations, wrappers, addresses, typed configs, names.
 import { parseDuration } from '../api/duration.js';
+import { durationFromMs } from '../xds/duration.js';
 import type { CanonicalObject } from '../xds/protos.js';
 
 /** A canonical-form Envoy message. */
@@ -36,12 +37,7 @@ export const MAX_UINT32 = 4294967295;
 
 /** Milliseconds as a canonical google.protobuf.Duration (a zero duration is `{}`). */
 export function duration(ms: number): Envoy {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.round((ms - seconds * 1000) * 1e6);
-  const out: Envoy = {};
-  if (seconds !== 0) out.seconds = seconds;
-  if (nanos !== 0) out.nanos = nanos;
-  return out;
+  return durationFromMs(ms);
 }
 
 /** An Istio duration string ("1.5s", "100ms") in milliseconds; undefined when absent or invalid. */

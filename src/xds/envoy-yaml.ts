@@ -6,6 +6,7 @@ import type { Field, Type } from 'protobufjs';
 import { checkScalar, fieldByLooseName, InvalidResourceError } from './canonical-check.js';
 import type { CanonicalObject } from './protos.js';
 import { findType, lookupType } from './protos.js';
+import { parseJsonDuration } from './duration.js';
 import { structFromJson, valueFromJson } from './struct.js';
 
 const WRAPPERS = new Set(
@@ -160,16 +161,10 @@ function wrapperKind(name: string): string {
 
 /** Parses a proto3 JSON duration ("1.5s", "-0.25s", "10s") into canonical `{ seconds, nanos }`. */
 export function parseDuration(text: string, path = 'duration'): { seconds?: number; nanos?: number } {
-  const m = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/.exec(text.trim());
-  if (!m)
+  const d = parseJsonDuration(text);
+  if (!d)
     throw new InvalidResourceError(path, `expected a duration like "1.5s", got ${JSON.stringify(text)}`);
-  const sign = m[1] ? -1 : 1;
-  const seconds = Number(m[2]) * sign;
-  const nanos = Number((m[3] ?? '').padEnd(9, '0')) * sign;
-  const out: { seconds?: number; nanos?: number } = {};
-  if (seconds !== 0) out.seconds = seconds;
-  if (nanos !== 0) out.nanos = nanos;
-  return out;
+  return d;
 }
 
 function parseTimestamp(text: string, path: string): { seconds?: number; nanos?: number } {

@@ -1,10 +1,6 @@
 // Readers for canonical-form proto values (Duration, wrappers, FractionalPercent, Any) used at config time.
+import { durationToMs, parseJsonDuration } from '../../xds/duration.js';
 
-/** A canonical google.protobuf.Duration. */
-export interface CanonicalDuration {
-  seconds?: number | string;
-  nanos?: number;
-}
 
 /**
  * Milliseconds of a canonical Duration (`{ seconds, nanos }`); also accepts proto3 JSON strings
@@ -13,17 +9,12 @@ export interface CanonicalDuration {
 export function durationMs(d: unknown, dflt: number): number {
   if (d === undefined || d === null) return dflt;
   if (typeof d === 'string') {
-    const m = /^(-?\d+(?:\.\d+)?)s$/.exec(d.trim());
-    if (!m) throw new Error(`invalid duration "${d}"`);
-    return Math.round(Number(m[1]) * 1000);
+    const parsed = parseJsonDuration(d);
+    if (!parsed) throw new Error(`invalid duration "${d}"`);
+    return durationToMs(parsed);
   }
   if (typeof d === 'number') return d * 1000;
-  if (typeof d === 'object') {
-    const o = d as CanonicalDuration;
-    const s = Number(o.seconds ?? 0);
-    const n = Number(o.nanos ?? 0);
-    return s * 1000 + n / 1e6;
-  }
+  if (typeof d === 'object') return durationToMs(d);
   throw new Error(`invalid duration ${JSON.stringify(d)}`);
 }
 

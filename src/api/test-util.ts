@@ -1,4 +1,4 @@
-// Test helpers for the api package: table-driven valid/invalid documents.
+// Test helpers for the api package: table-driven valid/invalid documents; waitFor, the one deadline poll every package's tests use.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadText } from './load.js';
@@ -55,5 +55,25 @@ export function runTable(group: string, cases: readonly Case[]): void {
         );
       }
     });
+  }
+}
+
+/**
+ * Polls `check` (sync or async) every `intervalMs` until it returns something truthy, and resolves
+ * with it; rejects naming `what` after `timeoutMs`. The deadline poll of every package's tests (their
+ * test-util re-exports it): wait on this or on an event, never on a fixed sleep.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  intervalMs = 10,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

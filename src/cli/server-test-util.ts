@@ -65,17 +65,4 @@ export function startServerWith(args: string[]): Promise<ServerProcess> {
   });
 }
 
-/** Polls `f` (sync or async) every 25 ms until it returns something truthy; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  f: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from '../api/test-util.js';

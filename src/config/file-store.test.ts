@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore } from './file-store.js';
 import type { ConfigChange } from './store.js';
+import { waitFor } from '../api/test-util.js';
 
 const SERVICE = `apiVersion: v1
 kind: Service
@@ -22,16 +23,6 @@ spec:
     - route:
         - destination: { host: reviews, subset: ${subset} }
 `;
-
-async function until<T>(what: string, f: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function subsetOf(store: FileStore): unknown {
   const r = store.snapshot().get('VirtualService', 'default', 'reviews') as any;
@@ -56,7 +47,7 @@ test('FileStore applies changes within a second, rejects an invalid file with it
     // A valid edit applies, as one new version with an `updated` event.
     const t0 = Date.now();
     writeFileSync(join(dir, 'vs.yaml'), vs('v2'));
-    await until('the edit', () => subsetOf(store) === 'v2');
+    await waitFor('the edit', () => subsetOf(store) === 'v2');
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 2000, `applied after ${elapsed} ms`);
     assert.equal(store.snapshot().version, 2);
@@ -72,7 +63,7 @@ test('FileStore applies changes within a second, rejects an invalid file with it
     // An invalid edit is rejected: positioned error in status, logged once, the last good version serves.
     const bad = vs('v3').replace('    - route:', '    - rout:');
     writeFileSync(join(dir, 'vs.yaml'), bad);
-    const rejected = await until('the rejection', () =>
+    const rejected = await waitFor('the rejection', () =>
       store.status().files.find((f) => f.state === 'rejected'),
     );
     assert.match(rejected.file, /vs\.yaml$/);
@@ -89,21 +80,22 @@ test('FileStore applies changes within a second, rejects an invalid file with it
     // Touching the file without changing it does not log again.
     const later = new Date(Date.now() + 5000);
     utimesSync(join(dir, 'vs.yaml'), later, later);
-    await new Promise((r) => setTimeout(r, 600));
+    store.poll();
     assert.equal(logs.filter((l) => l.includes('rejected')).length, 1);
 
     // Other files still apply while one is rejected: a new file in a subdirectory, a deleted file.
     mkdirSync(join(dir, 'more'));
     writeFileSync(join(dir, 'more', 'ratings.yaml'), SERVICE.replace(/reviews/g, 'ratings'));
-    await until('the new file', () => store.snapshot().get('Service', 'default', 'ratings'));
+    await waitFor('the new file', () => store.snapshot().get('Service', 'default', 'ratings'));
+    assert.equal(logs.filter((l) => l.includes('rejected')).length, 1, 'the touched file was logged again');
     assert.equal(changes.at(-1)!.events[0].type, 'added');
     unlinkSync(join(dir, 'service.yaml'));
-    await until('the deletion', () => !store.snapshot().get('Service', 'default', 'reviews'));
+    await waitFor('the deletion', () => !store.snapshot().get('Service', 'default', 'reviews'));
     assert.equal(changes.at(-1)!.events[0].type, 'deleted');
 
     // Fixing the file applies it.
     writeFileSync(join(dir, 'vs.yaml'), vs('v3'));
-    await until('the fix', () => subsetOf(store) === 'v3');
+    await waitFor('the fix', () => subsetOf(store) === 'v3');
     assert.equal(store.status().files.find((f) => f.file.endsWith('vs.yaml'))!.state, 'ok');
   } finally {
     await store.close();
@@ -144,7 +136,7 @@ test('FileStore watches every directory: with a 60 s polling period edits, new s
   const store = new FileStore(dir, { pollMs: 60_000, log: (l) => logs.push(l) });
   const timed = async (what: string, f: () => unknown): Promise<void> => {
     const t0 = Date.now();
-    await until(what, f, 2000);
+    await waitFor(what, f, 2000);
     assert.ok(Date.now() - t0 < 2000, `${what} after ${Date.now() - t0} ms`);
   };
   try {
@@ -162,8 +154,8 @@ test('FileStore watches every directory: with a 60 s polling period edits, new s
     // A subdirectory tree created after start: its files load, and it is watched from then on.
     mkdirSync(join(dir, 'team', 'ratings'), { recursive: true });
     writeFileSync(join(dir, 'team', 'ratings', 'svc.yaml'), SERVICE.replace(/reviews/g, 'ratings'));
+    // The store watches a directory before listing it, so a second file right away is seen too.
     await timed('a file in a new subdirectory', () => store.snapshot().get('Service', 'default', 'ratings'));
-    await new Promise((r) => setTimeout(r, 100));
     writeFileSync(join(dir, 'team', 'ratings', 'details.json'), JSON.stringify(serviceObject('details')));
     await timed('a second file in that subdirectory', () =>
       store.snapshot().get('Service', 'default', 'details'),
@@ -215,21 +207,21 @@ test('FileStore follows a root directory that is replaced, and a single-file roo
     writeFileSync(join(next, 'vs.yaml'), vs('v2'));
     renameSync(dir, join(base, 'old'));
     renameSync(next, dir);
-    await until('the new tree', () => subsetOf(store) === 'v2', 2000);
+    await waitFor('the new tree', () => subsetOf(store) === 'v2', 2000);
     writeFileSync(join(dir, 'vs.yaml'), vs('v3'));
-    await until('an edit in the new tree', () => subsetOf(store) === 'v3', 2000);
+    await waitFor('an edit in the new tree', () => subsetOf(store) === 'v3', 2000);
 
     assert.ok(single.snapshot().get('Service', 'default', 'reviews'));
     replaceFile(file, SERVICE.replace(/reviews/g, 'ratings'));
-    await until(
+    await waitFor(
       'the replaced single file',
       () => single.snapshot().get('Service', 'default', 'ratings'),
       2000,
     );
     unlinkSync(file);
-    await until('the deleted single file', () => single.snapshot().resources.length === 0, 2000);
+    await waitFor('the deleted single file', () => single.snapshot().resources.length === 0, 2000);
     writeFileSync(file, SERVICE);
-    await until(
+    await waitFor(
       'the recreated single file',
       () => single.snapshot().get('Service', 'default', 'reviews'),
       2000,
@@ -272,15 +264,15 @@ test('FileStore polls when watching is off or the OS refuses a watch, and says s
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'sub', 'svc.yaml'), SERVICE);
     for (const store of [polling, refusing]) {
-      await until('the edit by polling', () => subsetOf(store) === 'v2', 3000);
-      await until(
+      await waitFor('the edit by polling', () => subsetOf(store) === 'v2', 3000);
+      await waitFor(
         'the new subdirectory by polling',
         () => store.snapshot().get('Service', 'default', 'reviews'),
         3000,
       );
     }
     unlinkSync(join(dir, 'sub', 'svc.yaml'));
-    await until(
+    await waitFor(
       'the deletion by polling',
       () => !refusing.snapshot().get('Service', 'default', 'reviews'),
       3000,

@@ -24,6 +24,7 @@ import {
   writeManifests,
 } from './config-dir.js';
 import { runPaths } from './run-state.js';
+import { waitFor } from '../api/test-util.js';
 
 const vs = (host: string, subset: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -187,7 +188,8 @@ test('delete removes a resource from whichever file defines it and reports the m
     const createdAt = (name: string) =>
       listResources(paths).resources.find((s) => s.resource.metadata.name === name)!.createdAt;
     const reviewsCreated = createdAt('reviews');
-    await new Promise((r) => setTimeout(r, 20));
+    // A rewrite now would carry a later time.
+    await waitFor('the clock to move on', () => Date.now() > reviewsCreated + 1);
     const r = deleteResources(paths, [
       'Service/default/ratings',
       'Service/default/details',

@@ -12,22 +12,10 @@ import {
   routeConfig,
   startBackend,
   startStateAdsServer,
+  stat,
+  waitFor,
   type Backend,
 } from './test-util.js';
-
-async function waitFor<T>(
-  what: string,
-  f: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  ms = 8000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('proxy with an ADS server', () => {
   let v1: Backend;
@@ -123,8 +111,12 @@ describe('proxy with an ADS server', () => {
   });
 
   it('keeps serving the last good config when the control plane goes away', async () => {
+    assert.equal(await stat(proxy, 'control_plane.connected_state'), 1);
     await server.close();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(
+      'the proxy to see the stream down',
+      async () => (await stat(proxy, 'control_plane.connected_state')) === 0,
+    );
     const r = await get(proxy.listenerPort('0.0.0.0_9080'), '/after');
     assert.equal(r.status, 200);
     assert.equal(proxy.state(), 'LIVE');

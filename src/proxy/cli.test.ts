@@ -13,6 +13,7 @@ import {
   type Backend,
   type ProxyChild,
   type ReadyPorts,
+  waitFor,
 } from './test-util.js';
 
 function bootstrapYaml(backendPort: number): string {
@@ -84,8 +85,7 @@ describe('mizzen proxy --bootstrap (child process)', () => {
     const r = await get(port, '/API/v1', { 'user-agent': 'cli-test', 'x-request-id': 'rid-1' });
     assert.equal(r.status, 200);
     assert.equal(r.headers['server'], 'istio-envoy');
-    for (let i = 0; i < 50 && !proxy.stdout().includes('rid-1'); i++)
-      await new Promise((res) => setTimeout(res, 20));
+    await waitFor('the access log line', () => proxy.stdout().includes('rid-1'));
     const line = proxy
       .stdout()
       .split('\n')

@@ -145,10 +145,17 @@ export class Proxy implements AdminContext {
       ads.subscribe(TypeUrl.ROUTE, this.config.rdsNames());
       ads.subscribe(TypeUrl.SECRET, this.config.sdsNames());
     };
-    ads.on('connected', (addr) => log.info(`connected to ADS server ${addr}`));
-    ads.on('disconnected', (why) =>
-      log.warn(`ADS stream to ${ads.server} down (${why}); serving the last good config`),
-    );
+    // Envoy's gauge: 1 while the ADS stream is up, 0 otherwise.
+    const connected = this.store.gauge('control_plane.connected_state', 'control_plane.connected_state', []);
+    connected.set(0);
+    ads.on('connected', (addr) => {
+      connected.set(1);
+      log.info(`connected to ADS server ${addr}`);
+    });
+    ads.on('disconnected', (why) => {
+      connected.set(0);
+      log.warn(`ADS stream to ${ads.server} down (${why}); serving the last good config`);
+    });
     ads.on('nack', (t, v, m) => log.warn(`NACK ${t} version ${v}: ${m}`));
     this.ads = ads;
     ads.start();

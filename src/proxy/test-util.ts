@@ -15,6 +15,10 @@ import { AdsServer } from '../xds/ads-server.js';
 import { bootstrapFrom } from './bootstrap/bootstrap.js';
 import { Proxy, type ProxyOptions } from './proxy.js';
 
+import { waitFor } from '../api/test-util.js';
+
+export { waitFor };
+
 /** A request a backend received. */
 export interface Seen {
   method: string;
@@ -187,6 +191,46 @@ export function get(
 /** Reads an admin endpoint as text. */
 export async function admin(p: Proxy, path: string, method = 'GET'): Promise<Reply> {
   return get(p.adminPort, path, {}, method);
+}
+
+/** One counter or gauge of the proxy's admin /stats (e.g. `cluster.pair.upstream_rq_retry`); fails when absent. */
+export async function stat(p: Proxy, name: string): Promise<number> {
+  const body = (await admin(p, `/stats?filter=${encodeURIComponent(name)}`)).body;
+  const m = new RegExp(`^${name.replace(/[.|[\]]/g, '\\$&')}: (\\d+)$`, 'm').exec(body);
+  if (!m) throw new Error(`no stat ${name} in /stats`);
+  return Number(m[1]);
+}
+
+/**
+ * A file access log for a test HCM (`hcm(routes, { accessLog: [log.entry] })`): each request logs
+ * `PATH STATUS FLAGS UPSTREAM_HOST`; `line(path)` waits for the line of a request.
+ */
+export function testAccessLog(file: string): {
+  entry: Record<string, unknown>;
+  line(path: string): Promise<{ status: number; flags: string; upstreamHost: string }>;
+} {
+  return {
+    entry: {
+      name: 'envoy.access_loggers.file',
+      typedConfig: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+        path: file,
+        logFormat: {
+          textFormatSource: {
+            inlineString: '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_HOST%\n',
+          },
+        },
+      },
+    },
+    async line(path) {
+      const text = await waitFor(`the access log line of ${path}`, () => {
+        const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
+        return lines.filter((l) => l.startsWith(`${path} `)).at(-1);
+      });
+      const [, status, flags, upstreamHost] = text.split(' ');
+      return { status: Number(status), flags, upstreamHost };
+    },
+  };
 }
 
 /** What a proxy wrote to its ready file (`--ready-file`). */

@@ -48,6 +48,8 @@ function bookinfoConfig(): Config {
 class FakeProxy {
   readonly state = new Map<string, { version: string; resources: CanonicalObject[] }>();
   readonly updates: string[] = [];
+  /** The client's log lines (each failed reconnect attempt logs "retrying in N ms"). */
+  readonly logs: string[] = [];
   reject: ((typeUrl: string, resources: CanonicalObject[]) => Error | null) | null = null;
   readonly client: AdsClient;
 
@@ -60,7 +62,7 @@ class FakeProxy {
       node: { id: NODE_ID, metadata },
       initialBackoffMs: 50,
       maxBackoffMs: 400,
-      log: () => {},
+      log: (_level, message) => this.logs.push(message),
       onResources: (typeUrl, resources, version) => this.apply(typeUrl, resources, version),
     });
   }
@@ -232,8 +234,9 @@ test('a push sends only the types whose content changed, and nothing when nothin
 
     // A push filtered to other proxies does not reach this one.
     config.set(TypeUrl.CLUSTER, edsCluster(RATINGS));
+    const sent = server.metrics().pilot_xds_pushes;
     await server.push((p: ProxyInfo) => p.id.startsWith('router~'));
-    await sleep(100);
+    assert.deepEqual(server.metrics().pilot_xds_pushes, sent, 'a push filtered to routers sent something');
     assert.deepEqual(proxy.names(TypeUrl.CLUSTER), [REVIEWS]);
     await server.push((p: ProxyInfo) => p.metadata.NAMESPACE === 'default');
     await waitFor('ratings cluster', () => proxy.names(TypeUrl.CLUSTER).includes(RATINGS));
@@ -258,8 +261,8 @@ test('requestPush coalesces a burst into one push, and the max delay bounds a lo
       config.set(TypeUrl.CLUSTER, edsCluster(`outbound|${9000 + i}||burst.default.svc.cluster.local`));
       server.requestPush();
     }
+    // The burst is requested in one turn of the event loop: a second push would have come first, with fewer clusters.
     await waitFor('burst pushed', () => proxy.names(TypeUrl.CLUSTER).length === 31);
-    await sleep(300);
     assert.equal(cdsCalls() - start, 1, 'the burst produced more than one push');
 
     // Requests every 30 ms for 1.2 s never leave a 100 ms quiet period, yet pushes happen (max delay 400 ms).
@@ -297,7 +300,10 @@ test('the client keeps its last good state while the server is down and resyncs 
     await server.close();
     await waitFor('disconnected event', () => events.includes('disconnected'));
     assert.equal(proxy.client.connected, false);
-    await sleep(300); // a few failed reconnect attempts
+    await waitFor(
+      'two failed reconnect attempts',
+      () => proxy.logs.filter((l) => l.includes('retrying in')).length >= 3,
+    );
     assert.deepEqual(proxy.names(TypeUrl.CLUSTER), [REVIEWS], 'state was dropped while the server is down');
     assert.deepEqual(proxy.client.lastGood(TypeUrl.ROUTE)?.resources.map(resourceName), ['9080']);
 
@@ -342,9 +348,8 @@ test('raw protocol: stale nonces are ignored, name changes on an ACK are answere
       responseNonce: 'not-a-nonce-we-sent',
       versionInfo: '',
     });
-    await sleep(150);
+    await waitFor('the stale nonce counted', () => server.metrics().pilot_xds_expired_nonce.eds === 1);
     assert.equal(responses.length, 1, 'a stale nonce was answered');
-    assert.equal(server.metrics().pilot_xds_expired_nonce.eds, 1);
     call.write({
       typeUrl: TypeUrl.ENDPOINT,
       resourceNames: [REVIEWS, RATINGS],

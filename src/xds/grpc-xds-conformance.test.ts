@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AdsServer } from './ads-server.js';
 import type { Resource } from './ads-server.js';
 import { resourceName } from './protos.js';
-import { apiListener, edsCluster, loadAssignment, routeConfig, sleep, waitFor } from './test-util.js';
+import { apiListener, edsCluster, loadAssignment, routeConfig, waitFor } from './test-util.js';
 import { TypeUrl } from './type-urls.js';
 
 const HOST = 'helloworld.default.svc.cluster.local';
@@ -161,19 +161,20 @@ test('proxyless gRPC (grpc-js-xds) routes by our ADS resources and follows a pus
     // grpc-js-xds' priority balancer (not cancelled on destroy), which holds the test process open.
     resources.set(TypeUrl.ROUTE, [weightedRoute(0, 100)]);
     await ads.push();
-    const deadline = Date.now() + 20000;
     let last: Hello | Error = first;
-    while (Date.now() < deadline) {
-      last = await sayHello(client).catch((err: Error) => err);
-      if (!(last instanceof Error) && last.backend === 'B') break;
-      await sleep(50);
-    }
-    assert.ok(
-      !(last instanceof Error) && last.backend === 'B',
-      `client did not follow the route change: ${String(
-        last instanceof Error ? last.message : JSON.stringify(last),
-      )}\n${diagnostics()}`,
-    );
+    await waitFor(
+      'the client to follow the route change',
+      async () => {
+        last = await sayHello(client).catch((err: Error) => err);
+        return !(last instanceof Error) && last.backend === 'B';
+      },
+      20_000,
+      50,
+    ).catch((err: Error) => {
+      assert.fail(
+        `${err.message}: last answer ${String(last instanceof Error ? last.message : JSON.stringify(last))}\n${diagnostics()}`,
+      );
+    });
     for (let i = 0; i < 5; i++) assert.equal((await sayHello(client)).backend, 'B');
     const rds = ads.syncStatus()[0].types[TypeUrl.ROUTE];
     assert.equal(rds.lastNack, undefined);

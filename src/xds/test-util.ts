@@ -1,26 +1,13 @@
-// Test helpers for src/xds: canonical resource builders in Istio's shapes, and polling.
+// Test helpers for src/xds: canonical resource builders in Istio's shapes; waitFor (from api's test-util).
 import type { CanonicalObject } from './protos.js';
 
 const HCM =
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 
-/** Polls `check` every 10 ms until it returns a truthy value; rejects with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | null | false,
-  timeoutMs = 10000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export { waitFor } from '../api/test-util.js';
 
-/** Resolves after `ms`. */
+/** Resolves after `ms` (to pace input, e.g. a slow generator; never to wait for an outcome: use waitFor). */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

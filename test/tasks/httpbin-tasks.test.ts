@@ -16,6 +16,7 @@ import {
   EXAMPLES,
   type Mesh,
 } from './mesh.js';
+import { waitUntil } from '../../src/local/readiness.js';
 
 const NET = 'httpbin/networking/';
 const CLUSTER = 'outbound|8000||httpbin.default.svc.cluster.local';
@@ -132,8 +133,14 @@ describe('Istio circuit breaking and mirroring tasks on mizzen up', { timeout: 6
         const path = `/headers?probe=${++probe}`;
         const rs = await Promise.all([1, 2, 3, 4, 5].map(() => fromSleep(path)));
         if (rs.some((r) => r.status !== 200)) return false;
-        await new Promise((r) => setTimeout(r, 300));
-        return (await logged('httpbin', path)) === 5 && (await logged('httpbin-v2', path)) === 0;
+        // Each of the 5 is logged by the version that served it; once all are, v1 must have all.
+        let v1 = 0;
+        await eventually(
+          'the 5 probes in the logs',
+          async () => (v1 = await logged('httpbin', path)) + (await logged('httpbin-v2', path)) === 5,
+          10_000,
+        );
+        return v1 === 5;
       },
       30_000,
     );
@@ -152,8 +159,8 @@ describe('Istio circuit breaking and mirroring tasks on mizzen up', { timeout: 6
       async () => {
         const path = `/headers?probe=${++probe}`;
         assert.equal((await fromSleep(path)).status, 200);
-        await new Promise((r) => setTimeout(r, 300));
-        return (await logged('httpbin-v2', path)) === 1;
+        // Until the mirror route is in place no copy comes: look for one for a while, then probe again.
+        return waitUntil(async () => (await logged('httpbin-v2', path)) === 1, 2000, 200);
       },
       30_000,
     );

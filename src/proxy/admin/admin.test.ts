@@ -12,6 +12,7 @@ import {
   startProxy,
   staticCluster,
   type Backend,
+  waitFor,
 } from '../test-util.js';
 
 describe('admin', () => {
@@ -129,7 +130,6 @@ describe('admin', () => {
     assert.equal((await admin(proxy, '/drain_listeners', 'POST')).status, 200);
     await assert.rejects(get(port, '/after-drain'));
     assert.equal((await admin(proxy, '/quitquitquit', 'POST')).status, 200);
-    for (let i = 0; i < 50 && !quit; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(quit);
+    await waitFor('the proxy to quit', () => quit);
   });
 });

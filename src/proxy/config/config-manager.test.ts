@@ -13,6 +13,7 @@ import {
   startProxy,
   staticCluster,
   type Backend,
+  waitFor,
 } from '../test-util.js';
 import { TYPE } from './config-manager.js';
 
@@ -74,7 +75,7 @@ describe('config updates', () => {
     const workers = Array.from({ length: 8 }, worker);
     for (let i = 0; i < 16; i++) {
       // Let requests complete between updates (by count, not time: the machine may be loaded).
-      while (ok < (i + 1) * 5 && failures.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await waitFor('five more requests', () => ok >= (i + 1) * 5 || failures.length > 0, 10_000, 5);
       const target = i % 2 === 0 ? 'b' : 'a';
       assert.equal(await proxy.apply(TYPE.ROUTE, [routeTo(target)], `r${i + 2}`), undefined);
       if (i % 4 === 1) {

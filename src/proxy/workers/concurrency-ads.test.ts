@@ -19,13 +19,10 @@ import {
   staticCluster,
   type Backend,
   type ProxyChild,
+  waitFor,
 } from '../test-util.js';
 
 const NODE = 'sidecar~127.0.0.1~productpage-v1-0.default~default.svc.cluster.local';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 describe('mizzen proxy --concurrency 2 with an ADS server', () => {
   let dir: string;
@@ -91,8 +88,6 @@ describe('mizzen proxy --concurrency 2 with an ADS server', () => {
   it('SIGTERM closes both ADS streams and exits 0', async () => {
     proxy.child.kill('SIGTERM');
     assert.equal(await proxy.exited, 0);
-    const deadline = Date.now() + 10_000;
-    while (server.proxies().length > 0 && Date.now() < deadline) await sleep(20);
-    assert.equal(server.proxies().length, 0);
+    await waitFor('both ADS streams closed', () => server.proxies().length === 0);
   });
 });

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runMizzen } from '../../cli/test-util.js';
-import { get, listenerPort, spawnProxy, startBackend, type Backend } from '../test-util.js';
+import { get, listenerPort, spawnProxy, startBackend, waitFor, type Backend } from '../test-util.js';
 
 const CLUSTER = 'outbound|8080||api.default.svc.cluster.local';
 
@@ -80,10 +80,6 @@ async function startProxy(dir: string, backendPort: number): Promise<Running> {
     port: listenerPort(p.ports, 'ingress'),
     exited: p.exited,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** One stat's value from admin /stats (`?worker=N` for one worker's own store). */
@@ -240,12 +236,13 @@ describe('mizzen proxy --concurrency 2 (child processes)', () => {
     const victim = (await workers(proxy.adminPort))[1].pid;
     process.kill(victim, 'SIGKILL');
     // Wait until the primary noticed (a connection handed over in the instant of death dies with it).
-    const deadline = Date.now() + 60_000;
-    while ((await workers(proxy.adminPort))[1].pid === victim) {
-      assert.ok(Date.now() < deadline, 'the primary never noticed the dead worker');
-      await sleep(10);
-    }
+    await waitFor(
+      'the primary to notice the dead worker',
+      async () => (await workers(proxy.adminPort))[1].pid !== victim,
+      60_000,
+    );
     let during = 0;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const r = await get(proxy.port, '/during-restart');
       assert.equal(r.status, 200);
@@ -293,9 +290,7 @@ describe('mizzen proxy --concurrency: no orphans, usage errors', () => {
       const pids = (await workers(p.adminPort)).map((w) => w.pid);
       p.child.kill('SIGKILL');
       await p.exited;
-      const deadline = Date.now() + 10_000;
-      while (pids.some(alive) && Date.now() < deadline) await sleep(20);
-      assert.deepEqual(pids.filter(alive), []);
+      await waitFor('the orphaned workers to exit', () => !pids.some(alive));
     } finally {
       await backend.close();
       rmSync(dir, { recursive: true, force: true });

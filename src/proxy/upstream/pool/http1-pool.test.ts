@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Proxy } from '../../proxy.js';
 import {
-  admin,
   get,
   hcm,
   httpListener,
@@ -12,22 +11,12 @@ import {
   startBackend,
   startProxy,
   staticCluster,
+  stat,
+  waitFor,
   type Backend,
 } from '../../test-util.js';
 
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-
-/** Reads one counter of the proxy's admin /stats. */
-async function stat(proxy: Proxy, name: string): Promise<number> {
-  const body = (await admin(proxy, `/stats?filter=${name}`)).body;
-  const m = new RegExp(`^${name.replace(/[.|]/g, '\\$&')}: (\\d+)$`, 'm').exec(body);
-  assert.ok(m, `${name} in /stats`);
-  return Number(m[1]);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 describe('HTTP/1.1 upstream pool', () => {
   let backend: Backend;
@@ -86,7 +75,11 @@ describe('HTTP/1.1 upstream pool', () => {
         rs.map((r) => r.status),
         Array(8).fill(200),
       );
-      await sleep(20);
+      // The proxy answers once the upstream response ended; wait until it has released the connections.
+      await waitFor(
+        'the burst released upstream',
+        async () => (await stat(proxy, 'cluster.burst.upstream_rq_active')) === 0,
+      );
     }
     assert.equal(await stat(proxy, 'cluster.burst.upstream_rq_total'), 32);
     // Never more connections than requests in flight at once: 32 would mean one per request.
@@ -99,7 +92,9 @@ describe('HTTP/1.1 upstream pool', () => {
     for (let i = 0; i < 6; i++) assert.equal((await get(port, '/limited')).status, 200);
     assert.equal(await stat(proxy, 'cluster.limited.upstream_cx_total'), 3);
     // The retired connections closed once their second request ended.
-    await sleep(50);
-    assert.ok((await stat(proxy, 'cluster.limited.upstream_cx_destroy')) >= 2);
+    await waitFor(
+      'the retired connections to close',
+      async () => (await stat(proxy, 'cluster.limited.upstream_cx_destroy')) >= 2,
+    );
   });
 });

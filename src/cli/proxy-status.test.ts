@@ -159,7 +159,7 @@ async function rowsWhen(server: ServerProcess, what: string, ok: (rows: Map<stri
       const rows = new Map(proxyStatusRows(await syncz(server), server.debug).map((r) => [r[0], r]));
       return ok(rows) ? rows : null;
     },
-    10_000,
+    30_000,
   );
 }
 

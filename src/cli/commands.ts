@@ -48,4 +48,8 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     load: () => import('./analyze.js'),
   },
   version: { summary: 'print the version of Mizzen', load: () => import('./version.js') },
+  'kube-inject': {
+    summary: 'inject sidecars into Kubernetes manifests (like istioctl kube-inject)',
+    load: () => import('./kube-inject.js'),
+  },
 };

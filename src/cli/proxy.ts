@@ -18,6 +18,8 @@ flags:
   --id NODE_ID           node id, e.g. sidecar~127.1.0.2~reviews-v1-0.default~default.svc.cluster.local
   --metadata JSON        node metadata (Istio keys: NAMESPACE, LABELS, WORKLOAD_NAME, ...)
   --admin-port N         admin port on 127.0.0.1 (default 15000; 0 = any free port)
+  --status-port N        Istio's status port: GET /healthz/ready on 0.0.0.0:N (200 once LIVE, else 503), for
+                         Kubernetes readiness probes (kube-inject sets 15021); 0 = any free port
   --access-log           Istio's access log on stdout for HTTP managers without one
   --ready-file PATH      write {"admin", "adminPort", "listeners": {name: "ip:port"}, "state"} once LIVE
   --drain-time-s N       how long removed listeners drain (default 45)
@@ -32,6 +34,7 @@ export default defineCommand({
   flags: {
     bootstrap: { type: 'string' },
     'xds-address': { type: 'string' },
+    'status-port': { type: 'string' },
     id: { type: 'string' },
     metadata: { type: 'string' },
     'admin-port': { type: 'string' },
@@ -63,6 +66,8 @@ export default defineCommand({
       return n;
     };
     const adminPort = num(values['admin-port'], '--admin-port');
+    if (values['status-port'] !== undefined && parseConcurrency(values.concurrency) > 1)
+      throw new UsageError('--status-port is not supported with --concurrency above 1 yet; run one process');
     const drain = num(values['drain-time-s'], '--drain-time-s');
     const concurrency = parseConcurrency(values.concurrency);
     const workerIndex = process.env[WORKER_ENV];
@@ -86,6 +91,7 @@ export default defineCommand({
       return {
         bootstrap,
         xdsAddress: values['xds-address'] ?? null,
+        statusPort: num(values['status-port'], '--status-port') ?? null,
         nodeId,
         metadata,
         adminPort,

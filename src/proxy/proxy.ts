@@ -12,6 +12,7 @@ import { ListenerManager } from './listener/listener-manager.js';
 import { writeReadyFile, type ProxyPorts } from './ready-file.js';
 import { logger, setAllLevels } from './log.js';
 import { StatsStore } from './stats/stats-store.js';
+import { StatusServer } from './admin/status-server.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import { SecretManager } from './tls/secret-manager.js';
 
@@ -48,6 +49,8 @@ export interface ProxyOptions {
   listenAdmin?: boolean;
   /** Worker processes of the whole proxy, shown in /server_info (default 1). */
   concurrency?: number;
+  /** Istio's status port: /healthz/ready on 0.0.0.0 (Kubernetes readiness probes); null/absent = none. */
+  statusPort?: number | null;
   /** Called with the bound ports once LIVE and after every listener change (where the ready file is written). */
   onPorts?: (ports: ProxyPorts) => void;
 }
@@ -63,6 +66,7 @@ export class Proxy implements AdminContext {
   readonly bootstrap: Record<string, unknown>;
   readonly admin: AdminServer;
   private ads: AdsClient | null = null;
+  private status: StatusServer | null = null;
   private readonly startedAt = Date.now();
   private live = false;
   private closed = false;
@@ -113,6 +117,11 @@ export class Proxy implements AdminContext {
       const { address, port } = this.adminBind();
       const bound = await this.admin.listen(address, port);
       log.info(`admin listening on ${address}:${bound}`);
+      if (this.opts.statusPort != null) {
+        this.status = new StatusServer(() => this.live);
+        const sp = await this.status.listen('0.0.0.0', this.opts.statusPort);
+        log.info(`status (/healthz/ready) listening on 0.0.0.0:${sp}`);
+      }
     }
     if (b) {
       // Secrets first: static clusters and listeners may refer to them.
@@ -256,5 +265,6 @@ export class Proxy implements AdminContext {
     this.listeners.close();
     this.clusters.close();
     await this.admin.close();
+    await this.status?.close();
   }
 }

@@ -1,0 +1,168 @@
+// The containers, labels and annotations sidecar injection adds to a pod spec (Istio's sidecar template, Mizzen's proxy).
+import { captureRules, PROXY_UID } from './capture-rules.js';
+import type { InjectionSettings } from './injection-settings.js';
+
+/** Where the injected proxy finds the control plane, and which image runs it. */
+export interface InjectOptions {
+  /** Image of the proxy and init containers (Mizzen's image carries both). */
+  readonly image: string;
+  /** Control plane xDS address(es), `host:port[,host:port…]` (replicas: the proxy fails over). */
+  readonly discoveryAddress: string;
+}
+
+/** The injected containers' names, as Istio names them (tools and dashboards look for these). */
+export const PROXY_CONTAINER = 'istio-proxy';
+export const INIT_CONTAINER = 'istio-init';
+
+/** A pod template as plain JSON. */
+export interface PodTemplate {
+  metadata?: {
+    name?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
+  spec?: { containers?: any[]; initContainers?: any[]; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+/**
+ * Starts the proxy with its node identity from the downward API. Node metadata is built in the shell:
+ * every value is a Kubernetes name, IP or JSON made at injection time, none holds a quote.
+ */
+const PROXY_SCRIPT = [
+  'exec mizzen proxy sidecar',
+  '--xds-address "$MIZZEN_XDS_ADDRESS"',
+  '--id "sidecar~$INSTANCE_IP~$POD_NAME.$POD_NAMESPACE~$POD_NAMESPACE.svc.cluster.local"',
+  '--metadata "{\\"NAMESPACE\\":\\"$POD_NAMESPACE\\",\\"INSTANCE_IPS\\":\\"$INSTANCE_IP\\",\\"SERVICE_ACCOUNT\\":\\"$SERVICE_ACCOUNT\\",\\"WORKLOAD_NAME\\":\\"$ISTIO_META_WORKLOAD_NAME\\",\\"APP_CONTAINERS\\":\\"$ISTIO_META_APP_CONTAINERS\\",\\"INTERCEPTION_MODE\\":\\"REDIRECT\\",\\"LABELS\\":$ISTIO_METAJSON_LABELS}"',
+  '${MIZZEN_STATUS_PORT:+--status-port "$MIZZEN_STATUS_PORT"}',
+  '--log-level "$MIZZEN_LOG_LEVEL"',
+].join(' ');
+
+/** Loads the capture rules in the pod's network namespace (the init container's only job). */
+const INIT_SCRIPT = 'printf "%s" "$MIZZEN_CAPTURE_RULES" | iptables-restore --noflush';
+
+/** Blocks the app containers until the proxy is ready (postStart of the first container). */
+const WAIT_SCRIPT =
+  'until wget -q -O /dev/null "http://127.0.0.1:$MIZZEN_STATUS_PORT/healthz/ready"; do sleep 0.2; done';
+
+const fieldEnv = (name: string, fieldPath: string): unknown => ({
+  name,
+  valueFrom: { fieldRef: { fieldPath } },
+});
+
+/** The pod template with the sidecar injected (a new object; `tmpl` is not changed). */
+export function injectedTemplate(
+  tmpl: PodTemplate,
+  workloadName: string,
+  settings: InjectionSettings,
+  options: InjectOptions,
+): PodTemplate {
+  const meta = tmpl.metadata ?? {};
+  const spec = tmpl.spec ?? {};
+  const labels = { ...meta.labels };
+  const appContainers: any[] = spec.containers ?? [];
+  const image = settings.image ?? options.image;
+  const resources = {
+    requests: { cpu: settings.cpuRequest, memory: settings.memoryRequest },
+    ...(settings.cpuLimit || settings.memoryLimit
+      ? {
+          limits: {
+            ...(settings.cpuLimit ? { cpu: settings.cpuLimit } : {}),
+            ...(settings.memoryLimit ? { memory: settings.memoryLimit } : {}),
+          },
+        }
+      : {}),
+  };
+  const proxy: Record<string, unknown> = {
+    name: PROXY_CONTAINER,
+    image,
+    command: ['sh', '-c', PROXY_SCRIPT],
+    env: [
+      fieldEnv('POD_NAME', 'metadata.name'),
+      fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+      fieldEnv('INSTANCE_IP', 'status.podIP'),
+      fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+      { name: 'ISTIO_META_WORKLOAD_NAME', value: workloadName },
+      { name: 'ISTIO_META_APP_CONTAINERS', value: appContainers.map((c) => c?.name).join(',') },
+      { name: 'ISTIO_METAJSON_LABELS', value: JSON.stringify(labels) },
+      { name: 'MIZZEN_XDS_ADDRESS', value: options.discoveryAddress },
+      // Empty when the status port is off (annotation 0): the script then passes no --status-port.
+      { name: 'MIZZEN_STATUS_PORT', value: settings.statusPort > 0 ? String(settings.statusPort) : '' },
+      { name: 'MIZZEN_LOG_LEVEL', value: settings.logLevel ?? 'info' },
+    ],
+    ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }],
+    resources,
+    securityContext: {
+      runAsUser: PROXY_UID,
+      runAsGroup: PROXY_UID,
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    ...(settings.statusPort > 0
+      ? {
+          readinessProbe: {
+            httpGet: { path: '/healthz/ready', port: settings.statusPort },
+            initialDelaySeconds: settings.readinessInitialDelaySeconds,
+            periodSeconds: settings.readinessPeriodSeconds,
+            failureThreshold: settings.readinessFailureThreshold,
+            timeoutSeconds: 3,
+          },
+        }
+      : {}),
+    ...(settings.holdApplicationUntilProxyStarts
+      ? { lifecycle: { postStart: { exec: { command: ['sh', '-c', WAIT_SCRIPT] } } } }
+      : {}),
+  };
+  const init = {
+    name: INIT_CONTAINER,
+    image,
+    command: ['sh', '-c', INIT_SCRIPT],
+    env: [{ name: 'MIZZEN_CAPTURE_RULES', value: captureRules(settings.capture) }],
+    resources: { requests: { cpu: '10m', memory: '10Mi' } },
+    securityContext: {
+      runAsUser: 0,
+      runAsGroup: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: false,
+      capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+    },
+  };
+  const containers = settings.holdApplicationUntilProxyStarts
+    ? [proxy, ...appContainers]
+    : [...appContainers, proxy];
+  const status = {
+    initContainers: [INIT_CONTAINER],
+    containers: [PROXY_CONTAINER],
+    volumes: [],
+    imagePullSecrets: null,
+    revision: 'default',
+  };
+  return {
+    ...tmpl,
+    metadata: {
+      ...meta,
+      labels: {
+        ...labels,
+        'security.istio.io/tlsMode': 'istio',
+        'service.istio.io/canonical-name':
+          labels['service.istio.io/canonical-name'] ?? labels.app ?? workloadName,
+        'service.istio.io/canonical-revision':
+          labels['service.istio.io/canonical-revision'] ?? labels.version ?? 'latest',
+      },
+      annotations: {
+        ...meta.annotations,
+        ...(appContainers[0]?.name
+          ? { 'kubectl.kubernetes.io/default-container': appContainers[0].name }
+          : {}),
+        'sidecar.istio.io/status': JSON.stringify(status),
+      },
+    },
+    spec: { ...spec, initContainers: [...(spec.initContainers ?? []), init], containers },
+  };
+}

@@ -94,6 +94,13 @@ export function renderMetrics(m: MetricsInput): string {
     'Total number of XDS requests with an expired nonce.',
     m.ads.pilot_xds_expired_nonce,
   );
+  metric(
+    out,
+    'pilot_xds_write_timeout',
+    'counter',
+    'Pilot XDS response write timeouts (streams closed for not taking a response).',
+    m.ads.pilot_xds_write_timeout,
+  );
   out.push(
     ...m.convergence.lines(
       'pilot_proxy_convergence_time',

@@ -36,7 +36,17 @@ export interface AdsServerOptions {
   immutableResources?: boolean;
   /** Responses generated and written at once across all streams (Istio's PILOT_PUSH_THROTTLE); default 100. */
   pushThrottle?: number;
-  /** A response the client has not taken within this long frees its throttle slot anyway, ms; default 5000. */
+  /**
+   * A response the client has not taken within this long gives its throttle slot back, ms; default 250.
+   * The stream keeps waiting for it without a slot, so a client that stopped reading cannot hold up
+   * pushes to the others.
+   */
+  slotTimeoutMs?: number;
+  /**
+   * A response the client has not taken within this long evicts the stream, ms; default 5000 (istiod's
+   * PILOT_XDS_SEND_TIMEOUT behaviour: the send fails with DeadlineExceeded and the connection closes).
+   * Counted in `pilot_xds_write_timeout`.
+   */
   sendTimeoutMs?: number;
   /** Called when a stream has identified its proxy (first request with a node). */
   onProxyConnected?: (proxy: ProxyInfo) => void;
@@ -77,6 +87,8 @@ export interface AdsMetrics {
   pilot_xds_rejects: Record<string, number>;
   /** Requests ignored for carrying an outdated nonce, by type label (`pilot_xds_expired_nonce{type}`). */
   pilot_xds_expired_nonce: Record<string, number>;
+  /** Streams evicted for not taking a response within the send timeout (`pilot_xds_write_timeout`). */
+  pilot_xds_write_timeout: number;
   /** `pilot_proxy_convergence_time` totals: samples taken and their sum, seconds. */
   pilot_proxy_convergence_time: { count: number; sum: number };
 }
@@ -95,6 +107,7 @@ export class AdsServer {
     pilot_total_xds_rejects: 0,
     pilot_xds_rejects: {},
     pilot_xds_expired_nonce: {},
+    pilot_xds_write_timeout: 0,
     pilot_proxy_convergence_time: { count: 0, sum: 0 },
   };
   private samples: number[] = [];
@@ -219,6 +232,7 @@ export class AdsServer {
       controlPlaneId: this.options.controlPlaneId ?? 'mizzen',
       immutableResources: this.options.immutableResources ?? false,
       throttle: new PushThrottle(this.options.pushThrottle ?? 100),
+      slotTimeoutMs: this.options.slotTimeoutMs ?? 250,
       sendTimeoutMs: this.options.sendTimeoutMs ?? 5000,
       nextVersion: () => `${new Date().toISOString()}/${++this.versionCounter}`,
       onConnected: (stream) => {
@@ -238,6 +252,7 @@ export class AdsServer {
         bump(c.pilot_xds_rejects, typeUrl);
       },
       countExpiredNonce: (typeUrl) => bump(c.pilot_xds_expired_nonce, typeUrl),
+      countWriteTimeout: () => c.pilot_xds_write_timeout++,
       recordConvergence: (seconds) => {
         c.pilot_proxy_convergence_time.count++;
         c.pilot_proxy_convergence_time.sum += seconds;

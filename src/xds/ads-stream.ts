@@ -1,6 +1,7 @@
 // One ADS stream on the server: node identity, per-type subscriptions, versions and nonces,
 // ACK/NACK bookkeeping, and sending a type only when its generated content changed.
 import { randomBytes } from 'node:crypto';
+import { constants as http2constants, type Http2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import type { DiscoveryRequestMessage, DiscoveryResponseMessage, NodeMessage } from './ads-service.js';
 import type { AnyMessage, CanonicalObject } from './protos.js';
@@ -83,13 +84,17 @@ export interface StreamHost {
   immutableResources: boolean;
   /** Bounds the responses being generated and written at once, across streams. */
   throttle: PushThrottle;
-  /** A response not taken by the client within this long frees its throttle slot anyway, ms. */
+  /** A response not taken by the client within this long frees its throttle slot, ms. */
+  slotTimeoutMs: number;
+  /** A response not taken by the client within this long evicts the stream, ms. */
   sendTimeoutMs: number;
   onConnected(stream: AdsStream): void;
   onClosed(stream: AdsStream): void;
   countPush(typeUrl: string): void;
   countReject(typeUrl: string): void;
   countExpiredNonce(typeUrl: string): void;
+  /** A stream was evicted for not taking a response within `sendTimeoutMs`. */
+  countWriteTimeout(): void;
   recordConvergence(seconds: number): void;
 }
 
@@ -239,14 +244,28 @@ export class AdsStream {
     );
   }
 
-  /** Generates and sends one type, within the server's push throttle; returns whether a response was sent. */
-  private respond(typeUrl: string, force: boolean): Promise<boolean> {
-    return this.host.throttle.run(() => this.respondNow(typeUrl, force));
+  /**
+   * Generates and sends one type; returns whether a response was sent. Generating and writing hold a
+   * slot of the server's push throttle, but a response the client does not take within `slotTimeoutMs`
+   * gives its slot back: a client that stopped reading (HTTP/2 window 0) must not hold up the pushes
+   * of healthy ones. The stream itself still waits for that response (its later pushes queue behind
+   * it, so nothing piles up in memory) until the client takes it or `sendTimeoutMs` evicts the stream.
+   */
+  private async respond(typeUrl: string, force: boolean): Promise<boolean> {
+    const started = await this.host.throttle.run(async () => {
+      const s = await this.respondNow(typeUrl, force);
+      if (s) await settledWithin(s.written, this.host.slotTimeoutMs);
+      return s;
+    });
+    if (!started) return false;
+    await started.written;
+    return true;
   }
 
-  private async respondNow(typeUrl: string, force: boolean): Promise<boolean> {
+  /** Generates one type and starts writing it if it changed; resolves with the write under way (or null). */
+  private async respondNow(typeUrl: string, force: boolean): Promise<{ written: Promise<void> } | null> {
     const watch = this.watches.get(typeUrl);
-    if (!watch || !this.proxy) return false;
+    if (!watch || !this.proxy) return null;
     const wildcard = isWildcardType(typeUrl) && (watch.names.length === 0 || watch.names.includes('*'));
     let generated: Resource[] = [];
     if (wildcard || watch.names.length > 0) {
@@ -257,7 +276,7 @@ export class AdsStream {
           'error',
           `generating ${shortTypeName(typeUrl)} for ${this.proxy.id}: ${(err as Error).message}`,
         );
-        return false;
+        return null;
       }
       if (!wildcard) {
         const wanted = (watch.nameSet ??= new Set(watch.names));
@@ -265,8 +284,8 @@ export class AdsStream {
       }
     }
     const encoded = this.encodeAll(typeUrl, generated, watch);
-    if (!force && watch.sent !== null && sameContent(encoded.anys, watch.sent.anys)) return false;
-    if (this.closed) return false;
+    if (!force && watch.sent !== null && sameContent(encoded.anys, watch.sent.anys)) return null;
+    if (this.closed) return null;
     const version = this.host.nextVersion();
     const nonce = randomBytes(8).toString('hex');
     const header = { versionInfo: version, typeUrl, nonce, controlPlaneId: this.host.controlPlaneId };
@@ -275,11 +294,15 @@ export class AdsStream {
     watch.status.nonce = nonce;
     watch.status.resourceCount = encoded.anys.length;
     this.host.countPush(typeUrl);
-    await this.write(header, encoded.anys);
-    return true;
+    return { written: this.write(header, encoded.anys) };
   }
 
-  /** Writes a response; resolves once the transport took it, the stream closed, or the send timeout passed. */
+  /**
+   * Writes a response; resolves once the transport took it or the stream closed. A client that takes
+   * none of it for `sendTimeoutMs` is evicted (a slow client that keeps taking bytes is not): the
+   * stream is closed with DeadlineExceeded "timeout sending", counted like istiod's
+   * `pilot_xds_write_timeout`; the proxy reconnects and is sent its whole state afresh.
+   */
   private write(header: ResponseHeader, resources: readonly AnyMessage[]): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
@@ -287,7 +310,18 @@ export class AdsStream {
         this.writeSettled = null;
         resolve();
       };
-      const timer = setTimeout(done, this.host.sendTimeoutMs);
+      let written = bytesWritten(this.call);
+      const check = (): void => {
+        const now = bytesWritten(this.call);
+        if (now !== null && written !== null && now > written) {
+          written = now;
+          timer = setTimeout(check, this.host.sendTimeoutMs);
+          return;
+        }
+        done();
+        this.evict();
+      };
+      let timer = setTimeout(check, this.host.sendTimeoutMs);
       this.writeSettled = done;
       try {
         // An idle writable hands the message to gRPC's serializer at once, so the scratch buffer can hold it.
@@ -329,6 +363,23 @@ export class AdsStream {
     return out;
   }
 
+  /** Closes a stream whose client has not taken a response within `sendTimeoutMs`. */
+  private evict(): void {
+    if (this.closed) return;
+    this.host.countWriteTimeout();
+    this.host.log(
+      'warn',
+      `ads: proxy ${this.proxy?.id ?? this.call.getPeer()} took no bytes of a response within ` +
+        `${this.host.sendTimeoutMs} ms; closing its stream (it reconnects and is sent its whole state)`,
+    );
+    try {
+      this.call.emit('error', { code: DEADLINE_EXCEEDED, details: 'timeout sending' });
+    } catch {}
+    // The status queues behind the bytes the client does not take, so the HTTP/2 stream is reset too.
+    resetHttp2Stream(this.call);
+    this.close(false);
+  }
+
   private fail(details: string): void {
     this.host.log('warn', `ads stream from ${this.call.getPeer()}: ${details}`);
     try {
@@ -348,6 +399,51 @@ export class AdsStream {
     }
     this.host.onClosed(this);
   }
+}
+
+/** grpc.status.DEADLINE_EXCEEDED. */
+const DEADLINE_EXCEEDED = 4;
+
+/**
+ * The HTTP/2 stream under a grpc-js server call. grpc-js has no public way to see how much of a
+ * response is still unsent, nor to end a call whose response is stuck behind a closed flow-control
+ * window (its status is sent only after the data), so this reaches the stream grpc-js keeps on its
+ * call object; null if the shape differs (another grpc-js version).
+ */
+function http2StreamOf(call: object): Http2Stream | null {
+  const stream = (call as { call?: { stream?: Partial<Http2Stream> } }).call?.stream;
+  const isHttp2 = typeof stream?.close === 'function' && typeof stream.writableLength === 'number';
+  return isHttp2 ? (stream as Http2Stream) : null;
+}
+
+/**
+ * Bytes written so far to the connection under the call; null if unknown. It grows while the client
+ * takes data (HTTP/2 flow control lets nothing out otherwise); Envoy and gRPC clients use one
+ * connection per ADS stream, so it measures this stream's progress.
+ */
+function bytesWritten(call: object): number | null {
+  const stream = http2StreamOf(call);
+  const socket = stream?.destroyed ? undefined : stream?.session?.socket;
+  return typeof socket?.bytesWritten === 'number' ? socket.bytesWritten : null;
+}
+
+/**
+ * Resets the HTTP/2 stream under a grpc-js server call (RST_STREAM CANCEL). Without it the stream
+ * would only be dropped from pushes, its unsent bytes held until the client disconnects.
+ */
+function resetHttp2Stream(call: object): void {
+  const stream = http2StreamOf(call);
+  if (!stream || stream.destroyed) return;
+  try {
+    stream.close(http2constants.NGHTTP2_CANCEL);
+  } catch {}
+}
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function makeProxyInfo(node: NodeMessage, peer: string): ProxyInfo {

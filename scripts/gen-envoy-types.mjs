@@ -39,6 +39,9 @@ function loadRoot(files) {
   return root;
 }
 
+/** Messages that arrive only inside an Any (so no field reaches them), which Mizzen reads. */
+const EXTRA_ROOTS = ['envoy.config.route.v3.FilterConfig'];
+
 /** Messages with a hand-written canonical shape (see CANONICAL_OPTIONS). */
 const SPECIAL = {
   'google.protobuf.Any': 'AnyMessageOf',
@@ -83,6 +86,7 @@ function closure(root, files) {
     }
   };
   for (const ns of root.nestedArray) walkFiles(ns, files, visit);
+  for (const name of EXTRA_ROOTS) visit(root.lookupType(name));
   return seen;
 }
 

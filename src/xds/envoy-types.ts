@@ -1743,6 +1743,13 @@ export interface envoy_config_route_v3_FilterAction {
   action?: AnyMessageOf;
 }
 
+/** envoy.config.route.v3.FilterConfig (Envoy's API reference documents its fields). */
+export interface envoy_config_route_v3_FilterConfig {
+  config?: AnyMessageOf;
+  isOptional?: boolean;
+  disabled?: boolean;
+}
+
 /** envoy.config.route.v3.HeaderMatcher (Envoy's API reference documents its fields). */
 export interface envoy_config_route_v3_HeaderMatcher {
   name?: string;

@@ -1,6 +1,7 @@
 // A route's hash_policy compiled once: turns a request into the hash key that RING_HASH / MAGLEV use
 // (xxHash64, top 53 bits), creating Envoy's session cookie when the cookie policy has a ttl.
 import { combineHash, hash53, xxh64Hex } from '../../upstream/lb/hash/xxhash64.js';
+import type { envoy_config_route_v3_RouteAction_HashPolicy as HashPolicyConfig } from '../../../xds/envoy-types.js';
 import { durationMs } from '../../util/values.js';
 import type { HeaderMap } from './header-mutation.js';
 
@@ -42,7 +43,7 @@ export interface HashResult {
 export class HashPolicy {
   private readonly entries: readonly Entry[];
 
-  constructor(list: readonly any[]) {
+  constructor(list: readonly HashPolicyConfig[]) {
     const out: Entry[] = [];
     for (const p of list) {
       const terminal = p.terminal === true;

@@ -1,4 +1,6 @@
 // request/response headers_to_add / headers_to_remove (route, virtual host, route config, weighted cluster).
+import type { envoy_config_core_v3_HeaderValueOption as HeaderValueOption } from '../../../xds/envoy-types.js';
+import { boolValue } from '../../util/values.js';
 
 /** Mutable header object as the proxy passes it around (lower-case names). */
 export type HeaderMap = Record<string, string | string[] | undefined>;
@@ -15,11 +17,9 @@ interface Add {
   keepEmpty: boolean;
 }
 
-function actionOf(o: any): number {
-  if (o.append !== undefined && o.append !== null) {
-    const a = typeof o.append === 'object' ? o.append.value === true : o.append === true;
-    return a ? APPEND : OVERWRITE_OR_ADD;
-  }
+function actionOf(o: HeaderValueOption): number {
+  if (o.append !== undefined && o.append !== null)
+    return boolValue(o.append, false) ? APPEND : OVERWRITE_OR_ADD;
   switch (o.appendAction) {
     case 'ADD_IF_ABSENT':
       return ADD_IF_ABSENT;
@@ -42,14 +42,14 @@ export class HeaderMutation {
   private readonly adds: Add[];
   private readonly removes: string[];
 
-  constructor(toAdd: any[] | undefined, toRemove: string[] | undefined) {
+  constructor(toAdd: readonly HeaderValueOption[] | undefined, toRemove: readonly string[] | undefined) {
     this.adds = (toAdd ?? []).map((o) => {
       const key = String(o.header?.key ?? '').toLowerCase();
       if (!key) throw new Error('header to add needs a key');
       const raw = o.header?.rawValue;
       const value =
         raw !== undefined
-          ? Buffer.from(String(raw), 'base64').toString('latin1')
+          ? (typeof raw === 'string' ? Buffer.from(raw, 'base64') : Buffer.from(raw)).toString('latin1')
           : String(o.header?.value ?? '');
       return { key, value: literal(value), action: actionOf(o), keepEmpty: o.keepEmptyValue === true };
     });
@@ -57,7 +57,10 @@ export class HeaderMutation {
   }
 
   /** Null when both lists are empty, so callers can skip it on the hot path. */
-  static of(toAdd: any[] | undefined, toRemove: string[] | undefined): HeaderMutation | null {
+  static of(
+    toAdd: readonly HeaderValueOption[] | undefined,
+    toRemove: readonly string[] | undefined,
+  ): HeaderMutation | null {
     if ((!toAdd || toAdd.length === 0) && (!toRemove || toRemove.length === 0)) return null;
     return new HeaderMutation(toAdd, toRemove);
   }

@@ -1,6 +1,7 @@
 // regex_rewrite (RE2 pattern + substitution with \N backreferences), compiled once.
 import type { RE2JS } from 're2js';
 import { compileRegex } from '../../matchers/string-matcher.js';
+import type { envoy_type_matcher_v3_RegexMatchAndSubstitute as RegexMatchAndSubstitute } from '../../../xds/envoy-types.js';
 
 /** A compiled envoy.type.matcher.v3.RegexMatchAndSubstitute. */
 export class RegexRewrite {
@@ -8,7 +9,7 @@ export class RegexRewrite {
   /** Substitution split into literal text and group numbers (numbers are group refs). */
   private readonly parts: Array<string | number>;
 
-  constructor(r: any) {
+  constructor(r: RegexMatchAndSubstitute) {
     this.re = compileRegex(String(r?.pattern?.regex ?? ''));
     this.parts = [];
     const sub = String(r?.substitution ?? '');
@@ -29,9 +30,10 @@ export class RegexRewrite {
 
   /** Replaces every match in `input`. */
   apply(input: string): string {
-    return this.re.matcher(input).replaceAll((...args: any[]) => {
+    return this.re.matcher(input).replaceAll((...args: unknown[]) => {
       let out = '';
-      for (const p of this.parts) out += typeof p === 'number' ? String(args[p] ?? '') : p;
+      for (const p of this.parts)
+        out += typeof p === 'number' ? String((args[p] as string | undefined) ?? '') : p;
       return out;
     });
   }

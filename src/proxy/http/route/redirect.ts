@@ -1,5 +1,6 @@
 // RedirectAction: builds the Location of a redirect response from the request, as Envoy does.
 import { RegexRewrite } from './path-rewrite.js';
+import type { envoy_config_route_v3_RedirectAction as RedirectAction } from '../../../xds/envoy-types.js';
 
 const CODES: Record<string, number> = {
   MOVED_PERMANENTLY: 301,
@@ -28,7 +29,7 @@ export class Redirect {
   private readonly regexRewrite: RegexRewrite | null;
   private readonly stripQuery: boolean;
 
-  constructor(r: any) {
+  constructor(r: RedirectAction) {
     this.status = CODES[String(r.responseCode ?? 'MOVED_PERMANENTLY')] ?? 301;
     this.scheme = r.httpsRedirect ? 'https' : r.schemeRedirect ? String(r.schemeRedirect) : null;
     this.host = r.hostRedirect ? String(r.hostRedirect) : null;

@@ -1,5 +1,6 @@
 // Envoy's RetryPolicy compiled: retry_on flags, attempts, per-try timeout, status codes, headers, backoff.
 import { HeaderMatcher } from '../../matchers/header-matcher.js';
+import type { envoy_config_route_v3_RetryPolicy as RetryPolicyConfig } from '../../../xds/envoy-types.js';
 import { durationMs, u32 } from '../../util/values.js';
 
 /** retry_on bits. */
@@ -60,12 +61,12 @@ export class RetryPolicy {
   readonly baseIntervalMs: number;
   readonly maxIntervalMs: number;
 
-  constructor(p: any) {
+  constructor(p: RetryPolicyConfig) {
     this.retryOn = parseRetryOn(String(p.retryOn ?? ''));
     this.numRetries = u32(p.numRetries, 1);
     this.perTryTimeoutMs = durationMs(p.perTryTimeout, 0);
-    this.retriableStatusCodes = ((p.retriableStatusCodes ?? []) as unknown[]).map(Number);
-    this.retriableHeaders = ((p.retriableHeaders ?? []) as any[]).map((h) => new HeaderMatcher(h));
+    this.retriableStatusCodes = (p.retriableStatusCodes ?? []).map(Number);
+    this.retriableHeaders = (p.retriableHeaders ?? []).map((h) => new HeaderMatcher(h));
     this.baseIntervalMs = durationMs(p.retryBackOff?.baseInterval, 25);
     this.maxIntervalMs = durationMs(p.retryBackOff?.maxInterval, this.baseIntervalMs * 10);
   }

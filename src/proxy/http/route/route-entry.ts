@@ -9,6 +9,13 @@ import { HeaderMutation } from './header-mutation.js';
 import { RegexRewrite } from './path-rewrite.js';
 import { Redirect, type RedirectInput } from './redirect.js';
 import { RetryPolicy } from './retry-policy.js';
+import type {
+  AnyMessageOf,
+  envoy_config_route_v3_FilterConfig as FilterConfig,
+  envoy_config_route_v3_RetryPolicy as RetryPolicyConfig,
+  envoy_config_route_v3_Route as RouteConfig,
+  envoy_config_route_v3_WeightedCluster_ClusterWeight as ClusterWeight,
+} from '../../../xds/envoy-types.js';
 
 /** What route matching reads from a request. */
 export interface RouteRequest extends HeaderSource, RedirectInput {
@@ -22,23 +29,27 @@ export interface RouteRequest extends HeaderSource, RedirectInput {
 }
 
 /** Compiles a typed_per_filter_config entry for filter `name`; returns null for unknown filters. */
-export type PerFilterCompiler = (name: string, config: any) => unknown;
+export type PerFilterCompiler = (name: string, config: unknown) => unknown;
 
 /** Compiled typed_per_filter_config: filter name → compiled config. */
 export type PerFilterConfigs = ReadonlyMap<string, unknown> | null;
 
 /** Compiles a typed_per_filter_config map (unwrapping envoy.config.route.v3.FilterConfig). */
-export function compilePerFilter(m: any, compile: PerFilterCompiler): PerFilterConfigs {
+export function compilePerFilter(
+  m: Record<string, AnyMessageOf> | undefined,
+  compile: PerFilterCompiler,
+): PerFilterConfigs {
   if (!m || Object.keys(m).length === 0) return null;
   const out = new Map<string, unknown>();
-  for (const [name, cfg] of Object.entries(m as Record<string, any>)) {
-    let inner = cfg;
+  for (const [name, cfg] of Object.entries(m)) {
+    let inner: unknown = cfg;
     if (String(cfg?.['@type'] ?? '').endsWith('envoy.config.route.v3.FilterConfig')) {
-      if (cfg.disabled) {
+      const fc = cfg as AnyMessageOf & FilterConfig;
+      if (fc.disabled) {
         out.set(name, DISABLED);
         continue;
       }
-      inner = cfg.config;
+      inner = fc.config;
     }
     const c = compile(name, inner);
     if (c !== null && c !== undefined) out.set(name, c);
@@ -77,7 +88,7 @@ export class WeightedCluster {
   readonly responseHeaders: HeaderMutation | null;
   readonly hostRewriteLiteral: string | null;
   readonly perFilter: PerFilterConfigs;
-  constructor(c: any, compile: PerFilterCompiler) {
+  constructor(c: ClusterWeight, compile: PerFilterCompiler) {
     this.name = String(c.name ?? '');
     this.weight = u32(c.weight, 0);
     this.requestHeaders = HeaderMutation.of(c.requestHeadersToAdd, c.requestHeadersToRemove);
@@ -145,7 +156,7 @@ export class RouteEntry {
   /** The prefix this route matched on (for prefix_rewrite / redirect prefix_rewrite), else null. */
   readonly matchedPrefix: string | null;
 
-  constructor(r: any, compile: PerFilterCompiler, vhostRetry: any) {
+  constructor(r: RouteConfig, compile: PerFilterCompiler, vhostRetry: RetryPolicyConfig | undefined) {
     this.name = String(r.name ?? '');
     const m = r.match ?? {};
     this.caseSensitive = boolValue(m.caseSensitive, true);
@@ -153,7 +164,7 @@ export class RouteEntry {
     if (m.path !== undefined) [this.pathKind, this.pathValue] = [PATH_EXACT, String(m.path)];
     else if (m.safeRegex !== undefined) {
       this.pathKind = PATH_REGEX;
-      this.pathValue = String(m.safeRegex.regex ?? '');
+      this.pathValue = String(m.safeRegex?.regex ?? '');
       this.pathRe = at('match.safeRegex.regex', () => compileRegex(this.pathValue));
     } else if (m.pathSeparatedPrefix !== undefined)
       [this.pathKind, this.pathValue] = [PATH_SEPARATED, String(m.pathSeparatedPrefix)];
@@ -165,14 +176,12 @@ export class RouteEntry {
         : this.pathKind === PATH_EXACT
           ? this.pathValue
           : null;
-    this.headers = ((m.headers ?? []) as any[]).map((h, i) =>
-      at(`match.headers[${i}]`, () => new HeaderMatcher(h)),
-    );
-    this.queries = ((m.queryParameters ?? []) as any[]).map((q) => ({
+    this.headers = (m.headers ?? []).map((h, i) => at(`match.headers[${i}]`, () => new HeaderMatcher(h)));
+    this.queries = (m.queryParameters ?? []).map((q) => ({
       name: String(q.name ?? ''),
       present: q.presentMatch !== undefined ? q.presentMatch === true : q.stringMatch ? null : true,
       matcher: q.stringMatch
-        ? at('match.queryParameters.stringMatch', () => new StringMatcher(q.stringMatch))
+        ? at('match.queryParameters.stringMatch', () => new StringMatcher(q.stringMatch!))
         : null,
     }));
     this.grpcOnly = m.grpc !== undefined;
@@ -207,7 +216,7 @@ export class RouteEntry {
       if (a.cluster !== undefined) this.cluster = String(a.cluster);
       else if (a.clusterHeader !== undefined) this.clusterHeader = String(a.clusterHeader).toLowerCase();
       else if (a.weightedClusters) {
-        const ws = ((a.weightedClusters.clusters ?? []) as any[]).map((c) => new WeightedCluster(c, compile));
+        const ws = (a.weightedClusters.clusters ?? []).map((c) => new WeightedCluster(c, compile));
         if (ws.length === 0) throw new Error('route.weightedClusters.clusters: is empty');
         this.weighted = ws;
         this.cumulative = new Float64Array(ws.length);
@@ -219,7 +228,7 @@ export class RouteEntry {
       this.timeoutMs = durationMs(a.timeout, 15_000);
       const rp = a.retryPolicy ?? vhostRetry;
       this.retry = rp ? at('route.retryPolicy', () => new RetryPolicy(rp)) : null;
-      const mirrors = ((a.requestMirrorPolicies ?? []) as any[]).map((p) => ({
+      const mirrors = (a.requestMirrorPolicies ?? []).map((p) => ({
         cluster: String(p.cluster ?? ''),
         perMillion: p.runtimeFraction
           ? fractionPerMillion(p.runtimeFraction.defaultValue, 1_000_000)
@@ -229,21 +238,21 @@ export class RouteEntry {
       this.mirrors = mirrors.length > 0 ? mirrors : null;
       this.prefixRewrite = a.prefixRewrite !== undefined ? String(a.prefixRewrite) : null;
       this.regexRewrite = a.regexRewrite
-        ? at('route.regexRewrite.pattern.regex', () => new RegexRewrite(a.regexRewrite))
+        ? at('route.regexRewrite.pattern.regex', () => new RegexRewrite(a.regexRewrite!))
         : null;
       this.hostRewriteLiteral = a.hostRewriteLiteral ? String(a.hostRewriteLiteral) : null;
       this.autoHostRewrite = boolValue(a.autoHostRewrite, false);
       this.hashPolicy =
         a.hashPolicy && a.hashPolicy.length > 0
-          ? at('route.hashPolicy', () => new HashPolicy(a.hashPolicy as any[]))
+          ? at('route.hashPolicy', () => new HashPolicy(a.hashPolicy!))
           : null;
-      const ups = ((a.upgradeConfigs ?? []) as any[]).map(
+      const ups = (a.upgradeConfigs ?? []).map(
         (u) => [String(u.upgradeType ?? '').toLowerCase(), boolValue(u.enabled, true)] as const,
       );
       this.upgrades = ups.length > 0 ? new Map(ups) : null;
     } else if (r.redirect) {
       this.kind = ActionKind.Redirect;
-      this.redirect = at('redirect', () => new Redirect(r.redirect));
+      this.redirect = at('redirect', () => new Redirect(r.redirect!));
     } else if (r.directResponse) {
       this.kind = ActionKind.DirectResponse;
       this.directStatus = Number(r.directResponse.status ?? 200);
@@ -252,7 +261,10 @@ export class RouteEntry {
         b?.inlineString !== undefined
           ? String(b.inlineString)
           : b?.inlineBytes !== undefined
-            ? Buffer.from(String(b.inlineBytes), 'base64').toString()
+            ? (typeof b.inlineBytes === 'string'
+                ? Buffer.from(b.inlineBytes, 'base64')
+                : Buffer.from(b.inlineBytes)
+              ).toString()
             : null;
     } else if (r.nonForwardingAction) {
       this.kind = ActionKind.NonForwarding;

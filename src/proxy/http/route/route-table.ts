@@ -5,6 +5,7 @@ import { HeaderMutation } from './header-mutation.js';
 import { RouteEntry, type PerFilterCompiler, type RouteRequest } from './route-entry.js';
 import { VirtualHost } from './virtual-host.js';
 import { splitAuthority } from './redirect.js';
+import type { envoy_config_route_v3_RouteConfiguration as RouteConfiguration } from '../../../xds/envoy-types.js';
 
 /** Result of route selection. */
 export interface RouteMatch {
@@ -29,14 +30,14 @@ export class RouteTable {
   /** Compiles a canonical RouteConfiguration. Throws ConfigError naming the route config and field. */
   constructor(
     /** The canonical RouteConfiguration. */
-    readonly config: any,
+    readonly config: RouteConfiguration,
     compile: PerFilterCompiler,
   ) {
     this.name = String(config.name ?? '');
     try {
       this.requestHeaders = HeaderMutation.of(config.requestHeadersToAdd, config.requestHeadersToRemove);
       this.responseHeaders = HeaderMutation.of(config.responseHeadersToAdd, config.responseHeadersToRemove);
-      this.virtualHosts = ((config.virtualHosts ?? []) as any[]).map(
+      this.virtualHosts = (config.virtualHosts ?? []).map(
         (v, i) => new VirtualHost(v, compile, `virtualHosts[${i}]`),
       );
     } catch (e) {

@@ -8,6 +8,10 @@ import {
   type PerFilterConfigs,
   type RouteRequest,
 } from './route-entry.js';
+import type {
+  envoy_config_route_v3_CorsPolicy as CorsPolicy,
+  envoy_config_route_v3_VirtualHost as VirtualHostConfig,
+} from '../../../xds/envoy-types.js';
 
 /** A compiled envoy.config.route.v3.VirtualHost. */
 export class VirtualHost {
@@ -22,15 +26,15 @@ export class VirtualHost {
   /** Send x-envoy-attempt-count back downstream. */
   readonly includeAttemptCountInResponse: boolean;
   /** Legacy `cors` field (CorsPolicy) — compiled by the CORS filter via perFilter fallback. */
-  readonly legacyCors: any;
+  readonly legacyCors: CorsPolicy | null;
   /** require_tls: 0 none, 1 external requests only, 2 all (answered with a 301 to https). */
   readonly requireTls: number;
   /** The redirect route require_tls answers with, or null. */
   private readonly sslRedirect: RouteEntry | null;
 
-  constructor(v: any, compile: PerFilterCompiler, where: string) {
+  constructor(v: VirtualHostConfig, compile: PerFilterCompiler, where: string) {
     this.name = String(v.name ?? '');
-    this.domains = ((v.domains ?? []) as unknown[]).map((d) => String(d).toLowerCase());
+    this.domains = (v.domains ?? []).map((d) => d.toLowerCase());
     if (this.domains.length === 0)
       throw new Error(`${where}.domains: a virtual host needs at least one domain`);
     this.requestHeaders = HeaderMutation.of(v.requestHeadersToAdd, v.requestHeadersToRemove);
@@ -45,10 +49,10 @@ export class VirtualHost {
         ? new RouteEntry(
             { name: 'ssl_redirect', match: { prefix: '/' }, redirect: { httpsRedirect: true } },
             compile,
-            null,
+            undefined,
           )
         : null;
-    this.routes = ((v.routes ?? []) as any[]).map((r, i) => {
+    this.routes = (v.routes ?? []).map((r, i) => {
       try {
         return new RouteEntry(r, compile, v.retryPolicy);
       } catch (e) {

@@ -92,7 +92,10 @@ function closure(root, files) {
 
 /** Visits the messages and enums declared in the given files (the roots). */
 function walkFiles(obj, files, visit) {
-  if ((obj instanceof protobuf.Type || obj instanceof protobuf.Enum) && files.some((f) => obj.filename?.endsWith(f)))
+  if (
+    (obj instanceof protobuf.Type || obj instanceof protobuf.Enum) &&
+    files.some((f) => obj.filename?.endsWith(f))
+  )
     visit(obj);
   if (obj.nestedArray) for (const n of obj.nestedArray) walkFiles(n, files, visit);
 }
@@ -163,7 +166,9 @@ const text = generate();
 if (process.argv.includes('--check')) {
   const current = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
   if (current !== text) {
-    console.error('src/xds/envoy-types.ts is out of date: run `node scripts/gen-envoy-types.mjs` and commit it');
+    console.error(
+      'src/xds/envoy-types.ts is out of date: run `node scripts/gen-envoy-types.mjs` and commit it',
+    );
     process.exit(1);
   }
 } else {

@@ -10,6 +10,8 @@ export interface ServerProcess {
   readonly debug: string;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
+  /** Everything the server wrote to stdout so far. */
+  stdout(): string;
   /** Sends SIGTERM and waits for the exit. */
   stop(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export function startServerWith(args: string[]): Promise<ServerProcess> {
         xds: xds[1],
         debug: debug[1],
         stderr: () => err,
+        stdout: () => out,
         stop: async () => {
           if (!exited) child.kill('SIGTERM');
           await exit;

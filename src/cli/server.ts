@@ -9,6 +9,7 @@ import type { EtcdStore } from '../config/etcd/etcd-store.js';
 import { configApiRoutes } from '../pilot/config-api.js';
 import { parseDuration } from '../api/duration.js';
 import { etcdBackend } from './server-etcd.js';
+import { startWebhooks, type WebhookServer } from './server-webhooks.js';
 
 const HELP = `usage: mizzen server --config DIR | --etcd URL[,URL…] [--xds-address 127.0.0.1:15010] [--debug-address 127.0.0.1:15014]
 
@@ -23,6 +24,12 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory or 
                         auto-registers)                                 [HOST-PID]
   --xds-address H:P     xDS gRPC address (port 0 picks a free port)     [127.0.0.1:15010]
   --debug-address H:P   debug HTTP: /debug/configz /debug/syncz /debug/config_dump /metrics [127.0.0.1:15014]
+  --webhook-address H:P admission webhooks over HTTPS: /inject (sidecar injection) and /validate
+                        (Istio config), AdmissionReview v1; needs --webhook-cert and --webhook-key
+  --webhook-cert FILE   PEM certificate the API server verifies (SAN: the webhook Service's DNS name)
+  --webhook-key FILE    its PEM key
+  --inject-image IMAGE  image of injected sidecars                      [mizzen/mizzen:VERSION]
+  --inject-discovery-address H:P  xDS address injected sidecars use     [istiod.istio-system.svc:15010]
   --verbose             log proxy connections and pushes`;
 
 function checkAddress(flag: string, v: string): string {
@@ -46,6 +53,11 @@ export default defineCommand({
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     verbose: { type: 'boolean' },
+    'webhook-address': { type: 'string' },
+    'webhook-cert': { type: 'string' },
+    'webhook-key': { type: 'string' },
+    'inject-image': { type: 'string' },
+    'inject-discovery-address': { type: 'string' },
   },
   async run({ flags: values }) {
     if (!values.config === !values.etcd)
@@ -91,6 +103,18 @@ export default defineCommand({
       `config: ${snap.resources.length} resources from ${values.config ?? (backend.store as EtcdStore).description} (version ${snap.version})`,
     );
     console.log(`xds listening on ${addrs.xds}`);
+    let webhooks: WebhookServer | null = null;
+    if (values['webhook-address']) {
+      try {
+        ({ server: webhooks } = await startWebhooks(values, log));
+      } catch (err) {
+        backend.close();
+        await server.close();
+        console.error(`mizzen server: ${(err as Error).message}`);
+        return 1;
+      }
+      console.log(`webhook listening on ${webhooks.address}`);
+    }
     if (addrs.debug) console.log(`debug listening on ${addrs.debug}`);
     await new Promise<void>((done) => {
       const stop = (): void => {
@@ -102,6 +126,7 @@ export default defineCommand({
       process.on('SIGTERM', stop);
     });
     backend.close();
+    await webhooks?.close();
     await server.close();
     return 0;
   },

@@ -8,7 +8,7 @@ import type { AdsServer } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import type { Generator, ProxyRef } from './generator.js';
 import type { PushContext } from './push-context.js';
-import { Histogram, renderMetrics } from './metrics.js';
+import { PilotMetrics } from './metrics.js';
 import type { Envoy } from './envoy.js';
 import { mizzenVersion } from './version.js';
 
@@ -28,10 +28,25 @@ export type HttpRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) =
 /** Serves the debug endpoints; `listen` resolves with the bound address. */
 export class DebugServer {
   private readonly server: Server;
-  private readonly convergence = new Histogram();
+  private readonly pilotMetrics: PilotMetrics;
 
   constructor(private readonly src: DebugSources) {
     this.server = createServer((req, res) => this.handle(req, res));
+    this.pilotMetrics = new PilotMetrics({
+      ads: () => src.ads.metrics(),
+      convergenceSamples: () => src.ads.takeConvergenceSamples(),
+      services: () => src.push().registry.services.length,
+      virtualServices: () => src.push().snapshot.byKind('VirtualService').length,
+      configVersion: () => src.push().version,
+      rejected: () => {
+        const rejected = src.store.status().files.filter((f) => f.state === 'rejected');
+        const errors = rejected.reduce(
+          (n, f) => n + f.diagnostics.filter((d) => d.severity === 'error').length,
+          0,
+        );
+        return { files: rejected.length, errors };
+      },
+    });
   }
 
   /** Binds `host:port` (port 0 picks one); resolves with the bound port. */
@@ -141,23 +156,10 @@ export class DebugServer {
   }
 
   private metrics(res: ServerResponse): void {
-    this.convergence.observe(this.src.ads.takeConvergenceSamples());
-    const push = this.src.push();
-    const status = this.src.store.status();
-    const rejected = status.files.filter((f) => f.state === 'rejected');
-    const body = renderMetrics({
-      ads: this.src.ads.metrics(),
-      convergence: this.convergence,
-      services: push.registry.services.length,
-      virtualServices: push.snapshot.byKind('VirtualService').length,
-      configVersion: push.version,
-      rejectedFiles: rejected.length,
-      configErrors: rejected.reduce(
-        (n, f) => n + f.diagnostics.filter((d) => d.severity === 'error').length,
-        0,
-      ),
-    });
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+    this.pilotMetrics.render().then(
+      (body) => res.writeHead(200, { 'content-type': this.pilotMetrics.registry.contentType }).end(body),
+      (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+    );
   }
 }
 

@@ -1,177 +1,129 @@
-// Prometheus text exposition of the control plane's metrics under Istio's names.
+// The control plane's Prometheus metrics under istiod's names, exposed through prom-client (the same
+// encoder the proxy's /stats/prometheus uses); values are read from their sources at scrape time.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdsMetrics } from '../xds/ads-server.js';
 
-/** pilot_proxy_convergence_time buckets, seconds (Istio's). */
-const BUCKETS = [0.1, 0.5, 1, 3, 5, 10, 20, 30];
+/** pilot_proxy_convergence_time buckets, seconds (istiod's). */
+const CONVERGENCE_BUCKETS = [0.1, 0.5, 1, 3, 5, 10, 20, 30];
 
-/** A cumulative histogram fed with samples. */
-export class Histogram {
-  private readonly counts = new Array<number>(BUCKETS.length).fill(0);
-  private count = 0;
-  private sum = 0;
+/** What a scrape reads. */
+export interface MetricsSources {
+  readonly ads: () => AdsMetrics;
+  /** Convergence samples (seconds) since the last call. */
+  readonly convergenceSamples: () => readonly number[];
+  readonly services: () => number;
+  readonly virtualServices: () => number;
+  readonly configVersion: () => number;
+  /** Files currently rejected, and the error diagnostics in them. */
+  readonly rejected: () => { files: number; errors: number };
+}
 
-  /** Adds samples (seconds). */
-  observe(samples: readonly number[]): void {
-    for (const s of samples) {
-      this.count++;
-      this.sum += s;
-      for (let i = 0; i < BUCKETS.length; i++) if (s <= BUCKETS[i]) this.counts[i]++;
-    }
-  }
+/** A counter whose value is a running total kept elsewhere, set at each scrape. */
+function totals(reg: Registry, name: string, help: string, read: () => Record<string, number>): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['type'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      for (const [type, v] of Object.entries(read())) if (v > 0) this.inc({ type }, v);
+    },
+  });
+}
 
-  /** Exposition lines for metric `name`. */
-  lines(name: string, help: string): string[] {
-    const out = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
-    BUCKETS.forEach((b, i) => out.push(`${name}_bucket{le="${b}"} ${this.counts[i]}`));
-    out.push(
-      `${name}_bucket{le="+Inf"} ${this.count}`,
-      `${name}_sum ${this.sum}`,
-      `${name}_count ${this.count}`,
+function gauge(reg: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [reg],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/** The control plane's registry: istiod's pilot_* metrics plus Node's process metrics. */
+export class PilotMetrics {
+  readonly registry = new Registry();
+
+  constructor(src: MetricsSources) {
+    const reg = this.registry;
+    gauge(
+      reg,
+      'pilot_xds',
+      'Number of endpoints connected to this pilot using XDS.',
+      () => src.ads().pilot_xds,
     );
-    return out;
+    totals(
+      reg,
+      'pilot_xds_pushes',
+      'Pilot build and send errors for lds, rds, cds and eds.',
+      () => src.ads().pilot_xds_pushes,
+    );
+    totals(
+      reg,
+      'pilot_xds_expired_nonce',
+      'Total number of XDS requests with an expired nonce.',
+      () => src.ads().pilot_xds_expired_nonce,
+    );
+    new Counter({
+      name: 'pilot_total_xds_rejects',
+      help: 'Total number of XDS responses from pilot rejected by proxy.',
+      registers: [reg],
+      collect() {
+        this.reset();
+        this.inc(src.ads().pilot_total_xds_rejects);
+      },
+    });
+    new Counter({
+      name: 'pilot_xds_write_timeout',
+      help: 'Pilot XDS response write timeouts (streams closed for not taking a response).',
+      registers: [reg],
+      collect() {
+        this.reset();
+        this.inc(src.ads().pilot_xds_write_timeout);
+      },
+    });
+    for (const t of ['cds', 'eds', 'lds', 'rds'])
+      new Counter({
+        name: `pilot_xds_${t}_reject`,
+        help: `Pilot rejected ${t.toUpperCase()} configs.`,
+        registers: [reg],
+        collect() {
+          this.reset();
+          this.inc(src.ads().pilot_xds_rejects[t] ?? 0);
+        },
+      });
+    new Histogram({
+      name: 'pilot_proxy_convergence_time',
+      help: 'Delay in seconds between config change and a proxy receiving all required configuration.',
+      buckets: CONVERGENCE_BUCKETS,
+      registers: [reg],
+      collect() {
+        for (const s of src.convergenceSamples()) this.observe(s);
+      },
+    });
+    gauge(reg, 'pilot_services', 'Total services known to pilot.', src.services);
+    gauge(reg, 'pilot_virt_services', 'Total virtual services known to pilot.', src.virtualServices);
+    gauge(reg, 'pilot_config_version', 'Version of the config snapshot being served.', src.configVersion);
+    gauge(
+      reg,
+      'pilot_config_rejected_files',
+      'Config files currently rejected (their last good version keeps serving).',
+      () => src.rejected().files,
+    );
+    gauge(
+      reg,
+      'pilot_config_errors',
+      'Errors in the config files currently rejected.',
+      () => src.rejected().errors,
+    );
+    collectDefaultMetrics({ register: reg });
   }
-}
 
-/** Inputs of one scrape. */
-export interface MetricsInput {
-  readonly ads: AdsMetrics;
-  readonly convergence: Histogram;
-  readonly services: number;
-  readonly virtualServices: number;
-  readonly configVersion: number;
-  /** Files currently rejected, and error diagnostics in them. */
-  readonly rejectedFiles: number;
-  readonly configErrors: number;
-}
-
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function metric(
-  out: string[],
-  name: string,
-  type: 'counter' | 'gauge',
-  help: string,
-  values: Record<string, number> | number,
-  label = 'type',
-): void {
-  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  if (typeof values === 'number') out.push(`${name} ${values}`);
-  else for (const [k, v] of Object.entries(values)) out.push(`${name}{${label}="${escapeLabel(k)}"} ${v}`);
-}
-
-/** The /metrics body. */
-export function renderMetrics(m: MetricsInput): string {
-  const out: string[] = [];
-  metric(
-    out,
-    'pilot_xds',
-    'gauge',
-    'Number of endpoints connected to this pilot using XDS.',
-    m.ads.pilot_xds,
-  );
-  metric(
-    out,
-    'pilot_xds_pushes',
-    'counter',
-    'Pilot build and send errors for lds, rds, cds and eds.',
-    m.ads.pilot_xds_pushes,
-  );
-  metric(
-    out,
-    'pilot_total_xds_rejects',
-    'counter',
-    'Total number of XDS responses from pilot rejected by proxy.',
-    m.ads.pilot_total_xds_rejects,
-  );
-  for (const [t, v] of Object.entries(m.ads.pilot_xds_rejects))
-    metric(out, `pilot_xds_${t}_reject`, 'counter', `Pilot rejected ${t.toUpperCase()} configs.`, v);
-  metric(
-    out,
-    'pilot_xds_expired_nonce',
-    'counter',
-    'Total number of XDS requests with an expired nonce.',
-    m.ads.pilot_xds_expired_nonce,
-  );
-  metric(
-    out,
-    'pilot_xds_write_timeout',
-    'counter',
-    'Pilot XDS response write timeouts (streams closed for not taking a response).',
-    m.ads.pilot_xds_write_timeout,
-  );
-  out.push(
-    ...m.convergence.lines(
-      'pilot_proxy_convergence_time',
-      'Delay in seconds between config change and a proxy receiving all required configuration.',
-    ),
-  );
-  metric(out, 'pilot_services', 'gauge', 'Total services known to pilot.', m.services);
-  metric(out, 'pilot_virt_services', 'gauge', 'Total virtual services known to pilot.', m.virtualServices);
-  metric(
-    out,
-    'pilot_config_version',
-    'gauge',
-    'Version of the config snapshot being served.',
-    m.configVersion,
-  );
-  metric(
-    out,
-    'pilot_config_rejected_files',
-    'gauge',
-    'Config files currently rejected (their last good version keeps serving).',
-    m.rejectedFiles,
-  );
-  metric(
-    out,
-    'pilot_config_errors',
-    'gauge',
-    'Errors in the config files currently rejected.',
-    m.configErrors,
-  );
-  processMetrics(out);
-  return out.join('\n') + '\n';
-}
-
-/** The server process's own figures, under the names prom-client's default metrics use. */
-function processMetrics(out: string[]): void {
-  const mem = process.memoryUsage();
-  const cpu = process.cpuUsage();
-  metric(
-    out,
-    'process_cpu_seconds_total',
-    'counter',
-    'Total user and system CPU time spent in seconds.',
-    (cpu.user + cpu.system) / 1e6,
-  );
-  metric(out, 'process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', mem.rss);
-  metric(
-    out,
-    'nodejs_heap_size_used_bytes',
-    'gauge',
-    'Process heap size used from Node.js in bytes.',
-    mem.heapUsed,
-  );
-  metric(
-    out,
-    'nodejs_heap_size_total_bytes',
-    'gauge',
-    'Process heap size from Node.js in bytes.',
-    mem.heapTotal,
-  );
-  metric(
-    out,
-    'nodejs_external_memory_bytes',
-    'gauge',
-    'Node.js external memory size in bytes.',
-    mem.external,
-  );
-  metric(
-    out,
-    'nodejs_array_buffers_bytes',
-    'gauge',
-    'Memory of ArrayBuffers and Buffers in bytes.',
-    mem.arrayBuffers,
-  );
+  /** The text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
 }

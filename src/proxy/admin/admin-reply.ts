@@ -2,7 +2,8 @@
 // /stats rendering over any store, /logging, /help. Shared by one proxy's admin and the --concurrency primary.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { listLoggers, setAllLevels, setLevel, LEVELS } from '../log.js';
-import { renderJson, renderPrometheus, renderText } from '../stats/render.js';
+import { renderPrometheus } from '../stats/prometheus.js';
+import { renderJson, renderText } from '../stats/render.js';
 import type { StatsStore } from '../stats/stats-store.js';
 
 /** Admin paths with their one-line descriptions. */
@@ -60,10 +61,14 @@ const TEXT = 'text/plain; charset=UTF-8';
 const PROM = 'text/plain; version=0.0.4; charset=UTF-8';
 
 /** `/stats` (`?format=json|prometheus`, `?filter`, `?usedonly`) and `/stats/prometheus` over a store. */
-export function statsReply(store: StatsStore, path: string, q: URLSearchParams): AdminReply {
+export function statsReply(
+  store: StatsStore,
+  path: string,
+  q: URLSearchParams,
+): AdminReply | Promise<AdminReply> {
   const fmt = q.get('format');
   if (path === '/stats/prometheus' || fmt === 'prometheus')
-    return reply(200, renderPrometheus(store, q.has('usedonly')), PROM);
+    return renderPrometheus(store, q.has('usedonly')).then((body) => reply(200, body, PROM));
   let filter: RegExp | null = null;
   const f = q.get('filter');
   if (f) {

@@ -41,7 +41,7 @@ export class AdminServer {
   }
 
   /** Answers one admin request (over HTTP, or relayed by the `--concurrency` primary). */
-  respond(method: string, rawUrl: string): AdminReply {
+  respond(method: string, rawUrl: string): AdminReply | Promise<AdminReply> {
     const url = new URL(rawUrl, 'http://admin');
     const path = url.pathname;
     const q = url.searchParams;

@@ -1,5 +1,5 @@
-// Renders the stats store as Envoy's admin /stats text, JSON, and /stats/prometheus exposition.
-import { DEFAULT_BUCKETS, type Counter, type Gauge, type Histogram, type StatsStore } from './stats-store.js';
+// Renders the stats store as Envoy's admin /stats text and JSON (Prometheus: see prometheus.ts).
+import { type Counter, type Gauge, type Histogram, type StatsStore } from './stats-store.js';
 
 /** Options of admin /stats. */
 export interface StatsQuery {
@@ -40,45 +40,4 @@ export function renderJson(store: StatsStore, q: StatsQuery): string {
   for (const g of store.gauges.values()) if (selected(g, q)) stats.push({ name: g.name, value: g.value });
   stats.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return JSON.stringify({ stats }, null, 2);
-}
-
-function group<T extends { promName: string }>(items: Iterable<T>): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    let l = m.get(it.promName);
-    if (!l) m.set(it.promName, (l = []));
-    l.push(it);
-  }
-  return new Map([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-}
-
-/** Prometheus text exposition as Envoy renders it (`envoy_cluster_upstream_rq_total{envoy_cluster_name="x"} 3`). */
-export function renderPrometheus(store: StatsStore, usedOnly = false): string {
-  let out = '';
-  const line = (name: string, labels: string, v: number): string =>
-    `${name}${labels ? `{${labels}}` : ''} ${v}\n`;
-  for (const [name, cs] of group([...store.counters.values()].filter((c) => !usedOnly || c.used))) {
-    out += `# TYPE ${name} counter\n`;
-    for (const c of cs) out += line(name, c.labels, c.value);
-  }
-  for (const [name, gs] of group([...store.gauges.values()].filter((g) => !usedOnly || g.used))) {
-    out += `# TYPE ${name} gauge\n`;
-    for (const g of gs) out += line(name, g.labels, g.value);
-  }
-  for (const [name, hs] of group(store.histograms.values())) {
-    out += `# TYPE ${name} histogram\n`;
-    for (const h of hs) {
-      let cum = 0;
-      const sep = h.labels ? `${h.labels},` : '';
-      for (let i = 0; i < DEFAULT_BUCKETS.length; i++) {
-        cum += h.counts[i];
-        out += `${name}_bucket{${sep}le="${DEFAULT_BUCKETS[i]}"} ${cum}\n`;
-      }
-      cum += h.counts[DEFAULT_BUCKETS.length];
-      out += `${name}_bucket{${sep}le="+Inf"} ${cum}\n`;
-      out += line(`${name}_sum`, h.labels, h.sum);
-      out += line(`${name}_count`, h.labels, h.count);
-    }
-  }
-  return out;
 }

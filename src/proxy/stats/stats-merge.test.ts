@@ -1,7 +1,8 @@
 // Merging worker stats: traffic counters, gauges and histograms add up; configuration stats do not.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderPrometheus, renderText } from './render.js';
+import { renderPrometheus } from './prometheus.js';
+import { renderText } from './render.js';
 import { mergeSnapshots, mergedByMax, retiredPart, snapshotStats } from './stats-merge.js';
 import { StatsStore } from './stats-store.js';
 
@@ -43,8 +44,8 @@ describe('stats merge over workers', () => {
     assert.equal(mergedByMax('http.inbound_0.0.0.0_9080.downstream_cx_active'), false);
   });
 
-  it('merges histogram buckets and keeps the Prometheus names and labels', () => {
-    const prom = renderPrometheus(merged);
+  it('merges histogram buckets and keeps the Prometheus names and labels', async () => {
+    const prom = await renderPrometheus(merged);
     const lbl = 'envoy_cluster_name="outbound|80||a.default.svc.cluster.local"';
     assert.match(prom, new RegExp(`^envoy_cluster_upstream_rq_total\\{${esc(lbl)}\\} 42$`, 'm'));
     assert.match(prom, new RegExp(`^envoy_cluster_upstream_rq_time_count\\{${esc(lbl)}\\} 3$`, 'm'));

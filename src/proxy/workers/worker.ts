@@ -50,8 +50,18 @@ export async function runWorker(index: number, options: () => Promise<ProxyOptio
   process.on('message', (m: ToWorker) => {
     if (m.t === 'admin') {
       // The primary handles /quitquitquit itself, so a reply's `after` hook is never needed here.
-      const { status, contentType, body } = p.admin.respond(m.method, m.url);
-      send({ t: 'admin', id: m.id, reply: { status, contentType, body } });
+      Promise.resolve()
+        .then(() => p.admin.respond(m.method, m.url))
+        .then(
+          ({ status, contentType, body }) =>
+            send({ t: 'admin', id: m.id, reply: { status, contentType, body } }),
+          (e: Error) =>
+            send({
+              t: 'admin',
+              id: m.id,
+              reply: { status: 500, contentType: 'text/plain', body: `${e.message}\n` },
+            }),
+        );
     } else if (m.t === 'stats') {
       send({ t: 'stats', id: m.id, snap: snapshotStats(p.store) });
     }

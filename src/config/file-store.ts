@@ -364,6 +364,12 @@ export class FileStore implements ConfigStore {
       return { stamp, text, good: kept, diagnostics: r.diagnostics, rejected: true };
     }
     if (prev?.rejected) this.log(`config: ${file} is valid again`);
+    const warnings = r.diagnostics.filter((d) => d.severity === 'warning');
+    // Accepted with warnings (e.g. a Telemetry field Mizzen does not enforce): said once per version.
+    if (warnings.length > 0 && prev?.text !== text)
+      this.log(
+        `config: ${file} has warnings:\n` + warnings.map((d) => '  ' + formatDiagnostic(d)).join('\n'),
+      );
     return { stamp, text, good: r.resources, diagnostics: r.diagnostics, rejected: false };
   }
 

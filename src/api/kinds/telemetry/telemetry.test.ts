@@ -80,6 +80,47 @@ spec:
   },
   { name: 'empty spec', yaml: tel('  {}\n') },
   {
+    name: 'what is not enforced warns: targetRef, customMetric, CEL tag values, reportingInterval',
+    yaml: tel(`  targetRef:
+    kind: Gateway
+    group: gateway.networking.k8s.io
+    name: gw
+  metrics:
+  - overrides:
+    - match:
+        customMetric: my_metric
+      tagOverrides:
+        request_host:
+          value: request.host
+        stage:
+          value: "'canary'"
+    - match:
+        metric: GRPC_REQUEST_MESSAGES
+      disabled: true
+    reportingInterval: 15s
+`),
+    warnings: [
+      { path: 'spec.targetRef', message: /not enforced.*no effect/ },
+      {
+        path: 'spec.metrics[0].overrides[0].match.customMetric',
+        message: /custom metrics are not supported/,
+      },
+      {
+        path: 'spec.metrics[0].overrides[0].tagOverrides.request_host.value',
+        message: /quoted string literals/,
+      },
+      { path: 'spec.metrics[0].overrides[1].match.metric', message: /GRPC_REQUEST_MESSAGES is not reported/ },
+      { path: 'spec.metrics[0].reportingInterval', message: /not enforced/ },
+    ],
+  },
+  {
+    name: 'an access-log filter beyond response.code comparisons warns',
+    yaml: tel('  accessLogging:\n  - filter:\n      expression: request.url_path.startsWith("/api")\n'),
+    warnings: [
+      { path: 'spec.accessLogging[0].filter.expression', message: /only response\.code comparisons/ },
+    ],
+  },
+  {
     name: 'sampling above 100',
     yaml: tel('  tracing:\n  - randomSamplingPercentage: 150\n'),
     errors: [{ path: 'spec.tracing[0].randomSamplingPercentage', message: /between 0 and 100/ }],

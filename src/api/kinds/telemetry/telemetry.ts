@@ -23,6 +23,7 @@ import {
   type WorkloadSelector,
 } from '../security/policy-target.js';
 import { withDryRunCheck } from '../security/dry-run.js';
+import { warnUnenforced } from './telemetry-support.js';
 
 /** Which side of the traffic a telemetry setting applies to. */
 export type WorkloadMode = 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
@@ -285,6 +286,7 @@ export const telemetrySpec = (): Validator<TelemetrySpec> =>
         checkOneTargetKind(s, at, c);
         if ((s.tracing?.length ?? 0) > 1)
           c.warn(fieldAt(at, s, 'tracing'), 'only one tracing entry is supported; the first is used');
+        warnUnenforced(s, at, c);
       },
     },
   );

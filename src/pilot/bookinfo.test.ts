@@ -114,7 +114,7 @@ test('local mode: inbound listener at podIP:port to the app, HTTP proxy listener
   assert.equal(hcm.rds.routeConfigName, 'http_proxy');
   assert.deepEqual(
     hcm.httpFilters.map((f: any) => f.name),
-    [FILTERS.CORS, FILTERS.FAULT, FILTERS.ROUTER],
+    [FILTERS.CORS, FILTERS.FAULT, 'istio.stats', FILTERS.ROUTER],
   );
   const inbound = g.generate(productpage, TypeUrl.CLUSTER, ['inbound|9080||'])[0];
   assert.deepEqual(

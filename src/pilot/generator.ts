@@ -27,6 +27,7 @@ import { buildGatewayListeners, buildGatewayRouteConfig, gatewayRouteNames } fro
 import { buildGrpcClusters, buildGrpcListeners, buildGrpcRouteConfig } from './proxyless-grpc.js';
 import { buildSecret } from './secrets.js';
 import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
+import { applyListenerTelemetry } from './telemetry/listener-telemetry.js';
 import type { Envoy } from './envoy.js';
 
 /**
@@ -122,7 +123,7 @@ export class Generator {
     switch (typeUrl) {
       case TypeUrl.LISTENER:
         if (grpc) return buildGrpcListeners(scope, names);
-        e.listeners ??= buildListeners(scope);
+        e.listeners ??= applyListenerTelemetry(scope, buildListeners(scope));
         return pick(e.listeners, names);
       case TypeUrl.CLUSTER:
         if (grpc) return buildGrpcClusters(scope, names);

@@ -1,6 +1,7 @@
 // Mesh-wide settings (Istio's MeshConfig), read from the ConfigMap `istio` in istio-system (key `mesh`).
 import { parse } from 'yaml';
 import type { ConfigSnapshot } from '../config/store.js';
+import { DEFAULT_MESH_TELEMETRY, meshTelemetryOf, type MeshTelemetry } from './telemetry/mesh-telemetry.js';
 
 /** The MeshConfig fields Mizzen honours. */
 export interface MeshConfig {
@@ -14,6 +15,8 @@ export interface MeshConfig {
   readonly pathNormalization: PathNormalization;
   /** Proxies in front of gateways whose X-Forwarded-For entries are trusted (defaultConfig.gatewayTopology.numTrustedProxies, default 0). */
   readonly numTrustedProxies: number;
+  /** Telemetry settings (access logs, providers, tracing sampling). */
+  readonly telemetry: MeshTelemetry;
 }
 
 /** MeshConfig.ProxyPathNormalization.NormalizationType (DEFAULT is BASE). */
@@ -33,6 +36,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   connectTimeoutMs: 10_000,
   pathNormalization: 'BASE',
   numTrustedProxies: 0,
+  telemetry: DEFAULT_MESH_TELEMETRY,
 });
 
 /** Reads MeshConfig from the snapshot (defaults where absent or unreadable). */
@@ -53,6 +57,7 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
     connectTimeoutMs: DEFAULT_MESH_CONFIG.connectTimeoutMs,
     pathNormalization: pathNormalizationOf(mesh.pathNormalization?.normalization),
     numTrustedProxies: trustedProxies(mesh.defaultConfig?.gatewayTopology?.numTrustedProxies),
+    telemetry: meshTelemetryOf(mesh),
   };
 }
 

@@ -85,7 +85,14 @@ export class Proxy implements AdminContext {
     this.clusters = new ClusterManager(this.store, this.secrets);
     this.listeners = new ListenerManager(this.store, opts.drainTimeMs ?? 45_000);
     const defaultLogs = opts.accessLog ? [new AccessLog('/dev/stdout', ISTIO_FORMAT, null)] : null;
-    this.config = new ConfigManager(this.store, this.clusters, this.listeners, defaultLogs, this.secrets);
+    this.config = new ConfigManager(
+      this.store,
+      this.clusters,
+      this.listeners,
+      defaultLogs,
+      this.secrets,
+      this.node,
+    );
     this.admin = new AdminServer(this);
     this.store.gauge('server.live', 'server.live', []).set(0);
   }

@@ -3,6 +3,7 @@
 // reports errors (naming resource and field) for the NACK.
 import type { AccessLog } from '../http/access-log/access-log.js';
 import { compilePerRoute } from '../http/filters/registry.js';
+import type { NodeInfo } from '../http/filters/filter.js';
 import type { HcmContext } from '../http/hcm/hcm-config.js';
 import { RouteTable } from '../http/route/route-table.js';
 import { ListenerConfig } from '../listener/listener-config.js';
@@ -79,9 +80,11 @@ export class ConfigManager implements SnapshotSource {
     private readonly defaultLogs: AccessLog[] | null,
     /** SDS secrets (shared with the clusters' and listeners' TLS contexts). */
     readonly secrets: SecretManager = new SecretManager(store),
+    /** The proxy's node (filters and tcp_proxy report it in Istio's metrics). */
+    readonly node: NodeInfo | null = null,
   ) {
     this.current = new RuntimeSnapshot(0, new Map(), clusters);
-    this.hcmCtx = { store, source: this, defaultAccessLogs: defaultLogs, secrets };
+    this.hcmCtx = { store, source: this, defaultAccessLogs: defaultLogs, secrets, node };
     this.xds = {
       [TYPE.CLUSTER]: new XdsStats(store, 'cluster_manager.cds'),
       [TYPE.ENDPOINT]: new XdsStats(store, 'cluster_manager.eds'),

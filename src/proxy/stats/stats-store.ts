@@ -88,6 +88,20 @@ export class StatsStore {
   readonly gauges = new Map<string, Gauge>();
   readonly histograms = new Map<string, Histogram>();
 
+  /** A counter whose Prometheus name is used as is (Istio's `istio_*` metrics), not `envoy_`-prefixed. */
+  namedCounter(name: string, promName: string, tags: Tags): Counter {
+    let c = this.counters.get(name);
+    if (!c) this.counters.set(name, (c = new Counter(name, promName, tags)));
+    return c;
+  }
+
+  /** A histogram whose Prometheus name is used as is (Istio's `istio_*` metrics). */
+  namedHistogram(name: string, promName: string, tags: Tags): Histogram {
+    let h = this.histograms.get(name);
+    if (!h) this.histograms.set(name, (h = new Histogram(name, promName, tags)));
+    return h;
+  }
+
   /** A scope: stats named `prefix + suffix`, Prometheus name `promPrefix + suffix`, with `tags`. */
   scope(prefix: string, promPrefix: string, tags: Tags = []): Scope {
     return new Scope(this, prefix, promPrefix, tags);

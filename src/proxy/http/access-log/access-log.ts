@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { anyTypeName } from '../../util/values.js';
 import { ENVOY_DEFAULT_FORMAT, Formatter, type AccessLogContext } from './formatter.js';
 import { logger } from '../../log.js';
+import { compileAccessLogFilter, type AccessLogPredicate } from './access-log-filter.js';
 
 const log = logger('access_log');
 
@@ -50,7 +51,13 @@ export class AccessLog {
   private readonly json: Array<[string, Formatter]> | null;
   private readonly sink: Sink;
 
-  constructor(path: string, textFormat: string | null, jsonFormat: Record<string, string> | null) {
+  constructor(
+    path: string,
+    textFormat: string | null,
+    jsonFormat: Record<string, string> | null,
+    /** Envoy's access log filter, or null to log everything. */
+    private readonly filter: AccessLogPredicate | null = null,
+  ) {
     this.sink = sinkFor(path);
     this.json = jsonFormat ? Object.entries(jsonFormat).map(([k, v]) => [k, new Formatter(v)]) : null;
     this.text = this.json ? null : new Formatter(textFormat ?? ENVOY_DEFAULT_FORMAT);
@@ -58,6 +65,7 @@ export class AccessLog {
 
   /** Writes the line for one request/session. */
   log(c: AccessLogContext): void {
+    if (this.filter !== null && !this.filter(c)) return;
     if (this.text) {
       this.sink.write(this.text.format(c));
       return;
@@ -96,7 +104,8 @@ export function compileAccessLogs(list: any[] | undefined): AccessLog[] | null {
     else if (lf?.textFormat !== undefined) text = String(lf.textFormat);
     else if (lf?.jsonFormat) json = structStrings(lf.jsonFormat);
     if (text !== null && !text.endsWith('\n')) text += '\n';
-    out.push(new AccessLog(path, text, json));
+    const filter = al.filter ? compileAccessLogFilter(al.filter, `accessLog.${al.name ?? t}.filter`) : null;
+    out.push(new AccessLog(path, text, json, filter));
   }
   return out.length > 0 ? out : null;
 }

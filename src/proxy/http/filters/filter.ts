@@ -35,6 +35,15 @@ export interface FilterContext {
    * The slot starts as null for every request; the filter alone reads and writes it.
    */
   readonly slot: number;
+  /** The proxy's node (id and bootstrap metadata), for filters that report who this proxy is; null in tests. */
+  readonly node?: NodeInfo | null;
+}
+
+/** The proxy's node as its bootstrap / command line gave it. */
+export interface NodeInfo {
+  readonly id: string;
+  /** Istio's node metadata keys (NAME, NAMESPACE, LABELS, WORKLOAD_NAME, SERVICE_ACCOUNT, CLUSTER_ID, ...). */
+  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 /** Builds filters of one kind. */

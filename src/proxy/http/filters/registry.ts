@@ -4,9 +4,16 @@ import { corsFactory } from './cors/cors-filter.js';
 import { faultFactory } from './fault/fault-filter.js';
 import { rbacFactory } from './rbac/rbac-filter.js';
 import type { HttpFilterFactory } from './filter.js';
+import { istioStatsFactory } from './istio-stats/istio-stats-filter.js';
 import { routerFactory } from './router/router-filter.js';
 
-const FACTORIES: HttpFilterFactory[] = [rbacFactory, faultFactory, corsFactory, routerFactory];
+const FACTORIES: HttpFilterFactory[] = [
+  rbacFactory,
+  faultFactory,
+  corsFactory,
+  istioStatsFactory,
+  routerFactory,
+];
 
 /**
  * Filters Istio installs for telemetry/protocol glue that do not change routing; an HCM that lists
@@ -14,7 +21,6 @@ const FACTORIES: HttpFilterFactory[] = [rbacFactory, faultFactory, corsFactory, 
  */
 const IGNORABLE = new Set([
   'istio.metadata_exchange',
-  'istio.stats',
   'istio.alpn',
   'envoy.filters.http.grpc_stats',
   'envoy.filters.http.grpc_web',

@@ -1,7 +1,7 @@
 // Compiles an envoy.filters.network.http_connection_manager config: route source (RDS or inline),
 // HTTP filter chain, access logs, header policies, stats and the upgrade (WebSocket) policy.
 import { AccessLog, compileAccessLogs } from '../access-log/access-log.js';
-import type { HttpFilter } from '../filters/filter.js';
+import type { HttpFilter, NodeInfo } from '../filters/filter.js';
 import { compilePerRoute, findFactory, isIgnorable } from '../filters/registry.js';
 import { RouteTable } from '../route/route-table.js';
 import type { StatsStore } from '../../stats/stats-store.js';
@@ -26,6 +26,8 @@ export interface HcmContext {
   readonly defaultAccessLogs: AccessLog[] | null;
   /** SDS secrets for listener TLS contexts, or null when the proxy has no secret store. */
   readonly secrets?: SecretLookup | null;
+  /** The proxy's node, for filters that report it (istio.stats). */
+  readonly node?: NodeInfo | null;
 }
 
 /** A compiled HTTP connection manager. Immutable; a listener update builds a new one. */
@@ -119,7 +121,13 @@ export class HcmConfig {
       }
       if (f.disabled === true) return;
       try {
-        out.push(factory.create(name, f.typedConfig ?? {}, { scope: this.stats.scope, slot: out.length }));
+        out.push(
+          factory.create(name, f.typedConfig ?? {}, {
+            scope: this.stats.scope,
+            slot: out.length,
+            node: this.ctx.node ?? null,
+          }),
+        );
       } catch (e) {
         throw new Error(`httpFilters[${i}] (${name}): ${(e as Error).message}`);
       }

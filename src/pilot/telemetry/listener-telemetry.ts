@@ -1,0 +1,133 @@
+// Adds the proxy's telemetry to its generated listeners: the istio.stats filter (metrics + peer
+// metadata exchange) before the router of every HTTP connection manager, and access logs, following
+// the Telemetry resources and MeshConfig that apply to the proxy on each side (inbound = SERVER).
+import { structFromJson } from '../../xds/struct.js';
+import { FILTERS, type Envoy } from '../envoy.js';
+import type { ProxyScope } from '../scoping.js';
+import { compileFilterExpression, fileAccessLog, meshAccessLog } from './access-log-config.js';
+import type { ExtensionProvider, MeshTelemetry } from './mesh-telemetry.js';
+import { effectiveTelemetry, type EffectiveTelemetry, type TrafficSide } from './telemetry-policy.js';
+
+const TYPED_STRUCT = 'type.googleapis.com/udpa.type.v1.TypedStruct';
+/** Name of the stats filter (Istio's). */
+export const ISTIO_STATS = 'istio.stats';
+
+/** Istio's built-in providers, and MeshConfig extensionProviders by name. */
+function findProvider(t: MeshTelemetry, name: string): ExtensionProvider | null {
+  const p = t.extensionProviders.find((x) => x.name === name);
+  if (p) return p;
+  if (name === 'prometheus') return { name, kind: 'prometheus' };
+  if (name === 'envoy')
+    return {
+      name,
+      kind: 'envoyFileAccessLog',
+      path: t.accessLogFile || '/dev/stdout',
+      text: null,
+      labels: null,
+    };
+  return null;
+}
+
+/** The istio.stats filter of one side, or null when no Prometheus provider is selected. */
+function statsFilter(
+  scope: ProxyScope,
+  side: TrafficSide,
+  eff: EffectiveTelemetry,
+  port: number,
+): Envoy | null {
+  const mesh = scope.push.mesh.telemetry;
+  if (!eff.metricsProviders.some((n) => findProvider(mesh, n)?.kind === 'prometheus')) return null;
+  const metrics = eff.metricOverrides.map((o) => {
+    const m: Record<string, unknown> = { name: o.match?.metric ?? 'ALL_METRICS' };
+    if (o.disabled === true) m.drop = true;
+    const remove: string[] = [];
+    const dims: Record<string, string> = {};
+    for (const [tag, to] of Object.entries(o.tagOverrides ?? {})) {
+      if (to.operation === 'REMOVE') remove.push(tag);
+      else if (to.value !== undefined) dims[tag] = to.value;
+    }
+    if (remove.length > 0) m.tags_to_remove = remove;
+    if (Object.keys(dims).length > 0) m.dimensions = dims;
+    return m;
+  });
+  const value: Record<string, unknown> = { direction: side === 'SERVER' ? 'INBOUND' : 'OUTBOUND' };
+  if (metrics.length > 0) value.metrics = metrics;
+  if (side === 'SERVER') {
+    const p = scope.proxy;
+    value.services = scope.push.registry
+      .inboundPorts(p.ip, p.namespace, scope.workload?.name)
+      .filter((x) => port === 0 || x.targetPort === port)
+      .map((x) => ({ host: x.service.hostname, name: x.service.name, namespace: x.service.namespace }));
+  }
+  return {
+    name: ISTIO_STATS,
+    typedConfig: {
+      '@type': TYPED_STRUCT,
+      typeUrl: 'type.googleapis.com/stats.PluginConfig',
+      value: structFromJson(value),
+    },
+  };
+}
+
+/** Access logs of one side: Telemetry providers when a Telemetry sets access logging, else MeshConfig's. */
+function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): Envoy[] {
+  const mesh = scope.push.mesh.telemetry;
+  if (eff.accessLogProviders === null) {
+    const fromDefaults = mesh.defaultProviders.accessLogging;
+    const out: Envoy[] = [];
+    const m = meshAccessLog(mesh);
+    if (m) out.push(m);
+    for (const n of fromDefaults) {
+      const p = findProvider(mesh, n);
+      if (p?.kind === 'envoyFileAccessLog') out.push(fileAccessLog(p.path, p.text, p.labels, null));
+    }
+    return out;
+  }
+  const filter = eff.accessLogFilter ? compileFilterExpression(eff.accessLogFilter) : null;
+  const out: Envoy[] = [];
+  for (const n of eff.accessLogProviders) {
+    const p = findProvider(mesh, n);
+    if (p?.kind !== 'envoyFileAccessLog') continue;
+    if (n === 'envoy' && !p.text && !p.labels && mesh.accessLogFile) {
+      const m = meshAccessLog(mesh)!;
+      if (filter) m.filter = filter;
+      out.push(m);
+    } else out.push(fileAccessLog(p.path, p.text, p.labels, filter));
+  }
+  return out;
+}
+
+/** The port an inbound HCM serves, from its inline route config `inbound|PORT||`; 0 when unknown. */
+function inboundPort(hcm: Envoy): number {
+  const name = String((hcm.routeConfig as Envoy | undefined)?.name ?? '');
+  const m = /^inbound\|(\d+)\|/.exec(name);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Adds telemetry to every HTTP connection manager of the listeners (in place; they are fresh objects). */
+export function applyListenerTelemetry(scope: ProxyScope, listeners: Envoy[]): Envoy[] {
+  const push = scope.push;
+  const bySide = new Map<TrafficSide, EffectiveTelemetry>();
+  const eff = (side: TrafficSide): EffectiveTelemetry => {
+    let e = bySide.get(side);
+    if (!e) bySide.set(side, (e = effectiveTelemetry(push, scope.proxy, side)));
+    return e;
+  };
+  for (const l of listeners) {
+    const side: TrafficSide = l.trafficDirection === 'INBOUND' ? 'SERVER' : 'CLIENT';
+    for (const chain of (l.filterChains ?? []) as Envoy[]) {
+      for (const f of (chain.filters ?? []) as Envoy[]) {
+        if (f.name !== FILTERS.HCM) continue;
+        const hcm = f.typedConfig as Envoy;
+        const e = eff(side);
+        const stats = statsFilter(scope, side, e, side === 'SERVER' ? inboundPort(hcm) : 0);
+        const filters = (hcm.httpFilters ?? []) as Envoy[];
+        if (stats && !filters.some((x) => x.name === ISTIO_STATS))
+          filters.splice(filters.length - 1, 0, stats);
+        const logs = accessLogs(scope, e);
+        if (logs.length > 0) hcm.accessLog = logs;
+      }
+    }
+  }
+  return listeners;
+}

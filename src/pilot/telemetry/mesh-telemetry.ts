@@ -1,0 +1,123 @@
+// MeshConfig's telemetry fields: accessLogFile/Encoding/Format, extensionProviders, defaultProviders,
+// enableTracing and defaultConfig.tracing.sampling, read once per mesh config.
+
+/** One extensionProviders entry (the kinds Mizzen implements; others are kept with `kind: 'unsupported'`). */
+export type ExtensionProvider =
+  | { readonly name: string; readonly kind: 'prometheus' }
+  | {
+      readonly name: string;
+      readonly kind: 'envoyFileAccessLog';
+      readonly path: string;
+      /** Text format, or null for Istio's default. */
+      readonly text: string | null;
+      /** JSON labels (key → command), or null for text. */
+      readonly labels: Readonly<Record<string, string>> | null;
+    }
+  | {
+      readonly name: string;
+      readonly kind: 'zipkin' | 'opentelemetry';
+      /** `host` of the collector (service FQDN or address). */
+      readonly service: string;
+      readonly port: number;
+      /** HTTP path: Zipkin /api/v2/spans, OTLP /v1/traces unless set. */
+      readonly path: string;
+      readonly maxTagLength: number;
+    }
+  | { readonly name: string; readonly kind: 'unsupported'; readonly type: string };
+
+/** MeshConfig telemetry as Mizzen uses it. */
+export interface MeshTelemetry {
+  /** accessLogFile ('' = access logging off unless Telemetry turns it on). */
+  readonly accessLogFile: string;
+  readonly accessLogEncoding: 'TEXT' | 'JSON';
+  /** accessLogFormat ('' = Istio's default for the encoding). */
+  readonly accessLogFormat: string;
+  readonly extensionProviders: readonly ExtensionProvider[];
+  /** defaultProviders.{metrics,accessLogging,tracing}: provider names. */
+  readonly defaultProviders: {
+    readonly metrics: readonly string[];
+    readonly accessLogging: readonly string[];
+    readonly tracing: readonly string[];
+  };
+  /** enableTracing (Istio default true). */
+  readonly enableTracing: boolean;
+  /** defaultConfig.tracing.sampling, percent (Istio default 1). */
+  readonly sampling: number;
+  /** Fields set but not enforced, one phrase each (logged loudly by the server). */
+  readonly unsupported: readonly string[];
+}
+
+/** Istio's defaults: no access log, Prometheus metrics, tracing sampled at 1% when a provider is set. */
+export const DEFAULT_MESH_TELEMETRY: MeshTelemetry = Object.freeze({
+  accessLogFile: '',
+  accessLogEncoding: 'TEXT',
+  accessLogFormat: '',
+  extensionProviders: [],
+  defaultProviders: { metrics: ['prometheus'], accessLogging: [], tracing: [] },
+  enableTracing: true,
+  sampling: 1,
+  unsupported: [],
+});
+
+const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvider {
+  const name = String(p.name ?? '');
+  if (p.prometheus !== undefined) return { name, kind: 'prometheus' };
+  if (p.envoyFileAccessLog !== undefined) {
+    const f = p.envoyFileAccessLog ?? {};
+    const lf = f.logFormat ?? {};
+    const labels = lf.labels && typeof lf.labels === 'object' ? (lf.labels as Record<string, string>) : null;
+    return {
+      name,
+      kind: 'envoyFileAccessLog',
+      path: String(f.path ?? '/dev/stdout'),
+      text: typeof lf.text === 'string' ? lf.text : null,
+      labels,
+    };
+  }
+  for (const kind of ['zipkin', 'opentelemetry'] as const) {
+    const z = p[kind];
+    if (z === undefined) continue;
+    const defPath = kind === 'zipkin' ? '/api/v2/spans' : '/v1/traces';
+    if (kind === 'opentelemetry' && !z.http)
+      unsupported.push(
+        `extensionProviders ${name}: opentelemetry over gRPC is not supported; add \`http: {}\``,
+      );
+    return {
+      name,
+      kind,
+      service: String(z.service ?? ''),
+      port: Number(z.port ?? (kind === 'zipkin' ? 9411 : 4318)),
+      path: String(z.path ?? z.http?.path ?? defPath),
+      maxTagLength: Number(z.maxTagLength ?? 256),
+    };
+  }
+  const type = Object.keys(p).find((k) => k !== 'name') ?? 'unknown';
+  unsupported.push(`extensionProviders ${name}: provider type ${type} is not supported (ignored)`);
+  return { name, kind: 'unsupported', type };
+}
+
+/** Reads the telemetry fields of a parsed MeshConfig. */
+export function meshTelemetryOf(mesh: Record<string, any>): MeshTelemetry {
+  const unsupported: string[] = [];
+  const enc = String(mesh.accessLogEncoding ?? 'TEXT').toUpperCase();
+  const dp = mesh.defaultProviders ?? {};
+  const sampling = Number(mesh.defaultConfig?.tracing?.sampling ?? 1);
+  return {
+    accessLogFile: typeof mesh.accessLogFile === 'string' ? mesh.accessLogFile : '',
+    accessLogEncoding: enc === 'JSON' ? 'JSON' : 'TEXT',
+    accessLogFormat: typeof mesh.accessLogFormat === 'string' ? mesh.accessLogFormat : '',
+    extensionProviders: (Array.isArray(mesh.extensionProviders) ? mesh.extensionProviders : []).map(
+      (p: Record<string, any>) => provider(p ?? {}, unsupported),
+    ),
+    defaultProviders: {
+      metrics: dp.metrics ? names(dp.metrics) : ['prometheus'],
+      accessLogging: names(dp.accessLogging),
+      tracing: names(dp.tracing),
+    },
+    enableTracing: mesh.enableTracing !== false,
+    sampling: Number.isFinite(sampling) ? Math.max(0, Math.min(100, sampling)) : 1,
+    unsupported,
+  };
+}

@@ -5,6 +5,7 @@ import { TypeUrl } from '../xds/type-urls.js';
 import type { AdminContext, ServerState } from './admin/admin-context.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { Bootstrap } from './bootstrap/bootstrap.js';
+import { connectionLimitsFrom } from './listener/connection-limit.js';
 import { ConfigManager, TYPE } from './config/config-manager.js';
 import { AccessLog } from './http/access-log/access-log.js';
 import { ISTIO_FORMAT } from './http/access-log/formatter.js';
@@ -83,7 +84,11 @@ export class Proxy implements AdminContext {
     };
     this.secrets = new SecretManager(this.store);
     this.clusters = new ClusterManager(this.store, this.secrets);
-    this.listeners = new ListenerManager(this.store, opts.drainTimeMs ?? 45_000);
+    this.listeners = new ListenerManager(
+      this.store,
+      opts.drainTimeMs ?? 45_000,
+      connectionLimitsFrom(this.bootstrap),
+    );
     const defaultLogs = opts.accessLog ? [new AccessLog('/dev/stdout', ISTIO_FORMAT, null)] : null;
     this.config = new ConfigManager(
       this.store,

@@ -56,6 +56,8 @@ const PROTO_FILES = [
   'envoy/extensions/filters/http/router/v3/router.proto',
   'envoy/extensions/filters/http/fault/v3/fault.proto',
   'envoy/extensions/filters/http/cors/v3/cors.proto',
+  'envoy/extensions/filters/http/buffer/v3/buffer.proto',
+  'envoy/extensions/resource_monitors/downstream_connections/v3/downstream_connections.proto',
   'envoy/extensions/filters/http/rbac/v3/rbac.proto',
   'envoy/extensions/filters/http/jwt_authn/v3/config.proto',
   'envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto',

@@ -175,10 +175,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
 
   /** Runs the request: header policies, route selection, filters. Never throws. */
   start(): void {
-    const st = this.hcm.stats;
-    st.downstream_rq_total.inc();
-    st.downstream_rq_active.inc();
-    (this.protocol === 'HTTP/2' ? st.downstream_rq_http2_total : st.downstream_rq_http1_total).inc();
+    this.countStart();
     if (this.hcm.streamIdleTimeoutMs > 0)
       this.idleTimer = setTimeout(idleTimeout, this.hcm.streamIdleTimeoutMs, this);
     if (this.body !== null) {
@@ -202,6 +199,19 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     } catch (e) {
       this.internalError(e);
     }
+  }
+
+  /** Answers a request the codec refused (a limit, a missing Host, …): counted and logged like any other. */
+  reject(code: ProxyErrorCode): void {
+    this.countStart();
+    this.sendLocalReply(code);
+  }
+
+  private countStart(): void {
+    const st = this.hcm.stats;
+    st.downstream_rq_total.inc();
+    st.downstream_rq_active.inc();
+    (this.protocol === 'HTTP/2' ? st.downstream_rq_http2_total : st.downstream_rq_http1_total).inc();
   }
 
   /** Runs the remaining decode filters (called again by a filter that stopped). */

@@ -28,6 +28,7 @@ export const enum ProxyErrorCode {
   TooManyHeaders,
   ConnectRejected,
   BufferTooLarge,
+  UnsupportedTransferEncoding,
 }
 
 /** How an error code becomes a response. */
@@ -149,6 +150,12 @@ const TABLE: Record<ProxyErrorCode, Rescue> = {
     flag: 0,
     body: 'Payload Too Large',
     details: 'request_payload_too_large',
+  },
+  [ProxyErrorCode.UnsupportedTransferEncoding]: {
+    status: 501,
+    flag: 0,
+    body: 'Not Implemented',
+    details: 'http1.invalid_transfer_encoding',
   },
 };
 

@@ -11,6 +11,7 @@ import { connectionFacts } from './filter-chain-match.js';
 import type { ListenerConfig } from './listener-config.js';
 import { detectHttp2 } from './protocol-detect.js';
 import { logger } from '../log.js';
+import { NO_LIMITS, type ConnectionLimits } from './connection-limit.js';
 
 const log = logger('listener');
 
@@ -28,11 +29,14 @@ export class ActiveListener {
   private readonly cxActive: Gauge;
   private readonly cxDestroy: Counter;
   private readonly noChain: Counter;
+  private readonly globalOverflow: Counter;
+  private readonly overflow: Counter;
   private readonly onConnection = (s: Socket): void => this.accept(s);
 
   constructor(
     public config: ListenerConfig,
     store: StatsStore,
+    private readonly limits: ConnectionLimits = NO_LIMITS,
   ) {
     const statName = config.config.statPrefix
       ? String(config.config.statPrefix)
@@ -42,6 +46,8 @@ export class ActiveListener {
     this.cxActive = s.gauge('downstream_cx_active');
     this.cxDestroy = s.counter('downstream_cx_destroy');
     this.noChain = s.counter('no_filter_chain_match');
+    this.globalOverflow = s.counter('downstream_global_cx_overflow');
+    this.overflow = s.counter('downstream_cx_overflow');
   }
 
   /** Binds the socket (no-op for bind_to_port false). Rejects with the bind error. */
@@ -81,11 +87,25 @@ export class ActiveListener {
       socket.destroy();
       return;
     }
+    // Envoy closes a connection over a limit at accept, before any byte is read.
+    const limits = this.limits;
+    if (limits.active >= limits.globalMax) {
+      this.globalOverflow.inc();
+      socket.destroy();
+      return;
+    }
+    if (this.conns.size >= limits.listenerMax(this.config.name)) {
+      this.overflow.inc();
+      socket.destroy();
+      return;
+    }
+    limits.active++;
     this.cxTotal.inc();
     this.cxActive.inc();
     this.conns.add(socket);
     socket.on('error', () => {});
     socket.once('close', () => {
+      limits.active--;
       this.conns.delete(socket);
       this.cxActive.dec();
       this.cxDestroy.inc();

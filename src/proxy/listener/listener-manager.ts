@@ -2,6 +2,7 @@
 // answers admin /listeners and /drain_listeners.
 import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
 import { ActiveListener } from './active-listener.js';
+import { NO_LIMITS, type ConnectionLimits } from './connection-limit.js';
 import type { FilterChain } from './filter-chain.js';
 import { ListenerConfig } from './listener-config.js';
 import { logger } from '../log.js';
@@ -30,6 +31,8 @@ export class ListenerManager {
     private readonly store: StatsStore,
     /** How long removed listeners and replaced chains keep serving existing connections (ms). */
     private readonly drainMs: number,
+    /** Downstream connection limits shared by every listener. */
+    private readonly limits: ConnectionLimits = NO_LIMITS,
   ) {
     const g = (n: string): Gauge => store.gauge(`listener_manager.${n}`, `listener_manager.${n}`, []);
     const c = (n: string): Counter => store.counter(`listener_manager.${n}`, `listener_manager.${n}`, []);
@@ -71,7 +74,7 @@ export class ListenerManager {
       this.entries.delete(cfg.name);
       this.retire(old.listener);
     }
-    const l = new ActiveListener(cfg, this.store);
+    const l = new ActiveListener(cfg, this.store, this.limits);
     await l.bind();
     this.entries.set(cfg.name, { listener: l, source, version, lastUpdated: now });
     this.added.inc();

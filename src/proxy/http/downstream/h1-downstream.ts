@@ -17,6 +17,8 @@ export class H1Downstream implements Downstream {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     events: DownstreamEvents,
+    /** The request has a body (content-length or chunked); it may still be arriving. */
+    private readonly requestHasBody = false,
   ) {
     this.protocol = req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
     this.onClose = () => {
@@ -40,7 +42,7 @@ export class H1Downstream implements Downstream {
       if (v === undefined || HOP_BY_HOP.has(k) || k.charCodeAt(0) === 58) continue;
       res.setHeader(k, v);
     }
-    if (this.closeAfter) res.setHeader('connection', 'close');
+    if (this.closeAfter || this.requestIncomplete()) res.setHeader('connection', 'close');
     res.writeHead(status);
     if (endStream) this.end(null);
   }
@@ -56,6 +58,18 @@ export class H1Downstream implements Downstream {
     if (this.ended) return;
     this.ended = true;
     this.res.end();
+    // The response ended before the request did (an early 413, a 200 that never read the upload):
+    // node would leave the socket paused forever, so the connection closes once the response is out.
+    if (this.requestIncomplete()) {
+      const sock = this.req.socket;
+      if (this.res.writableFinished) sock.destroySoon();
+      else this.res.once('finish', () => sock.destroySoon());
+    }
+  }
+
+  /** True while the request body is still being received. */
+  private requestIncomplete(): boolean {
+    return this.requestHasBody && !this.req.complete;
   }
 
   reset(): void {

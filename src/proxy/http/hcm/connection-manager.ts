@@ -1,6 +1,7 @@
 // The HTTP connection manager's codec side: takes accepted sockets (HTTP/1.1 or h2c), turns each
 // request into an ActiveRequest, tracks connections for stats and graceful draining.
 import {
+  STATUS_CODES,
   createServer as createH1Server,
   type IncomingMessage,
   type Server as H1Server,
@@ -20,26 +21,37 @@ import { ActiveRequest, type ConnectionInfo } from '../active-request.js';
 import { H1Downstream } from '../downstream/h1-downstream.js';
 import { H2Downstream } from '../downstream/h2-downstream.js';
 import { UpgradeDownstream } from '../downstream/upgrade-downstream.js';
+import { ProxyErrorCode } from '../local-reply.js';
 import type { HeaderMap } from '../route/header-mutation.js';
+import { ConnectionTimers, ConnState } from './connection-timers.js';
 import type { HcmConfig } from './hcm-config.js';
+import { checkH1Request, checkH2Request, parseErrorStatus } from './request-checks.js';
 
 const INFO = Symbol('mizzen.connInfo');
 const STATE = Symbol('mizzen.connState');
 
-/** Per-connection bookkeeping (one object per downstream connection). */
-class ConnState {
-  /** The HTTP/1.1 response in progress, if any (so draining can mark it `connection: close`). */
-  current: H1Downstream | null = null;
-  closeAfter = false;
-  session: Http2Session | null = null;
-  constructor(readonly socket: Socket) {}
-}
-
 function ignore(): void {}
 
-/** Gives a new HTTP/2 stream an 'error' listener before anything else can run. */
-function guardStream(stream: ServerHttp2Stream): void {
+/**
+ * Gives a new HTTP/2 stream an 'error' listener before anything else can run, and counts it on its
+ * connection (for the idle timeout). `this` is the session.
+ */
+function guardStream(this: Http2Session, stream: ServerHttp2Stream): void {
   stream.on('error', ignore);
+  const st = (this as any)[STATE] as ConnState | undefined;
+  if (st === undefined) return;
+  st.streamStarted();
+  (stream as any)[STATE] = st;
+  stream.once('close', h2StreamClosed);
+}
+
+function h2StreamClosed(this: ServerHttp2Stream): void {
+  ((this as any)[STATE] as ConnState).streamEnded(Date.now());
+}
+
+/** A raw HTTP/1.1 reply for requests node's parser refused (no request object exists). */
+function rawReply(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`;
 }
 
 /** Request headers that never go upstream from an HTTP/1.1 request. */
@@ -50,36 +62,53 @@ export class HttpConnectionManager {
   private readonly h1: H1Server;
   private readonly h2: Http2Server;
   private readonly conns = new Set<ConnState>();
+  private readonly timers: ConnectionTimers;
   /** True once draining: responses close HTTP/1.1 connections, HTTP/2 sessions got GOAWAY. */
   draining = false;
 
   constructor(readonly config: HcmConfig) {
+    const co = config.codecOptions;
+    this.timers = new ConnectionTimers(
+      {
+        requestHeadersTimeoutMs: co.requestHeadersTimeoutMs,
+        streamIdleTimeoutMs: config.streamIdleTimeoutMs,
+        idleTimeoutMs: co.idleTimeoutMs,
+        requestTimeoutMs: co.requestTimeoutMs,
+      },
+      config.stats,
+      this.conns,
+    );
+    // node's own timers never run for sockets handed in with emit('connection'); ConnectionTimers
+    // enforces Envoy's instead, so node's are off.
     this.h1 = createH1Server(
       {
         requireHostHeader: false,
         requestTimeout: 0,
-        headersTimeout: 60_000,
-        keepAliveTimeout: 3_600_000,
-        maxHeaderSize: 60 * 1024,
+        headersTimeout: 0,
+        keepAliveTimeout: 0,
+        maxHeaderSize: co.maxRequestHeadersBytes,
         noDelay: true,
       },
       (req, res) => this.onH1Request(req, res),
     );
+    this.h1.maxHeadersCount = co.maxHeadersCount + 1;
     this.h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket as Socket, head),
     );
-    this.h1.on('clientError', (_err: Error, socket: Duplex) => {
-      // Malformed HTTP ends this connection with 400, never the process.
-      if (socket.writable)
-        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      else socket.destroy();
-    });
+    this.h1.on('connect', (req: IncomingMessage, socket: Duplex) => this.onConnect(req, socket as Socket));
+    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+      this.onClientError(err, socket),
+    );
     this.h2 = createH2Server({
       settings: { enablePush: false, initialWindowSize: 1 << 20 },
       maxSessionMemory: 64,
+      // Enough pairs for the configured limit (plus pseudo headers); checkH2Request answers 431 above it.
+      maxHeaderListPairs: Math.max(128, co.maxHeadersCount + 16),
     });
-    this.h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) =>
-      this.onH2Stream(stream, headers, flags),
+    this.h2.on(
+      'stream',
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
+        this.onH2Stream(stream, headers, flags, rawHeaders),
     );
     this.h2.on('session', (session: Http2Session) => {
       session.on('error', ignore);
@@ -88,7 +117,10 @@ export class HttpConnectionManager {
       session.on('stream', guardStream);
       const sock = session.socket;
       const st = (sock as any)?.[STATE] as ConnState | undefined;
-      if (st) st.session = session;
+      if (st) {
+        st.session = session;
+        (session as any)[STATE] = st;
+      }
       if (this.draining) session.goaway(h2c.NGHTTP2_NO_ERROR);
     });
     this.h2.on('sessionError', ignore);
@@ -97,10 +129,11 @@ export class HttpConnectionManager {
   /** Serves one accepted connection. `http2`: the client sent the HTTP/2 preface (or ALPN chose h2). */
   handleConnection(socket: Socket, info: ConnectionInfo, http2: boolean): void {
     const st = this.config.stats;
-    const state = new ConnState(socket);
+    const state = new ConnState(socket, http2, Date.now());
     (socket as any)[INFO] = info;
     (socket as any)[STATE] = state;
     this.conns.add(state);
+    this.timers.connectionAdded();
     st.downstream_cx_total.inc();
     st.downstream_cx_active.inc();
     (http2 ? st.downstream_cx_http2_total : st.downstream_cx_http1_total).inc();
@@ -126,24 +159,68 @@ export class HttpConnectionManager {
     const socket = req.socket;
     const info = (socket as any)[INFO] as ConnectionInfo;
     const state = (socket as any)[STATE] as ConnState;
+    state.streamStarted();
+    let ds: H1Downstream | null = null;
+    res.once('close', () => {
+      if (state.current === ds) state.current = null;
+      state.streamEnded(Date.now());
+    });
+    const bad = checkH1Request(req, this.config.codecOptions);
     const ar = this.h1Request(req, info, null);
     if (ar === null) {
+      this.config.stats.codes.record(400);
       res.writeHead(400, { 'content-length': '0', connection: 'close' });
       res.end();
       return;
     }
-    const ds = new H1Downstream(req, res, ar);
+    ds = new H1Downstream(req, res, ar, ar.body !== null);
     ar.ds = ds;
     state.current = ds;
-    res.once('close', () => {
-      if (state.current === ds) state.current = null;
-    });
     if (this.draining || state.closeAfter) {
       ds.closeAfter = true;
       state.closeAfter = true;
       this.config.stats.downstream_cx_drain_close.inc();
     }
+    if (bad !== -1) {
+      // A refused request head ends the connection, as Envoy's HTTP/1 codec does.
+      ds.closeAfter = true;
+      ar.reject(bad);
+      return;
+    }
+    if (ar.body !== null && this.timers.tracksRequests) this.timers.watchRequest(ar);
     ar.start();
+  }
+
+  /** node:http could not parse the request head: answer as Envoy's codec does and close. */
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const st = this.config.stats;
+    st.downstream_cx_protocol_error.inc();
+    const inFlight = (socket as any)._httpMessage as ServerResponse | null | undefined;
+    if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+      const status = parseErrorStatus(err.code, (err as { reason?: string }).reason);
+      st.codes.record(status);
+      socket.end(rawReply(status));
+      (socket as Socket).destroySoon();
+    } else socket.destroy();
+  }
+
+  /** CONNECT (node hands over the raw socket): refused with a local reply, never a silent close. */
+  private onConnect(req: IncomingMessage, socket: Socket): void {
+    const info = (socket as any)[INFO] as ConnectionInfo;
+    const ar = new ActiveRequest(
+      this.config,
+      info,
+      'CONNECT',
+      req.url ?? '',
+      req.url ?? '',
+      info.tls ? 'https' : 'http',
+      req.headers,
+      null,
+      req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+      'connect',
+    );
+    ar.ds = new UpgradeDownstream(socket, ar);
+    ar.reject(ProxyErrorCode.ConnectRejected);
   }
 
   private h1Request(
@@ -191,6 +268,12 @@ export class HttpConnectionManager {
     const up = String(req.headers['upgrade'] ?? '').toLowerCase();
     // An h2c upgrade is not honoured (Envoy strips it); the request is served as plain HTTP/1.1.
     const ar = this.h1Request(req, info, up === 'h2c' ? null : up);
+    const bad = checkH1Request(req, this.config.codecOptions);
+    if (ar !== null && bad !== -1) {
+      ar.ds = new UpgradeDownstream(socket, ar);
+      ar.reject(bad);
+      return;
+    }
     if (ar === null) {
       socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       return;
@@ -200,7 +283,12 @@ export class HttpConnectionManager {
     ar.start();
   }
 
-  private onH2Stream(stream: ServerHttp2Stream, raw: IncomingHttpHeaders, flags: number): void {
+  private onH2Stream(
+    stream: ServerHttp2Stream,
+    raw: IncomingHttpHeaders,
+    flags: number,
+    rawHeaders: string[],
+  ): void {
     // Already reset by the peer or by nghttp2 (the 'stream' event is emitted a tick after HEADERS).
     if (stream.destroyed) return;
     const info = (stream.session?.socket as any)?.[INFO] as ConnectionInfo | undefined;
@@ -226,6 +314,12 @@ export class HttpConnectionManager {
       null,
     );
     ar.ds = new H2Downstream(stream, ar);
+    const bad = checkH2Request(ar.method, rawHeaders, this.config.codecOptions);
+    if (bad !== -1) {
+      ar.reject(bad);
+      return;
+    }
+    if (ar.body !== null && this.timers.tracksRequests) this.timers.watchRequest(ar);
     ar.start();
   }
 
@@ -257,6 +351,7 @@ export class HttpConnectionManager {
   /** Closes every connection now. */
   close(): void {
     this.draining = true;
+    this.timers.stop();
     for (const c of this.conns) {
       if (c.session !== null) c.session.destroy();
       c.socket.destroy();

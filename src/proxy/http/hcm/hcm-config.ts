@@ -8,6 +8,7 @@ import type { StatsStore } from '../../stats/stats-store.js';
 import type { SnapshotSource } from '../../config/snapshot.js';
 import { boolValue, durationMs, u32 } from '../../util/values.js';
 import { HcmStats } from './hcm-stats.js';
+import { compileCodecOptions, type CodecOptions } from './codec-options.js';
 import { compilePathNormalizer, type PathNormalizer } from './path-normalization.js';
 import type { SecretLookup } from '../../tls/secret-manager.js';
 
@@ -59,6 +60,8 @@ export class HcmConfig {
   readonly stripAnyHostPort: boolean;
   /** normalize_path / merge_slashes / path_with_escaped_slashes_action, or null when all are off. */
   readonly pathNormalizer: PathNormalizer | null;
+  /** Header limits, HTTP/1.0 policy and connection/request timeouts. */
+  readonly codecOptions: CodecOptions;
 
   constructor(
     /** The canonical HttpConnectionManager. */
@@ -101,6 +104,7 @@ export class HcmConfig {
     this.streamIdleTimeoutMs = durationMs(config.streamIdleTimeout, 300_000);
     this.stripAnyHostPort = config.stripAnyHostPort === true;
     this.pathNormalizer = compilePathNormalizer(config);
+    this.codecOptions = compileCodecOptions(config);
   }
 
   /** The route table for a new request (from the current snapshot for RDS), or null if not yet received. */

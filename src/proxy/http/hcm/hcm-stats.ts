@@ -29,6 +29,12 @@ export class HcmStats {
   readonly downstream_rq_rx_reset: Counter;
   readonly downstream_rq_tx_reset: Counter;
   readonly downstream_rq_ws_on_non_ws_route: Counter;
+  readonly downstream_rq_header_timeout: Counter;
+  readonly downstream_rq_idle_timeout: Counter;
+  readonly downstream_cx_idle_timeout: Counter;
+  readonly downstream_rq_timeout: Counter;
+  readonly downstream_cx_protocol_error: Counter;
+  readonly downstream_rq_too_large: Counter;
   readonly no_route: Counter;
   readonly no_cluster: Counter;
   readonly rq_direct_response: Counter;
@@ -58,6 +64,12 @@ export class HcmStats {
     this.downstream_rq_rx_reset = s.counter('downstream_rq_rx_reset');
     this.downstream_rq_tx_reset = s.counter('downstream_rq_tx_reset');
     this.downstream_rq_ws_on_non_ws_route = s.counter('downstream_rq_ws_on_non_ws_route');
+    this.downstream_rq_header_timeout = s.counter('downstream_rq_header_timeout');
+    this.downstream_rq_idle_timeout = s.counter('downstream_rq_idle_timeout');
+    this.downstream_cx_idle_timeout = s.counter('downstream_cx_idle_timeout');
+    this.downstream_rq_timeout = s.counter('downstream_rq_timeout');
+    this.downstream_cx_protocol_error = s.counter('downstream_cx_protocol_error');
+    this.downstream_rq_too_large = s.counter('downstream_rq_too_large');
     this.no_route = s.counter('no_route');
     this.no_cluster = s.counter('no_cluster');
     this.rq_direct_response = s.counter('rq_direct_response');

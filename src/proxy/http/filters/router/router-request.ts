@@ -8,7 +8,7 @@ import type { HashResult } from '../../route/hash-policy.js';
 import type { Host } from '../../../upstream/host.js';
 import type { ActiveRequest, StreamHandler } from '../../active-request.js';
 import { UpgradeDownstream } from '../../downstream/upgrade-downstream.js';
-import { ProxyErrorCode } from '../../local-reply.js';
+import { ProxyErrorCode, rescue } from '../../local-reply.js';
 import { Flag } from '../../response-flags.js';
 import type { HeaderMap } from '../../route/header-mutation.js';
 import type { RouteEntry, WeightedCluster } from '../../route/route-entry.js';
@@ -101,7 +101,7 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     if (host === null) {
       cluster.stats.upstream_cx_none_healthy.inc();
       this.releaseRetry();
-      req.sendLocalReply(ProxyErrorCode.NoHealthyUpstream);
+      this.replyForCluster(ProxyErrorCode.NoHealthyUpstream);
       return;
     }
     const pool = cluster.poolFor(host, req.protocol === 'HTTP/2');
@@ -138,11 +138,17 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     a.begin();
   }
 
+  /** A local reply on the cluster's behalf, charged to its upstream_rq_<code> as Envoy's router does. */
+  private replyForCluster(code: ProxyErrorCode, retried = false): void {
+    this.cluster.stats.codes.record(rescue(code).status);
+    this.req.sendLocalReply(code, retried);
+  }
+
   onAttemptOverflow(a: UpstreamAttempt): void {
     if (a !== this.attempt) return;
     this.attempt = null;
     this.releaseRetry();
-    this.req.sendLocalReply(ProxyErrorCode.Overflow);
+    this.replyForCluster(ProxyErrorCode.Overflow);
   }
 
   onAttemptHeaders(a: UpstreamAttempt, status: number, headers: HeaderMap, endStream: boolean): void {
@@ -213,10 +219,10 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     this.releaseRetry();
     if (kind === ResetKind.PerTryTimeout) {
       this.cluster.stats.upstream_rq_timeout.inc();
-      req.sendLocalReply(ProxyErrorCode.UpstreamTimeout);
+      this.replyForCluster(ProxyErrorCode.UpstreamTimeout);
       return;
     }
-    req.sendLocalReply(RESET_CODES[kind], this.retries > 0);
+    this.replyForCluster(RESET_CODES[kind], this.retries > 0);
   }
 
   onAttemptUpgrade(
@@ -357,7 +363,7 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     if (this.forwarding) {
       req.responseFlags |= Flag.UT;
       req.resetStream();
-    } else req.sendLocalReply(ProxyErrorCode.UpstreamTimeout);
+    } else this.replyForCluster(ProxyErrorCode.UpstreamTimeout);
   }
 
   onDownstreamReset(): void {

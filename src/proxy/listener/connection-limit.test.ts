@@ -6,9 +6,8 @@ import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { fromEnvoyYaml } from '../../xds/envoy-yaml.js';
 import { bootstrapFrom } from '../bootstrap/bootstrap.js';
-import { waitFor } from '../http/hcm/raw-wire.js';
 import { Proxy } from '../proxy.js';
-import { admin, get, hcm, httpListener, routeConfig } from '../test-util.js';
+import { admin, get, hcm, httpListener, routeConfig, waitFor } from '../test-util.js';
 import { connectionLimitsFrom } from './connection-limit.js';
 
 const routes = routeConfig('r', [{ match: { prefix: '/' }, directResponse: { status: 200 } }]);
@@ -98,8 +97,8 @@ describe('downstream connection limits', () => {
       for (const s of held) s.destroy();
       // Below the limit again: served.
       await waitFor(
-        async () => (await get(p.listenerPort('a'), '/').catch(() => ({ status: 0 }))).status === 200,
         'a served request',
+        async () => (await get(p.listenerPort('a'), '/').catch(() => ({ status: 0 }))).status === 200,
       );
     } finally {
       for (const s of held) s.destroy();

@@ -6,8 +6,15 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Proxy } from '../../proxy.js';
-import { admin, hcm, httpListener, routeConfig, startProxy, staticCluster } from '../../test-util.js';
-import { waitFor } from './raw-wire.js';
+import {
+  admin,
+  hcm,
+  httpListener,
+  routeConfig,
+  startProxy,
+  staticCluster,
+  waitFor,
+} from '../../test-util.js';
 
 /** A raw client connection that records what it received and whether it closed. */
 class RawClient {
@@ -72,17 +79,17 @@ describe('downstream timeouts', () => {
     const { proxy, port } = await proxyWith({ requestHeadersTimeout: '0.3s' });
     const c = new RawClient(port);
     c.trickle('GET / HTTP/1.1\r\nHost: a\r\nx-slow: ' + 'a'.repeat(1000), 20);
-    await waitFor(() => c.closed, 'the slow connection to close');
+    await waitFor('the slow connection to close', () => c.closed);
     assert.match(c.got, /^HTTP\/1\.1 408 /);
     assert.equal(await stat(proxy, 'downstream_rq_header_timeout'), 1);
-    await waitFor(async () => (await stat(proxy, 'downstream_cx_active')) === 0, 'downstream_cx_active 0');
+    await waitFor('downstream_cx_active 0', async () => (await stat(proxy, 'downstream_cx_active')) === 0);
   });
 
   it('stream_idle_timeout covers the header phase', async () => {
     const { proxy, port } = await proxyWith({ streamIdleTimeout: '0.3s' });
     const c = new RawClient(port);
     c.sock.write('GET / HTTP/1.1\r\nHost: a\r\n');
-    await waitFor(() => c.closed, 'the stalled connection to close');
+    await waitFor('the stalled connection to close', () => c.closed);
     assert.match(c.got, /^HTTP\/1\.1 408 /);
     assert.equal(await stat(proxy, 'downstream_rq_idle_timeout'), 1);
   });
@@ -91,7 +98,7 @@ describe('downstream timeouts', () => {
     const { proxy, port } = await proxyWith({ requestTimeout: '0.3s' });
     const c = new RawClient(port);
     c.sock.write('POST /slow-upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nhalf');
-    await waitFor(() => c.closed, 'the stalled upload to be closed');
+    await waitFor('the stalled upload to be closed', () => c.closed);
     assert.match(c.got, /^HTTP\/1\.1 408 /);
     assert.match(c.got, /request timeout/);
     assert.equal(await stat(proxy, 'downstream_rq_timeout'), 1);
@@ -101,8 +108,8 @@ describe('downstream timeouts', () => {
     const { proxy, port } = await proxyWith({ commonHttpProtocolOptions: { idleTimeout: '0.3s' } });
     const c = new RawClient(port);
     c.sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-    await waitFor(() => c.got.includes('ok'), 'the response');
-    await waitFor(() => c.closed, 'the idle connection to close');
+    await waitFor('the response', () => c.got.includes('ok'));
+    await waitFor('the idle connection to close', () => c.closed);
     assert.equal(await stat(proxy, 'downstream_cx_idle_timeout'), 1);
   });
 
@@ -121,10 +128,10 @@ describe('downstream timeouts', () => {
         }
       };
       pump();
-      await waitFor(() => c.closed, 'the proxy to close the unfinished upload', 20_000);
+      await waitFor('the proxy to close the unfinished upload', () => c.closed, 20_000);
       assert.match(c.got, path === '/too-big' ? /^HTTP\/1\.1 413 / : /^HTTP\/1\.1 200 /);
       assert.ok(sent < total, 'the whole body was taken');
-      await waitFor(async () => (await stat(proxy, 'downstream_cx_active')) === 0, 'downstream_cx_active 0');
+      await waitFor('downstream_cx_active 0', async () => (await stat(proxy, 'downstream_cx_active')) === 0);
     });
   }
 });

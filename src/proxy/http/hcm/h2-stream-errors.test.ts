@@ -13,8 +13,9 @@ import {
   startProxy,
   staticCluster,
   type Backend,
+  waitFor,
 } from '../../test-util.js';
-import { exchange, FrameType, h2Frame, h2Request, parseFrames, u32, waitFor } from './raw-wire.js';
+import { exchange, FrameType, h2Frame, h2Request, parseFrames, u32 } from './raw-wire.js';
 
 describe('HTTP/2 stream errors in the first read', () => {
   let backend: Backend;
@@ -40,12 +41,10 @@ describe('HTTP/2 stream errors in the first read', () => {
     const got = await exchange(port, Buffer.concat([packet, ping]), (b) =>
       parseFrames(b).some((f) => f.type === FrameType.Ping && f.flags === 1),
     );
-    await waitFor(
-      async () =>
-        /downstream_cx_active: 0/.test(
-          (await admin(proxy, '/stats?filter=http.test_http.downstream_cx_active')).body,
-        ),
-      'connection closed',
+    await waitFor('connection closed', async () =>
+      /downstream_cx_active: 0/.test(
+        (await admin(proxy, '/stats?filter=http.test_http.downstream_cx_active')).body,
+      ),
     );
     const r = await get(port, '/after', {}, 'GET').catch((e: Error) => ({ status: 0, body: e.message }));
     assert.equal(r.status, 200, `proxy stopped answering: ${r.body}`);

@@ -1,5 +1,5 @@
 // Test helpers that speak raw bytes: HTTP/2 frames (with a minimal HPACK literal encoder), a socket
-// exchange that collects the reply, and a poll-with-deadline helper.
+// exchange that collects the reply.
 import { connect } from 'node:net';
 
 /** The HTTP/2 client connection preface. */
@@ -117,17 +117,4 @@ export function exchange(
     sock.on('error', finish);
     sock.on('close', finish);
   });
-}
-
-/** Polls `check` every 20 ms until it returns true; throws with `what` after `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

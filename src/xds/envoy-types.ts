@@ -2297,6 +2297,17 @@ export interface envoy_extensions_filters_common_fault_v3_FaultRateLimit_FixedLi
 export interface envoy_extensions_filters_common_fault_v3_FaultRateLimit_HeaderLimit {
 }
 
+/** envoy.extensions.filters.http.buffer.v3.Buffer (Envoy's API reference documents its fields). */
+export interface envoy_extensions_filters_http_buffer_v3_Buffer {
+  maxRequestBytes?: google_protobuf_UInt32Value;
+}
+
+/** envoy.extensions.filters.http.buffer.v3.BufferPerRoute (Envoy's API reference documents its fields). */
+export interface envoy_extensions_filters_http_buffer_v3_BufferPerRoute {
+  disabled?: boolean;
+  buffer?: envoy_extensions_filters_http_buffer_v3_Buffer;
+}
+
 /** envoy.extensions.filters.http.cors.v3.Cors (Envoy's API reference documents its fields). */
 export interface envoy_extensions_filters_http_cors_v3_Cors {
 }
@@ -2872,6 +2883,11 @@ export interface envoy_extensions_filters_network_tcp_proxy_v3_TcpProxy_Weighted
 /** envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig (Envoy's API reference documents its fields). */
 export interface envoy_extensions_path_match_uri_template_v3_UriTemplateMatchConfig {
   pathTemplate?: string;
+}
+
+/** envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig (Envoy's API reference documents its fields). */
+export interface envoy_extensions_resource_monitors_downstream_connections_v3_DownstreamConnectionsConfig {
+  maxActiveDownstreamConnections?: number;
 }
 
 /** envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate (Envoy's API reference documents its fields). */

@@ -48,6 +48,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     load: () => import('./analyze.js'),
   },
   version: { summary: 'print the version of Mizzen', load: () => import('./version.js') },
+  install: {
+    summary: 'print the Kubernetes manifests of a Mizzen control plane',
+    load: () => import('./install.js'),
+  },
   'kube-inject': {
     summary: 'inject sidecars into Kubernetes manifests (like istioctl kube-inject)',
     load: () => import('./kube-inject.js'),

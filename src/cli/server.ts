@@ -53,6 +53,8 @@ export default defineCommand({
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     verbose: { type: 'boolean' },
+    kubernetes: { type: 'boolean' },
+    kubeconfig: { type: 'string' },
     'webhook-address': { type: 'string' },
     'webhook-cert': { type: 'string' },
     'webhook-key': { type: 'string' },
@@ -60,6 +62,10 @@ export default defineCommand({
     'inject-discovery-address': { type: 'string' },
   },
   async run({ flags: values }) {
+    if (values.kubernetes || values.kubeconfig)
+      throw new UsageError(
+        '--kubernetes/--kubeconfig: reading config from the Kubernetes API is NOT implemented yet; use --etcd URL (and `mizzen apply --server`) or --config DIR',
+      );
     if (!values.config === !values.etcd)
       throw new UsageError('give one of --config DIR or --etcd URL[,URL…]');
     const verbose = values.verbose ?? false;

@@ -1,7 +1,8 @@
 // Expands -f arguments (files, directories, `-` for stdin) into the texts to load.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import type { Diagnostic } from './diagnostic.js';
+import { fileTooLarge, MAX_FILE_BYTES } from './size-limits.js';
 
 /** A file's text with the name used in messages. */
 export interface SourceText {
@@ -13,7 +14,8 @@ const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /**
  * Reads every path: a file as is, a directory recursively (only .yaml/.yml/.json, sorted by name,
- * hidden entries skipped), `-` from stdin. Unreadable paths become diagnostics.
+ * hidden entries skipped), `-` from stdin. Unreadable paths, and files over {@link MAX_FILE_BYTES}
+ * (checked before reading), become diagnostics.
  */
 export function readSources(
   paths: readonly string[],
@@ -26,7 +28,10 @@ export function readSources(
   };
   for (const p of paths) {
     if (p === '-') {
-      sources.push({ file: '-', text: stdin ? stdin() : readFileSync(0, 'utf8') });
+      const text = stdin ? stdin() : readStdin();
+      if (text === null || text.length > MAX_FILE_BYTES)
+        diagnostics.push(fileTooLarge('-', MAX_FILE_BYTES + 1));
+      else sources.push({ file: '-', text });
       continue;
     }
     let st;
@@ -36,27 +41,52 @@ export function readSources(
       fail(p, 'no such file or directory; check the path given to -f');
       continue;
     }
-    if (st.isDirectory()) {
-      for (const f of walk(p)) sources.push({ file: f, text: readFileSync(f, 'utf8') });
-    } else {
+    for (const [f, size] of st.isDirectory() ? walk(p) : [[p, st.size] as const]) {
+      if (size > MAX_FILE_BYTES) {
+        diagnostics.push(fileTooLarge(f, size));
+        continue;
+      }
       try {
-        sources.push({ file: p, text: readFileSync(p, 'utf8') });
+        sources.push({ file: f, text: readFileSync(f, 'utf8') });
       } catch (err) {
-        fail(p, `cannot read: ${(err as Error).message}`);
+        fail(f, `cannot read: ${(err as Error).message}`);
       }
     }
   }
   return { sources, diagnostics };
 }
 
-function walk(dir: string): string[] {
-  const out: string[] = [];
+/** Config files under `dir` with their sizes, sorted by name. */
+function walk(dir: string): Array<readonly [string, number]> {
+  const out: Array<readonly [string, number]> = [];
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.')) continue;
     const p = join(dir, name);
     const st = statSync(p);
     if (st.isDirectory()) out.push(...walk(p));
-    else if (EXTENSIONS.has(extname(name).toLowerCase())) out.push(p);
+    else if (EXTENSIONS.has(extname(name).toLowerCase())) out.push([p, st.size]);
   }
   return out;
+}
+
+/** Reads stdin up to {@link MAX_FILE_BYTES}; null when there is more. */
+function readStdin(): string | null {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      if ((err as NodeJS.ErrnoException).code === 'EOF') break;
+      throw err;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_FILE_BYTES) return null;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

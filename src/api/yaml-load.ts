@@ -3,6 +3,7 @@ import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isAlias, isPair
 import type { Node as YamlNode, Document } from 'yaml';
 import type { Diagnostic } from './diagnostic.js';
 import { setPositions, type Pos } from './positions.js';
+import { documentTooLarge, MAX_DOCUMENT_BYTES } from './size-limits.js';
 
 /** One document of a file, as plain data with positions recorded for every container. */
 export interface RawDocument {
@@ -28,9 +29,74 @@ const MAX_DEPTH = 200;
  * diagnostics with a hint of what to do; documents with syntax errors are dropped, the others kept.
  */
 export function parseYamlText(text: string, file: string): ParsedFile {
-  const lc = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const docs: RawDocument[] = [];
+  // Small texts parse whole; larger ones a document at a time, each checked against the size limit
+  // first, so memory stays bounded by the largest document (YAML parsing takes ~100x the text).
+  if (text.length * 3 <= MAX_DOCUMENT_BYTES || Buffer.byteLength(text) <= MAX_DOCUMENT_BYTES) {
+    parseDocuments(text, file, 0, 0, docs, diagnostics);
+    return { docs, diagnostics };
+  }
+  let index = 0;
+  for (const chunk of splitDocuments(text)) {
+    const size = Buffer.byteLength(chunk.text);
+    if (size > MAX_DOCUMENT_BYTES) {
+      diagnostics.push(documentTooLarge(file, index++, chunk.line, size));
+      continue;
+    }
+    index += parseDocuments(chunk.text, file, chunk.line - 1, index, docs, diagnostics);
+  }
+  return { docs, diagnostics };
+}
+
+/** A piece of a YAML stream that starts at a `---` line (or the start), and its first line (1-based). */
+interface Chunk {
+  text: string;
+  line: number;
+}
+
+/**
+ * Splits a YAML stream before every `---` document marker at the start of a line. YAML forbids such
+ * a line inside any scalar, so this cut is exactly the parser's.
+ */
+function splitDocuments(text: string): Chunk[] {
+  const chunks: Chunk[] = [];
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let start = 0;
+  let startLine = 1;
+  let line = 1;
+  let scanned = 0;
+  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
+    if (m.index === 0) continue;
+    line += countNewlines(text, scanned, m.index);
+    scanned = m.index;
+    chunks.push({ text: text.slice(start, m.index), line: startLine });
+    start = m.index;
+    startLine = line;
+  }
+  chunks.push({ text: text.slice(start), line: startLine });
+  return chunks;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * Parses the documents of `text`, whose first line is line `lineOffset + 1` of the file and whose
+ * first document is number `firstIndex`; appends them and their diagnostics; returns how many it saw.
+ */
+function parseDocuments(
+  text: string,
+  file: string,
+  lineOffset: number,
+  firstIndex: number,
+  docs: RawDocument[],
+  diagnostics: Diagnostic[],
+): number {
+  const lc = new LineCounter();
   let parsed: Document.Parsed[];
   try {
     parsed = parseAllDocuments(text, {
@@ -42,19 +108,24 @@ export function parseYamlText(text: string, file: string): ParsedFile {
       strict: true,
     });
   } catch (err) {
-    diagnostics.push(mkDiag(file, { line: 1, col: 1 }, `cannot parse: ${(err as Error).message}`));
-    return { docs, diagnostics };
+    diagnostics.push(
+      mkDiag(file, { line: lineOffset + 1, col: 1 }, `cannot parse: ${(err as Error).message}`),
+    );
+    return 1;
   }
   const lines = text.split('\n');
-  const at = (offset: number): { line: number; col: number } => lc.linePos(offset);
-  let index = 0;
+  const at = (offset: number): { line: number; col: number } => {
+    const p = lc.linePos(offset);
+    return { line: p.line + lineOffset, col: p.col };
+  };
+  let index = firstIndex;
   const reported = new Set<string>();
   for (const doc of parsed) {
     const i = index++;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const p = at(e.pos[0]);
-        const message = yamlErrorMessage(e.code, e.message, lines[p.line - 1] ?? '');
+        const message = yamlErrorMessage(e.code, e.message, lines[p.line - lineOffset - 1] ?? '');
         // One tab can raise several library errors on its line; they all read the same once explained.
         if (reported.has(`${p.line}|${message}`)) continue;
         reported.add(`${p.line}|${message}`);
@@ -82,13 +153,14 @@ export function parseYamlText(text: string, file: string): ParsedFile {
   const flagged = new Set(diagnostics.map((d) => d.line)); // a Set: one scan per line was quadratic
   lines.forEach((l, n) => {
     const t = l.trimStart();
-    if (t.startsWith('//') && !flagged.has(n + 1)) {
+    const line = n + 1 + lineOffset;
+    if (t.startsWith('//') && !flagged.has(line)) {
       diagnostics.push(
-        mkDiag(file, { line: n + 1, col: l.length - t.length + 1 }, 'YAML comments start with "#", not "//"'),
+        mkDiag(file, { line, col: l.length - t.length + 1 }, 'YAML comments start with "#", not "//"'),
       );
     }
   });
-  return { docs, diagnostics };
+  return parsed.length;
 }
 
 function mkDiag(file: string, p: { line: number; col: number }, message: string): Diagnostic {

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -140,4 +141,20 @@ test('every mesh config file under examples/ validates (exit 0)', () => {
   assert.equal(r.status, 0, r.stdout);
   assert.doesNotMatch(r.stdout, /^[^ ]+:\d+:\d+: (?!warning:)/m, 'no errors');
   assert.match(r.stdout, /^\d+ resources valid, 0 rejected, 0 errors, \d+ warnings?$/m);
+});
+
+test('validate refuses a file over the size limit without reading it, naming the file, and exits 1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-validate-'));
+  try {
+    const file = join(dir, 'huge.yaml');
+    writeFileSync(file, `# ${'x'.repeat(20 * 1024 * 1024)}\n`);
+    const r = mizzen(['validate', '-f', file]);
+    assert.equal(r.status, 1);
+    const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('MiB'));
+    assert.deepEqual(lines, [
+      `${file}:1:1: file is 20.0 MiB, over the 8.0 MiB limit on a config file; split it into several files`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

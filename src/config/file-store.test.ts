@@ -294,3 +294,32 @@ function serviceObject(name: string): unknown {
     spec: { selector: { app: name }, ports: [{ name: 'http', port: 9080 }] },
   };
 }
+
+test('FileStore refuses a file over the size limit unread, names it, and keeps serving its last good version', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-store-'));
+  const logs: string[] = [];
+  const store = new FileStore(dir, { log: (l) => logs.push(l) });
+  try {
+    writeFileSync(join(dir, 'vs.yaml'), vs('v1'));
+    await store.start();
+    assert.equal(subsetOf(store), 'v1');
+    // 9 MiB: a VirtualService followed by a huge comment.
+    writeFileSync(join(dir, 'vs.yaml'), vs('v2') + `# ${'z'.repeat(9 * 1024 * 1024)}\n`);
+    const rejected = await waitFor('the refusal', () =>
+      store.status().files.find((f) => f.state === 'rejected'),
+    );
+    assert.match(rejected.file, /vs\.yaml$/);
+    assert.equal(rejected.diagnostics[0].code, 'MZ-TOO-LARGE');
+    assert.match(rejected.diagnostics[0].message, /file is 9\.0 MiB, over the 8\.0 MiB limit/);
+    assert.equal(subsetOf(store), 'v1', 'the last good version keeps serving');
+    assert.ok(
+      logs.some((l) => l.includes(`rejected ${join(dir, 'vs.yaml')} (its previous version keeps serving)`)),
+    );
+    // Back under the limit, it applies again.
+    writeFileSync(join(dir, 'vs.yaml'), vs('v3'));
+    await waitFor('the fixed file', () => subsetOf(store) === 'v3');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { loadText } from '../api/load.js';
+import { fileTooLarge, MAX_FILE_BYTES } from '../api/size-limits.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../api/diagnostic.js';
 import { resourceKey, resourceName, sourceOf, type Resource } from '../api/resource.js';
 import { DirWatches, type ChangedEntries, type WatchFn } from './dir-watches.js';
@@ -322,6 +323,12 @@ export class FileStore implements ConfigStore {
     const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
     const prev = this.files.get(file);
     if (prev && prev.stamp === stamp) return;
+    if (st.size > MAX_FILE_BYTES) {
+      // Refused unread: its previous version (if any) keeps serving.
+      this.files.set(file, this.reject(file, stamp, '', [fileTooLarge(file, st.size)], prev));
+      this.dirty = true;
+      return;
+    }
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -352,17 +359,7 @@ export class FileStore implements ConfigStore {
 
   private load(file: string, stamp: string, text: string, prev: FileState | undefined): FileState {
     const r = loadText(text, file, { defaultNamespace: this.options.defaultNamespace ?? 'default' });
-    if (hasErrors(r.diagnostics)) {
-      const kept = prev?.good ?? [];
-      this.log(
-        `config: rejected ${file} (${kept.length > 0 ? 'its previous version keeps serving' : 'nothing from it is served'}):\n` +
-          r.diagnostics
-            .filter((d) => d.severity === 'error')
-            .map((d) => '  ' + formatDiagnostic(d))
-            .join('\n'),
-      );
-      return { stamp, text, good: kept, diagnostics: r.diagnostics, rejected: true };
-    }
+    if (hasErrors(r.diagnostics)) return this.reject(file, stamp, text, r.diagnostics, prev);
     if (prev?.rejected) this.log(`config: ${file} is valid again`);
     const warnings = r.diagnostics.filter((d) => d.severity === 'warning');
     // Accepted with warnings (e.g. a Telemetry field Mizzen does not enforce): said once per version.
@@ -371,6 +368,25 @@ export class FileStore implements ConfigStore {
         `config: ${file} has warnings:\n` + warnings.map((d) => '  ' + formatDiagnostic(d)).join('\n'),
       );
     return { stamp, text, good: r.resources, diagnostics: r.diagnostics, rejected: false };
+  }
+
+  /** Logs why `file` was rejected; its previous good resources keep serving. */
+  private reject(
+    file: string,
+    stamp: string,
+    text: string,
+    diagnostics: Diagnostic[],
+    prev: FileState | undefined,
+  ): FileState {
+    const kept = prev?.good ?? [];
+    this.log(
+      `config: rejected ${file} (${kept.length > 0 ? 'its previous version keeps serving' : 'nothing from it is served'}):\n` +
+        diagnostics
+          .filter((d) => d.severity === 'error')
+          .map((d) => '  ' + formatDiagnostic(d))
+          .join('\n'),
+    );
+    return { stamp, text, good: kept, diagnostics, rejected: true };
   }
 
   private rebuild(): void {

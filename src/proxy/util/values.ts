@@ -1,7 +1,6 @@
 // Readers for canonical-form proto values (Duration, wrappers, FractionalPercent, Any) used at config time.
 import { durationToMs, parseJsonDuration } from '../../xds/duration.js';
 
-
 /**
  * Milliseconds of a canonical Duration (`{ seconds, nanos }`); also accepts proto3 JSON strings
  * ("1.5s") so hand-written configs work. `undefined`/`null` gives `dflt`.

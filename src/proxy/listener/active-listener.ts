@@ -10,6 +10,7 @@ import { inspectSocket, type Inspection } from './inspector.js';
 import { connectionFacts } from './filter-chain-match.js';
 import type { ListenerConfig } from './listener-config.js';
 import { detectHttp2 } from './protocol-detect.js';
+import { resolveOriginalDst, type SocketAddr } from './original-dst.js';
 import { logger } from '../log.js';
 import { NO_LIMITS, type ConnectionLimits } from './connection-limit.js';
 
@@ -37,6 +38,8 @@ export class ActiveListener {
     public config: ListenerConfig,
     store: StatsStore,
     private readonly limits: ConnectionLimits = NO_LIMITS,
+    /** Finds the listener of an original destination (use_original_dst hand-off); null: none. */
+    private readonly handoff: ((dst: SocketAddr) => ActiveListener | null) | null = null,
   ) {
     const statName = config.config.statPrefix
       ? String(config.config.statPrefix)
@@ -111,15 +114,49 @@ export class ActiveListener {
       this.cxDestroy.inc();
     });
     const cfg = this.config;
-    if (cfg.needsInspection)
-      inspectSocket(socket, DETECT_TIMEOUT_MS, (insp) => this.dispatch(socket, cfg, insp));
-    else this.dispatch(socket, cfg, null);
+    if (cfg.needsOriginalDst) resolveOriginalDst(socket, (dst) => this.afterOriginalDst(socket, cfg, dst));
+    else this.inspectThenDispatch(socket, cfg, null);
   }
 
-  /** Picks the filter chain and hands the connection (TLS-terminated if the chain says so) to it. */
-  private dispatch(socket: Socket, cfg: ListenerConfig, insp: Inspection | null): void {
+  /** Envoy's use_original_dst: the listener of the original destination takes the connection, if any. */
+  private afterOriginalDst(socket: Socket, cfg: ListenerConfig, dst: SocketAddr | null): void {
     if (socket.destroyed) return;
-    const chain = cfg.select(connectionFacts(socket, insp));
+    if (dst !== null && cfg.useOriginalDst && this.handoff !== null) {
+      const target = this.handoff(dst);
+      if (target !== null && target !== this) {
+        target.takeOver(socket, dst);
+        return;
+      }
+    }
+    this.inspectThenDispatch(socket, cfg, dst);
+  }
+
+  /** A connection handed over by a use_original_dst listener, with its original destination. */
+  takeOver(socket: Socket, dst: SocketAddr): void {
+    this.inspectThenDispatch(socket, this.config, dst);
+  }
+
+  private inspectThenDispatch(socket: Socket, cfg: ListenerConfig, dst: SocketAddr | null): void {
+    if (cfg.needsInspection)
+      inspectSocket(socket, DETECT_TIMEOUT_MS, (insp) => this.dispatch(socket, cfg, insp, dst));
+    else this.dispatch(socket, cfg, null, dst);
+  }
+
+  /**
+   * Picks the filter chain and hands the connection (TLS-terminated if the chain says so) to it.
+   * `dst`: the original destination of a redirected connection, which stands for the local address.
+   */
+  private dispatch(
+    socket: Socket,
+    cfg: ListenerConfig,
+    insp: Inspection | null,
+    dst: SocketAddr | null,
+  ): void {
+    if (socket.destroyed) return;
+    const facts = connectionFacts(socket, insp);
+    const chain = cfg.select(
+      dst === null ? facts : { ...facts, destinationIp: dst.ip, destinationPort: dst.port },
+    );
     if (chain === null) {
       this.noChain.inc();
       socket.destroy();
@@ -128,7 +165,7 @@ export class ActiveListener {
     const info: ConnectionInfo = {
       remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
       remoteIp: socket.remoteAddress ?? '',
-      localAddress: `${socket.localAddress}:${socket.localPort}`,
+      localAddress: dst === null ? `${socket.localAddress}:${socket.localPort}` : `${dst.ip}:${dst.port}`,
       tls: false,
       sni: insp?.sni ?? '',
       peerPrincipal: '',

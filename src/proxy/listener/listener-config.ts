@@ -5,6 +5,13 @@ import { ConfigError, boolValue, socketAddress } from '../util/values.js';
 import { FilterChain } from './filter-chain.js';
 import { selectChain, type ConnectionFacts } from './filter-chain-match.js';
 
+/** Envoy's original_dst listener filter (and its deprecated name). */
+const ORIGINAL_DST_FILTER = new Set(['envoy.filters.listener.original_dst', 'envoy.listener.original_dst']);
+
+function hasListenerFilter(config: any, names: ReadonlySet<string>): boolean {
+  return ((config.listenerFilters ?? []) as any[]).some((f) => names.has(String(f?.name ?? '')));
+}
+
 /** An immutable compiled listener. */
 export class ListenerConfig {
   readonly name: string;
@@ -16,6 +23,10 @@ export class ListenerConfig {
   readonly defaultChain: FilterChain | null;
   /** Some chain matches on TLS/SNI/ALPN/sniffed protocol: connections are inspected first. */
   readonly needsInspection: boolean;
+  /** use_original_dst: hand connections to the listener of their original destination (virtualOutbound). */
+  readonly useOriginalDst: boolean;
+  /** The original destination is looked up (use_original_dst or the original_dst listener filter). */
+  readonly needsOriginalDst: boolean;
 
   constructor(
     /** The canonical Listener. */
@@ -47,6 +58,8 @@ export class ListenerConfig {
     if (this.chains.length === 0 && !this.defaultChain)
       throw new ConfigError(this.name, 'filterChains', 'no filter chains');
     this.needsInspection = this.allChains().some((c) => c.needsInspection);
+    this.useOriginalDst = boolValue(config.useOriginalDst, false);
+    this.needsOriginalDst = this.useOriginalDst || hasListenerFilter(config, ORIGINAL_DST_FILTER);
   }
 
   /** The chain for a connection (Envoy's filter chain match, see filter-chain-match.ts), else the default chain. */

@@ -74,12 +74,27 @@ export class ListenerManager {
       this.entries.delete(cfg.name);
       this.retire(old.listener);
     }
-    const l = new ActiveListener(cfg, this.store, this.limits);
+    const l = new ActiveListener(cfg, this.store, this.limits, (dst) => this.byAddress(dst.ip, dst.port));
     await l.bind();
     this.entries.set(cfg.name, { listener: l, source, version, lastUpdated: now });
     this.added.inc();
     this.active.set(this.entries.size);
     if (l.config.bind) log.info(`listener ${cfg.name} bound to ${l.boundAddress}`);
+  }
+
+  /**
+   * The listener for an original destination, as Envoy's use_original_dst hand-off picks it: the one
+   * at exactly ip:port, else the wildcard 0.0.0.0:port one; null when neither exists.
+   */
+  byAddress(ip: string, port: number): ActiveListener | null {
+    let wildcard: ActiveListener | null = null;
+    for (const e of this.entries.values()) {
+      const c = e.listener.config;
+      if (c.port !== port) continue;
+      if (c.address === ip) return e.listener;
+      if (c.address === '0.0.0.0' || c.address === '::') wildcard ??= e.listener;
+    }
+    return wildcard;
   }
 
   /** Removes a listener: it stops accepting and its connections drain. */

@@ -10,6 +10,8 @@ import { configApiRoutes } from '../pilot/config-api.js';
 import { parseDuration } from '../api/duration.js';
 import { etcdBackend } from './server-etcd.js';
 import { startWebhooks, type WebhookServer } from './server-webhooks.js';
+import { DnsServer } from '../pilot/dns/dns-server.js';
+import { buildNameTable, type NameTable } from '../pilot/dns/name-table.js';
 
 const HELP = `usage: mizzen server --config DIR | --etcd URL[,URL…] [--xds-address 127.0.0.1:15010] [--debug-address 127.0.0.1:15014]
 
@@ -30,6 +32,8 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory or 
   --webhook-key FILE    its PEM key
   --inject-image IMAGE  image of injected sidecars                      [mizzen/mizzen:VERSION]
   --inject-discovery-address H:P  xDS address injected sidecars use     [istiod.istio-system.svc:15010]
+  --dns-address H:P     also answer DNS (UDP) for service names with their virtual IPs, NXDOMAIN otherwise
+                        (Istio's DNS proxying; \`mizzen up\` points pod mode's pods at it)
   --verbose             log proxy connections and pushes`;
 
 function checkAddress(flag: string, v: string): string {
@@ -38,6 +42,21 @@ function checkAddress(flag: string, v: string): string {
   if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`${flag} must be host:port, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** The DNS server over the served push context's names (rebuilt once per push context). */
+async function startDns(server: DiscoveryServer, address: string): Promise<DnsServer> {
+  const tables = new WeakMap<object, NameTable>();
+  const dns = new DnsServer(() => {
+    const push = server.pushContext();
+    let t = tables.get(push);
+    if (!t) tables.set(push, (t = buildNameTable(push.registry)));
+    return t;
+  });
+  const i = address.lastIndexOf(':');
+  const port = await dns.listen(address.slice(0, i), Number(address.slice(i + 1)));
+  console.log(`dns listening on ${address.slice(0, i)}:${port}`);
+  return dns;
 }
 
 export default defineCommand({
@@ -52,6 +71,7 @@ export default defineCommand({
     'workload-entry-grace-period': { type: 'string' },
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
+    'dns-address': { type: 'string' },
     verbose: { type: 'boolean' },
     kubernetes: { type: 'boolean' },
     kubeconfig: { type: 'string' },
@@ -122,6 +142,8 @@ export default defineCommand({
       console.log(`webhook listening on ${webhooks.address}`);
     }
     if (addrs.debug) console.log(`debug listening on ${addrs.debug}`);
+    const dnsAddress = values['dns-address'];
+    const dns = dnsAddress ? await startDns(server, checkAddress('--dns-address', dnsAddress)) : null;
     await new Promise<void>((done) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
@@ -131,6 +153,7 @@ export default defineCommand({
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    dns?.close();
     backend.close();
     await webhooks?.close();
     await server.close();

@@ -3,6 +3,7 @@ import { defineCommand, UsageError } from './command.js';
 import { waitUntil } from '../local/readiness.js';
 import { isSameProcess, readState, writeState } from '../local/run-state.js';
 import { killGroup } from '../local/supervisor.js';
+import { removeNetwork } from '../local/pod-network.js';
 
 const HELP = `usage: mizzen down [--run-dir PATH] [--timeout S]
 
@@ -50,6 +51,9 @@ export default defineCommand({
     const after = readState(paths);
     if (after && after.phase !== 'stopped')
       writeState(paths, { ...after, phase: 'stopped', updatedAt: Date.now() });
+    // The up process removes its namespaces; after a crash or SIGKILL this does.
+    const net = (after ?? state).network;
+    if (net?.mode === 'pod' && net.prefix && net.hostLink) removeNetwork(net.prefix, net.hostLink);
     console.log(killed ? `stopped (${killed} processes had to be killed)` : 'stopped');
     return 0;
   },

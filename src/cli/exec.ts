@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import { defineCommand } from './command.js';
 import { identityEnv } from '../local/pod-env.js';
 import { findPods, liveState } from '../local/run-state.js';
+import { inNetns } from '../local/pod-network.js';
 
 const HELP = `usage: mizzen exec NAME [-n NS] [--run-dir PATH] -- CMD [ARGS…]
 
@@ -36,8 +37,11 @@ export default defineCommand({
     // Inside a pod nothing bypasses the sidecar; a NO_PROXY from the user's shell would.
     delete env['NO_PROXY'];
     delete env['no_proxy'];
+    // Pod network mode: run inside the pod's namespace, where capture replaces HTTP_PROXY.
+    if (pod.netns) for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy']) delete env[k];
+    const run = pod.netns ? inNetns(pod.netns, cmd) : cmd;
     return new Promise<number>((resolve) => {
-      const child = spawn(cmd[0], cmd.slice(1), { stdio: 'inherit', env });
+      const child = spawn(run[0], run.slice(1), { stdio: 'inherit', env });
       // Ctrl-C reaches the command (same terminal process group); we only wait for it.
       const ignore = (): void => {};
       process.on('SIGINT', ignore);

@@ -17,7 +17,8 @@ flags:
                          control plane, tried in turn when the stream fails (last good config keeps serving)
   --id NODE_ID           node id, e.g. sidecar~127.1.0.2~reviews-v1-0.default~default.svc.cluster.local
   --metadata JSON        node metadata (Istio keys: NAMESPACE, LABELS, WORKLOAD_NAME, ...)
-  --admin-port N         admin port on 127.0.0.1 (default 15000; 0 = any free port)
+  --admin-port N         admin port (default 15000; 0 = any free port)
+  --admin-address IP     where admin listens (default 127.0.0.1)
   --status-port N        Istio's status port: GET /healthz/ready on 0.0.0.0:N (200 once LIVE, else 503), for
                          Kubernetes readiness probes (kube-inject sets 15021); 0 = any free port
   --access-log           Istio's access log on stdout for HTTP managers without one
@@ -38,6 +39,7 @@ export default defineCommand({
     id: { type: 'string' },
     metadata: { type: 'string' },
     'admin-port': { type: 'string' },
+    'admin-address': { type: 'string' },
     'access-log': { type: 'boolean' },
     'ready-file': { type: 'string' },
     'drain-time-s': { type: 'string' },
@@ -95,6 +97,7 @@ export default defineCommand({
         nodeId,
         metadata,
         adminPort,
+        ...(values['admin-address'] ? { adminAddress: values['admin-address'] } : {}),
         accessLog: values['access-log'] === true,
         readyFile: values['ready-file'] ?? null,
         drainTimeMs: drain !== undefined ? drain * 1000 : undefined,

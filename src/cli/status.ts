@@ -30,7 +30,7 @@ export default defineCommand({
     const [sync, gatewayReady, ...probes] = await Promise.all([
       fetchSyncz(s.debugAddress),
       proxyReady(s.gateway.adminPort),
-      ...s.pods.map((p) => podReadiness(p)),
+      ...s.pods.map((p) => podReadiness(p, s.processes[p.sidecar.process]?.pid)),
     ]);
     const now = Date.now();
     const rows = s.pods.map((p, i) => {

@@ -12,14 +12,18 @@ import { killGroup } from '../local/supervisor.js';
 import { formatTable } from '../local/table.js';
 import { fileTail } from '../local/file-tail.js';
 import { linePrinter } from '../local/log-prefix.js';
+import { pickNetworkMode, type NetworkMode } from '../local/pod-mode.js';
 
-const HELP = `usage: mizzen up DIR [-d] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S]
+const HELP = `usage: mizzen up DIR [-d] [--network pod|host] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S]
 
 Runs the control plane, an ingress gateway, one sidecar per workload instance and the workloads of
 DIR's manifests (Deployment/Pod commands run as local processes; subfolders named networking/ are
 skipped). Ctrl-C stops everything.
 
   -d, --detach                 run in the background; return once everything is ready
+      --network pod|host       pod: each pod in its own network namespace, traffic captured by
+                               iptables, DNS for service names (Linux, root; the default there);
+                               host: pods share this machine's loopback and use HTTP_PROXY
       --gateway-port-offset N  gateway ports below 1024 are published at port+N (default 8000)
       --run-dir PATH           config, logs and state (default .mizzen/, or $MIZZEN_RUN_DIR)
       --xds-port N             control plane xDS port on 127.0.0.1 (default 15010; a free one if busy)
@@ -34,6 +38,8 @@ interface UpOptions {
   readonly xdsPort: number;
   readonly debugPort: number;
   readonly timeoutMs: number;
+  /** As asked with --network (undefined: pod where it can run). */
+  readonly network: NetworkMode | undefined;
 }
 
 function int(v: string | undefined, flag: string, dflt: number): number {
@@ -55,6 +61,7 @@ export default defineCommand({
     'xds-port': { type: 'string' },
     'debug-port': { type: 'string' },
     timeout: { type: 'string' },
+    network: { type: 'string' },
     'daemon-child': { type: 'boolean' },
   },
   args: { min: 1, max: 1, expected: 'one folder of manifests' },
@@ -66,7 +73,11 @@ export default defineCommand({
     }
     const timeoutS = Number(values.timeout ?? 120);
     if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds`);
+    const network = values.network;
+    if (network !== undefined && network !== 'pod' && network !== 'host')
+      throw new UsageError(`--network must be pod or host, got "${network}"`);
     const o: UpOptions = {
+      network,
       dir,
       paths,
       offset: int(values['gateway-port-offset'], '--gateway-port-offset', 8000),
@@ -123,7 +134,18 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
   const say = (line: string): void => console.log(`[mizzen] ${line}`);
   const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const print = daemon ? undefined : linePrinter(process.stdout);
+  let network: NetworkMode;
+  try {
+    const picked = pickNetworkMode(o.network);
+    network = picked.mode;
+    if (picked.reason) say(`network: host (pod network mode cannot run: ${picked.reason})`);
+    else say(`network: ${network}`);
+  } catch (err) {
+    say((err as Error).message);
+    return 1;
+  }
   const mesh = new LocalMesh({
+    network,
     manifestPath: o.dir,
     paths: o.paths,
     gatewayPortOffset: o.offset,
@@ -237,6 +259,7 @@ async function detach(o: UpOptions): Promise<number> {
     String(o.debugPort),
     '--timeout',
     String(o.timeoutMs / 1000),
+    ...(o.network ? ['--network', o.network] : []),
   ];
   const [node, ...pre] = mizzenCommand();
   const child = spawn(node, [...pre, ...args], {

@@ -33,6 +33,7 @@ import {
   type RunState,
 } from './run-state.js';
 import { Supervisor, type LineSink, type SupervisedProcess } from './supervisor.js';
+import { PodNetworkMode, type NetworkMode } from './pod-mode.js';
 
 /** How to run `mizzen` itself: this Node and the package's bin script. */
 export function mizzenCommand(): string[] {
@@ -66,6 +67,8 @@ export interface MeshOptions {
   readonly pollMs?: number;
   /** How long to wait for the control plane's `xds listening on` line (ms, default 30000). */
   readonly serverStartTimeoutMs?: number;
+  /** `pod`: a network namespace per pod with transparent capture (pod-mode.ts); `host` (default): loopback addresses. */
+  readonly network?: NetworkMode;
 }
 
 /** A pod that runs. */
@@ -77,6 +80,8 @@ interface RunningPod {
   readonly createdAt: number;
   readonly sidecarProcess: string;
   readonly appProcesses: string[];
+  /** The pod's network namespace (pod network mode), else ''. */
+  readonly netns: string;
   /** What the generated Pod object says. */
   ready: boolean;
 }
@@ -117,12 +122,15 @@ export class LocalMesh {
   private lastDiagnostics = '';
   /** What the user asked for, as last loaded (loading is the costly part of a reconcile). */
   private desiredResources: Resource[] = [];
+  /** Pod network mode, null in host mode. */
+  private readonly podNet: PodNetworkMode | null;
 
   constructor(o: MeshOptions) {
     this.o = o;
     this.mizzen = o.mizzen ?? mizzenCommand();
     this.base = statSync(o.manifestPath).isDirectory() ? o.manifestPath : dirname(o.manifestPath);
     this.gatewayName = gatewayPodName(o.paths.root);
+    this.podNet = o.network === 'pod' ? new PodNetworkMode(o.paths.root) : null;
     this.sup = new Supervisor({
       ...(o.backoff ? { backoff: o.backoff } : {}),
       onLine: (name, line, stream) => {
@@ -156,10 +164,17 @@ export class LocalMesh {
           `127.0.0.1:${p.published} is in use: the gateway cannot publish port ${p.port} there` +
             (p.port < 1024 ? ' (choose another --gateway-port-offset)' : ''),
         );
-    const xdsPort = await preferredOrFree('127.0.0.1', this.o.xdsPort);
-    const debugPort = await preferredOrFree('127.0.0.1', this.o.debugPort);
-    this.xdsAddress = `127.0.0.1:${xdsPort}`;
-    this.debugAddress = `127.0.0.1:${debugPort}`;
+    if (this.podNet) {
+      this.podNet.setUp();
+      this.o.say(`pod network: ${this.podNet.net.subnet} (namespaces ${this.podNet.net.prefix}*)`);
+      this.xdsAddress = this.podNet.xdsAddress;
+      this.debugAddress = this.podNet.debugAddress;
+    } else {
+      const xdsPort = await preferredOrFree('127.0.0.1', this.o.xdsPort);
+      const debugPort = await preferredOrFree('127.0.0.1', this.o.debugPort);
+      this.xdsAddress = `127.0.0.1:${xdsPort}`;
+      this.debugAddress = `127.0.0.1:${debugPort}`;
+    }
     this.gatewayAdmin = await freePort();
     // Pod objects first, so the control plane's first snapshot already has every endpoint.
     const planned: { plan: PodPlan; addr: PodAddress; adminPort: number }[] = [];
@@ -207,7 +222,7 @@ export class LocalMesh {
   async notReady(): Promise<string[]> {
     const out: string[] = [];
     const checks = [...this.pods.values()].map(async (p) => {
-      const r = await podReadiness(this.record(p));
+      const r = await podReadiness(this.record(p), this.sup.get(p.sidecarProcess)?.status().pid);
       const appsUp = p.appProcesses.every((n) => this.sup.get(n)?.status().state === 'running');
       if (!r.sidecar) out.push(`${p.plan.name} (sidecar)`);
       if (!r.app || !appsUp)
@@ -240,6 +255,7 @@ export class LocalMesh {
         .map((p) => p.stop()),
     );
     await this.sup.stopAll();
+    this.podNet?.tearDown();
     rmSync(this.o.paths.pods, { recursive: true, force: true });
     this.phase = 'stopped';
     this.writeStateNow();
@@ -249,6 +265,7 @@ export class LocalMesh {
   killNow(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.sup.killAllNow();
+    this.podNet?.tearDown();
   }
 
   /** Marks the run as failed with a reason (state.json tells a waiting `up -d` parent). */
@@ -287,6 +304,14 @@ export class LocalMesh {
       },
       pods: [...this.pods.values()].map((p) => this.record(p)),
       processes,
+      network: this.podNet
+        ? {
+            mode: 'pod',
+            prefix: this.podNet.net.prefix,
+            hostLink: this.podNet.net.hostLink,
+            subnet: this.podNet.net.subnet,
+          }
+        : { mode: 'host' },
     };
   }
 
@@ -307,7 +332,13 @@ export class LocalMesh {
       appIp: p.addr.appIp,
       ports: p.plan.ports.map((x) => x.containerPort),
       appProcesses: p.appProcesses,
-      sidecar: { process: p.sidecarProcess, adminPort: p.adminPort, nodeId: p.nodeId },
+      sidecar: {
+        process: p.sidecarProcess,
+        adminPort: p.adminPort,
+        nodeId: p.nodeId,
+        ...(p.netns ? { adminIp: p.addr.podIp } : {}),
+      },
+      ...(p.netns ? { netns: p.netns } : {}),
       createdAt: p.createdAt,
     };
   }
@@ -337,6 +368,7 @@ export class LocalMesh {
     const key = `${plan.namespace}/${plan.name}`;
     const taken = new Set([...this.pods.values()].map((p) => p.addr.podIp));
     const ports = plan.ports.map((p) => p.containerPort);
+    if (this.podNet) return this.podNet.place(key, taken);
     for (;;) {
       const podIp = allocatePodIps([key], { previous: this.previousIps, taken }).get(key)!;
       const appIp = appIpOf(podIp);
@@ -349,18 +381,19 @@ export class LocalMesh {
   }
 
   private async startServer(): Promise<void> {
+    const argv = [
+      ...this.mizzen,
+      'server',
+      '--config',
+      this.o.paths.config,
+      '--xds-address',
+      this.xdsAddress,
+      '--debug-address',
+      this.debugAddress,
+    ];
     const proc = this.sup.add({
       name: SERVER_PROCESS,
-      argv: [
-        ...this.mizzen,
-        'server',
-        '--config',
-        this.o.paths.config,
-        '--xds-address',
-        this.xdsAddress,
-        '--debug-address',
-        this.debugAddress,
-      ],
+      argv: this.podNet ? this.podNet.serverArgv(argv) : argv,
       env: process.env,
       logFile: logFileOf(this.o.paths, SERVER_PROCESS),
       graceMs: 5000,
@@ -420,6 +453,7 @@ export class LocalMesh {
   }
 
   private startPod(plan: PodPlan, addr: PodAddress, adminPort: number): void {
+    const netns = this.podNet ? this.podNet.createPod(plan, addr.podIp, this.o.say) : '';
     const pod: RunningPod = {
       plan,
       addr,
@@ -428,25 +462,28 @@ export class LocalMesh {
       createdAt: Date.now(),
       sidecarProcess: `${plan.name} sidecar`,
       appProcesses: plan.containers.map((c) => appProcessName(plan, c.name)),
+      netns,
       ready: true,
     };
     this.pods.set(plan.name, pod);
     this.writePodObject(pod);
+    const md = sidecarMetadata(plan, addr);
+    const sidecarArgv = [
+      ...this.mizzen,
+      'proxy',
+      'sidecar',
+      '--xds-address',
+      this.xdsAddress,
+      '--id',
+      pod.nodeId,
+      '--metadata',
+      JSON.stringify(this.podNet ? this.podNet.sidecarMetadata(md) : md),
+      '--admin-port',
+      String(adminPort),
+    ];
     this.sup.add({
       name: pod.sidecarProcess,
-      argv: [
-        ...this.mizzen,
-        'proxy',
-        'sidecar',
-        '--xds-address',
-        this.xdsAddress,
-        '--id',
-        pod.nodeId,
-        '--metadata',
-        JSON.stringify(sidecarMetadata(plan, addr)),
-        '--admin-port',
-        String(adminPort),
-      ],
+      argv: this.podNet ? this.podNet.sidecarArgv(netns, addr.podIp, sidecarArgv) : sidecarArgv,
       env: process.env,
       logFile: logFileOf(this.o.paths, pod.sidecarProcess),
       graceMs: 5000,
@@ -456,11 +493,12 @@ export class LocalMesh {
       const { env, notes } = containerEnv(plan, c, addr, lookup);
       for (const n of notes) this.o.say(n);
       const name = appProcessName(plan, c.name);
+      const argv = expandArgv(c.argv, env);
       this.sup.add({
         name,
-        argv: expandArgv(c.argv, env),
+        argv: this.podNet ? this.podNet.appArgv(netns, argv) : argv,
         cwd: existsSync(c.cwd) ? c.cwd : this.base,
-        env: { ...process.env, ...env },
+        env: this.podNet ? this.podNet.appEnv(process.env, env, c) : { ...process.env, ...env },
         logFile: logFileOf(this.o.paths, name),
         graceMs: plan.gracePeriodSeconds * 1000,
         restart: plan.restartPolicy,
@@ -474,6 +512,7 @@ export class LocalMesh {
     this.pods.delete(name);
     rmSync(join(this.o.paths.pods, podFileName(p.plan)), { force: true });
     await Promise.all([...p.appProcesses, p.sidecarProcess].map((n) => this.sup.remove(n)));
+    if (p.netns) this.podNet?.deletePod(p.netns);
   }
 
   /** A pod is Ready for the registry while all its app processes run (a crash takes it out of the endpoints). */

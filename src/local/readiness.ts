@@ -1,4 +1,5 @@
 // Readiness probes for local pods: the proxy's admin /ready and a TCP connect to the app's port.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { PodRecord } from './run-state.js';
@@ -34,8 +35,31 @@ export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number
 }
 
 /** True when the proxy's admin `/ready` answers 200 (Envoy: LIVE, initial config received). */
-export async function proxyReady(adminPort: number, timeoutMs = 1000): Promise<boolean> {
-  return (await httpGet(`http://127.0.0.1:${adminPort}/ready`, timeoutMs)).status === 200;
+export async function proxyReady(adminPort: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<boolean> {
+  return (await httpGet(`http://${host}:${adminPort}/ready`, timeoutMs)).status === 200;
+}
+
+/**
+ * True when some socket of the network namespace of process `pid` listens on TCP `port` (any address),
+ * from /proc/PID/net/tcp{,6}: a pod's app is probed without entering its namespace, and without going
+ * through the capture rules that would hand the probe to the sidecar.
+ */
+export function listensIn(pid: number, port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  for (const f of ['tcp', 'tcp6']) {
+    let table: string;
+    try {
+      table = readFileSync(`/proc/${pid}/net/${f}`, 'latin1');
+    } catch {
+      continue;
+    }
+    // Lines: "sl local_address rem_address st ..."; LISTEN is st 0A.
+    for (const line of table.split('\n')) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && `${cols[1]} `.endsWith(hex)) return true;
+    }
+  }
+  return false;
 }
 
 /** Readiness of one pod's two halves. */
@@ -45,11 +69,13 @@ export interface PodReadiness {
   readonly app: boolean;
 }
 
-/** Probes one pod. */
-export async function podReadiness(pod: PodRecord): Promise<PodReadiness> {
+/** Probes one pod; `podPid` is a process inside the pod's network namespace (pod network mode). */
+export async function podReadiness(pod: PodRecord, podPid?: number | null): Promise<PodReadiness> {
   const [sidecar, ...ports] = await Promise.all([
-    proxyReady(pod.sidecar.adminPort),
-    ...pod.ports.map((p) => tcpReady(pod.appIp, p)),
+    proxyReady(pod.sidecar.adminPort, 1000, pod.sidecar.adminIp),
+    ...pod.ports.map((p) =>
+      pod.netns ? Promise.resolve(!!podPid && listensIn(podPid, p)) : tcpReady(pod.appIp, p),
+    ),
   ]);
   return { sidecar: sidecar, app: ports.every(Boolean) };
 }

@@ -64,7 +64,15 @@ export interface PodRecord {
   readonly ports: readonly number[];
   /** Names of the app processes (one per runnable container). */
   readonly appProcesses: readonly string[];
-  readonly sidecar: { readonly process: string; readonly adminPort: number; readonly nodeId: string };
+  readonly sidecar: {
+    readonly process: string;
+    readonly adminPort: number;
+    readonly nodeId: string;
+    /** Where admin listens when not on 127.0.0.1 (pod network mode: the pod IP). */
+    readonly adminIp?: string;
+  };
+  /** The pod's network namespace (pod network mode). */
+  readonly netns?: string;
   /** Clock time the pod was created (ms since epoch). */
   readonly createdAt: number;
 }
@@ -112,6 +120,13 @@ export interface RunState {
   readonly pods: readonly PodRecord[];
   /** Every supervised process by name. */
   readonly processes: Readonly<Record<string, ProcessRecord>>;
+  /** Pod network mode's namespaces (for `down` after a crash); absent or `host` otherwise. */
+  readonly network?: {
+    readonly mode: 'pod' | 'host';
+    readonly prefix?: string;
+    readonly hostLink?: string;
+    readonly subnet?: string;
+  };
 }
 
 /** Writes state.json atomically (readers never see half a file). */

@@ -1,0 +1,125 @@
+// `--network=pod`: how `mizzen up` places a mesh in network namespaces (pod-network.ts makes them):
+// the control plane and DNS in the node namespace, each pod's app and sidecar in the pod's own, the
+// sidecar in Istio's proxy group with capture rules in front of it (capture-rules.ts).
+import { capturePlan, captureRules } from './capture-rules.js';
+import type { ContainerPlan, PodPlan } from './manifest-to-pods.js';
+import type { PodAddress } from './pod-env.js';
+import {
+  asProxy,
+  chooseNetwork,
+  createNode,
+  createPodNs,
+  deletePodNs,
+  inNetns,
+  NODE_PORTS,
+  podIpFor,
+  POD_ADMIN_PORT,
+  podNetworkUnavailable,
+  removeNetwork,
+  type MeshNetwork,
+} from './pod-network.js';
+
+/** `--network` values, named after Kubernetes' hostNetwork: pods get their own network, or share the host's. */
+export type NetworkMode = 'pod' | 'host';
+
+/** The mode to use: the asked one, else pod where it can run; `reason` says why pod mode cannot. */
+export function pickNetworkMode(asked: NetworkMode | undefined): { mode: NetworkMode; reason: string } {
+  if (asked === 'host') return { mode: 'host', reason: '' };
+  const why = podNetworkUnavailable();
+  if (why === null) return { mode: 'pod', reason: '' };
+  if (asked === 'pod') throw new Error(`--network=pod cannot run here: ${why}`);
+  return { mode: 'host', reason: why };
+}
+
+/** Inherited variables a pod must not see: the host's proxies (capture replaces them) and app address. */
+const HOST_ONLY_ENV = [
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'HOST',
+];
+
+/** One run's pod network. */
+export class PodNetworkMode {
+  readonly net: MeshNetwork;
+
+  constructor(runRoot: string) {
+    this.net = chooseNetwork(runRoot);
+  }
+
+  /** Clears what a crashed earlier run of this directory left, then makes the node namespace. */
+  setUp(): void {
+    removeNetwork(this.net.prefix, this.net.hostLink);
+    createNode(this.net);
+  }
+
+  /** Removes every namespace, veth and /etc/netns entry of the run. */
+  tearDown(): void {
+    removeNetwork(this.net.prefix, this.net.hostLink);
+  }
+
+  get xdsAddress(): string {
+    return `${this.net.nodeIp}:${NODE_PORTS.xds}`;
+  }
+
+  get debugAddress(): string {
+    return `${this.net.nodeIp}:${NODE_PORTS.debug}`;
+  }
+
+  /** The control plane runs in the node namespace and answers the pods' DNS there. */
+  serverArgv(argv: readonly string[]): string[] {
+    return inNetns(this.net.nodeNs, [...argv, '--dns-address', `${this.net.nodeIp}:${NODE_PORTS.dns}`]);
+  }
+
+  /** The pod's address: its own IP; the app is reached on the pod's loopback, as Istio's inbound does. */
+  place(key: string, taken: ReadonlySet<string>): { addr: PodAddress; adminPort: number } {
+    return { addr: { podIp: podIpFor(this.net, key, taken), appIp: '127.0.0.1' }, adminPort: POD_ADMIN_PORT };
+  }
+
+  /** Makes the pod's namespace with capture rules from its annotations; returns its name. */
+  createPod(plan: PodPlan, podIp: string, say: (line: string) => void): string {
+    const { plan: capture, notes } = capturePlan(plan.annotations);
+    for (const n of notes) say(`${plan.name}: ${n}`);
+    return createPodNs(this.net, {
+      name: plan.name,
+      namespace: plan.namespace,
+      podIp,
+      rules: captureRules(capture),
+    });
+  }
+
+  deletePod(ns: string): void {
+    deletePodNs(ns);
+  }
+
+  /** `mizzen proxy sidecar …` inside the pod, in the proxy group, admin on the pod IP. */
+  sidecarArgv(ns: string, podIp: string, argv: readonly string[]): string[] {
+    return inNetns(ns, asProxy([...argv, '--admin-address', podIp]));
+  }
+
+  /** Node metadata of a captured sidecar (interception REDIRECT, the app on loopback). */
+  sidecarMetadata(md: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...md, INTERCEPTION_MODE: 'REDIRECT' };
+    delete out['MIZZEN_APP_HOST'];
+    return out;
+  }
+
+  /** A container's environment: what the manifest gives and the pod's identity, no proxy settings. */
+  appEnv(
+    inherited: Readonly<Record<string, string | undefined>>,
+    podEnv: Readonly<Record<string, string>>,
+    c: ContainerPlan,
+  ): Record<string, string | undefined> {
+    const declared = new Set(c.env.map((e) => e.name));
+    const env: Record<string, string | undefined> = { ...inherited, ...podEnv };
+    for (const k of HOST_ONLY_ENV) if (!declared.has(k)) delete env[k];
+    return env;
+  }
+
+  appArgv(ns: string, argv: readonly string[]): string[] {
+    return inNetns(ns, argv);
+  }
+}

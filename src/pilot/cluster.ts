@@ -240,9 +240,14 @@ export function buildPassthroughCluster(): Envoy {
 }
 
 /** `inbound|PORT||`: a STATIC cluster whose one endpoint is the app (`address:port`). */
-export function buildInboundCluster(port: number, appAddress: string, appPort: number): Envoy {
+export function buildInboundCluster(
+  port: number,
+  appAddress: string,
+  appPort: number,
+  protocol: ServicePort['protocol'] = 'HTTP',
+): Envoy {
   const name = inboundClusterName(port);
-  return {
+  const cluster: Envoy = {
     name,
     type: 'STATIC',
     connectTimeout: duration(10_000),
@@ -252,6 +257,15 @@ export function buildInboundCluster(port: number, appAddress: string, appPort: n
     },
     circuitBreakers: { thresholds: [circuitBreakerThresholds(undefined)] },
   };
+  // As Istio's inbound clusters: HTTP/2 to the app on http2/grpc ports (an HTTP/1 pool breaks gRPC).
+  if (isHttp2(protocol)) {
+    const opts = httpProtocolOptions({ name: '', port, protocol }, undefined);
+    if (opts)
+      cluster.typedExtensionProtocolOptions = {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': opts,
+      };
+  }
+  return cluster;
 }
 
 export type { EffectivePolicy };

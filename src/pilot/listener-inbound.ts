@@ -144,7 +144,7 @@ export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
 
 /** `inbound|PORT||` clusters for the workload's ports. */
 export function buildInboundClusters(scope: ProxyScope): Envoy[] {
-  return inboundEndpoints(scope).map((e) => buildInboundCluster(e.port, e.appAddress, e.appPort));
+  return inboundEndpoints(scope).map((e) => buildInboundCluster(e.port, e.appAddress, e.appPort, e.protocol));
 }
 
 export { buildPassthroughCluster };

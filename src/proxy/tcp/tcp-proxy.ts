@@ -140,7 +140,10 @@ class TcpSession implements AccessLogContext {
 
   private connect(): void {
     const cluster = this.cluster!;
-    const host = cluster.pick({ tried: this.host ? [this.host] : null });
+    // ORIGINAL_DST (PassthroughCluster): where the client meant to go, the connection's local address
+    // (the original destination when the listener recovered it from a redirect).
+    const originalDst = cluster.type === 'ORIGINAL_DST' ? this.info.localAddress : null;
+    const host = cluster.pick({ tried: this.host ? [this.host] : null, originalDst });
     if (!host) {
       cluster.stats.upstream_cx_none_healthy.inc();
       this.responseFlags |= Flag.UH;

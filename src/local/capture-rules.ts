@@ -120,13 +120,13 @@ export function captureRules(plan: CapturePlan): string {
   r.push('-A OUTPUT -p tcp -j ISTIO_OUTPUT');
   for (const p of plan.excludeOutboundPorts) r.push(`-A ISTIO_OUTPUT -p tcp --dport ${p} -j RETURN`);
   r.push('-A ISTIO_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN');
-  // The proxy calling its own pod IP goes through inbound (policies apply, as in Istio). Mizzen's
-  // sidecar runs with gid 1337 (its uid stays, so it reads the run directory): the gid block first.
+  // Mizzen's sidecar runs with gid 1337 (its uid stays, so it reads the run directory): the gid
+  // block first. Unlike istio-init, the proxy's own connections to its pod IP are not sent back to
+  // inbound: Mizzen's inbound passthrough does not bind 127.0.0.6, so that would loop.
   for (const [flag, id] of [
     ['--gid-owner', PROXY_GID],
     ['--uid-owner', PROXY_UID],
   ] as const) {
-    r.push(`-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner ${flag} ${id} -j ISTIO_IN_REDIRECT`);
     r.push(`-A ISTIO_OUTPUT -o lo -m owner ! ${flag} ${id} -j RETURN`);
     r.push(`-A ISTIO_OUTPUT -m owner ${flag} ${id} -j RETURN`);
   }

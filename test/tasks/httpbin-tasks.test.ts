@@ -69,7 +69,8 @@ async function logged(deployment: string, path: string): Promise<number> {
 describe('Istio circuit breaking and mirroring tasks on mizzen up', { timeout: 600_000 }, () => {
   before(async () => {
     mesh = await newMesh();
-    await meshUp(mesh, `${EXAMPLES}httpbin`);
+    // Host network mode: the test itself talks to the sleep pod's sidecar as an HTTP proxy and admin.
+    await meshUp(mesh, `${EXAMPLES}httpbin`, ['--network', 'host']);
     await apply(mesh, 'sleep/sleep.yaml');
     await waitPodReady(mesh, 'sleep');
   });

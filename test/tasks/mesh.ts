@@ -42,8 +42,8 @@ export async function newMesh(): Promise<Mesh> {
   };
 }
 
-/** `mizzen up DIR -d` on free ports; asserts that it came up. Always pair with `meshDown` in an `after` hook. */
-export async function meshUp(m: Mesh, dir: string): Promise<void> {
+/** `mizzen up DIR -d [extraArgs…]` on free ports; asserts that it came up. Always pair with `meshDown` in an `after` hook. */
+export async function meshUp(m: Mesh, dir: string, extraArgs: readonly string[] = []): Promise<void> {
   const t0 = Date.now();
   const r = await mizzen(
     [
@@ -60,6 +60,7 @@ export async function meshUp(m: Mesh, dir: string): Promise<void> {
       String(m.gatewayPort - 80),
       '--timeout',
       '150',
+      ...extraArgs,
     ],
     undefined,
     200_000,

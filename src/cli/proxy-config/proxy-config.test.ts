@@ -26,6 +26,8 @@ test('proxy-config clusters/listeners/routes/endpoints and proxy-status on booki
       'up',
       join(examples, 'bookinfo'),
       '-d',
+      '--network',
+      'host',
       '--run-dir',
       run,
       '--xds-port',

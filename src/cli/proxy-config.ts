@@ -51,7 +51,7 @@ function resolveAdmin(paths: RunPaths, pod: string): { admin: string } | { error
   const dot = pod.indexOf('.');
   const found = findPods(s, dot > 0 ? pod.slice(0, dot) : pod, dot > 0 ? pod.slice(dot + 1) : undefined);
   if (!found.length) return { error: `no pod named ${pod} in the mesh of ${s.manifests}` };
-  return { admin: `127.0.0.1:${found[0].sidecar.adminPort}` };
+  return { admin: `${found[0].sidecar.adminIp ?? '127.0.0.1'}:${found[0].sidecar.adminPort}` };
 }
 
 async function getJson(url: string): Promise<unknown> {

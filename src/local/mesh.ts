@@ -175,7 +175,10 @@ export class LocalMesh {
       this.xdsAddress = `127.0.0.1:${xdsPort}`;
       this.debugAddress = `127.0.0.1:${debugPort}`;
     }
-    this.gatewayAdmin = await freePort();
+    // Not a port the gateway is about to publish (the kernel may hand out one a caller just released).
+    const published = new Set(this.gwPorts.map((p) => p.published));
+    do this.gatewayAdmin = await freePort();
+    while (published.has(this.gatewayAdmin));
     // Pod objects first, so the control plane's first snapshot already has every endpoint.
     const planned: { plan: PodPlan; addr: PodAddress; adminPort: number }[] = [];
     for (const plan of desired.pods) planned.push({ plan, ...(await this.place(plan)) });

@@ -49,10 +49,16 @@ export function podNetworkUnavailable(): string | null {
   for (const tool of ['ip', 'iptables-restore', 'setpriv'])
     if (!onPath(tool))
       return `${tool} is not installed (Debian: apt-get install iproute2 iptables util-linux)`;
+  // A real namespace with a nat table, made and removed: containers without CAP_SYS_ADMIN, kernels
+  // without netfilter NAT and the like fail here, not halfway through `up`.
+  const probe = `mizzen-probe-${process.pid}`;
   try {
-    run(['ip', 'netns', 'list']);
+    run(['ip', 'netns', 'add', probe]);
+    run(['ip', 'netns', 'exec', probe, 'iptables-restore'], '*nat\nCOMMIT\n');
   } catch (e) {
-    return `ip netns does not work here: ${firstLine(e)}`;
+    return `network namespaces with iptables do not work here: ${firstLine(e)}`;
+  } finally {
+    removeNs(probe);
   }
   return null;
 }

@@ -124,7 +124,7 @@ interface Waiter {
  * Original destinations from the kernel's conntrack events (`conntrack -E -e NEW --dst-nat`, one
  * long-lived child in the proxy's namespace): every redirected connection is announced at its SYN,
  * so a lookup is a map read instead of a walk over the whole table (which costs tens of ms once the
- * table holds thousands of TIME_WAIT entries; see bench/conntrack-lookup.mjs). Lookups whose event
+ * table holds thousands of TIME_WAIT entries; see bench/conntrack-lookup.ts). Lookups whose event
  * has not come within EVENT_WAIT_MS, or any lookup when the tool cannot run, read the table.
  */
 export class ConntrackEvents {

@@ -1,7 +1,7 @@
 // Test helper: a DestinationRule in YAML → pilot's real Envoy cluster for it, re-pointed at local
 // backends (STATIC endpoints on 127.0.0.1) so the proxy under test runs exactly what pilot emits.
 import { TypeUrl } from '../../src/xds/type-urls.js';
-import type { CanonicalObject } from '../../src/xds/protos.js';
+import type { envoy_config_cluster_v3_Cluster as ClusterConfig } from '../../src/xds/envoy-types.js';
 import { generatorFor, proxyRef, pushFromYaml, roundTrip } from '../../src/pilot/test-util.js';
 
 const SERVICE = `apiVersion: v1
@@ -20,12 +20,13 @@ status: { podIP: 127.1.0.4 }
 export const CLUSTER = 'outbound|8000||httpbin.default.svc.cluster.local';
 
 /** Pilot's cluster for httpbin with `destinationRule` applied, endpoints replaced by `ports` on 127.0.0.1. */
-export function pilotCluster(destinationRule: string, ports: number[]): CanonicalObject {
+export function pilotCluster(destinationRule: string, ports: number[]): ClusterConfig {
   const g = generatorFor(pushFromYaml(SERVICE, destinationRule));
   const client = proxyRef({ ip: '127.1.0.9', name: 'sleep-0', metadata: { INTERCEPTION_MODE: 'NONE' } });
   const c = g.generate(client, TypeUrl.CLUSTER, []).find((x) => x.name === CLUSTER);
   if (!c) throw new Error('pilot emitted no httpbin cluster');
-  const out: CanonicalObject = { ...roundTrip(TypeUrl.CLUSTER, c) };
+  // Decoded from the wire, so it has the generated type's shape.
+  const out = { ...roundTrip(TypeUrl.CLUSTER, c) } as ClusterConfig;
   delete out.edsClusterConfig;
   out.type = 'STATIC';
   out.loadAssignment = {

@@ -1,6 +1,7 @@
 // Envoy circuit breaking for one cluster: connection, pending-request, request and retry budgets.
 import { u32 } from '../util/values.js';
 import type { Gauge, Scope } from '../stats/stats-store.js';
+import type { envoy_config_cluster_v3_CircuitBreakers as CircuitBreakers } from '../../xds/envoy-types.js';
 
 /** Thresholds of one priority (Envoy's defaults: 1024 connections/pending/requests, 3 retries). */
 export interface Thresholds {
@@ -11,8 +12,8 @@ export interface Thresholds {
 }
 
 /** Parses `cluster.circuitBreakers.thresholds` (DEFAULT priority) with Envoy's defaults. */
-export function parseThresholds(cb: any): Thresholds {
-  const list = (cb?.thresholds ?? []) as any[];
+export function parseThresholds(cb: CircuitBreakers | undefined): Thresholds {
+  const list = cb?.thresholds ?? [];
   const t = list.find((x) => (x.priority ?? 'DEFAULT') === 'DEFAULT') ?? {};
   return {
     maxConnections: u32(t.maxConnections, 1024),

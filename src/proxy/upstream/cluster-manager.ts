@@ -2,6 +2,10 @@
 import type { StatsStore, Gauge } from '../stats/stats-store.js';
 import { Cluster } from './cluster.js';
 import type { SecretLookup } from '../tls/secret-manager.js';
+import type {
+  envoy_config_cluster_v3_Cluster as ClusterConfig,
+  envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+} from '../../xds/envoy-types.js';
 
 /** Where a cluster came from. */
 export type ClusterSource = 'static' | 'dynamic';
@@ -19,7 +23,7 @@ export interface ClusterEntry {
 export class ClusterManager {
   readonly entries = new Map<string, ClusterEntry>();
   /** EDS service name → last ClusterLoadAssignment, kept so a re-created cluster keeps its endpoints. */
-  private readonly assignments = new Map<string, any>();
+  private readonly assignments = new Map<string, ClusterLoadAssignment>();
   private readonly activeClusters: Gauge;
 
   constructor(
@@ -43,7 +47,7 @@ export class ClusterManager {
    * Adds or replaces a cluster (throws ConfigError when its config is invalid, leaving the old one).
    * An unchanged config keeps the running instance (pools, stats, LB state).
    */
-  upsert(config: any, source: ClusterSource, version: string): Cluster {
+  upsert(config: ClusterConfig, source: ClusterSource, version: string): Cluster {
     const name = String(config.name ?? '');
     const old = this.entries.get(name);
     if (old && sameConfig(old.cluster.config, config)) {
@@ -73,7 +77,7 @@ export class ClusterManager {
   }
 
   /** Applies an EDS assignment to every EDS cluster whose service name matches. */
-  setAssignment(cla: any): void {
+  setAssignment(cla: ClusterLoadAssignment): void {
     const name = String(cla.clusterName ?? '');
     this.assignments.set(name, cla);
     for (const e of this.entries.values()) {

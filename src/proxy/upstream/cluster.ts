@@ -19,6 +19,13 @@ import { Http2Pool } from './pool/http2-pool.js';
 import type { SecretLookup } from '../tls/secret-manager.js';
 import { compileUpstreamTransport, type UpstreamTls } from '../tls/upstream-tls.js';
 import { logger } from '../log.js';
+import type {
+  envoy_config_cluster_v3_Cluster as ClusterConfig,
+  envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+  envoy_config_endpoint_v3_LbEndpoint as LbEndpoint,
+  envoy_config_endpoint_v3_LocalityLbEndpoints as LocalityLbEndpoints,
+  envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
+} from '../../xds/envoy-types.js';
 
 const log = logger('upstream');
 
@@ -28,15 +35,17 @@ export type DiscoveryType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'O
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /** True when the cluster speaks HTTP/2 to its endpoints (legacy or typed protocol options). */
-export function usesHttp2(config: any): boolean {
+export function usesHttp2(config: ClusterConfig): boolean {
   if (config.http2ProtocolOptions) return true;
-  const opts = config.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS];
+  const opts = config.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS] as
+    HttpProtocolOptions | undefined;
   return !!opts?.explicitHttpConfig?.http2ProtocolOptions;
 }
 
 /** True when the cluster uses the downstream protocol (Istio's inbound clusters). */
-export function usesDownstreamProtocol(config: any): boolean {
-  const opts = config.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS];
+export function usesDownstreamProtocol(config: ClusterConfig): boolean {
+  const opts = config.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS] as
+    HttpProtocolOptions | undefined;
   return !!opts?.useDownstreamProtocolConfig;
 }
 
@@ -63,7 +72,7 @@ export class Cluster {
   /** Per-connection limits and timers of this cluster's pools. */
   readonly poolOptions: PoolOptions;
   /** The last applied ClusterLoadAssignment (canonical), for config dumps and carry-over. */
-  assignment: any = null;
+  assignment: ClusterLoadAssignment | null = null;
   hostSet: HostSet = EMPTY_HOST_SET;
   private readonly lb: LoadBalancer;
   private dnsTimer: NodeJS.Timeout | null = null;
@@ -74,7 +83,7 @@ export class Cluster {
 
   constructor(
     /** The canonical Cluster resource. */
-    readonly config: any,
+    readonly config: ClusterConfig,
     store: StatsStore,
     secrets: SecretLookup | null = null,
   ) {
@@ -171,7 +180,7 @@ export class Cluster {
   }
 
   /** Applies an EDS ClusterLoadAssignment (or the static load_assignment). */
-  setAssignment(cla: any): void {
+  setAssignment(cla: ClusterLoadAssignment): void {
     this.assignment = cla;
     this.setHosts(hostsFromAssignment(cla, this.hostIndex()));
   }
@@ -214,9 +223,9 @@ export class Cluster {
 
   private resolveDns(refreshMs: number): void {
     const cla = this.assignment;
-    const targets: Array<{ name: string; port: number; lb: any; le: any }> = [];
-    for (const le of (cla?.endpoints ?? []) as any[]) {
-      for (const lb of (le.lbEndpoints ?? []) as any[]) {
+    const targets: Array<{ name: string; port: number; lb: LbEndpoint; le: LocalityLbEndpoints }> = [];
+    for (const le of cla?.endpoints ?? []) {
+      for (const lb of le.lbEndpoints ?? []) {
         const sa = lb.endpoint?.address?.socketAddress;
         if (sa) targets.push({ name: String(sa.address), port: Number(sa.portValue ?? 0), lb, le });
       }
@@ -268,7 +277,7 @@ export class Cluster {
   }
 }
 
-function clusterType(config: any): DiscoveryType {
+function clusterType(config: ClusterConfig): DiscoveryType {
   const t = String(config.type ?? 'STATIC');
   if (t === 'STATIC' || t === 'STRICT_DNS' || t === 'LOGICAL_DNS' || t === 'EDS' || t === 'ORIGINAL_DST')
     return t;

@@ -1,7 +1,8 @@
 // The immutable set of a cluster's hosts: priority levels with Envoy's priority load split and panic
 // flags precomputed, so load balancers only index into arrays per request.
 import { u32 } from '../util/values.js';
-import { Host, type HealthStatus } from './host.js';
+import { Host } from './host.js';
+import type { envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment } from '../../xds/envoy-types.js';
 
 /** Envoy's default overprovisioning factor (1.4): a level at >= 71.4% health keeps all its load. */
 export const OVERPROVISIONING = 1.4;
@@ -129,20 +130,23 @@ export const EMPTY_HOST_SET = new HostSet([], 50);
  * last set so counters, outlier state and slow-start age survive an update when nothing about the
  * host changed.
  */
-export function hostsFromAssignment(cla: any, previous: ReadonlyMap<string, Host> | null): Host[] {
+export function hostsFromAssignment(
+  cla: ClusterLoadAssignment | null,
+  previous: ReadonlyMap<string, Host> | null,
+): Host[] {
   const out: Host[] = [];
-  for (const le of (cla?.endpoints ?? []) as any[]) {
+  for (const le of cla?.endpoints ?? []) {
     const priority = Number(le.priority ?? 0);
     const loc = le.locality ?? {};
     const locality = { region: loc.region ?? '', zone: loc.zone ?? '', subZone: loc.subZone ?? '' };
     const localityWeight = u32(le.loadBalancingWeight, 0);
-    for (const lb of (le.lbEndpoints ?? []) as any[]) {
+    for (const lb of le.lbEndpoints ?? []) {
       const sa = lb.endpoint?.address?.socketAddress;
       if (!sa) continue;
       const address = String(sa.address ?? '');
       const port = Number(sa.portValue ?? 0);
       const weight = Math.max(1, u32(lb.loadBalancingWeight, 1));
-      const health = (lb.healthStatus ?? 'UNKNOWN') as HealthStatus;
+      const health = lb.healthStatus ?? 'UNKNOWN';
       const hostname = String(lb.endpoint?.hostname ?? '');
       const key = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
       const prev = previous?.get(key);

@@ -1,6 +1,7 @@
 // One upstream endpoint of a cluster (Envoy's Host): address, weight, health and its per-host counters.
 import type { HostMonitor } from './outlier/outlier-detector.js';
 import type { ConnPool } from './pool/conn-pool.js';
+import type { envoy_config_core_v3_Metadata as Metadata } from '../../xds/envoy-types.js';
 
 /** Envoy's EDS health states (envoy.config.core.v3.HealthStatus). */
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
@@ -49,7 +50,7 @@ export class Host {
     readonly priority: number,
     readonly locality: Locality,
     /** Endpoint metadata in canonical form (Struct per filter namespace), or null. */
-    readonly metadata: Record<string, unknown> | null,
+    readonly metadata: Metadata | null,
     /** Weight of the host's locality (LocalityLbEndpoints.load_balancing_weight); 0 when unset. */
     readonly localityWeight: number = 0,
   ) {

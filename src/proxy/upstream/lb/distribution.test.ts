@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLoadBalancer } from './index.js';
+import type { envoy_config_cluster_v3_Cluster as ClusterConfig } from '../../../xds/envoy-types.js';
 import { countPicks, setOf, testHost, testHosts, withinBinomial } from './lb-test-util.js';
 
 const N = 30_000;
 
-function lbFor(policy: string | undefined, extra: Record<string, unknown> = {}) {
+function lbFor(policy: ClusterConfig['lbPolicy'], extra: Partial<ClusterConfig> = {}) {
   return createLoadBalancer({ name: 'c', ...(policy ? { lbPolicy: policy } : {}), ...extra });
 }
 

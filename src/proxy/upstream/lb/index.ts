@@ -9,13 +9,14 @@ import { RandomLoadBalancer } from './random/random.js';
 import { RingHashLoadBalancer, ringHashConfig } from './ring-hash/ring-hash.js';
 import { RoundRobinLoadBalancer } from './round-robin/round-robin.js';
 import { slowStartFrom } from './slow-start/slow-start.js';
+import type { envoy_config_cluster_v3_Cluster as ClusterConfig } from '../../../xds/envoy-types.js';
 
 /**
  * Builds the load balancer for a canonical Cluster: `lbPolicy` (default ROUND_ROBIN as in Envoy; Istio's
  * UNSPECIFIED arrives as LEAST_REQUEST) behind priority/locality selection. ORIGINAL_DST clusters get
  * the original-destination balancer. `now` is the monotonic clock (tests inject one).
  */
-export function createLoadBalancer(cluster: any, now?: () => number): LoadBalancer {
+export function createLoadBalancer(cluster: ClusterConfig, now?: () => number): LoadBalancer {
   if (cluster.type === 'ORIGINAL_DST' || cluster.lbPolicy === 'CLUSTER_PROVIDED')
     return new OriginalDstLoadBalancer(originalDstConfig(cluster), now);
   const policy = String(cluster.lbPolicy ?? 'ROUND_ROBIN');

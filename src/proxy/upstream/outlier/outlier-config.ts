@@ -1,5 +1,6 @@
 // A cluster's outlier_detection compiled once, with Envoy's defaults for every field left out.
 import { boolValue, durationMs, u32 } from '../../util/values.js';
+import type { envoy_config_cluster_v3_OutlierDetection as OutlierDetection } from '../../../xds/envoy-types.js';
 
 /** Envoy's OutlierDetection (consecutive-error detectors; success-rate/failure-percentage are not run). */
 export interface OutlierConfig {
@@ -28,12 +29,12 @@ export interface OutlierConfig {
 }
 
 /** Compiles `cluster.outlierDetection`, or null when the cluster has none (no detector runs). */
-export function outlierConfig(od: any): OutlierConfig | null {
+export function outlierConfig(od: OutlierDetection | undefined): OutlierConfig | null {
   if (od === undefined || od === null) return null;
   const base = durationMs(od.baseEjectionTime, 30_000);
   return {
-    consecutive5xx: u32(od.consecutive_5xx ?? od.consecutive5xx, 5),
-    enforcingConsecutive5xx: u32(od.enforcingConsecutive_5xx ?? od.enforcingConsecutive5xx, 100),
+    consecutive5xx: u32(od.consecutive_5xx, 5),
+    enforcingConsecutive5xx: u32(od.enforcingConsecutive_5xx, 100),
     consecutiveGatewayFailure: u32(od.consecutiveGatewayFailure, 5),
     enforcingConsecutiveGatewayFailure: u32(od.enforcingConsecutiveGatewayFailure, 0),
     splitExternalLocalOriginErrors: boolValue(od.splitExternalLocalOriginErrors, false),

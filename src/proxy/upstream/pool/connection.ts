@@ -26,6 +26,9 @@ export interface ConnectionContext {
 /** Marker property on sockets that completed the TCP handshake. */
 export const CONNECTED = Symbol('mizzen.connected');
 
+/** A socket marked once its handshake completed. */
+type MarkedSocket = Socket & { [CONNECTED]?: boolean };
+
 /** Opens a counted connection; `onClose` runs once when it closes. */
 export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: (() => void) | null): Socket {
   const { host, stats, breaker } = ctx;
@@ -58,13 +61,13 @@ export function openConnection(ctx: ConnectionContext, http2: boolean, onClose: 
   sock.once(tls ? 'secureConnect' : 'connect', () => {
     if (timer) clearTimeout(timer);
     timer = null;
-    (sock as any)[CONNECTED] = true;
+    (sock as MarkedSocket)[CONNECTED] = true;
     if (ctx.options.keepaliveTimeMs >= 0) sock.setKeepAlive(true, ctx.options.keepaliveTimeMs);
     if (ctx.outlier !== null) ctx.outlier.putLocalResult(host, LocalResult.ConnectSuccess);
   });
   sock.once('close', () => {
     if (timer) clearTimeout(timer);
-    if (!(sock as any)[CONNECTED]) {
+    if (!(sock as MarkedSocket)[CONNECTED]) {
       stats.upstream_cx_connect_fail.inc();
       host.cxConnectFail++;
       if (ctx.outlier !== null)
@@ -85,5 +88,5 @@ function ignore(): void {}
 
 /** True when the socket finished its TCP handshake at some point. */
 export function wasConnected(sock: Socket | null | undefined): boolean {
-  return !!sock && (sock as any)[CONNECTED] === true;
+  return !!sock && (sock as MarkedSocket)[CONNECTED] === true;
 }

@@ -13,6 +13,9 @@ const USES = Symbol('mizzen.uses');
 /** Set once a socket may take no further request (request limit or max duration reached). */
 const RETIRING = Symbol('mizzen.retiring');
 
+/** A pooled socket: its request count, whether it takes no more requests, and Node's current request. */
+type PooledSocket = Socket & { [USES]?: number; [RETIRING]?: boolean; _httpMessage?: unknown };
+
 class PoolAgent extends Agent {
   constructor(private readonly pool: Http1Pool) {
     // Idle timeout: Istio's default is 1 h; Node also honours the server's Keep-Alive hint.
@@ -35,7 +38,7 @@ class PoolAgent extends Agent {
   }
 
   override keepSocketAlive(socket: Socket): boolean {
-    if ((socket as any)[RETIRING] === true) return false;
+    if ((socket as PooledSocket)[RETIRING] === true) return false;
     // Node's default returns a boolean (its typings say void).
     const keep: unknown = super.keepSocketAlive(socket);
     return keep !== false;
@@ -64,15 +67,15 @@ export class Http1Pool implements ConnPool {
   /** Opens a connection for the agent (its first request counts as one use). */
   connect(): Socket {
     this.sockets++;
-    let sock: Socket | null = null;
+    let sock: PooledSocket | null = null;
     const onClose = (): void => {
       this.sockets--;
-      if ((sock as any)?.[RETIRING] === true) this.retiring--;
+      if (sock?.[RETIRING] === true) this.retiring--;
       this.dispatchPending(true);
       if (this.draining && this.busy === 0) this.agent.destroy();
     };
     sock = openConnection(this.ctx, false, onClose);
-    (sock as any)[USES] = 0;
+    sock[USES] = 0;
     this.used(sock);
     const maxMs = this.ctx.options.maxConnectionDurationMs;
     if (maxMs > 0) {
@@ -86,22 +89,22 @@ export class Http1Pool implements ConnPool {
 
   /** Counts one more request on `sock`; at max_requests_per_connection it retires. */
   used(sock: Socket): void {
-    const n = ((sock as any)[USES] as number) + 1;
-    (sock as any)[USES] = n;
+    const n = ((sock as PooledSocket)[USES] ?? 0) + 1;
+    (sock as PooledSocket)[USES] = n;
     const max = this.ctx.options.maxRequestsPerConnection;
     if (max > 0 && n >= max) this.retire(sock);
   }
 
   private retire(sock: Socket): void {
-    if ((sock as any)[RETIRING] === true) return;
-    (sock as any)[RETIRING] = true;
+    if ((sock as PooledSocket)[RETIRING] === true) return;
+    (sock as PooledSocket)[RETIRING] = true;
     this.retiring++;
   }
 
   /** max_connection_duration reached: close now if idle, else after the current request. */
   private expire(sock: Socket): void {
     this.retire(sock);
-    if ((sock as any)._httpMessage == null) sock.destroy();
+    if ((sock as PooledSocket)._httpMessage == null) sock.destroy();
   }
 
   acquire(w: PoolWaiter): Acquire {

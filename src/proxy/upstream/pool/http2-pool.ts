@@ -37,8 +37,11 @@ class H2Conn {
 
 const CONN = Symbol('mizzen.h2conn');
 
+/** A stream that knows its session (to count it closed). */
+type TrackedStream = ClientHttp2Stream & { [CONN]?: H2Conn };
+
 function onStreamClose(this: ClientHttp2Stream): void {
-  const c = (this as any)[CONN] as H2Conn | undefined;
+  const c = (this as TrackedStream)[CONN];
   if (c !== undefined) c.streamClosed();
 }
 
@@ -80,7 +83,7 @@ export class Http2Pool implements ConnPool {
     c.total++;
     const max = this.ctx.options.maxRequestsPerConnection;
     if (max > 0 && c.total >= max) c.retiring = true;
-    (stream as any)[CONN] = c;
+    (stream as TrackedStream)[CONN] = c;
     stream.once('close', onStreamClose);
     return { stream, connected: () => wasConnected(sock) };
   }

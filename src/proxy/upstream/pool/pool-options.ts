@@ -1,6 +1,10 @@
 // Connection-pool settings of a cluster compiled once: what Istio's connectionPool (tcp + http) becomes
 // in Envoy (upstream_connection_options, HttpProtocolOptions, http2_protocol_options).
 import { durationMs, u32 } from '../../util/values.js';
+import type {
+  envoy_config_cluster_v3_Cluster as ClusterConfig,
+  envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
+} from '../../../xds/envoy-types.js';
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -28,8 +32,9 @@ export const DEFAULT_POOL_OPTIONS: PoolOptions = {
 };
 
 /** Reads a canonical Cluster's pool settings (typed HttpProtocolOptions first, then the legacy fields). */
-export function poolOptions(cluster: any): PoolOptions {
-  const typed = cluster.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS];
+export function poolOptions(cluster: ClusterConfig): PoolOptions {
+  const typed = cluster.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS] as
+    HttpProtocolOptions | undefined;
   const common = typed?.commonHttpProtocolOptions ?? cluster.commonHttpProtocolOptions ?? {};
   const legacyCommon = cluster.commonHttpProtocolOptions ?? {};
   const h2 =

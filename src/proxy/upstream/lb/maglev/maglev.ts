@@ -4,12 +4,13 @@ import type { HostSet } from '../../host-set.js';
 import { u32 } from '../../../util/values.js';
 import { combineHash, hash53, randomHash } from '../hash/xxhash64.js';
 import { HOST_SELECTION_RETRIES, wasTried, type LbContext, type LoadBalancer } from '../load-balancer.js';
+import type { envoy_config_cluster_v3_Cluster as ClusterConfig } from '../../../../xds/envoy-types.js';
 
 /** Envoy's default table size (a prime). */
 export const DEFAULT_TABLE_SIZE = 65537;
 
 /** Reads `cluster.maglevLbConfig.tableSize` (must be prime, as Envoy requires). */
-export function maglevTableSize(cluster: any): number {
+export function maglevTableSize(cluster: ClusterConfig): number {
   const n = u32(cluster.maglevLbConfig?.tableSize, DEFAULT_TABLE_SIZE);
   if (!isPrime(n)) throw new Error(`maglevLbConfig.tableSize: ${n} is not a prime number`);
   return n;

@@ -5,6 +5,7 @@ import { durationMs } from '../../../util/values.js';
 import { Host } from '../../host.js';
 import type { HostSet } from '../../host-set.js';
 import type { LbContext, LoadBalancer } from '../load-balancer.js';
+import type { envoy_config_cluster_v3_Cluster as ClusterConfig } from '../../../../xds/envoy-types.js';
 
 const NO_LOCALITY = { region: '', zone: '', subZone: '' };
 
@@ -21,7 +22,7 @@ export interface OriginalDstConfig {
 }
 
 /** Reads a cluster's original-destination settings. */
-export function originalDstConfig(cluster: any): OriginalDstConfig {
+export function originalDstConfig(cluster: ClusterConfig): OriginalDstConfig {
   const c = cluster.originalDstLbConfig ?? {};
   return {
     useHttpHeader: c.useHttpHeader === true || typeof c.httpHeaderName === 'string',

@@ -4,6 +4,7 @@ import type { HostSet } from '../../host-set.js';
 import { u32 } from '../../../util/values.js';
 import { hash53, randomHash } from '../hash/xxhash64.js';
 import { HOST_SELECTION_RETRIES, wasTried, type LbContext, type LoadBalancer } from '../load-balancer.js';
+import type { envoy_config_cluster_v3_Cluster as ClusterConfig } from '../../../../xds/envoy-types.js';
 
 /** Ring sizes (Envoy's defaults: minimum 1024 entries, maximum 8M). */
 export interface RingHashConfig {
@@ -14,7 +15,7 @@ export interface RingHashConfig {
 }
 
 /** Reads `cluster.ringHashLbConfig` with Envoy's defaults. */
-export function ringHashConfig(cluster: any): RingHashConfig {
+export function ringHashConfig(cluster: ClusterConfig): RingHashConfig {
   const c = cluster.ringHashLbConfig ?? {};
   const min = u32(c.minimumRingSize, 1024);
   return {

@@ -1,6 +1,7 @@
 // Envoy's slow start (Istio's warmupDurationSecs): a new host's weight ramps up over a window.
 import { durationMs } from '../../../util/values.js';
 import type { Host } from '../../host.js';
+import type { envoy_config_cluster_v3_Cluster as ClusterConfig } from '../../../../xds/envoy-types.js';
 
 /** A compiled slow_start_config. */
 export class SlowStart {
@@ -35,7 +36,7 @@ export class SlowStart {
 }
 
 /** Compiles `roundRobinLbConfig.slowStartConfig` / `leastRequestLbConfig.slowStartConfig`, or null. */
-export function slowStartFrom(cluster: any, now?: () => number): SlowStart | null {
+export function slowStartFrom(cluster: ClusterConfig, now?: () => number): SlowStart | null {
   const c = cluster.roundRobinLbConfig?.slowStartConfig ?? cluster.leastRequestLbConfig?.slowStartConfig;
   if (!c) return null;
   const windowMs = durationMs(c.slowStartWindow, 0);

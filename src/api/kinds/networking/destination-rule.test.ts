@@ -96,6 +96,16 @@ const cases: Case[] = [
   },
   // ---- invalid ----
   {
+    name: 'tcp idleTimeout 0s is allowed (turns it off), http idleTimeout 0s is not',
+    yaml: dr(`  host: reviews
+  trafficPolicy:
+    connectionPool:
+      tcp: {idleTimeout: 0s}
+      http: {idleTimeout: 0s}
+`),
+    errors: [{ path: 'spec.trafficPolicy.connectionPool.http.idleTimeout', message: /at least 1ms/ }],
+  },
+  {
     name: 'host missing',
     yaml: dr('  subsets: [{name: v1, labels: {version: v1}}]\n'),
     errors: [{ path: 'spec.host', message: /is required/ }],

@@ -225,6 +225,42 @@ const cases: Case[] = [
     errors: [{ path: 'spec.servers[0].tls.caCrl', message: /not supported with SIMPLE/ }],
   },
   {
+    name: 'credentialName together with certificate files (one certificate source only, as Istio)',
+    yaml: gw(`  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {mode: SIMPLE, credentialName: a-cert, serverCertificate: /c.pem, privateKey: /k.pem}
+`),
+    errors: [
+      {
+        path: 'spec.servers[0].tls',
+        message: /only one certificate source.*credentialName and serverCertificate\/privateKey/,
+      },
+    ],
+  },
+  {
+    name: 'caCrl alongside credentialName is allowed (the CRL applies with the secret)',
+    yaml: gw(`  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {mode: MUTUAL, credentialName: a-cert, caCrl: /crl.pem}
+`),
+  },
+  {
+    name: 'ISTIO_MUTUAL with tlsCertificates',
+    yaml: gw(`  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {mode: ISTIO_MUTUAL, tlsCertificates: [{serverCertificate: /c.pem, privateKey: /k.pem}]}
+`),
+    errors: [
+      {
+        path: 'spec.servers[0].tls.tlsCertificates',
+        message: /ISTIO_MUTUAL TLS cannot have tlsCertificates/,
+      },
+    ],
+  },
+  {
     name: 'targetPort has no effect on Gateways',
     yaml: gw(
       '  servers:\n  - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}\n    hosts: ["*"]\n',

@@ -212,18 +212,29 @@ function serverTlsRules(t: ServerTLSSettings, at: At, c: Checker): void {
   if (mode === 'ISTIO_MUTUAL') {
     for (const k of ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName'] as const)
       if (t[k]) c.error(f(k), `ISTIO_MUTUAL TLS cannot have ${k}: the proxy uses its mesh certificate`);
+    for (const k of ['tlsCertificates', 'credentialNames'] as const)
+      if (t[k]?.length)
+        c.error(f(k), `ISTIO_MUTUAL TLS cannot have ${k}: the proxy uses its mesh certificate`);
     return;
   }
+  // Istio: exactly one certificate source.
+  const sources = [
+    t.credentialName ? 'credentialName' : '',
+    t.credentialNames?.length ? 'credentialNames' : '',
+    t.serverCertificate && t.privateKey ? 'serverCertificate/privateKey' : '',
+    t.tlsCertificates?.length ? 'tlsCertificates' : '',
+  ].filter((x) => x);
+  if (sources.length > 1 && !(t.credentialName && t.credentialNames?.length))
+    c.error(at, `only one certificate source may be set, got ${sources.join(' and ')}`);
   if (
     (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') &&
     (t.caCrl || t.serverCertificate || t.privateKey || t.caCertificates || hasCredential)
   )
     c.warn(at, `${mode} mode does not use certificates; they will be ignored`);
-  if (t.caCrl && hasCredential)
-    c.error(f('caCrl'), 'caCrl is not supported with credentialName; put the CRL in the credential');
-  if (t.caCrl && mode === 'SIMPLE') c.error(f('caCrl'), 'caCrl is not supported with SIMPLE TLS');
   if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return;
+  // With a credential the certificates (and a CRL, as Istio allows) come from the secret.
   if (hasCredential) return;
+  if (t.caCrl && mode === 'SIMPLE') c.error(f('caCrl'), 'caCrl is not supported with SIMPLE TLS');
   const files = t.tlsCertificates?.length ? t.tlsCertificates : [t];
   const what = mode === 'SIMPLE' ? 'SIMPLE' : 'MUTUAL';
   if (files.some((x) => !x.serverCertificate))

@@ -203,6 +203,23 @@ spec:
     errors: [{ path: 'spec.endpoints[0].ports', message: /must not have ports/ }],
   },
   {
+    name: 'DNS endpoints must be DNS names or IPs: a unix socket, an underscore, a port are refused',
+    yaml: se(`  hosts: [a.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+  endpoints:
+  - address: "unix:///var/run/s.sock"
+  - address: foo_bar.example.com
+  - address: "10.0.0.1:80"
+  - address: backend.example.com
+`),
+    errors: [
+      { path: 'spec.endpoints[0].address', message: /not a valid DNS name or IP address \(resolution DNS\)/ },
+      { path: 'spec.endpoints[1].address', message: /not a valid DNS name or IP address/ },
+      { path: 'spec.endpoints[2].address', message: /not a valid DNS name or IP address/ },
+    ],
+  },
+  {
     name: 'exportTo "~" with another namespace',
     yaml: se('  hosts: [a.example.com]\n  exportTo: ["~", default]\n'),
     errors: [{ path: 'spec.exportTo', message: /nobody \(~\) and someone/ }],

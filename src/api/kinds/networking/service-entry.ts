@@ -130,7 +130,15 @@ function resolutionRules(s: ServiceEntrySpec, at: At, c: Checker, servicePorts: 
       });
     if (resolution === 'DNS_ROUND_ROBIN' && (s.endpoints?.length ?? 0) > 1)
       c.error(f('endpoints'), 'resolution DNS_ROUND_ROBIN takes at most one endpoint');
-    eachEndpoint((e, a) => checkEndpoint(e, a, c, { allowFqdn: true, servicePorts }));
+    eachEndpoint((e, a) => {
+      // Istio: with DNS resolution an endpoint is an IP or a DNS name; a unix socket is neither.
+      if (e.address?.startsWith('unix://'))
+        c.error(
+          child(a, e, 'address'),
+          `endpoint address ${JSON.stringify(e.address)} is not a valid DNS name or IP address (resolution ${resolution})`,
+        );
+      else checkEndpoint(e, a, c, { allowFqdn: true, servicePorts });
+    });
     if (s.workloadSelector)
       c.warn(f('workloadSelector'), `workloadSelector should not be set when resolution is ${resolution}`);
     if (s.addresses?.length && s.hosts.length > 1 && s.ports?.some((p) => isTcpLike(p.protocol)))

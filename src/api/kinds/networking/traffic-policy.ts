@@ -47,7 +47,8 @@ const tcpSettings = (): Validator<TCPSettings> =>
     connectTimeout: msDuration(),
     tcpKeepalive: obj({ probes: uint32(), time: msDuration(), interval: msDuration() }),
     maxConnectionDuration: msDuration(),
-    idleTimeout: msDuration(),
+    // Istio: `0s` turns the TCP idle timeout off (the HTTP one must be at least 1ms).
+    idleTimeout: msDuration(0),
   });
 
 const httpSettings = (): Validator<HTTPSettings> =>

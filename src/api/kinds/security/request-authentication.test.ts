@@ -61,9 +61,13 @@ spec:
     ),
   },
   {
-    name: 'issuer is required',
+    name: 'jwksUri without issuer is allowed (as Istio)',
     yaml: ra('  jwtRules:\n  - jwksUri: https://example.com/jwks\n'),
-    errors: [{ path: 'spec.jwtRules[0].issuer', message: /is required/ }],
+  },
+  {
+    name: 'issuer is required without a jwksUri',
+    yaml: ra('  jwtRules:\n  - audiences: [a]\n'),
+    errors: [{ path: 'spec.jwtRules[0].issuer', message: /is required unless jwksUri is set/ }],
   },
   {
     name: 'empty issuer',

@@ -6,6 +6,7 @@ import {
   nonEmpty,
   bool,
   duration,
+  child,
   fieldAt,
   type At,
   type Checker,
@@ -41,7 +42,7 @@ export interface ClaimToHeader {
 /** One issuer a workload accepts JWTs from. */
 export interface JWTRule {
   /** Expected `iss` claim. */
-  issuer: string;
+  issuer?: string;
   /** Accepted `aud` values; absent = the service's own name is accepted. */
   audiences?: string[];
   /** URL of the issuer's JSON Web Key Set (http or https). Exclusive with `jwks`. */
@@ -135,7 +136,7 @@ export function checkJwks(v: string, at: At, c: Checker): void {
 const jwtRule = (): Validator<JWTRule> =>
   obj<JWTRule>(
     {
-      issuer: { required: true, v: nonEmpty() },
+      issuer: nonEmpty(),
       audiences: list(nonEmpty()),
       jwksUri: nonEmpty(checkJwksUri),
       jwks: nonEmpty(checkJwks),
@@ -157,6 +158,9 @@ const jwtRule = (): Validator<JWTRule> =>
     },
     {
       rules: (r, at, c) => {
+        // Istio: a rule with a jwksUri may leave the issuer out (any issuer whose keys verify).
+        if (r.issuer === undefined && r.jwksUri === undefined)
+          c.error(child(at, r, 'issuer'), 'is required unless jwksUri is set: issuer or jwksUri must be set');
         if (r.jwks !== undefined && r.jwksUri !== undefined)
           c.error(fieldAt(at, r, 'jwks'), 'only one of jwks or jwksUri may be set');
       },

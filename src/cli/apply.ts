@@ -4,11 +4,23 @@ import { defineCommand, UsageError } from './command.js';
 import { loadPaths } from '../api/load.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../api/diagnostic.js';
 import { sourceOf } from '../api/resource.js';
-import { applyResources } from '../local/config-dir.js';
+import { applyResources, listResources } from '../local/config-dir.js';
 import { qualifiedKind } from '../local/kind-names.js';
 import { liveState } from '../local/run-state.js';
 import { readSources } from '../api/files.js';
 import { applyRemote } from './remote-config.js';
+import { imageOnlyWarnings, referenceWarnings } from './apply-warnings.js';
+import type { Resource } from '../api/resource.js';
+import type { RunPaths } from '../local/run-state.js';
+
+/** The resources the running mesh has now (for the analysis of what is applied). */
+function runningResources(paths: RunPaths): Resource[] {
+  try {
+    return listResources(paths).resources.map((s) => s.resource);
+  } catch {
+    return [];
+  }
+}
 
 const HELP = `usage: mizzen apply -f FILE|DIR|- [-f …] [-n NS] [--run-dir PATH | --server URL]
 
@@ -47,6 +59,8 @@ export default defineCommand({
       console.error('mizzen apply: no resources found');
       return 1;
     }
+    for (const w of imageOnlyWarnings(r.resources)) console.error(w);
+    for (const w of referenceWarnings(r.resources, runningResources(paths))) console.error(w);
     const byKey = new Map(
       r.resources.map((x) => [`${x.kind}/${x.metadata.namespace ?? ''}/${x.metadata.name}`, x]),
     );

@@ -5,6 +5,7 @@ import { TypeUrl } from '../xds/type-urls.js';
 import type { AdminContext, ServerState } from './admin/admin-context.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { Bootstrap } from './bootstrap/bootstrap.js';
+import type { envoy_config_bootstrap_v3_Bootstrap as BootstrapConfig } from '../xds/envoy-types.js';
 import { connectionLimitsFrom } from './listener/connection-limit.js';
 import { ConfigManager, TYPE } from './config/config-manager.js';
 import { AccessLog } from './http/access-log/access-log.js';
@@ -64,7 +65,7 @@ export class Proxy implements AdminContext {
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   readonly config: ConfigManager;
-  readonly bootstrap: Record<string, unknown>;
+  readonly bootstrap: BootstrapConfig;
   readonly admin: AdminServer;
   private ads: AdsClient | null = null;
   private status: StatusServer | null = null;

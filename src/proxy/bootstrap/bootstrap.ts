@@ -4,14 +4,22 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { fromEnvoyYaml } from '../../xds/envoy-yaml.js';
 import { socketAddress } from '../util/values.js';
+import type {
+  envoy_config_bootstrap_v3_Bootstrap as BootstrapConfig,
+  envoy_config_cluster_v3_Cluster as ClusterConfig,
+  envoy_config_core_v3_ApiConfigSource as ApiConfigSource,
+  envoy_config_listener_v3_Listener as ListenerConfig,
+  google_protobuf_Struct as Struct,
+  google_protobuf_Value as Value,
+} from '../../xds/envoy-types.js';
 
 /** The parts of a bootstrap the proxy acts on. */
 export interface Bootstrap {
   /** The whole bootstrap, canonical form (shown by /config_dump). */
-  readonly canonical: Record<string, any>;
+  readonly canonical: BootstrapConfig;
   readonly node: { id: string; cluster: string; metadata: Record<string, unknown> };
-  readonly staticListeners: any[];
-  readonly staticClusters: any[];
+  readonly staticListeners: ListenerConfig[];
+  readonly staticClusters: ClusterConfig[];
   /** `host:port` of the ADS server from dynamic_resources.ads_config (several joined by commas), or null. */
   readonly adsAddress: string | null;
   /** Admin socket address from the bootstrap, or null. */
@@ -34,9 +42,9 @@ export function loadBootstrapFile(path: string): Bootstrap {
 }
 
 /** Extracts the proxy's view of a canonical bootstrap. */
-export function bootstrapFrom(b: Record<string, any>): Bootstrap {
+export function bootstrapFrom(b: BootstrapConfig): Bootstrap {
   const sr = b.staticResources ?? {};
-  const staticClusters = (sr.clusters ?? []) as any[];
+  const staticClusters = sr.clusters ?? [];
   return {
     canonical: b,
     node: {
@@ -44,14 +52,14 @@ export function bootstrapFrom(b: Record<string, any>): Bootstrap {
       cluster: String(b.node?.cluster ?? ''),
       metadata: structToPlain(b.node?.metadata),
     },
-    staticListeners: (sr.listeners ?? []) as any[],
+    staticListeners: sr.listeners ?? [],
     staticClusters,
     adsAddress: adsAddress(b.dynamicResources?.adsConfig, staticClusters),
     admin: socketAddress(b.admin?.address),
   };
 }
 
-function adsAddress(ads: any, clusters: any[]): string | null {
+function adsAddress(ads: ApiConfigSource | undefined, clusters: ClusterConfig[]): string | null {
   if (!ads) return null;
   const svc = (ads.grpcServices ?? [])[0];
   if (svc?.googleGrpc?.targetUri) return String(svc.googleGrpc.targetUri);
@@ -70,19 +78,19 @@ function adsAddress(ads: any, clusters: any[]): string | null {
   return addrs.join(',');
 }
 
-function structToPlain(s: any): Record<string, unknown> {
+function structToPlain(s: Struct | undefined): Record<string, unknown> {
   if (!s?.fields) return {};
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s.fields as Record<string, any>)) out[k] = valueToPlain(v);
+  for (const [k, v] of Object.entries(s.fields)) out[k] = valueToPlain(v);
   return out;
 }
 
-function valueToPlain(v: any): unknown {
+function valueToPlain(v: Value | null | undefined): unknown {
   if (v === null || typeof v !== 'object') return v;
   if ('stringValue' in v) return v.stringValue;
   if ('numberValue' in v) return v.numberValue;
   if ('boolValue' in v) return v.boolValue;
   if ('structValue' in v) return structToPlain(v.structValue);
-  if ('listValue' in v) return ((v.listValue?.values ?? []) as any[]).map(valueToPlain);
+  if ('listValue' in v) return (v.listValue?.values ?? []).map(valueToPlain);
   return null;
 }

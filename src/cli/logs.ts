@@ -6,13 +6,14 @@ import { prefixFor, useColor } from '../local/log-prefix.js';
 import { logFileOf } from '../local/mesh.js';
 import { findPods, readState, type RunPaths, type RunState } from '../local/run-state.js';
 
-const HELP = `usage: mizzen logs NAME [-f] [--sidecar] [--tail N] [-n NS] [--run-dir PATH]
+const HELP = `usage: mizzen logs NAME [-f] [--sidecar | -c CONTAINER] [--tail N] [-n NS] [--run-dir PATH]
 
 NAME is a pod (reviews-v1-…), a Deployment (reviews-v1, deploy/reviews-v1), an app label (reviews),
 istio-ingressgateway, or mizzen-server (the control plane). Several pods are shown with [pod] prefixes.
 
   -f, --follow     keep printing new lines (Ctrl-C stops)
-      --sidecar    the pod's sidecar proxy instead of the app
+      --sidecar    the pod's sidecar proxy instead of the app (same as -c istio-proxy)
+  -c, --container  istio-proxy (the sidecar: its log and access log) or an app container's name
       --tail N     only the last N lines of each log to begin with`;
 
 /** One log to show. */
@@ -47,6 +48,7 @@ export default defineCommand({
   flags: {
     follow: { type: 'boolean', short: 'f' },
     sidecar: { type: 'boolean' },
+    container: { type: 'string', short: 'c' },
     tail: { type: 'string' },
     namespace: { type: 'string', short: 'n' },
   },
@@ -60,7 +62,20 @@ export default defineCommand({
       console.error(`mizzen logs: no mesh state in ${paths.root} (start one with \`mizzen up DIR\`)`);
       return 1;
     }
-    const sources = sourcesFor(paths, s, positionals[0], !!values.sidecar, values.namespace);
+    const c = values.container;
+    const sidecar = !!values.sidecar || c === 'istio-proxy';
+    let sources = sourcesFor(paths, s, positionals[0], sidecar, values.namespace);
+    if (c !== undefined && !sidecar) {
+      // pod/container process names; a one-container pod's process is the pod name itself.
+      const picked = sources.filter((x) => x.label.endsWith(`/${c}`) || !x.label.includes('/'));
+      if (picked.length === 0) {
+        console.error(
+          `mizzen logs: no container "${c}" (containers: istio-proxy, ${sources.map((x) => x.label.split('/')[1] ?? x.label).join(', ')})`,
+        );
+        return 1;
+      }
+      sources = picked;
+    }
     if (sources.length === 0) {
       const names = s.pods.map((p) => p.name).join(', ');
       console.error(`mizzen logs: no pod or workload named "${positionals[0]}" (pods: ${names || 'none'})`);

@@ -21,6 +21,7 @@ flags:
   --admin-address IP     where admin listens (default 127.0.0.1)
   --status-port N        Istio's status port: GET /healthz/ready on 0.0.0.0:N (200 once LIVE, else 503), for
                          Kubernetes readiness probes (kube-inject sets 15021); 0 = any free port
+  --stats-address IP:P   Envoy's Prometheus endpoint (Istio's 15090): GET /stats/prometheus there
   --access-log           Istio's access log on stdout for HTTP managers without one
   --ready-file PATH      write {"admin", "adminPort", "listeners": {name: "ip:port"}, "state"} once LIVE
   --drain-time-s N       how long removed listeners drain (default 45)
@@ -36,6 +37,7 @@ export default defineCommand({
     bootstrap: { type: 'string' },
     'xds-address': { type: 'string' },
     'status-port': { type: 'string' },
+    'stats-address': { type: 'string' },
     id: { type: 'string' },
     metadata: { type: 'string' },
     'admin-port': { type: 'string' },
@@ -68,6 +70,11 @@ export default defineCommand({
       return n;
     };
     const adminPort = num(values['admin-port'], '--admin-port');
+    if (values['stats-address'] !== undefined && parseConcurrency(values.concurrency) > 1)
+      throw new UsageError(
+        '--stats-address is not supported with --concurrency above 1 yet; run one process',
+      );
+    const statsAddress = parseStatsAddress(values['stats-address']);
     if (values['status-port'] !== undefined && parseConcurrency(values.concurrency) > 1)
       throw new UsageError('--status-port is not supported with --concurrency above 1 yet; run one process');
     const drain = num(values['drain-time-s'], '--drain-time-s');
@@ -94,6 +101,7 @@ export default defineCommand({
         bootstrap,
         xdsAddress: values['xds-address'] ?? null,
         statusPort: num(values['status-port'], '--status-port') ?? null,
+        statsAddress,
         nodeId,
         metadata,
         adminPort,
@@ -124,6 +132,16 @@ export default defineCommand({
     return code;
   },
 });
+
+/** `--stats-address IP:PORT` (Envoy's Prometheus port, Istio's 15090); null when absent. */
+function parseStatsAddress(v: string | undefined): { address: string; port: number } | null {
+  if (v === undefined) return null;
+  const i = v.lastIndexOf(':');
+  const port = Number(v.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--stats-address must be IP:PORT (e.g. 127.1.0.2:15090), got "${v}"`);
+  return { address: v.slice(0, i), port };
+}
 
 /** `--concurrency`: a positive integer, default 1. */
 function parseConcurrency(v: string | undefined): number {

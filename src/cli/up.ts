@@ -13,6 +13,7 @@ import { formatTable } from '../local/table.js';
 import { fileTail } from '../local/file-tail.js';
 import { linePrinter } from '../local/log-prefix.js';
 import { pickNetworkMode, type NetworkMode } from '../local/pod-mode.js';
+import { findPrometheus } from '../local/prometheus.js';
 
 const HELP = `usage: mizzen up DIR [-d] [--network pod|host] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S]
 
@@ -28,7 +29,19 @@ skipped). Ctrl-C stops everything.
       --run-dir PATH           config, logs and state (default .mizzen/, or $MIZZEN_RUN_DIR)
       --xds-port N             control plane xDS port on 127.0.0.1 (default 15010; a free one if busy)
       --debug-port N           control plane debug port (default 15014; a free one if busy)
-      --timeout S              how long to wait for readiness, in seconds (default 120)`;
+      --timeout S              how long to wait for readiness, in seconds (default 120)
+      --with-prometheus        also run Prometheus (Debian's prometheus package) at 127.0.0.1:9090 (a free
+                               port if taken) scraping every proxy's :15090 and the control plane;
+                               <run-dir>/prometheus/targets.json is written either way
+      --scrape-interval S      Prometheus scrape interval in seconds (default 15)`;
+
+/** `--scrape-interval`: whole seconds, default 15. */
+function scrapeInterval(v: string | undefined): number {
+  const n = Number(v ?? 15);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--scrape-interval must be whole seconds, got "${v}"`);
+  return n;
+}
 
 /** Options shared by the foreground and daemon paths. */
 interface UpOptions {
@@ -40,6 +53,8 @@ interface UpOptions {
   readonly timeoutMs: number;
   /** As asked with --network (undefined: pod where it can run). */
   readonly network: NetworkMode | undefined;
+  /** Prometheus scrape interval (s) when `--with-prometheus`, else null. */
+  readonly prometheus: number | null;
 }
 
 function int(v: string | undefined, flag: string, dflt: number): number {
@@ -63,6 +78,8 @@ export default defineCommand({
     timeout: { type: 'string' },
     network: { type: 'string' },
     'daemon-child': { type: 'boolean' },
+    'with-prometheus': { type: 'boolean' },
+    'scrape-interval': { type: 'string' },
   },
   args: { min: 1, max: 1, expected: 'one folder of manifests' },
   async run({ flags: values, args: positionals, paths }) {
@@ -84,7 +101,14 @@ export default defineCommand({
       xdsPort: int(values['xds-port'], '--xds-port', 15010),
       debugPort: int(values['debug-port'], '--debug-port', 15014),
       timeoutMs: timeoutS * 1000,
+      prometheus: values['with-prometheus'] ? scrapeInterval(values['scrape-interval']) : null,
     };
+    if (o.prometheus !== null && !findPrometheus()) {
+      console.error(
+        'mizzen up: --with-prometheus needs the prometheus binary on PATH; install it (Debian: apt-get install prometheus) or drop the flag',
+      );
+      return 1;
+    }
     if (values['daemon-child']) return runMesh(o, true);
     if (!validate(dir, o.paths.root)) return 1;
     if (!claimRunDir(o.paths)) return 1;
@@ -151,6 +175,7 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     gatewayPortOffset: o.offset,
     xdsPort: o.xdsPort,
     debugPort: o.debugPort,
+    prometheus: o.prometheus !== null ? { scrapeIntervalS: o.prometheus, port: 9090 } : null,
     say,
     ...(print ? { onLine: print } : {}),
   });
@@ -189,6 +214,7 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
       return 0;
     }
     printSummary(mesh.state(), mesh.urls());
+    if (mesh.prometheus) say(`Prometheus: http://${mesh.prometheus}/graph`);
     say(`waiting for readiness (up to ${o.timeoutMs / 1000}s)…`);
     const waiting = await Promise.race([
       mesh.waitReady(o.timeoutMs, (ready, total) => say(`ready ${ready}/${total} (${elapsed()})`)),
@@ -260,6 +286,7 @@ async function detach(o: UpOptions): Promise<number> {
     '--timeout',
     String(o.timeoutMs / 1000),
     ...(o.network ? ['--network', o.network] : []),
+    ...(o.prometheus !== null ? ['--with-prometheus', '--scrape-interval', String(o.prometheus)] : []),
   ];
   const [node, ...pre] = mizzenCommand();
   const child = spawn(node, [...pre, ...args], {

@@ -14,6 +14,16 @@ import { allocatePodIps, appIpOf } from './pod-ip.js';
 import { podFileName, podYaml } from './pod-object.js';
 import { allBindable, canBind, freePort, preferredOrFree } from './ports.js';
 import {
+  findPrometheus,
+  prometheusArgv,
+  STATS_PORT,
+  writePrometheusConfig,
+  writeTargets,
+  type ScrapeTarget,
+} from './prometheus.js';
+import { writeDemoMeshConfig } from './mesh-defaults.js';
+import {
+  GATEWAY_NAMESPACE,
   gatewayMetadata,
   gatewayNodeId,
   gatewayPodName,
@@ -42,6 +52,8 @@ export function mizzenCommand(): string[] {
 
 /** Process name of the control plane. */
 export const SERVER_PROCESS = 'mizzen-server';
+/** Process name of `up --with-prometheus`'s Prometheus. */
+export const PROMETHEUS_PROCESS = 'prometheus';
 /** Process name of the ingress gateway. */
 export const GATEWAY_PROCESS = 'istio-ingressgateway';
 
@@ -69,6 +81,8 @@ export interface MeshOptions {
   readonly serverStartTimeoutMs?: number;
   /** `pod`: a network namespace per pod with transparent capture (pod-mode.ts); `host` (default): loopback addresses. */
   readonly network?: NetworkMode;
+  /** Run Debian's `prometheus` scraping every proxy and the control plane (`up --with-prometheus`). */
+  readonly prometheus?: { readonly scrapeIntervalS: number; readonly port: number } | null;
 }
 
 /** A pod that runs. */
@@ -110,6 +124,10 @@ export class LocalMesh {
   private xdsAddress = '';
   private debugAddress = '';
   private gatewayAdmin = 0;
+  /** The gateway's Envoy Prometheus port on 127.0.0.1. */
+  private gatewayStats = 0;
+  /** `127.0.0.1:port` of the Prometheus `up --with-prometheus` started, '' when none. */
+  private prometheusAddress = '';
   private readonly gatewayName: string;
   private gwPorts: GatewayPort[] = [];
   private previousIps = new Map<string, string>();
@@ -179,11 +197,20 @@ export class LocalMesh {
     const published = new Set(this.gwPorts.map((p) => p.published));
     do this.gatewayAdmin = await freePort();
     while (published.has(this.gatewayAdmin));
+    this.gatewayStats = await freePort();
+    if (
+      !desired.resources.some(
+        (r) =>
+          r.kind === 'ConfigMap' && r.metadata.name === 'istio' && r.metadata.namespace === GATEWAY_NAMESPACE,
+      )
+    )
+      writeDemoMeshConfig(paths.config);
     // Pod objects first, so the control plane's first snapshot already has every endpoint.
     const planned: { plan: PodPlan; addr: PodAddress; adminPort: number }[] = [];
     for (const plan of desired.pods) planned.push({ plan, ...(await this.place(plan)) });
     this.o.say(`starting control plane (xDS ${this.xdsAddress}, debug ${this.debugAddress})`);
     await this.startServer();
+    if (this.o.prometheus) await this.startPrometheus(this.o.prometheus);
     this.o.say(`starting ingress gateway and ${planned.length} pod${planned.length === 1 ? '' : 's'}`);
     this.startGateway();
     for (const p of planned) this.startPod(p.plan, p.addr, p.adminPort);
@@ -297,6 +324,7 @@ export class LocalMesh {
       updatedAt: Date.now(),
       xdsAddress: this.xdsAddress,
       debugAddress: this.debugAddress,
+      ...(this.prometheusAddress ? { prometheusAddress: this.prometheusAddress } : {}),
       gatewayPortOffset: this.o.gatewayPortOffset,
       server: { process: SERVER_PROCESS },
       gateway: {
@@ -375,7 +403,10 @@ export class LocalMesh {
     for (;;) {
       const podIp = allocatePodIps([key], { previous: this.previousIps, taken }).get(key)!;
       const appIp = appIpOf(podIp);
-      if ((await allBindable(podIp, [...ports, OUTBOUND_PROXY_PORT])) && (await allBindable(appIp, ports))) {
+      if (
+        (await allBindable(podIp, [...ports, OUTBOUND_PROXY_PORT, STATS_PORT])) &&
+        (await allBindable(appIp, ports))
+      ) {
         this.previousIps.set(key, podIp);
         return { addr: { podIp, appIp }, adminPort: await freePort() };
       }
@@ -425,6 +456,68 @@ export class LocalMesh {
     }
   }
 
+  /** Every proxy's Prometheus endpoint and the control plane's /metrics, for targets.json. */
+  scrapeTargets(): ScrapeTarget[] {
+    const out: ScrapeTarget[] = [
+      {
+        address: this.debugAddress,
+        path: '/metrics',
+        labels: { job: 'istiod', app: 'istiod', namespace: GATEWAY_NAMESPACE },
+      },
+      {
+        address: `127.0.0.1:${this.gatewayStats}`,
+        path: '/stats/prometheus',
+        labels: {
+          job: 'envoy-stats',
+          namespace: GATEWAY_NAMESPACE,
+          pod: this.gatewayName,
+          app: 'istio-ingressgateway',
+        },
+      },
+    ];
+    for (const p of this.pods.values())
+      out.push({
+        address: `${p.addr.podIp}:${STATS_PORT}`,
+        path: '/stats/prometheus',
+        labels: {
+          job: 'envoy-stats',
+          namespace: p.plan.namespace,
+          pod: p.plan.name,
+          ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}),
+        },
+      });
+    return out;
+  }
+
+  /** Starts Prometheus on 127.0.0.1 (port 9090 unless taken) scraping targets.json. */
+  private async startPrometheus(o: { scrapeIntervalS: number; port: number }): Promise<void> {
+    const bin = findPrometheus();
+    if (!bin)
+      throw new Error(
+        '--with-prometheus needs the prometheus binary on PATH (Debian: apt-get install prometheus)',
+      );
+    const port = await preferredOrFree('127.0.0.1', o.port);
+    if (port !== o.port) this.o.say(`127.0.0.1:${o.port} is in use: Prometheus listens on 127.0.0.1:${port}`);
+    this.prometheusAddress = `127.0.0.1:${port}`;
+    writeTargets(this.o.paths.root, this.scrapeTargets());
+    const config = writePrometheusConfig(this.o.paths.root, o.scrapeIntervalS);
+    this.sup.add({
+      name: PROMETHEUS_PROCESS,
+      argv: prometheusArgv(bin, this.o.paths.root, config, this.prometheusAddress),
+      env: process.env,
+      logFile: logFileOf(this.o.paths, PROMETHEUS_PROCESS),
+      graceMs: 5000,
+    });
+    this.o.say(
+      `starting Prometheus at http://${this.prometheusAddress} (scrape every ${o.scrapeIntervalS}s)`,
+    );
+  }
+
+  /** Where Prometheus listens (`127.0.0.1:port`), '' when `up` started none. */
+  get prometheus(): string {
+    return this.prometheusAddress;
+  }
+
   private startGateway(): void {
     this.sup.add({
       name: GATEWAY_PROCESS,
@@ -440,6 +533,8 @@ export class LocalMesh {
         JSON.stringify(gatewayMetadata(this.gatewayName, this.o.gatewayPortOffset)),
         '--admin-port',
         String(this.gatewayAdmin),
+        '--stats-address',
+        `127.0.0.1:${this.gatewayStats}`,
       ],
       env: process.env,
       logFile: logFileOf(this.o.paths, GATEWAY_PROCESS),
@@ -483,6 +578,8 @@ export class LocalMesh {
       JSON.stringify(this.podNet ? this.podNet.sidecarMetadata(md) : md),
       '--admin-port',
       String(adminPort),
+      '--stats-address',
+      `${addr.podIp}:${STATS_PORT}`,
     ];
     this.sup.add({
       name: pod.sidecarProcess,
@@ -611,6 +708,7 @@ export class LocalMesh {
     this.stateTimer = null;
     try {
       writeState(this.o.paths, this.state());
+      if (this.debugAddress) writeTargets(this.o.paths.root, this.scrapeTargets());
     } catch (err) {
       this.o.say(`cannot write ${this.o.paths.state}: ${(err as Error).message}`);
     }

@@ -109,6 +109,8 @@ export interface RunState {
   readonly xdsAddress: string;
   /** host:port of the control plane's debug HTTP server (/debug/syncz). */
   readonly debugAddress: string;
+  /** `127.0.0.1:port` of `up --with-prometheus`'s Prometheus; absent when none runs. */
+  readonly prometheusAddress?: string;
   readonly gatewayPortOffset: number;
   readonly server: { readonly process: string };
   readonly gateway: {

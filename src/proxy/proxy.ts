@@ -15,6 +15,7 @@ import { writeReadyFile, type ProxyPorts } from './ready-file.js';
 import { logger, setAllLevels } from './log.js';
 import { StatsStore } from './stats/stats-store.js';
 import { StatusServer } from './admin/status-server.js';
+import { PrometheusServer } from './admin/prometheus-server.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import { SecretManager } from './tls/secret-manager.js';
 
@@ -53,6 +54,8 @@ export interface ProxyOptions {
   concurrency?: number;
   /** Istio's status port: /healthz/ready on 0.0.0.0 (Kubernetes readiness probes); null/absent = none. */
   statusPort?: number | null;
+  /** Envoy's Prometheus endpoint (Istio's 15090): `/stats/prometheus` at this `ip:port`; null/absent = none. */
+  statsAddress?: { address: string; port: number } | null;
   /** Called with the bound ports once LIVE and after every listener change (where the ready file is written). */
   onPorts?: (ports: ProxyPorts) => void;
 }
@@ -69,6 +72,7 @@ export class Proxy implements AdminContext {
   readonly admin: AdminServer;
   private ads: AdsClient | null = null;
   private status: StatusServer | null = null;
+  private prometheus: PrometheusServer | null = null;
   private readonly startedAt = Date.now();
   private live = false;
   private closed = false;
@@ -134,6 +138,12 @@ export class Proxy implements AdminContext {
         this.status = new StatusServer(() => this.live);
         const sp = await this.status.listen('0.0.0.0', this.opts.statusPort);
         log.info(`status (/healthz/ready) listening on 0.0.0.0:${sp}`);
+      }
+      const sa = this.opts.statsAddress;
+      if (sa) {
+        this.prometheus = new PrometheusServer((m, u) => this.admin.respond(m, u));
+        const pp = await this.prometheus.listen(sa.address, sa.port);
+        log.info(`prometheus stats (/stats/prometheus) listening on ${sa.address}:${pp}`);
       }
     }
     if (b) {
@@ -279,5 +289,6 @@ export class Proxy implements AdminContext {
     this.clusters.close();
     await this.admin.close();
     await this.status?.close();
+    await this.prometheus?.close();
   }
 }

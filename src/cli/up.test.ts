@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -410,6 +411,76 @@ spec:
     assert.ok(!existsSync(join(run, 'state.json')));
     assert.ok(!existsSync(join(run, 'config')));
   } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a busy gateway port or a busy --xds-port fails up with one line and exit 1; nothing keeps running', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mz-busy-'));
+  const manifests = join(tmp, 'manifests');
+  mkdirSync(manifests);
+  writeFileSync(
+    join(manifests, 'gateway.yaml'),
+    `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: web-gateway }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 80, name: http, protocol: HTTP }
+    hosts: ["*"]
+`,
+  );
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = (busy.address() as AddressInfo).port;
+  try {
+    const gw = await mizzen(
+      [
+        'up',
+        manifests,
+        '--network',
+        'host',
+        '--run-dir',
+        join(tmp, 'run1'),
+        '--xds-port',
+        '0',
+        '--debug-port',
+        '0',
+      ].concat(['--gateway-port-offset', String(port - 80)]),
+    );
+    assert.equal(gw.code, 1, gw.out + gw.err);
+    assert.match(
+      gw.out + gw.err,
+      new RegExp(`127\\.0\\.0\\.1:${port} is in use: the gateway cannot publish port 80`),
+    );
+    assert.doesNotMatch(gw.out + gw.err, /all ready/);
+    // With --network pod the control plane listens on the pod network's node address instead.
+    const xds = await mizzen(
+      [
+        'up',
+        manifests,
+        '--network',
+        'host',
+        '--run-dir',
+        join(tmp, 'run2'),
+        '--xds-port',
+        String(port),
+        '--debug-port',
+        '0',
+      ].concat(['--gateway-port-offset', String((await freePort()) - 80)]),
+    );
+    assert.equal(xds.code, 1, xds.out + xds.err);
+    assert.match(
+      xds.out + xds.err,
+      new RegExp(`--xds-port ${port} is in use; free it or choose another port`),
+    );
+    for (const run of ['run1', 'run2']) {
+      const s = readState(runPaths(join(tmp, run)));
+      for (const pid of s ? pidsOf(s) : []) assert.ok(!isAlive(pid), `pid ${pid} of ${run} still alive`);
+    }
+  } finally {
+    busy.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -27,7 +27,8 @@ skipped). Ctrl-C stops everything.
                                host: pods share this machine's loopback and use HTTP_PROXY
       --gateway-port-offset N  gateway ports below 1024 are published at port+N (default 8000)
       --run-dir PATH           config, logs and state (default .mizzen/, or $MIZZEN_RUN_DIR)
-      --xds-port N             control plane xDS port on 127.0.0.1 (default 15010; a free one if busy)
+      --xds-port N             control plane xDS port on 127.0.0.1 (default 15010, or a free one, printed,
+                               when that is busy); a given port that is busy fails \`up\`
       --debug-port N           control plane debug port (default 15014; a free one if busy)
       --timeout S              how long to wait for readiness, in seconds (default 120)
       --with-prometheus        also run Prometheus (Debian's prometheus package) at 127.0.0.1:9090 (a free
@@ -49,6 +50,8 @@ interface UpOptions {
   readonly paths: RunPaths;
   readonly offset: number;
   readonly xdsPort: number;
+  /** `--xds-port` was given: a busy port fails `up` instead of being replaced. */
+  readonly xdsPortGiven: boolean;
   readonly debugPort: number;
   readonly timeoutMs: number;
   /** As asked with --network (undefined: pod where it can run). */
@@ -99,6 +102,7 @@ export default defineCommand({
       paths,
       offset: int(values['gateway-port-offset'], '--gateway-port-offset', 8000),
       xdsPort: int(values['xds-port'], '--xds-port', 15010),
+      xdsPortGiven: values['xds-port'] !== undefined,
       debugPort: int(values['debug-port'], '--debug-port', 15014),
       timeoutMs: timeoutS * 1000,
       prometheus: values['with-prometheus'] ? scrapeInterval(values['scrape-interval']) : null,
@@ -174,6 +178,7 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     paths: o.paths,
     gatewayPortOffset: o.offset,
     xdsPort: o.xdsPort,
+    xdsPortRequired: o.xdsPortGiven,
     debugPort: o.debugPort,
     prometheus: o.prometheus !== null ? { scrapeIntervalS: o.prometheus, port: 9090 } : null,
     say,
@@ -279,8 +284,7 @@ async function detach(o: UpOptions): Promise<number> {
     o.paths.root,
     '--gateway-port-offset',
     String(o.offset),
-    '--xds-port',
-    String(o.xdsPort),
+    ...(o.xdsPortGiven ? ['--xds-port', String(o.xdsPort)] : []),
     '--debug-port',
     String(o.debugPort),
     '--timeout',

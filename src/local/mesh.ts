@@ -68,6 +68,8 @@ export interface MeshOptions {
   readonly xdsPort: number;
   /** Preferred debug HTTP port of the control plane (same rule). */
   readonly debugPort: number;
+  /** The xDS port was given explicitly (`--xds-port`): fail when it is busy instead of choosing another. */
+  readonly xdsPortRequired?: boolean;
   /** argv prefix that runs `mizzen` (default: mizzenCommand()). */
   readonly mizzen?: readonly string[];
   /** Progress and notes for the user, one line each. */
@@ -176,11 +178,12 @@ export class LocalMesh {
         `container images are ignored: each container's command runs as a local process (${images})`,
       );
     for (const n of desired.notes) if (!/ image .* ignored; runs its command locally$/.test(n)) this.o.say(n);
+    // A busy gateway port would leave the gateway NACKing its listener while `up` reported ready.
     for (const p of this.gwPorts)
       if (!(await canBind('127.0.0.1', p.published)))
-        this.o.say(
-          `127.0.0.1:${p.published} is in use: the gateway cannot publish port ${p.port} there` +
-            (p.port < 1024 ? ' (choose another --gateway-port-offset)' : ''),
+        throw new Error(
+          `127.0.0.1:${p.published} is in use: the gateway cannot publish port ${p.port} there; free it` +
+            (p.port < 1024 ? ' or choose another --gateway-port-offset' : ''),
         );
     if (this.podNet) {
       this.podNet.setUp();
@@ -189,6 +192,11 @@ export class LocalMesh {
       this.debugAddress = this.podNet.debugAddress;
     } else {
       const xdsPort = await preferredOrFree('127.0.0.1', this.o.xdsPort);
+      if (xdsPort !== this.o.xdsPort && this.o.xdsPort > 0) {
+        if (this.o.xdsPortRequired)
+          throw new Error(`--xds-port ${this.o.xdsPort} is in use; free it or choose another port`);
+        this.o.say(`xDS port ${this.o.xdsPort} is in use; using ${xdsPort} instead`);
+      }
       const debugPort = await preferredOrFree('127.0.0.1', this.o.debugPort);
       this.xdsAddress = `127.0.0.1:${xdsPort}`;
       this.debugAddress = `127.0.0.1:${debugPort}`;

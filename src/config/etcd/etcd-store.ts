@@ -123,11 +123,6 @@ export class EtcdStore implements WritableConfigStore {
     return new EtcdCaRootStore(this.client, this.keys.caRoot);
   }
 
-  /** The key state of every resource key (read by auto-registration to tell its own leases). */
-  entry(key: string): Readonly<KeyState> | undefined {
-    return this.entries.get(key);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();

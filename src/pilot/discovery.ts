@@ -3,9 +3,10 @@
 import type { ConfigChange, ConfigStore } from '../config/store.js';
 import { AdsServer, type ProxyFilter, type ProxyInfo } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
-import type { XdsLogger } from '../xds/logger.js';
+import { stderrLogger, type XdsLogger } from '../xds/logger.js';
 import { DnsCache } from '../registry/dns.js';
 import { buildPushContext, type PushContext, type VirtualServiceEntry } from './push-context.js';
+import { telemetryWarnings } from './telemetry/telemetry-warnings.js';
 import type { ProxyScope } from './scoping.js';
 import { Generator } from './generator.js';
 import { DebugServer, type HttpRoutes } from './debug-http.js';
@@ -130,6 +131,19 @@ export class DiscoveryServer {
     });
   }
 
+  private lastTelemetryWarnings = '';
+
+  /** Logs Telemetry/MeshConfig settings that have no effect, once per change of that list. */
+  private warnTelemetry(): void {
+    const w = telemetryWarnings(this.push).join('\n');
+    if (w !== this.lastTelemetryWarnings && w !== '')
+      (this.options.log ?? stderrLogger)(
+        'warn',
+        `telemetry settings with no effect:\n  ${w.split('\n').join('\n  ')}`,
+      );
+    this.lastTelemetryWarnings = w;
+  }
+
   /** The push context being served. */
   pushContext(): PushContext {
     return this.push;
@@ -139,9 +153,11 @@ export class DiscoveryServer {
   async start(): Promise<DiscoveryAddresses> {
     await this.options.store.start();
     this.push = buildPushContext(this.options.store.snapshot(), this.dns);
+    this.warnTelemetry();
     this.unsubscribe = this.options.store.subscribe((change) => {
       const before = this.push;
       this.push = buildPushContext(change.snapshot, this.dns, this.push, change.kinds);
+      this.warnTelemetry();
       const filter = affectedProxies(change, {
         before,
         after: this.push,

@@ -263,7 +263,7 @@ function printSummary(s: RunState, urls: string[]): void {
   rows.push([
     'control plane',
     'mizzen-server',
-    '127.0.0.1',
+    s.xdsAddress.slice(0, s.xdsAddress.lastIndexOf(':')),
     '-',
     `xds ${s.xdsAddress}, debug ${s.debugAddress}`,
   ]);

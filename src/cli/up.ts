@@ -30,6 +30,7 @@ skipped). Ctrl-C stops everything.
       --xds-port N             control plane xDS port on 127.0.0.1 (default 15010, or a free one, printed,
                                when that is busy); a given port that is busy fails \`up\`
       --debug-port N           control plane debug port (default 15014; a free one if busy)
+                               (pod mode: both on the node namespace's address; 0 means 15010/15014)
       --timeout S              how long to wait for readiness, in seconds (default 120)
       --with-prometheus        also run Prometheus (Debian's prometheus package) at 127.0.0.1:9090 (a free
                                port if taken) scraping every proxy's :15090 and the control plane;

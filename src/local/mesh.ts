@@ -188,8 +188,8 @@ export class LocalMesh {
     if (this.podNet) {
       this.podNet.setUp();
       this.o.say(`pod network: ${this.podNet.net.subnet} (namespaces ${this.podNet.net.prefix}*)`);
-      this.xdsAddress = this.podNet.xdsAddress;
-      this.debugAddress = this.podNet.debugAddress;
+      this.xdsAddress = this.podNet.xdsAddress(this.o.xdsPort);
+      this.debugAddress = this.podNet.debugAddress(this.o.debugPort);
     } else {
       const xdsPort = await preferredOrFree('127.0.0.1', this.o.xdsPort);
       if (xdsPort !== this.o.xdsPort && this.o.xdsPort > 0) {

@@ -61,12 +61,14 @@ export class PodNetworkMode {
     removeNetwork(this.net.prefix, this.net.hostLink);
   }
 
-  get xdsAddress(): string {
-    return `${this.net.nodeIp}:${NODE_PORTS.xds}`;
+  /** xDS in the node namespace: the asked port, else 15010 (0 too: nothing else listens there). */
+  xdsAddress(port: number): string {
+    return `${this.net.nodeIp}:${port || NODE_PORTS.xds}`;
   }
 
-  get debugAddress(): string {
-    return `${this.net.nodeIp}:${NODE_PORTS.debug}`;
+  /** Debug HTTP in the node namespace: the asked port, else 15014. */
+  debugAddress(port: number): string {
+    return `${this.net.nodeIp}:${port || NODE_PORTS.debug}`;
   }
 
   /** The control plane runs in the node namespace and answers the pods' DNS there. */

@@ -120,7 +120,14 @@ export default defineCommand({
     const { Proxy } = await import('../proxy/proxy.js');
     let done!: (code: number) => void;
     const exited = new Promise<number>((r) => (done = r));
-    const p = await Proxy.start({ ...(await proxyOptions()), onQuit: () => done(0) });
+    let p: Awaited<ReturnType<typeof Proxy.start>>;
+    try {
+      p = await Proxy.start({ ...(await proxyOptions()), onQuit: () => done(0) });
+    } catch (e) {
+      // Bad bootstrap or a busy port: one line naming the file, resource and field, no stack trace.
+      console.error(`mizzen proxy: ${(e as Error).message}`);
+      return 1;
+    }
     const stop = (): void => {
       void p.close().then(() => done(0));
     };

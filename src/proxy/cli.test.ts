@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runMizzen } from '../cli/test-util.js';
 import {
   get,
   listenerPort,
@@ -106,5 +107,31 @@ describe('mizzen proxy --bootstrap (child process)', () => {
     );
     assert.equal((await get(ports.adminPort, '/quitquitquit', {}, 'POST')).status, 200);
     assert.equal(await proxy.exited, 0);
+  });
+});
+
+describe('mizzen proxy --bootstrap with an HTTP filter it does not implement', () => {
+  it('exits 1 with one line naming the filter, no stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mizzen-proxy-cli-'));
+    try {
+      const file = join(dir, 'bootstrap.yaml');
+      const yaml = bootstrapYaml(1).replace(
+        '          http_filters:\n',
+        '          http_filters:\n          - name: envoy.filters.http.grpc_json_transcoder\n' +
+          '            typed_config: { "@type": type.googleapis.com/udpa.type.v1.TypedStruct, type_url: x.y.Z }\n',
+      );
+      writeFileSync(file, yaml);
+      const r = await runMizzen(['proxy', '--bootstrap', file, '--admin-port', '0', '--log-level', 'error']);
+      assert.equal(r.code, 1);
+      const lines = r.err.trim().split('\n');
+      assert.equal(lines.length, 1, r.err);
+      assert.match(
+        lines[0],
+        /^mizzen proxy: .*httpFilters\[0\] \(envoy\.filters\.http\.grpc_json_transcoder\): unknown HTTP filter/,
+      );
+      assert.doesNotMatch(r.err, /\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -122,8 +122,8 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     readonly scheme: string,
     /** Request headers without pseudo headers and without `host`. */
     readonly headers: HeaderMap,
-    /** Request body, or null when the request has none. */
-    readonly body: Readable | null,
+    /** Request body, or null when the request has none (a buffering filter replaces it with its copy). */
+    public body: Readable | null,
     readonly protocol: string,
     upgrade: string | null,
   ) {

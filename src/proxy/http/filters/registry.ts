@@ -1,5 +1,6 @@
 // Registry of HTTP filter factories by Envoy filter name and config type; compiles per-route configs.
 import { anyTypeName } from '../../util/values.js';
+import { bufferFactory } from './buffer/buffer-filter.js';
 import { corsFactory } from './cors/cors-filter.js';
 import { faultFactory } from './fault/fault-filter.js';
 import { rbacFactory } from './rbac/rbac-filter.js';
@@ -11,6 +12,7 @@ const FACTORIES: HttpFilterFactory[] = [
   rbacFactory,
   faultFactory,
   corsFactory,
+  bufferFactory,
   istioStatsFactory,
   routerFactory,
 ];
@@ -48,4 +50,9 @@ export function compilePerRoute(name: string, config: any): unknown {
   const f = findFactory(name, config);
   if (!f || !f.compilePerRoute) return null;
   return f.compilePerRoute(config);
+}
+
+/** The canonical name of every HTTP filter this proxy implements (for error messages). */
+export function knownFilterNames(): string[] {
+  return FACTORIES.map((f) => f.names[0]);
 }

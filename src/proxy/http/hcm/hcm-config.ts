@@ -2,7 +2,7 @@
 // HTTP filter chain, access logs, header policies, stats and the upgrade (WebSocket) policy.
 import { AccessLog, compileAccessLogs } from '../access-log/access-log.js';
 import type { HttpFilter, NodeInfo } from '../filters/filter.js';
-import { compilePerRoute, findFactory, isIgnorable } from '../filters/registry.js';
+import { compilePerRoute, findFactory, isIgnorable, knownFilterNames } from '../filters/registry.js';
 import { RouteTable } from '../route/route-table.js';
 import type { StatsStore } from '../../stats/stats-store.js';
 import type { SnapshotSource } from '../../config/snapshot.js';
@@ -120,7 +120,8 @@ export class HcmConfig {
       if (!factory) {
         if (f.isOptional === true || isIgnorable(name) || f.disabled === true) return;
         throw new Error(
-          `httpFilters[${i}] (${name}): no filter registered under this name or type ${f.typedConfig?.['@type'] ?? ''}`,
+          `httpFilters[${i}] (${name}): unknown HTTP filter${f.typedConfig?.['@type'] ? ` (type ${f.typedConfig['@type']})` : ''}; ` +
+            `this proxy implements ${knownFilterNames().join(', ')}; set is_optional: true on it to skip it`,
         );
       }
       if (f.disabled === true) return;

@@ -1,6 +1,8 @@
 // The security filters of a proxy's inbound (sidecar) or gateway chains: JWT authentication and
 // RBAC for HTTP chains, network RBAC for TCP chains; empty when no policy applies.
 import type { AuthorizationPolicy } from '../../api/kinds/security/authorization-policy.js';
+import type { RequestAuthentication } from '../../api/kinds/security/request-authentication.js';
+import { buildJwtFilter } from '../authn/jwt-filter.js';
 import type { Envoy } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
 import { policiesFor } from './policy-selection.js';
@@ -20,6 +22,9 @@ export const NO_SECURITY_FILTERS: SecurityFilters = Object.freeze({ http: [], tc
 /** Builds the security filters for the proxy's inbound or gateway chains. */
 export function buildSecurityFilters(scope: ProxyScope): SecurityFilters {
   const authz = policiesFor(scope, 'AuthorizationPolicy') as AuthorizationPolicy[];
-  if (authz.length === 0) return NO_SECURITY_FILTERS;
-  return { http: buildHttpRbacFilters(authz), tcp: buildNetworkRbacFilters(authz) };
+  const jwt = buildJwtFilter(policiesFor(scope, 'RequestAuthentication') as RequestAuthentication[]);
+  if (authz.length === 0 && jwt === null) return NO_SECURITY_FILTERS;
+  const http = buildHttpRbacFilters(authz);
+  if (jwt !== null) http.unshift(jwt);
+  return { http, tcp: buildNetworkRbacFilters(authz) };
 }

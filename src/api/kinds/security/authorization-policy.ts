@@ -8,8 +8,8 @@ import {
   policyTargetReference,
   workloadSelector,
   type PolicyTargetReference,
-  type PolicyTargets,
   type WorkloadSelector,
+  warnWaypointOnly,
 } from './policy-target.js';
 import { checkConditionKey, checkConditionValues } from './conditions.js';
 import { withDryRunCheck } from './dry-run.js';
@@ -316,16 +316,6 @@ function httpOnly(r: Rule): boolean {
   const hasFrom = (r.from?.length ?? 0) > 0;
   const hasTo = (r.to?.length ?? 0) > 0;
   return (hasFrom && !hasTo && !tcpFrom) || (hasTo && !tcpTo);
-}
-
-/** Warns about targetRefs to a Service or ServiceEntry: Istio applies those on waypoint proxies only. */
-export function warnWaypointOnly(p: PolicyTargets, at: At, c: Checker): void {
-  const refs = p.targetRefs?.length ? p.targetRefs : p.targetRef ? [p.targetRef] : [];
-  if (refs.some((r) => r.kind === 'Service' || r.kind === 'ServiceEntry'))
-    c.warn(
-      fieldAt(at, p, p.targetRefs?.length ? 'targetRefs' : 'targetRef'),
-      'a Service or ServiceEntry target applies only on waypoint proxies (ambient mode), which Mizzen does not run: this policy is not enforced on sidecars or gateways; use selector instead',
-    );
 }
 
 /** Schema of AuthorizationPolicy.spec with Istio's cross-field rules. */

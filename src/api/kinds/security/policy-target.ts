@@ -112,3 +112,13 @@ export function checkOneTargetKind(s: PolicyTargets, at: At, c: Checker): void {
       `only one of selector, targetRef or targetRefs may be set, got ${set.join(' and ')}`,
     );
 }
+
+/** Warns about targetRefs to a Service or ServiceEntry: Istio applies those on waypoint proxies only. */
+export function warnWaypointOnly(p: PolicyTargets, at: At, c: Checker): void {
+  const refs = p.targetRefs?.length ? p.targetRefs : p.targetRef ? [p.targetRef] : [];
+  if (refs.some((r) => r.kind === 'Service' || r.kind === 'ServiceEntry'))
+    c.warn(
+      fieldAt(at, p, p.targetRefs?.length ? 'targetRefs' : 'targetRef'),
+      'a Service or ServiceEntry target applies only on waypoint proxies (ambient mode), which Mizzen does not run: this policy is not enforced on sidecars or gateways; use selector instead',
+    );
+}

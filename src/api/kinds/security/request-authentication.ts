@@ -18,6 +18,7 @@ import {
   checkOneTargetKind,
   policyTargetReference,
   workloadSelector,
+  warnWaypointOnly,
   type PolicyTargetReference,
   type WorkloadSelector,
 } from './policy-target.js';
@@ -163,6 +164,11 @@ const jwtRule = (): Validator<JWTRule> =>
           c.error(child(at, r, 'issuer'), 'is required unless jwksUri is set: issuer or jwksUri must be set');
         if (r.jwks !== undefined && r.jwksUri !== undefined)
           c.error(fieldAt(at, r, 'jwks'), 'only one of jwks or jwksUri may be set');
+        else if (r.jwks === undefined && r.jwksUri === undefined)
+          c.warn(
+            fieldAt(at, r, 'issuer'),
+            'neither jwksUri nor jwks is set: Mizzen does not discover keys through OpenID discovery, so every token of this issuer is rejected (401); set jwksUri',
+          );
       },
     },
   );
@@ -177,7 +183,10 @@ export const requestAuthenticationSpec = (): Validator<RequestAuthenticationSpec
       jwtRules: list(jwtRule(), { max: 4096 }),
     },
     {
-      rules: checkOneTargetKind,
+      rules: (s, at, c) => {
+        checkOneTargetKind(s, at, c);
+        warnWaypointOnly(s, at, c);
+      },
     },
   );
 

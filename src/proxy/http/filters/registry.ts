@@ -3,12 +3,14 @@ import { anyTypeName } from '../../util/values.js';
 import { bufferFactory } from './buffer/buffer-filter.js';
 import { corsFactory } from './cors/cors-filter.js';
 import { faultFactory } from './fault/fault-filter.js';
+import { jwtAuthnFactory } from './jwt-authn/jwt-authn-filter.js';
 import { rbacFactory } from './rbac/rbac-filter.js';
 import type { HttpFilterFactory } from './filter.js';
 import { istioStatsFactory } from './istio-stats/istio-stats-filter.js';
 import { routerFactory } from './router/router-filter.js';
 
 const FACTORIES: HttpFilterFactory[] = [
+  jwtAuthnFactory,
   rbacFactory,
   faultFactory,
   corsFactory,

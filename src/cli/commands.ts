@@ -35,6 +35,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: "every proxy's xDS sync state per type",
     load: () => import('./proxy-status.js'),
   },
+  x: {
+    summary: 'experimental commands: x authz check POD (like istioctl x authz check)',
+    load: () => import('./x.js'),
+  },
   server: {
     summary: 'run the control plane: serve Istio config as Envoy resources over ADS',
     load: () => import('./server.js'),

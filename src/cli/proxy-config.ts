@@ -40,7 +40,7 @@ const ALIASES: Record<string, Kind> = {
 };
 
 /** Admin address of POD in the run dir's mesh, or an error message. */
-function resolveAdmin(paths: RunPaths, pod: string): { admin: string } | { error: string } {
+export function resolveAdmin(paths: RunPaths, pod: string): { admin: string } | { error: string } {
   const live = liveState(paths);
   if ('error' in live) return live;
   const s = live.state;
@@ -54,7 +54,8 @@ function resolveAdmin(paths: RunPaths, pod: string): { admin: string } | { error
   return { admin: `${found[0].sidecar.adminIp ?? '127.0.0.1'}:${found[0].sidecar.adminPort}` };
 }
 
-async function getJson(url: string): Promise<unknown> {
+/** GETs a JSON document from a proxy's admin; throws naming the URL when it fails. */
+export async function getJson(url: string): Promise<unknown> {
   const r = await httpGet(url, 5000);
   if (r.status !== 200) throw new Error(`GET ${url} → ${r.status || 'unreachable'}`);
   return JSON.parse(r.body) as unknown;

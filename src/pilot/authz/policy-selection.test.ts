@@ -68,16 +68,9 @@ test('gateway HTTP chains get jwt_authn then RBAC first and trust numTrustedProx
     .map((l) => roundTrip(TypeUrl.LISTENER, l)) as any[];
   const http = ls.find((l) => l.address.socketAddress.portValue === 8080).filterChains[0].filters[0]
     .typedConfig;
-  assert.deepEqual(
-    http.httpFilters.map((f: any) => f.name),
-    [
-      'envoy.filters.http.jwt_authn',
-      'envoy.filters.http.rbac',
-      'envoy.filters.http.cors',
-      'envoy.filters.http.fault',
-      'envoy.filters.http.router',
-    ],
-  );
+  const names: string[] = http.httpFilters.map((f: any) => f.name);
+  assert.deepEqual(names.slice(0, 2), ['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac']);
+  assert.equal(names.at(-1), 'envoy.filters.http.router');
   assert.equal(http.xffNumTrustedHops, 2);
   const tcp = ls.find((l) => l.address.socketAddress.portValue === 31400).filterChains[0].filters;
   assert.deepEqual(

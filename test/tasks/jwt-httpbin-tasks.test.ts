@@ -136,7 +136,7 @@ spec:
   rules:
   - from:
     - source:
-       requestPrincipals: ["${ISS}/${ISS}"]
+       requestPrincipals: ["*"]
 `,
     );
     const denied = await until(403);

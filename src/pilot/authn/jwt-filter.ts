@@ -34,7 +34,12 @@ function jwksSource(r: JWTRule): Envoy {
 }
 
 function provider(r: JWTRule): Envoy {
-  const p: Envoy = { issuer: r.issuer, ...jwksSource(r), payloadInMetadata: 'payload' };
+  // No issuer (allowed with jwksUri): any issuer whose keys verify, as Envoy does for an empty issuer.
+  const p: Envoy = {
+    ...(r.issuer ? { issuer: r.issuer } : {}),
+    ...jwksSource(r),
+    payloadInMetadata: 'payload',
+  };
   if (r.audiences?.length) p.audiences = r.audiences;
   if (r.forwardOriginalToken) p.forward = true;
   if (r.outputPayloadToHeader) p.forwardPayloadHeader = r.outputPayloadToHeader;
@@ -55,7 +60,7 @@ function provider(r: JWTRule): Envoy {
 export function buildJwtFilter(policies: readonly RequestAuthentication[]): Envoy | null {
   const rules = policies
     .flatMap((p) => p.spec?.jwtRules ?? [])
-    .sort((a, b) => (a.issuer < b.issuer ? -1 : a.issuer > b.issuer ? 1 : 0));
+    .sort((a, b) => ((a.issuer ?? '') < (b.issuer ?? '') ? -1 : (a.issuer ?? '') > (b.issuer ?? '') ? 1 : 0));
   if (rules.length === 0) return null;
   const providers: Record<string, Envoy> = {};
   const inner: Envoy[] = [];

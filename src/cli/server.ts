@@ -33,6 +33,10 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory or 
   --inject-discovery-address H:P  xDS address injected sidecars use     [istiod.istio-system.svc:15010]
   --dns-address H:P     also answer DNS (UDP) for service names with their virtual IPs, NXDOMAIN otherwise
                         (Istio's DNS proxying; \`mizzen up\` points pod mode's pods at it)
+  --ca-dir DIR          the CA: Istio cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem,
+                        cert-chain.pem) to plug in, else a self-signed root made there on first
+                        start and kept; also the key of local pod tokens. Without it the root
+                        lives in memory and no proxy can get a certificate
   --verbose             log proxy connections and pushes`;
 
 function checkAddress(flag: string, v: string): string {
@@ -71,6 +75,7 @@ export default defineCommand({
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     'dns-address': { type: 'string' },
+    'ca-dir': { type: 'string' },
     verbose: { type: 'boolean' },
     kubernetes: { type: 'boolean' },
     kubeconfig: { type: 'string' },
@@ -114,6 +119,7 @@ export default defineCommand({
       log,
       proxyLifecycle: backend.lifecycle,
       httpRoutes: configApiRoutes(backend.store, (line) => log('warn', line)),
+      ca: { dir: values['ca-dir'] ? resolve(values['ca-dir']) : null },
     });
     let addrs;
     try {
@@ -128,6 +134,13 @@ export default defineCommand({
     console.log(
       `config: ${snap.resources.length} resources from ${values.config ?? (backend.store as EtcdStore).description} (version ${snap.version})`,
     );
+    const ca = server.ca?.authority;
+    if (ca) {
+      const where = values['ca-dir'] ? `kept in ${values['ca-dir']}` : 'in memory only (no --ca-dir)';
+      console.log(
+        `ca: ${ca.source} signing certificate, ${where}; serving CreateCertificate on the xds port`,
+      );
+    }
     console.log(`xds listening on ${addrs.xds}`);
     let webhooks: WebhookServer | null = null;
     if (values['webhook-address']) {

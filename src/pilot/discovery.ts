@@ -10,6 +10,8 @@ import { telemetryWarnings } from './telemetry/telemetry-warnings.js';
 import type { ProxyScope } from './scoping.js';
 import { Generator } from './generator.js';
 import { DebugServer, type HttpRoutes } from './debug-http.js';
+import { startCa, type CaOptions } from '../ca/start-ca.js';
+import type { CaServer } from '../ca/ca-server.js';
 
 /** Settings of a {@link DiscoveryServer}. */
 export interface DiscoveryOptions {
@@ -28,6 +30,8 @@ export interface DiscoveryOptions {
   };
   /** Extra HTTP handlers on the debug server (the config API); return true when handled. */
   readonly httpRoutes?: HttpRoutes;
+  /** The CA served on the xDS port (default: a root in memory, no tokens accepted). */
+  readonly ca?: CaOptions;
 }
 
 /** Bound addresses after start. */
@@ -107,6 +111,8 @@ export class DiscoveryServer {
   readonly dns: DnsCache;
   private push: PushContext;
   private debug: DebugServer | null = null;
+  /** The CA, once started. */
+  ca: CaServer | null = null;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: DiscoveryOptions) {
@@ -165,6 +171,13 @@ export class DiscoveryServer {
       });
       if (filter !== null) this.ads.requestPush(filter);
     });
+    const log = this.options.log;
+    this.ca = await startCa(
+      this.ads,
+      this.options.ca ?? { dir: null },
+      () => this.push.mesh.trustDomain,
+      (level, message) => log?.(level, message),
+    );
     const xdsPort = await this.ads.listen();
     const xdsHost = this.options.xdsAddress.slice(0, this.options.xdsAddress.lastIndexOf(':'));
     let debug: string | null = null;

@@ -17,6 +17,10 @@ export interface MeshConfig {
   readonly numTrustedProxies: number;
   /** Telemetry settings (access logs, providers, tracing sampling). */
   readonly telemetry: MeshTelemetry;
+  /** SPIFFE trust domain of workload identities (default cluster.local). */
+  readonly trustDomain: string;
+  /** Auto mTLS: clients send Istio mutual TLS to workloads with sidecars (default true). */
+  readonly enableAutoMtls: boolean;
 }
 
 /** MeshConfig.ProxyPathNormalization.NormalizationType (DEFAULT is BASE). */
@@ -37,6 +41,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   pathNormalization: 'BASE',
   numTrustedProxies: 0,
   telemetry: DEFAULT_MESH_TELEMETRY,
+  trustDomain: 'cluster.local',
+  enableAutoMtls: true,
 });
 
 /** Reads MeshConfig from the snapshot (defaults where absent or unreadable). */
@@ -58,6 +64,9 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
     pathNormalization: pathNormalizationOf(mesh.pathNormalization?.normalization),
     numTrustedProxies: trustedProxies(mesh.defaultConfig?.gatewayTopology?.numTrustedProxies),
     telemetry: meshTelemetryOf(mesh),
+    trustDomain:
+      typeof mesh.trustDomain === 'string' && mesh.trustDomain ? mesh.trustDomain : 'cluster.local',
+    enableAutoMtls: mesh.enableAutoMtls !== false,
   };
 }
 

@@ -133,6 +133,11 @@ export class AdsServer {
     });
   }
 
+  /** Serves another gRPC service on the same port (the CA, as istiod does on its xDS ports); call before listen. */
+  addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    this.server.addService(service, implementation);
+  }
+
   /** Binds the listen address; resolves with the bound port. */
   listen(): Promise<number> {
     const address = this.options.address ?? '0.0.0.0:15010';

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProxyOptions } from '../proxy/proxy.js';
 import { WORKER_ENV } from '../proxy/workers/messages.js';
 import { defineCommand, UsageError } from './command.js';
+import { parseDuration } from '../api/duration.js';
 
 /** The `mizzen` command of this checkout: what `--concurrency` workers run. */
 const BIN = fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url));
@@ -27,7 +28,15 @@ flags:
   --drain-time-s N       how long removed listeners drain (default 45)
   --concurrency N        worker processes sharing the listeners, like Envoy's worker threads (default 1:
                          one process); admin is served once, with stats summed over the workers
-  --log-level LEVEL      trace|debug|info|warning|error|critical|off (default info)`;
+  --log-level LEVEL      trace|debug|info|warning|error|critical|off (default info)
+
+workload certificate (Istio's istio-agent; on when --token-file is given):
+  --token-file PATH      the pod's service-account token, sent to the CA as the proof of identity
+  --ca-address H:P       CA (IstioCertificateService) address (default: --xds-address)
+  --trust-domain TD      SPIFFE trust domain (default cluster.local); the identity is
+                         spiffe://TD/ns/<metadata NAMESPACE>/sa/<metadata SERVICE_ACCOUNT or default>
+  --cert-ttl DURATION    requested certificate lifetime, e.g. 24h, 30s (default: the CA's, 24h)
+  --cert-rotation-fraction F  renew once this fraction of the lifetime has passed (default 0.5)`;
 
 export default defineCommand({
   name: 'proxy',
@@ -47,6 +56,11 @@ export default defineCommand({
     'drain-time-s': { type: 'string' },
     'log-level': { type: 'string' },
     concurrency: { type: 'string' },
+    'token-file': { type: 'string' },
+    'ca-address': { type: 'string' },
+    'trust-domain': { type: 'string' },
+    'cert-ttl': { type: 'string' },
+    'cert-rotation-fraction': { type: 'string' },
   },
   args: { min: 0, max: 1, expected: 'sidecar|router' },
   async run({ flags: values, args: positionals, argv }) {
@@ -79,6 +93,7 @@ export default defineCommand({
       throw new UsageError('--status-port is not supported with --concurrency above 1 yet; run one process');
     const drain = num(values['drain-time-s'], '--drain-time-s');
     const concurrency = parseConcurrency(values.concurrency);
+    const certAgent = certAgentOptions(values, metadata, values.id);
     const workerIndex = process.env[WORKER_ENV];
     if (concurrency > 1 && workerIndex === undefined) {
       // The primary parses no bootstrap and loads no proxy code: its workers do, and report errors.
@@ -111,6 +126,7 @@ export default defineCommand({
         drainTimeMs: drain !== undefined ? drain * 1000 : undefined,
         logLevel: values['log-level'],
         concurrency,
+        certAgent,
       };
     };
     if (workerIndex !== undefined && concurrency > 1) {
@@ -148,6 +164,50 @@ function parseStatsAddress(v: string | undefined): { address: string; port: numb
   if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--stats-address must be IP:PORT (e.g. 127.1.0.2:15090), got "${v}"`);
   return { address: v.slice(0, i), port };
+}
+
+/** The certificate agent's settings from the flags; null without --token-file. */
+function certAgentOptions(
+  values: Record<string, string | boolean | undefined>,
+  metadata: Record<string, unknown> | undefined,
+  nodeId: string | undefined,
+): ProxyOptions['certAgent'] {
+  const tokenFile = values['token-file'];
+  if (typeof tokenFile !== 'string') {
+    for (const f of ['ca-address', 'trust-domain', 'cert-ttl', 'cert-rotation-fraction'])
+      if (values[f] !== undefined)
+        throw new UsageError(`--${f} needs --token-file (the pod's token for the CA)`);
+    return null;
+  }
+  const caAddress = (values['ca-address'] ?? values['xds-address']) as string | undefined;
+  if (!caAddress) throw new UsageError('--token-file needs --ca-address or --xds-address (where the CA is)');
+  let ttlSeconds = 0;
+  if (values['cert-ttl'] !== undefined) {
+    const ms = parseDuration(String(values['cert-ttl']));
+    if (ms === undefined || ms < 1000)
+      throw new UsageError(
+        `--cert-ttl must be a duration of at least 1s (e.g. 24h, 30s), got "${values['cert-ttl']}"`,
+      );
+    ttlSeconds = Math.round(ms / 1000);
+  }
+  const fraction =
+    values['cert-rotation-fraction'] === undefined ? 0.5 : Number(values['cert-rotation-fraction']);
+  if (!(fraction > 0 && fraction < 1))
+    throw new UsageError(
+      `--cert-rotation-fraction must be between 0 and 1 (exclusive), got "${values['cert-rotation-fraction']}"`,
+    );
+  // Namespace: node metadata, else the node id's `<pod>.<ns>` part (sidecar~ip~pod.ns~domain).
+  const idNs = /^[^~]*~[^~]*~[^.~]*\.([^~]+)~/.exec(nodeId ?? '')?.[1];
+  const ns = String(metadata?.NAMESPACE ?? idNs ?? 'default');
+  const sa = String(metadata?.SERVICE_ACCOUNT ?? 'default');
+  const td = String(values['trust-domain'] ?? 'cluster.local');
+  return {
+    caAddress,
+    tokenFile,
+    identity: `spiffe://${td}/ns/${ns}/sa/${sa}`,
+    ttlSeconds,
+    rotationFraction: fraction,
+  };
 }
 
 /** `--concurrency`: a positive integer, default 1. */

@@ -18,6 +18,7 @@ import { StatusServer } from './admin/status-server.js';
 import { PrometheusServer } from './admin/prometheus-server.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import { SecretManager } from './tls/secret-manager.js';
+import { WorkloadCertAgent, type CertAgentOptions } from './tls/workload-cert-agent.js';
 
 const log = logger('main');
 
@@ -58,6 +59,8 @@ export interface ProxyOptions {
   statsAddress?: { address: string; port: number } | null;
   /** Called with the bound ports once LIVE and after every listener change (where the ready file is written). */
   onPorts?: (ports: ProxyPorts) => void;
+  /** The workload certificate agent's settings (the proxy is LIVE only once it has a certificate), or null. */
+  certAgent?: Omit<CertAgentOptions, 'secrets' | 'onCertificate'> | null;
 }
 
 /** A running proxy. */
@@ -73,6 +76,8 @@ export class Proxy implements AdminContext {
   private ads: AdsClient | null = null;
   private status: StatusServer | null = null;
   private prometheus: PrometheusServer | null = null;
+  /** Gets and renews the workload certificate (SDS `default` and `ROOTCA`), or null. */
+  certAgent: WorkloadCertAgent | null = null;
   private readonly startedAt = Date.now();
   private live = false;
   private closed = false;
@@ -156,6 +161,14 @@ export class Proxy implements AdminContext {
       const le = await this.config.apply(TYPE.LISTENER, b.staticListeners, 'static', 'static');
       if (le) throw new Error(`bootstrap: ${le.message}`);
     }
+    if (this.opts.certAgent) {
+      this.certAgent = new WorkloadCertAgent({
+        ...this.opts.certAgent,
+        secrets: this.secrets,
+        onCertificate: () => this.checkLive(),
+      });
+      this.certAgent.start();
+    }
     const xds = this.opts.xdsAddress ?? b?.adsAddress ?? null;
     if (xds) this.startAds(xds);
     else this.becomeLive();
@@ -197,6 +210,8 @@ export class Proxy implements AdminContext {
 
   private checkLive(): void {
     if (this.live) return;
+    // Envoy keeps listeners and clusters warming until their SDS secrets arrive.
+    if (this.certAgent !== null && !this.certAgent.ready) return;
     const v = this.config.versions;
     if (!v.has(TYPE.CLUSTER) || !v.has(TYPE.LISTENER)) return;
     for (const n of this.config.rdsNames()) if (!this.config.current.routeTable(n)) return;
@@ -285,6 +300,7 @@ export class Proxy implements AdminContext {
     if (this.closed) return;
     this.closed = true;
     this.ads?.close();
+    this.certAgent?.close();
     this.listeners.close();
     this.clusters.close();
     await this.admin.close();

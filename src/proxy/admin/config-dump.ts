@@ -119,7 +119,7 @@ function secretsDump(ctx: AdminContext): unknown {
       .filter((e) => e.source === 'static')
       .map((e) => ({ name: e.name, lastUpdated: e.lastUpdated, secret: shown(e) })),
     dynamicActiveSecrets: entries
-      .filter((e) => e.source === 'dynamic')
+      .filter((e) => e.source !== 'static')
       .map((e) => ({ name: e.name, versionInfo: e.version, lastUpdated: e.lastUpdated, secret: shown(e) })),
   };
 }

@@ -234,6 +234,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     if (hcm.useRemoteAddress || h['x-forwarded-proto'] === undefined) {
       h['x-forwarded-proto'] = this.conn.tls ? 'https' : 'http';
     }
+    hcm.xfcc.apply(h, this.conn.tls, this.conn.peerPrincipal);
     const internal = INTERNAL_V4.test(this.conn.remoteIp) || this.conn.remoteIp === '::1';
     if (hcm.generateRequestId) {
       const rid = h['x-request-id'];

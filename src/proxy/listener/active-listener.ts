@@ -218,11 +218,22 @@ export class ActiveListener {
       // What tls.Server does for its sockets; node:http2 waits for it before reading.
       (t as unknown as { secureConnecting: boolean }).secureConnecting = false;
       const sni = typeof t.servername === 'string' ? t.servername : info.sni;
-      const secured: ConnectionInfo = { ...info, tls: true, sni, peerPrincipal: verifiedPeerUri(t) };
+      const secured: ConnectionInfo = { ...info, tls: true, sni, peerPrincipal: tls.peerPrincipal(t, r) };
       if (chain.tcp !== null) chain.tcp.handleConnection(t, secured);
       else {
-        const h2 = chain.codec === 'HTTP2' || (chain.codec !== 'HTTP1' && t.alpnProtocol === 'h2');
-        chain.hcm!.handleConnection(t, secured, h2);
+        const hcm = chain.hcm!;
+        const alpn = t.alpnProtocol;
+        if (chain.codec !== 'AUTO' || alpn === 'h2' || alpn === 'http/1.1')
+          hcm.handleConnection(
+            t,
+            secured,
+            chain.codec === 'HTTP2' || (chain.codec !== 'HTTP1' && alpn === 'h2'),
+          );
+        // Istio's in-mesh ALPN ("istio-peer-exchange", "istio") does not say h2 or HTTP/1.1: sniff, as Envoy's AUTO codec does.
+        else
+          detectHttp2(t, DETECT_TIMEOUT_MS, (h2) =>
+            t.destroyed ? undefined : hcm.handleConnection(t, secured, h2),
+          );
       }
     });
   }
@@ -253,15 +264,4 @@ export class ActiveListener {
     for (const c of this.config.allChains()) c.close();
     for (const s of this.conns) s.destroy();
   }
-}
-
-/** The first URI SAN of the peer's certificate when its chain verified, else ''. */
-function verifiedPeerUri(t: TLSSocket): string {
-  // `authorized` is only set by tls.Server; a socket wrapped by hand asks its handle for the verify result.
-  const verify = (t as unknown as { _handle?: { verifyError?: () => Error | null } })._handle?.verifyError;
-  if (!t.authorized && (typeof verify !== 'function' || verify.call((t as any)._handle) !== null)) return '';
-  const san = t.getPeerCertificate().subjectaltname;
-  if (typeof san !== 'string') return '';
-  for (const part of san.split(', ')) if (part.startsWith('URI:')) return part.slice(4);
-  return '';
 }

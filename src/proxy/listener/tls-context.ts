@@ -29,6 +29,20 @@ export class DownstreamTls {
     return this.common.resolve();
   }
 
+  /**
+   * The peer's verified identity: the first URI SAN of its certificate when a trusted CA is configured
+   * and the chain verified against it, else ''. (Sockets wrapped by hand never set `authorized`.)
+   */
+  peerPrincipal(t: TLSSocket, r: ResolvedTls): string {
+    if (!r.verifyChain) return '';
+    const err = (t as unknown as { _handle?: { verifyError?: () => Error | null } })._handle?.verifyError?.();
+    if (err !== null && err !== undefined) return '';
+    const san = t.getPeerCertificate()?.subjectaltname;
+    if (typeof san !== 'string') return '';
+    for (const part of san.split(', ')) if (part.startsWith('URI:')) return part.slice(4);
+    return '';
+  }
+
   /** Why a finished handshake must be refused (client certificate checks), or null. */
   checkClient(t: TLSSocket, r: ResolvedTls): string | null {
     if (!r.verifyChain && !r.hasPeerChecks) return null;

@@ -158,7 +158,7 @@ class TcpSession implements AccessLogContext {
     this.host = host;
     this.upstreamHost = host.key;
     const st = cluster.stats;
-    const tls = cluster.tls;
+    const tls = cluster.tlsFor(host);
     const up = tls
       ? tls.connect(host.address, host.port, false)
       : connect({ host: host.address, port: host.port, noDelay: true, allowHalfOpen: true });

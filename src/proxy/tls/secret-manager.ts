@@ -12,12 +12,18 @@ export interface SecretLookup {
   get(name: string): any;
 }
 
+/**
+ * Where a secret came from: the bootstrap, the ADS stream, or the proxy's own certificate agent (the
+ * workload certificate `default` and trust bundle `ROOTCA`, which Envoy gets from istio-agent's SDS).
+ */
+export type SecretSource = 'static' | 'dynamic' | 'agent';
+
 /** A secret with config-dump bookkeeping. */
 export interface SecretEntry {
   readonly name: string;
   /** The canonical Secret. */
   readonly secret: any;
-  readonly source: 'static' | 'dynamic';
+  readonly source: SecretSource;
   readonly version: string;
   /** ISO 8601 time of the last change. */
   readonly lastUpdated: string;
@@ -40,7 +46,7 @@ export class SecretManager implements SecretLookup {
    * must be readable); a bad one keeps its last good version. Dynamic secrets missing from the list are
    * removed. Returns the error messages (for the NACK).
    */
-  apply(list: any[], version: string, source: 'static' | 'dynamic'): string[] {
+  apply(list: any[], version: string, source: SecretSource): string[] {
     const errors: string[] = [];
     const seen = new Set<string>();
     const now = new Date().toISOString();
@@ -52,8 +58,10 @@ export class SecretManager implements SecretLookup {
         continue;
       }
       const old = this.entries.get(name);
-      if (source === 'dynamic' && old?.source === 'static') {
-        errors.push(`secret ${name}: name: already defined statically in the bootstrap`);
+      if (source === 'dynamic' && old !== undefined && old.source !== 'dynamic') {
+        errors.push(
+          `secret ${name}: name: already defined ${old.source === 'static' ? 'statically in the bootstrap' : "by the proxy's certificate agent"}`,
+        );
         continue;
       }
       if (old && JSON.stringify(old.secret) === JSON.stringify(s)) {

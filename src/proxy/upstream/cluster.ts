@@ -18,6 +18,7 @@ import { Http1Pool } from './pool/http1-pool.js';
 import { Http2Pool } from './pool/http2-pool.js';
 import type { SecretLookup } from '../tls/secret-manager.js';
 import { compileUpstreamTransport, type UpstreamTls } from '../tls/upstream-tls.js';
+import { TransportSockets } from './transport-socket-match.js';
 import { logger } from '../log.js';
 import type {
   envoy_config_cluster_v3_Cluster as ClusterConfig,
@@ -67,6 +68,8 @@ export class Cluster {
   readonly panicThreshold: number;
   /** TLS origination (transport_socket UpstreamTlsContext), or null for plaintext. */
   readonly tls: UpstreamTls | null;
+  /** Per-endpoint transport sockets (transport_socket_matches over `tls`). */
+  private readonly transports: TransportSockets;
   /** Outlier detection, or null when the cluster has none. */
   readonly outlier: OutlierDetector | null;
   /** Per-connection limits and timers of this cluster's pools. */
@@ -99,6 +102,7 @@ export class Cluster {
     }
     try {
       this.tls = compileUpstreamTransport(config.transportSocket, secrets);
+      this.transports = new TransportSockets(config.transportSocketMatches, this.tls, secrets);
     } catch (e) {
       throw new ConfigError(this.name, '', (e as Error).message);
     }
@@ -162,6 +166,11 @@ export class Cluster {
     return req.conn.localAddress || null;
   }
 
+  /** TLS settings of connections to `host` (null = plaintext): transport_socket_matches, else transport_socket. */
+  tlsFor(host: Host): UpstreamTls | null {
+    return this.transports.forHost(host);
+  }
+
   /** The connection pool of `host`, created on first use. HTTP/2 when the cluster (or downstream) says so. */
   poolFor(host: Host, downstreamHttp2: boolean): ConnPool {
     if (host.pool) return host.pool;
@@ -170,7 +179,7 @@ export class Cluster {
       stats: this.stats,
       breaker: this.breaker,
       connectTimeoutMs: this.connectTimeoutMs,
-      tls: this.tls,
+      tls: this.tlsFor(host),
       outlier: this.outlier,
       options: this.poolOptions,
     };

@@ -157,7 +157,9 @@ export function hostsFromAssignment(
         prev.priority === priority &&
         prev.hostname === hostname &&
         prev.localityWeight === localityWeight &&
-        sameLocality(prev.locality, locality)
+        sameLocality(prev.locality, locality) &&
+        // Metadata picks the transport socket (auto mTLS): a change needs a new host and pool.
+        JSON.stringify(prev.metadata) === JSON.stringify(lb.metadata ?? null)
       ) {
         out.push(prev);
       } else {

@@ -1,5 +1,6 @@
 // Compiles an envoy.filters.network.http_connection_manager config: route source (RDS or inline),
 // HTTP filter chain, access logs, header policies, stats and the upgrade (WebSocket) policy.
+import { XfccConfig } from './xfcc.js';
 import { AccessLog, compileAccessLogs } from '../access-log/access-log.js';
 import type { HttpFilter, NodeInfo } from '../filters/filter.js';
 import { compilePerRoute, findFactory, isIgnorable, knownFilterNames } from '../filters/registry.js';
@@ -48,6 +49,8 @@ export class HcmConfig {
   /** WebSocket upgrades allowed (upgrade_configs has `websocket`). */
   readonly websocket: boolean;
   readonly useRemoteAddress: boolean;
+  /** x-forwarded-client-cert handling. */
+  readonly xfcc: XfccConfig;
   readonly skipXffAppend: boolean;
   readonly xffNumTrustedHops: number;
   readonly generateRequestId: boolean;
@@ -105,6 +108,7 @@ export class HcmConfig {
     this.stripAnyHostPort = config.stripAnyHostPort === true;
     this.pathNormalizer = compilePathNormalizer(config);
     this.codecOptions = compileCodecOptions(config);
+    this.xfcc = new XfccConfig(config);
   }
 
   /** The route table for a new request (from the current snapshot for RDS), or null if not yet received. */

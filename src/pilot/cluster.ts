@@ -9,7 +9,7 @@ import type { MeshService, ServicePort } from '../registry/model.js';
 import { isHttp2 } from '../registry/protocol.js';
 import { structFromJson } from '../xds/struct.js';
 import { effectivePolicy, type EffectivePolicy } from './destination-policy.js';
-import { translateClientTls } from './tls-origination.js';
+import { applyClusterTls } from './cluster-tls.js';
 import {
   adsConfigSource,
   BLACKHOLE_CLUSTER,
@@ -104,8 +104,10 @@ export function buildOutboundCluster(
     if (interval) keepalive.keepaliveInterval = wrap(Math.max(1, Math.round(interval / 1000)));
     cluster.upstreamConnectionOptions = { tcpKeepalive: keepalive };
   }
-  const tls = translateClientTls(policy.tls, svc.hostname);
-  if (tls) cluster.transportSocket = tls;
+  if (!opts.grpc) {
+    const http2 = isHttp2(port.protocol) || policy.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE';
+    applyClusterTls(scope, cluster, svc, port, subset, policy.tls, http2);
+  }
   cluster.metadata = {
     filterMetadata: {
       istio: structFromJson({

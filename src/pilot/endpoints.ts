@@ -7,6 +7,7 @@ import { localityString } from '../registry/locality.js';
 import { effectivePolicy, findSubset } from './destination-policy.js';
 import { parseOutboundClusterName, socketAddress, wrap, type Envoy } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
+import { endpointTlsMetadata } from './cluster-tls.js';
 
 /** Options of endpoint generation. */
 export interface EndpointOptions {
@@ -52,6 +53,8 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
         healthStatus: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
         loadBalancingWeight: wrap(e.weight),
       };
+      const md = opts.grpc ? null : endpointTlsMetadata(scope, e);
+      if (md) le.metadata = md;
       return le;
     });
     let weight = g.endpoints.reduce((s, e) => s + e.weight, 0);

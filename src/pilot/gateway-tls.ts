@@ -3,6 +3,7 @@
 // MUTUAL (CA, subjectAltNames, SPKI/hash pins), TLS versions and cipher suites.
 import type { Server, ServerTLSSettings } from '../api/kinds/networking/gateway.js';
 import { adsConfigSource, TYPES, wrap, type Envoy } from './envoy.js';
+import { buildIstioMutualServer } from './istio-mutual.js';
 
 /** SDS resource name prefix for Kubernetes Secrets (as Istio names them). */
 export const SDS_PREFIX = 'kubernetes://';
@@ -27,6 +28,8 @@ export function terminatesTls(tls: ServerTLSSettings | undefined): boolean {
 /** The `envoy.transport_sockets.tls` transport socket terminating TLS for a server. */
 export function buildServerTransportSocket(server: Server, alpn: readonly string[]): Envoy {
   const tls = server.tls ?? {};
+  // ISTIO_MUTUAL: the gateway's own mesh certificate; clients must present one signed by the mesh root.
+  if (tls.mode === 'ISTIO_MUTUAL') return buildIstioMutualServer(alpn);
   const mutual = tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL';
   const common: Envoy = {};
   if (alpn.length > 0) common.alpnProtocols = [...alpn];

@@ -96,6 +96,7 @@ function configKeyOf(scope: ProxyScope): string {
     p.gatewayPortOffset,
     sidecar,
     p.locality,
+    p.noSidecar,
   ]);
 }
 
@@ -205,6 +206,7 @@ function pick(all: Envoy[], names: readonly string[]): Envoy[] {
 
 function buildListeners(scope: ProxyScope): Envoy[] {
   if (scope.proxy.type === 'router') return buildGatewayListeners(scope);
+  if (scope.proxy.noSidecar) return [buildHttpProxyListener(scope)];
   if (scope.proxy.interceptionMode === 'NONE')
     return [
       ...buildLocalInboundListeners(scope),
@@ -220,7 +222,7 @@ function buildListeners(scope: ProxyScope): Envoy[] {
 
 /** The clusters that depend on the proxy's own workload, plus the special clusters. */
 function buildLocalClusters(scope: ProxyScope): Envoy[] {
-  const out = scope.proxy.type === 'sidecar' ? buildInboundClusters(scope) : [];
+  const out = scope.proxy.type === 'sidecar' && !scope.proxy.noSidecar ? buildInboundClusters(scope) : [];
   out.push(buildBlackHoleCluster(), buildPassthroughCluster());
   return out;
 }

@@ -22,6 +22,8 @@ export interface HcmOptions {
   readonly securityFilters?: readonly Envoy[];
   /** Gateways: X-Forwarded-For hops to trust (MeshConfig gatewayTopology.numTrustedProxies). */
   readonly xffNumTrustedHops?: number;
+  /** Sidecar inbound: pass the caller's SPIFFE id to the app in x-forwarded-client-cert (as Istio does). */
+  readonly inbound?: boolean;
 }
 
 /** The HTTP filter chain: CORS, fault, router (gRPC: fault, router), each with its empty v3 config. */
@@ -50,6 +52,10 @@ export function buildHcmConfig(o: HcmOptions): Envoy {
     if (o.xffNumTrustedHops) hcm.xffNumTrustedHops = o.xffNumTrustedHops;
   }
   if (o.absoluteUrls) hcm.httpProtocolOptions = { allowAbsoluteUrl: wrap(true) };
+  if (o.inbound) {
+    hcm.forwardClientCertDetails = 'APPEND_FORWARD';
+    hcm.setCurrentClientCertDetails = { subject: wrap(true), dns: true, uri: true };
+  }
   return hcm;
 }
 

@@ -57,11 +57,6 @@ function isPassthrough(s: Server): boolean {
   return m === 'PASSTHROUGH' || m === 'AUTO_PASSTHROUGH' || (p === 'TLS' && m === undefined);
 }
 
-/** ISTIO_MUTUAL needs mesh certificates (the security issue); such servers get no chain yet. */
-function needsMeshCerts(s: Server): boolean {
-  return s.tls?.mode === 'ISTIO_MUTUAL';
-}
-
 /** The Gateways whose selector matches the proxy's labels (an empty selector selects every gateway). */
 export function selectedGateways(scope: ProxyScope): Gateway[] {
   return scope.push.gateways.filter((g) => selects(g.spec?.selector, scope.proxy.labels));
@@ -110,7 +105,6 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
     const name = `0.0.0.0_${p.boundPort}`;
     const chains = new ChainSet();
     for (const b of p.servers) {
-      if (needsMeshCerts(b.server)) continue;
       if (isTerminatedHttps(b.server)) {
         chains.add({
           filterChainMatch: sniMatch(b.server),

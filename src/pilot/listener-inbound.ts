@@ -17,6 +17,7 @@ import type { Protocol } from '../registry/model.js';
 import { parseProtocol } from '../registry/protocol.js';
 import type { ProxyScope } from './scoping.js';
 import { buildSecurityFilters, type SecurityFilters } from './authz/security-filters.js';
+import { inboundChains, inboundMtlsMode, tlsInspector } from './inbound-mtls.js';
 
 /** Istio's inbound capture port. */
 export const INBOUND_PORT = 15006;
@@ -101,6 +102,7 @@ function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilt
         routeConfig: inboundRouteConfig(e.port),
         pathNormalization: scope.push.mesh.pathNormalization,
         securityFilters: sec.http,
+        inbound: true,
       }),
     ];
   return [...sec.tcp, buildTcpProxyFilter(cluster, [{ name: cluster, weight: 1 }])];
@@ -109,11 +111,13 @@ function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilt
 /** REDIRECT mode: `virtualInbound` on 0.0.0.0:15006, one filter chain per port, passthrough for the rest. */
 export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
   const sec = buildSecurityFilters(scope);
-  const chains: Envoy[] = inboundEndpoints(scope).map((e) => ({
-    name: inboundClusterName(e.port),
-    filterChainMatch: { destinationPort: wrap(e.port) },
-    filters: inboundFilters(e, scope, sec),
-  }));
+  const chains: Envoy[] = inboundEndpoints(scope).flatMap((e) =>
+    inboundChains(
+      inboundMtlsMode(scope, e.port),
+      { name: inboundClusterName(e.port), filterChainMatch: { destinationPort: wrap(e.port) } },
+      () => inboundFilters(e, scope, sec),
+    ),
+  );
   chains.push({
     name: 'virtualInbound-catchall-tcp',
     filters: [
@@ -125,7 +129,10 @@ export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
     name: 'virtualInbound',
     address: socketAddress('0.0.0.0', 15006),
     trafficDirection: 'INBOUND',
-    listenerFilters: [{ name: FILTERS.ORIGINAL_DST, typedConfig: { '@type': TYPES.ORIGINAL_DST } }],
+    listenerFilters: [
+      { name: FILTERS.ORIGINAL_DST, typedConfig: { '@type': TYPES.ORIGINAL_DST } },
+      tlsInspector(),
+    ],
     filterChains: chains,
   };
 }
@@ -134,12 +141,17 @@ export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
 export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
   const ip = scope.proxy.ip || '127.0.0.1';
   const sec = buildSecurityFilters(scope);
-  return inboundEndpoints(scope).map((e) => ({
-    name: `${ip}_${e.port}`,
-    address: socketAddress(ip, e.port),
-    trafficDirection: 'INBOUND',
-    filterChains: [{ filters: inboundFilters(e, scope, sec) }],
-  }));
+  return inboundEndpoints(scope).map((e) => {
+    const mode = inboundMtlsMode(scope, e.port);
+    const l: Envoy = {
+      name: `${ip}_${e.port}`,
+      address: socketAddress(ip, e.port),
+      trafficDirection: 'INBOUND',
+      filterChains: inboundChains(mode, {}, () => inboundFilters(e, scope, sec)),
+    };
+    if (mode !== 'DISABLE') l.listenerFilters = [tlsInspector()];
+    return l;
+  });
 }
 
 /** `inbound|PORT||` clusters for the workload's ports. */

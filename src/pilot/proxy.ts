@@ -29,6 +29,11 @@ export interface Proxy {
   /** Added to gateway ports below 1024 (MIZZEN_GATEWAY_PORT_OFFSET; default 8000 when interception is NONE, else 0). */
   readonly gatewayPortOffset: number;
   readonly locality: Locality;
+  /**
+   * Local mode's stand-in for kube-proxy in front of a pod without a sidecar (metadata
+   * MIZZEN_NO_SIDECAR): outbound HTTP proxy only, plaintext, no inbound listeners, no certificate.
+   */
+  readonly noSidecar: boolean;
   /** Node metadata as plain JSON. */
   readonly metadata: Readonly<Record<string, unknown>>;
 }
@@ -86,6 +91,7 @@ export function parseProxy(info: Pick<ProxyInfo, 'id' | 'metadata' | 'node'>): P
     appHost: str('MIZZEN_APP_HOST'),
     gatewayPortOffset,
     locality,
+    noSidecar: md.MIZZEN_NO_SIDECAR === true || md.MIZZEN_NO_SIDECAR === 'true',
     metadata: md,
   };
 }

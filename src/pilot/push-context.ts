@@ -9,6 +9,7 @@ import type { DnsCache } from '../registry/dns.js';
 import type { Gateway } from '../api/kinds/networking/gateway.js';
 import type { Sidecar } from '../api/kinds/networking/sidecar.js';
 import { meshConfigOf, type MeshConfig } from './mesh-config.js';
+import { indexPeerAuthentications, type PeerAuthnIndex } from './peer-authentication.js';
 
 /** A VirtualService with its hosts and gateways resolved. */
 export interface VirtualServiceEntry {
@@ -47,6 +48,8 @@ export interface PushContext {
   readonly sidecars: readonly Sidecar[];
   /** Resolved addresses of DNS hosts (proxyless gRPC gets IPs over EDS); null when not resolving. */
   readonly dns: DnsCache | null;
+  /** PeerAuthentications: the mTLS mode of each workload port. */
+  readonly peerAuthn: PeerAuthnIndex;
 }
 
 /** Resolves a VirtualService's gateway reference (`name`, `ns/name`, `name.ns.svc.cluster.local`). */
@@ -95,11 +98,12 @@ export function buildPushContext(
     }
     dns.want(names);
   }
+  const mesh = reuse(['ConfigMap']) ? previous!.mesh : meshConfigOf(snapshot);
   return {
     version: snapshot.version,
     snapshot,
     registry,
-    mesh: reuse(['ConfigMap']) ? previous!.mesh : meshConfigOf(snapshot),
+    mesh,
     virtualServices: vs.virtualServices,
     virtualServicesByName: vs.virtualServicesByName,
     destinationRules: reuse(['DestinationRule'])
@@ -108,6 +112,9 @@ export function buildPushContext(
     gateways: snapshot.byKind('Gateway') as Gateway[],
     sidecars: snapshot.byKind('Sidecar') as Sidecar[],
     dns,
+    peerAuthn: reuse(['PeerAuthentication', 'ConfigMap'])
+      ? previous!.peerAuthn
+      : indexPeerAuthentications(snapshot, mesh.rootNamespace),
   };
 }
 

@@ -1,0 +1,42 @@
+// The inbound filter chains of one workload port under its PeerAuthentication mode (Istio's
+// inbound mTLS chains): STRICT terminates Istio mutual TLS only; PERMISSIVE adds a plaintext chain on
+// the same port, told apart per connection by the TLS inspector (TLS with Istio's ALPN → mTLS,
+// anything else → plaintext, which also lets a non-mesh client's own TLS through untouched);
+// DISABLE serves plaintext only.
+import { FILTERS, TYPES, type Envoy } from './envoy.js';
+import { buildIstioMutualServer, MTLS_APPLICATION_PROTOCOLS } from './istio-mutual.js';
+import type { EffectiveMtlsMode } from './peer-authentication.js';
+import type { ProxyScope } from './scoping.js';
+
+/** The mTLS mode of one of the proxy's own workload ports. */
+export function inboundMtlsMode(scope: ProxyScope, port: number): EffectiveMtlsMode {
+  const p = scope.proxy;
+  return scope.push.peerAuthn.modeFor(p.namespace, p.labels, port).mode;
+}
+
+/**
+ * The chains for a port: `base` holds what every chain shares (name, destination port match), and
+ * `filters` builds the network filters (called once per chain).
+ */
+export function inboundChains(mode: EffectiveMtlsMode, base: Envoy, filters: () => Envoy[]): Envoy[] {
+  const match = (base.filterChainMatch as Envoy | undefined) ?? {};
+  const plain: Envoy = { ...base, filters: filters() };
+  if (mode === 'DISABLE') return [plain];
+  const mtls: Envoy = {
+    ...base,
+    filterChainMatch: {
+      ...match,
+      transportProtocol: 'tls',
+      ...(mode === 'PERMISSIVE' ? { applicationProtocols: [...MTLS_APPLICATION_PROTOCOLS] } : {}),
+    },
+    transportSocket: buildIstioMutualServer(),
+    filters: filters(),
+  };
+  if (base.name) mtls.name = `${String(base.name)}-mtls`;
+  return mode === 'STRICT' ? [mtls] : [mtls, plain];
+}
+
+/** The TLS inspector listener filter (Istio adds it wherever a chain matches on TLS). */
+export function tlsInspector(): Envoy {
+  return { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } };
+}

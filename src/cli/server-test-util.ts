@@ -17,8 +17,8 @@ export interface ServerProcess {
 }
 
 /** Starts `mizzen server --config dir` on 127.0.0.1 port 0 and resolves once both addresses are printed. */
-export function startServer(dir: string): Promise<ServerProcess> {
-  return startServerWith(['--config', dir]);
+export function startServer(dir: string, extra: readonly string[] = []): Promise<ServerProcess> {
+  return startServerWith(['--config', dir, ...extra]);
 }
 
 /** Starts `mizzen server ARGS` on 127.0.0.1 port 0 (e.g. `--etcd URL`) and resolves once both addresses are printed. */

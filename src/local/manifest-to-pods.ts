@@ -41,6 +41,8 @@ export interface PodPlan {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly serviceAccount: string;
+  /** False when `sidecar.istio.io/inject: "false"` (annotation or label): the pod runs without a sidecar. */
+  readonly sidecar: boolean;
   /** Every container's ports, in order. */
   readonly ports: readonly ContainerPort[];
   /** Every container of the manifest (runnable or not) with its ports, for the generated Pod object. */
@@ -226,6 +228,8 @@ function podPlan(p: PodInput): PodPlan {
   const grace =
     typeof p.spec.terminationGracePeriodSeconds === 'number' ? p.spec.terminationGracePeriodSeconds : 30;
   const serviceAccount = String(p.spec.serviceAccountName ?? p.spec.serviceAccount ?? 'default');
+  const sidecar =
+    String(annotations['sidecar.istio.io/inject'] ?? labels['sidecar.istio.io/inject'] ?? '') !== 'false';
   return {
     name: p.name,
     namespace: p.namespace,
@@ -234,6 +238,7 @@ function podPlan(p: PodInput): PodPlan {
     labels,
     annotations,
     serviceAccount,
+    sidecar,
     ports,
     podContainers,
     containers,

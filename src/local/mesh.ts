@@ -12,6 +12,7 @@ import { MANIFEST_DIR_ANNOTATION, manifestToPods, type PodPlan } from './manifes
 import { containerEnv, expandArgv, lookupIn, OUTBOUND_PROXY_PORT, type PodAddress } from './pod-env.js';
 import { allocatePodIps, appIpOf } from './pod-ip.js';
 import { podFileName, podYaml } from './pod-object.js';
+import { caDirOf, writePodToken } from './pod-tokens.js';
 import { allBindable, canBind, freePort, preferredOrFree } from './ports.js';
 import {
   findPrometheus,
@@ -220,8 +221,8 @@ export class LocalMesh {
     await this.startServer();
     if (this.o.prometheus) await this.startPrometheus(this.o.prometheus);
     this.o.say(`starting ingress gateway and ${planned.length} pod${planned.length === 1 ? '' : 's'}`);
-    this.startGateway();
-    for (const p of planned) this.startPod(p.plan, p.addr, p.adminPort);
+    this.startGateway(await writePodToken(paths.root, this.gatewayIdentity()));
+    for (const p of planned) this.startPod(p.plan, p.addr, p.adminPort, await this.podToken(p.plan));
     this.lastSignature = this.desiredSignature();
     this.pollTimer = setInterval(() => this.poll(), this.o.pollMs ?? 500);
     this.saveState();
@@ -432,6 +433,8 @@ export class LocalMesh {
       this.xdsAddress,
       '--debug-address',
       this.debugAddress,
+      '--ca-dir',
+      caDirOf(this.o.paths.root),
     ];
     const proc = this.sup.add({
       name: SERVER_PROCESS,
@@ -526,7 +529,22 @@ export class LocalMesh {
     return this.prometheusAddress;
   }
 
-  private startGateway(): void {
+  /** The gateway's pod identity (Istio's default install: istio-system/istio-ingressgateway-service-account). */
+  private gatewayIdentity(): { name: string; namespace: string; serviceAccount: string } {
+    const md = gatewayMetadata(this.gatewayName, this.o.gatewayPortOffset);
+    return {
+      name: this.gatewayName,
+      namespace: String(md.NAMESPACE),
+      serviceAccount: String(md.SERVICE_ACCOUNT),
+    };
+  }
+
+  /** The pod's token file (null for a pod without a sidecar: nothing asks the CA for it). */
+  private async podToken(plan: PodPlan): Promise<string | null> {
+    return plan.sidecar ? writePodToken(this.o.paths.root, plan) : null;
+  }
+
+  private startGateway(tokenFile: string): void {
     this.sup.add({
       name: GATEWAY_PROCESS,
       argv: [
@@ -543,6 +561,8 @@ export class LocalMesh {
         String(this.gatewayAdmin),
         '--stats-address',
         `127.0.0.1:${this.gatewayStats}`,
+        '--token-file',
+        tokenFile,
       ],
       env: process.env,
       logFile: logFileOf(this.o.paths, GATEWAY_PROCESS),
@@ -558,7 +578,7 @@ export class LocalMesh {
     );
   }
 
-  private startPod(plan: PodPlan, addr: PodAddress, adminPort: number): void {
+  private startPod(plan: PodPlan, addr: PodAddress, adminPort: number, tokenFile: string | null): void {
     const netns = this.podNet ? this.podNet.createPod(plan, addr.podIp, this.o.say) : '';
     const pod: RunningPod = {
       plan,
@@ -588,6 +608,7 @@ export class LocalMesh {
       String(adminPort),
       '--stats-address',
       `${addr.podIp}:${STATS_PORT}`,
+      ...(tokenFile ? ['--token-file', tokenFile] : []),
     ];
     this.sup.add({
       name: pod.sidecarProcess,
@@ -689,7 +710,9 @@ export class LocalMesh {
         if (this.pods.has(plan.name) || this.isStopping()) continue;
         const { addr, adminPort } = await this.place(plan);
         if (this.isStopping()) return;
-        this.startPod(plan, addr, adminPort);
+        const token = await this.podToken(plan);
+        if (this.isStopping()) return;
+        this.startPod(plan, addr, adminPort, token);
         this.o.say(`pod ${plan.name}: created (${addr.podIp})`);
       }
       this.saveState();

@@ -63,8 +63,8 @@ export function containerEnv(
     if (typeof v === 'string') env[e.name] = v;
     else if (v) notes.push(`${pod.name}/${c.name}: env ${e.name}: ${v.skip}`);
   }
-  // The app must listen behind its sidecar, whatever the manifest says.
-  env['HOST'] = addr.appIp;
+  // The app must listen behind its sidecar, whatever the manifest says; without one, at the pod IP.
+  env['HOST'] = pod.sidecar === false ? addr.podIp : addr.appIp;
   return { env, notes };
 }
 

@@ -16,7 +16,8 @@ export function podObject(pod: PodPlan, addr: PodAddress, cond: PodCondition): R
   const metadata: Record<string, unknown> = {
     name: pod.name,
     namespace: pod.namespace,
-    labels: { ...pod.labels },
+    // Istio's injector marks pods with a sidecar; auto mTLS sends them mutual TLS.
+    labels: pod.sidecar ? { ...pod.labels, 'security.istio.io/tlsMode': 'istio' } : { ...pod.labels },
     annotations: { ...pod.annotations, [APP_HOST_ANNOTATION]: addr.appIp },
     creationTimestamp: new Date(cond.createdAt).toISOString().replace(/\.\d+Z$/, 'Z'),
   };

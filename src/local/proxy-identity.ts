@@ -28,6 +28,8 @@ export function sidecarMetadata(pod: PodPlan, addr: PodAddress): Record<string, 
     INTERCEPTION_MODE: 'NONE',
     CLUSTER_ID: 'Kubernetes',
     MIZZEN_APP_HOST: addr.appIp,
+    // `sidecar.istio.io/inject: "false"`: this proxy only stands in for kube-proxy (plaintext, outbound).
+    ...(pod.sidecar === false ? { MIZZEN_NO_SIDECAR: true } : {}),
   };
 }
 

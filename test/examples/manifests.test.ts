@@ -34,6 +34,11 @@ const EXPECTED: Record<string, string[]> = {
   'httpbin/networking/virtual-service-httpbin-mirror.yaml': ['VirtualService'],
   'httpbin/networking/virtual-service-httpbin-timeout.yaml': ['VirtualService'],
   'httpbin/networking/virtual-service-httpbin-v1.yaml': ['VirtualService'],
+  'mtls-migration/mtls-migration.yaml': [
+    ...Array<string>(5).fill('Deployment'),
+    ...Array<string>(5).fill('Service'),
+    ...Array<string>(5).fill('ServiceAccount'),
+  ],
   'sleep/sleep.yaml': ['Deployment', 'Service', 'ServiceAccount'],
   'tcp-echo/tcp-echo.yaml': ['Deployment', 'Deployment', 'Service', 'ServiceAccount'],
   'tcp-echo/networking/tcp-echo-20-v2.yaml': ['VirtualService'],
@@ -92,11 +97,15 @@ test('the manifests are exactly the expected files, each with the expected kinds
   }
 });
 
+/** Examples whose task needs several namespaces (Istio's mTLS migration uses foo, bar and legacy). */
+const MULTI_NAMESPACE = new Set(['mtls-migration']);
+
 test('every resource has its apiVersion, a name, and no namespace but default', () => {
   for (const d of all) {
     assert.equal(d.body.apiVersion, API_VERSIONS[d.kind], `${d.file} ${d.kind}`);
     assert.match(d.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${d.file} ${d.kind}`);
-    assert.ok([undefined, 'default'].includes(d.body.metadata.namespace), `${d.file} ${d.name}`);
+    if (!MULTI_NAMESPACE.has(exampleOf(d.file)))
+      assert.ok([undefined, 'default'].includes(d.body.metadata.namespace), `${d.file} ${d.name}`);
   }
 });
 

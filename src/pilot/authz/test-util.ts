@@ -46,11 +46,11 @@ export function inboundListeners(yaml: string[], ns = 'foo', labels = { app: 'ht
   return ls;
 }
 
-/** The filter chain of the inbound listener on `port`. */
+/** The plaintext filter chain of the inbound listener on `port` (PERMISSIVE also has an Istio mTLS chain). */
 export function inboundChain(listeners: CanonicalObject[], port: number): any {
   const l = listeners.find((x: any) => x.address.socketAddress.portValue === port) as any;
   assert.ok(l, `no inbound listener on ${port}`);
-  return l.filterChains[0];
+  return l.filterChains.find((c: any) => !c.transportSocket) ?? l.filterChains[0];
 }
 
 /** A DownstreamTlsContext asking for (not requiring) a client certificate signed by `pki`'s CA. */

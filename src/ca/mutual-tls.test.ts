@@ -180,7 +180,15 @@ async function startMesh(extra: string[] = []): Promise<Mesh> {
   const caDir = join(dir, 'ca');
   mkdirSync(configDir);
   writeFileSync(join(configDir, 'mesh.yaml'), manifests(port));
-  const server = await startServer(configDir, ['--ca-dir', caDir]);
+  let server: ServerProcess;
+  try {
+    server = await startServer(configDir, ['--ca-dir', caDir]);
+  } catch (e) {
+    relay.server.close();
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const key = ensureLocalTokenKey(caDir);
   const tokens = {
     sleep: await issueLocalToken(key, { namespace: 'foo', serviceAccount: 'sleep', pod: 'sleep-0' }),
@@ -224,7 +232,7 @@ test('sidecars talk Istio mutual TLS; PERMISSIVE, STRICT and port-level DISABLE 
         const x = await viaSleep('/headers').catch(() => null);
         return x?.status === 200 ? x : null;
       },
-      20_000,
+      60_000,
     );
     // The server-side app sees the client's SPIFFE id (x-forwarded-client-cert, as Istio's sidecars set it).
     const seen = m.backend.seen[m.backend.seen.length - 1];
@@ -252,7 +260,7 @@ metadata: { name: default, namespace: foo }
 spec: { mtls: { mode: STRICT } }
 `,
     );
-    await waitFor('plaintext refused under STRICT', async () => (await plaintext(m.port)) === null, 15_000);
+    await waitFor('plaintext refused under STRICT', async () => (await plaintext(m.port)) === null, 30_000);
     assert.equal((await viaSleep('/headers')).status, 200);
 
     // Workload-level port DISABLE re-opens that port to plaintext.
@@ -270,13 +278,13 @@ spec:
     await waitFor(
       'plaintext accepted on the DISABLE port',
       async () => (await plaintext(m.port)) === 200,
-      15_000,
+      30_000,
     );
     // Auto mTLS follows: the client now sends plaintext to that port, and still gets through.
     await waitFor(
       'sleep still reaches httpbin',
       async () => (await viaSleep('/headers')).status === 200,
-      15_000,
+      30_000,
     );
   } finally {
     await m.close();
@@ -285,7 +293,10 @@ spec:
 
 test('the CA refuses a CSR for another identity than the token proves', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-ca-'));
-  const server = await startServer(dir, ['--ca-dir', join(dir, 'ca')]);
+  const server = await startServer(dir, ['--ca-dir', join(dir, 'ca')]).catch((e: Error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
   const client = new CaServiceClient(server.xds, grpc.credentials.createInsecure()) as any;
   try {
     const key = ensureLocalTokenKey(join(dir, 'ca'));
@@ -327,5 +338,45 @@ test('the CA refuses a CSR for another identity than the token proves', async ()
     client.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The serial of the workload certificate a proxy serves now (its `default` secret's version). */
+async function servingSerial(p: ProxyChild): Promise<string> {
+  const dump = (await fetch(`http://127.0.0.1:${p.ports.adminPort}/config_dump`).then((r) => r.json())) as {
+    configs: Array<{ dynamicActiveSecrets?: Array<{ name: string; versionInfo: string }> }>;
+  };
+  for (const c of dump.configs)
+    for (const s of c.dynamicActiveSecrets ?? []) if (s.name === 'default') return s.versionInfo;
+  return '';
+}
+
+test('certificates rotated under a steady request loop lose no request', async () => {
+  // A 6 s lifetime renewed at half of it; every request opens a new mTLS connection (maxRequestsPerConnection 1).
+  const m = await startMesh(['--cert-ttl', '6s', '--cert-rotation-fraction', '0.5']);
+  try {
+    await waitFor(
+      'a first 200',
+      async () => (await viaSleep('/get').catch(() => null))?.status === 200,
+      60_000,
+    );
+    const serials = { httpbin: new Set<string>(), sleep: new Set<string>() };
+    const codes: Record<string, number> = {};
+    // Bounded: at most 3000 requests or 40 s, and stop once each side has rotated twice.
+    const deadline = Date.now() + 40_000;
+    for (let i = 0; i < 3000 && Date.now() < deadline; i++) {
+      const r = await viaSleep('/get').catch((e: Error) => ({ status: 0, body: e.message }));
+      codes[r.status] = (codes[r.status] ?? 0) + 1;
+      if (i % 10 === 0) {
+        serials.httpbin.add(await servingSerial(m.proxies[0]));
+        serials.sleep.add(await servingSerial(m.proxies[1]));
+        if (serials.httpbin.size >= 3 && serials.sleep.size >= 3) break;
+      }
+    }
+    assert.ok(serials.httpbin.size >= 3, `the server sidecar rotated twice (${[...serials.httpbin]})`);
+    assert.ok(serials.sleep.size >= 3, `the client sidecar rotated twice (${[...serials.sleep]})`);
+    assert.deepEqual(Object.keys(codes), ['200'], `every request succeeded: ${JSON.stringify(codes)}`);
+  } finally {
+    await m.close();
   }
 });

@@ -9,6 +9,7 @@ import {
   formatEndpoints,
   formatListeners,
   formatRoutes,
+  formatSecretChains,
   formatSecrets,
 } from './proxy-config/format.js';
 
@@ -121,6 +122,11 @@ export default defineCommand({
         secret: formatSecrets,
       }[kind];
       console.log(fmt(dump));
+      if (kind === 'secret') {
+        // The chains in detail: whose certificate (SPIFFE id), which serial, valid when, signed by whom.
+        const chains = formatSecretChains(dump);
+        if (chains) console.log(`\n${chains}`);
+      }
       return 0;
     } catch (err) {
       console.error(`mizzen proxy-config: ${(err as Error).message}`);

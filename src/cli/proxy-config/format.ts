@@ -268,3 +268,30 @@ export function formatSecrets(dump: any, now = Date.now()): string {
     secretRows(dump, now),
   );
 }
+
+/** Each certificate of a certificate chain: identity (URI SAN, else subject), serial, validity, issuer. */
+export function formatSecretChains(dump: any, now = Date.now()): string {
+  const p = dumpPart(dump, 'SecretsConfigDump') ?? {};
+  const out: string[] = [];
+  for (const e of [...(p.staticSecrets ?? []), ...(p.dynamicActiveSecrets ?? [])]) {
+    const s = e.secret ?? {};
+    const pem = s.tlsCertificate ? pemOf(s.tlsCertificate.certificateChain) : undefined;
+    if (!pem) continue;
+    const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    out.push(`${e.name ?? s.name ?? ''}: chain of ${certs.length}`);
+    certs.forEach((c, i) => {
+      try {
+        const x = new X509Certificate(c);
+        const uri = (x.subjectAltName ?? '').split(', ').find((v) => v.startsWith('URI:'));
+        const who = uri ? uri.slice(4) : x.subject.replace(/\n/g, ', ') || '(empty subject)';
+        const [valid, serial, notAfter, notBefore] = certCells(c, now);
+        out.push(
+          `  [${i}] ${who}${x.ca ? ' (CA)' : ''}  serial ${serial}  valid ${notBefore} .. ${notAfter}${valid === 'true' ? '' : ' (NOT VALID NOW)'}  issuer ${x.issuer.replace(/\n/g, ', ')}`,
+        );
+      } catch {
+        out.push(`  [${i}] (unreadable certificate)`);
+      }
+    });
+  }
+  return out.join('\n');
+}

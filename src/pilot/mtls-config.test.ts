@@ -148,9 +148,7 @@ test('auto mTLS: Istio mutual TLS per endpoint with a sidecar, SANs from the ser
     ['spiffe://cluster.local/ns/foo/sa/httpbin', 'spiffe://cluster.local/ns/foo/sa/legacy'],
   );
   assert.equal(plain.name, 'tlsMode-disabled');
-  const cla = g.generate(client, TypeUrl.ENDPOINT, [
-    'outbound|8000||httpbin.foo.svc.cluster.local',
-  ])[0];
+  const cla = g.generate(client, TypeUrl.ENDPOINT, ['outbound|8000||httpbin.foo.svc.cluster.local'])[0];
   const byIp = new Map(
     cla.endpoints[0].lbEndpoints.map((e: any) => [e.endpoint.address.socketAddress.address, e]),
   );

@@ -54,8 +54,7 @@ export class PeerAuthnIndex {
     if (w) {
       const portMode = w.spec?.portLevelMtls?.[String(port)]?.mode;
       if (enforced(portMode)) return { mode: portMode, policy: nameOf(w) };
-      if (enforced(w.spec?.mtls?.mode))
-        return { mode: w.spec.mtls.mode, policy: nameOf(w) };
+      if (enforced(w.spec?.mtls?.mode)) return { mode: w.spec.mtls.mode, policy: nameOf(w) };
     }
     for (const ns of [namespace, this.rootNamespace]) {
       const p = this.namespace.get(ns);

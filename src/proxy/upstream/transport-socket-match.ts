@@ -3,6 +3,7 @@
 // falls back to the cluster's transport_socket. Istio's auto mTLS uses it: endpoints with a sidecar
 // carry `tlsMode: istio` and get Istio mutual TLS, the rest plaintext.
 import { structToJson } from '../../xds/struct.js';
+import type { envoy_config_cluster_v3_Cluster_TransportSocketMatch as TransportSocketMatch } from '../../xds/envoy-types.js';
 import type { SecretLookup } from '../tls/secret-manager.js';
 import { compileUpstreamTransport, type UpstreamTls } from '../tls/upstream-tls.js';
 import type { Host } from './host.js';
@@ -23,19 +24,19 @@ export class TransportSockets {
 
   /** Compiles `transportSocketMatches`; throws naming the entry and field. */
   constructor(
-    matches: any[] | undefined,
+    matches: readonly TransportSocketMatch[] | undefined,
     /** The cluster's own transport_socket (null = plaintext). */
     readonly fallback: UpstreamTls | null,
     secrets: SecretLookup | null,
   ) {
     this.entries = (matches ?? []).map((m, i) => {
-      const name = String(m?.name ?? '');
+      const name = String(m.name ?? '');
       try {
-        const fields = structToJson(m?.match);
+        const fields = structToJson(m.match);
         return {
           name,
           match: Object.entries(fields).map(([k, v]) => [k, JSON.stringify(v)] as const),
-          tls: compileUpstreamTransport(m?.transportSocket, secrets),
+          tls: compileUpstreamTransport(m.transportSocket, secrets),
         };
       } catch (e) {
         throw new Error(`transportSocketMatches[${i}] (${name}).${(e as Error).message}`);
@@ -53,7 +54,7 @@ export class TransportSockets {
     if (this.entries.length === 0) return this.fallback;
     let t = this.byHost.get(host);
     if (t !== undefined) return t;
-    const md = structToJson((host.metadata as any)?.filterMetadata?.[TRANSPORT_SOCKET_MATCH]);
+    const md = structToJson(host.metadata?.filterMetadata?.[TRANSPORT_SOCKET_MATCH]);
     const hit = this.entries.find((e) => e.match.every(([k, v]) => k in md && JSON.stringify(md[k]) === v));
     t = hit ? hit.tls : this.fallback;
     this.byHost.set(host, t);

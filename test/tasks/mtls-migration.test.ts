@@ -36,7 +36,8 @@ const pa = (ns: string, name: string, spec: string): string =>
 describe('mutual TLS migration', () => {
   before(async () => {
     mesh = await newMesh();
-    await meshUp(mesh, `${EXAMPLES}mtls-migration`);
+    // Host network: each client's HTTP_PROXY is its sidecar (or, in legacy, the plaintext stand-in).
+    await meshUp(mesh, `${EXAMPLES}mtls-migration`, ['--network', 'host']);
   });
   after(() => meshDown(mesh));
 

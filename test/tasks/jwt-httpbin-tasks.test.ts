@@ -81,7 +81,9 @@ describe("Istio's authorization with JWT task (httpbin)", { timeout: 600_000 }, 
     sign = mk(key.privateKey);
     forged = await mk(other.privateKey)({});
     mesh = await newMesh();
-    await meshUp(mesh, `${EXAMPLES}httpbin`);
+    // Host network: the test's JWKS server listens on the host's 127.0.0.1, which a pod-mode
+    // sidecar in its own network namespace cannot reach (as with httpbin-tasks' HTTP_PROXY client).
+    await meshUp(mesh, `${EXAMPLES}httpbin`, ['--network', 'host']);
     await apply(mesh, 'sleep/sleep.yaml');
     await waitPodReady(mesh, 'sleep');
   });

@@ -115,11 +115,23 @@ describe('Istio observability tasks on mizzen up', { timeout: 600_000 }, () => {
       500,
       () => `prometheus ${JSON.stringify(seen)}, pages ${JSON.stringify(served)}`,
     );
-    const rate = await promQuery(
-      'sum(rate(istio_requests_total{reporter="destination",destination_service_name="reviews"}[1m])) by (destination_version)',
-      'destination_version',
+    // rate() needs two scrapes of a series inside its window: keep traffic flowing until both
+    // versions have one (with a 1 s scrape interval this takes a few seconds).
+    let rate: Record<string, number> = {};
+    await eventually(
+      'Prometheus has a request rate for reviews v1 and v3',
+      async () => {
+        await request(`http://127.0.0.1:${m().gatewayPort}/productpage`);
+        rate = await promQuery(
+          'sum(rate(istio_requests_total{reporter="destination",destination_service_name="reviews"}[1m])) by (destination_version)',
+          'destination_version',
+        );
+        return rate['v1'] > 0 && rate['v3'] > 0;
+      },
+      30_000,
+      500,
+      () => `rates ${JSON.stringify(rate)}`,
     );
-    assert.ok(rate['v1'] > 0 && rate['v3'] > 0, `v1 and v3 have a rate: ${JSON.stringify(rate)}`);
     // The caller is known on the destination side through the peer metadata exchange.
     const callers = await promQuery(
       'sum(istio_requests_total{reporter="destination",destination_workload="productpage-v1"}) by (source_workload)',

@@ -49,6 +49,17 @@ export function parseYamlText(text: string, file: string): ParsedFile {
   return { docs, diagnostics };
 }
 
+/**
+ * Parses YAML embedded in a string field (e.g. the `mesh` key of the istio ConfigMap) whose first line
+ * is line `lineOffset + 1` of `file`, so its diagnostics and positions point into that file.
+ */
+export function parseEmbeddedYaml(text: string, file: string, lineOffset: number): ParsedFile {
+  const diagnostics: Diagnostic[] = [];
+  const docs: RawDocument[] = [];
+  parseDocuments(text, file, lineOffset, 0, docs, diagnostics);
+  return { docs, diagnostics };
+}
+
 /** A piece of a YAML stream that starts at a `---` line (or the start), and its first line (1-based). */
 interface Chunk {
   text: string;

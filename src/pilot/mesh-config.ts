@@ -28,7 +28,7 @@ export type PathNormalization = 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_
 
 const PATH_NORMALIZATIONS: readonly string[] = ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'];
 
-/** The normalization a MeshConfig value names; DEFAULT, absent and unknown values mean BASE. */
+/** The normalization a MeshConfig value names; DEFAULT and absent mean BASE (unknown names are rejected at load: api/kinds/kubernetes/mesh-config.ts). */
 export function pathNormalizationOf(v: unknown): PathNormalization {
   return typeof v === 'string' && PATH_NORMALIZATIONS.includes(v) ? (v as PathNormalization) : 'BASE';
 }

@@ -4,6 +4,7 @@ import { kubeKind } from '../../kind-helpers.js';
 import type { Resource } from '../../resource.js';
 import { checkBase64, checkConfigKey } from './names.js';
 import { checkDataSize } from './secret.js';
+import { checkMeshConfig, isMeshConfigMap } from './mesh-config.js';
 
 /** A ConfigMap resource. */
 export interface ConfigMap extends Resource {
@@ -33,6 +34,8 @@ export const configMapKind = kubeKind(
           if (k in m.data) c.error(child(bAt, m.binaryData, k), `key ${JSON.stringify(k)} is also in data`);
       }
       checkDataSize([m.data, m.binaryData], [false, true], child(at, out, 'data'), c);
+      if (m.data && isMeshConfigMap(m.metadata?.name, m.metadata?.namespace))
+        checkMeshConfig(m.data, child(at, out, 'data'), c);
     },
   },
 );

@@ -386,6 +386,72 @@ spec:
   }
 });
 
+test('foreground up: one SIGINT stops a mesh that never got ready (the readiness poll ends too)', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mz-fg-nr-'));
+  const app = join(tmp, 'app');
+  mkdirSync(app);
+  // The app runs but never listens on its declared port, so the pod stays not ready.
+  writeFileSync(
+    join(app, 'idle.mjs'),
+    `setInterval(() => {}, 1000);\nprocess.on('SIGTERM', () => process.exit(0));\n`,
+  );
+  writeFileSync(
+    join(app, 'idle.yaml'),
+    `apiVersion: v1
+kind: Pod
+metadata: { name: idle, labels: { app: idle } }
+spec:
+  containers:
+    - name: idle
+      command: [node, idle.mjs]
+      ports: [{ containerPort: 8000 }]
+`,
+  );
+  const run = join(tmp, 'run');
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'up',
+      app,
+      '--network',
+      'host',
+      '--run-dir',
+      run,
+      '--xds-port',
+      '0',
+      '--debug-port',
+      '0',
+      '--gateway-port-offset',
+      '30100',
+      '--timeout',
+      '2',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    // Past the readiness timeout `up` keeps polling in the background; that poll must not outlive Ctrl-C.
+    assert.ok(await waitUntil(() => /not ready after 2s: .*idle/.test(out), 90_000, 100), out);
+    const pids = pidsOf(readState(runPaths(run))!);
+    child.kill('SIGINT');
+    const code = await Promise.race([
+      exited,
+      new Promise<'alive'>((r) => setTimeout(() => r('alive'), 60_000)),
+    ]);
+    assert.equal(code, 0, `one SIGINT must end up (exit 0):\n${out}`);
+    assert.doesNotMatch(out, /SIGINT again/);
+    assert.ok(await waitUntil(() => pids.every((p) => !isAlive(p)), 5000, 100), 'no process survives Ctrl-C');
+  } finally {
+    child.kill('SIGKILL');
+    await mizzen(['down', '--run-dir', run]);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test('manifests with errors: positioned messages, exit 1, nothing started', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'mz-bad-'));
   writeFileSync(

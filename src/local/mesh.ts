@@ -232,8 +232,11 @@ export class LocalMesh {
   async waitReady(timeoutMs: number, progress?: (ready: number, total: number) => void): Promise<string[]> {
     let waiting: string[] = [];
     let lastReady = -1;
+    let stopped = false;
     const ok = await waitUntil(
       async () => {
+        // Stopping ends the wait: a poll left running would keep the process alive after Ctrl-C.
+        if (this.isStopping()) return (stopped = true);
         waiting = await this.notReady();
         const total = this.pods.size + 1;
         const ready = total - new Set(waiting.map((w) => w.split(' ')[0])).size;
@@ -246,6 +249,7 @@ export class LocalMesh {
       timeoutMs,
       200,
     );
+    if (stopped) return ['stopping'];
     if (ok && this.phase === 'starting') {
       this.phase = 'ready';
       this.message = '';

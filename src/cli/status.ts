@@ -9,7 +9,9 @@ import { formatAge, formatTable } from '../local/table.js';
 const HELP = `usage: mizzen status [--run-dir PATH] [-o json]
 
 Lists the pods of the mesh started by \`mizzen up\`: NAME READY STATUS RESTARTS AGE IP VERSION SIDECAR,
-where SIDECAR is the proxy's xDS sync state (SYNCED, STALE, NOT CONNECTED) from the control plane.`;
+where SIDECAR is the proxy's xDS sync state (SYNCED, STALE, NOT CONNECTED) from the control plane.
+A pod with a container that has only an \`image:\` (no command; mizzen runs nothing for it) shows
+STATUS ImageNotRun, that container counted as not ready, and a line naming it below the table.`;
 
 export default defineCommand({
   name: 'status',
@@ -45,6 +47,7 @@ export default defineCommand({
         ip: p.podIp,
         version: p.labels['version'] ?? '-',
         sidecar: syncStateOf(sync, p.sidecar.nodeId),
+        ...(p.imageOnly ? { imageOnly: p.imageOnly } : {}),
       };
     });
     const gw = s.processes[s.gateway.process];
@@ -85,6 +88,11 @@ export default defineCommand({
         rows.map((r) => [r.name, r.ready, r.status, String(r.restarts), r.age, r.ip, r.version, r.sidecar]),
       ),
     );
+    for (const p of s.pods)
+      for (const c of p.imageOnly ?? [])
+        console.log(
+          `${p.name}: container ${c} has only an image and no command, so nothing runs for it (add command/args)`,
+        );
     return 0;
   },
 });

@@ -386,7 +386,7 @@ spec:
   }
 });
 
-test('foreground up: one SIGINT stops a mesh that never got ready (the readiness poll ends too)', async () => {
+test('foreground up: one SIGINT stops a mesh that never got ready (the readiness poll ends too); status flags an image-only container', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'mz-fg-nr-'));
   const app = join(tmp, 'app');
   mkdirSync(app);
@@ -405,6 +405,8 @@ spec:
     - name: idle
       command: [node, idle.mjs]
       ports: [{ containerPort: 8000 }]
+    - name: cache
+      image: redis:7
 `,
   );
   const run = join(tmp, 'run');
@@ -437,6 +439,10 @@ spec:
     // Past the readiness timeout `up` keeps polling in the background; that poll must not outlive Ctrl-C.
     assert.ok(await waitUntil(() => /not ready after 2s: .*idle/.test(out), 90_000, 100), out);
     const pids = pidsOf(readState(runPaths(run))!);
+    // `status` flags the container that has only an image (nothing runs for it).
+    const st = await mizzen(['status', '--run-dir', run]);
+    assert.match(st.out, /^idle\s+\d\/3\s+ImageNotRun\s/m, st.out);
+    assert.match(st.out, /idle: container cache has only an image and no command/);
     child.kill('SIGINT');
     const code = await Promise.race([
       exited,

@@ -108,6 +108,13 @@ function appProcessName(plan: PodPlan, container: string): string {
   return plan.containers.length === 1 ? plan.name : `${plan.name}/${container}`;
 }
 
+/** `{ imageOnly }` naming the containers that have no command (nothing runs for them), or nothing. */
+function imageOnlyOf(plan: PodPlan): { imageOnly?: string[] } {
+  const runs = new Set(plan.containers.map((c) => c.name));
+  const names = plan.podContainers.filter((c) => !runs.has(c.name)).map((c) => c.name);
+  return names.length ? { imageOnly: names } : {};
+}
+
 /** Log file of a process: `logs/<name>.log` with `/` and spaces made safe. */
 export function logFileOf(paths: RunPaths, processName: string): string {
   return join(paths.logs, `${processName.replace(/[/ ]/g, '.')}.log`);
@@ -376,6 +383,7 @@ export class LocalMesh {
       appIp: p.addr.appIp,
       ports: p.plan.ports.map((x) => x.containerPort),
       appProcesses: p.appProcesses,
+      ...imageOnlyOf(p.plan),
       sidecar: {
         process: p.sidecarProcess,
         adminPort: p.adminPort,

@@ -6,7 +6,7 @@ import type { PodRecord, ProcessRecord } from './run-state.js';
 export interface PodStatusColumns {
   /** `ready/total` containers, the sidecar counting as one. */
   readonly ready: string;
-  /** Running, CrashLoopBackOff, Error, Completed, Terminating, ContainerCreating. */
+  /** Running, CrashLoopBackOff, Error, Completed, Terminating, ContainerCreating, ImageNotRun. */
   readonly status: string;
   /** Restarts of all of the pod's processes. */
   readonly restarts: number;
@@ -21,6 +21,7 @@ export function podStatus(
   const apps = pod.appProcesses.map((n) => processes[n]);
   const sidecar = processes[pod.sidecar.process];
   const all = [...apps, sidecar];
+  const imageOnly = pod.imageOnly?.length ?? 0;
   const restarts = all.reduce((n, p) => n + (p?.restarts ?? 0), 0);
   const readyApps = probe?.app ? apps.filter((p) => p?.state === 'running').length : 0;
   const readySidecar = probe?.sidecar && sidecar?.state === 'running' ? 1 : 0;
@@ -31,5 +32,7 @@ export function podStatus(
   else if (apps.some((p) => p?.state === 'exited'))
     status = apps.every((p) => p?.lastExit?.code === 0) ? 'Completed' : 'Error';
   else if (all.some((p) => !p || p.state === 'stopped')) status = 'ContainerCreating';
-  return { ready: `${readyApps + readySidecar}/${apps.length + 1}`, status, restarts };
+  // A container with only an image never runs here: it counts as not ready, and the pod says so.
+  else if (imageOnly > 0) status = 'ImageNotRun';
+  return { ready: `${readyApps + readySidecar}/${apps.length + imageOnly + 1}`, status, restarts };
 }

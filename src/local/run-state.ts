@@ -64,6 +64,8 @@ export interface PodRecord {
   readonly ports: readonly number[];
   /** Names of the app processes (one per runnable container). */
   readonly appProcesses: readonly string[];
+  /** Containers with only an `image:` (no command): mizzen runs nothing for them. */
+  readonly imageOnly?: readonly string[];
   readonly sidecar: {
     readonly process: string;
     readonly adminPort: number;

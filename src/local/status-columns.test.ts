@@ -43,6 +43,27 @@ function proc(name: string, over: Partial<ProcessRecord> = {}): ProcessRecord {
   };
 }
 
+test('a container with only an image counts as not ready and the pod shows ImageNotRun', () => {
+  const imagePod: PodRecord = { ...pod, imageOnly: ['db'] };
+  const ok = { 'web-abc-12345': proc('a'), 'web-abc-12345 sidecar': proc('s') };
+  assert.deepEqual(podStatus(imagePod, ok, { app: true, sidecar: true }), {
+    ready: '2/3',
+    status: 'ImageNotRun',
+    restarts: 0,
+  });
+  const onlyImage: PodRecord = { ...pod, appProcesses: [], imageOnly: ['web'] };
+  assert.deepEqual(
+    podStatus(onlyImage, { 'web-abc-12345 sidecar': proc('s') }, { app: true, sidecar: true }),
+    {
+      ready: '1/2',
+      status: 'ImageNotRun',
+      restarts: 0,
+    },
+  );
+  const crashing = { ...ok, 'web-abc-12345': proc('a', { state: 'backoff', restarts: 2 }) };
+  assert.equal(podStatus(imagePod, crashing, undefined).status, 'CrashLoopBackOff', 'a worse state wins');
+});
+
 test('pod READY counts the app and the sidecar; STATUS follows the processes like kubectl', () => {
   const ok = { 'web-abc-12345': proc('a'), 'web-abc-12345 sidecar': proc('s') };
   assert.deepEqual(podStatus(pod, ok, { app: true, sidecar: true }), {

@@ -83,8 +83,11 @@ export class PodNetworkMode {
 
   /** Makes the pod's namespace with capture rules from its annotations; returns its name. */
   createPod(plan: PodPlan, podIp: string, say: (line: string) => void): string {
-    const { plan: capture, notes } = capturePlan(plan.annotations);
-    for (const n of notes) say(`${plan.name}: ${n}`);
+    const parsed = capturePlan(plan.annotations);
+    for (const n of parsed.notes) say(`${plan.name}: ${n}`);
+    // A pod without a sidecar: its proxy only stands in for kube-proxy (service addresses → pods,
+    // plaintext), so only outbound is captured; inbound reaches the app directly, as in Istio.
+    const capture = plan.sidecar ? parsed.plan : { ...parsed.plan, includeInboundPorts: [] };
     return createPodNs(this.net, {
       name: plan.name,
       namespace: plan.namespace,

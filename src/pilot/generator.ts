@@ -206,7 +206,11 @@ function pick(all: Envoy[], names: readonly string[]): Envoy[] {
 
 function buildListeners(scope: ProxyScope): Envoy[] {
   if (scope.proxy.type === 'router') return buildGatewayListeners(scope);
-  if (scope.proxy.noSidecar) return [buildHttpProxyListener(scope)];
+  if (scope.proxy.noSidecar)
+    // Local mode's kube-proxy stand-in: outbound only (captured in pod mode, HTTP_PROXY in host mode).
+    return scope.proxy.interceptionMode === 'NONE'
+      ? [buildHttpProxyListener(scope)]
+      : [buildVirtualOutboundListener(scope), ...buildOutboundListeners(scope)];
   if (scope.proxy.interceptionMode === 'NONE')
     return [
       ...buildLocalInboundListeners(scope),

@@ -7,6 +7,7 @@ import {
   FILTERS,
   duration,
   inboundClusterName,
+  INBOUND_PASSTHROUGH_CLUSTER,
   PASSTHROUGH_CLUSTER,
   socketAddress,
   TYPES,
@@ -111,20 +112,16 @@ function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilt
 /** REDIRECT mode: `virtualInbound` on 0.0.0.0:15006, one filter chain per port, passthrough for the rest. */
 export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
   const sec = buildSecurityFilters(scope);
-  const chains: Envoy[] = inboundEndpoints(scope).flatMap((e) =>
+  const endpoints = inboundEndpoints(scope);
+  const declared = new Set(endpoints.map((e) => e.port));
+  const chains: Envoy[] = endpoints.flatMap((e) =>
     inboundChains(
       inboundMtlsMode(scope, e.port),
       { name: inboundClusterName(e.port), filterChainMatch: { destinationPort: wrap(e.port) } },
       () => inboundFilters(e, scope, sec),
     ),
   );
-  chains.push({
-    name: 'virtualInbound-catchall-tcp',
-    filters: [
-      ...sec.tcp,
-      buildTcpProxyFilter('InboundPassthroughCluster', [{ name: PASSTHROUGH_CLUSTER, weight: 1 }]),
-    ],
-  });
+  chains.push(...inboundPassthroughChains(scope, sec, declared));
   return {
     name: 'virtualInbound',
     address: socketAddress('0.0.0.0', 15006),
@@ -135,6 +132,37 @@ export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
     ],
     filterChains: chains,
   };
+}
+
+/**
+ * The chains for ports no service declares (Istio's inbound passthrough): PeerAuthentication applies
+ * here too, as istiod's ForPassthrough does: the workload's mode without a port for every port, plus
+ * a chain per portLevelMtls port that no service declares. STRICT refuses plaintext on them.
+ */
+function inboundPassthroughChains(
+  scope: ProxyScope,
+  sec: SecurityFilters,
+  declared: ReadonlySet<number>,
+): Envoy[] {
+  const filters = (): Envoy[] => [
+    ...sec.tcp,
+    buildTcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, [{ name: PASSTHROUGH_CLUSTER, weight: 1 }]),
+  ];
+  const p = scope.proxy;
+  const out: Envoy[] = [];
+  for (const port of scope.push.peerAuthn.portLevelPorts(p.namespace, p.labels)) {
+    if (declared.has(port)) continue;
+    out.push(
+      ...inboundChains(
+        inboundMtlsMode(scope, port),
+        { name: `${INBOUND_PASSTHROUGH_CLUSTER}-${port}`, filterChainMatch: { destinationPort: wrap(port) } },
+        filters,
+      ),
+    );
+  }
+  // Port 0: no portLevelMtls entry applies, so this is the workload's mode for any other port.
+  out.push(...inboundChains(inboundMtlsMode(scope, 0), { name: 'virtualInbound-catchall-tcp' }, filters));
+  return out;
 }
 
 /** Local mode: one listener per inbound port bound at podIP:<port>. */

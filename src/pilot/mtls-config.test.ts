@@ -219,3 +219,72 @@ test('a proxy standing in for a pod without a sidecar never sends Istio mutual T
   assert.equal(c.transportSocket, undefined);
   assert.ok(!g.generate(legacy, TypeUrl.CLUSTER, []).some((x) => String(x.name).startsWith('inbound|')));
 });
+
+/** The passthrough chains of httpbin's virtualInbound: `port` ('' = any port) → mode as the chains say. */
+function passthroughModes(...extra: string[]): Map<string, string> {
+  const g = generatorFor(pushFromYaml([...MESH, ...extra].join('---\n')));
+  const l = g.generate(httpbin, TypeUrl.LISTENER, []).find((x) => x.name === 'virtualInbound')!;
+  roundTrip(TypeUrl.LISTENER, l);
+  const byPort = new Map<string, any[]>();
+  for (const c of l.filterChains as any[]) {
+    const toPassthrough = c.filters.some(
+      (f: any) => f.typedConfig?.statPrefix === 'InboundPassthroughCluster',
+    );
+    if (!toPassthrough) continue;
+    const port = String(c.filterChainMatch?.destinationPort?.value ?? '');
+    byPort.set(port, [...(byPort.get(port) ?? []), c]);
+  }
+  const out = new Map<string, string>();
+  for (const [port, chains] of byPort) {
+    const tls = chains.filter((c) => c.transportSocket);
+    out.set(port, tls.length === 0 ? 'DISABLE' : chains.length === 1 ? 'STRICT' : 'PERMISSIVE');
+  }
+  return out;
+}
+
+test('inbound passthrough (ports no service declares) follows PeerAuthentication, as istiod ForPassthrough', () => {
+  assert.deepEqual([...passthroughModes()], [['', 'PERMISSIVE']]);
+  assert.deepEqual(
+    [...passthroughModes(pa('foo', 'default', '{ mtls: { mode: STRICT } }'))],
+    [['', 'STRICT']],
+    'namespace STRICT refuses plaintext on undeclared ports too',
+  );
+  // portLevelMtls on an undeclared port gets its own chain; on a declared port (80) it does not.
+  assert.deepEqual(
+    [
+      ...passthroughModes(
+        pa(
+          'foo',
+          'httpbin',
+          '{ selector: { matchLabels: { app: httpbin } }, mtls: { mode: STRICT }, portLevelMtls: { "9090": { mode: DISABLE }, "80": { mode: PERMISSIVE } } }',
+        ),
+      ),
+    ],
+    [
+      ['9090', 'DISABLE'],
+      ['', 'STRICT'],
+    ],
+  );
+});
+
+test('a captured pod without a sidecar (pod network mode) gets outbound listeners only, never virtualInbound', () => {
+  const g = generatorFor(pushFromYaml(MESH.join('---\n')));
+  const names = (md: Record<string, unknown>): string[] =>
+    g
+      .generate(
+        proxyRef({
+          ip: '10.0.0.8',
+          name: 'sleep-0',
+          namespace: 'legacy',
+          metadata: { MIZZEN_NO_SIDECAR: true, ...md },
+        }),
+        TypeUrl.LISTENER,
+        [],
+      )
+      .map((l) => String(l.name));
+  const captured = names({ INTERCEPTION_MODE: 'REDIRECT' });
+  assert.ok(captured.includes('virtualOutbound'), captured.join());
+  assert.ok(captured.includes('0.0.0.0_8000'), captured.join());
+  assert.ok(!captured.includes('virtualInbound'), captured.join());
+  assert.deepEqual(names({ INTERCEPTION_MODE: 'NONE' }), ['10.0.0.8_15001']);
+});

@@ -63,6 +63,17 @@ export class PeerAuthnIndex {
     }
     return DEFAULT;
   }
+
+  /**
+   * The ports the workload's own policy sets in portLevelMtls (Istio builds an extra inbound
+   * passthrough chain for each one no service declares).
+   */
+  portLevelPorts(namespace: string, labels: Readonly<Record<string, string>>): number[] {
+    const w = this.workload.get(namespace)?.find((p) => selects(p.spec?.selector?.matchLabels, labels));
+    return Object.keys(w?.spec?.portLevelMtls ?? {})
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0 && n <= 65535);
+  }
 }
 
 function nameOf(p: PeerAuthentication): string {

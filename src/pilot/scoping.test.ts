@@ -37,12 +37,13 @@ test('exportTo hides services from other namespaces; visible ones get outbound l
   const inbound = listeners.find((l) => l.name === 'virtualInbound')!;
   assert.deepEqual(
     (inbound.filterChains as any[]).map((c) => c.filterChainMatch?.destinationPort?.value ?? 'catch-all'),
-    // PERMISSIVE (no PeerAuthentication): an Istio mTLS chain and a plaintext chain per port.
-    [80, 80, 5432, 5432, 'catch-all'],
+    // PERMISSIVE (no PeerAuthentication): an Istio mTLS chain and a plaintext chain per port, and
+    // for the inbound passthrough (ports no service declares).
+    [80, 80, 5432, 5432, 'catch-all', 'catch-all'],
   );
   assert.deepEqual(
     (inbound.filterChains as any[]).map((c) => c.filterChainMatch?.transportProtocol ?? ''),
-    ['tls', '', 'tls', '', ''],
+    ['tls', '', 'tls', '', 'tls', ''],
   );
   const tcp = listeners.find((l) => l.name === '0.0.0.0_5432')!;
   assert.equal((tcp.filterChains as any)[0].filters[0].name, 'envoy.filters.network.tcp_proxy');

@@ -36,7 +36,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     load: () => import('./proxy-status.js'),
   },
   x: {
-    summary: 'experimental commands: x authz check POD (like istioctl x authz check)',
+    summary: 'experimental commands: x authz check POD, x explain SOURCE URL (like istioctl x)',
     load: () => import('./x.js'),
   },
   server: {

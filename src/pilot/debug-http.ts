@@ -11,6 +11,7 @@ import type { PushContext } from './push-context.js';
 import { PilotMetrics } from './metrics.js';
 import type { Envoy } from './envoy.js';
 import { mizzenVersion } from './version.js';
+import { explainQuery } from './explain/explain-query.js';
 
 /** What the debug server reads. */
 export interface DebugSources {
@@ -76,6 +77,8 @@ export class DebugServer {
           return json(res, 200, this.syncz());
         case '/debug/config_dump':
           return this.configDump(res, url.searchParams.get('proxyID') ?? '');
+        case '/debug/explain':
+          return this.explain(res, url.searchParams);
         case '/metrics':
           return this.metrics(res);
         case '/ready':
@@ -85,7 +88,13 @@ export class DebugServer {
         default:
           json(res, 404, {
             error: 'not found',
-            endpoints: ['/debug/configz', '/debug/syncz', '/debug/config_dump?proxyID=', '/metrics'],
+            endpoints: [
+              '/debug/configz',
+              '/debug/syncz',
+              '/debug/config_dump?proxyID=',
+              '/debug/explain?proxyID=&method=&host=&port=&path=&header=',
+              '/metrics',
+            ],
           });
       }
     } catch (err) {
@@ -130,14 +139,30 @@ export class DebugServer {
     return this.src.ads.syncStatus().map((s) => ({ ...s, controlPlaneVersion }));
   }
 
-  private configDump(res: ServerResponse, proxyID: string): void {
-    if (!proxyID) return json(res, 400, { error: 'proxyID is required, e.g. ?proxyID=reviews-v1-0.default' });
+  /** The connected proxy `proxyID` names (full id, pod.namespace, or a part of the id). */
+  private findProxy(proxyID: string): ProxyRef | undefined {
     const connected = this.src.ads.proxies();
-    const info: ProxyRef | undefined =
+    return (
       connected.find((p) => p.id === proxyID) ??
       connected.find((p) => p.id.split('~')[2] === proxyID) ??
       connected.find((p) => p.id.includes(proxyID)) ??
-      (proxyID.includes('~') ? { id: proxyID, metadata: {}, node: {} } : undefined);
+      (proxyID.includes('~') ? { id: proxyID, metadata: {}, node: {} } : undefined)
+    );
+  }
+
+  /** Which listener, rule, route, cluster and endpoints a described request from a proxy takes. */
+  private explain(res: ServerResponse, q: URLSearchParams): void {
+    const proxyID = q.get('proxyID') ?? '';
+    if (!proxyID) return json(res, 400, { error: 'proxyID is required, e.g. ?proxyID=productpage' });
+    const info = this.findProxy(proxyID);
+    if (!info) return json(res, 404, { error: `no connected proxy matches ${proxyID}` });
+    const r = explainQuery(this.src.generator, this.src.push(), info, q);
+    json(res, 'error' in r && !('proxy' in r) ? 400 : 200, r);
+  }
+
+  private configDump(res: ServerResponse, proxyID: string): void {
+    if (!proxyID) return json(res, 400, { error: 'proxyID is required, e.g. ?proxyID=reviews-v1-0.default' });
+    const info = this.findProxy(proxyID);
     if (!info) return json(res, 404, { error: `no connected proxy matches ${proxyID}` });
     const g = this.src.generator;
     const listeners = g.generate(info, TypeUrl.LISTENER, []);

@@ -34,15 +34,17 @@ export function buildVirtualServiceRoutes(ctx: RouteContext, vs: VirtualServiceE
       const ns = rule.delegate.namespace ?? vs.namespace;
       const d = ctx.scope.push.virtualServicesByName.get(`${ns}/${rule.delegate.name}`);
       if (!d || d.hosts.length > 0) continue; // a delegate must not have hosts
-      for (const dr of d.resource.spec.http ?? []) {
+      const delegated = d.resource.spec.http ?? [];
+      for (let j = 0; j < delegated.length; j++) {
+        const dr = delegated[j];
         if (dr.delegate) continue; // one level of delegation only, as Istio
         const merged = mergeMatches(rule.match, dr.match);
         if (merged === null) continue;
-        out.push(...rulesRoutes(ctx, dr, merged, d, vs.namespace));
+        out.push(...rulesRoutes(ctx, dr, merged, d, vs.namespace, j, merged === dr.match));
       }
       continue;
     }
-    out.push(...rulesRoutes(ctx, rule, rule.match, vs, vs.namespace));
+    out.push(...rulesRoutes(ctx, rule, rule.match, vs, vs.namespace, i, true));
   }
   return out;
 }
@@ -54,6 +56,8 @@ function rulesRoutes(
   matches: HTTPMatchRequest[] | undefined,
   vs: VirtualServiceEntry,
   rootNamespace: string,
+  ruleIndex: number,
+  ownMatches: boolean,
 ): Envoy[] {
   const applicable =
     matches && matches.length > 0
@@ -73,10 +77,24 @@ function rulesRoutes(
   if (applicable.length === 0) return [];
   const out: Envoy[] = [];
   for (const m of applicable) {
-    const r = translateRule(ctx, rule, m, vs);
+    const at = { http: ruleIndex, match: ownMatches && m ? (matches?.indexOf(m) ?? -1) : -1 };
+    const r = translateRule(ctx, rule, m, vs, at);
     if (r) out.push(r);
   }
   return out;
+}
+
+/**
+ * Route metadata key (filter_metadata) naming the VirtualService rule a route came from:
+ * `{ http: i, match: j }` (indexes into spec.http and its match list; no `match` for a match-all rule
+ * or a delegate's merged matches). Read by `mizzen x explain`; Envoy ignores unknown metadata.
+ */
+export const RULE_METADATA = 'mizzen.io/rule';
+
+/** Which rule (and match entry) of a VirtualService a route comes from. */
+interface RuleRef {
+  readonly http: number;
+  readonly match: number;
 }
 
 /** One Envoy route for a rule and one of its match entries; null when its destinations do not resolve. */
@@ -85,6 +103,7 @@ function translateRule(
   rule: HTTPRoute,
   m: HTTPMatchRequest | undefined,
   vs: VirtualServiceEntry,
+  at: RuleRef,
 ): Envoy | null {
   const route: Envoy = { match: translateRouteMatch(m) };
   const name = m?.name && rule.name ? `${rule.name}.${m.name}` : (rule.name ?? m?.name);
@@ -106,6 +125,7 @@ function translateRule(
       istio: structFromJson({
         config: `/apis/networking.istio.io/v1/namespaces/${vs.namespace}/virtual-service/${vs.name}`,
       }),
+      [RULE_METADATA]: structFromJson(at.match >= 0 ? { ...at } : { http: at.http }),
     },
   };
   return route;

@@ -2,9 +2,11 @@
 // injection (delay and abort), traffic shifting and request timeouts, asserting what Istio's task pages describe.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   apply,
   applyYaml,
+  cli,
   eventually,
   meshDown,
   meshUp,
@@ -125,6 +127,24 @@ describe('Istio bookinfo tasks on mizzen up', { timeout: 600_000 }, () => {
       assert.equal(p.version, 'v1', 'everyone else still gets reviews v1');
       assert.deepEqual(p.stars, []);
     }
+  });
+
+  it('mizzen x explain: jason → reviews v2 by the reviews-test-v2 rule, named by file:line', async () => {
+    const url = 'http://reviews:9080/reviews/0';
+    const out = await cli(m(), ['x', 'explain', 'productpage', url, '-H', 'end-user: jason']);
+    const rule =
+      /^Rule: +VirtualService default\/reviews spec\.http\[0\]\.match\[0\] at (.+):(\d+):\d+$/m.exec(out);
+    assert.ok(rule, out);
+    assert.match(rule[1], /virtualservice-default-reviews\.yaml$/, 'the file the control plane loaded');
+    const line = readFileSync(rule[1], 'utf8').split('\n')[Number(rule[2]) - 1];
+    assert.match(line, /- headers:/, `line ${rule[2]} is the match entry`);
+    assert.match(
+      out,
+      /^Cluster: +outbound\|9080\|v2\|reviews\.default\.svc\.cluster\.local \(100%, subset v2/m,
+    );
+    const other = await cli(m(), ['x', 'explain', 'productpage', url]);
+    assert.match(other, /#0 no: header end-user is absent; the route wants exact "jason"/);
+    assert.match(other, /^Cluster: +outbound\|9080\|v1\|/m);
   });
 
   it('fault injection, delay: jason waits about 6 s and sees "product reviews are currently unavailable"', async () => {

@@ -1,7 +1,7 @@
 // One compiled Envoy Route: its match (path, headers, query, runtime fraction) and its action
 // (route to cluster(s) / redirect / direct response) with rewrites, header mutations, retry, mirror.
 import { HashPolicy } from './hash-policy.js';
-import { HeaderMatcher, matchAllHeaders, type HeaderSource } from '../../matchers/header-matcher.js';
+import { HeaderMatcher, type HeaderSource } from '../../matchers/header-matcher.js';
 import { StringMatcher, compileRegex } from '../../matchers/string-matcher.js';
 import { boolValue, durationMs, fractionPerMillion, u32 } from '../../util/values.js';
 import type { RE2JS } from 're2js';
@@ -68,6 +68,19 @@ function at<T>(field: string, fn: () => T): T {
 
 /** Per-filter config marker meaning "filter disabled on this route". */
 export const DISABLED = Symbol('filter-disabled');
+
+/** RouteEntry.mismatch: the request matches. */
+export const MATCHED = 0;
+/** RouteEntry.mismatch: the path (prefix, exact, regex or path-separated prefix) does not match. */
+export const MISMATCH_PATH = 1;
+/** RouteEntry.mismatch: the route matches gRPC requests only. */
+export const MISMATCH_GRPC = 2;
+/** RouteEntry.mismatch: the runtime fraction did not select this request. */
+export const MISMATCH_RUNTIME = 3;
+/** RouteEntry.mismatch: MISMATCH_HEADER + i, header matcher i failed. */
+export const MISMATCH_HEADER = 0x100;
+/** RouteEntry.mismatch: MISMATCH_QUERY + i, query parameter matcher i failed. */
+export const MISMATCH_QUERY = 0x10000;
 
 const PATH_PREFIX = 0;
 const PATH_EXACT = 1;
@@ -273,37 +286,47 @@ export class RouteEntry {
 
   /** True when the request matches this route. */
   matches(req: RouteRequest): boolean {
+    return this.mismatch(req) === MATCHED;
+  }
+
+  /**
+   * Why the request does not match, as a code (MATCHED when it does): MISMATCH_PATH, MISMATCH_GRPC,
+   * MISMATCH_RUNTIME, MISMATCH_HEADER + i or MISMATCH_QUERY + i (index into the route's match lists).
+   * The one matcher both the data plane and `mizzen x explain` run.
+   */
+  mismatch(req: RouteRequest): number {
     const p = this.caseSensitive ? req.pathOnly : req.pathOnly.toLowerCase();
     switch (this.pathKind) {
       case PATH_PREFIX:
-        if (!p.startsWith(this.pathValue)) return false;
+        if (!p.startsWith(this.pathValue)) return MISMATCH_PATH;
         break;
       case PATH_EXACT:
-        if (p !== this.pathValue) return false;
+        if (p !== this.pathValue) return MISMATCH_PATH;
         break;
       case PATH_REGEX:
-        if (!this.pathRe!.testExact(req.pathOnly)) return false;
+        if (!this.pathRe!.testExact(req.pathOnly)) return MISMATCH_PATH;
         break;
       case PATH_SEPARATED:
         if (!(
           p === this.pathValue ||
           (p.startsWith(this.pathValue) && p.charCodeAt(this.pathValue.length) === 47)
         ))
-          return false;
+          return MISMATCH_PATH;
         break;
     }
-    if (this.grpcOnly && !req.isGrpc) return false;
-    if (this.headers.length > 0 && !matchAllHeaders(this.headers, req)) return false;
+    if (this.grpcOnly && !req.isGrpc) return MISMATCH_GRPC;
+    const hs = this.headers;
+    for (let i = 0; i < hs.length; i++) if (!hs[i].match(req)) return MISMATCH_HEADER + i;
     for (let i = 0; i < this.queries.length; i++) {
       const q = this.queries[i];
       const v = req.queryParam(q.name);
       if (q.present !== null) {
-        if ((v !== undefined) !== q.present) return false;
-      } else if (v === undefined || !q.matcher!.match(v)) return false;
+        if ((v !== undefined) !== q.present) return MISMATCH_QUERY + i;
+      } else if (v === undefined || !q.matcher!.match(v)) return MISMATCH_QUERY + i;
     }
     if (this.runtimePerMillion < 1_000_000 && Math.random() * 1_000_000 >= this.runtimePerMillion)
-      return false;
-    return true;
+      return MISMATCH_RUNTIME;
+    return MATCHED;
   }
 
   /** Picks one of the weighted clusters (precomputed cumulative weights). */

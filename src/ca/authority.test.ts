@@ -104,6 +104,18 @@ test('a CSR asking for another identity is refused with PERMISSION_DENIED', asyn
   );
 });
 
+test("the certificate carries the mesh's trust domain, whatever trust domain the CSR asked for", async () => {
+  const ca = await CertificateAuthority.load(null, 'corp.example');
+  const meshId = 'spiffe://corp.example/ns/foo/sa/sleep';
+  const chain = await ca.sign(await csrFor(SLEEP), meshId, 0);
+  assert.equal(new X509Certificate(chain[0]).subjectAltName, `URI:${meshId}`);
+  await assert.rejects(
+    ca.sign(await csrFor('spiffe://corp.example/ns/foo/sa/httpbin'), meshId, 0),
+    (e: unknown) => e instanceof CaError && e.code === 'PERMISSION_DENIED',
+    'another service account under the right trust domain is still refused',
+  );
+});
+
 test('local tokens prove namespace and service account; another key or a garbled token is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-tok-'));
   try {

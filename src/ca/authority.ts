@@ -5,6 +5,7 @@
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseSpiffeId } from './spiffe.js';
 import { EC_P256, generateEcKeyPair, privateKeyPem, splitPemCertificates, x509 } from '../xds/x509.js';
 
 /** Default workload certificate lifetime (Istio's DEFAULT_WORKLOAD_CERT_TTL), ms. */
@@ -148,7 +149,10 @@ export class CertificateAuthority {
 
   /**
    * Signs a workload certificate for `identity` (a SPIFFE URI) from a PEM CSR. The CSR must be
-   * self-signed correctly and ask for exactly that URI SAN. Returns the chain: leaf, intermediates, root.
+   * self-signed correctly and ask for exactly one URI SAN naming the same namespace and service
+   * account; the certificate carries `identity`, so the mesh's trust domain wins over the one the
+   * proxy asked for (Istio's CA, too, takes the identity from the caller, not from the CSR).
+   * Returns the chain: leaf, intermediates, root.
    */
   async sign(csrPem: string, identity: string, ttlMs: number): Promise<string[]> {
     let csr: x509.Pkcs10CertificateRequest;
@@ -159,7 +163,7 @@ export class CertificateAuthority {
     }
     if (!(await csr.verify())) throw new CaError('INVALID_ARGUMENT', 'the CSR signature does not verify');
     const wanted = csrUris(csr);
-    if (wanted.length !== 1 || wanted[0] !== identity)
+    if (wanted.length !== 1 || !sameWorkload(wanted[0], identity))
       throw new CaError(
         'PERMISSION_DENIED',
         `the CSR asks for ${wanted.length ? wanted.join(', ') : 'no URI SAN'}, but the caller may only have ${identity}`,
@@ -192,6 +196,14 @@ export class CertificateAuthority {
     });
     return [leaf.toString('pem') + '\n', ...this.intermediates, this.rootPem];
   }
+}
+
+/** True when the SPIFFE ids name one namespace and service account (trust domains may differ). */
+function sameWorkload(asked: string, identity: string): boolean {
+  if (asked === identity) return true;
+  const a = parseSpiffeId(asked);
+  const b = parseSpiffeId(identity);
+  return a !== null && b !== null && a.namespace === b.namespace && a.serviceAccount === b.serviceAccount;
 }
 
 /** URI SANs a CSR asks for. */

@@ -168,7 +168,7 @@ interface Mesh {
   close(): Promise<void>;
 }
 
-async function startMesh(extra: string[] = []): Promise<Mesh> {
+async function startMesh(extra: string[] = [], moreYaml = ''): Promise<Mesh> {
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-mtls-'));
   const backend = await startBackend('httpbin');
   // The app must listen at the app IP on the service's target port: take a free one there.
@@ -179,7 +179,7 @@ async function startMesh(extra: string[] = []): Promise<Mesh> {
   const configDir = join(dir, 'config');
   const caDir = join(dir, 'ca');
   mkdirSync(configDir);
-  writeFileSync(join(configDir, 'mesh.yaml'), manifests(port));
+  writeFileSync(join(configDir, 'mesh.yaml'), manifests(port) + (moreYaml ? `---\n${moreYaml}` : ''));
   let server: ServerProcess;
   try {
     server = await startServer(configDir, ['--ca-dir', caDir]);
@@ -286,6 +286,36 @@ spec:
       async () => (await viaSleep('/headers')).status === 200,
       30_000,
     );
+  } finally {
+    await m.close();
+  }
+});
+
+test("a MeshConfig trustDomain is every workload's SPIFFE trust domain; proxies need no flag for it", async () => {
+  // Proxies ask for spiffe://cluster.local/... (their default, as `mizzen up` starts them); the CA
+  // issues the mesh's trust domain, and the client sidecar verifies the server under it.
+  const m = await startMesh(
+    [],
+    `apiVersion: v1
+kind: ConfigMap
+metadata: { name: istio, namespace: istio-system }
+data:
+  mesh: |-
+    trustDomain: corp.example
+`,
+  );
+  try {
+    await waitFor(
+      'a 200 through both sidecars',
+      async () => (await viaSleep('/headers').catch(() => null))?.status === 200,
+      60_000,
+    );
+    const seen = m.backend.seen[m.backend.seen.length - 1];
+    assert.match(
+      String(seen.headers['x-forwarded-client-cert']),
+      /URI=spiffe:\/\/corp\.example\/ns\/foo\/sa\/sleep/,
+    );
+    for (const c of m.relay.firstChunks) assert.equal(c[0], 0x16, 'a TLS handshake record');
   } finally {
     await m.close();
   }

@@ -164,6 +164,13 @@ export class DiscoveryServer {
       const before = this.push;
       this.push = buildPushContext(change.snapshot, this.dns, this.push, change.kinds);
       this.warnTelemetry();
+      if (before.mesh.trustDomain !== this.push.mesh.trustDomain)
+        this.options.log?.(
+          'warn',
+          `MeshConfig trustDomain changed from ${before.mesh.trustDomain} to ${this.push.mesh.trustDomain}: ` +
+            'clients now expect the new one, but certificates already issued keep the old one until they ' +
+            'rotate (trustDomainAliases is not supported), so mutual TLS to those workloads fails until then',
+        );
       const filter = affectedProxies(change, {
         before,
         after: this.push,

@@ -157,9 +157,14 @@ export class WorkloadCertAgent {
     const lifetime = Math.max(0, notAfter.getTime() - now);
     const renewIn = Math.max(100, Math.floor(lifetime * this.o.rotationFraction));
     log.info(
-      `installed certificate ${leaf.serialNumber} for ${this.o.identity}, valid until ${notAfter.toISOString()}; renewing in ${Math.round(renewIn / 1000)} s`,
+      `installed certificate ${leaf.serialNumber} for ${uriSan(leaf) || this.o.identity}, valid until ${notAfter.toISOString()}; renewing in ${Math.round(renewIn / 1000)} s`,
     );
     this.schedule(renewIn);
     this.o.onCertificate?.();
   }
+}
+
+/** The certificate's first URI SAN ('' when none): the identity the CA granted. */
+function uriSan(cert: X509Certificate): string {
+  return /URI:([^,\s]+)/.exec(cert.subjectAltName ?? '')?.[1] ?? '';
 }

@@ -30,6 +30,11 @@ const cases: Case[] = [
     errors: [{ path: 'data.mesh.outboundTrafficPolicy.mode', message: /ALLOW_ANY, REGISTRY_ONLY/, line: 9 }],
   },
   {
+    name: 'trustDomain is used; trustDomainAliases is warned (not enforced)',
+    yaml: mesh(`trustDomain: corp.example\ntrustDomainAliases: [old.example]\n`),
+    warnings: [{ path: 'data.mesh.trustDomainAliases', message: /not supported/ }],
+  },
+  {
     name: 'mesh text that is not YAML',
     yaml: mesh(`pathNormalization: [\n`),
     errors: [{ path: 'data.mesh', message: /YAML syntax error/ }],

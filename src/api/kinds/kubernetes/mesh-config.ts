@@ -44,4 +44,10 @@ export function checkMeshConfig(data: Record<string, string>, dataAt: At, c: Che
     return;
   }
   meshFields(doc, { path: at.path, holder: doc, key: undefined }, c);
+  const aliases = doc.trustDomainAliases;
+  if (Array.isArray(aliases) && aliases.length > 0)
+    c.warn(
+      child({ path: at.path, holder: doc, key: undefined }, doc, 'trustDomainAliases'),
+      'not supported: only identities in trustDomain are accepted (clients verify servers under it alone)',
+    );
 }

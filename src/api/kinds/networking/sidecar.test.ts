@@ -99,6 +99,52 @@ const cases: Case[] = [
     yaml: sc('  egress:\n  - port: {number: 0, protocol: HTTP, name: uds}\n    hosts: ["./*"]\n'),
     errors: [{ path: 'spec.egress[0].bind', message: /needs a unix:\/\/ bind/ }],
   },
+  ...(['HTTP', 'TCP', 'GRPC', undefined] as const).map((proto) => ({
+    name: `ingress TLS on a ${proto ?? 'protocol-less'} port`,
+    yaml: sc(`  ingress:
+  - port: {number: 9080, name: p${proto ? `, protocol: ${proto}` : ''}}
+    defaultEndpoint: 127.0.0.1:8080
+    tls:
+      mode: SIMPLE
+      serverCertificate: /etc/certs/cert.pem
+      privateKey: /etc/certs/key.pem
+`),
+    errors: [{ path: 'spec.ingress[0].tls', message: /need an HTTPS or TLS port/, line: 11 }],
+  })),
+  {
+    name: 'ingress TLS on a tls port (protocol names are case-insensitive)',
+    yaml: sc(`  ingress:
+  - port: {number: 9443, name: tls, protocol: tls}
+    defaultEndpoint: 127.0.0.1:8443
+    tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}
+`),
+  },
+  {
+    name: 'ingress TLS with credentialNames',
+    yaml: sc(`  ingress:
+  - port: {number: 9443, name: https, protocol: HTTPS}
+    defaultEndpoint: 127.0.0.1:8443
+    tls:
+      mode: SIMPLE
+      credentialNames: [a, b]
+`),
+    errors: [
+      { path: 'spec.ingress[0].tls.credentialNames', message: /not supported in Sidecar ingress tls/ },
+    ],
+  },
+  {
+    name: 'ingress TLS with tlsCertificates',
+    yaml: sc(`  ingress:
+  - port: {number: 9443, name: https, protocol: HTTPS}
+    defaultEndpoint: 127.0.0.1:8443
+    tls:
+      mode: SIMPLE
+      tlsCertificates: [{serverCertificate: /c.pem, privateKey: /k.pem}]
+`),
+    errors: [
+      { path: 'spec.ingress[0].tls.tlsCertificates', message: /not supported in Sidecar ingress tls/ },
+    ],
+  },
   {
     name: 'ingress without port',
     yaml: sc('  ingress:\n  - defaultEndpoint: 127.0.0.1:8080\n'),

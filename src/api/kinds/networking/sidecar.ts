@@ -140,8 +140,27 @@ function checkDefaultEndpoint(e: string, at: At, c: Checker): void {
   else checkPort(port, at, c);
 }
 
-/** Sidecar ingress TLS: files only (no credentialName), no ISTIO_MUTUAL / AUTO_PASSTHROUGH, no SANs or redirect. */
-function ingressTlsRules(t: ServerTLSSettings, at: At, c: Checker): void {
+/**
+ * Sidecar ingress TLS: files only (no credentialName(s), no tlsCertificates), no ISTIO_MUTUAL /
+ * AUTO_PASSTHROUGH, no SANs or redirect, and only on a port whose protocol is HTTPS or TLS (as Istio).
+ */
+function ingressTlsRules(t: ServerTLSSettings, protocol: string | undefined, at: At, c: Checker): void {
+  const p = (protocol ?? '').toUpperCase();
+  if (p !== 'HTTPS' && p !== 'TLS')
+    c.error(
+      at,
+      `TLS settings need an HTTPS or TLS port; this port's protocol is ${protocol ? JSON.stringify(protocol) : 'not set'}`,
+    );
+  if (t.credentialNames?.length)
+    c.error(
+      child(at, t, 'credentialNames'),
+      'credentialNames is not supported in Sidecar ingress tls; use file paths',
+    );
+  if (t.tlsCertificates?.length)
+    c.error(
+      child(at, t, 'tlsCertificates'),
+      'tlsCertificates is not supported in Sidecar ingress tls; use file paths',
+    );
   if (t.subjectAltNames?.length)
     c.error(child(at, t, 'subjectAltNames'), 'subjectAltNames is not supported in Sidecar ingress tls');
   if (t.httpsRedirect)
@@ -171,7 +190,7 @@ const ingressListener = (): Validator<IstioIngressListener> =>
         if (l.port.number === undefined) c.error(child(portAt, l.port, 'number'), 'is required');
         else checkPort(l.port.number, child(portAt, l.port, 'number'), c);
         checkBindIp(l.bind, child(at, l, 'bind'), c);
-        if (l.tls) ingressTlsRules(l.tls, child(at, l, 'tls'), c);
+        if (l.tls) ingressTlsRules(l.tls, l.port.protocol, child(at, l, 'tls'), c);
         if (l.connectionPool?.http && !isHttpProtocol(l.port.protocol ?? ''))
           c.warn(
             child(child(at, l, 'connectionPool'), l.connectionPool, 'http'),

@@ -86,6 +86,23 @@ const groupCases: Case[] = [
       'name: b',
     )}---\n${wg('  template: {}\n  probe: {grpc: {port: 9090, service: ready}}\n').replace('name: reviews', 'name: c')}`,
   },
+  ...['X_Custom', 'x custom', 'x:y', ''].map((h) => ({
+    name: `httpGet probe header name ${JSON.stringify(h)}`,
+    yaml: wg(
+      `  template: {}\n  probe:\n    httpGet:\n      port: 8080\n      httpHeaders: [{name: "${h}", value: v}]\n`,
+    ),
+    errors: [
+      {
+        path: 'spec.probe.httpGet.httpHeaders[0].name',
+        message: h ? /is not valid \(letters, digits and "-" only\)/ : /cannot be empty/,
+      },
+    ],
+  })),
+  {
+    name: 'httpGet probe header without a name',
+    yaml: wg('  template: {}\n  probe:\n    httpGet: {port: 8080, httpHeaders: [{value: v}]}\n'),
+    errors: [{ path: 'spec.probe.httpGet.httpHeaders[0].name', message: /is required/ }],
+  },
   {
     name: 'template missing',
     yaml: wg('  metadata: {labels: {app: a}}\n'),

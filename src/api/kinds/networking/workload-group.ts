@@ -1,10 +1,20 @@
 // WorkloadGroup (networking.istio.io): a template for WorkloadEntries auto-registered by VMs, plus their health probe.
-import { obj, str, int, list, record, exactlyOne, child, type Validator } from '../../schema.js';
+import {
+  obj,
+  str,
+  int,
+  list,
+  record,
+  exactlyOne,
+  child,
+  type At,
+  type Checker,
+  type Validator,
+} from '../../schema.js';
 import { checkPort } from '../../checks.js';
 import { labels } from '../../metadata.js';
 import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
-import { checkHeaderName } from './headers.js';
 import { workloadEntrySpec, type WorkloadEntrySpec } from './workload-entry.js';
 
 /** WorkloadGroup.spec. */
@@ -100,8 +110,17 @@ const httpGet = (): Validator<HTTPHealthCheckConfig> =>
       if (s !== '' && s !== 'HTTP' && s !== 'HTTPS')
         c.error(at, `scheme must be "HTTP" or "HTTPS", got ${JSON.stringify(s)}`);
     }),
-    httpHeaders: list(obj({ name: str(checkHeaderName), value: str() })),
+    httpHeaders: list(obj({ name: { v: str(checkProbeHeaderName), required: true }, value: str() })),
   });
+
+// Probe headers follow Kubernetes' rule (letters, digits, "-"; no "_"), as Istio's probe validation does.
+const PROBE_HEADER_NAME = /^[-A-Za-z0-9]+$/;
+
+function checkProbeHeaderName(name: string, at: At, c: Checker): void {
+  if (name === '') c.error(at, 'header name cannot be empty');
+  else if (!PROBE_HEADER_NAME.test(name))
+    c.error(at, `probe header name ${JSON.stringify(name)} is not valid (letters, digits and "-" only)`);
+}
 
 const METHODS = ['httpGet', 'tcpSocket', 'exec', 'grpc'];
 

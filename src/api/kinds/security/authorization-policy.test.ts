@@ -288,11 +288,33 @@ spec:
     yaml: ap('  rules:\n  - {}\n', '  annotations:\n    istio.io/dry-run: "yes"\n'),
     errors: [{ path: 'metadata.annotations["istio.io/dry-run"]', message: /must be "true" or "false"/ }],
   },
-  {
-    name: 'unsupported path template',
-    yaml: rule('to:\n    - operation:\n        paths: ["/foo/{bar}/{*}"]\n'),
-    errors: [{ path: 'spec.rules[0].to[0].operation.paths[0]', message: /unsupported path template/ }],
-  },
+  ...[
+    ['/foo/{bar}/{*}', /"\{bar\}" has "\{" or "\}"/],
+    ['/foo/{**}buzz/bar', /"\{\*\*\}buzz" has/],
+    ['/{*}/foo/{}/bar', /"\{\}" has/],
+    ['/foo/{*}/bar/*', /"\*" is not a literal/],
+    ['/foo/{*}/bar/**/buzz', /"\*\*" is not a literal/],
+    ['/{buzz}', /"\{buzz\}" has/],
+    ['/foo/{buzz=*}/bar/{**}', /"\{buzz=\*\}" has/],
+    ['/{*}/foo/{*}.txt', /"\{\*\}.txt" has/],
+    ['/{*}/foo/{temp', /"\{temp" has/],
+    ['/{*}/foo/temp}/bar', /"temp\}" has/],
+    ['/{**}/foo/temp/{*}/bar', /\{\*\*\} must be the last segment/],
+    ['/{**}/{**}', /\{\*\*\} must be the last segment/],
+    ['/foo/{**}/bar', /\{\*\*\} must be the last segment/],
+    ['/{*}/foo/?abc', /"\?abc" is not a literal/],
+    ['/{*}//foo', /"" is not a literal/],
+  ].map(([p, msg]) => ({
+    name: `unsupported path template ${p as string}`,
+    yaml: rule(`to:\n    - operation:\n        notPaths: ["/ok", "${p as string}"]\n`),
+    errors: [{ path: 'spec.rules[0].to[0].operation.notPaths[1]', message: msg as RegExp, line: 11 }],
+  })),
+  ...['/{*}/foo', '/{*}/foo/', '/foo/bar/{**}', '/{**}', "/a-b._~%20!$&'()+,;:@=/{*}", '/foo/*', '*/bar'].map(
+    (p) => ({
+      name: `valid path or path template ${p}`,
+      yaml: rule(`to:\n    - operation:\n        paths: ["${p}"]\n`),
+    }),
+  ),
   {
     name: 'selector and targetRef together',
     yaml: ap(

@@ -124,15 +124,36 @@ export function checkPortString(s: string, at: At, c: Checker): void {
     c.error(at, `must be a port number between 1 and 65535 written as a string, got ${JSON.stringify(s)}`);
 }
 
-// Path templates ({*} one segment, {**} any) must not use named variables, bare * or **.
-const BAD_PATH_TEMPLATE = /\/\{\w+=\*\*?\}|\{\w*\}|\/\*\*?|\*\*?\//;
+// A path segment Envoy's uri_template accepts as a literal (RFC 3986 pchar, as Istio checks).
+const TEMPLATE_LITERAL = /^[a-zA-Z0-9\-._~%!$&'()+,;:@=]+$/;
+
+/**
+ * Path templates (Istio's rules): `{*}` is one segment, `{**}` the rest; `{` or `}` anywhere else
+ * (named variables such as `{id}`, `{x=*}`, `{}`, `{**}bar`) is refused; in a template every other
+ * segment is a literal (no bare `*`, `**` or `?`). `{**}` must be the last segment: Mizzen's matcher,
+ * like Envoy's `**` operator, takes it only at the end.
+ */
+export function pathTemplateError(path: string): string | null {
+  const isTemplate = path.includes('{*}') || path.includes('{**}');
+  const segments = path.replace(/^\/+|\/+$/g, '').split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    if (seg === '{**}') {
+      if (i !== segments.length - 1) return '{**} must be the last segment';
+      continue;
+    }
+    if (seg === '{*}') continue;
+    if (seg.includes('{') || seg.includes('}'))
+      return `segment ${JSON.stringify(seg)} has "{" or "}" beyond {*} and {**} (named variables are not supported)`;
+    if (isTemplate && !TEMPLATE_LITERAL.test(seg))
+      return `segment ${JSON.stringify(seg)} is not a literal (no "*", "?" or empty segments beside {*} and {**})`;
+  }
+  return null;
+}
 
 function checkPath(s: string, at: At, c: Checker): void {
-  if ((s.includes('{*}') || s.includes('{**}')) && BAD_PATH_TEMPLATE.test(s))
-    c.error(
-      at,
-      `invalid or unsupported path template ${JSON.stringify(s)}: use {*} for one segment and {**} for the rest, without names or bare "*"`,
-    );
+  const err = pathTemplateError(s);
+  if (err) c.error(at, `invalid or unsupported path template ${JSON.stringify(s)}: ${err}`);
 }
 
 function checkServiceAccount(s: string, at: At, c: Checker): void {

@@ -208,6 +208,29 @@ spec:
     yaml: tel('  accessLogging:\n  - providers:\n    - {}\n'),
     errors: [{ path: 'spec.accessLogging[0].providers[0].name', message: /is required/ }],
   },
+  ...[
+    'response.code >=',
+    'response.code >= 400 &&',
+    'foo(',
+    "request.headers['x'] == 'y",
+    '1 +* 2',
+    '('.repeat(5000) + '1' + ')'.repeat(5000),
+  ].map((e) => ({
+    name: `access-log filter that is not CEL: ${e.slice(0, 30)}`,
+    yaml: tel(`  accessLogging:\n  - filter:\n      expression: ${JSON.stringify(e)}\n`),
+    errors: [
+      { path: 'spec.accessLogging[0].filter.expression', message: /must be a valid CEL expression/, line: 9 },
+    ],
+  })),
+  {
+    name: 'access-log filters that parse as CEL (has(), indexing, ||)',
+    yaml: tel(
+      "  accessLogging:\n  - filter:\n      expression: \"has(request.headers) && request.headers['x-debug'] == '1' || response.code == 503\"\n",
+    ),
+    warnings: [
+      { path: 'spec.accessLogging[0].filter.expression', message: /only response\.code comparisons/ },
+    ],
+  },
   {
     name: 'filter without an expression',
     yaml: tel('  accessLogging:\n  - filter: {}\n'),

@@ -11,6 +11,8 @@ import {
   duration,
   exactlyOne,
   fieldAt,
+  type At,
+  type Checker,
   type Validator,
 } from '../../schema.js';
 import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
@@ -24,6 +26,7 @@ import {
 } from '../security/policy-target.js';
 import { withDryRunCheck } from '../security/dry-run.js';
 import { warnUnenforced } from './telemetry-support.js';
+import { celSyntaxError } from './cel-syntax.js';
 
 /** Which side of the traffic a telemetry setting applies to. */
 export type WorkloadMode = 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
@@ -262,12 +265,18 @@ const metrics = (): Validator<Metrics> =>
     reportingInterval: duration(1),
   });
 
+/** A filter expression must parse as CEL (Istio rejects one that does not). */
+function checkCel(expr: string, at: At, c: Checker): void {
+  const err = celSyntaxError(expr);
+  if (err) c.error(at, `must be a valid CEL expression: ${err}`);
+}
+
 const accessLogging = (): Validator<AccessLogging> =>
   obj<AccessLogging>({
     match: modeSelector(),
     providers: providers(),
     disabled: bool(),
-    filter: obj<AccessLogFilter>({ expression: { required: true, v: nonEmpty() } }),
+    filter: obj<AccessLogFilter>({ expression: { required: true, v: nonEmpty(checkCel) } }),
   });
 
 /** Schema of Telemetry.spec. */

@@ -18,6 +18,7 @@ import {
 import { checkPort } from '../../checks.js';
 import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
+import { patchValueProblems, PATCH_VALUE_TYPES } from './envoy-filter-value.js';
 import { checkSelectorLabels } from './common.js';
 import { checkRe2 } from './string-match.js';
 import {
@@ -307,6 +308,16 @@ function patchRules(p: EnvoyConfigObjectPatch, at: At, c: Checker): void {
     c.error(child(patchAt, p.patch, 'value'), `is required for operation ${p.patch.operation}`);
   if (p.patch.value !== undefined && !isPlainObject(p.patch.value))
     c.error(child(patchAt, p.patch, 'value'), 'must be an object (an Envoy config fragment)');
+  else if (p.patch.value !== undefined && p.applyTo && p.patch.operation !== 'REMOVE') {
+    // MERGE values are partial messages of the same type, so they are checked the same way.
+    const vAt = child(patchAt, p.patch, 'value');
+    for (const pr of patchValueProblems(p.applyTo, p.patch.value)) {
+      const at = { ...vAt, path: vAt.path + pr.path };
+      const msg = `not a valid ${PATCH_VALUE_TYPES[p.applyTo]} (applyTo ${p.applyTo}): ${pr.message}`;
+      if (pr.severity === 'error') c.error(at, msg);
+      else c.warn(at, pr.message);
+    }
+  }
   const m = p.match;
   if (!m || !p.applyTo) return;
   const matchAt = f('match');
@@ -376,6 +387,12 @@ export const envoyFilterSpec = (): Validator<EnvoyFilterSpec> =>
         c.warn(
           at,
           'EnvoyFilter exposes internal implementation details that may change at any time; prefer other APIs and take care on upgrades',
+        );
+        // Checked like Istio checks it, but no generator applies the patches yet: say so, never ignore quietly.
+        c.warn(
+          at,
+          'EnvoyFilter is not applied by Mizzen: its patches are validated but do not change any proxy configuration',
+          'MZ-NOT-ENFORCED',
         );
         if (s.workloadSelector)
           checkSelectorLabels(s.workloadSelector.labels, child(at, s, 'workloadSelector'), 'labels', c);

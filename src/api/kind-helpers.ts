@@ -1,6 +1,7 @@
 // Builders for KindDefs: Istio kinds (spec + status) and Kubernetes kinds (arbitrary top-level fields).
 import { anyValue, obj, type Fields, type Validator, type ObjectOptions } from './schema.js';
 import type { KindDef } from './resource.js';
+import { withDryRunCheck } from './kinds/security/dry-run.js';
 
 const envelope: Fields = { apiVersion: anyValue(), kind: anyValue(), metadata: anyValue() };
 
@@ -11,8 +12,21 @@ export const ISTIO_VERSIONS = {
   telemetry: ['telemetry.istio.io/v1alpha1', 'telemetry.istio.io/v1'],
 } as const;
 
-/** An Istio custom resource: `spec` checked by `spec` (missing spec = `{}`), `status` kept as is. */
+/**
+ * An Istio custom resource: `spec` checked by `spec` (missing spec = `{}`), `status` kept as is; the
+ * `istio.io/dry-run` annotation is refused on every kind but AuthorizationPolicy.
+ */
 export function istioKind(kind: string, apiVersions: readonly string[], spec: Validator<unknown>): KindDef {
+  const def = istioKindBody(kind, apiVersions, spec);
+  // Istio's metadata check: only AuthorizationPolicy (which checks the value itself) takes istio.io/dry-run.
+  if (kind === 'AuthorizationPolicy') return def;
+  return withDryRunCheck(
+    def,
+    () => 'the istio.io/dry-run annotation is only supported on AuthorizationPolicy; remove it',
+  );
+}
+
+function istioKindBody(kind: string, apiVersions: readonly string[], spec: Validator<unknown>): KindDef {
   const body = obj<Record<string, unknown>>({ ...envelope, spec, status: anyValue() });
   return {
     kind,

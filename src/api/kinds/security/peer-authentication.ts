@@ -3,7 +3,6 @@ import { obj, record, enumOf, fieldAt, type At, type Checker, type Validator } f
 import { istioKind, ISTIO_VERSIONS } from '../../kind-helpers.js';
 import type { SpecResource } from '../../resource.js';
 import { workloadSelector, type WorkloadSelector } from './policy-target.js';
-import { withDryRunCheck } from './dry-run.js';
 
 /** Mutual TLS modes. UNSET inherits from the parent scope (namespace, then mesh). */
 export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
@@ -58,7 +57,8 @@ export const peerAuthenticationSpec = (): Validator<PeerAuthenticationSpec> =>
   );
 
 /** The PeerAuthentication kind. */
-export const peerAuthenticationKind = withDryRunCheck(
-  istioKind('PeerAuthentication', ISTIO_VERSIONS.security, peerAuthenticationSpec()),
-  () => 'the istio.io/dry-run annotation is only supported on AuthorizationPolicy; remove it',
+export const peerAuthenticationKind = istioKind(
+  'PeerAuthentication',
+  ISTIO_VERSIONS.security,
+  peerAuthenticationSpec(),
 );

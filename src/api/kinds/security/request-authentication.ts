@@ -22,7 +22,6 @@ import {
   type PolicyTargetReference,
   type WorkloadSelector,
 } from './policy-target.js';
-import { withDryRunCheck } from './dry-run.js';
 
 /** A header a JWT may be read from. */
 export interface JWTHeader {
@@ -191,7 +190,8 @@ export const requestAuthenticationSpec = (): Validator<RequestAuthenticationSpec
   );
 
 /** The RequestAuthentication kind. */
-export const requestAuthenticationKind = withDryRunCheck(
-  istioKind('RequestAuthentication', ISTIO_VERSIONS.security, requestAuthenticationSpec()),
-  () => 'the istio.io/dry-run annotation is only supported on AuthorizationPolicy; remove it',
+export const requestAuthenticationKind = istioKind(
+  'RequestAuthentication',
+  ISTIO_VERSIONS.security,
+  requestAuthenticationSpec(),
 );

@@ -24,7 +24,6 @@ import {
   type PolicyTargetReference,
   type WorkloadSelector,
 } from '../security/policy-target.js';
-import { withDryRunCheck } from '../security/dry-run.js';
 import { warnUnenforced } from './telemetry-support.js';
 import { celSyntaxError } from './cel-syntax.js';
 
@@ -301,7 +300,4 @@ export const telemetrySpec = (): Validator<TelemetrySpec> =>
   );
 
 /** The Telemetry kind (telemetry.istio.io v1alpha1 and v1). */
-export const telemetryKind = withDryRunCheck(
-  istioKind('Telemetry', ISTIO_VERSIONS.telemetry, telemetrySpec()),
-  () => 'the istio.io/dry-run annotation is only supported on AuthorizationPolicy; remove it',
-);
+export const telemetryKind = istioKind('Telemetry', ISTIO_VERSIONS.telemetry, telemetrySpec());

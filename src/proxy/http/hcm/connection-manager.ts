@@ -77,6 +77,7 @@ export class HttpConnectionManager {
       },
       config.stats,
       this.conns,
+      config.accessLogs,
     );
     // node's own timers never run for sockets handed in with emit('connection'); ConnectionTimers
     // enforces Envoy's instead, so node's are off.
@@ -129,7 +130,7 @@ export class HttpConnectionManager {
   /** Serves one accepted connection. `http2`: the client sent the HTTP/2 preface (or ALPN chose h2). */
   handleConnection(socket: Socket, info: ConnectionInfo, http2: boolean): void {
     const st = this.config.stats;
-    const state = new ConnState(socket, http2, Date.now());
+    const state = new ConnState(socket, http2, Date.now(), info);
     (socket as any)[INFO] = info;
     (socket as any)[STATE] = state;
     this.conns.add(state);

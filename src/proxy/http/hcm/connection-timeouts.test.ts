@@ -3,7 +3,10 @@
 // upload is still running when the (early) response ended.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Proxy } from '../../proxy.js';
 import {
@@ -83,6 +86,66 @@ describe('downstream timeouts', () => {
     assert.match(c.got, /^HTTP\/1\.1 408 /);
     assert.equal(await stat(proxy, 'downstream_rq_header_timeout'), 1);
     await waitFor('downstream_cx_active 0', async () => (await stat(proxy, 'downstream_cx_active')) === 0);
+  });
+
+  it('header-phase 408s write an access-log line with the code, flag and details (as Envoy)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mz-408-log-'));
+    const path = join(dir, 'access.log');
+    const accessLog = [
+      {
+        name: 'envoy.access_loggers.file',
+        typedConfig: {
+          '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+          path,
+          logFormat: {
+            textFormatSource: {
+              inlineString:
+                '%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %REQ(:METHOD)% %BYTES_RECEIVED% %DOWNSTREAM_REMOTE_ADDRESS%\n',
+            },
+          },
+        },
+      },
+    ];
+    try {
+      const { port } = await proxyWith({
+        requestHeadersTimeout: '0.3s',
+        streamIdleTimeout: '60s',
+        accessLog,
+      });
+      const slow = new RawClient(port);
+      slow.trickle('GET / HTTP/1.1\r\nHost: a\r\nx-slow: ' + 'a'.repeat(1000), 20);
+      await waitFor('the slow connection to close', () => slow.closed);
+      const { port: idlePort } = await proxyWith({ streamIdleTimeout: '0.3s', accessLog });
+      const stalled = new RawClient(idlePort);
+      stalled.sock.write('GET / HTTP/1.1\r\nHost: a\r\n');
+      await waitFor('the stalled connection to close', () => stalled.closed);
+      const lines = await waitFor('two access-log lines', () => {
+        let text = '';
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch {
+          return null;
+        }
+        const ls = text.trim().split('\n');
+        return ls.length >= 2 ? ls : null;
+      });
+      const slowPort = slow.sock.localPort!;
+      const stalledPort = stalled.sock.localPort!;
+      const byPort = (p: number): string => lines.find((l) => l.endsWith(`127.0.0.1:${p}`)) ?? '';
+      // Envoy: request_header_timeout has no response flag; the header-phase stream idle timeout is SI.
+      assert.match(
+        byPort(slowPort),
+        /^408 - request_header_timeout - [1-9]\d* 127\.0\.0\.1:\d+$/,
+        lines.join('\n'),
+      );
+      assert.match(
+        byPort(stalledPort),
+        /^408 SI stream_idle_timeout - 25 127\.0\.0\.1:\d+$/,
+        lines.join('\n'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stream_idle_timeout covers the header phase', async () => {

@@ -5,8 +5,11 @@ import type { Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { ActiveRequest } from '../active-request.js';
 import type { H1Downstream } from '../downstream/h1-downstream.js';
-import { ProxyErrorCode } from '../local-reply.js';
+import type { AccessLog } from '../access-log/access-log.js';
+import type { ConnectionInfo } from '../active-request.js';
+import { ProxyErrorCode, rescue } from '../local-reply.js';
 import type { HcmStats } from './hcm-stats.js';
+import { HeaderPhaseLogEntry } from './header-phase-log.js';
 
 /** Per-connection bookkeeping (one object per downstream connection). */
 export class ConnState {
@@ -29,6 +32,8 @@ export class ConnState {
     readonly socket: Socket,
     readonly http2: boolean,
     now: number,
+    /** Addresses and SNI for the access log of a reply made before any request exists. */
+    readonly info: ConnectionInfo | undefined = undefined,
   ) {
     this.idleSince = now;
     // The first bytes arrived with the connection (protocol sniffing has already read them).
@@ -74,6 +79,8 @@ export class ConnectionTimers {
     private readonly limits: TimerLimits,
     private readonly stats: HcmStats,
     private readonly conns: ReadonlySet<ConnState>,
+    /** The HCM's access logs: header-phase 408s are logged like other local replies. */
+    private readonly accessLogs: readonly AccessLog[] | null = null,
   ) {
     const ts = [
       limits.requestHeadersTimeoutMs,
@@ -130,13 +137,13 @@ export class ConnectionTimers {
         const waited = now - c.headersSince;
         if (l.requestHeadersTimeoutMs > 0 && waited >= l.requestHeadersTimeoutMs) {
           this.stats.downstream_rq_header_timeout.inc();
-          this.expire(c, 'request header timeout');
+          this.expire(c, ProxyErrorCode.RequestHeaderTimeout, now);
           return;
         }
         // Envoy's stream exists from the first header byte, so its idle timer covers the header phase.
         if (l.streamIdleTimeoutMs > 0 && waited >= l.streamIdleTimeoutMs) {
           this.stats.downstream_rq_idle_timeout.inc();
-          this.expire(c, 'stream timeout');
+          this.expire(c, ProxyErrorCode.StreamIdleTimeout, now);
           return;
         }
         return;
@@ -152,12 +159,24 @@ export class ConnectionTimers {
     }
   }
 
-  /** Answers an unfinished HTTP/1.1 request head with 408 and closes the connection. */
-  private expire(c: ConnState, body: string): void {
+  /** Answers an unfinished HTTP/1.1 request head with 408, logs it, and closes the connection. */
+  private expire(c: ConnState, code: ProxyErrorCode, now: number): void {
     c.expired = true;
-    this.stats.codes.record(408);
-    if (c.socket.writable) c.socket.end(RAW_408(body));
+    const reply = rescue(code);
+    this.stats.codes.record(reply.status);
+    if (c.socket.writable) c.socket.end(RAW_408(reply.body));
     c.socket.destroySoon();
+    const logs = this.accessLogs;
+    if (logs === null) return;
+    const entry = new HeaderPhaseLogEntry(
+      c.headersSince,
+      now,
+      c.info,
+      reply,
+      c.socket.bytesRead - c.bytesMark,
+      reply.body.length,
+    );
+    for (let i = 0; i < logs.length; i++) logs[i].log(entry);
   }
 
   private checkRequests(now: number): void {

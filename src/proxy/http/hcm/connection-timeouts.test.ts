@@ -113,10 +113,12 @@ describe('downstream timeouts', () => {
         accessLog,
       });
       const slow = new RawClient(port);
+      const slowPort = await waitFor('the slow client to connect', () => slow.sock.localPort);
       slow.trickle('GET / HTTP/1.1\r\nHost: a\r\nx-slow: ' + 'a'.repeat(1000), 20);
       await waitFor('the slow connection to close', () => slow.closed);
       const { port: idlePort } = await proxyWith({ streamIdleTimeout: '0.3s', accessLog });
       const stalled = new RawClient(idlePort);
+      const stalledPort = await waitFor('the stalled client to connect', () => stalled.sock.localPort);
       stalled.sock.write('GET / HTTP/1.1\r\nHost: a\r\n');
       await waitFor('the stalled connection to close', () => stalled.closed);
       const lines = await waitFor('two access-log lines', () => {
@@ -129,8 +131,6 @@ describe('downstream timeouts', () => {
         const ls = text.trim().split('\n');
         return ls.length >= 2 ? ls : null;
       });
-      const slowPort = slow.sock.localPort!;
-      const stalledPort = stalled.sock.localPort!;
       const byPort = (p: number): string => lines.find((l) => l.endsWith(`127.0.0.1:${p}`)) ?? '';
       // Envoy: request_header_timeout has no response flag; the header-phase stream idle timeout is SI.
       assert.match(

@@ -1,6 +1,7 @@
 // The connection-pool seam shared by the HTTP/1.1 and HTTP/2 pools (one pool per cluster host).
-import type { ClientRequest, RequestOptions } from 'node:http';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 
 /** A request waiting for pool capacity. */
 export interface PoolWaiter {
@@ -28,12 +29,54 @@ export interface ConnPool {
   cancel(w: PoolWaiter): void;
   /** Returns capacity taken by `acquire` (request finished or failed). */
   release(): void;
-  /** HTTP/1.1: starts a request on a pooled keep-alive connection. */
-  requestH1(opts: RequestOptions): ClientRequest;
+  /** HTTP/1.1: sends a request on a pooled keep-alive connection; events go to `x`. */
+  dispatchH1(x: H1Exchange, req: H1Request): H1Stream;
   /** HTTP/2: opens a stream. Throws when the session cannot take a stream. */
   requestH2(headers: OutgoingHttpHeaders, endStream: boolean): ClientH2Result;
   /** Stops handing out connections; idle ones close now, busy ones after their request. */
   drain(): void;
+}
+
+/** One HTTP/1.1 request as the pool sends it. */
+export interface H1Request {
+  method: string;
+  path: string;
+  /** Request headers including `host`; no hop-by-hop headers (`connection`, `upgrade`, ...). */
+  headers: Record<string, string | string[] | undefined>;
+  /** Request body, or null for none. */
+  body: Readable | null;
+  /** The `Upgrade` protocol to ask for (the pool adds `connection: upgrade`), or null. */
+  upgrade: string | null;
+}
+
+/** Receives one HTTP/1.1 exchange's events (an upstream attempt or a mirror). Must never throw. */
+export interface H1Exchange {
+  /** Final response head (1xx are skipped); `raw` is the flat [name, value, ...] list as received. */
+  onH1Head(status: number, raw: Buffer[], s: H1Stream): void;
+  /** A body chunk. */
+  onH1Data(chunk: Buffer): void;
+  /** The response ended completely (the connection is back in the pool). */
+  onH1Complete(): void;
+  /** The exchange failed (connect failure, reset, parse error, abort); the connection is gone. */
+  onH1Error(err: NodeJS.ErrnoException, s: H1Stream): void;
+  /** The server switched protocols; `socket` left the pool and belongs to the caller now. */
+  onH1Upgrade(status: number, raw: Buffer[], socket: Socket, s: H1Stream): void;
+}
+
+/** The caller's handle on one HTTP/1.1 exchange. */
+export interface H1Stream {
+  /** True when the connection carried an earlier request (a stale keep-alive may explain a reset). */
+  readonly reused: boolean;
+  /** True once the connection's TCP (and TLS) handshake completed. */
+  readonly connected: boolean;
+  /** `ip:port` of our side of the connection, or null before it connected. */
+  readonly localAddress: string | null;
+  /** Resets the exchange (its connection is closed); no further events are delivered. */
+  abort(): void;
+  /** Stops reading the response (downstream is backed up). */
+  pause(): void;
+  /** Resumes reading the response. */
+  resume(): void;
 }
 
 /** A stream plus whether its session ever connected (to tell connect failures from resets). */

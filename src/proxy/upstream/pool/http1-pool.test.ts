@@ -98,3 +98,44 @@ describe('HTTP/1.1 upstream pool', () => {
     );
   });
 });
+
+describe('HTTP/1.1 upstream pool: a kept-alive connection the server dropped', () => {
+  let backend: Backend;
+  let proxy: Proxy;
+  let port: number;
+
+  before(async () => {
+    const served = new WeakSet<object>();
+    backend = await startBackend('be', (req, res) => {
+      // Every connection serves one request; a second one on it is dropped without an answer, as a
+      // server whose keep-alive timer fired just as the proxy reused the connection.
+      if (served.has(req.socket)) {
+        req.socket.destroy();
+        return;
+      }
+      served.add(req.socket);
+      res.end('ok');
+    });
+    const routes = routeConfig('r', [{ match: { prefix: '/' }, route: { cluster: 'plain' } }]);
+    proxy = await startProxy([httpListener('l', hcm(routes))], [staticCluster('plain', [backend.port])]);
+    port = proxy.listenerPort('l');
+  });
+
+  after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+
+  it('the request is sent again once on a new connection and succeeds', async () => {
+    assert.equal((await get(port, '/first')).status, 200);
+    const second = await get(port, '/second');
+    assert.equal(second.status, 200);
+    assert.equal(second.body, 'ok');
+    assert.equal(await stat(proxy, 'cluster.plain.upstream_cx_total'), 2);
+    assert.equal(await stat(proxy, 'cluster.plain.upstream_rq_total'), 2);
+    assert.deepEqual(
+      backend.seen.map((s) => s.url),
+      ['/first', '/second', '/second'],
+    );
+  });
+});

@@ -71,7 +71,7 @@ export class Http2Pool implements ConnPool {
     if (this.draining && this.busy === 0) for (const c of this.conns) c.session.close();
   }
 
-  requestH1(): never {
+  dispatchH1(): never {
     throw new Error('HTTP/2 pool cannot send HTTP/1.1 requests');
   }
 

@@ -114,10 +114,6 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
       headers = { ...this.headers };
       if (pool.protocol === 'http1') headers['host'] = authority;
       if (req.vhost?.includeAttemptCount) headers['x-envoy-attempt-count'] = String(n);
-      if (req.upgrade !== null && pool.protocol === 'http1') {
-        headers['connection'] = 'upgrade';
-        headers['upgrade'] = req.upgrade;
-      }
     }
     const perTry = this.retry?.perTryTimeoutMs ?? 0;
     const a = new UpstreamAttempt(
@@ -132,6 +128,8 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
       authority,
       req.scheme,
       perTry,
+      // The HTTP/1.1 pool writes `connection: upgrade` and `upgrade` itself.
+      pool.protocol === 'http1' ? req.upgrade : null,
     );
     this.attempt = a;
     (this.tried ??= []).push(host);

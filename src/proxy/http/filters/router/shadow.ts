@@ -1,10 +1,17 @@
 // Request mirroring (request_mirror_policies): a fire-and-forget copy to another cluster whose Host
 // gets `-shadow`; its response is drained and dropped and it never delays the main request.
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import type { Cluster } from '../../../upstream/cluster.js';
 import type { Host } from '../../../upstream/host.js';
-import { Acquire, type ConnPool, type PoolWaiter } from '../../../upstream/pool/conn-pool.js';
+import {
+  Acquire,
+  type ConnPool,
+  type H1Exchange,
+  type H1Stream,
+  type PoolWaiter,
+} from '../../../upstream/pool/conn-pool.js';
 import type { HeaderMap } from '../../route/header-mutation.js';
 import { h2RequestHeaders } from './h2-request-headers.js';
 import type { RequestBody } from './request-body.js';
@@ -19,8 +26,9 @@ export function shadowHost(authority: string): string {
 }
 
 /** One mirrored request. */
-export class ShadowRequest implements PoolWaiter {
-  private creq: ClientRequest | null = null;
+export class ShadowRequest implements PoolWaiter, H1Exchange {
+  private h1: H1Stream | null = null;
+  private gotHead = false;
   private h2: ClientHttp2Stream | null = null;
   private timer: NodeJS.Timeout | null = null;
   private done = false;
@@ -61,17 +69,19 @@ export class ShadowRequest implements PoolWaiter {
     if (this.timeoutMs > 0) this.timer = setTimeout(this.onTimeout, this.timeoutMs);
     try {
       if (this.pool.protocol === 'http1') {
-        const creq = this.pool.requestH1({
+        let stream: PassThrough | null = null;
+        if (this.body !== null) {
+          stream = new PassThrough();
+          this.body.addShadow(stream);
+        }
+        const s = this.pool.dispatchH1(this, {
           method: this.method,
           path: this.path,
           headers: this.headers,
-          setHost: false,
+          body: stream,
+          upgrade: null,
         });
-        this.creq = creq;
-        creq.on('response', this.onResponse);
-        creq.on('error', this.finishError);
-        if (this.body !== null) this.body.addShadow(creq);
-        else creq.end();
+        if (!this.done) this.h1 = s;
       } else {
         const h = h2RequestHeaders(this.method, this.path, this.authority, this.scheme, this.headers);
         const { stream } = this.pool.requestH2(h, this.body === null);
@@ -86,12 +96,31 @@ export class ShadowRequest implements PoolWaiter {
     }
   }
 
-  private readonly onResponse = (res: IncomingMessage): void => {
-    this.record(res.statusCode ?? 0);
-    res.on('error', () => {});
-    res.on('close', this.finish);
-    res.resume();
-  };
+  // ---- H1Exchange: the response is read and dropped ----
+
+  onH1Head(status: number): void {
+    this.gotHead = true;
+    this.record(status);
+  }
+
+  onH1Data(): void {}
+
+  onH1Complete(): void {
+    this.h1 = null;
+    this.finish();
+  }
+
+  onH1Error(): void {
+    this.h1 = null;
+    if (this.gotHead) this.finish();
+    else this.finishError();
+  }
+
+  onH1Upgrade(_status: number, _raw: Buffer[], socket: Socket): void {
+    this.h1 = null;
+    socket.destroy();
+    this.finish();
+  }
 
   private readonly onH2Response = (headers: Record<string, unknown>): void => {
     this.record(Number(headers[':status'] ?? 0));
@@ -107,7 +136,9 @@ export class ShadowRequest implements PoolWaiter {
   private readonly onTimeout = (): void => {
     this.timer = null;
     this.cluster.stats.upstream_rq_timeout.inc();
-    this.creq?.destroy();
+    const s = this.h1;
+    this.h1 = null;
+    s?.abort();
     this.h2?.close();
     this.finish();
   };

@@ -1,20 +1,22 @@
 // One try of a request against one upstream host (Envoy's UpstreamRequest): pool admission, HTTP/1.1
 // or HTTP/2 exchange, per-try timeout, reset classification, per-host/cluster accounting.
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import type { Cluster } from '../../../upstream/cluster.js';
 import type { Host } from '../../../upstream/host.js';
 import {
   Acquire,
   CONNECT_TIMEOUT_CODE,
   type ConnPool,
+  type H1Exchange,
+  type H1Stream,
   type PoolWaiter,
 } from '../../../upstream/pool/conn-pool.js';
-import { wasConnected } from '../../../upstream/pool/connection.js';
 import type { HeaderMap } from '../../route/header-mutation.js';
 import type { RequestBody } from './request-body.js';
 import { h2RequestHeaders } from './h2-request-headers.js';
+import { rawHeadersToMap } from './raw-headers.js';
 import { ResetKind } from './retry-state.js';
 
 /** Receives what happens to an attempt (the per-request router). */
@@ -50,11 +52,19 @@ const CONNECT_ERRORS = new Set([
   'ETIMEDOUT',
 ]);
 
+/** Errors of a kept-alive connection the server closed just as it was reused (undici's UND_ERR_SOCKET is "other side closed"). */
+const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/** undici's errors for a response it could not parse or a request it would not send. */
+const PROTOCOL_ERRORS = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+
+const EMPTY = Buffer.alloc(0);
+
 /** One upstream try. */
-export class UpstreamAttempt implements PoolWaiter {
+export class UpstreamAttempt implements PoolWaiter, H1Exchange {
   private state = WAITING;
-  private creq: ClientRequest | null = null;
-  private res: IncomingMessage | null = null;
+  /** The HTTP/1.1 exchange in flight, or null. */
+  private h1: H1Stream | null = null;
   private h2: ClientHttp2Stream | null = null;
   private h2Connected: (() => boolean) | null = null;
   private h2Trailers: HeaderMap | null = null;
@@ -85,6 +95,8 @@ export class UpstreamAttempt implements PoolWaiter {
     private readonly authority: string,
     private readonly scheme: string,
     private readonly perTryTimeoutMs: number,
+    /** HTTP/1.1 `Upgrade` protocol to request (WebSocket), or null. */
+    private readonly upgrade: string | null = null,
   ) {}
 
   /** True when this attempt speaks HTTP/2. */
@@ -138,20 +150,21 @@ export class UpstreamAttempt implements PoolWaiter {
   }
 
   private sendH1(body: RequestBody | null): void {
-    const creq = this.pool.requestH1({
+    let stream: PassThrough | null = null;
+    if (body !== null) {
+      stream = new PassThrough();
+      body.attach(stream);
+    }
+    this.h1 = null;
+    const s = this.pool.dispatchH1(this, {
       method: this.method,
       path: this.path,
       headers: this.headers,
-      setHost: false,
+      body: stream,
+      upgrade: this.upgrade,
     });
-    this.creq = creq;
-    (creq as Owned)[ATTEMPT] = this;
-    creq.on('response', h1Response);
-    creq.on('error', h1Error);
-    creq.on('upgrade', h1Upgrade);
-    creq.on('information', () => {});
-    if (body !== null) body.attach(creq);
-    else creq.end();
+    // The pool may already have failed it (a header undici will not send): keep no handle then.
+    if (this.state === SENT) this.h1 = s;
   }
 
   private sendH2(body: RequestBody | null): void {
@@ -167,84 +180,73 @@ export class UpstreamAttempt implements PoolWaiter {
     if (body !== null) body.attach(stream);
   }
 
-  // ---- HTTP/1.1 ----
+  // ---- HTTP/1.1 (H1Exchange: called by the pool) ----
 
-  /** Event entry point (called through a module-level trampoline). */
-  onH1Response(res: IncomingMessage): void {
-    this.res = res;
-    this.noteLocal(res.socket);
+  onH1Head(status: number, raw: Buffer[], s: H1Stream): void {
+    this.h1 = s;
+    this.localAddress = s.localAddress;
     this.gotResponse();
-    res.on('error', () => {});
-    (res as Owned)[ATTEMPT] = this;
-    res.on('close', h1ResClose);
-    res.on('end', h1End);
-    if (this.discarded) {
-      res.resume();
-      return;
-    }
-    this.owner.onAttemptHeaders(this, res.statusCode ?? 502, res.headers, false);
-    if (this.discarded) {
-      res.resume();
-      return;
-    }
-    res.on('data', onData);
+    // A discarded attempt (being retried) drains its response to keep the connection.
+    if (this.discarded) return;
+    this.owner.onAttemptHeaders(this, status, rawHeadersToMap(raw), false);
   }
 
-  /** Event entry point (called through a module-level trampoline). */
-  onH1End(): void {
+  onH1Data(chunk: Buffer): void {
+    if (!this.discarded) this.owner.onAttemptData(this, chunk);
+  }
+
+  onH1Complete(): void {
+    this.h1 = null;
     if (this.state === DONE) return;
     this.state = DONE;
     this.finish(true);
     if (!this.discarded) this.owner.onAttemptEnd(this, null);
   }
 
-  /** Event entry point (called through a module-level trampoline). */
-  onH1ResClose(): void {
-    if (this.state !== DONE && this.res !== null && !this.res.complete) {
+  onH1Error(err: NodeJS.ErrnoException, s: H1Stream): void {
+    this.h1 = null;
+    if (this.state === DONE) return;
+    if (this.state >= HEADERS) {
+      // The response broke off after its head (reset, truncated body, bad chunk).
       this.state = DONE;
       this.finish(false);
       this.cluster.stats.upstream_rq_rx_reset.inc();
       if (!this.discarded) this.owner.onAttemptReset(this, ResetKind.ConnectionTermination);
+      return;
     }
-  }
-
-  /** Event entry point (called through a module-level trampoline). */
-  onH1Error(err: NodeJS.ErrnoException): void {
-    if (this.state === DONE || this.state >= HEADERS) return;
-    const sock = this.creq?.socket;
+    const code = err.code ?? '';
     // A kept-alive connection the server closed just as we reused it: resend once on a fresh one.
     if (
       !this.reissued &&
       !this.discarded &&
-      this.creq?.reusedSocket &&
-      err.code === 'ECONNRESET' &&
+      s.reused &&
+      STALE_ERRORS.has(code) &&
       (this.owner.body === null || this.owner.body.replayable)
     ) {
       this.reissued = true;
-      this.creq = null;
       this.send();
       return;
     }
     let kind: ResetKind;
-    if (CONNECT_ERRORS.has(err.code ?? '') || (sock && !wasConnected(sock) && !this.creq?.reusedSocket))
-      kind = ResetKind.ConnectFailure;
-    else if (String(err.code ?? '').startsWith('HPE_')) kind = ResetKind.ProtocolError;
+    if (CONNECT_ERRORS.has(code) || (!s.connected && !s.reused)) kind = ResetKind.ConnectFailure;
+    else if (code.startsWith('HPE_') || PROTOCOL_ERRORS.has(code)) kind = ResetKind.ProtocolError;
     else kind = ResetKind.ConnectionTermination;
     this.fail(kind);
   }
 
-  /** Event entry point (called through a module-level trampoline). */
-  onH1Upgrade(res: IncomingMessage, socket: Socket, head: Buffer): void {
+  onH1Upgrade(status: number, raw: Buffer[], socket: Socket, s: H1Stream): void {
+    this.h1 = null;
+    this.localAddress = s.localAddress;
     this.gotResponse();
     this.state = DONE;
-    this.noteLocal(socket);
-    // The connection leaves the pool for the tunnel; the request slot is returned now.
+    // The connection left the pool for the tunnel; the request slot is returned now.
     this.finish(true);
     if (this.discarded) {
       socket.destroy();
       return;
     }
-    this.owner.onAttemptUpgrade(this, res.statusCode ?? 101, res.headers, socket, head);
+    // undici put any bytes after the head back into the socket: they arrive as its first data.
+    this.owner.onAttemptUpgrade(this, status, rawHeadersToMap(raw), socket, EMPTY);
   }
 
   // ---- HTTP/2 ----
@@ -328,10 +330,6 @@ export class UpstreamAttempt implements PoolWaiter {
     this.clearPerTry();
   }
 
-  private noteLocal(sock: Socket | null | undefined): void {
-    if (sock && sock.localAddress) this.localAddress = `${sock.localAddress}:${sock.localPort}`;
-  }
-
   /** Event entry point (called through a module-level trampoline). */
   onPerTryTimeout(): void {
     this.perTryTimer = null;
@@ -351,13 +349,13 @@ export class UpstreamAttempt implements PoolWaiter {
 
   /** Pauses the upstream response (downstream is backed up). */
   pause(): void {
-    if (this.res !== null) this.res.pause();
+    if (this.h1 !== null) this.h1.pause();
     else if (this.h2 !== null) this.h2.pause();
   }
 
   /** Resumes the upstream response. */
   resume(): void {
-    if (this.res !== null) this.res.resume();
+    if (this.h1 !== null) this.h1.resume();
     else if (this.h2 !== null) this.h2.resume();
   }
 
@@ -387,7 +385,11 @@ export class UpstreamAttempt implements PoolWaiter {
 
   private abortTransport(): void {
     this.clearPerTry();
-    if (this.creq !== null) this.creq.destroy();
+    if (this.h1 !== null) {
+      const s = this.h1;
+      this.h1 = null;
+      s.abort();
+    }
     if (this.h2 !== null && !this.h2.destroyed) this.h2.close(h2c.NGHTTP2_CANCEL);
   }
 
@@ -411,25 +413,10 @@ export class UpstreamAttempt implements PoolWaiter {
 }
 
 const ATTEMPT = Symbol('mizzen.attempt');
-/** Emitters (ClientRequest, IncomingMessage, ClientHttp2Stream) carry their attempt, so listeners are shared functions. */
+/** HTTP/2 streams carry their attempt, so listeners are shared functions. */
 type Owned = { [ATTEMPT]?: UpstreamAttempt };
 function attemptOf(e: unknown): UpstreamAttempt {
   return (e as Owned)[ATTEMPT]!;
-}
-function h1Response(this: unknown, res: IncomingMessage): void {
-  attemptOf(this).onH1Response(res);
-}
-function h1Error(this: unknown, err: NodeJS.ErrnoException): void {
-  attemptOf(this).onH1Error(err);
-}
-function h1Upgrade(this: unknown, res: IncomingMessage, socket: Socket, head: Buffer): void {
-  attemptOf(this).onH1Upgrade(res, socket, head);
-}
-function h1End(this: unknown): void {
-  attemptOf(this).onH1End();
-}
-function h1ResClose(this: unknown): void {
-  attemptOf(this).onH1ResClose();
 }
 function h2Response(this: unknown, headers: H2Headers, flags: number): void {
   attemptOf(this).onH2Response(headers, flags);

@@ -1,0 +1,46 @@
+// An HTTP/1.1 response's raw header list ([name, value, ...] as received) as the header object the proxy
+// passes on, with the duplicate rules node:http's IncomingMessage.headers applies (so responses read the same
+// as they did when the upstream client was node:http).
+import type { HeaderMap } from '../../route/header-mutation.js';
+
+/** Headers of which node:http keeps only the first occurrence. */
+const FIRST_ONLY = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'user-agent',
+]);
+
+/**
+ * Lower-cased names, latin1 values; `set-cookie` always an array; repeated `cookie` joined with "; ",
+ * repeated others with ", " except those node:http keeps once.
+ */
+export function rawHeadersToMap(raw: Buffer[]): HeaderMap {
+  const h: HeaderMap = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase();
+    const value = raw[i + 1].toString('latin1');
+    const prev = h[name];
+    if (name === 'set-cookie') {
+      if (prev === undefined) h[name] = [value];
+      else (prev as string[]).push(value);
+    } else if (prev === undefined) h[name] = value;
+    else if (name === 'cookie') h[name] = `${prev as string}; ${value}`;
+    else if (!FIRST_ONLY.has(name)) h[name] = `${prev as string}, ${value}`;
+  }
+  return h;
+}

@@ -33,6 +33,12 @@ export interface DataPlaneOptions {
   profile: boolean;
   /** Scratch folder. */
   tmpDir: string;
+  /** Also measure another build of Mizzen (its `bin/mizzen.js`) as the target "Mizzen baseline", or null. */
+  baselineBin: string | null;
+  /** Measure HAProxy too. */
+  haproxy: boolean;
+  /** Run the 2-worker part when `mizzen proxy` offers `--concurrency`. */
+  multiCore: boolean;
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -87,22 +93,24 @@ async function startProxies(
   commands.push(
     `nginx -p ${nginx.dir} -c ${nginx.dir}/nginx.conf   (worker_processes ${workers}, upstream keepalive 128)`,
   );
-  const ha = {
-    dir: dir('haproxy'),
-    port: await freePort(),
-    h2Port: await freePort(),
-    threads: workers,
-    upstreamPort: backendPort,
-  };
-  const haProc = await startHaproxy(ha);
-  all.push(haProc);
-  started.push({
-    name: workers > 1 ? `HAProxy ×${workers}` : 'HAProxy',
-    port: ha.port,
-    h2Port: ha.h2Port,
-    proc: haProc,
-  });
-  commands.push(`haproxy -db -f ${ha.dir}/haproxy.cfg   (nbthread ${workers}, http-reuse always)`);
+  if (o.haproxy) {
+    const ha = {
+      dir: dir('haproxy'),
+      port: await freePort(),
+      h2Port: await freePort(),
+      threads: workers,
+      upstreamPort: backendPort,
+    };
+    const haProc = await startHaproxy(ha);
+    all.push(haProc);
+    started.push({
+      name: workers > 1 ? `HAProxy ×${workers}` : 'HAProxy',
+      port: ha.port,
+      h2Port: ha.h2Port,
+      proc: haProc,
+    });
+    commands.push(`haproxy -db -f ${ha.dir}/haproxy.cfg   (nbthread ${workers}, http-reuse always)`);
+  }
   const mz = {
     dir: dir('mizzen'),
     port: await freePort(),
@@ -114,6 +122,19 @@ async function startProxies(
   all.push(proc);
   started.push({ name: workers > 1 ? `Mizzen ×${workers}` : 'Mizzen', port: mz.port, h2Port: mz.port, proc });
   commands.push(`node ${mizzenProxyArgs(mz).join(' ')}`);
+  if (o.baselineBin !== null && workers === 1) {
+    const base = {
+      dir: dir('mizzen-baseline'),
+      port: await freePort(),
+      adminPort: await freePort(),
+      upstreamPort: backendPort,
+      bin: o.baselineBin,
+    };
+    const bp = await startMizzenProxy(base);
+    all.push(bp);
+    started.push({ name: 'Mizzen baseline', port: base.port, h2Port: base.port, proc: bp });
+    commands.push(`node ${mizzenProxyArgs(base).join(' ')}`);
+  }
   return { targets: started, commands, mizzenAdmin: mz.adminPort };
 }
 
@@ -140,13 +161,15 @@ export async function runDataPlane(o: DataPlaneOptions): Promise<DataPlaneResult
       scenarios: [],
       targets: [],
     };
-    if (help.concurrency) {
+    if (help.concurrency && o.multiCore) {
       o.log('data plane: multi-core mode: nginx ×2, HAProxy ×2, Mizzen --concurrency 2');
       const two = await startProxies(o, backend.port, 2, true, all);
       concurrency.targets = ['direct', ...two.targets.map((t) => t.name)];
       concurrency.scenarios = await measureRounds(o, [direct, ...two.targets], list.slice(0, 3));
       one.commands.push(...two.commands);
       for (const t of two.targets) await t.proc!.stop();
+    } else if (!o.multiCore) {
+      o.log('data plane: --no-multi-core: no multi-core run');
     } else {
       o.log('data plane: `mizzen proxy --help` shows no --concurrency flag: no multi-core run');
     }

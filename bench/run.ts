@@ -1,7 +1,7 @@
 // `npm run bench`: installs the tools, runs the data-plane and control-plane benchmarks and writes the report.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runControlPlane, type ControlPlaneResult } from './control-plane.js';
 import { runDataPlane, type DataPlaneResult } from './data-plane.js';
@@ -28,6 +28,11 @@ const HELP = `usage: node dist/bench/run.js [flags]        (npm run bench -- [fl
   --full                1000 services × 2000 clients
   --quick               3 s points, 1 round, 1 s warm-up, 20 × 40 (checks the harness works)
   --no-profile          skip the CPU profile of Mizzen's proxy
+  --baseline DIR        data plane: also measure the Mizzen build in DIR (its bin/mizzen.js, built;
+                        e.g. \`git worktree add DIR <commit> && (cd DIR && npm ci && npm run build)\`)
+                        as the target "Mizzen baseline", alternated with the others
+  --no-haproxy          data plane: leave HAProxy out
+  --no-multi-core       data plane: skip the 2-worker part
   --out FILE            report path [bench/results/<date>-<host>.md]`;
 
 /** The arguments with `10` after a bare `--sidecar-scope` (last, or followed by another flag). */
@@ -61,6 +66,9 @@ async function main(): Promise<number> {
       full: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'no-profile': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
+      'no-haproxy': { type: 'boolean', default: false },
+      'no-multi-core': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,6 +113,9 @@ async function main(): Promise<number> {
         fixedRate,
         profile: !values['no-profile'],
         tmpDir,
+        baselineBin: values.baseline ? join(resolve(values.baseline), 'bin', 'mizzen.js') : null,
+        haproxy: !values['no-haproxy'],
+        multiCore: !values['no-multi-core'],
         log,
       });
     } catch (e) {

@@ -19,6 +19,8 @@ export interface MizzenProxyOptions {
   concurrency?: number;
   /** Write a V8 CPU profile into this folder (node --cpu-prof) when the proxy exits. */
   cpuProfDir?: string;
+  /** Another build's `bin/mizzen.js` (a baseline commit); this checkout's by default. */
+  bin?: string;
 }
 
 function cluster(name: string, port: number): string {
@@ -101,7 +103,7 @@ export function mizzenProxyArgs(o: MizzenProxyOptions): string[] {
   const extra = o.concurrency && o.concurrency > 1 ? ['--concurrency', String(o.concurrency)] : [];
   return [
     ...node,
-    mizzenBin,
+    o.bin ?? mizzenBin,
     'proxy',
     '--bootstrap',
     join(o.dir, 'bootstrap.yaml'),

@@ -5,7 +5,9 @@
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CaRootFiles, CaRootStore } from '../config/ca-root-store.js';
 import { parseSpiffeId } from './spiffe.js';
+import { TOKEN_KEY_FILE } from './token.js';
 import { EC_P256, generateEcKeyPair, privateKeyPem, splitPemCertificates, x509 } from '../xds/x509.js';
 
 /** Default workload certificate lifetime (Istio's DEFAULT_WORKLOAD_CERT_TTL), ms. */
@@ -36,7 +38,7 @@ export class CaError extends Error {
 }
 
 /** Where the CA came from. */
-export type CaSource = 'generated' | 'files' | 'in memory';
+export type CaSource = 'generated' | 'files' | 'in memory' | 'shared';
 
 /** Signs workload certificates. Immutable after load. */
 export class CertificateAuthority {
@@ -58,40 +60,42 @@ export class CertificateAuthority {
    */
   static async load(dir: string | null, trustDomain: string): Promise<CertificateAuthority> {
     if (dir !== null && existsSync(join(dir, CA_FILES.cert))) return CertificateAuthority.fromFiles(dir);
-    const keys = await generateEcKeyPair();
-    const now = Date.now();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(),
-      name: `O=${trustDomain}`,
-      notBefore: new Date(now - BACKDATE_MS),
-      notAfter: new Date(now + ROOT_TTL_MS),
-      keys,
-      signingAlgorithm: EC_P256,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      ],
-    });
-    const pem = cert.toString('pem') + '\n';
+    const made = await selfSignedRoot(trustDomain);
     if (dir !== null) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       // The key first and exclusively: two servers starting on one directory keep one root.
       try {
-        writeFileSync(join(dir, CA_FILES.key), await privateKeyPem(keys.privateKey), {
-          flag: 'wx',
-          mode: 0o600,
-        });
+        writeFileSync(join(dir, CA_FILES.key), made.files[CA_FILES.key], { flag: 'wx', mode: 0o600 });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') return CertificateAuthority.waitForFiles(dir);
         throw e;
       }
-      writeFileSync(join(dir, CA_FILES.root), pem);
-      writeFileSync(join(dir, CA_FILES.chain), pem);
-      writeFileSync(join(dir, CA_FILES.cert), pem);
+      for (const f of [CA_FILES.root, CA_FILES.chain, CA_FILES.cert])
+        writeFileSync(join(dir, f), made.files[f]);
     }
     const source: CaSource = dir === null ? 'in memory' : 'generated';
-    return new CertificateAuthority(cert, keys.privateKey, EC_P256, [], pem, source);
+    return new CertificateAuthority(made.cert, made.key, EC_P256, [], made.files[CA_FILES.root], source);
+  }
+
+  /**
+   * The root shared by every replica of the control plane (`mizzen server --etcd`): the stored one,
+   * else a self-signed root offered to the store, which keeps the first replica's when two race.
+   */
+  static async loadShared(store: CaRootStore, trustDomain: string): Promise<CertificateAuthority> {
+    let files = await store.load();
+    let source: CaSource = 'shared';
+    if (files === null) {
+      const made = await selfSignedRoot(trustDomain);
+      // The local-token key travels with the root: a pod token then verifies on every replica.
+      const offered = { ...made.files, [TOKEN_KEY_FILE]: randomBytes(32).toString('base64') };
+      files = await store.createIfAbsent(offered);
+      if (files[CA_FILES.key] === made.files[CA_FILES.key]) source = 'generated';
+    }
+    return CertificateAuthority.fromPems(
+      (f) => files[f] ?? null,
+      (f) => `${store.description}: ${f}`,
+      source,
+    );
   }
 
   private static async waitForFiles(dir: string): Promise<CertificateAuthority> {
@@ -100,32 +104,42 @@ export class CertificateAuthority {
     return CertificateAuthority.fromFiles(dir);
   }
 
-  /** Reads ca-cert.pem and ca-key.pem (required), root-cert.pem and cert-chain.pem (optional). */
-  private static async fromFiles(dir: string): Promise<CertificateAuthority> {
+  /** Reads ca-cert.pem and ca-key.pem (required), root-cert.pem and cert-chain.pem (optional) from `dir`. */
+  private static fromFiles(dir: string): Promise<CertificateAuthority> {
+    return CertificateAuthority.fromPems(
+      (f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null),
+      (f) => join(dir, f),
+      'files',
+    );
+  }
+
+  /** The CA from its files by name (`text` null = absent); errors name the file with `where`. */
+  private static async fromPems(
+    text: (file: string) => string | null,
+    where: (file: string) => string,
+    source: CaSource,
+  ): Promise<CertificateAuthority> {
     const read = (f: string, required: boolean): string | null => {
-      const p = join(dir, f);
-      if (!existsSync(p)) {
-        if (required)
-          throw new Error(`${p}: missing (a CA directory needs ${CA_FILES.cert} and ${CA_FILES.key})`);
-        return null;
-      }
-      return readFileSync(p, 'utf8');
+      const t = text(f);
+      if (t === null && required)
+        throw new Error(`${where(f)}: missing (a CA needs ${CA_FILES.cert} and ${CA_FILES.key})`);
+      return t;
     };
     const certPem = read(CA_FILES.cert, true)!;
     const keyPem = read(CA_FILES.key, true)!;
     const certs = splitPemCertificates(certPem);
-    if (certs.length === 0) throw new Error(`${join(dir, CA_FILES.cert)}: no PEM certificate`);
+    if (certs.length === 0) throw new Error(`${where(CA_FILES.cert)}: no PEM certificate`);
     const signing = new X509Certificate(certs[0]);
     if (!signing.ca)
-      throw new Error(`${join(dir, CA_FILES.cert)}: not a CA certificate (basicConstraints CA:FALSE)`);
+      throw new Error(`${where(CA_FILES.cert)}: not a CA certificate (basicConstraints CA:FALSE)`);
     let key: KeyObject;
     try {
       key = createPrivateKey(keyPem);
     } catch (e) {
-      throw new Error(`${join(dir, CA_FILES.key)}: ${(e as Error).message}`);
+      throw new Error(`${where(CA_FILES.key)}: ${(e as Error).message}`);
     }
     if (!signing.checkPrivateKey(key))
-      throw new Error(`${join(dir, CA_FILES.key)}: does not match the public key of ${CA_FILES.cert}`);
+      throw new Error(`${where(CA_FILES.key)}: does not match the public key of ${CA_FILES.cert}`);
     const rootPem = read(CA_FILES.root, false) ?? certs[0];
     const root = new X509Certificate(splitPemCertificates(rootPem)[0] ?? rootPem);
     const chainPem = read(CA_FILES.chain, false) ?? certs[0];
@@ -134,7 +148,7 @@ export class CertificateAuthority {
     if (chain.length === 0 || !new X509Certificate(chain[0]).raw.equals(signing.raw)) chain.unshift(certs[0]);
     const last = new X509Certificate(chain[chain.length - 1]);
     if (!last.raw.equals(root.raw) && !last.verify(root.publicKey))
-      throw new Error(`${join(dir, CA_FILES.chain)}: the chain does not lead to ${CA_FILES.root}`);
+      throw new Error(`${where(CA_FILES.chain)}: the chain does not lead to ${CA_FILES.root}`);
     const { alg, cryptoKey } = await importSigningKey(key);
     const self = signing.raw.equals(root.raw);
     return new CertificateAuthority(
@@ -143,7 +157,7 @@ export class CertificateAuthority {
       alg,
       self ? [] : chain,
       splitPemCertificates(rootPem)[0] ?? rootPem,
-      'files',
+      source,
     );
   }
 
@@ -196,6 +210,35 @@ export class CertificateAuthority {
     });
     return [leaf.toString('pem') + '\n', ...this.intermediates, this.rootPem];
   }
+}
+
+/** A new self-signed root (Istio's self-signed istiod CA: O=<trust domain>, 10 years) as cacerts files. */
+async function selfSignedRoot(
+  trustDomain: string,
+): Promise<{ cert: x509.X509Certificate; key: CryptoKey; files: CaRootFiles }> {
+  const keys = await generateEcKeyPair();
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `O=${trustDomain}`,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + ROOT_TTL_MS),
+    keys,
+    signingAlgorithm: EC_P256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const pem = cert.toString('pem') + '\n';
+  const files = {
+    [CA_FILES.key]: await privateKeyPem(keys.privateKey),
+    [CA_FILES.cert]: pem,
+    [CA_FILES.root]: pem,
+    [CA_FILES.chain]: pem,
+  };
+  return { cert, key: keys.privateKey, files };
 }
 
 /** True when the SPIFFE ids name one namespace and service account (trust domains may differ). */

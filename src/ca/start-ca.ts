@@ -2,9 +2,12 @@
 // and serve CreateCertificate on the xDS gRPC port.
 import { CA_SERVICE } from '../xds/ca-service.js';
 import type { AdsServer } from '../xds/ads-server.js';
-import { CertificateAuthority } from './authority.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaRootStore } from '../config/ca-root-store.js';
+import { CA_FILES, CertificateAuthority } from './authority.js';
 import { CaServer } from './ca-server.js';
-import { ensureLocalTokenKey, LocalTokenAuthenticator } from './token.js';
+import { ensureLocalTokenKey, LocalTokenAuthenticator, TOKEN_KEY_FILE } from './token.js';
 
 /** CA settings of the control plane. */
 export interface CaOptions {
@@ -13,6 +16,11 @@ export interface CaOptions {
    * (made on first start), plus the local token signing key. Null: a root in memory, no tokens.
    */
   readonly dir: string | null;
+  /**
+   * Where replicas share one root (`mizzen server --etcd`): used unless `dir` holds plugged cacerts
+   * files (then every replica is expected to have the same ones, as with Istio's cacerts Secret).
+   */
+  readonly rootStore?: CaRootStore | null;
 }
 
 /** Loads the CA and registers its service on the ADS server (before it listens). */
@@ -22,12 +30,25 @@ export async function startCa(
   trustDomain: () => string,
   log: (level: 'info' | 'warn', message: string) => void,
 ): Promise<CaServer> {
-  const authority = await CertificateAuthority.load(o.dir, trustDomain());
-  const authenticator = o.dir !== null ? new LocalTokenAuthenticator(ensureLocalTokenKey(o.dir)) : null;
+  const plugged = o.dir !== null && existsSync(join(o.dir, CA_FILES.cert));
+  const shared = o.rootStore && !plugged ? o.rootStore : null;
+  const authority = shared
+    ? await CertificateAuthority.loadShared(shared, trustDomain())
+    : await CertificateAuthority.load(o.dir, trustDomain());
+  let authenticator: LocalTokenAuthenticator | null = null;
+  if (shared) {
+    const key = (await shared.load())?.[TOKEN_KEY_FILE];
+    if (key) authenticator = new LocalTokenAuthenticator(Buffer.from(key, 'base64'));
+    else log('warn', `CA: ${shared.description} has no ${TOKEN_KEY_FILE}; pod tokens cannot be verified`);
+  } else if (o.dir !== null) authenticator = new LocalTokenAuthenticator(ensureLocalTokenKey(o.dir));
   const server = new CaServer({ authority, authenticator, trustDomain, log });
   ads.addService(CA_SERVICE, server.implementation());
   const subject = authority.signingCert.subject || '(empty subject)';
-  const where = o.dir === null ? 'in memory only (use --ca-dir to keep it and accept pod tokens)' : o.dir;
+  const where = shared
+    ? `shared by every replica in ${shared.description}`
+    : o.dir === null
+      ? 'in memory only (use --ca-dir to keep it and accept pod tokens)'
+      : o.dir;
   log(
     'info',
     `CA: ${authority.source} signing certificate "${subject}"` +

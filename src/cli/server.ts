@@ -36,7 +36,8 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory or 
   --ca-dir DIR          the CA: Istio cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem,
                         cert-chain.pem) to plug in, else a self-signed root made there on first
                         start and kept; also the key of local pod tokens. Without it the root
-                        lives in memory and no proxy can get a certificate
+                        lives in memory and no proxy can get a certificate. With --etcd the
+                        root (and the token key) is kept in etcd and shared by every replica
   --verbose             log proxy connections and pushes`;
 
 function checkAddress(flag: string, v: string): string {
@@ -119,7 +120,11 @@ export default defineCommand({
       log,
       proxyLifecycle: backend.lifecycle,
       httpRoutes: configApiRoutes(backend.store, (line) => log('warn', line)),
-      ca: { dir: values['ca-dir'] ? resolve(values['ca-dir']) : null },
+      ca: {
+        dir: values['ca-dir'] ? resolve(values['ca-dir']) : null,
+        // Replicas on one etcd sign under one root kept there (unless --ca-dir plugs cacerts files).
+        rootStore: values.etcd ? (backend.store as EtcdStore).caRoot() : null,
+      },
     });
     let addrs;
     try {
@@ -136,7 +141,12 @@ export default defineCommand({
     );
     const ca = server.ca?.authority;
     if (ca) {
-      const where = values['ca-dir'] ? `kept in ${values['ca-dir']}` : 'in memory only (no --ca-dir)';
+      const where =
+        ca.source === 'shared' || (values.etcd && ca.source === 'generated')
+          ? 'shared by the replicas in etcd'
+          : values['ca-dir']
+            ? `kept in ${values['ca-dir']}`
+            : 'in memory only (no --ca-dir)';
       console.log(
         `ca: ${ca.source} signing certificate, ${where}; serving CreateCertificate on the xds port`,
       );

@@ -11,6 +11,8 @@ export type CaRootFiles = Readonly<Record<string, string>>;
  * resolves with the root that is stored, which the CA must then use (theirs when it lost the race).
  */
 export interface CaRootStore {
+  /** Where the root is kept, for messages (e.g. `etcd key /mizzen/ca/root`). */
+  readonly description: string;
   /** The stored root, or null when none is stored yet. */
   load(): Promise<CaRootFiles | null>;
   /** Stores `files` unless a root is stored already; resolves with the stored root. */

@@ -10,6 +10,10 @@ export class EtcdCaRootStore implements CaRootStore {
     readonly key: string,
   ) {}
 
+  get description(): string {
+    return `etcd key ${this.key}`;
+  }
+
   async load(): Promise<CaRootFiles | null> {
     const text = await this.client.get(this.key).string();
     return text === null ? null : parseRoot(text, this.key);

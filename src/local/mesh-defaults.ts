@@ -5,7 +5,9 @@ import { join } from 'node:path';
 
 /** Writes ConfigMap istio-system/istio (key `mesh`) with `accessLogFile: /dev/stdout` under the config dir. */
 export function writeDemoMeshConfig(configDir: string): string {
-  const dir = join(configDir, 'defaults');
+  // The store merges files in path order, later ones winning: `00-defaults` sorts before `applied`
+  // and `manifests`, so a ConfigMap the user applies replaces this one.
+  const dir = join(configDir, '00-defaults');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'istio-mesh-config.yaml');
   writeFileSync(

@@ -1045,6 +1045,12 @@ export interface envoy_config_core_v3_HttpProtocolOptions {
 /** envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction */
 export type envoy_config_core_v3_HttpProtocolOptions_HeadersWithUnderscoresAction = 'ALLOW' | 'REJECT_REQUEST' | 'DROP_HEADER';
 
+/** envoy.config.core.v3.HttpService (Envoy's API reference documents its fields). */
+export interface envoy_config_core_v3_HttpService {
+  httpUri?: envoy_config_core_v3_HttpUri;
+  requestHeadersToAdd?: envoy_config_core_v3_HeaderValueOption[];
+}
+
 /** envoy.config.core.v3.HttpUri (Envoy's API reference documents its fields). */
 export interface envoy_config_core_v3_HttpUri {
   uri?: string;
@@ -2237,6 +2243,15 @@ export interface envoy_config_route_v3_WeightedCluster_ClusterWeight {
   hostRewriteLiteral?: string;
 }
 
+/** envoy.config.trace.v3.OpenTelemetryConfig (Envoy's API reference documents its fields). */
+export interface envoy_config_trace_v3_OpenTelemetryConfig {
+  grpcService?: envoy_config_core_v3_GrpcService;
+  httpService?: envoy_config_core_v3_HttpService;
+  serviceName?: string;
+  resourceDetectors?: envoy_config_core_v3_TypedExtensionConfig[];
+  sampler?: envoy_config_core_v3_TypedExtensionConfig;
+}
+
 /** envoy.config.trace.v3.Tracing (Envoy's API reference documents its fields). */
 export interface envoy_config_trace_v3_Tracing {
   http?: envoy_config_trace_v3_Tracing_Http;
@@ -2247,6 +2262,20 @@ export interface envoy_config_trace_v3_Tracing_Http {
   name?: string;
   typedConfig?: AnyMessageOf;
 }
+
+/** envoy.config.trace.v3.ZipkinConfig (Envoy's API reference documents its fields). */
+export interface envoy_config_trace_v3_ZipkinConfig {
+  collectorCluster?: string;
+  collectorEndpoint?: string;
+  traceId_128bit?: boolean;
+  sharedSpanContext?: google_protobuf_BoolValue;
+  collectorEndpointVersion?: envoy_config_trace_v3_ZipkinConfig_CollectorEndpointVersion;
+  collectorHostname?: string;
+  splitSpansForRequest?: boolean;
+}
+
+/** envoy.config.trace.v3.ZipkinConfig.CollectorEndpointVersion */
+export type envoy_config_trace_v3_ZipkinConfig_CollectorEndpointVersion = 'DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE' | 'HTTP_JSON' | 'HTTP_PROTO' | 'GRPC';
 
 /** envoy.data.accesslog.v3.AccessLogType */
 export type envoy_data_accesslog_v3_AccessLogType = 'NotSet' | 'TcpUpstreamConnected' | 'TcpPeriodic' | 'TcpConnectionEnd' | 'DownstreamStart' | 'DownstreamPeriodic' | 'DownstreamEnd' | 'UpstreamPoolReady' | 'UpstreamPeriodic' | 'UpstreamEnd' | 'DownstreamTunnelSuccessfullyEstablished' | 'UdpTunnelUpstreamConnected' | 'UdpPeriodic' | 'UdpSessionEnd';
@@ -2883,6 +2912,12 @@ export interface envoy_extensions_filters_network_tcp_proxy_v3_TcpProxy_Weighted
 /** envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig (Envoy's API reference documents its fields). */
 export interface envoy_extensions_path_match_uri_template_v3_UriTemplateMatchConfig {
   pathTemplate?: string;
+}
+
+/** envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig (Envoy's API reference documents its fields). */
+export interface envoy_extensions_request_id_uuid_v3_UuidRequestIdConfig {
+  packTraceReason?: google_protobuf_BoolValue;
+  useRequestIdForTraceSampling?: google_protobuf_BoolValue;
 }
 
 /** envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig (Envoy's API reference documents its fields). */

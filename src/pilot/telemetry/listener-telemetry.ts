@@ -6,6 +6,7 @@ import { FILTERS, type Envoy } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
 import { compileFilterExpression, fileAccessLog, meshAccessLog } from './access-log-config.js';
 import type { ExtensionProvider, MeshTelemetry } from './mesh-telemetry.js';
+import { buildHcmTracing, requestIdExtension } from './tracing-config.js';
 import { effectiveTelemetry, type EffectiveTelemetry, type TrafficSide } from './telemetry-policy.js';
 
 const TYPED_STRUCT = 'type.googleapis.com/udpa.type.v1.TypedStruct';
@@ -126,6 +127,12 @@ export function applyListenerTelemetry(scope: ProxyScope, listeners: Envoy[]): E
           filters.splice(filters.length - 1, 0, stats);
         const logs = accessLogs(scope, e);
         if (logs.length > 0) hcm.accessLog = logs;
+        const tracing = buildHcmTracing(scope, e);
+        if (tracing) {
+          hcm.tracing = tracing;
+          const rid = requestIdExtension(e);
+          if (rid) hcm.requestIdExtension = rid;
+        }
       }
     }
   }

@@ -22,6 +22,10 @@ export type ExtensionProvider =
       /** HTTP path: Zipkin /api/v2/spans, OTLP /v1/traces unless set. */
       readonly path: string;
       readonly maxTagLength: number;
+      /** OpenTelemetry over gRPC (no `http` block), else OTLP/HTTP. */
+      readonly grpc: boolean;
+      /** OTLP/HTTP request headers (`http.headers`). */
+      readonly headers: Readonly<Record<string, string>>;
     }
   | { readonly name: string; readonly kind: 'unsupported'; readonly type: string };
 
@@ -80,17 +84,18 @@ function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvi
     const z = p[kind];
     if (z === undefined) continue;
     const defPath = kind === 'zipkin' ? '/api/v2/spans' : '/v1/traces';
-    if (kind === 'opentelemetry' && !z.http)
-      unsupported.push(
-        `extensionProviders ${name}: opentelemetry over gRPC is not supported; add \`http: {}\``,
-      );
+    const headers: Record<string, string> = {};
+    for (const h of Array.isArray(z.http?.headers) ? (z.http.headers as Record<string, unknown>[]) : [])
+      if (typeof h?.name === 'string') headers[h.name.toLowerCase()] = String(h.value ?? '');
     return {
       name,
       kind,
       service: String(z.service ?? ''),
-      port: Number(z.port ?? (kind === 'zipkin' ? 9411 : 4318)),
+      port: Number(z.port ?? (kind === 'zipkin' ? 9411 : z.http ? 4318 : 4317)),
       path: String(z.path ?? z.http?.path ?? defPath),
       maxTagLength: Number(z.maxTagLength ?? 256),
+      grpc: kind === 'opentelemetry' && !z.http,
+      headers,
     };
   }
   const type = Object.keys(p).find((k) => k !== 'name') ?? 'unknown';
@@ -104,6 +109,12 @@ export function meshTelemetryOf(mesh: Record<string, any>): MeshTelemetry {
   const enc = String(mesh.accessLogEncoding ?? 'TEXT').toUpperCase();
   const dp = mesh.defaultProviders ?? {};
   const sampling = Number(mesh.defaultConfig?.tracing?.sampling ?? 1);
+  const legacy = mesh.defaultConfig?.tracing ?? {};
+  for (const k of ['zipkin', 'lightstep', 'datadog', 'stackdriver', 'openCensusAgent'])
+    if (legacy[k] !== undefined)
+      unsupported.push(
+        `defaultConfig.tracing.${k}: the legacy tracer setting is not supported; declare an extensionProviders entry and select it with defaultProviders.tracing or a Telemetry resource`,
+      );
   return {
     accessLogFile: typeof mesh.accessLogFile === 'string' ? mesh.accessLogFile : '',
     accessLogEncoding: enc === 'JSON' ? 'JSON' : 'TEXT',

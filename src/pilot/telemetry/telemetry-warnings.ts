@@ -6,6 +6,8 @@ import type { PushContext } from '../push-context.js';
 
 const BUILT_IN = new Set(['prometheus', 'envoy']);
 
+const resName = (r: Telemetry): string => `Telemetry ${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
+
 /** One line per setting that has no effect, with the resource it is in. */
 export function telemetryWarnings(push: PushContext): string[] {
   const t = push.mesh.telemetry;
@@ -33,8 +35,16 @@ export function telemetryWarnings(push: PushContext): string[] {
   check('MeshConfig defaultProviders', 'accessLogging', t.defaultProviders.accessLogging, [
     'envoyFileAccessLog',
   ]);
+  check('MeshConfig defaultProviders', 'tracing', t.defaultProviders.tracing, ['zipkin', 'opentelemetry']);
   for (const r of push.snapshot.byKind('Telemetry') as Telemetry[]) {
-    const res = `Telemetry ${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
+    for (const tr of r.spec.tracing ?? [])
+      check(
+        resName(r),
+        'tracing',
+        (tr.providers ?? []).map((p) => p.name),
+        ['zipkin', 'opentelemetry'],
+      );
+    const res = resName(r);
     for (const m of r.spec.metrics ?? [])
       check(
         res,

@@ -21,6 +21,7 @@ import { ActionKind, type RouteEntry, type RouteRequest } from './route/route-en
 import type { RouteTable } from './route/route-table.js';
 import type { VirtualHost } from './route/virtual-host.js';
 import type { Snapshot } from '../config/snapshot.js';
+import type { Span } from '../tracing/span.js';
 
 /** Facts about the downstream connection a request arrived on. */
 export interface ConnectionInfo {
@@ -81,6 +82,9 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
    * access log (e.g. `envoy.filters.http.jwt_authn` → `{ payload }` read by RBAC); null until set.
    */
   dynamicMetadata: Record<string, Record<string, unknown>> | null = null;
+
+  /** This request's tracing span when the HCM traces, else null. */
+  span: Span | null = null;
 
   /** Bytes that followed the headers of an HTTP/1.1 Upgrade request (node:http's `head`). */
   upgradeHead: Buffer | null = null;
@@ -186,6 +190,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
       // Normalization precedes every filter and the route lookup (Envoy's order).
       if (!normalizeRequestPath(this)) return;
       this.preprocessHeaders();
+      if (this.hcm.tracer !== null) this.span = this.hcm.tracer.startSpan(this);
       this.table = this.hcm.routeTable();
       if (this.table !== null) {
         const m = this.table.route(this);
@@ -451,6 +456,7 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
     st.downstream_rq_completed.inc();
     if (this.responseCode > 0) st.codes.record(this.responseCode);
     st.downstream_rq_time.record(this.endHr - this.startHr);
+    if (this.span !== null) this.hcm.tracer!.finishSpan(this, this.span);
     const logs = this.hcm.accessLogs;
     if (logs !== null) for (let i = 0; i < logs.length; i++) logs[i].log(this);
   }

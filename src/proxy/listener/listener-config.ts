@@ -43,9 +43,12 @@ export class ListenerConfig {
     this.address = sa.address;
     this.port = sa.port;
     this.bind = boolValue(config.bindToPort, true) && config.deprecatedV1?.bindToPort?.value !== false;
+    // HCM tracing makes SERVER spans on inbound listeners (Envoy's Ingress operation).
+    const chainCtx: HcmContext =
+      config.trafficDirection === 'INBOUND' ? { ...ctx, trafficDirection: 'INBOUND' } : ctx;
     try {
       const build = (fc: any, where: string): FilterChain =>
-        reuse?.get(JSON.stringify(fc)) ?? new FilterChain(fc, ctx, defaultLogs, where);
+        reuse?.get(JSON.stringify(fc)) ?? new FilterChain(fc, chainCtx, defaultLogs, where);
       this.chains = ((config.filterChains ?? []) as any[]).map((fc, i) => build(fc, `filterChains[${i}]`));
       this.defaultChain = config.defaultFilterChain
         ? build(config.defaultFilterChain, 'defaultFilterChain')

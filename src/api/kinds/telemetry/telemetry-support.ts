@@ -10,9 +10,6 @@ export const RESPONSE_CODE_FILTER =
 /** A CEL string literal (the only tag value the metrics filter evaluates). */
 export const CEL_STRING_LITERAL = /^\s*(['"]).*\1\s*$/;
 
-/** False until the proxies create and export spans. */
-const TRACING_ENFORCED = false;
-
 const UNSUPPORTED_METRICS = new Set(['GRPC_REQUEST_MESSAGES', 'GRPC_RESPONSE_MESSAGES']);
 
 /** Warns about every Telemetry field that would not take effect. */
@@ -56,12 +53,11 @@ export function warnUnenforced(s: TelemetrySpec, at: At, c: Checker): void {
   });
   (s.tracing ?? []).forEach((t, i) => {
     const tAt = child(fieldAt(at, s, 'tracing'), s.tracing!, i);
-    if (!TRACING_ENFORCED) warn(tAt, 'tracing is not enforced yet (no spans are sent)');
-    if (t.customTags) warn(fieldAt(tAt, t, 'customTags'), 'customTags are not added to spans');
-    if (t.useRequestIdForTraceSampling === false)
-      warn(
-        fieldAt(tAt, t, 'useRequestIdForTraceSampling'),
-        'useRequestIdForTraceSampling: false is not enforced',
-      );
+    for (const [tag, ct] of Object.entries(t.customTags ?? {}))
+      if (ct.formatter)
+        warn(
+          fieldAt(fieldAt(fieldAt(tAt, t, 'customTags'), t.customTags!, tag), ct, 'formatter'),
+          'formatter custom tags are not evaluated (literal, environment and header are)',
+        );
   });
 }

@@ -12,6 +12,8 @@ import { HcmStats } from './hcm-stats.js';
 import { compileCodecOptions, type CodecOptions } from './codec-options.js';
 import { compilePathNormalizer, type PathNormalizer } from './path-normalization.js';
 import type { SecretLookup } from '../../tls/secret-manager.js';
+import { compileTracer } from '../../tracing/tracing-provider.js';
+import type { Tracer } from '../../tracing/tracer.js';
 
 /** Server header handling (HCM server_header_transformation). */
 export const enum ServerHeader {
@@ -30,6 +32,8 @@ export interface HcmContext {
   readonly secrets?: SecretLookup | null;
   /** The proxy's node, for filters that report it (istio.stats). */
   readonly node?: NodeInfo | null;
+  /** The listener's traffic_direction (INBOUND HCMs make SERVER spans); absent = unspecified. */
+  readonly trafficDirection?: string;
 }
 
 /** A compiled HTTP connection manager. Immutable; a listener update builds a new one. */
@@ -65,6 +69,8 @@ export class HcmConfig {
   readonly pathNormalizer: PathNormalizer | null;
   /** Header limits, HTTP/1.0 policy and connection/request timeouts. */
   readonly codecOptions: CodecOptions;
+  /** The HCM's tracer (`tracing`), or null when the HCM does not trace. */
+  readonly tracer: Tracer | null;
 
   constructor(
     /** The canonical HttpConnectionManager. */
@@ -109,6 +115,7 @@ export class HcmConfig {
     this.pathNormalizer = compilePathNormalizer(config);
     this.codecOptions = compileCodecOptions(config);
     this.xfcc = new XfccConfig(config);
+    this.tracer = compileTracer(config, ctx);
   }
 
   /** The route table for a new request (from the current snapshot for RDS), or null if not yet received. */

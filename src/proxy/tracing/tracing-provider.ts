@@ -1,0 +1,93 @@
+// Compiles an HCM's `tracing` into its Tracer: the provider (envoy.tracers.zipkin → Zipkin v2 JSON,
+// envoy.tracers.opentelemetry → OTLP) picks the reporter, shared by every HCM of the proxy that names
+// the same collector, so listener updates keep one queue and one connection per collector.
+import type { SnapshotSource } from '../config/snapshot.js';
+import { logger } from '../log.js';
+import type { StatsStore } from '../stats/stats-store.js';
+import { anyTypeName } from '../util/values.js';
+import { BatchReporter } from './batch-reporter.js';
+import type { CollectorTarget } from './collector-client.js';
+import type { SpanReporter } from './span.js';
+import { Tracer, usesRequestIdForSampling, type TracerNode } from './tracer.js';
+import { zipkinJsonEncoder } from './zipkin-encoder.js';
+import { otlpTarget } from './otlp-provider.js';
+
+const log = logger('tracing');
+
+/** What the tracer needs from the proxy. */
+export interface TracingContext {
+  readonly store: StatsStore;
+  readonly source: SnapshotSource;
+  readonly node?: TracerNode | null;
+  /** The listener's traffic_direction (`INBOUND` makes SERVER spans). */
+  readonly trafficDirection?: string;
+}
+
+const reporters = new WeakMap<StatsStore, Map<string, SpanReporter>>();
+
+function shared(store: StatsStore, key: string, make: () => SpanReporter): SpanReporter {
+  let m = reporters.get(store);
+  if (!m) reporters.set(store, (m = new Map()));
+  let r = m.get(key);
+  if (!r) m.set(key, (r = make()));
+  return r;
+}
+
+function zipkinTarget(c: any): CollectorTarget {
+  const cluster = String(c.collectorCluster ?? '');
+  if (!cluster) throw new Error('collectorCluster: required');
+  const version = String(c.collectorEndpointVersion ?? 'HTTP_JSON');
+  if (version !== 'HTTP_JSON')
+    throw new Error(`collectorEndpointVersion: ${version} is not supported (use HTTP_JSON)`);
+  return {
+    cluster,
+    path: String(c.collectorEndpoint ?? '/api/v2/spans'),
+    hostname: String(c.collectorHostname ?? ''),
+    timeoutMs: 5000,
+    headers: {},
+  };
+}
+
+/** The reporter for a `tracing.provider`, or null when there is none (context propagation only). */
+function reporterFor(provider: any, ctx: TracingContext): SpanReporter | null {
+  if (!provider) return null;
+  const type = anyTypeName(provider.typedConfig);
+  const name = String(provider.name ?? '');
+  const cfg = provider.typedConfig ?? {};
+  if (type === 'envoy.config.trace.v3.ZipkinConfig' || (!type && name === 'envoy.tracers.zipkin')) {
+    const t = zipkinTarget(cfg);
+    return shared(ctx.store, `zipkin|${JSON.stringify(t)}`, () => {
+      return new BatchReporter(ctx.store, 'zipkin', ctx.source, t, zipkinJsonEncoder);
+    });
+  }
+  if (
+    type === 'envoy.config.trace.v3.OpenTelemetryConfig' ||
+    (!type && name === 'envoy.tracers.opentelemetry')
+  ) {
+    const o = otlpTarget(cfg, ctx.node ?? null);
+    return shared(ctx.store, `otlp|${JSON.stringify(o.target)}|${o.key}`, () => o.make(ctx));
+  }
+  throw new Error(
+    `provider: ${name || type} is not supported (envoy.tracers.zipkin, envoy.tracers.opentelemetry)`,
+  );
+}
+
+/** Compiles `hcm.tracing`; null when the HCM does not trace. Throws on invalid provider config. */
+export function compileTracer(hcm: any, ctx: TracingContext): Tracer | null {
+  const tracing = hcm.tracing;
+  if (!tracing) return null;
+  let reporter: SpanReporter | null;
+  try {
+    reporter = reporterFor(tracing.provider, ctx);
+  } catch (e) {
+    throw new Error(`tracing.${(e as Error).message}`);
+  }
+  if (tracing.provider && reporter === null) log.warn('tracing provider has no reporter');
+  return new Tracer(
+    tracing,
+    ctx.trafficDirection === 'INBOUND',
+    usesRequestIdForSampling(hcm),
+    ctx.node ?? null,
+    reporter,
+  );
+}

@@ -1,0 +1,338 @@
+// Istio's distributed tracing task on a real local mesh (`mizzen up examples/bookinfo -d --network host`):
+// a Zipkin v2 collector written here, on loopback, receives the proxies' spans through a ServiceEntry,
+// as Istio's `extensionProviders: zipkin` + Telemetry `tracing` configure them. One request through the
+// gateway is one trace covering gateway → productpage → reviews → ratings with parent/child links and
+// Istio's and Envoy's tags; a namespace Telemetry overrides the root one; 0 % sampling reports nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import {
+  apply,
+  applyYaml,
+  eventually,
+  meshDown,
+  meshUp,
+  newMesh,
+  request,
+  runState,
+  EXAMPLES,
+  type Mesh,
+} from './mesh.js';
+
+const NET = 'bookinfo/networking/';
+
+/** A Zipkin span as the v2 JSON API receives it. */
+interface ZSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  kind: string;
+  name: string;
+  timestamp: number;
+  duration: number;
+  localEndpoint: { serviceName: string; ipv4?: string };
+  tags: Record<string, string>;
+}
+
+/** A minimal Zipkin collector: POST /api/v2/spans with a JSON array. */
+class ZipkinCollector {
+  readonly spans: ZSpan[] = [];
+  readonly server: http.Server;
+  posts = 0;
+  constructor() {
+    this.server = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => {
+        if (
+          req.method !== 'POST' ||
+          req.url !== '/api/v2/spans' ||
+          req.headers['content-type'] !== 'application/json'
+        ) {
+          res.writeHead(404).end();
+          return;
+        }
+        this.posts++;
+        this.spans.push(...(JSON.parse(body) as ZSpan[]));
+        res.writeHead(202).end();
+      });
+    });
+  }
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return (this.server.address() as AddressInfo).port;
+  }
+  /** Spans of the request whose x-request-id was `rid` (the proxies rewrite its trace-status digit). */
+  ofRequest(rid: string): ZSpan[] {
+    const key = rid.slice(0, 14) + rid.slice(15);
+    return this.spans.filter((s) => {
+      const g = s.tags['guid:x-request-id'] ?? '';
+      return g.slice(0, 14) + g.slice(15) === key;
+    });
+  }
+}
+
+function meshConfig(zipkinPort: number): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: istio
+  namespace: istio-system
+data:
+  mesh: |-
+    accessLogFile: /dev/stdout
+    extensionProviders:
+    - name: zipkin
+      zipkin:
+        service: zipkin.istio-system.svc.cluster.local
+        port: 9411
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: zipkin
+  namespace: istio-system
+spec:
+  hosts: [zipkin.istio-system.svc.cluster.local]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports:
+  - number: 9411
+    name: http-zipkin
+    protocol: HTTP
+  endpoints:
+  - address: 127.0.0.1
+    ports:
+      http-zipkin: ${zipkinPort}
+`;
+}
+
+function rootTelemetry(sampling: number): string {
+  return `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: mesh-default
+  namespace: istio-system
+spec:
+  tracing:
+  - providers:
+    - name: zipkin
+    randomSamplingPercentage: ${sampling}
+    customTags:
+      scope:
+        literal:
+          value: mesh
+      user:
+        header:
+          name: end-user
+          defaultValue: anonymous
+      shell:
+        environment:
+          name: MIZZEN_TEST_NO_SUCH_VARIABLE
+          defaultValue: none
+`;
+}
+
+let mesh: Mesh | undefined;
+const zipkin = new ZipkinCollector();
+
+function m(): Mesh {
+  assert.ok(mesh, 'the mesh did not start');
+  return mesh;
+}
+
+function gateway(rid: string, headers: Record<string, string> = {}): Promise<unknown> {
+  return request(`http://127.0.0.1:${m().gatewayPort}/productpage`, {
+    headers: { 'x-request-id': rid, ...headers },
+  });
+}
+
+const by = (spans: ZSpan[], service: string, kind: string, cluster = ''): ZSpan | undefined =>
+  spans.find(
+    (s) =>
+      s.localEndpoint.serviceName === service &&
+      s.kind === kind &&
+      (cluster === '' || s.tags['upstream_cluster'].includes(cluster)),
+  );
+
+describe('Istio distributed tracing task on mizzen up (Zipkin)', { timeout: 600_000 }, () => {
+  before(async () => {
+    const port = await zipkin.listen();
+    mesh = await newMesh();
+    await meshUp(mesh, `${EXAMPLES}bookinfo`, ['--network', 'host']);
+    await applyYaml(mesh, meshConfig(port));
+    await applyYaml(mesh, rootTelemetry(100));
+    // reviews v3 calls ratings: the trace then covers all four hops.
+    await apply(mesh, `${NET}destination-rule-all.yaml`, `${NET}virtual-service-reviews-v3.yaml`);
+  });
+
+  after(async () => {
+    await meshDown(mesh);
+    zipkin.server.close();
+  });
+
+  it('one request through the gateway is one trace: gateway → productpage → reviews → ratings', async () => {
+    let rid = '';
+    let spans: ZSpan[] = [];
+    // Until the tracing config and the reviews-v3 route have arrived, a request may not be traced yet.
+    await eventually(
+      'a traced request reaching ratings',
+      async () => {
+        rid = randomUUID();
+        await gateway(rid, { 'end-user': 'jason' });
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline) {
+          spans = zipkin.ofRequest(rid);
+          if (by(spans, 'ratings.default', 'SERVER') && by(spans, 'details.default', 'SERVER')) return true;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return false;
+      },
+      120_000,
+      0,
+      () => `spans: ${JSON.stringify(zipkin.spans.slice(-8))}`,
+    );
+    const gw = by(spans, 'istio-ingressgateway.istio-system', 'CLIENT');
+    const ppIn = by(spans, 'productpage.default', 'SERVER');
+    const ppToReviews = by(spans, 'productpage.default', 'CLIENT', 'reviews');
+    const ppToDetails = by(spans, 'productpage.default', 'CLIENT', 'details');
+    const rvIn = by(spans, 'reviews.default', 'SERVER');
+    const rvToRatings = by(spans, 'reviews.default', 'CLIENT', 'ratings');
+    const raIn = by(spans, 'ratings.default', 'SERVER');
+    for (const [n, s] of Object.entries({ gw, ppIn, ppToReviews, ppToDetails, rvIn, rvToRatings, raIn }))
+      assert.ok(s, `span ${n} missing: ${JSON.stringify(spans)}`);
+    // One trace, 128-bit id, one span per hop and side.
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1);
+    assert.match(gw!.traceId, /^[0-9a-f]{32}$/);
+    assert.equal(new Set(spans.map((s) => s.id)).size, spans.length, 'span ids are unique');
+    // Parent/child links along the call chain.
+    assert.equal(gw!.parentId, undefined, 'the gateway span is the root');
+    assert.equal(ppIn!.parentId, gw!.id);
+    assert.equal(ppToReviews!.parentId, ppIn!.id);
+    assert.equal(ppToDetails!.parentId, ppIn!.id);
+    assert.equal(rvIn!.parentId, ppToReviews!.id);
+    assert.equal(rvToRatings!.parentId, rvIn!.id);
+    assert.equal(raIn!.parentId, rvToRatings!.id);
+    // Envoy's and Istio's tags.
+    const t = ppToReviews!.tags;
+    assert.equal(t['component'], 'proxy');
+    assert.equal(t['http.method'], 'GET');
+    assert.match(t['http.url'], /^http:\/\/reviews:9080\/reviews\/0$/);
+    assert.equal(t['http.status_code'], '200');
+    assert.equal(t['response_flags'], '-');
+    assert.match(t['upstream_cluster'], /^outbound\|9080\|v3\|reviews\.default\.svc\.cluster\.local$/);
+    assert.equal(t['istio.canonical_service'], 'productpage');
+    assert.equal(t['istio.canonical_revision'], 'v1');
+    assert.equal(t['istio.namespace'], 'default');
+    assert.equal(t['istio.mesh_id'], 'cluster.local');
+    assert.equal(
+      t['node_id'],
+      runState(m()).pods.find((p) => p.workload === 'productpage-v1')!.sidecar.nodeId,
+    );
+    assert.equal(ppToReviews!.name, 'reviews.default.svc.cluster.local:9080/*');
+    assert.equal(raIn!.tags['upstream_cluster'], 'inbound|9080||');
+    assert.equal(gw!.tags['istio.canonical_service'], 'istio-ingressgateway');
+    // Telemetry customTags: literal, request header, environment default.
+    assert.equal(t['scope'], 'mesh');
+    assert.equal(gw!.tags['user'], 'jason', 'the header the client sent');
+    assert.equal(t['user'], 'anonymous', 'productpage sends end-user only for a signed-in user');
+    assert.equal(t['shell'], 'none');
+    assert.ok(raIn!.timestamp >= gw!.timestamp && raIn!.duration > 0);
+  });
+
+  it('a namespace Telemetry overrides the root one for that namespace only', async () => {
+    await applyYaml(
+      m(),
+      `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: ns-tracing
+  namespace: default
+spec:
+  tracing:
+  - randomSamplingPercentage: 100
+    customTags:
+      scope:
+        literal:
+          value: namespace
+`,
+    );
+    let spans: ZSpan[] = [];
+    await eventually(
+      'productpage spans tagged by the namespace Telemetry',
+      async () => {
+        const rid = randomUUID();
+        await gateway(rid);
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline) {
+          spans = zipkin.ofRequest(rid);
+          const pp = by(spans, 'productpage.default', 'SERVER');
+          if (pp && by(spans, 'istio-ingressgateway.istio-system', 'CLIENT'))
+            return pp.tags['scope'] === 'namespace';
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return false;
+      },
+      120_000,
+      0,
+    );
+    assert.equal(by(spans, 'istio-ingressgateway.istio-system', 'CLIENT')!.tags['scope'], 'mesh');
+    assert.equal(
+      by(spans, 'productpage.default', 'SERVER')!.tags['user'],
+      undefined,
+      'the narrower entry replaces customTags',
+    );
+  });
+
+  it('0 % sampling reports no span; x-envoy-force-trace still traces', async () => {
+    await applyYaml(m(), rootTelemetry(0));
+    await applyYaml(
+      m(),
+      `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: ns-tracing
+  namespace: default
+spec:
+  tracing:
+  - randomSamplingPercentage: 0
+`,
+    );
+    // Each proxy reports its spans in order: once a forced request sent after an unsampled one has
+    // reached the collector from every hop, the unsampled one's spans would have arrived before.
+    const unsampledThenForced = async (n: number): Promise<{ unsampled: string[]; forced: string }> => {
+      const unsampled: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const rid = randomUUID();
+        unsampled.push(rid);
+        await gateway(rid);
+      }
+      const forced = randomUUID();
+      await gateway(forced, { 'x-envoy-force-trace': 'true' });
+      await eventually(
+        'the forced request traced through every hop',
+        () =>
+          !!by(zipkin.ofRequest(forced), 'ratings.default', 'SERVER') &&
+          !!by(zipkin.ofRequest(forced), 'istio-ingressgateway.istio-system', 'CLIENT'),
+        60_000,
+        250,
+      );
+      return { unsampled, forced };
+    };
+    await eventually(
+      'an unsampled request without spans (the 0 % config has arrived)',
+      async () => {
+        const { unsampled } = await unsampledThenForced(1);
+        return zipkin.ofRequest(unsampled[0]).length === 0;
+      },
+      120_000,
+      0,
+    );
+    const { unsampled } = await unsampledThenForced(10);
+    for (const rid of unsampled)
+      assert.deepEqual(zipkin.ofRequest(rid), [], `request ${rid} was not sampled`);
+  });
+});

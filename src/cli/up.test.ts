@@ -324,6 +324,21 @@ spec:
         - name: web
           command: [node, web.mjs]
           ports: [{ containerPort: 8000 }]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: web-gateway }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ['*'] }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web }
+spec:
+  hosts: ['*']
+  gateways: [web-gateway]
+  http: [{ route: [{ destination: { host: web, port: { number: 8000 } } }] }]
 `,
   );
   const run = join(tmp, 'run');
@@ -352,6 +367,14 @@ spec:
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   try {
     assert.ok(await waitUntil(() => /all ready in/.test(out), 90_000, 100), out);
+    // Ready means the gateway already has the endpoints its routes need: the very first request works.
+    const first = await httpGet('http://127.0.0.1:30080/', 10_000);
+    assert.equal(
+      first.status,
+      200,
+      `first request through the gateway right after "all ready": ${first.body}`,
+    );
+    assert.match(first.body, /^hi from web-/);
     assert.match(
       out,
       /^\[web-\w+-\w{5}\] listening on 127\.2\.\d+\.\d+:8000$/m,

@@ -32,6 +32,8 @@ import {
   sidecarNodeId,
 } from './proxy-identity.js';
 import { podReadiness, proxyReady, waitUntil } from './readiness.js';
+import { clustersWithoutEndpoints, servicesWithPods } from './gateway-readiness.js';
+import { fetchSyncz, syncStateOf } from './syncz.js';
 import {
   processStartTime,
   readState,
@@ -280,12 +282,34 @@ export class LocalMesh {
           `${p.plan.name} (app on ${p.addr.appIp}:${p.plan.ports.map((x) => x.containerPort).join(',')})`,
         );
     });
-    await Promise.all([
+    let gatewayLive = false;
+    const [sync] = await Promise.all([
+      fetchSyncz(this.debugAddress),
       ...checks,
       proxyReady(this.gatewayAdmin).then((ok) => {
+        gatewayLive = ok;
         if (!ok) out.push('istio-ingressgateway');
       }),
     ]);
+    // Envoy's /ready only says the first config arrived: also wait until every proxy ACKed what the
+    // control plane sent it, and the gateway has endpoints for the local services its routes name,
+    // so the first request through the gateway does not get 503 NR/UH.
+    const synced = (nodeId: string): boolean => syncStateOf(sync, nodeId) === 'SYNCED';
+    for (const p of this.pods.values())
+      if (p.plan.sidecar && !synced(p.nodeId)) out.push(`${p.plan.name} (sidecar config not synced)`);
+    if (gatewayLive) {
+      if (!synced(gatewayNodeId(this.gatewayName))) out.push('istio-ingressgateway (config not synced)');
+      else {
+        const backed = servicesWithPods(
+          this.desiredResources,
+          [...this.pods.values()].map((p) => p.plan),
+        );
+        const missing = await clustersWithoutEndpoints(`127.0.0.1:${this.gatewayAdmin}`, backed);
+        if (missing === null) out.push('istio-ingressgateway');
+        else if (missing.length > 0)
+          out.push(`istio-ingressgateway (no endpoints yet for ${missing.join(', ')})`);
+      }
+    }
     return out.sort();
   }
 

@@ -1,5 +1,6 @@
 // The control plane wired together (Istio's DiscoveryServer): config store → push context → ADS
 // server with the pilot generator, pushes on change, and the debug HTTP server.
+import { setGeneratorWarningSink } from './generator-warnings.js';
 import type { ConfigChange, ConfigStore } from '../config/store.js';
 import { AdsServer, type ProxyFilter, type ProxyInfo } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
@@ -160,6 +161,7 @@ export class DiscoveryServer {
     await this.options.store.start();
     this.push = buildPushContext(this.options.store.snapshot(), this.dns);
     this.warnTelemetry();
+    setGeneratorWarningSink((m) => (this.options.log ?? stderrLogger)('warn', m));
     this.unsubscribe = this.options.store.subscribe((change) => {
       const before = this.push;
       this.push = buildPushContext(change.snapshot, this.dns, this.push, change.kinds);

@@ -8,6 +8,8 @@ import { buildHcmConfig } from './http-connection-manager.js';
 import { buildOutboundCluster } from './cluster.js';
 import { parseOutboundClusterName, wrap, type Envoy } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
+import { TLS_MODE_LABEL } from './cluster-tls.js';
+import { warnOnce as warn } from './generator-warnings.js';
 
 /** A `host:port` target resolved to a visible service port; null when unknown. */
 export function resolveTarget(scope: ProxyScope, name: string): { svc: MeshService; port: number } | null {
@@ -60,6 +62,32 @@ export function buildGrpcRouteConfig(scope: ProxyScope, name: string): Envoy | n
   };
 }
 
+/**
+ * Why a proxyless gRPC client's plaintext to this destination does not do what the config says, or
+ * null: a DestinationRule asks for TLS, or an endpoint with a sidecar requires mutual TLS (STRICT).
+ */
+export function proxylessTlsGap(
+  scope: ProxyScope,
+  svc: MeshService,
+  port: number,
+  subset: string,
+): string | null {
+  const dr = scope.destinationRule(svc.hostname)?.resource.spec;
+  const tls =
+    dr?.subsets?.find((s) => s.name === subset)?.trafficPolicy?.tls ??
+    dr?.trafficPolicy?.portLevelSettings?.find((s) => s.port?.number === port)?.tls ??
+    dr?.trafficPolicy?.tls;
+  if (tls?.mode && tls.mode !== 'DISABLE')
+    return `DestinationRule tls mode ${tls.mode} is not applied: proxyless gRPC security (xDS credentials with certificate providers) is not implemented, so the client sends plaintext`;
+  for (const e of scope.push.registry.endpoints(svc, port))
+    if (
+      e.labels[TLS_MODE_LABEL] === 'istio' &&
+      scope.push.peerAuthn.modeFor(e.namespace, e.labels, e.port).mode === 'STRICT'
+    )
+      return `endpoint ${e.address}:${e.port} requires mutual TLS (PeerAuthentication STRICT), but proxyless gRPC security is not implemented: its plaintext is refused`;
+  return null;
+}
+
 /** The requested outbound clusters, for gRPC (EDS, ROUND_ROBIN or RING_HASH). */
 export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): Envoy[] {
   const out: Envoy[] = [];
@@ -75,7 +103,11 @@ export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): 
     )
       continue;
     const c = buildOutboundCluster(scope, svc, port, p.subset, { grpc: true });
-    delete c.transportSocket; // gRPC needs certificate providers for TLS; not configured by Mizzen yet
+    // gRPC's xDS security needs certificate providers in its bootstrap (Istio's agent writes them);
+    // Mizzen does not drive them yet, so a destination that needs TLS is warned, never quietly plaintext.
+    delete c.transportSocket;
+    const gap = proxylessTlsGap(scope, svc, port.port, p.subset);
+    if (gap) warn(`proxyless gRPC client ${scope.proxy.id}: cluster ${name}: ${gap}`);
     out.push(c);
   }
   return out;

@@ -13,6 +13,7 @@ import {
   virtualServiceYaml,
   writeAtomic,
   writeServices,
+  writeScaledPod,
   writeSidecars,
   type MeshLayout,
 } from './lib/mesh-config.js';
@@ -93,6 +94,11 @@ export interface ControlPlaneResult {
   bytesPerClient: number;
   /** VirtualService rewrite → RDS with the change at each client; one entry per edit. */
   vsChanges: Spread[];
+  /**
+   * One more Pod of service 0 (a scaled Deployment: endpoints only) → its address in EDS at each client.
+   * Absent in reports from before 2026-12-06.
+   */
+  endpointChange?: Spread;
   /** New Service + Pods + VirtualService → the new cluster in CDS at each client. */
   fullPushCds: Spread;
   /** … → the new route in RDS (the last type pushed) at each client. */
@@ -103,9 +109,15 @@ export interface ControlPlaneResult {
    * server went quiet if later (the cold sync: 3 s after the last client synced); a null entry
    * could not be scraped. Absent in reports from before it was measured.
    */
-  pushes?: { coldSync: PushCounts | null; vsChanges: (PushCounts | null)[]; fullPush: PushCounts | null };
+  pushes?: {
+    coldSync: PushCounts | null;
+    vsChanges: (PushCounts | null)[];
+    /** The endpoint-only change; absent in reports from before 2026-12-06. */
+    endpointChange?: PushCounts | null;
+    fullPush: PushCounts | null;
+  };
   /** CPU-seconds per phase of the server and of all client workers together (to show which side was busy). */
-  cpu: { coldSync: CpuSplit; perVsChange: CpuSplit; fullPush: CpuSplit };
+  cpu: { coldSync: CpuSplit; perVsChange: CpuSplit; endpointChange?: CpuSplit; fullPush: CpuSplit };
   /** Server RSS, bytes. */
   rss: { beforeClients: number; idleSynced: number; peak: number };
   /** Streams that ended with an error before the run finished, and the first error seen. */
@@ -296,6 +308,21 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
       );
     }
 
+    // Endpoint-only change: service 0's v1 scaled to two Pods; its new address must reach every client's EDS.
+    const epId = await f.watch(TypeUrl.ENDPOINT, '127.3.0.1');
+    const pe0 = await scrapePushes(debug);
+    const ce0 = cpuNow();
+    const tScale = nowMs();
+    writeScaledPod(dir, 0, changeNs);
+    const gotEp = f.arrived.get(epId)!;
+    await waitFor(() => reached(gotEp, audience) >= audience.size, o.timeoutSeconds);
+    const endpointChange = spreadOver(gotEp, audience, tScale);
+    const pushesEp = pushDelta(pe0, await settle());
+    const cpuEp = since(ce0);
+    o.log(
+      `  endpoint-only change: ${endpointChange.received}/${audience.size} clients (${endpointChange.elsewhere} elsewhere), p50 ${endpointChange.p50.toFixed(0)} ms, p99 ${endpointChange.p99.toFixed(0)} ms; ${pushText(pushesEp)}`,
+    );
+
     const extra = o.services; // index of the new service; its pods get fresh IPs
     const host = `svc-extra-${extra}.${changeNs}.svc.cluster.local`;
     const cdsId = await f.watch(TypeUrl.CLUSTER, host);
@@ -326,15 +353,17 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
       coldSync,
       bytesPerClient: median([...f.synced.values()].map((x) => x[1])),
       vsChanges,
+      endpointChange,
       fullPushCds,
       fullPushRds,
-      pushes: { coldSync: pushesSync, vsChanges: vsPushes, fullPush: pushesFull },
+      pushes: { coldSync: pushesSync, vsChanges: vsPushes, endpointChange: pushesEp, fullPush: pushesFull },
       cpu: {
         coldSync: cpuSync,
         perVsChange: {
           server: median(cpuChange.map((c) => c.server)),
           clients: median(cpuChange.map((c) => c.clients)),
         },
+        endpointChange: cpuEp,
         fullPush: cpuFull,
       },
       rss: { beforeClients, idleSynced, peak: peak.stop() },

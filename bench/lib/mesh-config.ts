@@ -130,6 +130,35 @@ export function writeServices(dir: string, from: number, to: number, o: WriteOpt
   }
 }
 
+/**
+ * Writes one more Pod of service i's v1 (a Deployment scaled up by one: an endpoint-only change) at
+ * 127.3.0.1, an address no other Pod has, so the address is a marker in EDS responses.
+ */
+export function writeScaledPod(dir: string, i: number, namespace: string): string {
+  const name = serviceName(i);
+  const ip = '127.3.0.1';
+  mkdirSync(join(dir, 'scaled'), { recursive: true });
+  writeAtomic(
+    join(dir, 'scaled', `${name}-v1-1.yaml`),
+    `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}-v1-1
+  namespace: ${namespace}
+  labels: { app: ${name}, version: v1 }
+spec:
+  containers:
+  - name: app
+    ports: [{ containerPort: 9080, name: http }]
+status:
+  phase: Running
+  podIP: ${ip}
+  conditions: [{ type: Ready, status: 'True' }]
+`,
+  );
+  return ip;
+}
+
 /** Writes the layout's Sidecars (one per namespace, egress `./*` and `istio-system/*`); none when unscoped. */
 export function writeSidecars(dir: string, layout: MeshLayout, services: number): void {
   if (layout.perNamespace === null) return;

@@ -202,7 +202,7 @@ function pushTable(r: ControlPlaneResult): string {
 |---|---|---|---|---|---|
 | cold sync of the other ${r.clients - 1} | ${pushCells(p?.coldSync)} | ${r.clients - 1} |
 ${edits.join('\n')}
-| full push (new service) | ${pushCells(p?.fullPush)} | ${audience} |
+${p.endpointChange !== undefined ? `| endpoint-only change (one more Pod) | ${pushCells(p.endpointChange)} | ${audience} |\n` : ''}| full push (new service) | ${pushCells(p?.fullPush)} | ${audience} |
 
 A VirtualService edit should cost one RDS response per client that can see it and nothing else (a sidecar's clusters and endpoints do not depend on VirtualServices). In the full push the EDS responses answer the clients' requests for the new clusters' endpoints; a Service change is not narrowed to the proxies that see it, so the server regenerates every type for every proxy and sends only where the content changed (compare the full push's server CPU with an edit's).
 `;
@@ -235,11 +235,11 @@ Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. Resource bytes per c
 ${spreadRow(`cold sync of the other ${r.clients - 1} (streams opened at once)`, r.coldSync, r.clients - 1)}
 ${vs.join('\n')}
 | VirtualService edit, median of the edits | ${fmt(medP50, 0)} | ${fmt(medP99, 0)} | | |
-${spreadRow('full push: new service → CDS', r.fullPushCds, r.clients)}
+${r.endpointChange ? `${spreadRow('endpoint-only change (one more Pod) → EDS', r.endpointChange, r.clients)}\n` : ''}${spreadRow('full push: new service → CDS', r.fullPushCds, r.clients)}
 ${spreadRow('full push: new service → RDS (complete)', r.fullPushRds, r.clients)}
 
 ${pushTable(r)}
-CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, full push ${cpuPair(r.cpu.fullPush)} (per proxy ${audience < r.clients ? 'that can see the edit' : 'and push'}: ${fmt((1000 * r.cpu.perVsChange.server) / audience, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
+CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, ${r.cpu.endpointChange ? `endpoint-only change ${cpuPair(r.cpu.endpointChange)}, ` : ''}full push ${cpuPair(r.cpu.fullPush)} (per proxy ${audience < r.clients ? 'that can see the edit' : 'and push'}: ${fmt((1000 * r.cpu.perVsChange.server) / audience, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
 
 Client streams that ended with an error (each client then reconnected): ${streamErrors(r)}.
 

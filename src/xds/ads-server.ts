@@ -1,10 +1,16 @@
-// The ADS gRPC server (envoy.service.discovery.v3.AggregatedDiscoveryService, state of the world):
-// serves whatever a generate callback produces, pushes changes (debounced), counts like Istio.
+// The ADS gRPC server (envoy.service.discovery.v3.AggregatedDiscoveryService, state of the world and
+// delta): serves whatever a generate callback produces, pushes changes (debounced), counts like Istio.
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceConstructor } from './ads-service.js';
-import type { DiscoveryRequestMessage, DiscoveryResponseMessage } from './ads-service.js';
-import type { GenerateFn, ProxyInfo, PushTypes, StreamHost, TypeStatus } from './ads-stream.js';
+import type {
+  DeltaDiscoveryRequestMessage,
+  DeltaDiscoveryResponseMessage,
+  DiscoveryRequestMessage,
+  DiscoveryResponseMessage,
+} from './ads-service.js';
+import type { GenerateFn, ProxyInfo, PushTypes, ServedStream, StreamHost, TypeStatus } from './ads-stream.js';
 import { AdsStream } from './ads-stream.js';
+import { DeltaAdsStream } from './delta-stream.js';
 import { Debouncer } from './debounce.js';
 import { PushThrottle } from './push-throttle.js';
 import { SerializedResponse } from './discovery-response-bytes.js';
@@ -98,7 +104,7 @@ const MAX_SAMPLES = 10000;
 /** Serves ADS to Envoy, proxyless gRPC and Mizzen proxies. Call {@link listen}, then {@link push} on change. */
 export class AdsServer {
   private readonly server = new grpc.Server();
-  private readonly streams = new Set<AdsStream>();
+  private readonly streams = new Set<ServedStream>();
   private readonly debouncer: Debouncer<ProxyFilter | null>;
   private readonly log: XdsLogger;
   private readonly counters: AdsMetrics = {
@@ -129,7 +135,15 @@ export class AdsServer {
       ) => {
         this.streams.add(new AdsStream(call, this.host));
       },
-      // DeltaAggregatedResources is left out: grpc-js answers UNIMPLEMENTED.
+      // Incremental xDS (Envoy's ads_config api_type DELTA_GRPC, what istiod serves Envoy by default).
+      DeltaAggregatedResources: (
+        call: grpc.ServerDuplexStream<
+          DeltaDiscoveryRequestMessage,
+          DeltaDiscoveryResponseMessage | SerializedResponse
+        >,
+      ) => {
+        this.streams.add(new DeltaAdsStream(call, this.host));
+      },
     });
   }
 

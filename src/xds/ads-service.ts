@@ -49,6 +49,42 @@ export interface DiscoveryResponseMessage {
   controlPlane?: { identifier?: string };
 }
 
+/** envoy.service.discovery.v3.DeltaDiscoveryRequest (incremental xDS). */
+export interface DeltaDiscoveryRequestMessage {
+  /** Sent on the first request of a stream. */
+  node?: NodeMessage;
+  typeUrl?: string;
+  /** Names to add to the subscription; `*` (or nothing on the first request of LDS/CDS) = wildcard. */
+  resourceNamesSubscribe?: string[];
+  /** Names to drop from the subscription. */
+  resourceNamesUnsubscribe?: string[];
+  /** On the first request of a type on a new stream: versions the client already has, by name. */
+  initialResourceVersions?: Record<string, string>;
+  /** Nonce of the response this request ACKs/NACKs; '' for a request that only (un)subscribes. */
+  responseNonce?: string;
+  /** Set on a NACK (google.rpc.Status). */
+  errorDetail?: { code?: number; message?: string };
+}
+
+/** envoy.service.discovery.v3.Resource as carried in a delta response. */
+export interface DeltaResourceMessage {
+  name?: string;
+  version?: string;
+  resource?: AnyMessage;
+}
+
+/** envoy.service.discovery.v3.DeltaDiscoveryResponse (incremental xDS). */
+export interface DeltaDiscoveryResponseMessage {
+  systemVersionInfo?: string;
+  /** Added or changed resources only. */
+  resources?: DeltaResourceMessage[];
+  typeUrl?: string;
+  /** Names the client must drop. */
+  removedResources?: string[];
+  nonce?: string;
+  controlPlane?: { identifier?: string };
+}
+
 let cached: grpc.ServiceClientConstructor | null = null;
 
 /** The generated ADS client constructor; `.service` is the service definition for a server. */

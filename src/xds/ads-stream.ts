@@ -1,13 +1,16 @@
 // One ADS stream on the server: node identity, per-type subscriptions, versions and nonces,
 // ACK/NACK bookkeeping, and sending a type only when its generated content changed.
 import { randomBytes } from 'node:crypto';
-import { constants as http2constants, type Http2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import type { DiscoveryRequestMessage, DiscoveryResponseMessage, NodeMessage } from './ads-service.js';
 import type { AnyMessage, CanonicalObject } from './protos.js';
 import { encodeResource, resourceName } from './protos.js';
-import { encodeDiscoveryResponse, resourceDigest, SerializedResponse } from './discovery-response-bytes.js';
-import type { ResponseHeader } from './discovery-response-bytes.js';
+import {
+  encodeDiscoveryResponse,
+  resourceDigest,
+  type SerializedResponse,
+} from './discovery-response-bytes.js';
+import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writer.js';
 import type { PushThrottle } from './push-throttle.js';
 import { structToJson } from './struct.js';
 import { isWildcardType, PUSH_ORDER, shortTypeName } from './type-urls.js';
@@ -74,6 +77,18 @@ export interface TypeStatus {
   lastNack?: NackRecord;
 }
 
+/** An ADS stream as its server sees it: state of the world ({@link AdsStream}) or delta. */
+export interface ServedStream {
+  /** Known once the first request arrived. */
+  readonly proxy: ProxyInfo | null;
+  /** Regenerates the subscribed types among `only` and sends what changed. */
+  push(triggeredAt: number, only?: PushTypes): Promise<void>;
+  /** Ends the stream with OK status. */
+  end(): void;
+  /** Per-type status for the debug endpoint. */
+  typeStatuses(): Record<string, TypeStatus>;
+}
+
 /** What a stream needs from its server: generation, logging, counters and fresh versions. */
 export interface StreamHost {
   generate: GenerateFn;
@@ -88,8 +103,8 @@ export interface StreamHost {
   slotTimeoutMs: number;
   /** A response not taken by the client within this long evicts the stream, ms. */
   sendTimeoutMs: number;
-  onConnected(stream: AdsStream): void;
-  onClosed(stream: AdsStream): void;
+  onConnected(stream: ServedStream): void;
+  onClosed(stream: ServedStream): void;
   countPush(typeUrl: string): void;
   countReject(typeUrl: string): void;
   countExpiredNonce(typeUrl: string): void;
@@ -99,7 +114,7 @@ export interface StreamHost {
 }
 
 /** Encoded resources with their names, index by index. */
-interface Encoded {
+export interface Encoded {
   names: string[];
   anys: AnyMessage[];
 }
@@ -119,15 +134,15 @@ interface Watch {
 let streamCounter = 0;
 
 /** Server side of one StreamAggregatedResources call. All work on it runs one step at a time. */
-export class AdsStream {
+export class AdsStream implements ServedStream {
   proxy: ProxyInfo | null = null;
   private readonly watches = new Map<string, Watch>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   /** A push queued behind other work and not started yet: later pushes join it. */
   private pendingPush: { triggeredAt: number; types: PushTypes; done: Promise<void> } | null = null;
-  /** Settles the response being written (one at a time per stream) when the stream closes first. */
-  private writeSettled: (() => void) | null = null;
+  /** Writes one response at a time and notices a client that stopped reading. */
+  private readonly writer: ResponseWriter;
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<
@@ -136,6 +151,7 @@ export class AdsStream {
     >,
     private readonly host: StreamHost,
   ) {
+    this.writer = new ResponseWriter(call, host.sendTimeoutMs, () => this.evict());
     call.on('data', (req: DiscoveryRequestMessage) => void this.enqueue(() => this.onRequest(req)));
     call.on('end', () => this.close(true));
     call.on('cancelled', () => this.close(false));
@@ -283,7 +299,11 @@ export class AdsStream {
         generated = generated.filter((r) => wanted.has(resourceName(r)));
       }
     }
-    const encoded = this.encodeAll(typeUrl, generated, watch);
+    const sent = watch.sent;
+    const encoded = encodeResources(this.host, this.proxy.id, typeUrl, generated, (name) => {
+      const i = sent ? sent.names.indexOf(name) : -1;
+      return i >= 0 ? sent!.anys[i] : undefined;
+    });
     if (!force && watch.sent !== null && sameContent(encoded.anys, watch.sent.anys)) return null;
     if (this.closed) return null;
     const version = this.host.nextVersion();
@@ -294,73 +314,7 @@ export class AdsStream {
     watch.status.nonce = nonce;
     watch.status.resourceCount = encoded.anys.length;
     this.host.countPush(typeUrl);
-    return { written: this.write(header, encoded.anys) };
-  }
-
-  /**
-   * Writes a response; resolves once the transport took it or the stream closed. A client that takes
-   * none of it for `sendTimeoutMs` is evicted (a slow client that keeps taking bytes is not): the
-   * stream is closed with DeadlineExceeded "timeout sending", counted like istiod's
-   * `pilot_xds_write_timeout`; the proxy reconnects and is sent its whole state afresh.
-   */
-  private write(header: ResponseHeader, resources: readonly AnyMessage[]): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.writeSettled = null;
-        resolve();
-      };
-      let written = bytesWritten(this.call);
-      const check = (): void => {
-        const now = bytesWritten(this.call);
-        if (now !== null && written !== null && now > written) {
-          written = now;
-          timer = setTimeout(check, this.host.sendTimeoutMs);
-          return;
-        }
-        done();
-        this.evict();
-      };
-      let timer = setTimeout(check, this.host.sendTimeoutMs);
-      this.writeSettled = done;
-      try {
-        // An idle writable hands the message to gRPC's serializer at once, so the scratch buffer can hold it.
-        const reuse = this.call.writableLength === 0;
-        const message = new SerializedResponse(encodeDiscoveryResponse(header, resources, reuse));
-        this.call.write(message, done);
-        message.settle();
-      } catch {
-        done();
-      }
-    });
-  }
-
-  /** Encodes each resource; one that fails keeps its last good encoding (or is left out) and is logged. */
-  private encodeAll(typeUrl: string, resources: Resource[], watch: Watch): Encoded {
-    const out: Encoded = { names: [], anys: [] };
-    for (const resource of resources) {
-      const name = resourceName(resource);
-      let any: AnyMessage | undefined;
-      try {
-        any = this.host.immutableResources ? encodedByObject.get(resource) : undefined;
-        if (!any) {
-          any = encodeResource(typeUrl, resource);
-          if (this.host.immutableResources) encodedByObject.set(resource, any);
-        }
-      } catch (err) {
-        const i = watch.sent ? watch.sent.names.indexOf(name) : -1;
-        any = i >= 0 ? watch.sent!.anys[i] : undefined;
-        const kept = any ? 'kept the last good version' : 'left it out';
-        this.host.log(
-          'error',
-          `invalid ${shortTypeName(typeUrl)} ${name} for ${this.proxy!.id}, ${kept}: ${(err as Error).message}`,
-        );
-      }
-      if (!any) continue;
-      out.names.push(name);
-      out.anys.push(any);
-    }
-    return out;
+    return { written: this.writer.write((reuse) => encodeDiscoveryResponse(header, encoded.anys, reuse)) };
   }
 
   /** Closes a stream whose client has not taken a response within `sendTimeoutMs`. */
@@ -391,7 +345,7 @@ export class AdsStream {
   private close(endCall: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    this.writeSettled?.();
+    this.writer.cancel();
     if (endCall) {
       try {
         this.call.end();
@@ -402,51 +356,9 @@ export class AdsStream {
 }
 
 /** grpc.status.DEADLINE_EXCEEDED. */
-const DEADLINE_EXCEEDED = 4;
+export const DEADLINE_EXCEEDED = 4;
 
-/**
- * The HTTP/2 stream under a grpc-js server call. grpc-js has no public way to see how much of a
- * response is still unsent, nor to end a call whose response is stuck behind a closed flow-control
- * window (its status is sent only after the data), so this reaches the stream grpc-js keeps on its
- * call object; null if the shape differs (another grpc-js version).
- */
-function http2StreamOf(call: object): Http2Stream | null {
-  const stream = (call as { call?: { stream?: Partial<Http2Stream> } }).call?.stream;
-  const isHttp2 = typeof stream?.close === 'function' && typeof stream.writableLength === 'number';
-  return isHttp2 ? (stream as Http2Stream) : null;
-}
-
-/**
- * Bytes written so far to the connection under the call; null if unknown. It grows while the client
- * takes data (HTTP/2 flow control lets nothing out otherwise); Envoy and gRPC clients use one
- * connection per ADS stream, so it measures this stream's progress.
- */
-function bytesWritten(call: object): number | null {
-  const stream = http2StreamOf(call);
-  const socket = stream?.destroyed ? undefined : stream?.session?.socket;
-  return typeof socket?.bytesWritten === 'number' ? socket.bytesWritten : null;
-}
-
-/**
- * Resets the HTTP/2 stream under a grpc-js server call (RST_STREAM CANCEL). Without it the stream
- * would only be dropped from pushes, its unsent bytes held until the client disconnects.
- */
-function resetHttp2Stream(call: object): void {
-  const stream = http2StreamOf(call);
-  if (!stream || stream.destroyed) return;
-  try {
-    stream.close(http2constants.NGHTTP2_CANCEL);
-  } catch {}
-}
-
-/** Resolves when `p` settles or after `ms`, whichever comes first. */
-function settledWithin(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-function makeProxyInfo(node: NodeMessage, peer: string): ProxyInfo {
+export function makeProxyInfo(node: NodeMessage, peer: string): ProxyInfo {
   return {
     id: node.id!,
     metadata: structToJson(node.metadata),
@@ -464,6 +376,42 @@ function newWatch(names: string[]): Watch {
     nameSet: null,
     sent: null,
   };
+}
+
+/**
+ * Encodes each resource; one that fails keeps its last good encoding (`lastGood`, or is left out) and is
+ * logged. With immutable resources an object's encoding is made once for every proxy it goes to.
+ */
+export function encodeResources(
+  host: Pick<StreamHost, 'immutableResources' | 'log'>,
+  proxyId: string,
+  typeUrl: string,
+  resources: readonly Resource[],
+  lastGood: (name: string) => AnyMessage | undefined,
+): Encoded {
+  const out: Encoded = { names: [], anys: [] };
+  for (const resource of resources) {
+    const name = resourceName(resource);
+    let any: AnyMessage | undefined;
+    try {
+      any = host.immutableResources ? encodedByObject.get(resource) : undefined;
+      if (!any) {
+        any = encodeResource(typeUrl, resource);
+        if (host.immutableResources) encodedByObject.set(resource, any);
+      }
+    } catch (err) {
+      any = lastGood(name);
+      const kept = any ? 'kept the last good version' : 'left it out';
+      host.log(
+        'error',
+        `invalid ${shortTypeName(typeUrl)} ${name} for ${proxyId}, ${kept}: ${(err as Error).message}`,
+      );
+    }
+    if (!any) continue;
+    out.names.push(name);
+    out.anys.push(any);
+  }
+  return out;
 }
 
 /**
@@ -485,7 +433,7 @@ function sameNames(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);
 }
 
-function rank(typeUrl: string): number {
+export function rank(typeUrl: string): number {
   const i = PUSH_ORDER.indexOf(typeUrl);
   return i === -1 ? PUSH_ORDER.length : i;
 }

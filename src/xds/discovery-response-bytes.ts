@@ -7,6 +7,8 @@ import type { AnyMessage } from './protos.js';
 
 /** Per Any object: its bytes as a `resources` field entry (tag, length, Any body). */
 const framedByAny = new WeakMap<AnyMessage, Buffer>();
+/** Per Any object: its bytes as a DeltaDiscoveryResponse `resources` entry (a Resource with name and version). */
+const deltaFramedByAny = new WeakMap<AnyMessage, Buffer>();
 /** Per Any object: a SHA-256 fingerprint of its type URL and value. */
 const digestByAny = new WeakMap<AnyMessage, string>();
 
@@ -128,6 +130,94 @@ export function encodeDiscoveryResponse(
   o = writeBytesField(out, o, 4, typeUrl);
   o = writeBytesField(out, o, 5, nonce);
   out[o++] = (6 << 3) | 2;
+  o = writeVarint(out, o, controlPlaneLength);
+  writeBytesField(out, o, 1, identifier);
+  return out;
+}
+
+/**
+ * The version of a resource in delta xDS: a fingerprint of its content, so equal content has equal versions
+ * across streams, server restarts and replicas (a client reconnecting with `initial_resource_versions` is
+ * sent only what differs).
+ */
+export function resourceVersion(any: AnyMessage): string {
+  return resourceDigest(any).slice(0, 22);
+}
+
+/**
+ * The `resources` entry of one Any in a DeltaDiscoveryResponse (field 2, an envoy.service.discovery.v3.Resource:
+ * version 1, resource 2, name 3), cached per Any object: a resource shared by many proxies is framed once.
+ */
+export function framedDeltaResource(any: AnyMessage, name: string): Buffer {
+  let framed = deltaFramedByAny.get(any);
+  if (framed) return framed;
+  const version = Buffer.from(resourceVersion(any), 'utf8');
+  const nameBytes = Buffer.from(name, 'utf8');
+  const typeUrl = Buffer.from(any.type_url, 'utf8');
+  const anyLength = bytesFieldLength(typeUrl.byteLength) + bytesFieldLength(any.value.byteLength);
+  const bodyLength =
+    bytesFieldLength(version.byteLength) +
+    bytesFieldLength(anyLength) +
+    bytesFieldLength(nameBytes.byteLength);
+  framed = Buffer.allocUnsafe(bytesFieldLength(bodyLength));
+  let o = 0;
+  framed[o++] = (2 << 3) | 2;
+  o = writeVarint(framed, o, bodyLength);
+  o = writeBytesField(framed, o, 1, version);
+  framed[o++] = (2 << 3) | 2;
+  o = writeVarint(framed, o, anyLength);
+  o = writeBytesField(framed, o, 1, typeUrl);
+  o = writeBytesField(framed, o, 2, any.value);
+  writeBytesField(framed, o, 3, nameBytes);
+  deltaFramedByAny.set(any, framed);
+  return framed;
+}
+
+/** The header fields of a delta response; everything but the resources. */
+export interface DeltaResponseHeader {
+  systemVersionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  controlPlaneId: string;
+  /** Names the client must drop (deleted, or subscribed but unknown). */
+  removed: readonly string[];
+}
+
+/**
+ * The serialized envoy.service.discovery.v3.DeltaDiscoveryResponse: system_version_info 1, resources 2,
+ * type_url 4, nonce 5, removed_resources 6, control_plane 7. `reuse` as for {@link encodeDiscoveryResponse}.
+ */
+export function encodeDeltaDiscoveryResponse(
+  header: DeltaResponseHeader,
+  resources: ReadonlyArray<{ readonly name: string; readonly any: AnyMessage }>,
+  reuse = false,
+): Buffer {
+  const version = Buffer.from(header.systemVersionInfo, 'utf8');
+  const typeUrl = Buffer.from(header.typeUrl, 'utf8');
+  const nonce = Buffer.from(header.nonce, 'utf8');
+  const identifier = Buffer.from(header.controlPlaneId, 'utf8');
+  const removed = header.removed.map((n) => Buffer.from(n, 'utf8'));
+  const controlPlaneLength = bytesFieldLength(identifier.byteLength);
+  const framed = resources.map((r) => framedDeltaResource(r.any, r.name));
+  let total =
+    bytesFieldLength(version.byteLength) +
+    bytesFieldLength(typeUrl.byteLength) +
+    bytesFieldLength(nonce.byteLength) +
+    bytesFieldLength(controlPlaneLength);
+  for (const f of framed) total += f.byteLength;
+  for (const r of removed) total += bytesFieldLength(r.byteLength);
+  if (reuse && scratch.byteLength < total)
+    scratch = Buffer.allocUnsafeSlow(Math.max(total, 2 * scratch.byteLength, 65536));
+  const out = reuse ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
+  let o = writeBytesField(out, 0, 1, version);
+  for (const f of framed) {
+    out.set(f, o);
+    o += f.byteLength;
+  }
+  o = writeBytesField(out, o, 4, typeUrl);
+  o = writeBytesField(out, o, 5, nonce);
+  for (const r of removed) o = writeBytesField(out, o, 6, r);
+  out[o++] = (7 << 3) | 2;
   o = writeVarint(out, o, controlPlaneLength);
   writeBytesField(out, o, 1, identifier);
   return out;

@@ -1,0 +1,368 @@
+// One incremental (delta) ADS stream on the server, as Envoy's DeltaAggregatedResources: per-type
+// subscriptions (wildcard for LDS/CDS), the versions the client holds, and responses that carry only the
+// resources that changed plus the names removed. Nonces, ACK/NACK and pacing work as on the SotW stream.
+import { randomBytes } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import type { DeltaDiscoveryRequestMessage, DeltaDiscoveryResponseMessage } from './ads-service.js';
+import type { AnyMessage } from './protos.js';
+import { resourceName } from './protos.js';
+import {
+  encodeDeltaDiscoveryResponse,
+  resourceVersion,
+  type SerializedResponse,
+} from './discovery-response-bytes.js';
+import {
+  DEADLINE_EXCEEDED,
+  encodeResources,
+  makeProxyInfo,
+  rank,
+  type Encoded,
+  type ProxyInfo,
+  type PushTypes,
+  type Resource,
+  type ServedStream,
+  type StreamHost,
+  type TypeStatus,
+} from './ads-stream.js';
+import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writer.js';
+import { isWildcardType, shortTypeName } from './type-urls.js';
+
+/** Per type: what the client subscribed to and what it holds. */
+interface DeltaWatch {
+  /** LDS/CDS subscribed with `*` (or with no names on the first request). */
+  wildcard: boolean;
+  /** Explicitly subscribed names, sorted. */
+  names: string[];
+  nameSet: ReadonlySet<string> | null;
+  status: TypeStatus;
+  /**
+   * The resources the client holds as far as the server knows (everything sent, NACKed ones too: like
+   * istiod, the server does not resend a rejected version; the client keeps its last good one until the
+   * resource changes again). Two flat arrays, as on the SotW stream.
+   */
+  sent: Encoded | null;
+  /** Versions the client said it has on a new stream (`initial_resource_versions`), until the first response. */
+  initial: ReadonlyMap<string, string> | null;
+}
+
+/** Server side of one DeltaAggregatedResources call. All work on it runs one step at a time. */
+export class DeltaAdsStream implements ServedStream {
+  proxy: ProxyInfo | null = null;
+  private readonly watches = new Map<string, DeltaWatch>();
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private pendingPush: { triggeredAt: number; types: PushTypes; done: Promise<void> } | null = null;
+  private readonly writer: ResponseWriter;
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<
+      DeltaDiscoveryRequestMessage,
+      DeltaDiscoveryResponseMessage | SerializedResponse
+    >,
+    private readonly host: StreamHost,
+  ) {
+    this.writer = new ResponseWriter(call, host.sendTimeoutMs, () => this.evict());
+    call.on('data', (req: DeltaDiscoveryRequestMessage) => void this.enqueue(() => this.onRequest(req)));
+    call.on('end', () => this.close(true));
+    call.on('cancelled', () => this.close(false));
+    call.on('error', () => this.close(false));
+    call.on('close', () => this.close(false));
+  }
+
+  /** Per-type status for the debug endpoint (subscribed names: `*` for a wildcard). */
+  typeStatuses(): Record<string, TypeStatus> {
+    const out: Record<string, TypeStatus> = {};
+    for (const [typeUrl, w] of this.watches) out[typeUrl] = { ...w.status };
+    return out;
+  }
+
+  /** As {@link AdsStream.push}: regenerates the subscribed types among `only` and sends what changed. */
+  push(triggeredAt: number, only: PushTypes = 'all'): Promise<void> {
+    const pending = this.pendingPush;
+    if (pending) {
+      pending.triggeredAt = Math.min(pending.triggeredAt, triggeredAt);
+      if (pending.types !== 'all')
+        pending.types = only === 'all' ? 'all' : new Set([...pending.types, ...only]);
+      return pending.done;
+    }
+    const entry = { triggeredAt, types: only, done: Promise.resolve() };
+    this.pendingPush = entry;
+    entry.done = this.enqueue(async () => {
+      this.pendingPush = null;
+      const wanted = entry.types;
+      const types = [...this.watches.keys()]
+        .filter((t) => wanted === 'all' || wanted.has(t))
+        .sort((a, b) => rank(a) - rank(b));
+      let sent = false;
+      for (const typeUrl of types) sent = (await this.respond(typeUrl, null)) || sent;
+      if (sent) this.host.recordConvergence((Date.now() - entry.triggeredAt) / 1000);
+    });
+    return entry.done;
+  }
+
+  /** Ends the stream with OK status. */
+  end(): void {
+    if (this.closed) return;
+    try {
+      this.call.end();
+    } catch {}
+    this.close(false);
+  }
+
+  private enqueue(step: () => Promise<void> | void): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (!this.closed) await step();
+    });
+    this.queue = next.catch((err: unknown) => {
+      this.host.log(
+        'error',
+        `delta ads stream ${this.proxy?.connectionId ?? '?'}: ${(err as Error).stack ?? String(err)}`,
+      );
+    });
+    return this.queue;
+  }
+
+  private async onRequest(req: DeltaDiscoveryRequestMessage): Promise<void> {
+    if (!this.proxy) {
+      if (!req.node?.id) return this.fail('the first DeltaDiscoveryRequest of a stream must carry node.id');
+      this.proxy = makeProxyInfo(req.node, this.call.getPeer());
+      this.host.onConnected(this);
+    }
+    const typeUrl = req.typeUrl ?? '';
+    if (!typeUrl)
+      return this.host.log('warn', `proxy ${this.proxy.id} sent a DeltaDiscoveryRequest without type_url`);
+    const subscribe = req.resourceNamesSubscribe ?? [];
+    const unsubscribe = req.resourceNamesUnsubscribe ?? [];
+    let watch = this.watches.get(typeUrl);
+    if (!watch) {
+      // First request of this type on this stream: always answered, even with nothing.
+      const initial = Object.entries(req.initialResourceVersions ?? {});
+      watch = newWatch(isWildcardType(typeUrl) && (subscribe.length === 0 || subscribe.includes('*')));
+      watch.initial = initial.length > 0 ? new Map(initial) : null;
+      this.watches.set(typeUrl, watch);
+      setNames(
+        watch,
+        subscribe.filter((n) => n !== '*'),
+      );
+      await this.respond(typeUrl, []);
+      return;
+    }
+    const nonce = req.responseNonce ?? '';
+    if (nonce !== '') {
+      if (nonce !== watch.status.nonce) this.host.countExpiredNonce(typeUrl);
+      else if (req.errorDetail) this.recordNack(typeUrl, watch, req.errorDetail.message ?? '');
+      else watch.status.acked = watch.status.sent;
+    }
+    if (subscribe.length === 0 && unsubscribe.length === 0) return;
+    const added = this.changeSubscription(watch, subscribe, unsubscribe);
+    if (added.length > 0) await this.respond(typeUrl, added);
+  }
+
+  /** Applies (un)subscriptions; returns the names newly subscribed (or `*` turned on). */
+  private changeSubscription(watch: DeltaWatch, subscribe: string[], unsubscribe: string[]): string[] {
+    const names = new Set(watch.names);
+    const added: string[] = [];
+    for (const n of unsubscribe) {
+      if (n === '*') watch.wildcard = false;
+      else names.delete(n);
+    }
+    for (const n of subscribe) {
+      if (n === '*') {
+        if (!watch.wildcard) added.push(n);
+        watch.wildcard = true;
+      } else if (!names.has(n)) {
+        names.add(n);
+        added.push(n);
+      }
+    }
+    setNames(watch, [...names]);
+    // Forget what the client held of the names it dropped: subscribing again sends them again.
+    if (unsubscribe.length > 0 && watch.sent && !watch.wildcard) {
+      const keep = watch.nameSet!;
+      const sent: Encoded = { names: [], anys: [] };
+      watch.sent.names.forEach((n, i) => {
+        if (keep.has(n)) {
+          sent.names.push(n);
+          sent.anys.push(watch.sent!.anys[i]);
+        }
+      });
+      watch.sent = sent;
+    }
+    return added;
+  }
+
+  private recordNack(typeUrl: string, watch: DeltaWatch, message: string): void {
+    const version = watch.status.sent;
+    watch.status.lastNack = { version, nonce: watch.status.nonce, message, at: Date.now() };
+    this.host.countReject(typeUrl);
+    this.host.log(
+      'warn',
+      `proxy ${this.proxy!.id} rejected ${shortTypeName(typeUrl)} version ${version}: ${message}`,
+    );
+  }
+
+  /**
+   * Generates one type and sends what the client lacks. `requested` (names just subscribed; `[]` on the
+   * first request) forces a response, listing requested names that do not exist as removed; null = a push,
+   * sent only when something changed. Pacing as on the SotW stream (see AdsStream.respond).
+   */
+  private async respond(typeUrl: string, requested: string[] | null): Promise<boolean> {
+    const started = await this.host.throttle.run(async () => {
+      const s = await this.respondNow(typeUrl, requested);
+      if (s) await settledWithin(s.written, this.host.slotTimeoutMs);
+      return s;
+    });
+    if (!started) return false;
+    await started.written;
+    return true;
+  }
+
+  private async respondNow(
+    typeUrl: string,
+    requested: string[] | null,
+  ): Promise<{ written: Promise<void> } | null> {
+    const watch = this.watches.get(typeUrl);
+    if (!watch || !this.proxy) return null;
+    const generated = await this.generate(typeUrl, watch);
+    if (generated === null) return null;
+    const sent = watch.sent;
+    const encoded = encodeResources(this.host, this.proxy.id, typeUrl, generated, (name) => {
+      const i = sent ? sent.names.indexOf(name) : -1;
+      return i >= 0 ? sent!.anys[i] : undefined;
+    });
+    const { changed, removed } = diff(sent, encoded, watch.initial);
+    watch.initial = null;
+    if (requested) {
+      const have = new Set(encoded.names);
+      for (const n of requested) if (n !== '*' && !have.has(n) && !removed.includes(n)) removed.push(n);
+    }
+    watch.sent = encoded;
+    if (requested === null && changed.length === 0 && removed.length === 0) return null;
+    if (this.closed) return null;
+    const version = this.host.nextVersion();
+    const nonce = randomBytes(8).toString('hex');
+    watch.status.sent = version;
+    watch.status.nonce = nonce;
+    watch.status.resourceCount = encoded.anys.length;
+    this.host.countPush(typeUrl);
+    const header = {
+      systemVersionInfo: version,
+      typeUrl,
+      nonce,
+      controlPlaneId: this.host.controlPlaneId,
+      removed,
+    };
+    const resources = changed.map((i) => ({ name: encoded.names[i], any: encoded.anys[i] }));
+    return { written: this.writer.write((reuse) => encodeDeltaDiscoveryResponse(header, resources, reuse)) };
+  }
+
+  /** The client's resources of one type, filtered to its subscription; null when generation failed. */
+  private async generate(typeUrl: string, watch: DeltaWatch): Promise<Resource[] | null> {
+    if (!watch.wildcard && watch.names.length === 0) return [];
+    let generated: Resource[];
+    try {
+      generated = await this.host.generate(this.proxy!, typeUrl, watch.wildcard ? [] : watch.names);
+    } catch (err) {
+      this.host.log(
+        'error',
+        `generating ${shortTypeName(typeUrl)} for ${this.proxy!.id}: ${(err as Error).message}`,
+      );
+      return null;
+    }
+    if (watch.wildcard) return generated;
+    const wanted = (watch.nameSet ??= new Set(watch.names));
+    return generated.filter((r) => wanted.has(resourceName(r)));
+  }
+
+  /** Closes a stream whose client has not taken a response within `sendTimeoutMs` (as AdsStream does). */
+  private evict(): void {
+    if (this.closed) return;
+    this.host.countWriteTimeout();
+    this.host.log(
+      'warn',
+      `ads: proxy ${this.proxy?.id ?? this.call.getPeer()} took no bytes of a response within ` +
+        `${this.host.sendTimeoutMs} ms; closing its stream (it reconnects and is sent its whole state)`,
+    );
+    try {
+      this.call.emit('error', { code: DEADLINE_EXCEEDED, details: 'timeout sending' });
+    } catch {}
+    resetHttp2Stream(this.call);
+    this.close(false);
+  }
+
+  private fail(details: string): void {
+    this.host.log('warn', `delta ads stream from ${this.call.getPeer()}: ${details}`);
+    try {
+      this.call.emit('error', { code: 3, details });
+    } catch {}
+    this.close(false);
+  }
+
+  private close(endCall: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.cancel();
+    if (endCall) {
+      try {
+        this.call.end();
+      } catch {}
+    }
+    this.host.onClosed(this);
+  }
+}
+
+function newWatch(wildcard: boolean): DeltaWatch {
+  return {
+    wildcard,
+    names: [],
+    nameSet: null,
+    status: { sent: '', acked: '', nonce: '', resourceNames: wildcard ? ['*'] : [], resourceCount: 0 },
+    sent: null,
+    initial: null,
+  };
+}
+
+function setNames(watch: DeltaWatch, names: string[]): void {
+  watch.names = [...new Set(names)].sort();
+  watch.nameSet = new Set(watch.names);
+  watch.status.resourceNames = watch.wildcard ? ['*', ...watch.names] : watch.names;
+}
+
+/**
+ * Indexes into `next` of the resources the client lacks (new, or of another version than it holds), and
+ * the names it holds that `next` no longer has. Resources at the same index with the same name and Any
+ * object (shared generations) are equal without hashing; otherwise versions are compared.
+ */
+export function diff(
+  prev: Encoded | null,
+  next: Encoded,
+  initial: ReadonlyMap<string, string> | null,
+): { changed: number[]; removed: string[] } {
+  const changed: number[] = [];
+  if (prev === null) {
+    for (let i = 0; i < next.names.length; i++)
+      if (initial?.get(next.names[i]) !== resourceVersion(next.anys[i])) changed.push(i);
+    const removed = initial ? [...initial.keys()].filter((n) => !next.names.includes(n)) : [];
+    return { changed, removed };
+  }
+  let byName: Map<string, AnyMessage> | null = null;
+  let aligned = prev.names.length === next.names.length;
+  for (let i = 0; i < next.names.length; i++) {
+    const name = next.names[i];
+    const any = next.anys[i];
+    let old: AnyMessage | undefined;
+    if (i < prev.names.length && prev.names[i] === name) old = prev.anys[i];
+    else {
+      aligned = false;
+      byName ??= new Map(prev.names.map((n, k) => [n, prev.anys[k]]));
+      old = byName.get(name);
+    }
+    if (old !== any && (old === undefined || resourceVersion(old) !== resourceVersion(any))) changed.push(i);
+  }
+  const removed: string[] = [];
+  if (!aligned && prev.names.length > 0) {
+    const now = new Set(next.names);
+    for (const n of prev.names) if (!now.has(n)) removed.push(n);
+  }
+  return { changed, removed };
+}

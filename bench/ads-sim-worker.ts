@@ -1,12 +1,12 @@
 // Worker process of the control-plane benchmark: runs a share of the simulated proxies and reports their
 // sync and arrival times to the parent over IPC in batches.
-import { SimClient, type SimNode, type Watch } from './lib/ads-sim.js';
+import { DeltaSimClient, SimClient, type SimNode, type Watch, type XdsMode } from './lib/ads-sim.js';
 import { adsServiceConstructor } from '../src/xds/ads-service.js';
 import { envoyRoot } from '../src/xds/protos.js';
 
 /** Parent → worker. */
 export type ToWorker =
-  | { type: 'start'; server: string; first: number; nodes: SimNode[]; spreadMs: number }
+  | { type: 'start'; server: string; first: number; nodes: SimNode[]; spreadMs: number; mode: XdsMode }
   | { type: 'watch'; watch: Watch }
   | { type: 'stop' };
 
@@ -24,7 +24,7 @@ export interface WorkerEvents {
   failed: [number, string][];
 }
 
-const clients: SimClient[] = [];
+const clients: Array<SimClient | DeltaSimClient> = [];
 const watches: Watch[] = [];
 let synced: WorkerEvents['synced'] = [];
 let arrived: WorkerEvents['arrived'] = [];
@@ -49,7 +49,8 @@ process.on('message', (msg: ToWorker) => {
   if (msg.type === 'start') {
     // Connections are opened over `spreadMs`, as proxies starting with their pods would.
     msg.nodes.forEach((node, i) => {
-      const c = new SimClient(msg.first + i, msg.server, node, sink, () => watches);
+      const Client = msg.mode === 'sotw' ? SimClient : DeltaSimClient;
+      const c = new Client(msg.first + i, msg.server, node, sink, () => watches);
       clients.push(c);
       setTimeout(() => c.start(), (msg.spreadMs * i) / Math.max(1, msg.nodes.length));
     });

@@ -3,7 +3,7 @@
 // per phase, and its CPU and RSS. With a Sidecar scope, services sit in namespaces that each see only themselves.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { nowMs } from './lib/ads-sim.js';
+import { nowMs, type XdsMode } from './lib/ads-sim.js';
 import { Fleet } from './lib/fleet.js';
 import {
   namespaceCount,
@@ -38,6 +38,8 @@ export interface ControlPlaneOptions {
    * proxies in it; null or absent = every service and proxy in `default`, no Sidecar.
    */
   sidecarScope?: number | null;
+  /** ADS variant of the simulated clients: delta (Envoy's and istiod's default) or state of the world. */
+  xdsMode?: XdsMode;
   /** Give up waiting for a phase after this long, seconds. */
   timeoutSeconds: number;
   /** Scratch folder. */
@@ -78,6 +80,8 @@ export interface ControlPlaneResult {
   services: number;
   clients: number;
   workers: number;
+  /** ADS variant the simulated clients spoke; absent in reports from before 2026-12-06 (= state of the world). */
+  xdsMode?: XdsMode;
   /** Namespaces and services in each; absent in reports from before Sidecar scoping (= all in `default`). */
   layout?: { namespaces: number; perNamespace: number | null };
   /** The namespace of service 0 (the edited VirtualService and the new service) and its clients. */
@@ -232,7 +236,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     const peak = watchPeakRss(pid, 200);
 
     o.log(`control plane: ${address}; connecting ${o.clients} clients from ${o.workers} worker processes`);
-    fleet = new Fleet(o.workers);
+    fleet = new Fleet(o.workers, o.xdsMode ?? 'delta');
     const f = fleet;
     const cpuNow = (): CpuSplit => ({ server: sampleTree(pid).cpuSeconds, clients: f.cpuSeconds() });
     const since = (a: CpuSplit): CpuSplit => {
@@ -345,6 +349,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
       services: o.services,
       clients: o.clients,
       workers: o.workers,
+      xdsMode: o.xdsMode ?? 'delta',
       layout: { namespaces, perNamespace: layout.perNamespace },
       changeNamespace: { name: changeNs, clients: audience.size },
       resources: o.services * 5 + (layout.perNamespace === null ? 0 : namespaces),

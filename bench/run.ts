@@ -25,6 +25,7 @@ const HELP = `usage: node dist/bench/run.js [flags]        (npm run bench -- [fl
                         in each (egress ./* and istio-system/*), every proxy in its service's
                         namespace; the edit and the new service go to ns-0, so only its proxies
                         should get them                        [off; 10 when given without K]
+  --sotw                control plane: simulated clients speak state-of-the-world ADS (default: delta)
   --full                1000 services × 2000 clients
   --quick               3 s points, 1 round, 1 s warm-up, 20 × 40 (checks the harness works)
   --no-profile          skip the CPU profile of Mizzen's proxy
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
       changes: { type: 'string' },
       'sidecar-scope': { type: 'string' },
       full: { type: 'boolean', default: false },
+      sotw: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'no-profile': { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -131,6 +133,7 @@ async function main(): Promise<number> {
         workers,
         changes: num(values.changes, 3),
         sidecarScope: scope,
+        xdsMode: values.sotw ? 'sotw' : 'delta',
         timeoutSeconds: values.full ? 300 : 120,
         tmpDir,
         log,

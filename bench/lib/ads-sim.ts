@@ -4,7 +4,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { ADS_FLOW_CONTROL_WINDOW } from '../../src/xds/ads-client.js';
 import { adsServiceConstructor } from '../../src/xds/ads-service.js';
-import type { DiscoveryRequestMessage, DiscoveryResponseMessage } from '../../src/xds/ads-service.js';
+import type {
+  DeltaDiscoveryRequestMessage,
+  DeltaDiscoveryResponseMessage,
+  DiscoveryRequestMessage,
+  DiscoveryResponseMessage,
+} from '../../src/xds/ads-service.js';
 import { decodeResource, type AnyMessage } from '../../src/xds/protos.js';
 import { structFromJson } from '../../src/xds/struct.js';
 import { TypeUrl } from '../../src/xds/type-urls.js';
@@ -33,6 +38,10 @@ export interface SimSink {
 }
 
 type Call = grpc.ClientDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage>;
+type DeltaCall = grpc.ClientDuplexStream<DeltaDiscoveryRequestMessage, DeltaDiscoveryResponseMessage>;
+
+/** Which ADS variant the simulated proxies speak: Envoy's incremental xDS (istiod's default) or state of the world. */
+export type XdsMode = 'delta' | 'sotw';
 
 const namesCache = new Map<string, string[]>();
 
@@ -129,7 +138,134 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** One simulated proxy. */
+/**
+ * One simulated proxy on a Delta ADS stream: CDS and LDS wildcard, EDS and RDS by name (subscribing and
+ * unsubscribing as clusters and listeners come and go), ACKing every response; it keeps per type the
+ * names it holds and, for clusters and listeners, the names they refer to.
+ */
+export class DeltaSimClient {
+  private readonly client: grpc.Client;
+  private call: DeltaCall | null = null;
+  /** Per type: resource name → EDS/RDS names it refers to (CDS, LDS) or nothing. */
+  private readonly held = new Map<string, Map<string, string[]>>();
+  private readonly subscribed = new Map<string, Set<string>>();
+  private readonly seen = new Set<string>();
+  private readonly watchesDone = new Set<number>();
+  private bytes = 0;
+  private isSynced = false;
+  private closed = false;
+
+  constructor(
+    private readonly index: number,
+    server: string,
+    private readonly node: SimNode,
+    private readonly sink: SimSink,
+    private readonly watches: () => Watch[],
+  ) {
+    this.client = new (adsServiceConstructor())(server, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc-node.flow_control_window': ADS_FLOW_CONTROL_WINDOW,
+    });
+  }
+
+  /** Opens the stream and subscribes CDS and LDS (wildcard); after an error, opens a new one 0.5–1 s later. */
+  start(): void {
+    const call = (this.client as any).DeltaAggregatedResources() as DeltaCall;
+    this.call = call;
+    this.held.clear();
+    this.subscribed.clear();
+    call.on('data', (res: DeltaDiscoveryResponseMessage) => this.onResponse(res));
+    call.on('error', (err: Error) => {
+      if (this.closed || this.call !== call) return;
+      this.sink.failed(this.index, err.message);
+      setTimeout(() => !this.closed && this.start(), 500 + Math.random() * 500);
+    });
+    call.write({
+      typeUrl: TypeUrl.CLUSTER,
+      node: { id: this.node.id, metadata: structFromJson(this.node.metadata), userAgentName: 'mizzen-bench' },
+    });
+    call.write({ typeUrl: TypeUrl.LISTENER });
+  }
+
+  /** Ends the stream and the connection. */
+  close(): void {
+    this.closed = true;
+    try {
+      this.call?.cancel();
+    } catch {}
+    this.client.close();
+  }
+
+  private onResponse(res: DeltaDiscoveryResponseMessage): void {
+    const at = nowMs();
+    const typeUrl = res.typeUrl ?? '';
+    const anys: AnyMessage[] = [];
+    let held = this.held.get(typeUrl);
+    if (!held) this.held.set(typeUrl, (held = new Map()));
+    const follows = typeUrl === TypeUrl.CLUSTER || typeUrl === TypeUrl.LISTENER;
+    for (const r of res.resources ?? []) {
+      if (!r.resource) continue;
+      anys.push(r.resource);
+      this.bytes += r.resource.value.byteLength;
+      held.set(r.name ?? '', follows ? dependentNames(r.resource) : []);
+    }
+    for (const n of res.removedResources ?? []) held.delete(n);
+    checkWatches(this.watches(), this.watchesDone, typeUrl, anys, (id) =>
+      this.sink.arrived(id, this.index, at),
+    );
+    this.seen.add(typeUrl);
+    this.call?.write({ typeUrl, responseNonce: res.nonce ?? '' }); // ACK
+    if (typeUrl === TypeUrl.CLUSTER) this.follow(TypeUrl.ENDPOINT, held);
+    else if (typeUrl === TypeUrl.LISTENER) this.follow(TypeUrl.ROUTE, held);
+    if (!this.isSynced && this.allSeen()) {
+      this.isSynced = true;
+      this.sink.synced(this.index, at, this.bytes);
+    }
+  }
+
+  /** Subscribes the EDS/RDS names the held clusters/listeners refer to, and unsubscribes the others. */
+  private follow(typeUrl: string, parents: Map<string, string[]>): void {
+    const want = new Set<string>();
+    for (const names of parents.values()) for (const n of names) want.add(n);
+    const cur = this.subscribed.get(typeUrl) ?? new Set<string>();
+    const add = [...want].filter((n) => !cur.has(n));
+    const drop = [...cur].filter((n) => !want.has(n));
+    if (add.length === 0 && drop.length === 0) return;
+    this.subscribed.set(typeUrl, want);
+    this.call?.write({ typeUrl, resourceNamesSubscribe: add, resourceNamesUnsubscribe: drop });
+  }
+
+  private allSeen(): boolean {
+    if (!this.seen.has(TypeUrl.CLUSTER) || !this.seen.has(TypeUrl.LISTENER)) return false;
+    for (const [typeUrl, names] of this.subscribed)
+      if (names.size > 0 && !this.seen.has(typeUrl)) return false;
+    return true;
+  }
+}
+
+/** Reports each watch of `typeUrl` whose marker is in one of the resources, once per client. */
+function checkWatches(
+  watches: Watch[],
+  done: Set<number>,
+  typeUrl: string,
+  resources: AnyMessage[],
+  arrived: (watch: number) => void,
+): void {
+  for (const w of watches) {
+    if (w.typeUrl !== typeUrl || done.has(w.id)) continue;
+    if (
+      resources.some((r) =>
+        Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).includes(w.marker),
+      )
+    ) {
+      done.add(w.id);
+      arrived(w.id);
+    }
+  }
+}
+
+/** One simulated proxy on a state-of-the-world ADS stream. */
 export class SimClient {
   private readonly client: grpc.Client;
   private call: Call | null = null;
@@ -239,16 +375,8 @@ export class SimClient {
   }
 
   private checkWatches(typeUrl: string, resources: AnyMessage[], at: number): void {
-    for (const w of this.watches()) {
-      if (w.typeUrl !== typeUrl || this.watchesDone.has(w.id)) continue;
-      if (
-        resources.some((r) =>
-          Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).includes(w.marker),
-        )
-      ) {
-        this.watchesDone.add(w.id);
-        this.sink.arrived(w.id, this.index, at);
-      }
-    }
+    checkWatches(this.watches(), this.watchesDone, typeUrl, resources, (id) =>
+      this.sink.arrived(id, this.index, at),
+    );
   }
 }

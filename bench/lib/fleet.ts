@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { FromWorker, ToWorker } from '../ads-sim-worker.js';
-import type { SimNode, Watch } from './ads-sim.js';
+import type { SimNode, Watch, XdsMode } from './ads-sim.js';
 import { benchDist } from './paths.js';
 import { cpuOf } from './proc-stats.js';
 
@@ -22,8 +22,11 @@ export class Fleet {
   /** watch id → workers yet to confirm it, and who waits for them. */
   private readonly confirming = new Map<number, { left: number; done: () => void }>();
 
-  /** Forks `count` worker processes. */
-  constructor(count: number) {
+  /** Forks `count` worker processes whose clients speak `mode`. */
+  constructor(
+    count: number,
+    private readonly mode: XdsMode = 'delta',
+  ) {
     for (let w = 0; w < count; w++) {
       const child = fork(join(benchDist, 'ads-sim-worker.js'), [], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -39,7 +42,14 @@ export class Fleet {
     this.workers.forEach((w, k) => {
       const chunk = nodes.slice(k * per, (k + 1) * per);
       if (chunk.length === 0) return;
-      const msg: ToWorker = { type: 'start', server, first: offset + k * per, nodes: chunk, spreadMs: 0 };
+      const msg: ToWorker = {
+        type: 'start',
+        server,
+        first: offset + k * per,
+        nodes: chunk,
+        spreadMs: 0,
+        mode: this.mode,
+      };
       w.send(msg);
     });
   }

@@ -225,7 +225,7 @@ function controlPlaneSection(r: ControlPlaneResult): string {
   const audience = r.changeNamespace?.clients ?? r.clients;
   return `## Control plane
 
-${layoutText(r)} served by \`mizzen server\` to ${r.clients} simulated proxies (raw ADS streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store noticing the change (an inotify watch and 25 ms quiet period; a 250 ms poll before 2026-11-24 evening) and the push debounce.
+${layoutText(r)} served by \`mizzen server\` to ${r.clients} simulated proxies (raw ${r.xdsMode === 'delta' ? 'Delta ADS (incremental xDS)' : 'state-of-the-world ADS'} streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store noticing the change (an inotify watch and 25 ms quiet period; a 250 ms poll before 2026-11-24 evening) and the push debounce.
 ${scopeNote(r)}
 Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. Resource bytes per client in the initial sync (median): ${mib(r.bytesPerClient)} (${fmt(r.bytesPerClient / 1024, 0)} KiB).
 

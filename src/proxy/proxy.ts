@@ -175,13 +175,14 @@ export class Proxy implements AdminContext {
     const xds = this.opts.xdsAddress ?? b?.adsAddress ?? null;
     if (xds) {
       const { AdsClient } = await import('../xds/ads-client.js');
-      this.startAds(xds, AdsClient);
+      this.startAds(xds, AdsClient, b?.adsProtocol ?? undefined);
     } else this.becomeLive();
   }
 
-  private startAds(server: string, Client: typeof AdsClient): void {
+  private startAds(server: string, Client: typeof AdsClient, protocol: 'delta' | 'sotw' | undefined): void {
     const ads = new Client({
       server,
+      protocol,
       node: { id: this.node.id, cluster: this.node.cluster || undefined, metadata: this.node.metadata },
       onResources: async (typeUrl, resources, version) => {
         const err = await this.config.apply(typeUrl, resources, version);
@@ -200,7 +201,9 @@ export class Proxy implements AdminContext {
     connected.set(0);
     ads.on('connected', (addr) => {
       connected.set(1);
-      log.info(`connected to ADS server ${addr}`);
+      log.info(
+        `connected to ADS server ${addr} (${ads.protocol === 'delta' ? 'delta xDS' : 'state of the world'})`,
+      );
     });
     ads.on('disconnected', (why) => {
       connected.set(0);

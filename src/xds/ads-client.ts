@@ -1,10 +1,16 @@
-// The ADS client of the Mizzen proxy: one state-of-the-world stream, CDS and LDS wildcard plus
-// the EDS/RDS names the proxy asks for; ACK/NACK; keeps the last good state; reconnects with backoff,
-// failing over between several control-plane addresses.
+// The ADS client of the Mizzen proxy: one stream, Delta ADS (incremental xDS, as Envoy and istiod use
+// by default) or state of the world; CDS and LDS wildcard plus the EDS/RDS names the proxy asks for;
+// ACK/NACK; keeps the last good state; reconnects with backoff, failing over between several
+// control-plane addresses; falls back to state of the world when the server does not serve delta.
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { adsServiceConstructor } from './ads-service.js';
-import type { DiscoveryRequestMessage, DiscoveryResponseMessage } from './ads-service.js';
+import type {
+  DeltaDiscoveryRequestMessage,
+  DeltaDiscoveryResponseMessage,
+  DiscoveryRequestMessage,
+  DiscoveryResponseMessage,
+} from './ads-service.js';
 import type { XdsLogger } from './logger.js';
 import { stderrLogger } from './logger.js';
 import type { CanonicalObject } from './protos.js';
@@ -53,7 +59,16 @@ export interface AdsClientOptions {
   wildcardTypes?: string[];
   /** Log sink; default warnings and errors to stderr. */
   log?: XdsLogger;
+  /**
+   * ADS variant (Envoy's bootstrap `ads_config.api_type`): `delta` (DELTA_GRPC, incremental: only changed
+   * resources travel) or `sotw` (GRPC, every resource of a type in each response). Default `delta`, falling
+   * back to `sotw` for good when the server answers UNIMPLEMENTED (a control plane without delta xDS).
+   */
+  protocol?: AdsProtocol;
 }
+
+/** The ADS variant an {@link AdsClient} speaks. */
+export type AdsProtocol = 'delta' | 'sotw';
 
 /** Events: `connected` (first response on a stream; the address), `disconnected` (reason), `ack`/`nack` (typeUrl, version, message?). */
 export interface AdsClientEvents {
@@ -71,7 +86,16 @@ export interface AcceptedState {
   resources: CanonicalObject[];
 }
 
-type Call = grpc.ClientDuplexStream<DiscoveryRequestMessage, DiscoveryResponseMessage>;
+type Call = grpc.ClientDuplexStream<
+  DiscoveryRequestMessage | DeltaDiscoveryRequestMessage,
+  DiscoveryResponseMessage | DeltaDiscoveryResponseMessage
+>;
+
+/** A resource held on a delta stream: the version the server gave it and its decoded form. */
+interface HeldResource {
+  version: string;
+  resource: CanonicalObject;
+}
 
 /** Keeps one ADS stream to the control plane alive and feeds the proxy. Call {@link start}. */
 export class AdsClient extends EventEmitter<AdsClientEvents> {
@@ -88,11 +112,17 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
   private closed = false;
   private readonly servers: readonly string[];
   private serverIndex = 0;
+  private protocolInUse: AdsProtocol;
+  /** Delta: per type, the accepted resources by name (kept across reconnects for initial_resource_versions). */
+  private readonly held = new Map<string, Map<string, HeldResource>>();
+  /** Delta: per type, the names subscribed on the current stream. */
+  private readonly streamNames = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly options: AdsClientOptions) {
     super();
     this.log = options.log ?? stderrLogger;
     this.servers = parseServers(options.server);
+    this.protocolInUse = options.protocol ?? 'delta';
     if (this.servers.length === 0) throw new Error('ads: no control plane address given');
     for (const typeUrl of options.wildcardTypes ?? [TypeUrl.CLUSTER, TypeUrl.LISTENER]) {
       this.subscriptions.set(typeUrl, []);
@@ -102,6 +132,11 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
   /** The address the client streams from (or tries next). */
   get server(): string {
     return this.servers[this.serverIndex];
+  }
+
+  /** The ADS variant in use (delta until a server without it made the client fall back). */
+  get protocol(): AdsProtocol {
+    return this.protocolInUse;
   }
 
   /** True while a stream is up and has received at least one response. */
@@ -125,7 +160,9 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
     if (current && current.length === sorted.length && current.every((n, i) => n === sorted[i])) return;
     if (!current && sorted.length === 0) return;
     this.subscriptions.set(typeUrl, sorted);
-    if (this.call) this.sendRequest(typeUrl, this.lastNonce.get(typeUrl) ?? '');
+    if (!this.call) return;
+    if (this.protocolInUse === 'delta') this.sendDeltaSubscription(typeUrl);
+    else this.sendRequest(typeUrl, this.lastNonce.get(typeUrl) ?? '');
   }
 
   /** The last accepted resources of a type, kept across disconnects. */
@@ -154,18 +191,135 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
       // waits for a WINDOW_UPDATE, and a busy control plane pushes at the pace of event-loop round trips.
       'grpc-node.flow_control_window': ADS_FLOW_CONTROL_WINDOW,
     });
-    const call = (this.client as any).StreamAggregatedResources() as Call;
+    const delta = this.protocolInUse === 'delta';
+    const call = (
+      delta
+        ? (this.client as any).DeltaAggregatedResources()
+        : (this.client as any).StreamAggregatedResources()
+    ) as Call;
     this.call = call;
     this.lastNonce.clear();
-    call.on('data', (res: DiscoveryResponseMessage) => this.enqueue(call, () => this.onResponse(call, res)));
-    call.on('error', (err: grpc.ServiceError) =>
-      this.onStreamEnd(call, `${grpc.status[err.code] ?? err.code}: ${err.details}`),
+    this.streamNames.clear();
+    call.on('data', (res: DiscoveryResponseMessage | DeltaDiscoveryResponseMessage) =>
+      this.enqueue(call, () =>
+        delta
+          ? this.onDeltaResponse(call, res as DeltaDiscoveryResponseMessage)
+          : this.onResponse(call, res as DiscoveryResponseMessage),
+      ),
     );
+    call.on('error', (err: grpc.ServiceError) => {
+      if (delta && err.code === grpc.status.UNIMPLEMENTED && call === this.call) {
+        this.log('info', `ads: ${this.server} does not serve delta xDS; using state of the world`);
+        this.protocolInUse = 'sotw';
+        this.dropStream('delta xDS unimplemented');
+        if (!this.closed) this.openStream();
+        return;
+      }
+      this.onStreamEnd(call, `${grpc.status[err.code] ?? err.code}: ${err.details}`);
+    });
     call.on('end', () => this.onStreamEnd(call, 'stream ended by the server'));
     let first = true;
     for (const typeUrl of this.subscriptions.keys()) {
-      this.sendRequest(typeUrl, '', first);
+      if (delta) this.sendDeltaSubscription(typeUrl, first);
+      else this.sendRequest(typeUrl, '', first);
       first = false;
+    }
+  }
+
+  private nodeMessage(): DiscoveryRequestMessage['node'] {
+    const { id, cluster, metadata } = this.options.node;
+    return { id, cluster, metadata: structFromJson(metadata ?? {}), userAgentName: 'mizzen' };
+  }
+
+  /**
+   * Delta: tells the server how the subscription of a type changed since the last request on this stream.
+   * The first request of a type carries the versions held from an earlier stream, so the server sends only
+   * what changed meanwhile; LDS/CDS with no names are a wildcard.
+   */
+  private sendDeltaSubscription(typeUrl: string, withNode = false): void {
+    if (!this.call) return;
+    const want = this.subscriptions.get(typeUrl) ?? [];
+    const current = this.streamNames.get(typeUrl);
+    const req: DeltaDiscoveryRequestMessage = { typeUrl };
+    if (!current) {
+      req.resourceNamesSubscribe = want;
+      const held = this.held.get(typeUrl);
+      if (held && held.size > 0)
+        req.initialResourceVersions = Object.fromEntries([...held].map(([n, r]) => [n, r.version]));
+    } else {
+      req.resourceNamesSubscribe = want.filter((n) => !current.has(n));
+      const wanted = new Set(want);
+      req.resourceNamesUnsubscribe = [...current].filter((n) => !wanted.has(n));
+      if (req.resourceNamesSubscribe.length === 0 && req.resourceNamesUnsubscribe.length === 0) return;
+      // Resources no longer subscribed are forgotten, as Envoy does.
+      const held = this.held.get(typeUrl);
+      if (held) for (const n of req.resourceNamesUnsubscribe) held.delete(n);
+    }
+    this.streamNames.set(typeUrl, new Set(want));
+    if (withNode) req.node = this.nodeMessage();
+    this.writeRequest(typeUrl, req);
+  }
+
+  private writeRequest(typeUrl: string, req: DiscoveryRequestMessage | DeltaDiscoveryRequestMessage): void {
+    try {
+      this.call?.write(req);
+    } catch (err) {
+      this.log('warn', `ads: cannot send ${shortTypeName(typeUrl)} request: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Delta: applies the changed and removed resources on top of those held, hands the proxy the whole
+   * resulting set of the type (what it applies, as with state of the world), and ACKs; on a rejection it
+   * NACKs and keeps holding (and serving) the previous set.
+   */
+  private async onDeltaResponse(call: Call, res: DeltaDiscoveryResponseMessage): Promise<void> {
+    this.markConnected();
+    const typeUrl = res.typeUrl ?? '';
+    const version = res.systemVersionInfo ?? '';
+    const nonce = res.nonce ?? '';
+    const next = new Map(this.held.get(typeUrl));
+    let error: string | null = null;
+    for (const [i, r] of (res.resources ?? []).entries()) {
+      const any = r.resource;
+      if (!any) continue;
+      if (any.type_url !== typeUrl) {
+        error = `resource ${i}: type ${any.type_url} in a ${typeUrl} response`;
+        break;
+      }
+      try {
+        next.set(r.name ?? '', { version: r.version ?? '', resource: decodeResource(any) });
+      } catch (err) {
+        error = `resource ${r.name ?? i}: ${(err as Error).message}`;
+        break;
+      }
+    }
+    for (const n of res.removedResources ?? []) next.delete(n);
+    if (error === null) {
+      const resources = [...next.values()].map((h) => h.resource);
+      error = await this.handOver(typeUrl, resources, version);
+      if (error === null) this.held.set(typeUrl, next);
+    }
+    if (call !== this.call) return;
+    const ack: DeltaDiscoveryRequestMessage = { typeUrl, responseNonce: nonce };
+    if (error !== null) ack.errorDetail = { code: 3, message: error };
+    this.writeRequest(typeUrl, ack);
+    this.reportOutcome(typeUrl, version, error);
+  }
+
+  private markConnected(): void {
+    if (this.streamConnected) return;
+    this.streamConnected = true;
+    this.attempt = 0;
+    this.emit('connected', this.server);
+  }
+
+  private reportOutcome(typeUrl: string, version: string, error: string | null): void {
+    if (error) {
+      this.log('warn', `ads: rejected ${shortTypeName(typeUrl)} version ${version}: ${error}`);
+      this.emit('nack', typeUrl, version, error);
+    } else {
+      this.emit('ack', typeUrl, version);
     }
   }
 
@@ -177,16 +331,9 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
       typeUrl,
       responseNonce: nonce,
     };
-    if (withNode) {
-      const { id, cluster, metadata } = this.options.node;
-      req.node = { id, cluster, metadata: structFromJson(metadata ?? {}), userAgentName: 'mizzen' };
-    }
+    if (withNode) req.node = this.nodeMessage();
     if (error !== undefined) req.errorDetail = { code: 3, message: error };
-    try {
-      this.call.write(req);
-    } catch (err) {
-      this.log('warn', `ads: cannot send ${shortTypeName(typeUrl)} request: ${(err as Error).message}`);
-    }
+    this.writeRequest(typeUrl, req);
   }
 
   private enqueue(call: Call, step: () => Promise<void>): void {
@@ -196,25 +343,16 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
   }
 
   private async onResponse(call: Call, res: DiscoveryResponseMessage): Promise<void> {
-    if (!this.streamConnected) {
-      this.streamConnected = true;
-      this.attempt = 0;
-      this.emit('connected', this.server);
-    }
+    this.markConnected();
     const typeUrl = res.typeUrl ?? '';
     const version = res.versionInfo ?? '';
     const nonce = res.nonce ?? '';
     this.lastNonce.set(typeUrl, nonce);
     const error = await this.apply(typeUrl, res, version);
     if (call !== this.call) return;
-    if (error) {
-      this.log('warn', `ads: rejected ${shortTypeName(typeUrl)} version ${version}: ${error}`);
-      this.sendRequest(typeUrl, nonce, false, error);
-      this.emit('nack', typeUrl, version, error);
-    } else {
-      this.sendRequest(typeUrl, nonce);
-      this.emit('ack', typeUrl, version);
-    }
+    if (error) this.sendRequest(typeUrl, nonce, false, error);
+    else this.sendRequest(typeUrl, nonce);
+    this.reportOutcome(typeUrl, version, error);
   }
 
   /** Decodes and hands over one response; returns the NACK message, or null when accepted. */
@@ -232,6 +370,15 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
         return `resource ${i}: ${(err as Error).message}`;
       }
     }
+    return this.handOver(typeUrl, resources, version);
+  }
+
+  /** Gives the proxy the whole set of a type; returns the NACK message, or null when accepted. */
+  private async handOver(
+    typeUrl: string,
+    resources: CanonicalObject[],
+    version: string,
+  ): Promise<string | null> {
     try {
       const result = await this.options.onResources(typeUrl, resources, version);
       if (result instanceof Error) return result.message;

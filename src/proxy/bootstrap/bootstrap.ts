@@ -22,6 +22,11 @@ export interface Bootstrap {
   readonly staticClusters: ClusterConfig[];
   /** `host:port` of the ADS server from dynamic_resources.ads_config (several joined by commas), or null. */
   readonly adsAddress: string | null;
+  /**
+   * ADS variant from dynamic_resources.ads_config.api_type: `delta` (DELTA_GRPC, AGGREGATED_DELTA_GRPC),
+   * `sotw` (GRPC, AGGREGATED_GRPC), or null when unset (the client then tries delta, falling back).
+   */
+  readonly adsProtocol: 'delta' | 'sotw' | null;
   /** Admin socket address from the bootstrap, or null. */
   readonly admin: { address: string; port: number } | null;
 }
@@ -55,6 +60,7 @@ export function bootstrapFrom(b: BootstrapConfig): Bootstrap {
     staticListeners: sr.listeners ?? [],
     staticClusters,
     adsAddress: adsAddress(b.dynamicResources?.adsConfig, staticClusters),
+    adsProtocol: adsProtocol(b.dynamicResources?.adsConfig),
     admin: socketAddress(b.admin?.address),
   };
 }
@@ -76,6 +82,14 @@ function adsAddress(ads: ApiConfigSource | undefined, clusters: ClusterConfig[])
   if (addrs.length === 0)
     throw new Error(`dynamicResources.adsConfig: cluster ${name} has no static endpoint`);
   return addrs.join(',');
+}
+
+function adsProtocol(ads: ApiConfigSource | undefined): 'delta' | 'sotw' | null {
+  const t = ads?.apiType as string | undefined;
+  if (t === undefined || t === null) return null;
+  if (t === 'DELTA_GRPC' || t === 'AGGREGATED_DELTA_GRPC') return 'delta';
+  if (t === 'GRPC' || t === 'AGGREGATED_GRPC') return 'sotw';
+  throw new Error(`dynamicResources.adsConfig.apiType: ${t} is not supported (use GRPC or DELTA_GRPC)`);
 }
 
 function structToPlain(s: Struct | undefined): Record<string, unknown> {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { EXAMPLES, runMizzen } from '../cli/test-util.js';
 import { injectManifests } from './inject.js';
-import { captureRules } from './capture-rules.js';
+import { captureRules, KUBERNETES_CAPTURE } from '../local/capture-rules.js';
 
 const OPTIONS = { image: 'mizzen/mizzen:test', discoveryAddress: 'istiod.istio-system.svc:15010' };
 
@@ -181,14 +181,17 @@ test('the capture rules load with iptables-restore in a fresh network namespace'
   const ns = `mzk-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
-    const rules = captureRules({
-      includeInboundPorts: '*',
-      excludeInboundPorts: [9999],
-      includeOutboundIPRanges: '*',
-      excludeOutboundIPRanges: ['169.254.169.254/32'],
-      includeOutboundPorts: [],
-      excludeOutboundPorts: [5432],
-    });
+    const rules = captureRules(
+      {
+        includeInboundPorts: '*',
+        excludeInboundPorts: [9999],
+        includeOutboundIPRanges: '*',
+        excludeOutboundIPRanges: ['169.254.169.254/32'],
+        includeOutboundPorts: [],
+        excludeOutboundPorts: [5432],
+      },
+      KUBERNETES_CAPTURE,
+    );
     const r = spawnSync('ip', ['netns', 'exec', ns, 'iptables-restore', '--noflush'], { input: rules });
     assert.equal(r.status, 0, r.stderr.toString());
     const listed = execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-t', 'nat', '-S']).toString();

@@ -1,7 +1,6 @@
 // Istio's sidecar injection annotations on a pod template, checked and turned into injection settings.
-import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import type { CaptureSpec } from './capture-rules.js';
+import { capturePlan, KUBERNETES_CAPTURE, type CapturePlan } from '../local/capture-rules.js';
 
 /** Where an annotation problem is reported: the annotation's key and a message. */
 export interface SettingProblem {
@@ -13,7 +12,7 @@ export interface SettingProblem {
 
 /** Everything the sidecar template reads from a pod's annotations. */
 export interface InjectionSettings {
-  readonly capture: CaptureSpec;
+  readonly capture: CapturePlan;
   readonly cpuRequest: string;
   readonly memoryRequest: string;
   readonly cpuLimit: string | null;
@@ -102,25 +101,8 @@ export function injectionSettings(annotations: Readonly<Record<string, string>>)
     }
     return n;
   };
-  const ports = (key: string): number[] =>
-    list(get(key)).flatMap((v) => {
-      const n = /^\d+$/.test(v) ? Number(v) : NaN;
-      if (n >= 1 && n <= 65535) return [n];
-      err(key, `"${v}" is not a port (1-65535)`);
-      return [];
-    });
-  const cidrs = (key: string): string[] =>
-    list(get(key)).flatMap((v) => {
-      if (isCidr(v)) return [v];
-      err(key, `"${v}" is not a CIDR (e.g. 10.0.0.0/8)`);
-      return [];
-    });
-
-  const inbound = get(A.includeInboundPorts);
-  const outboundRanges = get(A.includeOutboundIPRanges);
-  const mode = get(A.interceptionMode);
-  if (mode !== undefined && mode !== 'REDIRECT')
-    err(A.interceptionMode, `"${mode}" is not supported by Mizzen's injector (only REDIRECT)`);
+  const capture = capturePlan(annotations, KUBERNETES_CAPTURE);
+  for (const p of capture.problems) err(p.key, p.message);
   const logLevel = get(A.logLevel) ?? null;
   if (logLevel !== null && !LOG_LEVELS.has(logLevel))
     err(A.logLevel, `"${logLevel}" is not a log level (trace, debug, info, warning, error, critical, off)`);
@@ -133,18 +115,7 @@ export function injectionSettings(annotations: Readonly<Record<string, string>>)
       });
 
   const settings: InjectionSettings = {
-    capture: {
-      includeInboundPorts:
-        inbound === undefined || inbound.trim() === '*' ? '*' : ports(A.includeInboundPorts),
-      excludeInboundPorts: ports(A.excludeInboundPorts),
-      includeOutboundIPRanges:
-        outboundRanges === undefined || outboundRanges.trim() === '*'
-          ? '*'
-          : cidrs(A.includeOutboundIPRanges),
-      excludeOutboundIPRanges: cidrs(A.excludeOutboundIPRanges),
-      includeOutboundPorts: ports(A.includeOutboundPorts),
-      excludeOutboundPorts: ports(A.excludeOutboundPorts),
-    },
+    capture: capture.plan,
     cpuRequest: quantity(A.proxyCPU, '100m')!,
     memoryRequest: quantity(A.proxyMemory, '128Mi')!,
     cpuLimit: quantity(A.proxyCPULimit, null),
@@ -196,18 +167,4 @@ function proxyConfigHold(text: string | undefined, problems: SettingProblem[]): 
       });
   }
   return hold;
-}
-
-function list(v: string | undefined): string[] {
-  return (v ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-function isCidr(v: string): boolean {
-  const [ip, bits, extra] = v.split('/');
-  if (extra !== undefined || bits === undefined || !/^\d+$/.test(bits)) return false;
-  const family = isIP(ip);
-  return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
 }

@@ -1,5 +1,5 @@
 // The containers, labels and annotations sidecar injection adds to a pod spec (Istio's sidecar template, Mizzen's proxy).
-import { captureRules, PROXY_UID } from './capture-rules.js';
+import { captureRules, KUBERNETES_CAPTURE, PROXY_UID } from '../local/capture-rules.js';
 import type { InjectionSettings } from './injection-settings.js';
 
 /** Where the injected proxy finds the control plane, and which image runs it. */
@@ -121,7 +121,7 @@ export function injectedTemplate(
     name: INIT_CONTAINER,
     image,
     command: ['sh', '-c', INIT_SCRIPT],
-    env: [{ name: 'MIZZEN_CAPTURE_RULES', value: captureRules(settings.capture) }],
+    env: [{ name: 'MIZZEN_CAPTURE_RULES', value: captureRules(settings.capture, KUBERNETES_CAPTURE) }],
     resources: { requests: { cpu: '10m', memory: '10Mi' } },
     securityContext: {
       runAsUser: 0,

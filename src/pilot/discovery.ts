@@ -10,6 +10,7 @@ import { buildPushContext, type PushContext, type VirtualServiceEntry } from './
 import { telemetryWarnings } from './telemetry/telemetry-warnings.js';
 import type { ProxyScope } from './scoping.js';
 import { Generator } from './generator.js';
+import { endpointChange, frontsChangedWorkload, type EndpointChange } from './endpoint-change.js';
 import { DebugServer, type HttpRoutes } from './debug-http.js';
 import { startCa, type CaOptions } from '../ca/start-ca.js';
 import type { CaServer } from '../ca/ca-server.js';
@@ -55,6 +56,21 @@ const LISTENERS_AND_ROUTES: ReadonlySet<string> = new Set([TypeUrl.LISTENER, Typ
 
 const MESH: ReadonlySet<string> = new Set(['mesh']);
 
+/** Kinds that only feed workload instances and endpoints into the registry. */
+const ENDPOINT_KINDS = new Set(['Pod', 'Endpoints', 'EndpointSlice', 'WorkloadEntry']);
+const ENDPOINTS_ONLY: ReadonlySet<string> = new Set([TypeUrl.ENDPOINT]);
+const CLUSTERS_AND_ENDPOINTS: ReadonlySet<string> = new Set([TypeUrl.CLUSTER, TypeUrl.ENDPOINT]);
+
+/**
+ * The endpoint-only change between two push contexts, when the change touched only Pods, Endpoints,
+ * EndpointSlices or WorkloadEntries and left every service (hosts, ports, resolution, exportTo) as it was.
+ */
+export function endpointOnlyChange(change: ConfigChange, ctx: ChangeContext): EndpointChange | null {
+  const kinds = [...change.kinds].filter((k) => !IGNORED.has(k));
+  if (kinds.length === 0 || !kinds.every((k) => ENDPOINT_KINDS.has(k))) return null;
+  return endpointChange(ctx.before.registry, ctx.after.registry);
+}
+
 /** The push contexts on both sides of a change, and each proxy's scope in the newer one. */
 export interface ChangeContext {
   readonly before: PushContext;
@@ -73,6 +89,14 @@ export function affectedProxies(change: ConfigChange, ctx?: ChangeContext): Prox
   const kinds = [...change.kinds].filter((k) => !IGNORED.has(k));
   if (kinds.length === 0) return null;
   if (kinds.every((k) => GATEWAY_ONLY.has(k))) return (p) => p.id.startsWith('router~');
+  const endpoints = ctx ? endpointOnlyChange(change, ctx) : null;
+  if (endpoints) {
+    if (endpoints.hosts.size === 0 && endpoints.workloads.size === 0) return null;
+    // EDS only (CDS too where endpoints live in STRICT_DNS clusters); the changed workloads' own proxies
+    // get everything (their inbound listeners, clusters and labels may have changed).
+    const types = endpoints.dnsHosts ? CLUSTERS_AND_ENDPOINTS : ENDPOINTS_ONLY;
+    return (p) => (frontsChangedWorkload(p.id, endpoints) ? 'all' : endpoints.hosts.size > 0 ? types : null);
+  }
   if (kinds.every((k) => ROUTING_ONLY.has(k))) {
     const changed = ctx ? changedVirtualServices(change, ctx) : null;
     // Gateways and proxyless gRPC clients derive clusters from routes: they get every type.

@@ -29,6 +29,7 @@ import { buildSecret } from './secrets.js';
 import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
 import { applyListenerTelemetry } from './telemetry/listener-telemetry.js';
 import type { Envoy } from './envoy.js';
+import { outboundHost, type EndpointChange } from './endpoint-change.js';
 
 /**
  * Resources shared by every proxy with one config key under one push context: proxies with equal keys get
@@ -108,8 +109,20 @@ export class Generator {
   private cache = new WeakMap<PushContext, Map<string, ProxyCache>>();
   /** Resources shared by proxies with the same config key, per push context. */
   private shared = new WeakMap<PushContext, Map<string, SharedGroup>>();
+  /** Push contexts that differ from an earlier one by endpoints only: their groups start from its groups. */
+  private inherited = new WeakMap<PushContext, { from: PushContext; change: EndpointChange }>();
 
   constructor(private readonly pushContext: () => PushContext) {}
+
+  /**
+   * Declares that `push` differs from `from` by the endpoints of `change.hosts` only: shared groups of
+   * `push` start with `from`'s route configs, outbound clusters (unless a changed host is resolved by DNS,
+   * whose endpoints are in CDS) and the load assignments of unchanged hosts, as the same objects. So an
+   * endpoint change regenerates (and encodes, and sends over delta xDS) just the affected load assignments.
+   */
+  inherit(push: PushContext, from: PushContext, change: EndpointChange): void {
+    this.inherited.set(push, { from, change });
+  }
 
   /** The proxy's scope under the current push context. */
   scope(proxy: ProxyRef): ProxyScope {
@@ -175,8 +188,24 @@ export class Generator {
     let groups = this.shared.get(push);
     if (!groups) this.shared.set(push, (groups = new Map()));
     let g = groups.get(configKey);
-    if (!g) groups.set(configKey, (g = { routes: new Map(), endpoints: new Map() }));
+    if (!g) groups.set(configKey, (g = this.inheritedGroup(push, configKey)));
     return g;
+  }
+
+  private inheritedGroup(push: PushContext, configKey: string): SharedGroup {
+    const inh = this.inherited.get(push);
+    const old = inh && this.shared.get(inh.from)?.get(configKey);
+    if (!inh || !old) return { routes: new Map(), endpoints: new Map() };
+    const endpoints = new Map<string, Envoy | null>();
+    for (const [name, cla] of old.endpoints) {
+      const host = outboundHost(name);
+      if (host !== null && !inh.change.hosts.has(host)) endpoints.set(name, cla);
+    }
+    return {
+      outboundClusters: inh.change.dnsHosts ? undefined : old.outboundClusters,
+      routes: new Map(old.routes),
+      endpoints,
+    };
   }
 }
 

@@ -5,7 +5,8 @@ import { loadText } from '../api/load.js';
 import { buildSnapshot, diffResources } from '../config/snapshot.js';
 import type { ConfigChange } from '../config/store.js';
 import { buildPushContext } from './push-context.js';
-import { affectedProxies } from './discovery.js';
+import { affectedProxies, endpointOnlyChange } from './discovery.js';
+import { Generator } from './generator.js';
 import type { ProxyInfo } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import { generatorFor, proxyRef } from './test-util.js';
@@ -56,7 +57,11 @@ test('an endpoint-only change rebuilds the registry and reuses the routing index
   assert.equal(after.destinationRules, before.destinationRules);
   const svc = after.registry.service('reviews.default.svc.cluster.local')!;
   assert.equal(after.registry.endpoints(svc, 9080).length, 1);
-  assert.equal(affectedProxies(c), undefined, 'endpoint changes go to every proxy');
+  assert.equal(
+    affectedProxies(c),
+    undefined,
+    'without the push contexts, endpoint changes go to every proxy',
+  );
 });
 
 test('a routing change reuses the registry', () => {
@@ -154,4 +159,56 @@ spec: { egress: [{ hosts: ["./*"] }] }
   );
   assert.equal(select(other), null);
   assert.ok(select(sameNs) instanceof Set);
+});
+
+test('an endpoint-only change pushes EDS alone, everything to the changed Pod own proxy, and reuses unchanged resources', () => {
+  const ratings = `---
+apiVersion: v1
+kind: Service
+metadata: { name: ratings }
+spec: { selector: { app: ratings }, ports: [{ name: http, port: 9080 }] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: ratings-0, labels: { app: ratings } }
+spec: { containers: [{ name: r }] }
+status: { podIP: 127.1.0.9 }
+`;
+  const c = change(BASE + POD + ratings, BASE + POD + ratings.replace('127.1.0.9', '127.1.0.8'));
+  const before = buildPushContext(c.previous);
+  const after = buildPushContext(c.snapshot, null, before, c.kinds);
+  const ctx = { before, after, scope: () => assert.fail('no scope needed') };
+  const select = affectedProxies(c, ctx);
+  assert.ok(select);
+  const reviewsProxy = info('sidecar~127.1.0.2~reviews-0.default~default.svc.cluster.local');
+  assert.deepEqual(select(reviewsProxy), new Set([TypeUrl.ENDPOINT]));
+  assert.equal(select(info('sidecar~127.1.0.8~ratings-0.default~default.svc.cluster.local')), 'all');
+  assert.equal(select(info('sidecar~127.1.0.9~x-0.default~default.svc.cluster.local')), 'all');
+
+  // The generator of the new push starts from the old one's shared resources: the same route config,
+  // clusters and reviews endpoints (objects), and a new ratings load assignment.
+  let current = before;
+  const g = new Generator(() => current);
+  const proxy = proxyRef({ ip: '127.1.0.2', name: 'reviews-0', labels: { app: 'reviews' } });
+  const RV = 'outbound|9080||reviews.default.svc.cluster.local';
+  const RT = 'outbound|9080||ratings.default.svc.cluster.local';
+  const old = {
+    cds: g.generate(proxy, TypeUrl.CLUSTER, []),
+    rds: g.generate(proxy, TypeUrl.ROUTE, ['9080']),
+    eds: g.generate(proxy, TypeUrl.ENDPOINT, [RV, RT]),
+  };
+  const change2 = endpointOnlyChange(c, ctx);
+  assert.deepEqual([...change2!.hosts], ['ratings.default.svc.cluster.local']);
+  g.inherit(after, before, change2!);
+  current = after;
+  const rds = g.generate(proxy, TypeUrl.ROUTE, ['9080']);
+  const eds = g.generate(proxy, TypeUrl.ENDPOINT, [RV, RT]);
+  const cds = g.generate(proxy, TypeUrl.CLUSTER, []);
+  assert.equal(rds[0], old.rds[0]);
+  assert.equal(eds[0], old.eds[0], 'reviews endpoints did not change: same object');
+  assert.notEqual(eds[1], old.eds[1]);
+  assert.match(JSON.stringify(eds[1]), /127\.1\.0\.8/);
+  const outbound = (l: typeof cds) => l.filter((x) => String(x.name).startsWith('outbound|'));
+  assert.deepEqual(outbound(cds), outbound(old.cds));
+  assert.equal(outbound(cds)[0], outbound(old.cds)[0]);
 });

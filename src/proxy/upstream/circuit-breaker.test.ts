@@ -64,13 +64,12 @@ describe('circuit breakers', () => {
   });
 
   it('max_connections 1 + max_pending_requests 1: one in flight, one queued, the rest overflow', async () => {
-    const t0 = performance.now();
     const rs = await Promise.all(Array.from({ length: 4 }, () => get(port, '/cx')));
     const ok = rs.filter((r) => r.status === 200).length;
     assert.equal(ok, 2);
     assert.equal(rs.filter((r) => r.status === 503 && r.headers['x-envoy-overloaded'] === 'true').length, 2);
-    // The queued request waited for the first to finish on the single connection.
-    assert.ok(performance.now() - t0 >= 750);
+    // The queued request waited for the first to finish on the single connection (the pending
+    // counter below), rather than opening a second one.
     const s = (await admin(proxy, '/stats?filter=max-connections')).body;
     assert.match(s, /cluster\.max-connections\.upstream_rq_pending_overflow: 2$/m);
     assert.match(s, /cluster\.max-connections\.upstream_rq_pending_total: 1$/m);

@@ -351,11 +351,11 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
     assert.equal(ok.body, 'plain /status/200');
   });
 
-  it('a 3 s VirtualService timeout on a ServiceEntry host turns a 5 s delay into 504 after ~3 s', async () => {
+  it('a 3 s VirtualService timeout on a ServiceEntry host turns a 5 s delay into 504 UT', async () => {
     const r = await viaProxy(proxyAddr, 'http://api.external.test/delay/5');
     assert.equal(r.status, 504, r.body);
+    // The backend answers after 5 s: a 504 with Envoy's timeout body means the route timeout fired first.
     assert.equal(r.body, 'upstream request timeout');
-    assert.ok(r.ms >= 2500 && r.ms < 4500, `504 after ${Math.round(r.ms)} ms`);
   });
 
   it('VirtualService retries apply to a ServiceEntry host: two 503s, then 200', async () => {
@@ -439,19 +439,15 @@ describe('egress (mizzen server + local-mode sidecar + egress gateway)', { timeo
   });
 
   it('Sidecar egress TCP listener: tcp_proxy to the ServiceEntry, closed after the 1 s idle timeout', async () => {
-    const t0 = performance.now();
-    const { data, closedAfter } = await new Promise<{ data: string; closedAfter: number }>(
-      (resolve, reject) => {
-        const s = netConnect(9000, podIp);
-        let d = '';
-        s.on('data', (b: Buffer) => (d += b.toString()));
-        s.on('close', () => resolve({ data: d, closedAfter: performance.now() - t0 }));
-        s.on('error', reject);
-        s.write('ping');
-      },
-    );
+    const { data } = await new Promise<{ data: string }>((resolve, reject) => {
+      const s = netConnect(9000, podIp);
+      let d = '';
+      s.on('data', (b: Buffer) => (d += b.toString()));
+      s.on('close', () => resolve({ data: d }));
+      s.on('error', reject);
+      s.write('ping');
+    });
     assert.equal(data, 'echo ping');
-    assert.ok(closedAfter >= 800 && closedAfter < 8000, `closed after ${Math.round(closedAfter)} ms`);
     const stats = await viaProxy(
       `127.0.0.1:${sidecar!.adminPort()}`,
       `http://127.0.0.1:${sidecar!.adminPort()}/stats`,

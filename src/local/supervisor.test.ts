@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from './backoff.js';
+import { systemClock, type Clock } from './backoff.js';
 import { SupervisedProcess, Supervisor, type ProcessState } from './supervisor.js';
 import { isAlive } from './run-state.js';
 import { waitUntil } from './readiness.js';
@@ -122,6 +122,15 @@ test('with the real clock a crashing child is restarted again and again; output 
 
 test('stop kills the whole process group, SIGKILL after the grace period for what ignores SIGTERM', async () => {
   const lines: string[] = [];
+  // The real clock, recording the timers armed: the SIGKILL timer must be the grace period.
+  const armed: number[] = [];
+  const clock: Clock = {
+    ...systemClock,
+    setTimeout: (fn, ms) => {
+      armed.push(ms);
+      return systemClock.setTimeout(fn, ms);
+    },
+  };
   const p = new SupervisedProcess(
     {
       name: 'stubborn',
@@ -129,17 +138,15 @@ test('stop kills the whole process group, SIGKILL after the grace period for wha
       argv: ['sh', '-c', 'trap "" TERM; sleep 30 & echo "child $!"; wait'],
       graceMs: 300,
     },
-    { onLine: (_n, l) => lines.push(l) },
+    { onLine: (_n, l) => lines.push(l), clock },
   );
   p.start();
   assert.ok(await waitUntil(() => lines.some((l) => l.startsWith('child ')), 10_000, 10));
   const leader = p.status().pid!;
   const grandchild = Number(lines.find((l) => l.startsWith('child '))!.split(' ')[1]);
   assert.ok(isAlive(leader) && isAlive(grandchild));
-  const t0 = Date.now();
   await p.stop();
-  const took = Date.now() - t0;
-  assert.ok(took >= 250, `waited the grace period (${took} ms)`);
+  assert.deepEqual(armed, [300], 'SIGKILL was scheduled for the end of the grace period');
   assert.ok(await waitUntil(() => !isAlive(leader) && !isAlive(grandchild), 2000, 20), 'no process left');
   assert.equal(p.status().state, 'stopped');
   assert.equal(p.status().lastExit?.signal, 'SIGKILL');

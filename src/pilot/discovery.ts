@@ -7,6 +7,7 @@ import { TypeUrl } from '../xds/type-urls.js';
 import { stderrLogger, type XdsLogger } from '../xds/logger.js';
 import { DnsCache } from '../registry/dns.js';
 import { buildPushContext, type PushContext, type VirtualServiceEntry } from './push-context.js';
+import { customWarnings } from './authz/ext-authz-filters.js';
 import { telemetryWarnings } from './telemetry/telemetry-warnings.js';
 import type { ProxyScope } from './scoping.js';
 import { Generator } from './generator.js';
@@ -163,6 +164,18 @@ export class DiscoveryServer {
   }
 
   private lastTelemetryWarnings = '';
+  private lastCustomWarnings = '';
+
+  /** Logs AuthorizationPolicy CUSTOM / ext_authz provider problems, once per change of that list. */
+  private warnCustom(): void {
+    const w = customWarnings(this.push).join('\n');
+    if (w !== this.lastCustomWarnings && w !== '')
+      (this.options.log ?? stderrLogger)(
+        'warn',
+        `external authorization (CUSTOM) problems:\n  ${w.split('\n').join('\n  ')}`,
+      );
+    this.lastCustomWarnings = w;
+  }
 
   /** Logs Telemetry/MeshConfig settings that have no effect, once per change of that list. */
   private warnTelemetry(): void {
@@ -186,10 +199,12 @@ export class DiscoveryServer {
     this.push = buildPushContext(this.options.store.snapshot(), this.dns);
     this.warnTelemetry();
     setGeneratorWarningSink((m) => (this.options.log ?? stderrLogger)('warn', m));
+    this.warnCustom();
     this.unsubscribe = this.options.store.subscribe((change) => {
       const before = this.push;
       this.push = buildPushContext(change.snapshot, this.dns, this.push, change.kinds);
       this.warnTelemetry();
+      this.warnCustom();
       if (before.mesh.trustDomain !== this.push.mesh.trustDomain)
         this.options.log?.(
           'warn',

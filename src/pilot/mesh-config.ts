@@ -1,6 +1,7 @@
 // Mesh-wide settings (Istio's MeshConfig), read from the ConfigMap `istio` in istio-system (key `mesh`).
 import { parse } from 'yaml';
 import type { ConfigSnapshot } from '../config/store.js';
+import { meshExtAuthzOf, NO_EXT_AUTHZ, type MeshExtAuthz } from './authz/ext-authz-provider.js';
 import { DEFAULT_MESH_TELEMETRY, meshTelemetryOf, type MeshTelemetry } from './telemetry/mesh-telemetry.js';
 
 /** The MeshConfig fields Mizzen honours. */
@@ -21,6 +22,8 @@ export interface MeshConfig {
   readonly trustDomain: string;
   /** Auto mTLS: clients send Istio mutual TLS to workloads with sidecars (default true). */
   readonly enableAutoMtls: boolean;
+  /** extensionProviders envoyExtAuthzHttp / envoyExtAuthzGrpc (AuthorizationPolicy CUSTOM). */
+  readonly extAuthz: MeshExtAuthz;
 }
 
 /** MeshConfig.ProxyPathNormalization.NormalizationType (DEFAULT is BASE). */
@@ -43,6 +46,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   telemetry: DEFAULT_MESH_TELEMETRY,
   trustDomain: 'cluster.local',
   enableAutoMtls: true,
+  extAuthz: NO_EXT_AUTHZ,
 });
 
 /** Reads MeshConfig from the snapshot (defaults where absent or unreadable). */
@@ -67,6 +71,7 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
     trustDomain:
       typeof mesh.trustDomain === 'string' && mesh.trustDomain ? mesh.trustDomain : 'cluster.local',
     enableAutoMtls: mesh.enableAutoMtls !== false,
+    extAuthz: meshExtAuthzOf(mesh),
   };
 }
 

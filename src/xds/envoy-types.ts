@@ -872,6 +872,11 @@ export interface envoy_config_core_v3_GrpcService_GoogleGrpc_SslCredentials {
   certChain?: envoy_config_core_v3_DataSource;
 }
 
+/** envoy.config.core.v3.HeaderMap (Envoy's API reference documents its fields). */
+export interface envoy_config_core_v3_HeaderMap {
+  headers?: envoy_config_core_v3_HeaderValue[];
+}
+
 /** envoy.config.core.v3.HeaderValue (Envoy's API reference documents its fields). */
 export interface envoy_config_core_v3_HeaderValue {
   key?: string;
@@ -1128,6 +1133,12 @@ export interface envoy_config_core_v3_ProxyProtocolPassThroughTLVs {
 
 /** envoy.config.core.v3.ProxyProtocolPassThroughTLVs.PassTLVsMatchType */
 export type envoy_config_core_v3_ProxyProtocolPassThroughTLVs_PassTLVsMatchType = 'INCLUDE_ALL' | 'INCLUDE';
+
+/** envoy.config.core.v3.QueryParameter (Envoy's API reference documents its fields). */
+export interface envoy_config_core_v3_QueryParameter {
+  key?: string;
+  value?: string;
+}
 
 /** envoy.config.core.v3.QuicKeepAliveSettings (Envoy's API reference documents its fields). */
 export interface envoy_config_core_v3_QuicKeepAliveSettings {
@@ -2625,6 +2636,18 @@ export interface envoy_extensions_filters_listener_tls_inspector_v3_TlsInspector
   initialReadBufferSize?: google_protobuf_UInt32Value;
 }
 
+/** envoy.extensions.filters.network.ext_authz.v3.ExtAuthz (Envoy's API reference documents its fields). */
+export interface envoy_extensions_filters_network_ext_authz_v3_ExtAuthz {
+  statPrefix?: string;
+  grpcService?: envoy_config_core_v3_GrpcService;
+  failureModeAllow?: boolean;
+  includePeerCertificate?: boolean;
+  transportApiVersion?: envoy_config_core_v3_ApiVersion;
+  filterEnabledMetadata?: envoy_type_matcher_v3_MetadataMatcher;
+  bootstrapMetadataLabelsKey?: string;
+  includeTlsSession?: boolean;
+}
+
 /** envoy.extensions.filters.network.http_connection_manager.v3.EnvoyMobileHttpConnectionManager (Envoy's API reference documents its fields). */
 export interface envoy_extensions_filters_network_http_connection_manager_v3_EnvoyMobileHttpConnectionManager {
   config?: envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager;
@@ -3133,6 +3156,84 @@ export interface envoy_extensions_upstreams_http_v3_HttpProtocolOptions_UseDowns
   httpProtocolOptions?: envoy_config_core_v3_Http1ProtocolOptions;
   http2ProtocolOptions?: envoy_config_core_v3_Http2ProtocolOptions;
   http3ProtocolOptions?: envoy_config_core_v3_Http3ProtocolOptions;
+}
+
+/** envoy.service.auth.v3.AttributeContext (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_AttributeContext {
+  source?: envoy_service_auth_v3_AttributeContext_Peer;
+  destination?: envoy_service_auth_v3_AttributeContext_Peer;
+  request?: envoy_service_auth_v3_AttributeContext_Request;
+  contextExtensions?: Record<string, string>;
+  metadataContext?: envoy_config_core_v3_Metadata;
+  routeMetadataContext?: envoy_config_core_v3_Metadata;
+  tlsSession?: envoy_service_auth_v3_AttributeContext_TLSSession;
+}
+
+/** envoy.service.auth.v3.AttributeContext.HttpRequest (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_AttributeContext_HttpRequest {
+  id?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  headerMap?: envoy_config_core_v3_HeaderMap;
+  path?: string;
+  host?: string;
+  scheme?: string;
+  query?: string;
+  fragment?: string;
+  size?: number;
+  protocol?: string;
+  body?: string;
+  rawBody?: Uint8Array | string;
+}
+
+/** envoy.service.auth.v3.AttributeContext.Peer (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_AttributeContext_Peer {
+  address?: envoy_config_core_v3_Address;
+  service?: string;
+  labels?: Record<string, string>;
+  principal?: string;
+  certificate?: string;
+}
+
+/** envoy.service.auth.v3.AttributeContext.Request (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_AttributeContext_Request {
+  time?: Timestamp;
+  http?: envoy_service_auth_v3_AttributeContext_HttpRequest;
+}
+
+/** envoy.service.auth.v3.AttributeContext.TLSSession (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_AttributeContext_TLSSession {
+  sni?: string;
+}
+
+/** envoy.service.auth.v3.CheckRequest (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_CheckRequest {
+  attributes?: envoy_service_auth_v3_AttributeContext;
+}
+
+/** envoy.service.auth.v3.CheckResponse (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_CheckResponse {
+  status?: google_rpc_Status;
+  deniedResponse?: envoy_service_auth_v3_DeniedHttpResponse;
+  okResponse?: envoy_service_auth_v3_OkHttpResponse;
+  dynamicMetadata?: google_protobuf_Struct;
+}
+
+/** envoy.service.auth.v3.DeniedHttpResponse (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_DeniedHttpResponse {
+  status?: envoy_type_v3_HttpStatus;
+  headers?: envoy_config_core_v3_HeaderValueOption[];
+  body?: string;
+}
+
+/** envoy.service.auth.v3.OkHttpResponse (Envoy's API reference documents its fields). */
+export interface envoy_service_auth_v3_OkHttpResponse {
+  headers?: envoy_config_core_v3_HeaderValueOption[];
+  headersToRemove?: string[];
+  dynamicMetadata?: google_protobuf_Struct;
+  responseHeadersToAdd?: envoy_config_core_v3_HeaderValueOption[];
+  queryParametersToSet?: envoy_config_core_v3_QueryParameter[];
+  queryParametersToRemove?: string[];
 }
 
 /** envoy.service.discovery.v3.DeltaDiscoveryRequest (Envoy's API reference documents its fields). */

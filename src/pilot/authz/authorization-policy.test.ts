@@ -164,7 +164,7 @@ describe('AuthorizationPolicy on a sidecar (HTTP)', () => {
     });
   });
 
-  it('a CUSTOM policy (ext_authz is not implemented) denies what it matches: fail closed', async () => {
+  it('a CUSTOM policy whose provider is not defined denies what it matches: fail closed', async () => {
     const yaml = [
       policy(
         'ext',

@@ -1,5 +1,6 @@
 // The AuthorizationPolicies of a proxy → Envoy RBAC filters (HTTP and network), one per action in
-// Istio's order: CUSTOM (denied, see below), AUDIT (LOG), DENY, ALLOW; dry-run policies as shadow rules.
+// Istio's order: AUDIT (LOG), DENY, ALLOW; dry-run policies as shadow rules. CUSTOM is built by
+// ext-authz-filters.ts and goes in front of these.
 import type { AuthorizationPolicy } from '../../api/kinds/security/authorization-policy.js';
 import { DRY_RUN_ANNOTATION } from '../../api/kinds/security/dry-run.js';
 import type { Envoy } from '../envoy.js';
@@ -73,11 +74,10 @@ function buildAction(
   };
 }
 
-/** The policies split by action in Istio's evaluation order (CUSTOM, AUDIT, DENY, ALLOW). */
+/** The policies split by action in Istio's evaluation order (AUDIT, DENY, ALLOW; CUSTOM is separate). */
 function byAction(policies: readonly AuthorizationPolicy[]): [AuthorizationPolicy[], BuildAction][] {
   const of = (a: string): AuthorizationPolicy[] => policies.filter((p) => (p.spec?.action ?? 'ALLOW') === a);
   return [
-    [of('CUSTOM'), 'DENY'],
     [of('AUDIT'), 'LOG'],
     [of('DENY'), 'DENY'],
     [of('ALLOW'), 'ALLOW'],

@@ -5,6 +5,7 @@ import type { RequestAuthentication } from '../../api/kinds/security/request-aut
 import { buildJwtFilter } from '../authn/jwt-filter.js';
 import type { Envoy } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
+import { buildCustomFilters } from './ext-authz-filters.js';
 import { policiesFor } from './policy-selection.js';
 import { buildHttpRbacFilters, buildNetworkRbacFilters } from './rbac-filters.js';
 
@@ -24,7 +25,8 @@ export function buildSecurityFilters(scope: ProxyScope): SecurityFilters {
   const authz = policiesFor(scope, 'AuthorizationPolicy') as AuthorizationPolicy[];
   const jwt = buildJwtFilter(policiesFor(scope, 'RequestAuthentication') as RequestAuthentication[]);
   if (authz.length === 0 && jwt === null) return NO_SECURITY_FILTERS;
-  const http = buildHttpRbacFilters(authz);
-  if (jwt !== null) http.unshift(jwt);
-  return { http, tcp: buildNetworkRbacFilters(authz) };
+  // Istio's order: authentication, then CUSTOM (ext_authz), then AUDIT, DENY, ALLOW.
+  const custom = buildCustomFilters(authz, scope.push);
+  const http = [...(jwt !== null ? [jwt] : []), ...custom.http, ...buildHttpRbacFilters(authz)];
+  return { http, tcp: [...custom.tcp, ...buildNetworkRbacFilters(authz)] };
 }

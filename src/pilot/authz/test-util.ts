@@ -82,6 +82,8 @@ export async function serveInbound(
   backend: Backend,
   tcpPort: number,
   tls: any = null,
+  /** More clusters (e.g. the outbound cluster of an external authorizer). */
+  clusters: any[] = [],
 ): Promise<Proxy> {
   const mk = (name: string, port: number): any => {
     const chain = { ...inboundChain(listeners, port) };
@@ -90,7 +92,11 @@ export async function serveInbound(
   };
   return startProxy(
     [mk('http', 8000), mk('tcp', 9000)],
-    [staticCluster('inbound|8000||', [backend.port]), staticCluster('inbound|9000||', [tcpPort])],
+    [
+      staticCluster('inbound|8000||', [backend.port]),
+      staticCluster('inbound|9000||', [tcpPort]),
+      ...clusters,
+    ],
   );
 }
 

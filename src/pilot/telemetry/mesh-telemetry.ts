@@ -99,6 +99,9 @@ function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvi
     };
   }
   const type = Object.keys(p).find((k) => k !== 'name') ?? 'unknown';
+  // External authorizers belong to AuthorizationPolicy CUSTOM (src/pilot/authz/ext-authz-provider.ts).
+  if (type === 'envoyExtAuthzHttp' || type === 'envoyExtAuthzGrpc')
+    return { name, kind: 'unsupported', type };
   unsupported.push(`extensionProviders ${name}: provider type ${type} is not supported (ignored)`);
   return { name, kind: 'unsupported', type };
 }

@@ -350,11 +350,6 @@ spec:
     warnings: [{ path: 'spec.rules[0]', message: /denies all traffic to TCP ports/ }],
   },
   {
-    name: 'CUSTOM is not implemented: warned as fail closed',
-    yaml: ap('  action: CUSTOM\n  provider:\n    name: ext\n  rules:\n  - {}\n'),
-    warnings: [{ path: 'spec.action', message: /CUSTOM \(ext_authz\) is not implemented.*denied with 403/ }],
-  },
-  {
     name: 'a Service targetRef applies only on waypoints: warned as not enforced',
     yaml: ap('  targetRefs:\n  - kind: Service\n    group: ""\n    name: httpbin\n  rules:\n  - {}\n'),
     warnings: [{ path: 'spec.targetRefs', message: /only on waypoint proxies.*not enforced/ }],

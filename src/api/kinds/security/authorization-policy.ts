@@ -357,10 +357,6 @@ export const authorizationPolicySpec = (): Validator<AuthorizationPolicySpec> =>
         warnWaypointOnly(p, at, c);
         if (action === 'CUSTOM') {
           checkCustom(p, at, c);
-          c.warn(
-            fieldAt(at, p, 'action'),
-            'CUSTOM (ext_authz) is not implemented by Mizzen: the requests its rules match are denied with 403 (fail closed, as Istio does for an unusable provider)',
-          );
         } else if (p.provider)
           c.error(fieldAt(at, p, 'provider'), `must only be set with action CUSTOM, got action ${action}`);
         if (action === 'DENY' && !p.rules?.length)

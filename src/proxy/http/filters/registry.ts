@@ -2,6 +2,7 @@
 import { anyTypeName } from '../../util/values.js';
 import { bufferFactory } from './buffer/buffer-filter.js';
 import { corsFactory } from './cors/cors-filter.js';
+import { extAuthzFactory } from './ext-authz/ext-authz-filter.js';
 import { faultFactory } from './fault/fault-filter.js';
 import { jwtAuthnFactory } from './jwt-authn/jwt-authn-filter.js';
 import { rbacFactory } from './rbac/rbac-filter.js';
@@ -12,6 +13,7 @@ import { routerFactory } from './router/router-filter.js';
 const FACTORIES: HttpFilterFactory[] = [
   jwtAuthnFactory,
   rbacFactory,
+  extAuthzFactory,
   faultFactory,
   corsFactory,
   bufferFactory,

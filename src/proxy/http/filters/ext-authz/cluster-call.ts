@@ -1,10 +1,18 @@
 // One side request from a filter to an upstream cluster (Envoy's AsyncClient): a host from the
 // cluster's load balancer, a slot in its pool (same circuit breakers and TLS as routed traffic), the
 // whole response buffered up to a limit, a deadline. Resolves with the reply or an error; never throws.
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { ClientHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { Cluster } from '../../../upstream/cluster.js';
-import { Acquire, type ConnPool, type PoolWaiter } from '../../../upstream/pool/conn-pool.js';
+import {
+  Acquire,
+  type ConnPool,
+  type H1Exchange,
+  type H1Stream,
+  type PoolWaiter,
+} from '../../../upstream/pool/conn-pool.js';
 import type { HeaderMap } from '../../route/header-mutation.js';
 
 /** What to send. */
@@ -36,11 +44,13 @@ export interface CallResponse {
 export class CallError extends Error {}
 
 /** One in-flight call; settles once. */
-class Call implements PoolWaiter {
+class Call implements PoolWaiter, H1Exchange {
   private timer: NodeJS.Timeout | null = null;
   private acquired = false;
   private settled = false;
-  private creq: ClientRequest | null = null;
+  private h1: H1Stream | null = null;
+  private h1Status = 0;
+  private h1Headers: IncomingHttpHeaders = {};
   private h2: ClientHttp2Stream | null = null;
   private chunks: Buffer[] = [];
   private size = 0;
@@ -76,17 +86,48 @@ class Call implements PoolWaiter {
 
   private sendH1(): void {
     const r = this.r;
-    const headers: HeaderMap = { ...r.headers, host: r.authority };
-    if (r.body !== null) headers['content-length'] = String(r.body.length);
-    const creq = this.pool.requestH1({ method: r.method, path: r.path, headers, setHost: false });
-    this.creq = creq;
-    creq.on('error', (e) => this.fail(e.message));
-    creq.on('response', (res: IncomingMessage) => {
-      res.on('error', (e) => this.fail(e.message));
-      res.on('data', (d: Buffer) => this.onData(d));
-      res.on('end', () => this.done(res.statusCode ?? 0, res.headers, {}));
+    const headers: HeaderMap = {
+      ...r.headers,
+      host: r.authority,
+      'content-length': String(r.body?.length ?? 0),
+    };
+    this.h1 = this.pool.dispatchH1(this, {
+      method: r.method,
+      path: r.path,
+      headers,
+      body: r.body !== null ? Readable.from([r.body], { objectMode: false }) : null,
+      upgrade: null,
     });
-    creq.end(r.body ?? undefined);
+  }
+
+  onH1Head(status: number, raw: Buffer[]): void {
+    this.h1Status = status;
+    const h: IncomingHttpHeaders = {};
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i].toString('latin1').toLowerCase();
+      const v = raw[i + 1].toString('latin1');
+      const cur = h[k];
+      if (cur === undefined) h[k] = v;
+      else if (k !== 'set-cookie') h[k] = `${String(cur)}, ${v}`;
+    }
+    this.h1Headers = h;
+  }
+
+  onH1Data(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
+  onH1Complete(): void {
+    this.done(this.h1Status, this.h1Headers, {});
+  }
+
+  onH1Error(err: NodeJS.ErrnoException): void {
+    this.fail(err.message);
+  }
+
+  onH1Upgrade(_status: number, _raw: Buffer[], socket: Socket): void {
+    socket.destroy();
+    this.fail('unexpected protocol upgrade');
   }
 
   private sendH2(): void {
@@ -133,7 +174,7 @@ class Call implements PoolWaiter {
   private fail(reason: string): void {
     if (this.settled) return;
     this.settle(new CallError(reason));
-    this.creq?.destroy();
+    this.h1?.abort();
     if (this.h2 && !this.h2.destroyed) this.h2.close();
     if (!this.acquired) this.pool.cancel(this);
   }

@@ -1,7 +1,8 @@
 // Istio's "Authorization with JWT" task on httpbin, on one real local mesh: sleep calls httpbin through
 // its sidecar; httpbin's sidecar verifies tokens (made here with jose) against a JWKS the test serves
 // over HTTP (jwksUri, fetched by the proxy). No token 200, bad 401, expired 401; requestPrincipals ["*"]
-// makes no-token 403; a request.auth.claims[groups] rule allows group1 only.
+// makes no-token 403; a request.auth.claims[groups] rule allows group1 only. Then the same on the
+// ingress gateway (policies in istio-system selecting istio: ingressgateway), through the gateway.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +11,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import {
   apply,
   applyYaml,
+  cli,
   eventually,
   meshDown,
   meshUp,
@@ -172,5 +174,90 @@ spec:
     await until(403, group2);
     assert.equal((await fromSleep(await sign({ groups: ['group1', 'group2'] }))).status, 200);
     assert.equal((await fromSleep()).status, 403);
+  });
+
+  /** GET /status/200 on httpbin.example.com through the ingress gateway (examples/httpbin/httpbin-gateway.yaml). */
+  function viaGateway(token?: string): Promise<{ status: number; body: string }> {
+    return request(`http://127.0.0.1:${m().gatewayPort}/status/200`, {
+      headers: { host: 'httpbin.example.com', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      timeoutMs: 10_000,
+    });
+  }
+
+  async function gatewayUntil(status: number, token?: string): Promise<{ status: number; body: string }> {
+    let last = { status: 0, body: '' };
+    let streak = 0;
+    await eventually(
+      `gateway ${token ? 'with token' : 'no token'} → ${status}`,
+      async () => {
+        last = await viaGateway(token);
+        streak = last.status === status ? streak + 1 : 0;
+        return streak >= 3;
+      },
+      30_000,
+      100,
+      () => `(last: ${last.status} ${last.body.slice(0, 120)})`,
+    );
+    return last;
+  }
+
+  const gatewayPolicy = (when: string): string => `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: require-jwt-ingress
+  namespace: istio-system
+spec:
+  selector:
+    matchLabels:
+      istio: ingressgateway
+  action: ALLOW
+  rules:
+  - from:
+    - source:
+        requestPrincipals: ["${ISS}/${ISS}"]
+${when}`;
+
+  it('on the ingress gateway: RequestAuthentication + requestPrincipals: no token 403, invalid 401, valid 200', async () => {
+    // The sidecar's policies go; the gateway's take over (its jwt_authn strips the token before httpbin).
+    await cli(m(), ['delete', 'authorizationpolicy', 'require-jwt']);
+    await cli(m(), ['delete', 'requestauthentication', 'jwt-example']);
+    await apply(m(), 'httpbin/httpbin-gateway.yaml');
+    await gatewayUntil(200);
+    await applyYaml(
+      m(),
+      `apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata:
+  name: jwt-ingress
+  namespace: istio-system
+spec:
+  selector:
+    matchLabels:
+      istio: ingressgateway
+  jwtRules:
+  - issuer: "${ISS}"
+    jwksUri: "${jwksUri}"
+`,
+    );
+    const bad = await gatewayUntil(401, forged);
+    assert.equal(bad.body, 'Jwt verification fails');
+    await applyYaml(m(), gatewayPolicy(''));
+    const denied = await gatewayUntil(403);
+    assert.equal(denied.body, 'RBAC: access denied');
+    const ok = await viaGateway(await sign({}));
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal((await viaGateway(await sign({}, -3600))).body, 'Jwt is expired');
+  });
+
+  it('on the ingress gateway: a claim rule (request.auth.claims[groups]) admits group1 only', async () => {
+    await applyYaml(
+      m(),
+      gatewayPolicy(`    when:
+    - key: request.auth.claims[groups]
+      values: ["group1"]
+`),
+    );
+    await gatewayUntil(403, await sign({ groups: ['group2'] }));
+    assert.equal((await viaGateway(await sign({ groups: ['group1'] }))).status, 200);
   });
 });

@@ -5,9 +5,8 @@
 // Istio's and Envoy's tags; a namespace Telemetry overrides the root one; 0 % sampling reports nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { HttpCollector, type ReceivedSpan } from '../../src/proxy/tracing/test-collectors.js';
 import {
   apply,
   applyYaml,
@@ -23,57 +22,7 @@ import {
 
 const NET = 'bookinfo/networking/';
 
-/** A Zipkin span as the v2 JSON API receives it. */
-interface ZSpan {
-  traceId: string;
-  id: string;
-  parentId?: string;
-  kind: string;
-  name: string;
-  timestamp: number;
-  duration: number;
-  localEndpoint: { serviceName: string; ipv4?: string };
-  tags: Record<string, string>;
-}
-
-/** A minimal Zipkin collector: POST /api/v2/spans with a JSON array. */
-class ZipkinCollector {
-  readonly spans: ZSpan[] = [];
-  readonly server: http.Server;
-  posts = 0;
-  constructor() {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        if (
-          req.method !== 'POST' ||
-          req.url !== '/api/v2/spans' ||
-          req.headers['content-type'] !== 'application/json'
-        ) {
-          res.writeHead(404).end();
-          return;
-        }
-        this.posts++;
-        this.spans.push(...(JSON.parse(body) as ZSpan[]));
-        res.writeHead(202).end();
-      });
-    });
-  }
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as AddressInfo).port;
-  }
-  /** Spans of the request whose x-request-id was `rid` (the proxies rewrite its trace-status digit). */
-  ofRequest(rid: string): ZSpan[] {
-    const key = rid.slice(0, 14) + rid.slice(15);
-    return this.spans.filter((s) => {
-      const g = s.tags['guid:x-request-id'] ?? '';
-      return g.slice(0, 14) + g.slice(15) === key;
-    });
-  }
-}
+type ZSpan = ReceivedSpan;
 
 function meshConfig(zipkinPort: number): string {
   return `apiVersion: v1
@@ -89,6 +38,13 @@ data:
       zipkin:
         service: zipkin.istio-system.svc.cluster.local
         port: 9411
+    - name: otel
+      opentelemetry:
+        service: otel-collector.istio-system.svc.cluster.local
+        port: 4318
+        http:
+          path: /v1/traces
+          timeout: 5s
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -107,10 +63,28 @@ spec:
   - address: 127.0.0.1
     ports:
       http-zipkin: ${zipkinPort}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: otel-collector
+  namespace: istio-system
+spec:
+  hosts: [otel-collector.istio-system.svc.cluster.local]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports:
+  - number: 4318
+    name: http-otlp
+    protocol: HTTP
+  endpoints:
+  - address: 127.0.0.1
+    ports:
+      http-otlp: ${zipkinPort}
 `;
 }
 
-function rootTelemetry(sampling: number): string {
+function rootTelemetry(sampling: number, provider = 'zipkin'): string {
   return `apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata:
@@ -119,7 +93,7 @@ metadata:
 spec:
   tracing:
   - providers:
-    - name: zipkin
+    - name: ${provider}
     randomSamplingPercentage: ${sampling}
     customTags:
       scope:
@@ -137,7 +111,7 @@ spec:
 }
 
 let mesh: Mesh | undefined;
-const zipkin = new ZipkinCollector();
+const zipkin = new HttpCollector();
 
 function m(): Mesh {
   assert.ok(mesh, 'the mesh did not start');
@@ -171,7 +145,7 @@ describe('Istio distributed tracing task on mizzen up (Zipkin)', { timeout: 600_
 
   after(async () => {
     await meshDown(mesh);
-    zipkin.server.close();
+    zipkin.close();
   });
 
   it('one request through the gateway is one trace: gateway → productpage → reviews → ratings', async () => {
@@ -334,5 +308,48 @@ spec:
     const { unsampled } = await unsampledThenForced(10);
     for (const rid of unsampled)
       assert.deepEqual(zipkin.ofRequest(rid), [], `request ${rid} was not sampled`);
+  });
+
+  it('an opentelemetry provider exports the same trace over OTLP/HTTP', async () => {
+    await applyYaml(m(), rootTelemetry(100, 'otel'));
+    await applyYaml(
+      m(),
+      `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: ns-tracing
+  namespace: default
+spec:
+  tracing:
+  - randomSamplingPercentage: 100
+`,
+    );
+    let spans: ZSpan[] = [];
+    await eventually(
+      'a trace with OTLP spans from the gateway to ratings',
+      async () => {
+        const rid = randomUUID();
+        await gateway(rid);
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline) {
+          spans = zipkin.otlp.ofRequest(rid);
+          // Every hop reported over OTLP: gateway, productpage (in, to details, to reviews), details,
+          // reviews (in, to ratings), ratings.
+          if (spans.length === 8) return true;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return false;
+      },
+      120_000,
+      0,
+      () => JSON.stringify(spans.map((s) => [s.localEndpoint.serviceName, s.kind])),
+    );
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1);
+    const ppIn = by(spans, 'productpage.default', 'SERVER')!;
+    assert.equal(ppIn.parentId, by(spans, 'istio-ingressgateway.istio-system', 'CLIENT')!.id);
+    assert.equal(
+      by(spans, 'reviews.default', 'SERVER')!.parentId,
+      by(spans, 'productpage.default', 'CLIENT', 'reviews')!.id,
+    );
   });
 });

@@ -3,7 +3,7 @@
 // or MeshConfig defaultProviders.tracing), random sampling (Telemetry randomSamplingPercentage, else
 // defaultConfig.tracing.sampling), Istio's own span tags and the Telemetry customTags.
 import type { CustomTag } from '../../api/kinds/telemetry/telemetry.js';
-import { wrap, type Envoy } from '../envoy.js';
+import { duration, wrap, type Envoy } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
 import type { ExtensionProvider } from './mesh-telemetry.js';
 import type { EffectiveTelemetry } from './telemetry-policy.js';
@@ -46,7 +46,7 @@ function providerConfig(p: TracingProvider, serviceName: string): Envoy {
   if (p.grpc) cfg.grpcService = { envoyGrpc: { clusterName: cluster, authority: host } };
   else
     cfg.httpService = {
-      httpUri: { uri: `http://${host}:${p.port}${p.path}`, cluster, timeout: '5s' },
+      httpUri: { uri: `http://${host}:${p.port}${p.path}`, cluster, timeout: duration(5000) },
       requestHeadersToAdd: Object.entries(p.headers).map(([key, value]) => ({ header: { key, value } })),
     };
   return { name: 'envoy.tracers.opentelemetry', typedConfig: cfg };

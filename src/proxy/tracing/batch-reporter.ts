@@ -2,8 +2,7 @@
 // flushed when it holds min_flush_spans or on a coarse timer, one report in flight at a time, spans
 // dropped and counted when the queue is full so the request path never waits or grows memory.
 import type { Counter, StatsStore } from '../stats/stats-store.js';
-import type { SnapshotSource } from '../config/snapshot.js';
-import { postToCollector, SendResult, type CollectorTarget } from './collector-client.js';
+import { SendResult } from './collector-client.js';
 import type { Span, SpanReporter } from './span.js';
 
 /** Envoy's defaults: flush at 5 spans or every 5 s. */
@@ -19,6 +18,9 @@ export interface SpanEncoder {
   readonly contentType: string;
   encode(spans: readonly Span[]): Buffer;
 }
+
+/** Delivers one encoded report (HTTP POST or a gRPC call); calls `done` exactly once, never throws. */
+export type SpanSender = (body: Buffer, done: (r: SendResult) => void) => void;
 
 /** A collector's reporter with Envoy's `tracing.<driver>.` stats. */
 export class BatchReporter implements SpanReporter {
@@ -39,9 +41,8 @@ export class BatchReporter implements SpanReporter {
     store: StatsStore,
     /** `zipkin` or `opentelemetry` (Envoy's `tracing.<driver>.` stats prefix). */
     driver: string,
-    private readonly source: SnapshotSource,
-    private readonly target: CollectorTarget,
     private readonly encoder: SpanEncoder,
+    private readonly sender: SpanSender,
     private readonly minFlushSpans = MIN_FLUSH_SPANS,
     flushIntervalMs = FLUSH_INTERVAL_MS,
   ) {
@@ -85,7 +86,7 @@ export class BatchReporter implements SpanReporter {
     }
     this.inFlight = true;
     this.batchSize = batch.length;
-    postToCollector(this.source, this.target, this.encoder.contentType, body, this.onSent);
+    this.sender(body, this.onSent);
   }
 
   private sent(r: SendResult): void {

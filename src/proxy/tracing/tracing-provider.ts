@@ -6,11 +6,11 @@ import { logger } from '../log.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import { anyTypeName } from '../util/values.js';
 import { BatchReporter } from './batch-reporter.js';
-import type { CollectorTarget } from './collector-client.js';
+import { postToCollector, type CollectorTarget } from './collector-client.js';
 import type { SpanReporter } from './span.js';
 import { Tracer, usesRequestIdForSampling, type TracerNode } from './tracer.js';
 import { zipkinJsonEncoder } from './zipkin-encoder.js';
-import { otlpTarget } from './otlp-provider.js';
+import { otlpReporter } from './otlp-provider.js';
 
 const log = logger('tracing');
 
@@ -57,15 +57,17 @@ function reporterFor(provider: any, ctx: TracingContext): SpanReporter | null {
   if (type === 'envoy.config.trace.v3.ZipkinConfig' || (!type && name === 'envoy.tracers.zipkin')) {
     const t = zipkinTarget(cfg);
     return shared(ctx.store, `zipkin|${JSON.stringify(t)}`, () => {
-      return new BatchReporter(ctx.store, 'zipkin', ctx.source, t, zipkinJsonEncoder);
+      const send = (body: Buffer, done: Parameters<typeof postToCollector>[4]): void =>
+        postToCollector(ctx.source, t, zipkinJsonEncoder.contentType, body, done);
+      return new BatchReporter(ctx.store, 'zipkin', zipkinJsonEncoder, send);
     });
   }
   if (
     type === 'envoy.config.trace.v3.OpenTelemetryConfig' ||
     (!type && name === 'envoy.tracers.opentelemetry')
   ) {
-    const o = otlpTarget(cfg, ctx.node ?? null);
-    return shared(ctx.store, `otlp|${JSON.stringify(o.target)}|${o.key}`, () => o.make(ctx));
+    const o = otlpReporter(cfg);
+    return shared(ctx.store, `otlp|${o.key}`, () => o.make(ctx.store, ctx.source));
   }
   throw new Error(
     `provider: ${name || type} is not supported (envoy.tracers.zipkin, envoy.tracers.opentelemetry)`,

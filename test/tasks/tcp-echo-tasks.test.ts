@@ -9,6 +9,7 @@ import {
   meshDown,
   meshUp,
   newMesh,
+  request,
   runState,
   tally,
   tcpLine,
@@ -83,5 +84,53 @@ describe('Istio TCP traffic shifting task on mizzen up', { timeout: 300_000 }, (
     for (let i = 0; i < 10; i++) answers.push(await tcpLine(publishedTcpPort(), `bye ${i}`, 5000, true));
     for (const [i, a] of answers.entries())
       assert.match(a, new RegExp(`^(one|two) bye ${i}$`), JSON.stringify(answers));
+  });
+
+  it("reports Istio's TCP metrics: connections opened/closed and bytes, on the gateway and the server's sidecar", async () => {
+    const s = runState(m());
+    const gw = `http://127.0.0.1:${s.gateway.adminPort}/stats/prometheus`;
+    const v1 = s.pods.find((p) => p.workload === 'tcp-echo-v1')!;
+    const server = `http://${v1.podIp}:15090/stats/prometheus`;
+    /** Sum of a metric's series whose labels include every `label="value"` given. */
+    const sum = async (url: string, metric: string, labels: string[]): Promise<number> => {
+      const body = (await request(url)).body;
+      let total = 0;
+      for (const line of body.split('\n'))
+        if (line.startsWith(`${metric}{`) && labels.every((l) => line.includes(l)))
+          total += Number(line.split(' ').pop());
+      return total;
+    };
+    const dest = 'destination_service="tcp-echo.default.svc.cluster.local"';
+    const src = [
+      'reporter="source"',
+      'source_workload="istio-ingressgateway"',
+      dest,
+      'request_protocol="tcp"',
+    ];
+    const before = await sum(gw, 'istio_tcp_connections_closed_total', src);
+    const sent = await connections(5);
+    assert.equal(sent.filter((w) => w.startsWith('?')).length, 0, sent.join(','));
+    await eventually(
+      'the gateway counted the 5 connections as closed',
+      async () => (await sum(gw, 'istio_tcp_connections_closed_total', src)) >= before + 5,
+      30_000,
+    );
+    assert.ok((await sum(gw, 'istio_tcp_connections_opened_total', src)) >= before + 5);
+    // Each connection sends "hello N\n" (8 bytes) and gets "one hello N\n" or "two hello N\n" back.
+    assert.ok((await sum(gw, 'istio_tcp_received_bytes_total', src)) >= 5 * 8);
+    assert.ok((await sum(gw, 'istio_tcp_sent_bytes_total', src)) >= 5 * 12);
+    // The server side reports as destination, with its own workload labels.
+    const dst = [
+      'reporter="destination"',
+      'destination_workload="tcp-echo-v1"',
+      'destination_app="tcp-echo"',
+      dest,
+    ];
+    await eventually(
+      'tcp-echo-v1 reported its connections as destination',
+      async () => (await sum(server, 'istio_tcp_connections_closed_total', dst)) >= 1,
+      30_000,
+    );
+    assert.ok((await sum(server, 'istio_tcp_sent_bytes_total', dst)) >= 12);
   });
 });

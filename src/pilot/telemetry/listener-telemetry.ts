@@ -105,6 +105,12 @@ function inboundPort(hcm: Envoy): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** The port of an inbound tcp_proxy from its cluster `inbound|PORT||`; 0 when unknown. */
+function inboundTcpPort(tcp: Envoy): number {
+  const m = /^inbound\|(\d+)\|/.exec(String((tcp.typedConfig as Envoy | undefined)?.cluster ?? ''));
+  return m ? Number(m[1]) : 0;
+}
+
 /** Adds telemetry to every HTTP connection manager of the listeners (in place; they are fresh objects). */
 export function applyListenerTelemetry(scope: ProxyScope, listeners: Envoy[]): Envoy[] {
   const push = scope.push;
@@ -117,7 +123,15 @@ export function applyListenerTelemetry(scope: ProxyScope, listeners: Envoy[]): E
   for (const l of listeners) {
     const side: TrafficSide = l.trafficDirection === 'INBOUND' ? 'SERVER' : 'CLIENT';
     for (const chain of (l.filterChains ?? []) as Envoy[]) {
-      for (const f of (chain.filters ?? []) as Envoy[]) {
+      const filters = (chain.filters ?? []) as Envoy[];
+      const tcpAt = filters.findIndex((f) => f.name === FILTERS.TCP_PROXY);
+      if (tcpAt >= 0 && !filters.some((f) => f.name === ISTIO_STATS)) {
+        // Istio's TCP metrics: the network istio.stats filter in front of tcp_proxy.
+        const port = side === 'SERVER' ? inboundTcpPort(filters[tcpAt]) : 0;
+        const stats = statsFilter(scope, side, eff(side), port);
+        if (stats) filters.splice(tcpAt, 0, stats);
+      }
+      for (const f of filters) {
         if (f.name !== FILTERS.HCM) continue;
         const hcm = f.typedConfig as Envoy;
         const e = eff(side);

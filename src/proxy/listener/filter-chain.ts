@@ -4,6 +4,7 @@ import { HcmConfig, type HcmContext } from '../http/hcm/hcm-config.js';
 import { HttpConnectionManager } from '../http/hcm/connection-manager.js';
 import { NetworkRbac } from '../tcp/network-rbac.js';
 import { TcpProxyConfig } from '../tcp/tcp-proxy.js';
+import { IstioTcpStats } from '../tcp/istio-tcp-stats.js';
 import { anyTypeName } from '../util/values.js';
 import { FilterChainMatch } from './filter-chain-match.js';
 import { DownstreamTls } from './tls-context.js';
@@ -17,7 +18,6 @@ const TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsCont
 /** Network filters that observe but do not change what is forwarded; skipped when listed. */
 const IGNORABLE_NETWORK = new Set([
   'istio.metadata_exchange',
-  'istio.stats',
   'envoy.filters.network.connection_limit',
   'envoy.filters.network.local_ratelimit',
 ]);
@@ -62,6 +62,7 @@ export class FilterChain {
     let codec = 'AUTO';
     const filters = (fc.filters ?? []) as any[];
     const rbac: NetworkRbac[] = [];
+    let tcpStats: IstioTcpStats | null = null;
     filters.forEach((f, i) => {
       const t = anyTypeName(f.typedConfig);
       const name = String(f.name ?? '');
@@ -73,9 +74,11 @@ export class FilterChain {
           codec = cfg.codec;
           hcm = new HttpConnectionManager(cfg);
         } else if (t === TCP_TYPE || (!t && name === 'envoy.filters.network.tcp_proxy')) {
-          tcp = new TcpProxyConfig(f.typedConfig ?? {}, ctx.store, ctx.source, defaultLogs, rbac);
+          tcp = new TcpProxyConfig(f.typedConfig ?? {}, ctx.store, ctx.source, defaultLogs, rbac, tcpStats);
         } else if (t === RBAC_TYPE || (!t && name === 'envoy.filters.network.rbac')) {
           rbac.push(new NetworkRbac(f.typedConfig ?? {}, ctx.store));
+        } else if (name === 'istio.stats') {
+          tcpStats = new IstioTcpStats(f.typedConfig ?? {}, ctx.store, ctx.node ?? null);
         } else if (!IGNORABLE_NETWORK.has(name)) {
           throw new Error(`no network filter registered under this name or type ${t}`);
         }

@@ -9,6 +9,8 @@ import type { SnapshotSource } from '../config/snapshot.js';
 import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
 import { durationMs, u32 } from '../util/values.js';
 import type { NetworkRbac } from './network-rbac.js';
+import type { IstioTcpStats } from './istio-tcp-stats.js';
+import type { TcpSeries } from '../http/filters/istio-stats/istio-metrics.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 
@@ -40,6 +42,8 @@ export class TcpProxyConfig {
     defaultLogs: AccessLog[] | null,
     /** envoy.filters.network.rbac filters listed before this one, checked in order on each connection. */
     rbac: readonly NetworkRbac[] = [],
+    /** Istio's TCP metrics (network istio.stats before this filter), or null. */
+    readonly istioStats: IstioTcpStats | null = null,
   ) {
     this.rbac = rbac.length > 0 ? rbac : null;
     this.statPrefix = String(c.statPrefix ?? '');
@@ -89,6 +93,8 @@ class TcpSession implements AccessLogContext {
   private host: Host | null = null;
   private attempts = 0;
   private done = false;
+  /** Istio TCP metric series once the upstream connected, else null. */
+  private series: TcpSeries | null = null;
   responseFlags = 0;
   upstreamHost: string | null = null;
   upstreamCluster: string | null = null;
@@ -180,6 +186,8 @@ class TcpSession implements AccessLogContext {
       if (cluster.outlier !== null) cluster.outlier.putLocalResult(host, LocalResult.ConnectSuccess);
       this.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;
       if (this.done) return up.destroy();
+      const istio = this.cfg.istioStats;
+      if (istio !== null) this.series = istio.opened(cluster.name, this.info.peerPrincipal);
       if (this.cfg.idleTimeoutMs > 0) {
         up.setTimeout(this.cfg.idleTimeoutMs, () => {
           this.cfg.idleTimeout.inc();
@@ -231,6 +239,8 @@ class TcpSession implements AccessLogContext {
     this.cfg.cxActive.dec();
     this.up?.destroy();
     this.down.destroy();
+    if (this.series !== null)
+      this.cfg.istioStats!.closed(this.series, this.down.bytesWritten, this.down.bytesRead);
     const logs = this.cfg.accessLogs;
     if (logs !== null) for (const l of logs) l.log(this);
   }

@@ -43,7 +43,7 @@ function readable(s: Span, resource: Resource): ReadableSpan {
     droppedAttributesCount: 0,
     droppedEventsCount: 0,
     droppedLinksCount: 0,
-  } as unknown as ReadableSpan;
+  };
 }
 
 /** OTLP protobuf encoder; the resource's `service.name` is the provider's service name or the span's. */

@@ -2,14 +2,16 @@
 // with a verdict on whether memory stays flat (least-squares slope), and latency per minute and per second.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureTools } from './lib/install.js';
 import { machineFacts } from './lib/machine.js';
 import { startMizzenProxy, mizzenProxyArgs } from './lib/mizzen-proxy.js';
 import { startNginx } from './lib/nginx.js';
 import { runOpenLoopDetailed, type OpenLoopResult } from './lib/open-loop.js';
-import { repoRoot, resultsDir } from './lib/paths.js';
+import type { ProbeLine } from './lib/loop-probe.js';
+import { benchDist, repoRoot, resultsDir } from './lib/paths.js';
 import { freePort, stopAll, type Running } from './lib/proc.js';
 import { sampleTree } from './lib/proc-stats.js';
 import { fmt, linearFit, mib } from './lib/stats.js';
@@ -133,6 +135,38 @@ ${rows.join('\n')}
 Seconds whose slowest request took over ${STALL_MS} ms: ${stalls.length} of ${load.secondMax.length}${stalls.length ? ` (seconds since the load started, warm-up included; worst first: ${worst})` : ''}.`;
 }
 
+/** The probe's lines (see bench/lib/loop-probe.ts), or [] when it wrote none. */
+function readProbe(file: string): ProbeLine[] {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as ProbeLine);
+  } catch {
+    return [];
+  }
+}
+
+/** The proxy's event-loop delay and GC pauses after the warm-up, overall and per 10 s window. */
+function loopReport(lines: ProbeLine[], warmup: number): string {
+  if (lines.length === 0)
+    return 'Proxy event loop: the probe wrote nothing (was the proxy started with it?).';
+  // The last line was flushed by the final SIGUSR2: its since-reset figures cover warm-up end → load end.
+  const all = lines[lines.length - 1].sinceReset;
+  const windows = lines.filter((l) => l.t / 1000 > warmup + 1);
+  const worst = [...windows].sort((a, b) => b.loop.max - a.loop.max).slice(0, 5);
+  return `### The proxy's event loop and GC (after the warm-up)
+
+Recorded inside the proxy by \`bench/lib/loop-probe.ts\` (\`perf_hooks.monitorEventLoopDelay\`, 10 ms resolution, so a
+figure near 10 ms means "no delay beyond the sampling timer"; GC pauses from a \`gc\` PerformanceObserver).
+
+| loop delay p50 | p90 | p99 | p99.9 | max | GC pauses | GC total | longest GC pause |
+|---|---|---|---|---|---|---|---|
+| ${fmt(all.p50, 2)} ms | ${fmt(all.p90, 2)} ms | ${fmt(all.p99, 2)} ms | ${fmt(all.p999, 2)} ms | ${fmt(all.max, 1)} ms | ${all.gcCount} | ${all.gcTotal} ms | ${fmt(all.gcMax, 1)} ms |
+
+Worst 10 s windows by loop delay: ${worst.map((w) => `t=${Math.round(w.t / 1000)} s max ${fmt(w.loop.max, 1)} ms (p99 ${fmt(w.loop.p99, 1)}, GC max ${fmt(w.gc.max, 1)} ms)`).join('; ')}.`;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -140,6 +174,7 @@ async function main(): Promise<number> {
       rate: { type: 'string', default: '1000' },
       warmup: { type: 'string', default: '30' },
       out: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const minutes = Number(values.minutes);
@@ -155,7 +190,17 @@ async function main(): Promise<number> {
     const be = { dir: join(tmpDir, 'backend'), port: await freePort(), h2Port: await freePort(), workers: 1 };
     mkdirSync(be.dir);
     started.push(await startNginx(be));
-    const mz = { dir: tmpDir, port: await freePort(), adminPort: await freePort(), upstreamPort: be.port };
+    const probeFile = join(tmpDir, 'loop-probe.jsonl');
+    const mz = {
+      dir: tmpDir,
+      port: await freePort(),
+      adminPort: await freePort(),
+      upstreamPort: be.port,
+      // --baseline DIR: soak another Mizzen build (its bin/mizzen.js) instead of this checkout's.
+      bin: values.baseline ? join(resolve(values.baseline), 'bin', 'mizzen.js') : undefined,
+      nodeArgs: ['--import', pathToFileURL(join(benchDist, 'lib', 'loop-probe.js')).href],
+      env: { MIZZEN_LOOP_PROBE_FILE: probeFile },
+    };
     const proxy = await startMizzenProxy(mz);
     started.push(proxy);
     const samples: Sample[] = [];
@@ -176,6 +221,8 @@ async function main(): Promise<number> {
     log(`${rate} req/s through Mizzen for ${warmup} s warm-up + ${minutes} min (open loop), RSS every 10 s`);
     take();
     const timer = setInterval(take, SAMPLE_MS);
+    // The proxy's loop-delay figures restart when the warm-up ends.
+    const afterWarmup = setTimeout(() => process.kill(proxy.pid, 'SIGUSR2'), warmup * 1000);
     const load = await runOpenLoopDetailed({
       url: `http://127.0.0.1:${mz.port}/1k`,
       rate,
@@ -184,7 +231,11 @@ async function main(): Promise<number> {
       windowSeconds: 60,
     });
     clearInterval(timer);
+    clearTimeout(afterWarmup);
+    process.kill(proxy.pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 500));
     take();
+    const probe = readProbe(probeFile);
     const loadAtEnd = loadavg()[0];
     // The first 10 % (at least 30 s and the warm-up) after the load starts: JIT, pools, heap sizing.
     const skip = Math.max(30, warmup, minutes * 6);
@@ -201,11 +252,13 @@ async function main(): Promise<number> {
 
 Machine: ${machine.cores} cores, ${machine.model}, Node ${machine.node}, Mizzen commit ${machine.commit}, load average at start ${fmt(machine.loadAtStart, 2)}, at end ${fmt(loadAtEnd, 2)} (others' benchmarks share the machine; the RSS table's last columns show the load and the CPU pressure: the share of time some runnable task waited for a CPU).
 
-Command: \`node dist/bench/soak.js --minutes ${minutes} --rate ${rate} --warmup ${warmup}\` — open-loop generator at ${rate} req/s (HTTP/1.1, ≤ 64 keep-alive connections; latency counted from each request's scheduled send time) → \`node ${relative(repoRoot, mizzenProxyArgs(mz)[0])} proxy --bootstrap …\` (the data-plane benchmark's bootstrap: header match, 80/20 weighted split, circuit breakers, outlier detection, stats) → nginx serving 1 KiB.${warmupNote(warmup)}
+Command: \`node dist/bench/soak.js --minutes ${minutes} --rate ${rate} --warmup ${warmup}${values.baseline ? ` --baseline ${values.baseline}` : ''}\` — open-loop generator at ${rate} req/s (HTTP/1.1, ≤ 64 keep-alive connections; latency counted from each request's scheduled send time) → \`node ${relative(repoRoot, mizzenProxyArgs(mz).find((a) => a.endsWith('mizzen.js')) ?? 'bin/mizzen.js')} proxy --bootstrap …\` (the data-plane benchmark's bootstrap: header match, 80/20 weighted split, circuit breakers, outlier detection, stats) → nginx serving 1 KiB.${warmupNote(warmup)}
 
 Load (${minutes} min after the warm-up): ${load.requests} requests, ${load.errors} errors, ${fmt(load.rps, 0)} req/s, latency p50 ${fmt(load.p50, 2)} ms, p99 ${fmt(load.p99, 2)} ms, max ${fmt(load.max, 1)} ms.
 
 ${latencyOverTime(load, warmup, samples)}
+
+${loopReport(probe, warmup)}
 
 "Generator loop delay max" is the load generator's own longest event-loop stall in that window (a stalled generator sends late, and the lateness counts as latency); "CPU pressure" the mean share of time some runnable task on the machine waited for a CPU (Linux PSI); "waited for a CPU" the share of the window the proxy's and the generator's main threads were runnable but not running (/proc/PID/schedstat).
 

@@ -21,6 +21,10 @@ export interface MizzenProxyOptions {
   cpuProfDir?: string;
   /** Another build's `bin/mizzen.js` (a baseline commit); this checkout's by default. */
   bin?: string;
+  /** Extra node flags (e.g. `--import` of a probe). */
+  nodeArgs?: string[];
+  /** Extra environment. */
+  env?: Record<string, string>;
 }
 
 function cluster(name: string, port: number): string {
@@ -99,7 +103,10 @@ ${cluster('backend_v1', o.upstreamPort)}${cluster('backend_v2', o.upstreamPort)}
 
 /** The argv (after `node`) that starts the proxy for these options. */
 export function mizzenProxyArgs(o: MizzenProxyOptions): string[] {
-  const node = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+  const node = [
+    ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+    ...(o.nodeArgs ?? []),
+  ];
   const extra = o.concurrency && o.concurrency > 1 ? ['--concurrency', String(o.concurrency)] : [];
   return [
     ...node,
@@ -126,6 +133,7 @@ export async function startMizzenProxy(o: MizzenProxyOptions): Promise<Running> 
   return startProcess(process.execPath, mizzenProxyArgs(o), {
     waitForFile: join(o.dir, 'ready.json'),
     timeoutMs: 30000,
+    env: o.env,
   });
 }
 

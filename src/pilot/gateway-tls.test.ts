@@ -155,7 +155,7 @@ test('HTTPS servers sharing a port: one chain per host by SNI, each with its own
   // PASSTHROUGH: SNI picks a tcp_proxy, no TLS termination.
   assert.deepEqual(nginx.filterChainMatch.serverNames, ['nginx.example.com']);
   assert.equal(nginx.transportSocket, undefined);
-  assert.equal(nginx.filters[0].typedConfig.cluster, 'outbound|443||nginx.default.svc.cluster.local');
+  assert.equal(nginx.filters.at(-1).typedConfig.cluster, 'outbound|443||nginx.default.svc.cluster.local');
 });
 
 test('MUTUAL from files; TLS termination with tcp rules; weighted TCP with the DestinationRule idle timeout', () => {
@@ -171,11 +171,14 @@ test('MUTUAL from files; TLS termination with tcp rules; weighted TCP with the D
   const term = ls.get('0.0.0.0_9443').filterChains[0];
   assert.deepEqual(term.filterChainMatch.serverNames, ['echo.example.com']);
   assert.equal(common(term).alpnProtocols, undefined);
-  assert.equal(term.filters[0].typedConfig.cluster, 'outbound|9000|v1|tcp-echo.default.svc.cluster.local');
+  assert.equal(
+    term.filters.at(-1).typedConfig.cluster,
+    'outbound|9000|v1|tcp-echo.default.svc.cluster.local',
+  );
 
   const tcp = ls.get('0.0.0.0_31400');
   assert.equal(tcp.listenerFilters, undefined);
-  const proxy = tcp.filterChains[0].filters[0].typedConfig;
+  const proxy = tcp.filterChains[0].filters.at(-1).typedConfig;
   assert.deepEqual(proxy.weightedClusters.clusters, [
     { name: 'outbound|9000|v1|tcp-echo.default.svc.cluster.local', weight: 80 },
     { name: 'outbound|9000|v2|tcp-echo.default.svc.cluster.local', weight: 20 },

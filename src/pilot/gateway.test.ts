@@ -93,7 +93,7 @@ test('gateway servers become listeners; ports < 1024 move by the offset in local
 
   const tcp = local[2];
   assert.equal(
-    (tcp.filterChains as any)[0].filters[0].typedConfig.cluster,
+    (tcp.filterChains as any)[0].filters.at(-1).typedConfig.cluster,
     'outbound|9000||tcp-echo.default.svc.cluster.local',
   );
   const https = local[1];

@@ -46,7 +46,7 @@ test('exportTo hides services from other namespaces; visible ones get outbound l
     ['tls', '', 'tls', '', 'tls', ''],
   );
   const tcp = listeners.find((l) => l.name === '0.0.0.0_5432')!;
-  assert.equal((tcp.filterChains as any)[0].filters[0].name, 'envoy.filters.network.tcp_proxy');
+  assert.equal((tcp.filterChains as any)[0].filters.at(-1).name, 'envoy.filters.network.tcp_proxy');
   for (const l of listeners) roundTrip(TypeUrl.LISTENER, l);
   // Short names only resolve in the caller's own namespace; other namespaces need name.namespace.
   const rc = roundTrip(TypeUrl.ROUTE, g.generate(proxyA, TypeUrl.ROUTE, ['80'])[0]);
@@ -73,7 +73,7 @@ spec:
   const rc = roundTrip(TypeUrl.ROUTE, g.generate(proxyA, TypeUrl.ROUTE, ['80'])[0]);
   assert.deepEqual(simulate(rc, { host: 'example.com', path: '/' })?.directResponse, { status: 502 });
   const vo = g.generate(proxyA, TypeUrl.LISTENER, ['virtualOutbound'])[0];
-  assert.equal((vo.filterChains as any)[0].filters[0].typedConfig.cluster, 'BlackHoleCluster');
+  assert.equal((vo.filterChains as any)[0].filters.at(-1).typedConfig.cluster, 'BlackHoleCluster');
 });
 
 test('mesh-wide REGISTRY_ONLY from the istio ConfigMap', () => {

@@ -57,7 +57,8 @@ function listener(labels: Record<string, string>, name: string, extra = ''): any
   return roundTrip(TypeUrl.LISTENER, l);
 }
 
-const proxyOf = (chain: any): any => chain.filters[0].typedConfig;
+/** The chain's terminal filter (tcp_proxy; istio.stats and RBAC come before it). */
+const proxyOf = (chain: any): any => chain.filters.at(-1).typedConfig;
 
 test('tcp rules: destinationSubnets become prefix ranges, sourceLabels pick proxies, gateway-only matches are skipped', () => {
   const reporting = listener({ app: 'reporting' }, '10.96.0.20_5432');

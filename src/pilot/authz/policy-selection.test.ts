@@ -75,7 +75,7 @@ test('gateway HTTP chains get jwt_authn then RBAC first and trust numTrustedProx
   const tcp = ls.find((l) => l.address.socketAddress.portValue === 31400).filterChains[0].filters;
   assert.deepEqual(
     tcp.map((f: any) => f.name),
-    ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy'],
+    ['envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy'],
   );
   assert.deepEqual(Object.keys(tcp[0].typedConfig.rules.policies), [
     'ns[istio-system]-policy[ingress]-rule[0]',

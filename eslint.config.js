@@ -55,8 +55,14 @@ export default tseslint.config(
   // Folders whose xDS input is typed (src/xds/envoy-types.ts): no `any`, nothing unsafe. Add a folder
   // here once it lints clean.
   {
-    files: ['src/proxy/http/route/**/*.ts', 'src/proxy/upstream/**/*.ts', 'src/proxy/bootstrap/**/*.ts'],
-    ignores: ['**/*.test.ts', '**/test-util.ts'],
+    files: [
+      'src/proxy/http/route/**/*.ts',
+      'src/proxy/upstream/**/*.ts',
+      'src/proxy/bootstrap/**/*.ts',
+      'src/pilot/**/*.ts',
+    ],
+    // src/pilot/telemetry: not yet (MeshConfig's extensionProviders still read as any).
+    ignores: ['**/*.test.ts', '**/test-util.ts', 'src/pilot/telemetry/**'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unsafe-assignment': 'error',

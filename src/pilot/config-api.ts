@@ -36,9 +36,7 @@ export function configApiRoutes(store: ConfigStore, log: (line: string) => void)
       case 'POST':
       case 'DELETE':
         readJson(req, res, (body) => {
-          void (
-            req.method === 'POST' ? apply(store, body as ApplyRequest) : remove(store, body as DeleteRequest)
-          ).then(
+          void (req.method === 'POST' ? apply(store, body) : remove(store, body)).then(
             ([status, out]) => send(res, status, out),
             (err: Error) => {
               log(`config api: ${req.method} failed: ${err.message}`);
@@ -64,12 +62,9 @@ function list(store: ConfigStore, res: ServerResponse, url: URL): void {
   send(res, 200, { apiVersion: 'v1', kind: 'List', version: snap.version, items });
 }
 
-async function apply(store: ConfigStore, body: ApplyRequest): Promise<[number, unknown]> {
+async function apply(store: ConfigStore, body: unknown): Promise<[number, unknown]> {
   if (!isWritable(store)) return notWritable();
-  if (
-    !Array.isArray(body?.files) ||
-    body.files.some((f) => typeof f?.file !== 'string' || typeof f.text !== 'string')
-  )
+  if (!isApplyRequest(body))
     return [400, { error: 'expected {"files": [{"file": NAME, "text": YAML}], "namespace"?: NS}' }];
   const r = loadSources(body.files, { defaultNamespace: body.namespace || 'default' });
   const diagnostics = sortDiagnostics(r.diagnostics).map((d) => ({ ...d, text: formatDiagnostic(d) }));
@@ -92,17 +87,37 @@ async function apply(store: ConfigStore, body: ApplyRequest): Promise<[number, u
   ];
 }
 
-async function remove(store: ConfigStore, body: DeleteRequest): Promise<[number, unknown]> {
+async function remove(store: ConfigStore, body: unknown): Promise<[number, unknown]> {
   if (!isWritable(store)) return notWritable();
-  if (
-    !Array.isArray(body?.refs) ||
-    body.refs.some((r) => typeof r?.kind !== 'string' || typeof r.name !== 'string')
-  )
-    return [400, { error: 'expected {"refs": [{"kind", "namespace", "name"}]}' }];
+  if (!isDeleteRequest(body)) return [400, { error: 'expected {"refs": [{"kind", "namespace", "name"}]}' }];
   const outcomes = await store.delete(
     body.refs.map((r) => ({ kind: r.kind, namespace: r.namespace ?? '', name: r.name })),
   );
   return [200, { outcomes: outcomes.map((o) => ({ ...o.ref, action: o.action })) }];
+}
+
+/** A JSON body of the apply shape: `files` of `{ file, text }` strings. */
+function isApplyRequest(body: unknown): body is ApplyRequest {
+  const files = (body as { files?: unknown } | null)?.files;
+  return (
+    Array.isArray(files) &&
+    files.every((f: unknown) => {
+      const e = f as { file?: unknown; text?: unknown } | null;
+      return typeof e?.file === 'string' && typeof e.text === 'string';
+    })
+  );
+}
+
+/** A JSON body of the delete shape: `refs` with string `kind` and `name`. */
+function isDeleteRequest(body: unknown): body is DeleteRequest {
+  const refs = (body as { refs?: unknown } | null)?.refs;
+  return (
+    Array.isArray(refs) &&
+    refs.every((r: unknown) => {
+      const e = r as { kind?: unknown; name?: unknown } | null;
+      return typeof e?.kind === 'string' && typeof e.name === 'string';
+    })
+  );
 }
 
 function notWritable(): [number, unknown] {

@@ -174,7 +174,7 @@ export class Generator {
   private entry(proxy: ProxyRef): ProxyCache {
     const push = this.pushContext();
     let perPush = this.cache.get(push);
-    if (!perPush) this.cache.set(push, (perPush = new Map()));
+    if (!perPush) this.cache.set(push, (perPush = new Map<string, ProxyCache>()));
     const key = `${proxy.id}\n${JSON.stringify(proxy.metadata ?? {})}\n${JSON.stringify(proxy.node?.locality ?? {})}`;
     let e = perPush.get(key);
     if (!e) {
@@ -186,7 +186,7 @@ export class Generator {
 
   private group(push: PushContext, configKey: string): SharedGroup {
     let groups = this.shared.get(push);
-    if (!groups) this.shared.set(push, (groups = new Map()));
+    if (!groups) this.shared.set(push, (groups = new Map<string, SharedGroup>()));
     let g = groups.get(configKey);
     if (!g) groups.set(configKey, (g = this.inheritedGroup(push, configKey)));
     return g;

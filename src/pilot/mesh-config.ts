@@ -54,25 +54,32 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
   const cm = snapshot.get('ConfigMap', 'istio-system', 'istio');
   const text = (cm?.data as Record<string, string> | undefined)?.mesh;
   if (typeof text !== 'string') return DEFAULT_MESH_CONFIG;
-  let mesh: Record<string, any>;
+  let mesh: Record<string, unknown>;
   try {
-    mesh = (parse(text) as Record<string, any>) ?? {};
+    mesh = (parse(text) as Record<string, unknown> | null) ?? {};
   } catch {
     return DEFAULT_MESH_CONFIG;
   }
-  const mode = mesh.outboundTrafficPolicy?.mode;
+  const mode = yamlField(mesh.outboundTrafficPolicy, 'mode');
   return {
     outboundTrafficPolicy: mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY',
     rootNamespace: typeof mesh.rootNamespace === 'string' ? mesh.rootNamespace : 'istio-system',
     connectTimeoutMs: DEFAULT_MESH_CONFIG.connectTimeoutMs,
-    pathNormalization: pathNormalizationOf(mesh.pathNormalization?.normalization),
-    numTrustedProxies: trustedProxies(mesh.defaultConfig?.gatewayTopology?.numTrustedProxies),
+    pathNormalization: pathNormalizationOf(yamlField(mesh.pathNormalization, 'normalization')),
+    numTrustedProxies: trustedProxies(
+      yamlField(yamlField(mesh.defaultConfig, 'gatewayTopology'), 'numTrustedProxies'),
+    ),
     telemetry: meshTelemetryOf(mesh),
     trustDomain:
       typeof mesh.trustDomain === 'string' && mesh.trustDomain ? mesh.trustDomain : 'cluster.local',
     enableAutoMtls: mesh.enableAutoMtls !== false,
     extAuthz: meshExtAuthzOf(mesh),
   };
+}
+
+/** `o[key]` of a parsed YAML mapping; undefined when `o` is absent or not a mapping. */
+function yamlField(o: unknown, key: string): unknown {
+  return o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined;
 }
 
 function trustedProxies(v: unknown): number {

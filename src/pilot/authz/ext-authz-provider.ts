@@ -1,6 +1,7 @@
 // MeshConfig extensionProviders of kind envoyExtAuthzHttp / envoyExtAuthzGrpc (the external authorizers
 // AuthorizationPolicy CUSTOM names), read once per mesh config with Istio's checks; every problem and
 // every field Mizzen does not enforce becomes a warning line for the server log.
+import { parseDuration } from '../../api/duration.js';
 
 /** includeRequestBodyInCheck: how much of the body the check carries. */
 export interface ExtAuthzBody {
@@ -75,21 +76,23 @@ const GRPC_FIELDS = new Set([
   'includeRequestBodyInCheck',
 ]);
 
-/** Parses a protobuf JSON duration (`10s`, `0.5s`, `200ms`) to ms; NaN when unreadable. */
+/** A duration of the mesh config (`10s`, `0.5s`, `200ms`) in ms; NaN when unreadable. */
 function durationMs(v: unknown): number {
-  if (typeof v !== 'string') return NaN;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+  return typeof v === 'string' ? (parseDuration(v.trim()) ?? NaN) : NaN;
+}
+
+/** A parsed YAML mapping's fields; `{}` for anything else (absent, scalar, list). */
+function mapping(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.map(String) : [];
 }
 
-function parseBody(v: any): ExtAuthzBody | null {
-  if (v === undefined || v === null) return null;
+function parseBody(raw: unknown): ExtAuthzBody | null {
+  if (raw === undefined || raw === null) return null;
+  const v = mapping(raw);
   const max = Number(v.maxRequestBytes ?? 0);
   return {
     maxRequestBytes: Number.isInteger(max) && max > 0 ? max : 0,
@@ -98,36 +101,41 @@ function parseBody(v: any): ExtAuthzBody | null {
   };
 }
 
-function parseOne(name: string, kind: 'http' | 'grpc', p: any, warn: (m: string) => void): ExtAuthzProvider {
+function parseOne(
+  name: string,
+  kind: 'http' | 'grpc',
+  p: Record<string, unknown>,
+  warn: (m: string) => void,
+): ExtAuthzProvider {
   const errors: string[] = [];
   const fields = kind === 'http' ? HTTP_FIELDS : GRPC_FIELDS;
-  for (const k of Object.keys(p ?? {})) if (!fields.has(k)) warn(`${k} is not supported by Mizzen (ignored)`);
-  const port = Number(p?.port);
+  for (const k of Object.keys(p)) if (!fields.has(k)) warn(`${k} is not supported by Mizzen (ignored)`);
+  const port = Number(p.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    errors.push(`port must be in the range [1, 65535], found: ${p?.port}`);
-  const service = typeof p?.service === 'string' ? p.service : '';
+    errors.push(`port must be in the range [1, 65535], found: ${String(p.port)}`);
+  const service = typeof p.service === 'string' ? p.service : '';
   if (service === '') errors.push('service must not be empty');
   let timeoutMs = DEFAULT_TIMEOUT_MS;
-  if (p?.timeout !== undefined) {
+  if (p.timeout !== undefined) {
     timeoutMs = durationMs(p.timeout);
     if (!(timeoutMs > 0)) errors.push(`invalid timeout ${JSON.stringify(p.timeout)}`);
   }
   let statusOnError = 0;
-  if (p?.statusOnError !== undefined && p.statusOnError !== '') {
+  if (p.statusOnError !== undefined && p.statusOnError !== '') {
     statusOnError = Number(p.statusOnError);
     if (!Number.isInteger(statusOnError) || statusOnError < 100 || statusOnError > 599)
       errors.push(`invalid statusOnError ${JSON.stringify(p.statusOnError)}`);
   }
-  const pathPrefix = typeof p?.pathPrefix === 'string' ? p.pathPrefix : '';
+  const pathPrefix = typeof p.pathPrefix === 'string' ? p.pathPrefix : '';
   if (pathPrefix !== '' && !pathPrefix.startsWith('/'))
     errors.push(`pathPrefix must begin with \`/\`, found: ${JSON.stringify(pathPrefix)}`);
-  let include = strings(p?.includeRequestHeadersInCheck);
-  if (include.length === 0) include = strings(p?.includeHeadersInCheck);
+  let include = strings(p.includeRequestHeadersInCheck);
+  if (include.length === 0) include = strings(p.includeHeadersInCheck);
   const lists = {
     includeRequestHeadersInCheck: include,
-    headersToUpstreamOnAllow: strings(p?.headersToUpstreamOnAllow),
-    headersToDownstreamOnDeny: strings(p?.headersToDownstreamOnDeny),
-    headersToDownstreamOnAllow: strings(p?.headersToDownstreamOnAllow),
+    headersToUpstreamOnAllow: strings(p.headersToUpstreamOnAllow),
+    headersToDownstreamOnDeny: strings(p.headersToDownstreamOnDeny),
+    headersToDownstreamOnAllow: strings(p.headersToDownstreamOnAllow),
   };
   for (const [field, l] of Object.entries(lists))
     if (l.includes('*'))
@@ -135,9 +143,9 @@ function parseOne(name: string, kind: 'http' | 'grpc', p: any, warn: (m: string)
         `a single wildcard ("*") is not supported, change it to either prefix or suffix match: ${field}`,
       );
   const additional: Record<string, string> = {};
-  const add = p?.includeAdditionalHeadersInCheck;
+  const add = p.includeAdditionalHeadersInCheck;
   if (add && typeof add === 'object') for (const [k, v] of Object.entries(add)) additional[k] = String(v);
-  const body = parseBody(p?.includeRequestBodyInCheck);
+  const body = parseBody(p.includeRequestBodyInCheck);
   if (kind === 'http' && body?.packAsBytes)
     warn('includeRequestBodyInCheck.packAsBytes only applies to gRPC providers (ignored)');
   return {
@@ -146,7 +154,7 @@ function parseOne(name: string, kind: 'http' | 'grpc', p: any, warn: (m: string)
     service,
     port: Number.isInteger(port) ? port : 0,
     timeoutMs,
-    failOpen: p?.failOpen === true,
+    failOpen: p.failOpen === true,
     statusOnError,
     pathPrefix,
     ...lists,
@@ -157,12 +165,12 @@ function parseOne(name: string, kind: 'http' | 'grpc', p: any, warn: (m: string)
 }
 
 /** Reads the ext_authz providers of a parsed MeshConfig. */
-export function meshExtAuthzOf(mesh: Record<string, any>): MeshExtAuthz {
+export function meshExtAuthzOf(mesh: Record<string, unknown>): MeshExtAuthz {
   const list: unknown[] = Array.isArray(mesh.extensionProviders) ? mesh.extensionProviders : [];
   const providers = new Map<string, ExtAuthzProvider>();
   const warnings: string[] = [];
   for (const raw of list) {
-    const p = (raw ?? {}) as Record<string, any>;
+    const p = mapping(raw);
     const kind =
       p.envoyExtAuthzHttp !== undefined ? 'http' : p.envoyExtAuthzGrpc !== undefined ? 'grpc' : null;
     if (kind === null) continue;
@@ -170,7 +178,12 @@ export function meshExtAuthzOf(mesh: Record<string, any>): MeshExtAuthz {
     const warn = (m: string): void => {
       warnings.push(`MeshConfig extensionProviders ${name}: ${m}`);
     };
-    const parsed = parseOne(name, kind, kind === 'http' ? p.envoyExtAuthzHttp : p.envoyExtAuthzGrpc, warn);
+    const parsed = parseOne(
+      name,
+      kind,
+      mapping(kind === 'http' ? p.envoyExtAuthzHttp : p.envoyExtAuthzGrpc),
+      warn,
+    );
     if (providers.has(name)) {
       warn('extension provider name must be unique; the first one is used');
       continue;

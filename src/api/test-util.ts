@@ -17,6 +17,8 @@ export interface Case {
   yaml: string;
   errors?: Expect[];
   warnings?: Expect[];
+  /** The document must load without any warning. */
+  noWarnings?: boolean;
 }
 
 /** Loads a YAML text as file `t.yaml`. */
@@ -48,6 +50,7 @@ export function runTable(group: string, cases: readonly Case[]): void {
           );
         }
       }
+      if (c.noWarnings) assert.equal(warns.length, 0, `expected no warnings, got:\n${shown}`);
       for (const w of c.warnings ?? []) {
         assert.ok(
           warns.some((d) => matches(d, w)),

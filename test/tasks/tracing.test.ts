@@ -208,6 +208,8 @@ describe('Istio distributed tracing task on mizzen up (Zipkin)', { timeout: 600_
     );
     assert.equal(ppToReviews!.name, 'reviews.default.svc.cluster.local:9080/*');
     assert.equal(raIn!.tags['upstream_cluster'], 'inbound|9080||');
+    // Envoy's http.url takes x-forwarded-proto (the app's plaintext request), not this hop's mTLS.
+    assert.equal(raIn!.tags['http.url'], 'http://ratings:9080/ratings/0');
     assert.equal(gw!.tags['istio.canonical_service'], 'istio-ingressgateway');
     // Telemetry customTags: literal, request header, environment default.
     assert.equal(t['scope'], 'mesh');

@@ -1,5 +1,6 @@
 // MeshConfig's telemetry fields: accessLogFile/Encoding/Format, extensionProviders, defaultProviders,
 // enableTracing and defaultConfig.tracing.sampling, read once per mesh config.
+import { durationMs } from '../envoy.js';
 
 /** One extensionProviders entry (the kinds Mizzen implements; others are kept with `kind: 'unsupported'`). */
 export type ExtensionProvider =
@@ -26,6 +27,8 @@ export type ExtensionProvider =
       readonly grpc: boolean;
       /** OTLP/HTTP request headers (`http.headers`). */
       readonly headers: Readonly<Record<string, string>>;
+      /** Per-report timeout (OpenTelemetry `http.timeout` / `grpc.timeout`), ms. */
+      readonly timeoutMs: number;
     }
   | { readonly name: string; readonly kind: 'unsupported'; readonly type: string };
 
@@ -87,6 +90,7 @@ function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvi
     const headers: Record<string, string> = {};
     for (const h of Array.isArray(z.http?.headers) ? (z.http.headers as Record<string, unknown>[]) : [])
       if (typeof h?.name === 'string') headers[h.name.toLowerCase()] = String(h.value ?? '');
+    const timeout = kind === 'opentelemetry' ? (z.http?.timeout ?? z.grpc?.timeout) : undefined;
     return {
       name,
       kind,
@@ -96,6 +100,7 @@ function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvi
       maxTagLength: Number(z.maxTagLength ?? 256),
       grpc: kind === 'opentelemetry' && !z.http,
       headers,
+      timeoutMs: (typeof timeout === 'string' ? durationMs(timeout) : undefined) ?? 5000,
     };
   }
   const type = Object.keys(p).find((k) => k !== 'name') ?? 'unknown';

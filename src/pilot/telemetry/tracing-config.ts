@@ -43,10 +43,14 @@ function providerConfig(p: TracingProvider, serviceName: string): Envoy {
       },
     };
   const cfg: Envoy = { '@type': OTEL, serviceName };
-  if (p.grpc) cfg.grpcService = { envoyGrpc: { clusterName: cluster, authority: host } };
+  if (p.grpc)
+    cfg.grpcService = {
+      envoyGrpc: { clusterName: cluster, authority: host },
+      timeout: duration(p.timeoutMs),
+    };
   else
     cfg.httpService = {
-      httpUri: { uri: `http://${host}:${p.port}${p.path}`, cluster, timeout: duration(5000) },
+      httpUri: { uri: `http://${host}:${p.port}${p.path}`, cluster, timeout: duration(p.timeoutMs) },
       requestHeadersToAdd: Object.entries(p.headers).map(([key, value]) => ({ header: { key, value } })),
     };
   return { name: 'envoy.tracers.opentelemetry', typedConfig: cfg };

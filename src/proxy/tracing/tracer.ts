@@ -167,8 +167,12 @@ export class Tracer {
     t['guid:x-request-id'] = hv('x-request-id');
     const ctid = hv('x-client-trace-id');
     if (ctid !== '') t['guid:x-client-trace-id'] = ctid;
-    const url = `${req.scheme}://${req.authority}${req.path}`;
-    t['http.url'] = url.length > this.maxPathTagLength ? url.slice(0, this.maxPathTagLength) : url;
+    // Envoy: x-forwarded-proto (what the first proxy saw, not this hop's mTLS) and the path before
+    // rewrites, the path cut at max_path_tag_length.
+    const path = hv('x-envoy-original-path') || req.path;
+    t['http.url'] =
+      `${hv('x-forwarded-proto') || req.scheme}://${req.authority}` +
+      (path.length > this.maxPathTagLength ? path.slice(0, this.maxPathTagLength) : path);
     t['http.method'] = req.method;
     t['downstream_cluster'] = hv('x-envoy-downstream-service-cluster') || '-';
     t['user_agent'] = hv('user-agent') || '-';

@@ -47,6 +47,64 @@ const cases: Case[] = [
     name: 'fields Mizzen does not act on are kept',
     yaml: mesh(`defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nenableTracing: true\n`),
   },
+  {
+    name: 'tracing providers: the fields Mizzen enforces are accepted without warnings',
+    yaml: mesh(`extensionProviders:
+- name: zipkin
+  zipkin:
+    service: zipkin.istio-system.svc.cluster.local
+    port: 9411
+    maxTagLength: 100
+- name: otel
+  opentelemetry:
+    service: otel.istio-system.svc.cluster.local
+    port: 4318
+    http:
+      path: /v1/traces
+      timeout: 2s
+      headers:
+      - name: x-tenant
+        value: a
+defaultConfig:
+  tracing:
+    sampling: 10
+`),
+    noWarnings: true,
+  },
+  {
+    name: 'tracing provider and defaultConfig.tracing fields Mizzen does not enforce warn',
+    yaml: mesh(`extensionProviders:
+- name: zipkin
+  zipkin:
+    service: zipkin.istio-system.svc.cluster.local
+    port: 9411
+    enable64bitTraceId: true
+- name: otel
+  opentelemetry:
+    service: otel.istio-system.svc.cluster.local
+    port: 4317
+    grpc:
+      initialMetadata:
+      - name: x-tenant
+        value: a
+    resourceDetectors:
+      environment: {}
+defaultConfig:
+  tracing:
+    sampling: 10
+    maxPathTagLength: 99
+`),
+    warnings: [
+      {
+        path: 'data.mesh.extensionProviders[0].zipkin.enable64bitTraceId',
+        message: /not enforced/,
+        line: 13,
+      },
+      { path: 'data.mesh.extensionProviders[1].opentelemetry.grpc.initialMetadata', message: /not enforced/ },
+      { path: 'data.mesh.extensionProviders[1].opentelemetry.resourceDetectors', message: /service\.name/ },
+      { path: 'data.mesh.defaultConfig.tracing.maxPathTagLength', message: /maxTagLength/ },
+    ],
+  },
 ];
 
 runTable('MeshConfig', cases);

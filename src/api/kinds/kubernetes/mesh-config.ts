@@ -2,6 +2,7 @@
 import { child, enumOf, isPlainObject, obj, type At, type Checker } from '../../schema.js';
 import { valuePos } from '../../positions.js';
 import { parseEmbeddedYaml } from '../../yaml-load.js';
+import { warnUnenforcedTracing } from './mesh-config-tracing.js';
 
 /** MeshConfig.ProxyPathNormalization.NormalizationType names (DEFAULT means BASE). */
 export const PATH_NORMALIZATION_NAMES = [
@@ -44,6 +45,7 @@ export function checkMeshConfig(data: Record<string, string>, dataAt: At, c: Che
     return;
   }
   meshFields(doc, { path: at.path, holder: doc, key: undefined }, c);
+  warnUnenforcedTracing(doc, { path: at.path, holder: doc, key: undefined }, c);
   const aliases = doc.trustDomainAliases;
   if (Array.isArray(aliases) && aliases.length > 0)
     c.warn(

@@ -48,6 +48,32 @@ spec:
         formatter:
           value: "%REQ(:PATH)%"
 `),
+    warnings: [{ path: 'spec.tracing[0].customTags.my_tag_path.formatter', message: /not evaluated/ }],
+  },
+  {
+    name: 'tracing: every enforced field together warns nothing (tracing itself is enforced)',
+    yaml: tel(`  tracing:
+  - match:
+      mode: SERVER
+    providers:
+    - name: zipkin
+    randomSamplingPercentage: 100
+    disableSpanReporting: true
+    useRequestIdForTraceSampling: false
+    enableIstioTags: false
+    customTags:
+      lit:
+        literal:
+          value: foo
+      env:
+        environment:
+          name: FOO
+      hdr:
+        header:
+          name: x-foo
+          defaultValue: none
+`),
+    noWarnings: true,
   },
   {
     name: 'metrics: disable client REQUEST_COUNT and edit tags (customize metrics task)',

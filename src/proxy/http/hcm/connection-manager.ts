@@ -22,10 +22,12 @@ import { H1Downstream } from '../downstream/h1-downstream.js';
 import { H2Downstream } from '../downstream/h2-downstream.js';
 import { UpgradeDownstream } from '../downstream/upgrade-downstream.js';
 import { ProxyErrorCode } from '../local-reply.js';
+import { Flag } from '../response-flags.js';
 import type { HeaderMap } from '../route/header-mutation.js';
 import { ConnectionTimers, ConnState } from './connection-timers.js';
 import type { HcmConfig } from './hcm-config.js';
-import { checkH1Request, checkH2Request, parseErrorStatus } from './request-checks.js';
+import { logHeaderPhaseReply } from './header-phase-log.js';
+import { checkH1Request, checkH2Request, parseErrorDetails, parseErrorStatus } from './request-checks.js';
 
 const INFO = Symbol('mizzen.connInfo');
 const STATE = Symbol('mizzen.connState');
@@ -202,6 +204,22 @@ export class HttpConnectionManager {
       st.codes.record(status);
       socket.end(rawReply(status));
       (socket as Socket).destroySoon();
+      // Envoy logs a codec error's local reply with the DPE flag and the codec's details.
+      const c = (socket as any)[STATE] as ConnState | undefined;
+      if (c !== undefined && inFlight == null) {
+        const now = Date.now();
+        const details = parseErrorDetails(err.code, status);
+        const reply = { status, flag: Flag.DPE, body: '', details, overloaded: false };
+        const since = c.headersSince > 0 ? c.headersSince : now;
+        logHeaderPhaseReply(
+          this.config.accessLogs,
+          since,
+          now,
+          c.info,
+          reply,
+          c.socket.bytesRead - c.bytesMark,
+        );
+      }
     } else socket.destroy();
   }
 

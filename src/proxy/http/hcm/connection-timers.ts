@@ -9,7 +9,7 @@ import type { AccessLog } from '../access-log/access-log.js';
 import type { ConnectionInfo } from '../active-request.js';
 import { ProxyErrorCode, rescue } from '../local-reply.js';
 import type { HcmStats } from './hcm-stats.js';
-import { HeaderPhaseLogEntry } from './header-phase-log.js';
+import { logHeaderPhaseReply } from './header-phase-log.js';
 
 /** Per-connection bookkeeping (one object per downstream connection). */
 export class ConnState {
@@ -166,17 +166,14 @@ export class ConnectionTimers {
     this.stats.codes.record(reply.status);
     if (c.socket.writable) c.socket.end(RAW_408(reply.body));
     c.socket.destroySoon();
-    const logs = this.accessLogs;
-    if (logs === null) return;
-    const entry = new HeaderPhaseLogEntry(
+    logHeaderPhaseReply(
+      this.accessLogs,
       c.headersSince,
       now,
       c.info,
       reply,
       c.socket.bytesRead - c.bytesMark,
-      reply.body.length,
     );
-    for (let i = 0; i < logs.length; i++) logs[i].log(entry);
   }
 
   private checkRequests(now: number): void {

@@ -2,6 +2,7 @@
 // header-phase 408s like any other local reply: code, response flag and details; no request headers).
 import type { AccessLogContext } from '../access-log/formatter.js';
 import type { ConnectionInfo } from '../active-request.js';
+import type { AccessLog } from '../access-log/access-log.js';
 import type { LocalReply } from '../local-reply.js';
 
 /** One header-phase local reply, as the access log formatters read it. */
@@ -55,4 +56,18 @@ export class HeaderPhaseLogEntry implements AccessLogContext {
   trailer(): string | undefined {
     return undefined;
   }
+}
+
+/** Writes one header-phase local reply to every access log of the HCM (`logs` null: none configured). */
+export function logHeaderPhaseReply(
+  logs: readonly AccessLog[] | null,
+  startTime: number,
+  now: number,
+  info: ConnectionInfo | undefined,
+  reply: LocalReply,
+  bytesReceived: number,
+): void {
+  if (logs === null) return;
+  const entry = new HeaderPhaseLogEntry(startTime, now, info, reply, bytesReceived, reply.body.length);
+  for (let i = 0; i < logs.length; i++) logs[i].log(entry);
 }

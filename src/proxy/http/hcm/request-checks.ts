@@ -51,3 +51,18 @@ export function parseErrorStatus(code: string | undefined, reason: string | unde
   if (code === 'HPE_INVALID_TRANSFER_ENCODING' && !/content-length/i.test(reason ?? '')) return 501;
   return 400;
 }
+
+/**
+ * Envoy's response code details for an HTTP/1.1 codec error (Http1ResponseCodeDetails), from the
+ * llhttp error code node:http reports; `http1.codec_error` for the rest.
+ */
+export function parseErrorDetails(code: string | undefined, status: number): string {
+  if (status === 431) return 'http1.headers_too_large';
+  if (status === 501) return 'http1.invalid_transfer_encoding';
+  // Content-Length beside Transfer-Encoding (llhttp reports it under either code).
+  if (code === 'HPE_UNEXPECTED_CONTENT_LENGTH' || code === 'HPE_INVALID_TRANSFER_ENCODING')
+    return 'http1.content_length_and_chunked_not_allowed';
+  if (code === 'HPE_INVALID_HEADER_TOKEN') return 'http1.invalid_characters';
+  if (code === 'HPE_INVALID_URL') return 'http1.invalid_url';
+  return 'http1.codec_error';
+}

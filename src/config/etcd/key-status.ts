@@ -1,4 +1,4 @@
-// Per-key and per-resource status of an etcd-backed store, in the shape `/debug/configz` shows for files.
+// Per-key and per-resource status of a store keyed by resource (etcd, Kubernetes), in the shape `/debug/configz` shows for files.
 import type { Diagnostic } from '../../api/diagnostic.js';
 import { resourceName, sourceOf } from '../../api/resource.js';
 import type { ConfigState, FileStatus, ResourceStatus, StoreStatus } from '../store.js';
@@ -15,13 +15,16 @@ function stateOf(diags: readonly Diagnostic[], rejected = false): ConfigState {
   return diags.some((d) => d.severity === 'warning') ? 'warning' : 'ok';
 }
 
-/** Status of every key (as a "file" named `etcd:<key>`) and of the resources they serve. */
-export function keyStatus(entries: ReadonlyMap<string, KeyView>): StoreStatus {
+/** Status of every key (as a "file", by default named `etcd:<key>`) and of the resources they serve. */
+export function keyStatus(
+  entries: ReadonlyMap<string, KeyView>,
+  fileOf: (key: string) => string = (key) => `etcd:${key}`,
+): StoreStatus {
   const files: FileStatus[] = [];
   const resources: ResourceStatus[] = [];
   for (const key of [...entries.keys()].sort()) {
     const st = entries.get(key)!;
-    const file = `etcd:${key}`;
+    const file = fileOf(key);
     files.push({
       file,
       state: stateOf(st.diagnostics, st.rejected),

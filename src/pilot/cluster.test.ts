@@ -45,6 +45,27 @@ function clusters(...yaml: string[]): Map<string, CanonicalObject> {
   );
 }
 
+test('MeshConfig connectTimeout is the default for clusters; a DestinationRule connectTimeout still wins', () => {
+  const meshCm = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: istio, namespace: istio-system }
+data:
+  mesh: |
+    connectTimeout: 2.5s
+`;
+  const dr = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: r }
+spec:
+  host: reviews
+  trafficPolicy: { connectionPool: { tcp: { connectTimeout: 250ms } } }
+`;
+  const viaMesh = clusters(meshCm).get(`outbound|9080||${HOST}`)!;
+  assert.deepEqual(viaMesh.connectTimeout, { seconds: 2, nanos: 500000000 });
+  const viaDr = clusters(meshCm, dr).get(`outbound|9080||${HOST}`)!;
+  assert.deepEqual(viaDr.connectTimeout, { nanos: 250000000 });
+});
+
 test('defaults: EDS over ADS, LEAST_REQUEST, 10 s connect timeout, circuit breakers at 2^32-1, HTTP/2 for grpc ports', () => {
   const cs = clusters();
   const c = cs.get(`outbound|9080||${HOST}`)!;

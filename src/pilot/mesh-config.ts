@@ -1,5 +1,6 @@
 // Mesh-wide settings (Istio's MeshConfig), read from the ConfigMap `istio` in istio-system (key `mesh`).
 import { parse } from 'yaml';
+import { parseDuration } from '../api/duration.js';
 import type { ConfigSnapshot } from '../config/store.js';
 import { meshExtAuthzOf, NO_EXT_AUTHZ, type MeshExtAuthz } from './authz/ext-authz-provider.js';
 import { DEFAULT_MESH_TELEMETRY, meshTelemetryOf, type MeshTelemetry } from './telemetry/mesh-telemetry.js';
@@ -64,7 +65,7 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
   return {
     outboundTrafficPolicy: mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY',
     rootNamespace: typeof mesh.rootNamespace === 'string' ? mesh.rootNamespace : 'istio-system',
-    connectTimeoutMs: DEFAULT_MESH_CONFIG.connectTimeoutMs,
+    connectTimeoutMs: connectTimeoutOf(mesh.connectTimeout),
     pathNormalization: pathNormalizationOf(yamlField(mesh.pathNormalization, 'normalization')),
     numTrustedProxies: trustedProxies(
       yamlField(yamlField(mesh.defaultConfig, 'gatewayTopology'), 'numTrustedProxies'),
@@ -85,4 +86,10 @@ function yamlField(o: unknown, key: string): unknown {
 function trustedProxies(v: unknown): number {
   const n = Number(v ?? 0);
   return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** MeshConfig connectTimeout (Istio's default 10 s); values validation refused fall back to it. */
+function connectTimeoutOf(v: unknown): number {
+  const ms = typeof v === 'string' ? parseDuration(v) : undefined;
+  return ms !== undefined && ms > 0 ? ms : DEFAULT_MESH_CONFIG.connectTimeoutMs;
 }

@@ -44,8 +44,31 @@ const cases: Case[] = [
     yaml: mesh(`pathNormalization:\n  normalization: whatever\n`, 'other'),
   },
   {
-    name: 'fields Mizzen does not act on are kept',
-    yaml: mesh(`defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nenableTracing: true\n`),
+    name: 'fields Mizzen does not act on are kept, each named in a warning with its line',
+    yaml: mesh(
+      `defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n  gatewayTopology:\n    numTrustedProxies: 1\n    forwardClientCertDetails: SANITIZE\nenableTracing: true\nenablePrometheusMerg: true\n`,
+    ),
+    warnings: [
+      { path: 'data.mesh.defaultConfig.discoveryAddress', message: /not enforced by Mizzen/, line: 9 },
+      {
+        path: 'data.mesh.defaultConfig.gatewayTopology.forwardClientCertDetails',
+        message: /not enforced by Mizzen/,
+        line: 12,
+      },
+      { path: 'data.mesh.enablePrometheusMerg', message: /no effect/, line: 14 },
+    ],
+  },
+  {
+    name: 'the fields Mizzen acts on warn nothing',
+    yaml: mesh(
+      `outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\nrootNamespace: istio-system\nconnectTimeout: 5s\ntrustDomain: cluster.local\nenableAutoMtls: true\naccessLogFile: /dev/stdout\naccessLogEncoding: JSON\nenableTracing: false\ndefaultProviders:\n  metrics: [prometheus]\ndefaultConfig:\n  gatewayTopology:\n    numTrustedProxies: 2\n`,
+    ),
+    noWarnings: true,
+  },
+  {
+    name: 'connectTimeout must be a duration',
+    yaml: mesh(`connectTimeout: soon\n`),
+    errors: [{ path: 'data.mesh.connectTimeout', message: /duration/, line: 8 }],
   },
   {
     name: 'tracing providers: the fields Mizzen enforces are accepted without warnings',

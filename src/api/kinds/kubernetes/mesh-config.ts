@@ -1,7 +1,8 @@
 // MeshConfig inside ConfigMap istio-system/istio (key `mesh`): the enum fields Mizzen acts on are checked.
-import { child, enumOf, isPlainObject, obj, type At, type Checker } from '../../schema.js';
+import { child, duration, enumOf, isPlainObject, obj, type At, type Checker } from '../../schema.js';
 import { valuePos } from '../../positions.js';
 import { parseEmbeddedYaml } from '../../yaml-load.js';
+import { warnUnenforcedMeshFields } from './mesh-config-fields.js';
 import { warnUnenforcedTracing } from './mesh-config-tracing.js';
 
 /** MeshConfig.ProxyPathNormalization.NormalizationType names (DEFAULT means BASE). */
@@ -13,12 +14,13 @@ export const PATH_NORMALIZATION_NAMES = [
   'DECODE_AND_MERGE_SLASHES',
 ] as const;
 
-// Other MeshConfig fields are accepted as Istio accepts them; these are the ones whose value changes
-// what the proxies do, so a misspelt value must not quietly fall back to the default.
+// The values Mizzen acts on are checked, so a misspelt one does not quietly fall back to the default;
+// fields it does not act on are warned about (mesh-config-fields.ts).
 const meshFields = obj<Record<string, unknown>>(
   {
     pathNormalization: obj({ normalization: enumOf(PATH_NORMALIZATION_NAMES) }),
     outboundTrafficPolicy: obj({ mode: enumOf(['ALLOW_ANY', 'REGISTRY_ONLY']) }),
+    connectTimeout: duration(),
   },
   { allowUnknown: true },
 );
@@ -46,6 +48,7 @@ export function checkMeshConfig(data: Record<string, string>, dataAt: At, c: Che
   }
   meshFields(doc, { path: at.path, holder: doc, key: undefined }, c);
   warnUnenforcedTracing(doc, { path: at.path, holder: doc, key: undefined }, c);
+  warnUnenforcedMeshFields(doc, { path: at.path, holder: doc, key: undefined }, c);
   const aliases = doc.trustDomainAliases;
   if (Array.isArray(aliases) && aliases.length > 0)
     c.warn(

@@ -57,6 +57,12 @@ export default tseslint.config(
   {
     files: [
       'src/proxy/http/route/**/*.ts',
+      'src/proxy/http/filters/*.ts',
+      'src/proxy/http/filters/buffer/**/*.ts',
+      'src/proxy/http/filters/cors/**/*.ts',
+      'src/proxy/http/filters/fault/**/*.ts',
+      'src/proxy/http/filters/rbac/**/*.ts',
+      'src/proxy/http/filters/router/**/*.ts',
       'src/proxy/upstream/**/*.ts',
       'src/proxy/bootstrap/**/*.ts',
       'src/pilot/**/*.ts',

@@ -5,6 +5,10 @@
 import type { Scope } from '../../stats/stats-store.js';
 import type { HeaderMap } from '../route/header-mutation.js';
 import type { ActiveRequest } from '../active-request.js';
+import type { AnyMessageOf } from '../../../xds/envoy-types.js';
+
+/** An HCM http_filters entry's typed_config: the Any's fields (`{}` when the entry has none). */
+export type FilterTypedConfig = Partial<AnyMessageOf>;
 
 /** What decodeHeaders tells the filter chain. */
 export const enum FilterStatus {
@@ -53,7 +57,10 @@ export interface HttpFilterFactory {
   /** Config message types (after the type URL's '/'), e.g. `envoy.extensions.filters.http.fault.v3.HTTPFault`. */
   readonly configTypes: readonly string[];
   /** Compiles the HCM-level config into a filter. Throws Error on invalid config. */
-  create(name: string, typedConfig: any, ctx: FilterContext): HttpFilter;
-  /** Compiles a route/vhost typed_per_filter_config entry; null when the filter has none. */
-  readonly compilePerRoute: ((typedConfig: any) => unknown) | null;
+  create(name: string, typedConfig: FilterTypedConfig, ctx: FilterContext): HttpFilter;
+  /**
+   * Compiles a route/vhost typed_per_filter_config entry (the Any, FilterConfig already unwrapped);
+   * null when the filter has none.
+   */
+  readonly compilePerRoute: ((typedConfig: unknown) => unknown) | null;
 }

@@ -35,7 +35,7 @@ const IGNORABLE = new Set([
 ]);
 
 /** The factory for an HCM http_filters entry (by config type first, then by name), or null. */
-export function findFactory(name: string, typedConfig: any): HttpFilterFactory | null {
+export function findFactory(name: string, typedConfig: unknown): HttpFilterFactory | null {
   const t = anyTypeName(typedConfig);
   if (t) {
     const byType = FACTORIES.find((f) => f.configTypes.includes(t));
@@ -50,7 +50,7 @@ export function isIgnorable(name: string): boolean {
 }
 
 /** Compiles one typed_per_filter_config entry; null for filters without per-route config. */
-export function compilePerRoute(name: string, config: any): unknown {
+export function compilePerRoute(name: string, config: unknown): unknown {
   const f = findFactory(name, config);
   if (!f || !f.compilePerRoute) return null;
   return f.compilePerRoute(config);

@@ -1,6 +1,10 @@
 // Compiled envoy.extensions.filters.http.buffer.v3.Buffer and BufferPerRoute.
 import { DISABLED } from '../../route/route-entry.js';
 import { u32 } from '../../../util/values.js';
+import type {
+  envoy_extensions_filters_http_buffer_v3_Buffer as BufferMessage,
+  envoy_extensions_filters_http_buffer_v3_BufferPerRoute as BufferPerRoute,
+} from '../../../../xds/envoy-types.js';
 
 /** One buffer configuration (filter-level or a route's override). */
 export class BufferConfig {
@@ -11,14 +15,14 @@ export class BufferConfig {
 }
 
 /** Compiles a Buffer message. Throws naming the field when max_request_bytes is missing or 0. */
-export function compileBuffer(c: any): BufferConfig {
+export function compileBuffer(c: BufferMessage | undefined): BufferConfig {
   const max = u32(c?.maxRequestBytes, 0);
   if (!(max >= 1)) throw new Error('maxRequestBytes: required, must be at least 1');
   return new BufferConfig(max);
 }
 
 /** Compiles a BufferPerRoute: `disabled: true` (the filter skips the route) or a `buffer` override. */
-export function compileBufferPerRoute(c: any): BufferConfig | typeof DISABLED {
+export function compileBufferPerRoute(c: BufferPerRoute | undefined): BufferConfig | typeof DISABLED {
   if (c?.disabled === true) return DISABLED;
   if (c?.buffer) {
     try {

@@ -24,7 +24,7 @@ const PER_ROUTE_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.buffer
 describe('buffer filter config', () => {
   it('requires max_request_bytes', () => {
     assert.throws(() => compileBuffer({}), /maxRequestBytes: required/);
-    assert.equal(compileBuffer({ maxRequestBytes: 10 }).maxRequestBytes, 10);
+    assert.equal(compileBuffer({ maxRequestBytes: { value: 10 } }).maxRequestBytes, 10);
     assert.throws(() => compileBufferPerRoute({}), /disabled: true or a buffer/);
   });
 });

@@ -6,6 +6,10 @@ import { ProxyErrorCode } from '../../local-reply.js';
 import { DISABLED } from '../../route/route-entry.js';
 import { FilterStatus, type FilterContext, type HttpFilter, type HttpFilterFactory } from '../filter.js';
 import { BufferConfig, compileBuffer, compileBufferPerRoute } from './buffer-config.js';
+import type {
+  envoy_extensions_filters_http_buffer_v3_Buffer as BufferMessage,
+  envoy_extensions_filters_http_buffer_v3_BufferPerRoute as BufferPerRoute,
+} from '../../../../xds/envoy-types.js';
 
 /** One request's buffering (its filter slot) while the body arrives. */
 class BufferState {
@@ -107,6 +111,6 @@ export const bufferFactory: HttpFilterFactory = {
     'envoy.extensions.filters.http.buffer.v3.Buffer',
     'envoy.extensions.filters.http.buffer.v3.BufferPerRoute',
   ],
-  create: (name, cfg, ctx) => new BufferFilter(name, compileBuffer(cfg), ctx),
-  compilePerRoute: (cfg) => compileBufferPerRoute(cfg),
+  create: (name, cfg, ctx) => new BufferFilter(name, compileBuffer(cfg as BufferMessage), ctx),
+  compilePerRoute: (cfg) => compileBufferPerRoute(cfg as BufferPerRoute),
 };

@@ -5,6 +5,7 @@ import { DISABLED } from '../../route/route-entry.js';
 import type { Counter } from '../../../stats/stats-store.js';
 import { FilterStatus, type FilterContext, type HttpFilter, type HttpFilterFactory } from '../filter.js';
 import { CorsPolicy } from './cors-policy.js';
+import type { envoy_extensions_filters_http_cors_v3_CorsPolicy as CorsPolicyMessage } from '../../../../xds/envoy-types.js';
 
 const legacy = new WeakMap<object, CorsPolicy>();
 
@@ -93,5 +94,5 @@ export const corsFactory: HttpFilterFactory = {
   names: ['envoy.filters.http.cors', 'envoy.cors'],
   configTypes: ['envoy.extensions.filters.http.cors.v3.Cors'],
   create: (name, _cfg, ctx) => new CorsFilter(name, ctx),
-  compilePerRoute: (cfg) => new CorsPolicy(cfg),
+  compilePerRoute: (cfg) => new CorsPolicy(cfg as CorsPolicyMessage),
 };

@@ -1,6 +1,7 @@
 // Compiled CorsPolicy (envoy.extensions.filters.http.cors.v3.CorsPolicy or the legacy route CorsPolicy).
 import { StringMatcher } from '../../../matchers/string-matcher.js';
 import { boolValue, fractionPerMillion } from '../../../util/values.js';
+import type { envoy_extensions_filters_http_cors_v3_CorsPolicy as CorsPolicyMessage } from '../../../../xds/envoy-types.js';
 
 /** A CORS policy for a route or virtual host. */
 export class CorsPolicy {
@@ -16,8 +17,9 @@ export class CorsPolicy {
   /** Enforcement fraction, parts per million (filter_enabled; default 100%). */
   readonly enabledPerMillion: number;
 
-  constructor(c: any) {
-    this.origins = ((c.allowOriginStringMatch ?? []) as any[]).map((m) => new StringMatcher(m));
+  /** The filter's CorsPolicy or the route/virtual host's legacy `cors` (the same fields). */
+  constructor(c: CorsPolicyMessage) {
+    this.origins = (c.allowOriginStringMatch ?? []).map((m) => new StringMatcher(m));
     this.allowMethods = c.allowMethods ? String(c.allowMethods) : null;
     this.allowHeaders = c.allowHeaders ? String(c.allowHeaders) : null;
     this.exposeHeaders = c.exposeHeaders ? String(c.exposeHeaders) : null;

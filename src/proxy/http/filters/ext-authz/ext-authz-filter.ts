@@ -14,6 +14,7 @@ import type { CheckResult, HeaderEdit } from './check-result.js';
 import { ExtAuthzConfig } from './ext-authz-config.js';
 import { grpcCheck } from './grpc-check.js';
 import { httpCheck } from './http-check.js';
+import type { envoy_extensions_filters_http_ext_authz_v3_ExtAuthzPerRoute as ExtAuthzPerRoute } from '../../../../xds/envoy-types.js';
 
 /** Envoy's ext_authz counters (`http.<prefix>.ext_authz.*`). */
 interface ExtAuthzStats {
@@ -213,7 +214,7 @@ export const extAuthzFactory: HttpFilterFactory = {
     return new ExtAuthzFilter(name, c, extAuthzStats(ctx, c.statPrefix), ctx);
   },
   compilePerRoute: (cfg) => {
-    if (cfg?.disabled === true) return DISABLED;
+    if ((cfg as ExtAuthzPerRoute | undefined)?.disabled === true) return DISABLED;
     throw new Error('ext_authz per-route check_settings are not supported; only disabled: true');
   },
 };

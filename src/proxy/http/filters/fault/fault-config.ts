@@ -2,6 +2,7 @@
 import { HeaderMatcher } from '../../../matchers/header-matcher.js';
 import { durationMs, fractionPerMillion, u32 } from '../../../util/values.js';
 import { GRPC_STATUS } from '../../../../api/grpc-status.js';
+import type { envoy_extensions_filters_http_fault_v3_HTTPFault as HTTPFault } from '../../../../xds/envoy-types.js';
 
 /** One fault configuration (filter-level or per route). */
 export class FaultConfig {
@@ -20,7 +21,7 @@ export class FaultConfig {
   /** Max concurrent active faults (Infinity when unset). */
   readonly maxActiveFaults: number;
 
-  constructor(c: any) {
+  constructor(c: HTTPFault | undefined) {
     const d = c?.delay;
     this.delayMs = d ? (d.headerDelay ? -1 : durationMs(d.fixedDelay, 0)) : 0;
     this.delayPerMillion = d ? fractionPerMillion(d.percentage, 0) : 0;
@@ -38,7 +39,7 @@ export class FaultConfig {
       throw new Error(`abort.httpStatus: ${this.abortStatus} is not in [200, 600)`);
     }
     this.abortPerMillion = a ? fractionPerMillion(a.percentage, 0) : 0;
-    this.headers = ((c?.headers ?? []) as any[]).map((h) => new HeaderMatcher(h));
+    this.headers = (c?.headers ?? []).map((h) => new HeaderMatcher(h));
     this.upstreamCluster = String(c?.upstreamCluster ?? '');
     this.maxActiveFaults = c?.maxActiveFaults !== undefined ? u32(c.maxActiveFaults, Infinity) : Infinity;
   }

@@ -7,6 +7,7 @@ import { matchAllHeaders } from '../../../matchers/header-matcher.js';
 import type { Counter, Gauge } from '../../../stats/stats-store.js';
 import { FilterStatus, type FilterContext, type HttpFilter, type HttpFilterFactory } from '../filter.js';
 import { FaultConfig, roll } from './fault-config.js';
+import type { envoy_extensions_filters_http_fault_v3_HTTPFault as HTTPFault } from '../../../../xds/envoy-types.js';
 
 /** One request's fault state (its filter slot): the delay timer while a delay runs. */
 class FaultState {
@@ -117,6 +118,6 @@ export class FaultFilter implements HttpFilter {
 export const faultFactory: HttpFilterFactory = {
   names: ['envoy.filters.http.fault', 'envoy.fault'],
   configTypes: ['envoy.extensions.filters.http.fault.v3.HTTPFault'],
-  create: (name, cfg, ctx) => new FaultFilter(name, new FaultConfig(cfg), ctx),
-  compilePerRoute: (cfg) => new FaultConfig(cfg),
+  create: (name, cfg, ctx) => new FaultFilter(name, new FaultConfig(cfg as HTTPFault), ctx),
+  compilePerRoute: (cfg) => new FaultConfig(cfg as HTTPFault),
 };

@@ -18,6 +18,7 @@ import {
 } from './jwt-requirement.js';
 import { JwtStatus, verifyJwt, type Verified } from './jwt-verify.js';
 import { extractTokens, type FoundToken } from './token-extractor.js';
+import type { envoy_extensions_filters_http_jwt_authn_v3_PerRouteConfig as JwtPerRouteConfig } from '../../../../xds/envoy-types.js';
 
 /** Dynamic metadata namespace the verified payloads go to (read by RBAC). */
 export const JWT_METADATA = 'envoy.filters.http.jwt_authn';
@@ -271,10 +272,11 @@ export const jwtAuthnFactory: HttpFilterFactory = {
     const stats = jwtStats(ctx);
     return new JwtAuthnFilter(name, new JwtConfig(cfg, stats), stats, ctx);
   },
-  compilePerRoute: (cfg) => {
+  compilePerRoute: (perRoute) => {
+    const cfg = perRoute as JwtPerRouteConfig | undefined;
     if (cfg?.disabled === true) return DISABLED;
     if (!cfg?.requirementName)
       throw new Error('jwt_authn per-route config needs disabled or requirement_name');
-    return String(cfg.requirementName);
+    return cfg.requirementName;
   },
 };

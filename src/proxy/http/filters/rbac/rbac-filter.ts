@@ -6,6 +6,11 @@ import { RbacAction, RbacEngine } from '../../../rbac/rbac-engine.js';
 import { DISABLED } from '../../route/route-entry.js';
 import { FilterStatus, type FilterContext, type HttpFilter, type HttpFilterFactory } from '../filter.js';
 import { HttpRbacInput } from './http-rbac-input.js';
+import type {
+  envoy_config_rbac_v3_RBAC as RbacRules,
+  envoy_extensions_filters_http_rbac_v3_RBAC as RbacMessage,
+  envoy_extensions_filters_http_rbac_v3_RBACPerRoute as RbacPerRoute,
+} from '../../../../xds/envoy-types.js';
 
 /** Dynamic metadata namespace Envoy's RBAC filter writes (shadow results, access-log hint). */
 export const RBAC_METADATA = 'envoy.filters.http.rbac';
@@ -19,7 +24,7 @@ export class RbacConfig {
   readonly shadow: RbacEngine | null;
   readonly shadowStatPrefix: string;
 
-  constructor(c: any) {
+  constructor(c: RbacMessage | undefined) {
     if (c?.matcher || c?.shadowMatcher)
       throw new Error('the xDS matcher API of RBAC is not supported; use rules');
     this.rules = c?.rules ? compile(c.rules, 'rules') : null;
@@ -29,7 +34,7 @@ export class RbacConfig {
   }
 }
 
-function compile(rbac: any, field: string): RbacEngine {
+function compile(rbac: RbacRules, field: string): RbacEngine {
   try {
     return new RbacEngine(rbac);
   } catch (e) {
@@ -114,6 +119,9 @@ export class RbacFilter implements HttpFilter {
 export const rbacFactory: HttpFilterFactory = {
   names: ['envoy.filters.http.rbac'],
   configTypes: ['envoy.extensions.filters.http.rbac.v3.RBAC'],
-  create: (name, cfg, ctx) => new RbacFilter(name, new RbacConfig(cfg), ctx),
-  compilePerRoute: (cfg) => (cfg?.rbac ? new RbacConfig(cfg.rbac) : DISABLED),
+  create: (name, cfg, ctx) => new RbacFilter(name, new RbacConfig(cfg as RbacMessage), ctx),
+  compilePerRoute: (cfg) => {
+    const rbac = (cfg as RbacPerRoute | undefined)?.rbac;
+    return rbac ? new RbacConfig(rbac) : DISABLED;
+  },
 };

@@ -1,4 +1,4 @@
-// `mizzen server`: the control plane (Mizzen's istiod) over a watched config directory or etcd.
+// `mizzen server`: the control plane (Mizzen's istiod) over a watched config directory, etcd or the Kubernetes API.
 import { resolve } from 'node:path';
 import { defineCommand, UsageError } from './command.js';
 import { FileStore } from '../config/file-store.js';
@@ -6,16 +6,22 @@ import { DiscoveryServer } from '../pilot/discovery.js';
 import type { LogLevel } from '../xds/logger.js';
 import { hostname } from 'node:os';
 import type { EtcdStore } from '../config/etcd/etcd-store.js';
+import type { KubernetesStore } from '../config/kubernetes/kube-store.js';
 import { configApiRoutes } from '../pilot/config-api.js';
 import { parseDuration } from '../api/duration.js';
 import type { WebhookServer } from './server-webhooks.js';
 import { DnsServer } from '../pilot/dns/dns-server.js';
 import { buildNameTable, type NameTable } from '../pilot/dns/name-table.js';
 
-const HELP = `usage: mizzen server --config DIR | --etcd URL[,URL…] [--xds-address 127.0.0.1:15010] [--debug-address 127.0.0.1:15014]
+const HELP = `usage: mizzen server --config DIR | --etcd URL[,URL…] | --kubernetes [--kubeconfig FILE]
+                     [--xds-address 127.0.0.1:15010] [--debug-address 127.0.0.1:15014]
 
-Serves Istio config as Envoy v3 resources over ADS, from a watched directory or from etcd.
+Serves Istio config as Envoy v3 resources over ADS, from a watched directory, etcd or the Kubernetes API.
   --config DIR          directory (or file) of Istio and Kubernetes resources
+  --kubernetes          watch the Kubernetes API: Istio resources, Services, EndpointSlices, Pods,
+                        Namespaces, ServiceAccounts, Secrets, ConfigMap istio-system/istio; validation
+                        results go to Istio resources' status. In a pod: its service account
+  --kubeconfig FILE     the cluster and credentials of FILE's current context (implies --kubernetes)
   --etcd URL[,URL…]     etcd client URLs: config under --etcd-prefix, written with \`mizzen apply --server\`;
                         run several servers on one etcd for a replicated control plane
   --etcd-prefix P       key prefix of this mesh in etcd                 [/mizzen/]
@@ -87,12 +93,9 @@ export default defineCommand({
     'inject-discovery-address': { type: 'string' },
   },
   async run({ flags: values }) {
-    if (values.kubernetes || values.kubeconfig)
-      throw new UsageError(
-        '--kubernetes/--kubeconfig: reading config from the Kubernetes API is NOT implemented yet; use --etcd URL (and `mizzen apply --server`) or --config DIR',
-      );
-    if (!values.config === !values.etcd)
-      throw new UsageError('give one of --config DIR or --etcd URL[,URL…]');
+    const kubernetes = values.kubernetes === true || values.kubeconfig !== undefined;
+    if ([values.config !== undefined, values.etcd !== undefined, kubernetes].filter(Boolean).length !== 1)
+      throw new UsageError('give one of --config DIR, --etcd URL[,URL…] or --kubernetes [--kubeconfig FILE]');
     const verbose = values.verbose ?? false;
     const log = (level: LogLevel, message: string): void => {
       if (verbose || level === 'warn' || level === 'error') process.stderr.write(`${level}: ${message}\n`);
@@ -103,16 +106,18 @@ export default defineCommand({
       throw new UsageError(
         `--workload-entry-grace-period must be a duration like 10s or 500ms, got ${JSON.stringify(grace)}`,
       );
-    // etcd3 and the webhook modules load only when asked for: `--config` servers start as fast as before.
-    const backend = values.etcd
-      ? (await import('./server-etcd.js')).etcdBackend(
-          values.etcd,
-          values['etcd-prefix'] ?? '/mizzen/',
-          values.name ?? `${hostname()}-${process.pid}`,
-          graceMs,
-          log,
-        )
-      : { store: new FileStore(resolve(values.config!)), lifecycle: undefined, close: () => {} };
+    // etcd3, client-node and the webhook modules load only when asked for: `--config` servers start as fast as before.
+    const backend = kubernetes
+      ? (await import('./server-kubernetes.js')).kubernetesBackend(values.kubeconfig, log)
+      : values.etcd
+        ? (await import('./server-etcd.js')).etcdBackend(
+            values.etcd,
+            values['etcd-prefix'] ?? '/mizzen/',
+            values.name ?? `${hostname()}-${process.pid}`,
+            graceMs,
+            log,
+          )
+        : { store: new FileStore(resolve(values.config!)), lifecycle: undefined, close: () => {} };
     const server = new DiscoveryServer({
       store: backend.store,
       xdsAddress: checkAddress('--xds-address', values['xds-address'] ?? '127.0.0.1:15010'),
@@ -136,9 +141,8 @@ export default defineCommand({
       return 1;
     }
     const snap = backend.store.snapshot();
-    console.log(
-      `config: ${snap.resources.length} resources from ${values.config ?? (backend.store as EtcdStore).description} (version ${snap.version})`,
-    );
+    const source = values.config ?? (backend.store as EtcdStore | KubernetesStore).description;
+    console.log(`config: ${snap.resources.length} resources from ${source} (version ${snap.version})`);
     const ca = server.ca?.authority;
     if (ca) {
       const where =

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApiServer, type ApiObject } from '../config/kubernetes/fake-api-server.js';
@@ -164,6 +164,18 @@ test('mizzen server --kubeconfig: Service, EndpointSlice and VirtualService from
       () =>
         fake.get(NET, 'VirtualService', 'default', 'reviews')?.status?.conditions?.[0]?.status === 'True' ||
         undefined,
+    );
+
+    // Config is written with kubectl: the server does not take writes.
+    writeFileSync(
+      join(dir, 'vs.yaml'),
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: x }\nspec: { hosts: [x] }\n',
+    );
+    const r = await runMizzen(['apply', '--server', server.debug, '-f', join(dir, 'vs.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /reads config from the Kubernetes API \(https:\/\/127\.0\.0\.1:\d+\), which it does not write: use kubectl apply/,
     );
 
     // The endpoints follow the EndpointSlice: reviews-v2 without endpoints answers 503 (no healthy upstream).

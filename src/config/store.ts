@@ -66,7 +66,8 @@ export interface StoreStatus {
 export type ConfigListener = (change: ConfigChange) => void;
 
 /**
- * A source of config. Implementations: FileStore (a watched directory); etcd and Kubernetes later.
+ * A source of config. Implementations: FileStore (a watched directory), EtcdStore (etcd) and
+ * KubernetesStore (the Kubernetes API).
  * Consumers read `snapshot()` and `subscribe()` to changes; they never mutate resources.
  */
 export interface ConfigStore {

@@ -9,14 +9,16 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kindByName, knownKinds } from '../api/kinds/registry.js';
 import { runMizzen } from '../cli/test-util.js';
-import { startServerWith } from '../cli/server-test-util.js';
+import { startServerWith, type ServerProcess } from '../cli/server-test-util.js';
+import { FakeApiServer } from '../config/kubernetes/fake-api-server.js';
+import { watchedKinds } from '../config/kubernetes/watched-kinds.js';
 import { startEtcd } from '../config/etcd/test-util.js';
 
 test('mizzen install prints CRDs for every Istio kind, the control plane, both webhooks and the ingress gateway', async () => {
   const r = await runMizzen(['install', '--etcd', 'http://etcd.example:2379', '--replicas', '3']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /no --webhook-ca-bundle/);
-  assert.match(r.out, /^# .*NOT served \(mizzen server --kubernetes is not implemented\)/m);
+  assert.match(r.out, /^# .*reads config from etcd; Istio resources applied with$/m);
   const docs = parseAllDocuments(r.out).map((d) => d.toJS());
   const crds = docs.filter((d) => d.kind === 'CustomResourceDefinition');
   const istioKinds = knownKinds().filter((k) =>
@@ -58,65 +60,87 @@ test('mizzen install prints CRDs for every Istio kind, the control plane, both w
     ['15021:15021', '80:8080', '443:8443'],
   );
 
-  const missing = await runMizzen(['install']);
-  assert.equal(missing.code, 2);
-  assert.match(missing.err, /--etcd URL is required/);
+  assert.deepEqual(args.slice(0, 3), ['server', '--etcd', 'http://etcd.example:2379']);
 });
 
-test("the installed control plane's command line starts mizzen server (addresses and files swapped for local ones)", async () => {
+/** The istiod Deployment's command line from `mizzen install ARGS`, with local addresses and files, started. */
+async function startInstalled(dir: string, install: string[], extra: string[] = []): Promise<ServerProcess> {
+  const r = await runMizzen(['install', ...install]);
+  const istiod = parseAllDocuments(r.out)
+    .map((d) => d.toJS())
+    .find((d) => d.kind === 'Deployment' && d.metadata.name === 'istiod');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(dir, 'tls.crt'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=istiod',
+    ],
+    { stdio: 'ignore' },
+  );
+  const args = (istiod.spec.template.spec.containers[0].args as string[]).map((a) =>
+    a.startsWith('0.0.0.0:')
+      ? '127.0.0.1:0'
+      : a.startsWith('/etc/mizzen/webhook/')
+        ? join(dir, a.split('/').pop()!)
+        : a,
+  );
+  assert.equal(args[0], 'server');
+  // startServerWith adds its own --xds-address and --debug-address on port 0.
+  const rest = args
+    .slice(1)
+    .filter(
+      (a, i, all) =>
+        a !== '--xds-address' &&
+        a !== '--debug-address' &&
+        all[i - 1] !== '--xds-address' &&
+        all[i - 1] !== '--debug-address',
+    );
+  return startServerWith([...rest, ...extra]);
+}
+
+test("the installed control plane's command line starts mizzen server on etcd (addresses and files swapped for local ones)", async () => {
   const etcd = await startEtcd();
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-install-'));
   let server;
   try {
-    const r = await runMizzen(['install', '--etcd', etcd.url]);
-    const istiod = parseAllDocuments(r.out)
-      .map((d) => d.toJS())
-      .find((d) => d.kind === 'Deployment' && d.metadata.name === 'istiod');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'tls.key'),
-        '-out',
-        join(dir, 'tls.crt'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=istiod',
-      ],
-      { stdio: 'ignore' },
-    );
-    const args = (istiod.spec.template.spec.containers[0].args as string[]).map((a) =>
-      a.startsWith('0.0.0.0:')
-        ? '127.0.0.1:0'
-        : a.startsWith('/etc/mizzen/webhook/')
-          ? join(dir, a.split('/').pop()!)
-          : a,
-    );
-    assert.equal(args[0], 'server');
-    // startServerWith adds its own --xds-address and --debug-address on port 0.
-    const rest = args
-      .slice(1)
-      .filter(
-        (a, i, all) =>
-          a !== '--xds-address' &&
-          a !== '--debug-address' &&
-          all[i - 1] !== '--xds-address' &&
-          all[i - 1] !== '--debug-address',
-      );
-    server = await startServerWith(rest);
+    server = await startInstalled(dir, ['--etcd', etcd.url]);
     assert.match(server.stdout(), /webhook listening on 127\.0\.0\.1:\d+/);
     assert.match(server.stdout(), new RegExp(`resources from etcd ${etcd.url}`));
   } finally {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
     await etcd.stop();
+  }
+});
+
+test('without --etcd the installed control plane watches the Kubernetes API (here: the fake API server)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-install-kube-'));
+  const fake = await new FakeApiServer().start(watchedKinds(), dir);
+  let server;
+  try {
+    const r = await runMizzen(['install']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^# .*watches the Kubernetes API \(mizzen server --kubernetes\)/m);
+    // In a pod, --kubernetes uses the service account; here the kubeconfig names the fake.
+    server = await startInstalled(dir, [], ['--kubeconfig', fake.writeKubeconfig(dir)]);
+    assert.match(server.stdout(), /resources from kubernetes https:\/\/127\.0\.0\.1:\d+/);
+    assert.match(server.stdout(), /webhook listening on 127\.0\.0\.1:\d+/);
+  } finally {
+    await server?.stop();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -9,9 +9,12 @@ export interface InstallOptions {
   readonly namespace: string;
   /** Image of the control plane, sidecars and gateway. */
   readonly image: string;
-  /** etcd client URLs for `mizzen server --etcd` (required: Mizzen does not read config from the Kubernetes API yet). */
-  readonly etcd: string;
-  /** Control plane replicas (several share etcd; proxies fail over between them). */
+  /**
+   * etcd client URLs for `mizzen server --etcd`; absent: `mizzen server --kubernetes` (config from the
+   * Kubernetes API, as istiod).
+   */
+  readonly etcd?: string;
+  /** Control plane replicas (several share one config source; proxies fail over between them). */
   readonly replicas: number;
   /** PEM CA bundle of the webhook certificate, for the webhook configurations; '' leaves it for the user to fill. */
   readonly caBundle: string;
@@ -92,8 +95,7 @@ export function installManifests(o: InstallOptions): Record<string, unknown>[] {
                 image: o.image,
                 args: [
                   'server',
-                  '--etcd',
-                  o.etcd,
+                  ...(o.etcd ? ['--etcd', o.etcd] : ['--kubernetes']),
                   '--xds-address',
                   `0.0.0.0:${XDS_PORT}`,
                   '--debug-address',

@@ -63,7 +63,7 @@ function list(store: ConfigStore, res: ServerResponse, url: URL): void {
 }
 
 async function apply(store: ConfigStore, body: unknown): Promise<[number, unknown]> {
-  if (!isWritable(store)) return notWritable();
+  if (!isWritable(store)) return notWritable(store);
   if (!isApplyRequest(body))
     return [400, { error: 'expected {"files": [{"file": NAME, "text": YAML}], "namespace"?: NS}' }];
   const r = loadSources(body.files, { defaultNamespace: body.namespace || 'default' });
@@ -88,7 +88,7 @@ async function apply(store: ConfigStore, body: unknown): Promise<[number, unknow
 }
 
 async function remove(store: ConfigStore, body: unknown): Promise<[number, unknown]> {
-  if (!isWritable(store)) return notWritable();
+  if (!isWritable(store)) return notWritable(store);
   if (!isDeleteRequest(body)) return [400, { error: 'expected {"refs": [{"kind", "namespace", "name"}]}' }];
   const outcomes = await store.delete(
     body.refs.map((r) => ({ kind: r.kind, namespace: r.namespace ?? '', name: r.name })),
@@ -120,12 +120,15 @@ function isDeleteRequest(body: unknown): body is DeleteRequest {
   );
 }
 
-function notWritable(): [number, unknown] {
+function notWritable(store: ConfigStore): [number, unknown] {
+  const kube = (store as { description?: unknown }).description;
   return [
     405,
     {
       error:
-        'this server serves a config directory, which it does not write: edit the files, or use `mizzen apply` without --server for a local mesh (`mizzen server --etcd` accepts writes)',
+        typeof kube === 'string' && kube.startsWith('kubernetes ')
+          ? `this server reads config from the Kubernetes API (${kube.slice('kubernetes '.length)}), which it does not write: use kubectl apply`
+          : 'this server serves a config directory, which it does not write: edit the files, or use `mizzen apply` without --server for a local mesh (`mizzen server --etcd` accepts writes)',
     },
   ];
 }

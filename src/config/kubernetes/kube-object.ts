@@ -43,10 +43,10 @@ export function configOf(kind: WatchedKind, obj: KubeObject): Record<string, unk
   delete meta.managedFields;
   delete meta.selfLink;
   return {
-    ...rest,
     apiVersion: obj.apiVersion ?? kind.apiVersion,
     kind: obj.kind ?? kind.kind,
     metadata: meta,
+    ...rest,
     ...(status !== undefined && !kind.istio ? { status } : {}),
   };
 }

@@ -196,12 +196,23 @@ test('an invalid VirtualService is rejected with its field, the last good one ke
         undefined,
     );
     assert.ok(h.logs.some((l) => l.includes('is valid again')));
-    // Our own status writes come back as watch events without making a new snapshot.
+    // Our own status writes come back as watch events: they make no new snapshot and no further write.
+    await waitFor('three status writes done', () => h.store.statusWrites >= 3);
     const settled = h.store.snapshot().version;
-    const writes = h.store.statusWrites;
-    h.fake.bookmark();
-    assert.equal(h.store.snapshot().version, settled);
-    assert.ok(writes >= 3);
+    h.fake.apply({
+      apiVersion: VS,
+      kind: 'DestinationRule',
+      metadata: { name: 'reviews', namespace: 'default' },
+      spec: { host: 'reviews' },
+    });
+    await waitFor('the DestinationRule', () =>
+      h.store.snapshot().get('DestinationRule', 'default', 'reviews'),
+    );
+    assert.equal(h.store.snapshot().version, settled + 1);
+    const vsPatches = h.fake.requests.filter(
+      (r) => r.method === 'PATCH' && r.path.includes('/virtualservices/'),
+    );
+    assert.equal(vsPatches.length, 3);
   } finally {
     await h.close();
   }

@@ -156,7 +156,7 @@ export class KubernetesStore implements ConfigStore {
     const list = async (): Promise<KubernetesListObject<KubeObject & { metadata: object }>> => {
       const q = kind.fieldSelector ? `?fieldSelector=${encodeURIComponent(kind.fieldSelector)}` : '';
       const res = await apiRequest(kc, 'GET', kind.path + q);
-      if (res.status !== 200) throw new ApiError(`listing ${kind.path}: ${statusMessage(res)}`, res.status);
+      if (res.status !== 200) throw new ApiError(statusMessage(res), res.status);
       const body = res.body as KubernetesListObject<KubeObject & { metadata: object }>;
       if (w.listed)
         this.log(

@@ -15,6 +15,8 @@ export const HTTP_EXT_AUTHZ = 'envoy.filters.http.ext_authz';
 const HTTP_EXT_AUTHZ_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
 const HTTP_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
 const NETWORK_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
+export const NETWORK_EXT_AUTHZ = 'envoy.filters.network.ext_authz';
+const NETWORK_EXT_AUTHZ_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.ext_authz.v3.ExtAuthz';
 
 /** Istio's names: policies `istio-ext-authz-<provider>-ns[..]-policy[..]-rule[..]`, shadow stat prefix. */
 const MATCH_PREFIX = 'istio-ext-authz';
@@ -127,6 +129,23 @@ export function buildHttpExtAuthz(r: Resolved): Envoy {
   return c;
 }
 
+/** The typed config of envoy.filters.network.ext_authz (TCP chains; gRPC providers only, as in Istio). */
+export function buildNetworkExtAuthz(r: Resolved): Envoy {
+  const p = r.provider;
+  const c: Envoy = {
+    '@type': NETWORK_EXT_AUTHZ_TYPE,
+    statPrefix: 'tcp.',
+    transportApiVersion: 'V3',
+    filterEnabledMetadata: enabledMetadata(NETWORK_RBAC, p.name),
+    grpcService: {
+      envoyGrpc: { clusterName: r.cluster, authority: r.hostname },
+      timeout: seconds(p.timeoutMs),
+    },
+  };
+  if (p.failOpen) c.failureModeAllow = true;
+  return c;
+}
+
 /** The RBAC policies of one provider's CUSTOM rules, named as Istio names them. */
 function customRules(
   policies: readonly AuthorizationPolicy[],
@@ -204,14 +223,21 @@ export function buildCustomFilters(
       },
       { name: HTTP_EXT_AUTHZ, typedConfig: buildHttpExtAuthz(r) },
     );
-    // A gRPC provider also checks TCP connections with Envoy's network ext_authz, which this proxy does
-    // not implement: what the CUSTOM rules match on TCP ports is denied (customWarnings says so). HTTP
-    // providers leave TCP chains alone, as in Istio.
+    // A gRPC provider also checks TCP connections (Envoy's network ext_authz, gated the same way by a
+    // shadow network RBAC); HTTP providers leave TCP chains alone, as in Istio.
     if (r.provider.kind === 'grpc')
-      tcp.push({
-        name: NETWORK_RBAC,
-        typedConfig: { '@type': NETWORK_RBAC_TYPE, statPrefix: 'tcp.', rules: badCustom(tcpRules) },
-      });
+      tcp.push(
+        {
+          name: NETWORK_RBAC,
+          typedConfig: {
+            '@type': NETWORK_RBAC_TYPE,
+            statPrefix: 'tcp.',
+            shadowRules: { action: 'DENY', policies: tcpRules },
+            shadowRulesStatPrefix: EXT_AUTHZ_SHADOW_PREFIX,
+          },
+        },
+        { name: NETWORK_EXT_AUTHZ, typedConfig: buildNetworkExtAuthz(r) },
+      );
   }
   return { http, tcp };
 }
@@ -229,10 +255,6 @@ export function customWarnings(push: PushContext): string[] {
     }
     const r = resolveProvider(push, p.spec.provider?.name ?? '');
     if (typeof r === 'string') out.push(`${id}: ${r}; the requests its rules match are denied`);
-    else if (r.provider.kind === 'grpc')
-      out.push(
-        `${id}: TCP ports in its scope are not checked by the gRPC provider (network ext_authz is not implemented); connections its rules match are closed`,
-      );
   }
   return out;
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -13,7 +14,7 @@ import type { Proxy } from '../../proxy/proxy.js';
 import { envoyProtoDirs } from '../../xds/protos.js';
 import { pushFromYaml } from '../test-util.js';
 import { customWarnings } from './ext-authz-filters.js';
-import { inboundListeners, serveInbound, TEST_IP } from './test-util.js';
+import { inboundListeners, serveInbound, tcpExchange, TEST_IP } from './test-util.js';
 
 const DENY_BODY = 'denied by ext_authz for not found header `x-ext-authz: allow` in the request';
 
@@ -89,6 +90,10 @@ let httpAuthz: Backend;
 let grpcServer: grpc.Server;
 let grpcPort: number;
 const grpcSeen: any[] = [];
+let echo: TcpServer;
+let echoPort = 1;
+/** What the gRPC authorizer answers for a TCP connection (no HTTP attributes). */
+let tcpVerdict: 'allow' | 'deny' = 'deny';
 
 /** Istio's sample gRPC authorizer: allow with `x-ext-authz: allow`, else deny with 403. */
 async function startGrpcAuthz(): Promise<void> {
@@ -101,8 +106,9 @@ async function startGrpcAuthz(): Promise<void> {
   grpcServer.addService(pkg.envoy.service.auth.v3.Authorization.service, {
     Check: (call: any, cb: any) => {
       grpcSeen.push(call.request);
-      const h = call.request.attributes?.request?.http?.headers ?? {};
-      if (h['x-ext-authz'] === 'allow')
+      const http = call.request.attributes?.request?.http;
+      const h = http?.headers ?? {};
+      if (http ? h['x-ext-authz'] === 'allow' : tcpVerdict === 'allow')
         cb(null, {
           status: { code: 0 },
           ok_response: { headers: [{ header: { key: 'x-ext-authz-check-result', value: 'allowed' } }] },
@@ -143,12 +149,16 @@ before(async () => {
     }
   });
   await startGrpcAuthz();
+  echo = createTcpServer((c) => c.on('data', (d) => c.write(`echo ${d}`)).on('error', () => {}));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  echoPort = (echo.address() as any).port;
 });
 
 after(async () => {
   await backend.close();
   await httpAuthz.close();
   grpcServer.forceShutdown();
+  await new Promise((r) => echo.close(r));
 });
 
 /** The outbound clusters of the authorizer service's ports; 8001 has nothing listening (a refused port). */
@@ -163,7 +173,7 @@ function authzClusters(): any[] {
 }
 
 async function withProxy(yaml: string[], body: (p: Proxy) => Promise<void>): Promise<void> {
-  const proxy = await serveInbound(inboundListeners(yaml), backend, 1, null, authzClusters());
+  const proxy = await serveInbound(inboundListeners(yaml), backend, echoPort, null, authzClusters());
   try {
     await body(proxy);
   } finally {
@@ -301,6 +311,68 @@ describe('AuthorizationPolicy CUSTOM with a gRPC authorizer (envoyExtAuthzGrpc)'
       assert.equal(last.attributes.request.http.headers[':authority'], `${TEST_IP}:8000`);
       assert.equal(last.attributes.destination.address.socket_address.port_value, 8000);
       assert.equal((await send('/ip')).status, 200);
+    });
+  });
+});
+
+describe('CUSTOM with a gRPC provider on TCP ports (network ext_authz)', () => {
+  it('checks the connections its rules match: denied ones are closed (UAEX), allowed ones proxied', async () => {
+    const yaml = yamlFor('sample-ext-authz-grpc', '[]').map((y) =>
+      y.includes('kind: AuthorizationPolicy') ? y.replace('paths: []', 'ports: ["9000"]') : y,
+    );
+    assert.equal(
+      customWarnings(pushFromYaml(...yaml)).filter((w) => w.includes('ext-authz')).length,
+      0,
+      'no warning for a gRPC provider on TCP',
+    );
+    await withProxy(yaml, async (p) => {
+      tcpVerdict = 'deny';
+      const before = grpcSeen.length;
+      assert.equal(await tcpExchange(9000, 'hi'), '', 'a denied connection gets nothing back');
+      const seen = grpcSeen.slice(before);
+      assert.equal(seen.length, 1, 'one Check per connection');
+      assert.ok(!seen[0].attributes.request, 'a TCP check carries no request attributes');
+      assert.equal(seen[0].attributes.destination.address.socket_address.port_value, 9000);
+      assert.equal(seen[0].attributes.destination.address.socket_address.address, TEST_IP);
+      assert.match(seen[0].attributes.source.address.socket_address.address, /^127\./);
+      assert.ok(seen[0].attributes.source.address.socket_address.port_value > 0);
+      tcpVerdict = 'allow';
+      assert.equal(await tcpExchange(9000, 'hi'), 'echo hi');
+      const stats = (await admin(p, '/stats?filter=ext_authz')).body;
+      assert.match(stats, /^tcp\.ext_authz\.denied: 1$/m, stats);
+      assert.match(stats, /^tcp\.ext_authz\.ok: 1$/m, stats);
+      assert.match(stats, /^tcp\.ext_authz\.cx_closed: 1$/m, stats);
+      // HTTP on port 8000 is outside the rule: not checked.
+      assert.equal((await send('/headers')).status, 200);
+    });
+  });
+
+  it('connections no CUSTOM rule matches (another port) are not checked', async () => {
+    tcpVerdict = 'deny';
+    const yaml = yamlFor('sample-ext-authz-grpc', '[]').map((y) =>
+      y.includes('kind: AuthorizationPolicy') ? y.replace('paths: []', 'ports: ["8000"]') : y,
+    );
+    await withProxy(yaml, async (p) => {
+      const before = grpcSeen.length;
+      const got = await tcpExchange(9000, 'hi');
+      assert.equal(got, 'echo hi', (await admin(p, '/stats?filter=tcp')).body);
+      assert.equal(grpcSeen.length, before, 'the authorizer was not asked');
+      assert.match((await admin(p, '/stats?filter=ext_authz')).body, /^tcp\.ext_authz\.disabled: 1$/m);
+    });
+  });
+
+  it('an unreachable authorizer closes the connection (fail closed)', async () => {
+    const yaml = [
+      mesh(`- name: grpc-down
+  envoyExtAuthzGrpc:
+    service: ext-authz.foo.svc.cluster.local
+    port: 8001`),
+      EXT_AUTHZ_SERVICE,
+      customPolicy('grpc-down', '[]').replace('paths: []', 'ports: ["9000"]'),
+    ];
+    await withProxy(yaml, async (p) => {
+      assert.equal(await tcpExchange(9000, 'hi'), '');
+      assert.match((await admin(p, '/stats?filter=ext_authz')).body, /^tcp\.ext_authz\.error: 1$/m);
     });
   });
 });

@@ -3,6 +3,7 @@ import { AccessLog } from '../http/access-log/access-log.js';
 import { HcmConfig, type HcmContext } from '../http/hcm/hcm-config.js';
 import { HttpConnectionManager } from '../http/hcm/connection-manager.js';
 import { NetworkRbac } from '../tcp/network-rbac.js';
+import { NetworkExtAuthz } from '../tcp/network-ext-authz.js';
 import { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import { IstioTcpStats } from '../tcp/istio-tcp-stats.js';
 import { anyTypeName } from '../util/values.js';
@@ -12,6 +13,7 @@ import { DownstreamTls } from './tls-context.js';
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const RBAC_TYPE = 'envoy.extensions.filters.network.rbac.v3.RBAC';
+const EXT_AUTHZ_TYPE = 'envoy.extensions.filters.network.ext_authz.v3.ExtAuthz';
 const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 const TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
@@ -61,7 +63,7 @@ export class FilterChain {
     let tcp: TcpProxyConfig | null = null;
     let codec = 'AUTO';
     const filters = (fc.filters ?? []) as any[];
-    const rbac: NetworkRbac[] = [];
+    const rbac: (NetworkRbac | NetworkExtAuthz)[] = [];
     let tcpStats: IstioTcpStats | null = null;
     filters.forEach((f, i) => {
       const t = anyTypeName(f.typedConfig);
@@ -77,6 +79,8 @@ export class FilterChain {
           tcp = new TcpProxyConfig(f.typedConfig ?? {}, ctx.store, ctx.source, defaultLogs, rbac, tcpStats);
         } else if (t === RBAC_TYPE || (!t && name === 'envoy.filters.network.rbac')) {
           rbac.push(new NetworkRbac(f.typedConfig ?? {}, ctx.store));
+        } else if (t === EXT_AUTHZ_TYPE || (!t && name === 'envoy.filters.network.ext_authz')) {
+          rbac.push(new NetworkExtAuthz(f.typedConfig ?? {}, ctx.store, ctx.source));
         } else if (name === 'istio.stats') {
           tcpStats = new IstioTcpStats(f.typedConfig ?? {}, ctx.store, ctx.node ?? null);
         } else if (!IGNORABLE_NETWORK.has(name)) {
@@ -89,7 +93,7 @@ export class FilterChain {
     if (!hcm && !tcp) throw new Error(`${where}.filters: needs http_connection_manager or tcp_proxy`);
     if (hcm && rbac.length > 0)
       throw new Error(
-        `${where}.filters: envoy.filters.network.rbac before an HCM is not supported; use envoy.filters.http.rbac`,
+        `${where}.filters: envoy.filters.network.rbac / ext_authz before an HCM is not supported; use the HTTP filters (envoy.filters.http.rbac, envoy.filters.http.ext_authz)`,
       );
     try {
       this.match = new FilterChainMatch(fc.filterChainMatch, this.tls !== null);

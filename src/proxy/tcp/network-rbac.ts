@@ -3,7 +3,11 @@
 import type { ConnectionInfo } from '../http/active-request.js';
 import { RbacAction, RbacEngine } from '../rbac/rbac-engine.js';
 import { splitAddress, type RbacInput } from '../rbac/rbac-input.js';
+import type { DynamicMetadata } from '../rbac/value-matcher.js';
 import type { Counter, StatsStore } from '../stats/stats-store.js';
+
+/** The dynamic metadata namespace the filter writes (shadow results, read by ext_authz's gate). */
+export const NETWORK_RBAC_METADATA = 'envoy.filters.network.rbac';
 
 /** The RbacInput of a TCP connection: no headers, path or metadata; remote = direct peer. */
 class TcpRbacInput implements RbacInput {
@@ -36,6 +40,8 @@ export class NetworkRbac {
   private readonly denied: Counter;
   private readonly shadowAllowed: Counter;
   private readonly shadowDenied: Counter;
+  private readonly shadowPolicyKey: string;
+  private readonly shadowResultKey: string;
 
   constructor(c: any, store: StatsStore) {
     if (c?.matcher || c?.shadowMatcher)
@@ -49,16 +55,24 @@ export class NetworkRbac {
     const sp = String(c?.shadowRulesStatPrefix ?? '');
     this.shadowAllowed = s.counter(`${sp}shadow_allowed`);
     this.shadowDenied = s.counter(`${sp}shadow_denied`);
+    this.shadowPolicyKey = `${sp}shadow_effective_policy_id`;
+    this.shadowResultKey = `${sp}shadow_engine_result`;
   }
 
   /**
    * Checks one connection: '' when it may proceed, else the connection termination details
-   * (`rbac_access_denied_matched_policy[...]`).
+   * (`rbac_access_denied_matched_policy[...]`). Shadow results go into `md` as Envoy's filter
+   * writes them (`<shadow prefix>shadow_effective_policy_id`, `..._engine_result`).
    */
-  check(info: ConnectionInfo): string {
+  check(info: ConnectionInfo, md: DynamicMetadata): string {
     const input = new TcpRbacInput(info);
-    if (this.shadow !== null)
-      (this.shadow.evaluate(input).allowed ? this.shadowAllowed : this.shadowDenied).inc();
+    if (this.shadow !== null) {
+      const s = this.shadow.evaluate(input);
+      (s.allowed ? this.shadowAllowed : this.shadowDenied).inc();
+      const ns = (md[NETWORK_RBAC_METADATA] ??= {});
+      ns[this.shadowPolicyKey] = s.policy;
+      ns[this.shadowResultKey] = s.allowed ? 'allowed' : 'denied';
+    }
     if (this.rules === null || this.rules.action === RbacAction.Log) return '';
     const d = this.rules.evaluate(input);
     if (d.allowed) {

@@ -8,7 +8,9 @@ import type { ConnectionInfo } from '../http/active-request.js';
 import type { SnapshotSource } from '../config/snapshot.js';
 import type { Counter, Gauge, StatsStore } from '../stats/stats-store.js';
 import { durationMs, u32 } from '../util/values.js';
-import type { NetworkRbac } from './network-rbac.js';
+import { NetworkRbac } from './network-rbac.js';
+import type { NetworkExtAuthz } from './network-ext-authz.js';
+import type { DynamicMetadata } from '../rbac/value-matcher.js';
 import type { IstioTcpStats } from './istio-tcp-stats.js';
 import type { TcpSeries } from '../http/filters/istio-stats/istio-metrics.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -27,8 +29,8 @@ export class TcpProxyConfig {
   readonly idleTimeoutMs: number;
   readonly maxConnectAttempts: number;
   readonly accessLogs: AccessLog[] | null;
-  /** Network RBAC filters in front of the proxy, or null. */
-  readonly rbac: readonly NetworkRbac[] | null;
+  /** Network RBAC and ext_authz filters in front of the proxy, in listed order, or null. */
+  readonly checks: readonly (NetworkRbac | NetworkExtAuthz)[] | null;
   readonly cxTotal: Counter;
   readonly cxNoRoute: Counter;
   readonly connectFail: Counter;
@@ -40,12 +42,12 @@ export class TcpProxyConfig {
     store: StatsStore,
     readonly source: SnapshotSource,
     defaultLogs: AccessLog[] | null,
-    /** envoy.filters.network.rbac filters listed before this one, checked in order on each connection. */
-    rbac: readonly NetworkRbac[] = [],
+    /** envoy.filters.network.rbac / ext_authz filters listed before this one, run in order on each connection. */
+    checks: readonly (NetworkRbac | NetworkExtAuthz)[] = [],
     /** Istio's TCP metrics (network istio.stats before this filter), or null. */
     readonly istioStats: IstioTcpStats | null = null,
   ) {
-    this.rbac = rbac.length > 0 ? rbac : null;
+    this.checks = checks.length > 0 ? checks : null;
     this.statPrefix = String(c.statPrefix ?? '');
     this.cluster = c.cluster !== undefined ? String(c.cluster) : null;
     const ws = c.weightedClusters
@@ -123,14 +125,42 @@ class TcpSession implements AccessLogContext {
     // Half-close passes through, as in Envoy: the client's FIN reaches the upstream while the way back
     // stays open for its answer (e.g. `nc -N`).
     this.down.allowHalfOpen = true;
-    if (cfg.rbac !== null)
-      for (const r of cfg.rbac) {
-        const denied = r.check(this.info);
-        if (denied !== '') {
-          this.connectionTerminationDetails = denied;
-          return this.close();
-        }
+    this.down.once('close', () => this.close());
+    if (cfg.checks !== null) this.runChecks(cfg.checks, 0, {});
+    else this.route();
+  }
+
+  /** Runs the network RBAC and ext_authz filters from `i` on; the connection proceeds if all pass. */
+  private runChecks(
+    checks: readonly (NetworkRbac | NetworkExtAuthz)[],
+    from: number,
+    md: DynamicMetadata,
+  ): void {
+    for (let i = from; i < checks.length; i++) {
+      const c = checks[i];
+      if (c instanceof NetworkRbac) {
+        const denied = c.check(this.info, md);
+        if (denied === '') continue;
+        this.connectionTerminationDetails = denied;
+        return this.close();
       }
+      if (!c.applies(md)) continue;
+      // The client's bytes wait (paused) while the authorizer answers; a client gone meanwhile ended the session.
+      void c.check(this.info).then((r) => {
+        if (this.done) return;
+        if (r === 'ok' || r === 'failure_mode_allowed') return this.runChecks(checks, i + 1, md);
+        this.responseFlags |= Flag.UAEX;
+        this.connectionTerminationDetails = r === 'denied' ? 'ext_authz_denied' : 'ext_authz_error';
+        this.close();
+      });
+      return;
+    }
+    this.route();
+  }
+
+  /** Picks the cluster and connects upstream. */
+  private route(): void {
+    const cfg = this.cfg;
     const name = cfg.pickCluster();
     this.upstreamCluster = name;
     const cluster = cfg.source.current.cluster(name);
@@ -140,7 +170,6 @@ class TcpSession implements AccessLogContext {
       return this.close();
     }
     this.cluster = cluster;
-    this.down.once('close', () => this.close());
     this.connect();
   }
 

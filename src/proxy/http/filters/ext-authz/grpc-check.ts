@@ -67,7 +67,7 @@ export function checkRequest(
 }
 
 /** Frames one gRPC message (uncompressed). */
-function frame(msg: Uint8Array): Buffer {
+export function frame(msg: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + msg.length);
   out[0] = 0;
   out.writeUInt32BE(msg.length, 1);

@@ -56,6 +56,10 @@ export default tseslint.config(
   // here once it lints clean.
   {
     files: [
+      'src/proxy/http/*.ts',
+      'src/proxy/http/access-log/**/*.ts',
+      'src/proxy/http/downstream/**/*.ts',
+      'src/proxy/http/hcm/**/*.ts',
       'src/proxy/http/route/**/*.ts',
       'src/proxy/http/filters/*.ts',
       'src/proxy/http/filters/buffer/**/*.ts',

@@ -2,11 +2,15 @@
 // once into a predicate over the finished request.
 import type { AccessLogContext } from './formatter.js';
 import { Flag } from '../response-flags.js';
+import type {
+  envoy_config_accesslog_v3_AccessLogFilter as AccessLogFilter,
+  envoy_config_accesslog_v3_ComparisonFilter as ComparisonFilter,
+} from '../../../xds/envoy-types.js';
 
 /** True when the request is logged. */
 export type AccessLogPredicate = (c: AccessLogContext) => boolean;
 
-function comparison(cmp: any, path: string): AccessLogPredicate {
+function comparison(cmp: ComparisonFilter | undefined, path: string): AccessLogPredicate {
   const op = String(cmp?.op ?? 'EQ');
   const v = Number(cmp?.value?.defaultValue ?? 0);
   if (op === 'GE') return (c) => c.responseCode >= v;
@@ -16,17 +20,17 @@ function comparison(cmp: any, path: string): AccessLogPredicate {
 }
 
 /** Compiles an AccessLogFilter; throws for filter types the proxy does not implement. */
-export function compileAccessLogFilter(f: any, path = 'filter'): AccessLogPredicate {
+export function compileAccessLogFilter(f: AccessLogFilter, path = 'filter'): AccessLogPredicate {
   if (f.statusCodeFilter) return comparison(f.statusCodeFilter.comparison, path);
   if (f.andFilter || f.orFilter) {
     const and = !!f.andFilter;
-    const subs = (((and ? f.andFilter : f.orFilter).filters ?? []) as any[]).map((x, i) =>
+    const subs = ((and ? f.andFilter : f.orFilter)?.filters ?? []).map((x, i) =>
       compileAccessLogFilter(x, `${path}.${and ? 'andFilter' : 'orFilter'}.filters[${i}]`),
     );
     return and ? (c) => subs.every((s) => s(c)) : (c) => subs.some((s) => s(c));
   }
   if (f.responseFlagFilter) {
-    const names = (f.responseFlagFilter.flags ?? []) as string[];
+    const names = f.responseFlagFilter.flags ?? [];
     let mask = 0;
     for (const n of names) {
       const b = (Flag as Record<string, number>)[n];

@@ -4,6 +4,12 @@ import { anyTypeName } from '../../util/values.js';
 import { ENVOY_DEFAULT_FORMAT, Formatter, type AccessLogContext } from './formatter.js';
 import { logger } from '../../log.js';
 import { compileAccessLogFilter, type AccessLogPredicate } from './access-log-filter.js';
+import type {
+  envoy_config_accesslog_v3_AccessLog as AccessLogConfig,
+  envoy_extensions_access_loggers_file_v3_FileAccessLog as FileAccessLog,
+  google_protobuf_Struct as Struct,
+  google_protobuf_Value as StructValue,
+} from '../../../xds/envoy-types.js';
 
 const log = logger('access_log');
 
@@ -20,7 +26,7 @@ class Sink {
           ? process.stderr
           : createWriteStream(path, { flags: 'a' });
     if (this.stream !== process.stdout && this.stream !== process.stderr) {
-      this.stream.on('error', (e) => log.error(`access log ${path}: ${e.message}`));
+      this.stream.on('error', (e: Error) => log.error(`access log ${path}: ${e.message}`));
     }
   }
   write(line: string): void {
@@ -83,11 +89,12 @@ export class AccessLog {
  * Compiles a list of canonical AccessLog entries (file and stdout/stderr loggers). Unknown logger
  * types are skipped (they export to services Mizzen does not run). Returns null when none remain.
  */
-export function compileAccessLogs(list: any[] | undefined): AccessLog[] | null {
+export function compileAccessLogs(list: readonly AccessLogConfig[] | undefined): AccessLog[] | null {
   const out: AccessLog[] = [];
   for (const al of list ?? []) {
-    const tc = al.typedConfig ?? {};
-    const t = anyTypeName(tc);
+    const t = anyTypeName(al.typedConfig);
+    // Only the file logger has fields; the stdout/stderr loggers' formats are the same ones.
+    const tc = (al.typedConfig ?? {}) as FileAccessLog;
     let path: string;
     if (t === 'envoy.extensions.access_loggers.file.v3.FileAccessLog')
       path = String(tc.path ?? '/dev/stdout');
@@ -110,11 +117,12 @@ export function compileAccessLogs(list: any[] | undefined): AccessLog[] | null {
   return out.length > 0 ? out : null;
 }
 
-function structStrings(s: any): Record<string, string> {
+/** A json_format Struct's string values (also a plain `{ key: string }` object). */
+function structStrings(s: Struct): Record<string, string> {
   const out: Record<string, string> = {};
-  const fields = s.fields ?? s;
-  for (const [k, v] of Object.entries(fields as Record<string, any>)) {
-    out[k] = typeof v === 'string' ? v : String(v?.stringValue ?? '');
+  const fields: object = s.fields ?? s;
+  for (const [k, v] of Object.entries(fields) as [string, unknown][]) {
+    out[k] = typeof v === 'string' ? v : String((v as StructValue | null)?.stringValue ?? '');
   }
   return out;
 }

@@ -1,6 +1,10 @@
 // The HCM's downstream limits and timeouts (max_request_headers_kb, common_http_protocol_options,
 // http_protocol_options, request_headers_timeout, request_timeout), compiled once per HCM.
 import { boolValue, durationMs, u32 } from '../../util/values.js';
+import type {
+  envoy_config_core_v3_HttpProtocolOptions as HttpProtocolOptions,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
+} from '../../../xds/envoy-types.js';
 
 /** Compiled downstream codec limits and connection/stream timers of one HCM. All times in ms; 0 = off. */
 export class CodecOptions {
@@ -23,13 +27,17 @@ export class CodecOptions {
 }
 
 /** Fields of common_http_protocol_options this proxy does not enforce: refused rather than ignored. */
-const UNSUPPORTED_COMMON = ['maxConnectionDuration', 'maxStreamDuration', 'maxRequestsPerConnection'];
+const UNSUPPORTED_COMMON = [
+  'maxConnectionDuration',
+  'maxStreamDuration',
+  'maxRequestsPerConnection',
+] as const;
 
 /** Compiles the HCM's codec options. Throws naming the field when a value is out of range or unsupported. */
-export function compileCodecOptions(config: any): CodecOptions {
+export function compileCodecOptions(config: HttpConnectionManager): CodecOptions {
   const kb = u32(config.maxRequestHeadersKb, 60);
   if (!(kb >= 1 && kb <= 8192)) throw new Error(`maxRequestHeadersKb: must be 1..8192, got ${kb}`);
-  const common = config.commonHttpProtocolOptions ?? {};
+  const common: HttpProtocolOptions = config.commonHttpProtocolOptions ?? {};
   for (const f of UNSUPPORTED_COMMON) {
     if (common[f] !== undefined && common[f] !== null && !isZero(common[f]))
       throw new Error(`commonHttpProtocolOptions.${f}: not supported on downstream connections`);
@@ -43,8 +51,8 @@ export function compileCodecOptions(config: any): CodecOptions {
   return new CodecOptions(
     kb * 1024,
     count,
-    boolValue(h1.acceptHttp10, false),
-    String(h1.defaultHostForHttp10 ?? ''),
+    boolValue(h1.acceptHttp_10, false),
+    String(h1.defaultHostForHttp_10 ?? ''),
     durationMs(config.requestHeadersTimeout, 0),
     durationMs(config.requestTimeout, 0),
     durationMs(common.idleTimeout, 3_600_000),

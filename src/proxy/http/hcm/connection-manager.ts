@@ -32,6 +32,18 @@ import { checkH1Request, checkH2Request, parseErrorDetails, parseErrorStatus } f
 const INFO = Symbol('mizzen.connInfo');
 const STATE = Symbol('mizzen.connState');
 
+/** What this HCM hangs on node's socket, session and stream objects, and the one node field it reads. */
+interface Tagged {
+  [INFO]?: ConnectionInfo;
+  [STATE]?: ConnState;
+  /** node's HTTP/1.1 server: the response being written on the socket, if any. */
+  _httpMessage?: ServerResponse | null;
+}
+
+function tagged(o: object): Tagged {
+  return o;
+}
+
 function ignore(): void {}
 
 /**
@@ -40,15 +52,15 @@ function ignore(): void {}
  */
 function guardStream(this: Http2Session, stream: ServerHttp2Stream): void {
   stream.on('error', ignore);
-  const st = (this as any)[STATE] as ConnState | undefined;
+  const st = tagged(this)[STATE];
   if (st === undefined) return;
   st.streamStarted();
-  (stream as any)[STATE] = st;
+  tagged(stream)[STATE] = st;
   stream.once('close', h2StreamClosed);
 }
 
 function h2StreamClosed(this: ServerHttp2Stream): void {
-  ((this as any)[STATE] as ConnState).streamEnded(Date.now());
+  tagged(this)[STATE]!.streamEnded(Date.now());
 }
 
 /** A raw HTTP/1.1 reply for requests node's parser refused (no request object exists). */
@@ -119,10 +131,10 @@ export class HttpConnectionManager {
       // read as its HEADERS) before the server's 'stream' listeners run: guard each stream at birth.
       session.on('stream', guardStream);
       const sock = session.socket;
-      const st = (sock as any)?.[STATE] as ConnState | undefined;
+      const st = sock ? tagged(sock)[STATE] : undefined;
       if (st) {
         st.session = session;
-        (session as any)[STATE] = st;
+        tagged(session)[STATE] = st;
       }
       if (this.draining) session.goaway(h2c.NGHTTP2_NO_ERROR);
     });
@@ -133,8 +145,8 @@ export class HttpConnectionManager {
   handleConnection(socket: Socket, info: ConnectionInfo, http2: boolean): void {
     const st = this.config.stats;
     const state = new ConnState(socket, http2, Date.now(), info);
-    (socket as any)[INFO] = info;
-    (socket as any)[STATE] = state;
+    tagged(socket)[INFO] = info;
+    tagged(socket)[STATE] = state;
     this.conns.add(state);
     this.timers.connectionAdded();
     st.downstream_cx_total.inc();
@@ -160,8 +172,8 @@ export class HttpConnectionManager {
 
   private onH1Request(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
-    const info = (socket as any)[INFO] as ConnectionInfo;
-    const state = (socket as any)[STATE] as ConnState;
+    const info = tagged(socket)[INFO]!;
+    const state = tagged(socket)[STATE]!;
     state.streamStarted();
     let ds: H1Downstream | null = null;
     res.once('close', () => {
@@ -198,14 +210,14 @@ export class HttpConnectionManager {
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     const st = this.config.stats;
     st.downstream_cx_protocol_error.inc();
-    const inFlight = (socket as any)._httpMessage as ServerResponse | null | undefined;
+    const inFlight = tagged(socket)._httpMessage;
     if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
       const status = parseErrorStatus(err.code, (err as { reason?: string }).reason);
       st.codes.record(status);
       socket.end(rawReply(status));
       (socket as Socket).destroySoon();
       // Envoy logs a codec error's local reply with the DPE flag and the codec's details.
-      const c = (socket as any)[STATE] as ConnState | undefined;
+      const c = tagged(socket)[STATE];
       if (c !== undefined && inFlight == null) {
         const now = Date.now();
         const details = parseErrorDetails(err.code, status);
@@ -225,7 +237,7 @@ export class HttpConnectionManager {
 
   /** CONNECT (node hands over the raw socket): refused with a local reply, never a silent close. */
   private onConnect(req: IncomingMessage, socket: Socket): void {
-    const info = (socket as any)[INFO] as ConnectionInfo;
+    const info = tagged(socket)[INFO]!;
     const ar = new ActiveRequest(
       this.config,
       info,
@@ -283,7 +295,7 @@ export class HttpConnectionManager {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const info = (socket as any)[INFO] as ConnectionInfo;
+    const info = tagged(socket)[INFO]!;
     const up = String(req.headers['upgrade'] ?? '').toLowerCase();
     // An h2c upgrade is not honoured (Envoy strips it); the request is served as plain HTTP/1.1.
     const ar = this.h1Request(req, info, up === 'h2c' ? null : up);
@@ -310,7 +322,8 @@ export class HttpConnectionManager {
   ): void {
     // Already reset by the peer or by nghttp2 (the 'stream' event is emitted a tick after HEADERS).
     if (stream.destroyed) return;
-    const info = (stream.session?.socket as any)?.[INFO] as ConnectionInfo | undefined;
+    const sessionSocket = stream.session?.socket;
+    const info = sessionSocket ? tagged(sessionSocket)[INFO] : undefined;
     if (!info) {
       stream.close(h2c.NGHTTP2_INTERNAL_ERROR);
       return;

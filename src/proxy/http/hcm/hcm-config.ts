@@ -14,6 +14,10 @@ import { compilePathNormalizer, type PathNormalizer } from './path-normalization
 import type { SecretLookup } from '../../tls/secret-manager.js';
 import { compileTracer } from '../../tracing/tracing-provider.js';
 import type { Tracer } from '../../tracing/tracer.js';
+import type {
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter as HttpFilterEntry,
+} from '../../../xds/envoy-types.js';
 
 /** Server header handling (HCM server_header_transformation). */
 export const enum ServerHeader {
@@ -74,7 +78,7 @@ export class HcmConfig {
 
   constructor(
     /** The canonical HttpConnectionManager. */
-    readonly config: any,
+    readonly config: HttpConnectionManager,
     readonly ctx: HcmContext,
   ) {
     this.statPrefix = String(config.statPrefix ?? '');
@@ -101,7 +105,7 @@ export class HcmConfig {
     const des = this.filters.filter((f) => f.onDestroy !== null);
     this.destroyFilters = des.length > 0 ? des : null;
     this.accessLogs = compileAccessLogs(config.accessLog) ?? ctx.defaultAccessLogs;
-    this.websocket = ((config.upgradeConfigs ?? []) as any[]).some(
+    this.websocket = (config.upgradeConfigs ?? []).some(
       (u) => String(u.upgradeType ?? '').toLowerCase() === 'websocket' && boolValue(u.enabled, true),
     );
     this.useRemoteAddress = boolValue(config.useRemoteAddress, false);
@@ -123,7 +127,7 @@ export class HcmConfig {
     return this.staticTable ?? this.ctx.source.current.routeTable(this.rdsName!) ?? null;
   }
 
-  private buildFilters(list: any[]): HttpFilter[] {
+  private buildFilters(list: readonly HttpFilterEntry[]): HttpFilter[] {
     const out: HttpFilter[] = [];
     list.forEach((f, i) => {
       const name = String(f.name ?? '');

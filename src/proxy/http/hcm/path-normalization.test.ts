@@ -14,6 +14,7 @@ import {
 } from '../../test-util.js';
 import { canonicalPath, compilePathNormalizer, PathVerdict } from './path-normalization.js';
 import { exchange } from './raw-wire.js';
+import type { envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager } from '../../../xds/envoy-types.js';
 
 describe('canonicalPath', () => {
   const cases: [string, string | null][] = [
@@ -39,10 +40,10 @@ describe('canonicalPath', () => {
 describe('compilePathNormalizer', () => {
   it('is null when nothing is configured (NONE)', () => {
     assert.equal(compilePathNormalizer({}), null);
-    assert.equal(compilePathNormalizer({ normalizePath: false }), null);
+    assert.equal(compilePathNormalizer({ normalizePath: { value: false } }), null);
   });
   it('merges slashes after normalizing and keeps the query', () => {
-    const n = compilePathNormalizer({ normalizePath: true, mergeSlashes: true })!;
+    const n = compilePathNormalizer({ normalizePath: { value: true }, mergeSlashes: true })!;
     assert.deepEqual(n.apply('//a/./b//c?x=/../y'), {
       verdict: PathVerdict.Continue,
       path: '/a/b/c?x=/../y',
@@ -55,12 +56,16 @@ describe('compilePathNormalizer', () => {
     const red = compilePathNormalizer({ pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' })!;
     assert.deepEqual(red.apply('/a%2fb?q'), { verdict: PathVerdict.Redirect, path: '/a/b?q' });
     const fwd = compilePathNormalizer({
-      normalizePath: true,
+      normalizePath: { value: true },
       pathWithEscapedSlashesAction: 'UNESCAPE_AND_FORWARD',
     })!;
     assert.deepEqual(fwd.apply('/x/..%2Fadmin'), { verdict: PathVerdict.Continue, path: '/admin' });
     assert.throws(
-      () => compilePathNormalizer({ pathWithEscapedSlashesAction: 'SOMETIMES' }),
+      // An enum value this proxy does not know (config from a newer control plane).
+      () =>
+        compilePathNormalizer(
+          JSON.parse('{"pathWithEscapedSlashesAction": "SOMETIMES"}') as HttpConnectionManager,
+        ),
       /pathWithEscapedSlashesAction/,
     );
   });

@@ -1,6 +1,7 @@
 // Envoy's HCM path normalization before routing (normalize_path, merge_slashes,
 // path_with_escaped_slashes_action), compiled once per HCM and applied once per request.
 import { boolValue } from '../../util/values.js';
+import type { envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager } from '../../../xds/envoy-types.js';
 
 /** HttpConnectionManager.PathWithEscapedSlashesAction. */
 export const enum EscapedSlashes {
@@ -70,7 +71,7 @@ export class PathNormalizer {
 }
 
 /** Compiles the HCM fields (canonical JSON: `normalizePath`, `mergeSlashes`, `pathWithEscapedSlashesAction`). */
-export function compilePathNormalizer(config: any): PathNormalizer | null {
+export function compilePathNormalizer(config: HttpConnectionManager): PathNormalizer | null {
   const normalize = boolValue(config.normalizePath, false);
   const merge = config.mergeSlashes === true;
   const action = String(config.pathWithEscapedSlashesAction ?? 'IMPLEMENTATION_SPECIFIC_DEFAULT');

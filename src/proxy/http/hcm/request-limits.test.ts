@@ -41,7 +41,7 @@ describe('request limits and codec checks', () => {
           'h',
           hcm(routes, { maxRequestHeadersKb: 2, commonHttpProtocolOptions: { maxHeadersCount: 10 } }),
         ),
-        httpListener('h10', hcm(routes, { httpProtocolOptions: { acceptHttp10: true } })),
+        httpListener('h10', hcm(routes, { httpProtocolOptions: { acceptHttp_10: true } })),
       ],
       // A cluster whose only endpoint refuses connections: local 503 UF.
       [staticCluster('b', [backend.port]), staticCluster('dead', [1])],

@@ -2,6 +2,7 @@
 // set_current_client_cert_details): what happens to an incoming XFCC header, and the element the proxy
 // adds for a client that presented a verified certificate. Istio's sidecar inbound uses APPEND_FORWARD
 // with the URI, so the app sees the caller's SPIFFE id.
+import type { envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager } from '../../../xds/envoy-types.js';
 
 /** The header name. */
 export const XFCC = 'x-forwarded-client-cert';
@@ -13,7 +14,7 @@ export class XfccConfig {
   /** set_current_client_cert_details.uri: add `URI=<peer SAN>`. */
   readonly uri: boolean;
 
-  constructor(config: any) {
+  constructor(config: HttpConnectionManager) {
     this.mode = String(config.forwardClientCertDetails ?? 'SANITIZE');
     this.uri = config.setCurrentClientCertDetails?.uri === true;
   }

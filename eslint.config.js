@@ -65,6 +65,7 @@ export default tseslint.config(
       'src/proxy/http/filters/buffer/**/*.ts',
       'src/proxy/http/filters/cors/**/*.ts',
       'src/proxy/http/filters/fault/**/*.ts',
+      'src/proxy/http/filters/jwt-authn/**/*.ts',
       'src/proxy/http/filters/rbac/**/*.ts',
       'src/proxy/http/filters/router/**/*.ts',
       'src/proxy/upstream/**/*.ts',

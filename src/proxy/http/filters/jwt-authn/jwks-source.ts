@@ -11,6 +11,7 @@ import {
 import { logger } from '../../../log.js';
 import type { Counter } from '../../../stats/stats-store.js';
 import { durationMs } from '../../../util/values.js';
+import type { envoy_extensions_filters_http_jwt_authn_v3_RemoteJwks as RemoteJwksMessage } from '../../../../xds/envoy-types.js';
 
 const log = logger('jwt');
 
@@ -87,10 +88,10 @@ export class RemoteJwks implements JwksSource {
   private inflight: Promise<JWTVerifyGetKey | Error> | null = null;
 
   constructor(
-    remote: any,
+    remote: RemoteJwksMessage,
     private readonly stats: JwksStats,
   ) {
-    this.uri = String(remote?.httpUri?.uri ?? '');
+    this.uri = String(remote.httpUri?.uri ?? '');
     if (!/^https?:\/\//.test(this.uri))
       throw new Error(`remote_jwks.http_uri.uri: must be an http(s) URL, got "${this.uri}"`);
     this.cacheMs = durationMs(remote.cacheDuration, DEFAULT_CACHE_MS);

@@ -18,7 +18,10 @@ import {
 } from './jwt-requirement.js';
 import { JwtStatus, verifyJwt, type Verified } from './jwt-verify.js';
 import { extractTokens, type FoundToken } from './token-extractor.js';
-import type { envoy_extensions_filters_http_jwt_authn_v3_PerRouteConfig as JwtPerRouteConfig } from '../../../../xds/envoy-types.js';
+import type {
+  envoy_extensions_filters_http_jwt_authn_v3_JwtAuthentication as JwtAuthentication,
+  envoy_extensions_filters_http_jwt_authn_v3_PerRouteConfig as JwtPerRouteConfig,
+} from '../../../../xds/envoy-types.js';
 
 /** Dynamic metadata namespace the verified payloads go to (read by RBAC). */
 export const JWT_METADATA = 'envoy.filters.http.jwt_authn';
@@ -30,17 +33,17 @@ export class JwtConfig {
   readonly requirementMap = new Map<string, Requirement>();
   readonly bypassCorsPreflight: boolean;
 
-  constructor(c: any, stats: JwtStats) {
-    for (const [name, p] of Object.entries((c?.providers ?? {}) as Record<string, any>)) {
+  constructor(c: JwtAuthentication | undefined, stats: JwtStats) {
+    for (const [name, p] of Object.entries(c?.providers ?? {})) {
       try {
         this.providers.set(name, new JwtProvider(name, p, stats));
       } catch (e) {
         throw new Error(`providers[${name}]: ${(e as Error).message}`);
       }
     }
-    for (const [name, r] of Object.entries((c?.requirementMap ?? {}) as Record<string, any>))
+    for (const [name, r] of Object.entries(c?.requirementMap ?? {}))
       this.requirementMap.set(name, compileRequirement(r, this.providers));
-    this.rules = ((c?.rules ?? []) as any[]).map((r, i) => {
+    this.rules = (c?.rules ?? []).map((r, i) => {
       try {
         const req = r.requires
           ? compileRequirement(r.requires, this.providers)
@@ -270,7 +273,7 @@ export const jwtAuthnFactory: HttpFilterFactory = {
   configTypes: ['envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'],
   create: (name, cfg, ctx) => {
     const stats = jwtStats(ctx);
-    return new JwtAuthnFilter(name, new JwtConfig(cfg, stats), stats, ctx);
+    return new JwtAuthnFilter(name, new JwtConfig(cfg as JwtAuthentication, stats), stats, ctx);
   },
   compilePerRoute: (perRoute) => {
     const cfg = perRoute as JwtPerRouteConfig | undefined;

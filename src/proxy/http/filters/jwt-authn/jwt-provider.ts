@@ -2,6 +2,7 @@
 // produces (payload metadata, forwarded payload header, claim headers, token removal).
 import type { Counter } from '../../../stats/stats-store.js';
 import { LocalJwks, RemoteJwks, type JwksSource, type JwksStats } from './jwks-source.js';
+import type { envoy_extensions_filters_http_jwt_authn_v3_JwtProvider as JwtProviderMessage } from '../../../../xds/envoy-types.js';
 
 /** A header the token is read from, with the prefix before it (e.g. `Bearer `). */
 export interface TokenHeader {
@@ -44,40 +45,40 @@ export class JwtProvider {
 
   constructor(
     readonly name: string,
-    p: any,
+    p: JwtProviderMessage,
     stats: JwksStats,
   ) {
-    this.issuer = String(p?.issuer ?? '');
-    this.audiences = ((p?.audiences ?? []) as unknown[]).map(String);
-    if (p?.localJwks) {
+    this.issuer = String(p.issuer ?? '');
+    this.audiences = (p.audiences ?? []).map(String);
+    if (p.localJwks) {
       const l = p.localJwks;
       if (l.inlineString === undefined) throw new Error('local_jwks: only inline_string is supported');
       this.jwks = new LocalJwks(String(l.inlineString));
-    } else if (p?.remoteJwks) this.jwks = new RemoteJwks(p.remoteJwks, stats);
+    } else if (p.remoteJwks) this.jwks = new RemoteJwks(p.remoteJwks, stats);
     else throw new Error('needs local_jwks or remote_jwks');
-    const hs = ((p?.fromHeaders ?? []) as any[]).map((h) => ({
+    const hs = (p.fromHeaders ?? []).map((h) => ({
       name: String(h.name ?? '').toLowerCase(),
       prefix: String(h.valuePrefix ?? ''),
     }));
-    this.params = ((p?.fromParams ?? []) as unknown[]).map(String);
-    this.cookies = ((p?.fromCookies ?? []) as unknown[]).map(String);
+    this.params = (p.fromParams ?? []).map(String);
+    this.cookies = (p.fromCookies ?? []).map(String);
     // Envoy's default locations: `Authorization: Bearer <token>` and the access_token query parameter.
     const none = hs.length === 0 && this.params.length === 0 && this.cookies.length === 0;
     this.headers = none ? [{ name: 'authorization', prefix: 'Bearer ' }] : hs;
     if (none) this.params = ['access_token'];
-    this.forward = p?.forward === true;
-    this.forwardPayloadHeader = String(p?.forwardPayloadHeader ?? '').toLowerCase();
-    this.payloadInMetadata = String(p?.payloadInMetadata ?? '');
-    this.spaceDelimited = new Set(
-      ((p?.normalizePayloadInMetadata?.spaceDelimitedClaims ?? []) as unknown[]).map(String),
-    );
-    this.claimHeaders = ((p?.claimToHeaders ?? []) as any[]).map((c) => ({
+    this.forward = p.forward === true;
+    this.forwardPayloadHeader = String(p.forwardPayloadHeader ?? '').toLowerCase();
+    this.payloadInMetadata = String(p.payloadInMetadata ?? '');
+    this.spaceDelimited = new Set((p.normalizePayloadInMetadata?.spaceDelimitedClaims ?? []).map(String));
+    this.claimHeaders = (p.claimToHeaders ?? []).map((c) => ({
       header: String(c.headerName ?? '').toLowerCase(),
       claim: String(c.claimName ?? '').split('.'),
     }));
-    this.clockSkewS = p?.clockSkewSeconds !== undefined ? Number(p.clockSkewSeconds) : DEFAULT_CLOCK_SKEW_S;
-    this.requireExpiration = p?.requireExpiration === true;
-    for (const f of UNSUPPORTED) if (p?.[f] !== undefined) throw new Error(`${f} is not supported`);
+    this.clockSkewS = p.clockSkewSeconds !== undefined ? Number(p.clockSkewSeconds) : DEFAULT_CLOCK_SKEW_S;
+    this.requireExpiration = p.requireExpiration === true;
+    // By name: customClaims is newer than the protos the types come from.
+    const fields = p as Record<string, unknown>;
+    for (const f of UNSUPPORTED) if (fields[f] !== undefined) throw new Error(`${f} is not supported`);
   }
 }
 

@@ -5,6 +5,11 @@ import { HeaderMatcher, matchAllHeaders } from '../../../matchers/header-matcher
 import { compileRegex } from '../../../matchers/string-matcher.js';
 import type { JwtProvider } from './jwt-provider.js';
 import { JwtStatus } from './jwt-verify.js';
+import { boolValue } from '../../../util/values.js';
+import type {
+  envoy_config_route_v3_RouteMatch as RouteMatch,
+  envoy_extensions_filters_http_jwt_authn_v3_JwtRequirement as JwtRequirement,
+} from '../../../../xds/envoy-types.js';
 
 /** A compiled requirement. */
 export type Requirement =
@@ -26,7 +31,10 @@ export const OK: Outcome = { ok: true };
 export const MISSING: Outcome = { ok: false, missing: true, message: JwtStatus.Missing };
 
 /** Compiles a canonical JwtRequirement against the named providers. */
-export function compileRequirement(r: any, providers: ReadonlyMap<string, JwtProvider>): Requirement {
+export function compileRequirement(
+  r: JwtRequirement | undefined,
+  providers: ReadonlyMap<string, JwtProvider>,
+): Requirement {
   const provider = (name: string): JwtProvider => {
     const p = providers.get(name);
     if (!p) throw new Error(`requirement names unknown provider "${name}"`);
@@ -38,17 +46,17 @@ export function compileRequirement(r: any, providers: ReadonlyMap<string, JwtPro
     return {
       kind: 'provider',
       provider: provider(String(r.providerAndAudiences.providerName ?? '')),
-      audiences: ((r.providerAndAudiences.audiences ?? []) as unknown[]).map(String),
+      audiences: (r.providerAndAudiences.audiences ?? []).map(String),
     };
   if (r?.requiresAny)
     return {
       kind: 'any',
-      list: ((r.requiresAny.requirements ?? []) as any[]).map((x) => compileRequirement(x, providers)),
+      list: (r.requiresAny.requirements ?? []).map((x) => compileRequirement(x, providers)),
     };
   if (r?.requiresAll)
     return {
       kind: 'all',
-      list: ((r.requiresAll.requirements ?? []) as any[]).map((x) => compileRequirement(x, providers)),
+      list: (r.requiresAll.requirements ?? []).map((x) => compileRequirement(x, providers)),
     };
   if (r?.allowMissing !== undefined) return { kind: 'allowMissing' };
   if (r?.allowMissingOrFailed !== undefined) return { kind: 'allowMissingOrFailed' };
@@ -70,16 +78,16 @@ export class RequirementRule {
   private readonly headers: readonly HeaderMatcher[];
 
   constructor(
-    match: any,
+    match: RouteMatch | undefined,
     readonly requirement: Requirement | null,
   ) {
     if (match?.path !== undefined) this.path = String(match.path);
     else if (match?.safeRegex !== undefined) this.re = compileRegex(String(match.safeRegex.regex ?? ''));
     else if (match?.prefix !== undefined) this.prefix = String(match.prefix);
     else throw new Error('rules[].match: only prefix, path and safe_regex are supported');
-    if (match.queryParameters || match.grpc || match.dynamicMetadata || match.caseSensitive === false)
+    if (match.queryParameters || match.grpc || match.dynamicMetadata || !boolValue(match.caseSensitive, true))
       throw new Error('rules[].match: only prefix, path, safe_regex and headers are supported');
-    this.headers = ((match.headers ?? []) as any[]).map((h) => new HeaderMatcher(h));
+    this.headers = (match.headers ?? []).map((h) => new HeaderMatcher(h));
   }
 
   matches(req: ActiveRequest): boolean {

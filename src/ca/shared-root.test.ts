@@ -7,37 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import { startEtcd } from '../config/etcd/test-util.js';
 import { EtcdStore } from '../config/etcd/etcd-store.js';
 import { startServerWith, type ServerProcess } from '../cli/server-test-util.js';
-import { CaServiceClient, type CertificateResponse } from '../xds/ca-service.js';
-import { EC_P256, generateEcKeyPair, x509 } from '../xds/x509.js';
 import { CA_FILES } from './authority.js';
 import { issueLocalToken, TOKEN_KEY_FILE } from './token.js';
-
-const SLEEP = 'spiffe://cluster.local/ns/foo/sa/sleep';
-
-/** CreateCertificate for SLEEP on `xds` with `token`: the chain, or the gRPC status code. */
-async function sign(xds: string, token: string): Promise<{ code: number; chain: string[] }> {
-  const client = new CaServiceClient(xds, grpc.credentials.createInsecure()) as any;
-  try {
-    const keys = await generateEcKeyPair();
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      keys,
-      signingAlgorithm: EC_P256,
-      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: SLEEP }])],
-    });
-    const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${token}`);
-    return await new Promise((resolve) =>
-      client.CreateCertificate(
-        { csr: csr.toString('pem'), validityDuration: 600 },
-        md,
-        (err: grpc.ServiceError | null, res: CertificateResponse) =>
-          resolve({ code: err ? err.code : 0, chain: res?.certChain ?? [] }),
-      ),
-    );
-  } finally {
-    client.close();
-  }
-}
+import { SLEEP, sign } from './test-util.js';
 
 test('replicas on one etcd share one CA root: certificates from either verify under it', async () => {
   const etcd = await startEtcd();

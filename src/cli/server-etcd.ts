@@ -32,6 +32,7 @@ export function etcdBackend(
   return {
     store,
     lifecycle: autoRegistration,
+    rootStore: store.caRoot(),
     close: () => {
       autoRegistration.close();
       registrations.close();

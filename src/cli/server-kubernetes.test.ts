@@ -93,7 +93,7 @@ test('mizzen server --kubeconfig: Service, EndpointSlice and VirtualService from
     server = await startServerWith(['--kubeconfig', fake.writeKubeconfig(dir)]);
     assert.match(
       server.stdout(),
-      /config: \d+ resources from kubernetes https:\/\/127\.0\.0\.1:\d+ \(version 1\)/,
+      /config: \d+ resources from kubernetes https:\/\/127\.0\.0\.1:\d+ \(version \d+\)/,
     );
     proxy = await spawnProxy(
       [

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from './command.js';
 import { KubernetesStore } from '../config/kubernetes/kube-store.js';
+import { KubernetesCaRootStore } from '../config/kubernetes/kube-ca-root.js';
+import { CONTROL_PLANE_NAMESPACE } from '../kube/defaults.js';
 import type { LogLevel } from '../xds/logger.js';
 
 /** The cluster the flags name: a kubeconfig file (its current context), else the pod's in-cluster config. */
@@ -26,8 +28,18 @@ export function loadKubeConfig(kubeconfig: string | undefined): KubeConfig {
   return kc;
 }
 
-/** The Kubernetes store; the server's other parts are the same as for files and etcd. */
+/**
+ * The Kubernetes store, and the CA root in Secrets of the control plane's namespace (POD_NAMESPACE,
+ * as istiod reads it; else istio-system); the server's other parts are the same as for files and etcd.
+ */
 export function kubernetesBackend(kubeconfig: string | undefined, log: (level: LogLevel, m: string) => void) {
-  const store = new KubernetesStore({ kubeConfig: loadKubeConfig(kubeconfig), log: (l) => log('warn', l) });
-  return { store, lifecycle: undefined, close: () => {} };
+  const kubeConfig = loadKubeConfig(kubeconfig);
+  const store = new KubernetesStore({ kubeConfig, log: (l) => log('warn', l) });
+  const namespace = process.env.POD_NAMESPACE || CONTROL_PLANE_NAMESPACE;
+  return {
+    store,
+    lifecycle: undefined,
+    rootStore: new KubernetesCaRootStore(kubeConfig, namespace),
+    close: () => {},
+  };
 }

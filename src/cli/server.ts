@@ -117,7 +117,12 @@ export default defineCommand({
             graceMs,
             log,
           )
-        : { store: new FileStore(resolve(values.config!)), lifecycle: undefined, close: () => {} };
+        : {
+            store: new FileStore(resolve(values.config!)),
+            lifecycle: undefined,
+            rootStore: null,
+            close: () => {},
+          };
     const server = new DiscoveryServer({
       store: backend.store,
       xdsAddress: checkAddress('--xds-address', values['xds-address'] ?? '127.0.0.1:15010'),
@@ -127,8 +132,8 @@ export default defineCommand({
       httpRoutes: configApiRoutes(backend.store, (line) => log('warn', line)),
       ca: {
         dir: values['ca-dir'] ? resolve(values['ca-dir']) : null,
-        // Replicas on one etcd sign under one root kept there (unless --ca-dir plugs cacerts files).
-        rootStore: values.etcd ? (backend.store as EtcdStore).caRoot() : null,
+        // Replicas on one etcd or cluster sign under one root kept there (unless --ca-dir plugs cacerts files).
+        rootStore: backend.rootStore,
       },
     });
     let addrs;
@@ -146,8 +151,8 @@ export default defineCommand({
     const ca = server.ca?.authority;
     if (ca) {
       const where =
-        ca.source === 'shared' || (values.etcd && ca.source === 'generated')
-          ? 'shared by the replicas in etcd'
+        backend.rootStore && (ca.source === 'shared' || ca.source === 'generated')
+          ? `shared by the replicas in ${values.etcd ? 'etcd' : backend.rootStore.description}`
           : values['ca-dir']
             ? `kept in ${values['ca-dir']}`
             : 'in memory only (no --ca-dir)';

@@ -78,6 +78,20 @@ export function installManifests(o: InstallOptions): Record<string, unknown>[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${ISTIOD}-${ns}` },
       subjects: [{ kind: 'ServiceAccount', name: ISTIOD, namespace: ns }],
     },
+    // As istiod's Role: the self-signed CA root goes into Secret istio-ca-secret of its own namespace.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(ISTIOD),
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'watch', 'list'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(ISTIOD),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: ISTIOD },
+      subjects: [{ kind: 'ServiceAccount', name: ISTIOD, namespace: ns }],
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -111,7 +125,10 @@ export function installManifests(o: InstallOptions): Record<string, unknown>[] {
                   '--inject-discovery-address',
                   xds,
                 ],
-                env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                ],
                 ports: [
                   { name: 'grpc-xds', containerPort: XDS_PORT },
                   { name: 'http-monitoring', containerPort: 15014 },

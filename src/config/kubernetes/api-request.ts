@@ -30,7 +30,7 @@ const http = new IsomorphicFetchHttpLibrary();
  */
 export async function apiRequest(
   kc: KubeConfig,
-  method: 'GET' | 'PATCH',
+  method: 'GET' | 'PATCH' | 'POST',
   path: string,
   body?: { contentType: string; value: unknown },
 ): Promise<ApiResponse> {

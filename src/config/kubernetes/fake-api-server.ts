@@ -317,6 +317,9 @@ export class FakeApiServer {
     if (!p || !this.served.has(p.collection))
       return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
     if (req.method === 'PATCH' && p.name && p.sub === 'status') return this.patchStatus(res, p, seen);
+    if (req.method === 'POST' && !p.name && p.namespace)
+      return this.create(res, p.collection, p.namespace, body);
+    if (req.method === 'GET' && p.name && !p.sub) return this.getOne(res, p.collection, p.namespace, p.name);
     if (req.method !== 'GET' || p.name)
       return this.status(
         res,
@@ -385,6 +388,24 @@ export class FakeApiServer {
     }
     this.watchers.add(w);
     res.on('close', () => this.watchers.delete(w));
+  }
+
+  private getOne(res: ServerResponse, collection: string, namespace: string | null, name: string): void {
+    const obj = this.objects.get(collection)!.get(`${namespace ?? ''}/${name}`);
+    if (!obj) return this.status(res, 404, 'NotFound', `"${name}" not found`);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(obj));
+  }
+
+  /** POST to a namespaced collection: 201 with the stored object, 409 AlreadyExists when the name is taken. */
+  private create(res: ServerResponse, collection: string, namespace: string, body: string): void {
+    const input = JSON.parse(body) as ApiObject;
+    const name = String(input.metadata?.name ?? '');
+    if (this.objects.get(collection)!.has(`${namespace}/${name}`))
+      return this.status(res, 409, 'AlreadyExists', `"${name}" already exists`);
+    const obj = this.apply({ ...input, metadata: { ...input.metadata, namespace } });
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(obj));
   }
 
   private patchStatus(

@@ -3,6 +3,7 @@
 import { TypeUrl } from '../../xds/type-urls.js';
 import type { Generator, ProxyRef } from '../generator.js';
 import { arr, obj } from './shape.js';
+import { structToJson, type CanonicalStruct } from '../../xds/struct.js';
 
 /** One endpoint of the cluster as EDS sends it. */
 export interface EndpointExplain {
@@ -56,7 +57,8 @@ export function describeCluster(gen: Generator, ref: ProxyRef, name: string, sha
 
 function tlsOf(c: Record<string, unknown>): string {
   const matches = arr(c.transportSocketMatches);
-  if (matches.some((m) => obj(m.match).tlsMode === 'istio')) return 'ISTIO_MUTUAL (auto mTLS)';
+  if (matches.some((m) => structToJson(m.match as CanonicalStruct).tlsMode === 'istio'))
+    return 'ISTIO_MUTUAL (auto mTLS)';
   const ts = obj(c.transportSocket);
   if (ts.name)
     return String(obj(ts.typedConfig)['@type'] ?? ts.name).includes('UpstreamTlsContext')

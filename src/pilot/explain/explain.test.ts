@@ -52,6 +52,11 @@ test('request routing: end-user jason → reviews v2 by the first rule, with its
   assert.deepEqual([src?.http, src?.match, src?.line], [0, 0, 11], 'spec.http[0].match[0] at line 11');
   assert.equal(e.route?.clusters[0].name, 'outbound|9080|v2|reviews.default.svc.cluster.local');
   assert.equal(e.route?.clusters[0].subset, 'v2');
+  assert.equal(
+    e.route?.clusters[0].tls,
+    'ISTIO_MUTUAL (auto mTLS)',
+    'the transport socket match of auto mTLS',
+  );
   assert.deepEqual(
     e.route?.clusters[0].endpoints.map((x) => x.address),
     ['127.1.0.5:9080'],

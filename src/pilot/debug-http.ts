@@ -1,4 +1,5 @@
-// The control plane's debug/monitoring HTTP server: /debug/configz, /debug/syncz, /debug/config_dump, /metrics.
+// The control plane's debug/monitoring HTTP server: /debug/configz, /debug/syncz, /debug/config_dump,
+// /debug/explain, /debug/config_health, /metrics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatDiagnostic } from '../api/diagnostic.js';
@@ -12,6 +13,7 @@ import { PilotMetrics } from './metrics.js';
 import type { Envoy } from './envoy.js';
 import { mizzenVersion } from './version.js';
 import { explainQuery } from './explain/explain-query.js';
+import { HealthSource } from './health/health-source.js';
 
 /** What the debug server reads. */
 export interface DebugSources {
@@ -30,9 +32,11 @@ export type HttpRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) =
 export class DebugServer {
   private readonly server: Server;
   private readonly pilotMetrics: PilotMetrics;
+  private readonly healthSource: HealthSource;
 
   constructor(private readonly src: DebugSources) {
     this.server = createServer((req, res) => this.handle(req, res));
+    this.healthSource = new HealthSource(src);
     this.pilotMetrics = new PilotMetrics({
       ads: () => src.ads.metrics(),
       convergenceSamples: () => src.ads.takeConvergenceSamples(),
@@ -79,6 +83,8 @@ export class DebugServer {
           return this.configDump(res, url.searchParams.get('proxyID') ?? '');
         case '/debug/explain':
           return this.explain(res, url.searchParams);
+        case '/debug/config_health':
+          return json(res, 200, this.healthSource.health());
         case '/metrics':
           return this.metrics(res);
         case '/ready':
@@ -93,6 +99,7 @@ export class DebugServer {
               '/debug/syncz',
               '/debug/config_dump?proxyID=',
               '/debug/explain?proxyID=&method=&host=&port=&path=&header=',
+              '/debug/config_health',
               '/metrics',
             ],
           });

@@ -35,6 +35,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: "every proxy's xDS sync state per type",
     load: () => import('./proxy-status.js'),
   },
+  dashboard: {
+    summary: 'serve the web dashboard (graph, config health, route explainer) and print its URL',
+    load: () => import('./dashboard.js'),
+  },
   x: {
     summary: 'experimental commands: x authz check POD, x explain SOURCE URL (like istioctl x)',
     load: () => import('./x.js'),

@@ -14,8 +14,9 @@ import { fileTail } from '../local/file-tail.js';
 import { linePrinter } from '../local/log-prefix.js';
 import { pickNetworkMode, type NetworkMode } from '../local/pod-mode.js';
 import { findPrometheus } from '../local/prometheus.js';
+import { startDashboard, type RunningDashboard } from '../dashboard/start.js';
 
-const HELP = `usage: mizzen up DIR [-d] [--network pod|host] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S]
+const HELP = `usage: mizzen up DIR [-d] [--network pod|host] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S] [--with-prometheus] [--dashboard]
 
 Runs the control plane, an ingress gateway, one sidecar per workload instance and the workloads of
 DIR's manifests (Deployment/Pod commands run as local processes; subfolders named networking/ are
@@ -35,7 +36,9 @@ skipped). Ctrl-C stops everything.
       --with-prometheus        also run Prometheus (Debian's prometheus package) at 127.0.0.1:9090 (a free
                                port if taken) scraping every proxy's :15090 and the control plane;
                                <run-dir>/prometheus/targets.json is written either way
-      --scrape-interval S      Prometheus scrape interval in seconds (default 15)`;
+      --scrape-interval S      Prometheus scrape interval in seconds (default 15)
+      --dashboard              also serve \`mizzen dashboard\` (graph, config health, route explainer) on
+                               127.0.0.1:20001 (the next free port if taken) and print its URL`;
 
 /** `--scrape-interval`: whole seconds, default 15. */
 function scrapeInterval(v: string | undefined): number {
@@ -59,6 +62,8 @@ interface UpOptions {
   readonly network: NetworkMode | undefined;
   /** Prometheus scrape interval (s) when `--with-prometheus`, else null. */
   readonly prometheus: number | null;
+  /** `--dashboard`: serve the dashboard from this process. */
+  readonly dashboard: boolean;
 }
 
 function int(v: string | undefined, flag: string, dflt: number): number {
@@ -84,6 +89,7 @@ export default defineCommand({
     'daemon-child': { type: 'boolean' },
     'with-prometheus': { type: 'boolean' },
     'scrape-interval': { type: 'string' },
+    dashboard: { type: 'boolean' },
   },
   args: { min: 1, max: 1, expected: 'one folder of manifests' },
   async run({ flags: values, args: positionals, paths }) {
@@ -107,6 +113,7 @@ export default defineCommand({
       debugPort: int(values['debug-port'], '--debug-port', 15014),
       timeoutMs: timeoutS * 1000,
       prometheus: values['with-prometheus'] ? scrapeInterval(values['scrape-interval']) : null,
+      dashboard: values.dashboard === true,
     };
     if (o.prometheus !== null && !findPrometheus()) {
       console.error(
@@ -204,6 +211,7 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     process.on(s, h);
     return [s, h] as const;
   });
+  let dashboard: RunningDashboard | null = null;
   const onExit = (): void => mesh.killNow();
   process.on('exit', onExit);
   try {
@@ -221,6 +229,7 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     }
     printSummary(mesh.state(), mesh.urls());
     if (mesh.prometheus) say(`Prometheus: http://${mesh.prometheus}/graph`);
+    if (o.dashboard) dashboard = await startMeshDashboard(mesh, say);
     say(`waiting for readiness (up to ${o.timeoutMs / 1000}s)…`);
     const waiting = await Promise.race([
       mesh.waitReady(o.timeoutMs, (ready, total) => say(`ready ${ready}/${total} (${elapsed()})`)),
@@ -238,8 +247,33 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     say('stopped');
     return 0;
   } finally {
+    await dashboard?.close();
     for (const [s, h] of handlers) process.off(s, h);
     process.off('exit', onExit);
+  }
+}
+
+/** `--dashboard`: serves it over this mesh's control plane and proxies; null (and said why) when it cannot. */
+async function startMeshDashboard(
+  mesh: LocalMesh,
+  say: (line: string) => void,
+): Promise<RunningDashboard | null> {
+  try {
+    const d = await startDashboard({
+      controlPlane: mesh.state().debugAddress,
+      ...(mesh.prometheus ? { prometheus: mesh.prometheus } : {}),
+      targets: () =>
+        mesh
+          .scrapeTargets()
+          .filter((t) => t.path === '/stats/prometheus')
+          .map((t) => `http://${t.address}${t.path}`),
+    });
+    mesh.setDashboardUrl(d.url);
+    say(`dashboard: ${d.url}`);
+    return d;
+  } catch (err) {
+    say(`dashboard not started: ${(err as Error).message}`);
+    return null;
   }
 }
 
@@ -292,6 +326,7 @@ async function detach(o: UpOptions): Promise<number> {
     String(o.timeoutMs / 1000),
     ...(o.network ? ['--network', o.network] : []),
     ...(o.prometheus !== null ? ['--with-prometheus', '--scrape-interval', String(o.prometheus)] : []),
+    ...(o.dashboard ? ['--dashboard'] : []),
   ];
   const [node, ...pre] = mizzenCommand();
   const child = spawn(node, [...pre, ...args], {

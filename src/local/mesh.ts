@@ -140,6 +140,8 @@ export class LocalMesh {
   private gatewayStats = 0;
   /** `127.0.0.1:port` of the Prometheus `up --with-prometheus` started, '' when none. */
   private prometheusAddress = '';
+  /** URL of the dashboard `up --dashboard` serves, '' when none. */
+  private dashboardUrl = '';
   private readonly gatewayName: string;
   private gwPorts: GatewayPort[] = [];
   private previousIps = new Map<string, string>();
@@ -369,6 +371,7 @@ export class LocalMesh {
       xdsAddress: this.xdsAddress,
       debugAddress: this.debugAddress,
       ...(this.prometheusAddress ? { prometheusAddress: this.prometheusAddress } : {}),
+      ...(this.dashboardUrl ? { dashboardUrl: this.dashboardUrl } : {}),
       gatewayPortOffset: this.o.gatewayPortOffset,
       server: { process: SERVER_PROCESS },
       gateway: {
@@ -563,6 +566,12 @@ export class LocalMesh {
   /** Where Prometheus listens (`127.0.0.1:port`), '' when `up` started none. */
   get prometheus(): string {
     return this.prometheusAddress;
+  }
+
+  /** Records the dashboard's URL in state.json (`up --dashboard`). */
+  setDashboardUrl(url: string): void {
+    this.dashboardUrl = url;
+    this.writeStateNow();
   }
 
   /** The gateway's pod identity (Istio's default install: istio-system/istio-ingressgateway-service-account). */

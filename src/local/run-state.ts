@@ -113,6 +113,8 @@ export interface RunState {
   readonly debugAddress: string;
   /** `127.0.0.1:port` of `up --with-prometheus`'s Prometheus; absent when none runs. */
   readonly prometheusAddress?: string;
+  /** URL of `up --dashboard`'s dashboard; absent when none runs. */
+  readonly dashboardUrl?: string;
   readonly gatewayPortOffset: number;
   readonly server: { readonly process: string };
   readonly gateway: {

@@ -1,0 +1,262 @@
+// The dashboard in a real browser (playwright-core driving Debian's chromium) against a real bookinfo
+// mesh (`mizzen up --dashboard`) with real traffic: the graph's edges with rates and the mTLS lock, the
+// configured vs observed split, a rejected file with its line in config health, and the explainer's
+// answer for the request-routing task. MIZZEN_DASHBOARD_SCREENSHOTS=DIR also saves each view as a PNG.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  BIN,
+  EXAMPLES,
+  apply,
+  eventually,
+  meshDown,
+  meshUp,
+  newMesh,
+  request,
+  runState,
+  type Mesh,
+} from '../tasks/mesh.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = process.env.MIZZEN_DASHBOARD_SCREENSHOTS;
+const NET = 'bookinfo/networking/';
+
+let mesh: Mesh | undefined;
+let browser: Browser | undefined;
+let page: Page | undefined;
+let pumping = true;
+let traffic: Promise<void> = Promise.resolve();
+let sent = 0;
+
+function m(): Mesh {
+  assert.ok(mesh, 'the mesh did not start');
+  return mesh;
+}
+
+function p(): Page {
+  assert.ok(page, 'no browser page');
+  return page;
+}
+
+/** Requests /productpage through the gateway, one after another, until the suite ends. */
+async function pump(port: number): Promise<void> {
+  while (pumping) {
+    await request(`http://127.0.0.1:${port}/productpage`, { timeoutMs: 5000 });
+    sent++;
+  }
+}
+
+async function shot(name: string): Promise<void> {
+  if (SHOTS) await p().screenshot({ path: join(SHOTS, `dashboard-${name}.png`) });
+}
+
+/** The rates the edge table shows, by `source → target` node ids. */
+async function edgeRates(): Promise<Record<string, { rps: number; mtls: boolean; weight: string }>> {
+  return p().$$eval('table.edges tbody tr', (rows) =>
+    Object.fromEntries(
+      rows.map((r) => [
+        `${r.getAttribute('data-source')} → ${r.getAttribute('data-target')}`,
+        {
+          rps: Number(r.querySelector('[data-rps]')?.getAttribute('data-rps') ?? 0),
+          mtls: r.querySelector('td.mtls svg')?.getAttribute('aria-label') === 'mutual TLS',
+          weight: r.lastElementChild?.textContent ?? '',
+        },
+      ]),
+    ),
+  );
+}
+
+describe('mizzen dashboard in a browser', { timeout: 300_000 }, () => {
+  before(async () => {
+    mesh = await newMesh();
+    await meshUp(mesh, `${EXAMPLES}bookinfo`, ['--dashboard']);
+    traffic = pump(mesh.gatewayPort);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+
+  after(async () => {
+    pumping = false;
+    await traffic;
+    await browser?.close();
+    await meshDown(mesh);
+  });
+
+  it('up --dashboard prints and records its URL; the graph shows productpage → reviews v1/v2/v3 → ratings with rates and mTLS', async () => {
+    const url = runState(m()).dashboardUrl;
+    assert.ok(url, `state.json names no dashboard:\n${m().upOutput}`);
+    assert.match(m().upOutput, /dashboard: http:\/\/127\.0\.0\.1:\d+\//);
+    await p().goto(`${url}#graph`);
+    let rates: Awaited<ReturnType<typeof edgeRates>> = {};
+    const want = [
+      'wl:istio-system/istio-ingressgateway → wl:default/productpage-v1',
+      'wl:default/productpage-v1 → wl:default/details-v1',
+      'wl:default/productpage-v1 → wl:default/reviews-v1',
+      'wl:default/productpage-v1 → wl:default/reviews-v2',
+      'wl:default/productpage-v1 → wl:default/reviews-v3',
+      'wl:default/reviews-v2 → wl:default/ratings-v1',
+      'wl:default/reviews-v3 → wl:default/ratings-v1',
+    ];
+    await eventually(
+      'every bookinfo edge with a non-zero rate',
+      async () => {
+        rates = await edgeRates();
+        return want.every((k) => (rates[k]?.rps ?? 0) > 0);
+      },
+      45_000,
+      500,
+      () => JSON.stringify(rates, null, 1),
+    );
+    for (const k of want.slice(1))
+      assert.ok(rates[k].mtls, `${k} is mutual TLS (auto mTLS between sidecars)`);
+    // Cytoscape drew the same edges (the canvas holds what the table lists).
+    const drawn = await p().getAttribute('#graph', 'data-drawn-edges');
+    assert.ok(Number(drawn) >= want.length, `graph edges: ${drawn}`);
+    await shot('graph');
+  });
+
+  it('after the traffic-shifting task the reviews edges show the configured 50/50 next to what was seen', async () => {
+    await apply(m(), `${NET}destination-rule-all.yaml`, `${NET}virtual-service-reviews-50-v3.yaml`);
+    let rates: Awaited<ReturnType<typeof edgeRates>> = {};
+    await eventually(
+      'weights on productpage → reviews v1 and v3',
+      async () => {
+        rates = await edgeRates();
+        return ['v1', 'v3'].every((v) =>
+          /^50% \/ \d+%$/.test(rates[`wl:default/productpage-v1 → wl:default/reviews-${v}`]?.weight ?? ''),
+        );
+      },
+      30_000,
+      500,
+      () => JSON.stringify(rates, null, 1),
+    );
+    // v2 is configured at 0% but still served before the rule arrived (the window covers both).
+    assert.match(rates['wl:default/productpage-v1 → wl:default/reviews-v2']?.weight ?? '', /^0% \/ \d+%$/);
+    await p().selectOption('select', '5m');
+    await eventually(
+      'the 5 m window answers',
+      async () => /5m|\d+ s of data/.test((await p().textContent('[role=status]')) ?? ''),
+      10_000,
+    );
+  });
+
+  it('config health shows a rejected file with its line, and every proxy SYNCED per type', async () => {
+    const bad = join(m().run, 'config', 'applied', 'zz-broken-ratings.yaml');
+    writeFileSync(
+      bad,
+      `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: broken-ratings
+spec:
+  host: ratings
+  trafficPolicy:
+    loadBalancer:
+      simple: FASTEST
+`,
+    );
+    await p().click('#tab-health');
+    const row = p().locator('tr[data-resource="DestinationRule default/broken-ratings"]');
+    let table = '';
+    await eventually(
+      'the broken DestinationRule, rejected, at zz-broken-ratings.yaml:9',
+      async () =>
+        ((table = (await p().locator('table.resources').textContent()) ?? ''), (await row.count()) === 1) &&
+        (await row.locator('.badge').textContent()) === 'rejected' &&
+        /zz-broken-ratings\.yaml:9:\d+: spec\.trafficPolicy\.loadBalancer\.simple/.test(
+          (await row.textContent()) ?? '',
+        ),
+      30_000,
+      300,
+      () => table,
+    );
+    const vs = p().locator('tr[data-resource="VirtualService default/reviews"]');
+    assert.match((await vs.textContent()) ?? '', /\d+ prox/, 'the reviews VirtualService reaches proxies');
+    const pp = p().locator('table.proxies tr', { hasText: 'productpage-v1' });
+    await eventually(
+      'productpage SYNCED',
+      async () => (await pp.locator('.badge').textContent()) === 'SYNCED',
+      15_000,
+    );
+    await p().selectOption('select', 'rejected');
+    await shot('health');
+  });
+
+  it("the explainer answers the request-routing task's end-user: jason question with the matching rule's file:line", async () => {
+    await apply(m(), `${NET}virtual-service-reviews-test-v2.yaml`);
+    await p().click('#tab-explain');
+    const source = p().locator('select[name=source]');
+    await eventually(
+      'productpage among the sources',
+      async () => (await source.textContent())?.includes('productpage-v1') ?? false,
+      10_000,
+    );
+    const value = await source.locator('option', { hasText: 'productpage-v1' }).first().getAttribute('value');
+    await source.selectOption(value ?? '');
+    await p().fill('input[name=url]', 'http://reviews:9080/reviews/0');
+    await p().fill('textarea[name=headers]', 'end-user: jason');
+    let rule = '';
+    await eventually(
+      'the jason rule of the test-v2 VirtualService',
+      async () => {
+        await p().click('form.explain button');
+        await p().waitForSelector('.answer .rule', { timeout: 5000 });
+        rule = (await p().textContent('.answer .rule')) ?? '';
+        return /spec\.http\[0\]\.match\[0\]/.test(rule);
+      },
+      20_000,
+      500,
+      () => rule,
+    );
+    assert.match(rule, /^VirtualService default\/reviews spec\.http\[0\]\.match\[0\] at \S+\.yaml:\d+:\d+$/);
+    const clusters = (await p().textContent('table.clusters')) ?? '';
+    assert.match(clusters, /outbound\|9080\|v2\|reviews\.default\.svc\.cluster\.local/);
+    await shot('explain');
+    // Without the header the first rule does not match, and the answer says why.
+    await p().fill('textarea[name=headers]', '');
+    await p().click('form.explain button');
+    await eventually(
+      'rule #1 and why #0 did not match',
+      async () => /spec\.http\[1\]/.test((await p().textContent('.answer .rule')) ?? ''),
+      10_000,
+    );
+    assert.match((await p().textContent('ol.tried')) ?? '', /did not match: .*end-user/);
+  });
+
+  it('mizzen dashboard serves the same API for the running mesh and prints its URL', async () => {
+    const child = spawn(process.execPath, [BIN, 'dashboard', '--run-dir', m().run, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      await eventually(
+        'the URL',
+        () => /dashboard: http:\/\/127\.0\.0\.1:\d+\//.test(out),
+        20_000,
+        100,
+        () => out,
+      );
+      const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1];
+      const info = JSON.parse((await request(`${url}api/info`)).body) as {
+        controlPlane: string;
+        metrics: string;
+      };
+      assert.equal(info.controlPlane, runState(m()).debugAddress);
+      assert.equal(info.metrics, 'scrape');
+      const health = await request(`${url}api/health`);
+      assert.equal(health.status, 200);
+      assert.ok((JSON.parse(health.body) as { proxies: unknown[] }).proxies.length >= 7);
+      assert.equal((await request(`${url}api/graph?window=2m`)).status, 400);
+      assert.equal((await request(`${url}api/graph`, { method: 'POST' })).status, 405);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.ok(sent > 0);
+  });
+});

@@ -95,11 +95,22 @@ export function inboundClusterName(port: number): string {
 export function parseOutboundClusterName(
   name: string,
 ): { port: number; subset: string; host: string } | null {
-  const parts = name.split('|');
-  if (parts.length !== 4 || parts[0] !== 'outbound') return null;
+  // `outbound|PORT|SUBSET|HOST`, or the SNI form `outbound_.PORT_.SUBSET_.HOST` of AUTO_PASSTHROUGH's
+  // SNI-DNAT clusters (Istio parses both the same way).
+  const parts = name.startsWith('outbound_.') ? splitSni(name) : name.split('|');
+  if (parts === null || parts.length !== 4 || parts[0] !== 'outbound') return null;
   const port = Number(parts[1]);
   if (!Number.isInteger(port) || port <= 0) return null;
   return { port, subset: parts[2], host: parts[3] };
+}
+
+/** `outbound_.PORT_.SUBSET_.HOST` → its four parts (the host may itself contain `_.`). */
+function splitSni(name: string): string[] | null {
+  const a = name.indexOf('_.');
+  const b = name.indexOf('_.', a + 2);
+  const c = b < 0 ? -1 : name.indexOf('_.', b + 2);
+  if (c < 0) return null;
+  return [name.slice(0, a), name.slice(a + 2, b), name.slice(b + 2, c), name.slice(c + 2)];
 }
 
 /** Names of the special clusters. */

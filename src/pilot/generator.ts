@@ -23,7 +23,13 @@ import {
 } from './listener-inbound.js';
 import { buildBlackHoleCluster, buildOutboundClusters, buildPassthroughCluster } from './cluster.js';
 import { buildLoadAssignment } from './endpoints.js';
-import { buildGatewayListeners, buildGatewayRouteConfig, gatewayRouteNames } from './listener-gateway.js';
+import {
+  autoPassthroughServers,
+  buildGatewayListeners,
+  buildGatewayRouteConfig,
+  gatewayRouteNames,
+} from './listener-gateway.js';
+import { buildSniDnatClusters } from './sni-dnat.js';
 import { buildGrpcClusters, buildGrpcListeners, buildGrpcRouteConfig } from './proxyless-grpc.js';
 import { buildSecret } from './secrets.js';
 import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
@@ -256,6 +262,7 @@ function buildListeners(scope: ProxyScope): Envoy[] {
 /** The clusters that depend on the proxy's own workload, plus the special clusters. */
 function buildLocalClusters(scope: ProxyScope): Envoy[] {
   const out = scope.proxy.type === 'sidecar' && !scope.proxy.noSidecar ? buildInboundClusters(scope) : [];
+  if (scope.proxy.type === 'router') out.push(...buildSniDnatClusters(scope, autoPassthroughServers(scope)));
   out.push(buildBlackHoleCluster(), buildPassthroughCluster());
   return out;
 }

@@ -18,6 +18,7 @@ import {
 } from './tcp-route.js';
 import { FILTERS, socketAddress, TYPES, wrap, type Envoy } from './envoy.js';
 import { ChainSet } from './filter-chain-set.js';
+import { buildSniDnatChains, isAutoPassthrough } from './sni-dnat.js';
 import type { Gateway, Server } from '../api/kinds/networking/gateway.js';
 import type { VirtualServiceEntry } from './push-context.js';
 import type { ProxyScope } from './scoping.js';
@@ -49,12 +50,17 @@ function isTerminatedHttps(s: Server): boolean {
   return s.port.protocol.toUpperCase() === 'HTTPS' && !isPassthrough(s);
 }
 
-/** TLS forwarded untouched, routed by SNI (`tls` rules): PASSTHROUGH, or a TLS server without a mode. */
+/** TLS forwarded untouched, routed by SNI (`tls` rules): PASSTHROUGH, or a TLS server without a mode (AUTO_PASSTHROUGH: sni-dnat.ts). */
 function isPassthrough(s: Server): boolean {
   const p = s.port.protocol.toUpperCase();
   if (p !== 'HTTPS' && p !== 'TLS') return false;
   const m = s.tls?.mode;
-  return m === 'PASSTHROUGH' || m === 'AUTO_PASSTHROUGH' || (p === 'TLS' && m === undefined);
+  return m === 'PASSTHROUGH' || (p === 'TLS' && m === undefined);
+}
+
+/** The AUTO_PASSTHROUGH servers of the gateway's Gateways. */
+export function autoPassthroughServers(scope: ProxyScope): Server[] {
+  return selectedGateways(scope).flatMap((g) => (g.spec?.servers ?? []).filter(isAutoPassthrough));
 }
 
 /** The Gateways whose selector matches the proxy's labels (an empty selector selects every gateway). */
@@ -120,6 +126,9 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
             }),
           ],
         });
+      } else if (isAutoPassthrough(b.server)) {
+        for (const c of buildSniDnatChains(scope, b.server))
+          chains.add({ ...c, filters: [...sec.tcp, ...(c.filters as Envoy[])] });
       } else if (isPassthrough(b.server)) {
         for (const c of passthroughChains(scope, p, b))
           chains.add({ ...c, filters: [...sec.tcp, ...(c.filters as Envoy[])] });

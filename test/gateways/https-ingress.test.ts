@@ -100,6 +100,9 @@ spec:
     - port: { number: 443, name: tls-nginx, protocol: TLS }
       hosts: [nginx.example.com]
       tls: { mode: PASSTHROUGH }
+    - port: { number: 853, name: tls-cross-network, protocol: TLS }
+      hosts: ["*.mesh.test"]
+      tls: { mode: AUTO_PASSTHROUGH }
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -171,7 +174,7 @@ describe('HTTPS ingress gateway (mizzen server + mizzen proxy router)', { timeou
       join(config, 'mtls-credential.yaml'),
       tlsSecret('mtls-credential', certs.mtls, pki.ca.cert),
     );
-    offset = await freeGatewayOffset([80, 443]);
+    offset = await freeGatewayOffset([80, 443, 853]);
     server = await startServer(config);
     gateway = await startProxy({
       kind: 'router',
@@ -288,6 +291,23 @@ describe('HTTPS ingress gateway (mizzen server + mizzen proxy router)', { timeou
     assert.equal(r.ok, true, r.error);
     assert.equal(r.cn, 'nginx backend', 'the gateway did not terminate TLS');
     assert.equal(r.data, 'hello from the TLS backend\n');
+  });
+
+  it('AUTO_PASSTHROUGH: the SNI outbound_.PORT_.SUBSET_.HOST picks the service, the TLS goes through untouched', async () => {
+    // What a sidecar on another network sends to an east-west gateway with Istio mutual TLS.
+    const sni = 'outbound_.443_._.nginx.mesh.test';
+    // (Not verified against the SNI: sidecars check the peer's SPIFFE ID, not this name.)
+    const r = await tlsProbe(853 + offset, sni, { send: 'hi\n' });
+    assert.equal(r.ok, true, r.error);
+    assert.equal(r.cn, 'nginx backend', 'the gateway did not terminate TLS');
+    assert.equal(r.data, 'hello from the TLS backend\n');
+    const unknown = await tlsProbe(853 + offset, 'outbound_.443_._.other.mesh.test');
+    assert.equal(unknown.ok, false, 'an SNI no service answers to is not forwarded');
+    const stats = await curl([`http://127.0.0.1:${gateway!.adminPort()}/stats?filter=${sni}`]);
+    assert.match(
+      stats.body,
+      new RegExp(`^cluster\\.${sni.replace(/\./g, '\\.')}\\.upstream_cx_total: 1$`, 'm'),
+    );
   });
 
   it('config_dump shows the SDS secrets with their private keys redacted', async () => {

@@ -226,11 +226,6 @@ function serverTlsRules(t: ServerTLSSettings, at: At, c: Checker): void {
   ].filter((x) => x);
   if (sources.length > 1 && !(t.credentialName && t.credentialNames?.length))
     c.error(at, `only one certificate source may be set, got ${sources.join(' and ')}`);
-  if (mode === 'AUTO_PASSTHROUGH')
-    c.warn(
-      f('mode'),
-      'AUTO_PASSTHROUGH is not enforced as Istio does: Mizzen serves it like PASSTHROUGH (SNI routes from VirtualService tls rules), without the automatic outbound_.PORT_.SUBSET_.HOST routing',
-    );
   if (
     (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') &&
     (t.caCrl || t.serverCertificate || t.privateKey || t.caCertificates || hasCredential)

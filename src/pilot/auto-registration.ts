@@ -8,6 +8,7 @@ import type { ResourceRef } from '../config/writable-store.js';
 import type { ProxyInfo } from '../xds/ads-server.js';
 import type { XdsLogger } from '../xds/logger.js';
 import { AUTO_REGISTRATION_GROUP } from '../registry/workloads.js';
+import { localityString } from '../registry/locality.js';
 import { parseProxy } from './proxy.js';
 
 /** Istio's annotation naming the control-plane instance that keeps an auto-registered entry. */
@@ -132,6 +133,9 @@ export class WorkloadAutoRegistration {
       address: p.ip,
       labels: { ...template.labels, ...p.labels },
     };
+    // Istio writes the proxy's own locality over the template's (a VM knows where it runs).
+    const locality = localityString(p.locality);
+    if (locality) spec.locality = locality;
     return {
       apiVersion: 'networking.istio.io/v1',
       kind: 'WorkloadEntry',

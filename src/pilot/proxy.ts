@@ -1,7 +1,7 @@
 // The proxy a generator builds for: parsed from the ADS node id and Istio node metadata.
 import type { ProxyInfo } from '../xds/ads-server.js';
 import type { Locality } from '../registry/model.js';
-import { parseLocality, NO_LOCALITY } from '../registry/locality.js';
+import { parseLocality, NO_LOCALITY, proxyLocalityFromLabels } from '../registry/locality.js';
 
 /** How traffic reaches the proxy (Istio's INTERCEPTION_MODE). */
 export type InterceptionMode = 'REDIRECT' | 'TPROXY' | 'NONE';
@@ -71,13 +71,15 @@ export function parseProxy(info: Pick<ProxyInfo, 'id' | 'metadata' | 'node'>): P
   const labels: Record<string, string> = {};
   if (md.LABELS && typeof md.LABELS === 'object')
     for (const [k, v] of Object.entries(md.LABELS as Record<string, unknown>)) labels[k] = String(v);
+  // Istio's order (pilot's setTopologyLabels): the proxy's locality labels, else the node's locality.
   const nodeLoc = info.node?.locality;
   const locality: Locality =
-    nodeLoc && (nodeLoc.region || nodeLoc.zone || nodeLoc.subZone)
+    proxyLocalityFromLabels(labels) ??
+    (nodeLoc && (nodeLoc.region || nodeLoc.zone || nodeLoc.subZone)
       ? { region: nodeLoc.region ?? '', zone: nodeLoc.zone ?? '', subZone: nodeLoc.subZone ?? '' }
       : str('ISTIO_META_LOCALITY')
         ? parseLocality(str('ISTIO_META_LOCALITY'))
-        : NO_LOCALITY;
+        : NO_LOCALITY);
   return {
     id: info.id,
     type,

@@ -31,6 +31,22 @@ export function localityFromLabels(labels: Readonly<Record<string, string>> | un
   return { region: region ?? '', zone: zone ?? '', subZone: subZone ?? '' };
 }
 
+/**
+ * A proxy's locality from its own labels (metadata LABELS), in Istio's order (pilot's
+ * localityFromProxyLabels): `topology.kubernetes.io/region`, `topology.kubernetes.io/zone` and
+ * `topology.istio.io/subzone` when any is set, else the `istio-locality` label (`region.zone.subzone`,
+ * which istio-agent also puts into the node's locality); null when the labels say nothing.
+ */
+export function proxyLocalityFromLabels(labels: Readonly<Record<string, string>>): Locality | null {
+  const region = labels['topology.kubernetes.io/region'];
+  const zone = labels['topology.kubernetes.io/zone'];
+  const subZone = labels['topology.istio.io/subzone'];
+  if (region !== undefined || zone !== undefined || subZone !== undefined)
+    return { region: region ?? '', zone: zone ?? '', subZone: subZone ?? '' };
+  const il = labels['istio-locality'];
+  return il ? parseLocality(il.replace(/\./g, '/')) : null;
+}
+
 /** `region/zone/subzone` as Istio prints a locality. */
 export function localityString(l: Locality): string {
   return [l.region, l.zone, l.subZone].join('/').replace(/\/+$/, '');

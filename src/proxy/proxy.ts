@@ -175,14 +175,20 @@ export class Proxy implements AdminContext {
     const xds = this.opts.xdsAddress ?? b?.adsAddress ?? null;
     if (xds) {
       const { AdsClient } = await import('../xds/ads-client.js');
-      this.startAds(xds, AdsClient, b?.adsProtocol ?? undefined);
+      this.startAds(xds, AdsClient, b?.adsProtocol ?? undefined, b?.adsKeepalive ?? undefined);
     } else this.becomeLive();
   }
 
-  private startAds(server: string, Client: typeof AdsClient, protocol: 'delta' | 'sotw' | undefined): void {
+  private startAds(
+    server: string,
+    Client: typeof AdsClient,
+    protocol: 'delta' | 'sotw' | undefined,
+    keepalive: { intervalMs: number; timeoutMs: number } | undefined,
+  ): void {
     const ads = new Client({
       server,
       protocol,
+      keepalive,
       node: { id: this.node.id, cluster: this.node.cluster || undefined, metadata: this.node.metadata },
       onResources: async (typeUrl, resources, version) => {
         const err = await this.config.apply(typeUrl, resources, version);

@@ -65,6 +65,12 @@ export interface AdsClientOptions {
    * back to `sotw` for good when the server answers UNIMPLEMENTED (a control plane without delta xDS).
    */
   protocol?: AdsProtocol;
+  /**
+   * HTTP/2 keepalive of the connection to the control plane (Envoy's `connection_keepalive` of the xDS
+   * cluster): a PING every `intervalMs`, the connection dropped (and the stream moved on) when no answer
+   * comes within `timeoutMs`. Default 30 s / 10 s, Istio's keepalive for xDS.
+   */
+  keepalive?: { intervalMs: number; timeoutMs: number };
 }
 
 /** The ADS variant an {@link AdsClient} speaks. */
@@ -181,8 +187,8 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
   private openStream(): void {
     const Ctor = adsServiceConstructor();
     this.client = new Ctor(this.server, grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 30000,
-      'grpc.keepalive_timeout_ms': 10000,
+      'grpc.keepalive_time_ms': this.options.keepalive?.intervalMs ?? 30000,
+      'grpc.keepalive_timeout_ms': this.options.keepalive?.timeoutMs ?? 10000,
       'grpc.initial_reconnect_backoff_ms': this.options.initialBackoffMs ?? 100,
       'grpc.max_reconnect_backoff_ms': this.options.maxBackoffMs ?? 15000,
       // A mesh of 1000 services is ~3 MiB per type: gRPC's 4 MiB default would refuse a bigger one.

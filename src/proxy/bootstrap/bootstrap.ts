@@ -3,12 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { fromEnvoyYaml } from '../../xds/envoy-yaml.js';
-import { socketAddress } from '../util/values.js';
+import { durationMs, socketAddress } from '../util/values.js';
 import type {
   envoy_config_bootstrap_v3_Bootstrap as BootstrapConfig,
   envoy_config_cluster_v3_Cluster as ClusterConfig,
   envoy_config_core_v3_ApiConfigSource as ApiConfigSource,
   envoy_config_listener_v3_Listener as ListenerConfig,
+  envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
   google_protobuf_Struct as Struct,
   google_protobuf_Value as Value,
 } from '../../xds/envoy-types.js';
@@ -27,6 +28,11 @@ export interface Bootstrap {
    * `sotw` (GRPC, AGGREGATED_GRPC), or null when unset (the client then tries delta, falling back).
    */
   readonly adsProtocol: 'delta' | 'sotw' | null;
+  /**
+   * HTTP/2 keepalive of the xDS connection: `connection_keepalive` (interval, timeout) of the ADS
+   * cluster's http2 protocol options (typed HttpProtocolOptions or the legacy field), or null.
+   */
+  readonly adsKeepalive: { intervalMs: number; timeoutMs: number } | null;
   /** Admin socket address from the bootstrap, or null. */
   readonly admin: { address: string; port: number } | null;
 }
@@ -61,6 +67,7 @@ export function bootstrapFrom(b: BootstrapConfig): Bootstrap {
     staticClusters,
     adsAddress: adsAddress(b.dynamicResources?.adsConfig, staticClusters),
     adsProtocol: adsProtocol(b.dynamicResources?.adsConfig),
+    adsKeepalive: adsKeepalive(b.dynamicResources?.adsConfig, staticClusters),
     admin: socketAddress(b.admin?.address),
   };
 }
@@ -82,6 +89,36 @@ function adsAddress(ads: ApiConfigSource | undefined, clusters: ClusterConfig[])
   if (addrs.length === 0)
     throw new Error(`dynamicResources.adsConfig: cluster ${name} has no static endpoint`);
   return addrs.join(',');
+}
+
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+function adsKeepalive(
+  ads: ApiConfigSource | undefined,
+  clusters: ClusterConfig[],
+): { intervalMs: number; timeoutMs: number } | null {
+  const name = ads?.grpcServices?.[0]?.envoyGrpc?.clusterName;
+  const c = name ? clusters.find((x) => x.name === name) : undefined;
+  if (!c) return null;
+  const typed = c.typedExtensionProtocolOptions?.[HTTP_PROTOCOL_OPTIONS] as HttpProtocolOptions | undefined;
+  const ka =
+    typed?.explicitHttpConfig?.http2ProtocolOptions?.connectionKeepalive ??
+    c.http2ProtocolOptions?.connectionKeepalive;
+  if (!ka) return null;
+  const where = `staticResources.clusters[${name}]: connection_keepalive`;
+  const intervalMs = durationMs(ka.interval, 0);
+  const timeoutMs = durationMs(ka.timeout, 0);
+  // Envoy requires the timeout; without an interval it only pings idle connections, which an ADS
+  // stream never is, so both must be there for this to mean anything.
+  if (timeoutMs <= 0) throw new Error(`${where}.timeout is required`);
+  // gRPC's keepalive pings at a fixed period: Envoy's jitter cannot be honoured.
+  if (ka.intervalJitter !== undefined)
+    throw new Error(
+      `${where}.interval_jitter is not supported for the xDS connection (pings are not jittered)`,
+    );
+  if (intervalMs <= 0)
+    throw new Error(`${where}.interval is required for the xDS connection (a stream is never idle)`);
+  return { intervalMs, timeoutMs };
 }
 
 function adsProtocol(ads: ApiConfigSource | undefined): 'delta' | 'sotw' | null {

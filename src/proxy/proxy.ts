@@ -81,7 +81,12 @@ export class Proxy implements AdminContext {
   private readonly startedAt = Date.now();
   private live = false;
   private closed = false;
-  private readonly node: { id: string; cluster: string; metadata: Record<string, unknown> };
+  private readonly node: {
+    id: string;
+    cluster: string;
+    metadata: Record<string, unknown>;
+    locality: { region?: string; zone?: string; subZone?: string } | null;
+  };
 
   private constructor(private readonly opts: ProxyOptions) {
     if (opts.logLevel) setAllLevels(opts.logLevel);
@@ -91,6 +96,7 @@ export class Proxy implements AdminContext {
       id: opts.nodeId ?? b?.node.id ?? '',
       cluster: b?.node.cluster ?? '',
       metadata: { ...(b?.node.metadata ?? {}), ...(opts.metadata ?? {}) },
+      locality: b?.node.locality ?? null,
     };
     this.secrets = new SecretManager(this.store);
     this.clusters = new ClusterManager(this.store, this.secrets);
@@ -189,7 +195,12 @@ export class Proxy implements AdminContext {
       server,
       protocol,
       keepalive,
-      node: { id: this.node.id, cluster: this.node.cluster || undefined, metadata: this.node.metadata },
+      node: {
+        id: this.node.id,
+        cluster: this.node.cluster || undefined,
+        metadata: this.node.metadata,
+        locality: this.node.locality ?? undefined,
+      },
       onResources: async (typeUrl, resources, version) => {
         const err = await this.config.apply(typeUrl, resources, version);
         if (typeUrl === TYPE.LISTENER) this.publishPorts();
@@ -299,6 +310,7 @@ export class Proxy implements AdminContext {
         id: this.node.id,
         cluster: this.node.cluster,
         metadata: this.node.metadata,
+        ...(this.node.locality ? { locality: this.node.locality } : {}),
         userAgentName: 'mizzen',
       },
       adsConnected: this.ads?.connected ?? false,

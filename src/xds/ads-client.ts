@@ -48,6 +48,8 @@ export interface AdsClientOptions {
     cluster?: string;
     /** Node metadata as plain JSON (sent as a Struct). */
     metadata?: Record<string, unknown>;
+    /** Where the proxy runs (the bootstrap's node.locality); sent when set. */
+    locality?: { region?: string; zone?: string; subZone?: string };
   };
   /** Receives each accepted-or-rejected update. */
   onResources: ResourceHandler;
@@ -233,8 +235,14 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
   }
 
   private nodeMessage(): DiscoveryRequestMessage['node'] {
-    const { id, cluster, metadata } = this.options.node;
-    return { id, cluster, metadata: structFromJson(metadata ?? {}), userAgentName: 'mizzen' };
+    const { id, cluster, metadata, locality } = this.options.node;
+    return {
+      id,
+      cluster,
+      metadata: structFromJson(metadata ?? {}),
+      ...(locality ? { locality } : {}),
+      userAgentName: 'mizzen',
+    };
   }
 
   /**

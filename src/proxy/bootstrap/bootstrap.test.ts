@@ -1,13 +1,13 @@
-// The xDS connection's keepalive from the bootstrap's ADS cluster (Envoy's connection_keepalive).
+// Bootstrap: the xDS connection's keepalive from the ADS cluster (Envoy's connection_keepalive), node.locality.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { fromEnvoyYaml } from '../../xds/envoy-yaml.js';
 import { bootstrapFrom } from './bootstrap.js';
 
-function boot(keepalive: string): ReturnType<typeof bootstrapFrom> {
+function boot(keepalive: string, node = ''): ReturnType<typeof bootstrapFrom> {
   const yaml = `
-node: { id: sidecar~10.0.0.1~vm.default~default.svc.cluster.local }
+node: { id: sidecar~10.0.0.1~vm.default~default.svc.cluster.local${node} }
 dynamic_resources:
   ads_config: { api_type: GRPC, grpc_services: [{ envoy_grpc: { cluster_name: xds-grpc } }] }
 static_resources:
@@ -30,6 +30,15 @@ test('connection_keepalive of the ADS cluster sets the xDS keepalive', () => {
   const b = boot('connection_keepalive: { interval: 1s, timeout: 0.5s }');
   assert.equal(b.adsAddress, '10.0.0.2:15010');
   assert.deepEqual(b.adsKeepalive, { intervalMs: 1000, timeoutMs: 500 });
+});
+
+test('node.locality is kept (the proxy sends it to the control plane)', () => {
+  assert.deepEqual(boot('', ', locality: { region: r1, zone: z1 }').node.locality, {
+    region: 'r1',
+    zone: 'z1',
+    subZone: '',
+  });
+  assert.equal(boot('').node.locality, null);
 });
 
 test('no connection_keepalive: the default', () => {

@@ -18,7 +18,13 @@ import type {
 export interface Bootstrap {
   /** The whole bootstrap, canonical form (shown by /config_dump). */
   readonly canonical: BootstrapConfig;
-  readonly node: { id: string; cluster: string; metadata: Record<string, unknown> };
+  readonly node: {
+    id: string;
+    cluster: string;
+    metadata: Record<string, unknown>;
+    /** node.locality, sent to the control plane (which places the proxy by it); null when unset. */
+    locality: { region?: string; zone?: string; subZone?: string } | null;
+  };
   readonly staticListeners: ListenerConfig[];
   readonly staticClusters: ClusterConfig[];
   /** `host:port` of the ADS server from dynamic_resources.ads_config (several joined by commas), or null. */
@@ -62,6 +68,7 @@ export function bootstrapFrom(b: BootstrapConfig): Bootstrap {
       id: String(b.node?.id ?? ''),
       cluster: String(b.node?.cluster ?? ''),
       metadata: structToPlain(b.node?.metadata),
+      locality: nodeLocality(b.node?.locality),
     },
     staticListeners: sr.listeners ?? [],
     staticClusters,
@@ -70,6 +77,13 @@ export function bootstrapFrom(b: BootstrapConfig): Bootstrap {
     adsKeepalive: adsKeepalive(b.dynamicResources?.adsConfig, staticClusters),
     admin: socketAddress(b.admin?.address),
   };
+}
+
+function nodeLocality(
+  l: { region?: string; zone?: string; subZone?: string } | undefined,
+): { region?: string; zone?: string; subZone?: string } | null {
+  if (!l || !(l.region || l.zone || l.subZone)) return null;
+  return { region: l.region ?? '', zone: l.zone ?? '', subZone: l.subZone ?? '' };
 }
 
 function adsAddress(ads: ApiConfigSource | undefined, clusters: ClusterConfig[]): string | null {

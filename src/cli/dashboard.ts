@@ -17,7 +17,7 @@ route explainer. Read-only; runs until Ctrl-C.
 
   --server HOST:PORT      the control plane's debug address (default: the local mesh's, from the run dir)
   --prometheus HOST:PORT  read metrics from this Prometheus (default: the one \`up --with-prometheus\`
-                          started, if any); otherwise the proxies' :15090 listed in
+                          started, if any); otherwise the proxies' :15020 listed in
                           <run-dir>/prometheus/targets.json are scraped every 2 s
   --no-prometheus         scrape the proxies even when a Prometheus runs
   --address IP            where to listen (default 127.0.0.1)

@@ -4,6 +4,7 @@ import type { ProxyOptions } from '../proxy/proxy.js';
 import { WORKER_ENV } from '../proxy/workers/messages.js';
 import { defineCommand, UsageError } from './command.js';
 import { parseDuration } from '../api/duration.js';
+import { appMetricsTarget, PROMETHEUS_ANNOTATIONS_ENV } from '../proxy/admin/app-metrics.js';
 
 /** The `mizzen` command of this checkout: what `--concurrency` workers run. */
 const BIN = fileURLToPath(new URL('../../../bin/mizzen.js', import.meta.url));
@@ -23,6 +24,11 @@ flags:
   --status-port N        Istio's status port: GET /healthz/ready on 0.0.0.0:N (200 once LIVE, else 503), for
                          Kubernetes readiness probes (kube-inject sets 15021); 0 = any free port
   --stats-address IP:P   Envoy's Prometheus endpoint (Istio's 15090): GET /stats/prometheus there
+  --merged-stats-address IP:P  Istio's merged metrics (pilot-agent's 15020): GET /stats/prometheus there
+                         answers the agent's and the proxy's metrics, plus the app's when the environment
+                         has ISTIO_PROMETHEUS_ANNOTATIONS ({"scrape","path","port"} from the pod's
+                         prometheus.io annotations; the app is reached at metadata MIZZEN_APP_HOST, else
+                         127.0.0.1)
   --access-log           Istio's access log on stdout for HTTP managers without one
   --ready-file PATH      write {"admin", "adminPort", "listeners": {name: "ip:port"}, "state"} once LIVE
   --drain-time-s N       how long removed listeners drain (default 45)
@@ -47,6 +53,7 @@ export default defineCommand({
     'xds-address': { type: 'string' },
     'status-port': { type: 'string' },
     'stats-address': { type: 'string' },
+    'merged-stats-address': { type: 'string' },
     id: { type: 'string' },
     metadata: { type: 'string' },
     'admin-port': { type: 'string' },
@@ -89,6 +96,11 @@ export default defineCommand({
         '--stats-address is not supported with --concurrency above 1 yet; run one process',
       );
     const statsAddress = parseStatsAddress(values['stats-address']);
+    if (values['merged-stats-address'] !== undefined && parseConcurrency(values.concurrency) > 1)
+      throw new UsageError(
+        '--merged-stats-address is not supported with --concurrency above 1 yet; run one process',
+      );
+    const mergedStats = mergedStatsOptions(values['merged-stats-address'], metadata, kind);
     if (values['status-port'] !== undefined && parseConcurrency(values.concurrency) > 1)
       throw new UsageError('--status-port is not supported with --concurrency above 1 yet; run one process');
     const drain = num(values['drain-time-s'], '--drain-time-s');
@@ -117,6 +129,7 @@ export default defineCommand({
         xdsAddress: values['xds-address'] ?? null,
         statusPort: num(values['status-port'], '--status-port') ?? null,
         statsAddress,
+        mergedStats,
         nodeId,
         metadata,
         adminPort,
@@ -156,13 +169,36 @@ export default defineCommand({
   },
 });
 
+/**
+ * `--merged-stats-address IP:PORT` with the app endpoint of ISTIO_PROMETHEUS_ANNOTATIONS (sidecars
+ * only: pilot-agent never scrapes an app behind a gateway); null when the flag is absent.
+ */
+function mergedStatsOptions(
+  v: string | undefined,
+  metadata: Record<string, unknown> | undefined,
+  kind: string | undefined,
+): ProxyOptions['mergedStats'] {
+  const at = parseStatsAddress(v, '--merged-stats-address');
+  if (at === null) return null;
+  const host = typeof metadata?.MIZZEN_APP_HOST === 'string' ? metadata.MIZZEN_APP_HOST : '127.0.0.1';
+  try {
+    const env = kind === 'router' ? undefined : process.env[PROMETHEUS_ANNOTATIONS_ENV];
+    return { ...at, app: appMetricsTarget(env, host, at.port) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 /** `--stats-address IP:PORT` (Envoy's Prometheus port, Istio's 15090); null when absent. */
-function parseStatsAddress(v: string | undefined): { address: string; port: number } | null {
+function parseStatsAddress(
+  v: string | undefined,
+  flag = '--stats-address',
+): { address: string; port: number } | null {
   if (v === undefined) return null;
   const i = v.lastIndexOf(':');
   const port = Number(v.slice(i + 1));
   if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--stats-address must be IP:PORT (e.g. 127.1.0.2:15090), got "${v}"`);
+    throw new UsageError(`${flag} must be IP:PORT (e.g. 127.1.0.2:15090), got "${v}"`);
   return { address: v.slice(0, i), port };
 }
 

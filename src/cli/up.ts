@@ -34,8 +34,9 @@ skipped). Ctrl-C stops everything.
                                (pod mode: both on the node namespace's address; 0 means 15010/15014)
       --timeout S              how long to wait for readiness, in seconds (default 120)
       --with-prometheus        also run Prometheus (Debian's prometheus package) at 127.0.0.1:9090 (a free
-                               port if taken) scraping every proxy's :15090 and the control plane;
-                               <run-dir>/prometheus/targets.json is written either way
+                               port if taken) scraping every sidecar's merged :15020 (proxy + the
+                               app's prometheus.io-annotated metrics), the gateway and the control
+                               plane; <run-dir>/prometheus/targets.json is written either way
       --scrape-interval S      Prometheus scrape interval in seconds (default 15)
       --dashboard              also serve \`mizzen dashboard\` (graph, config health, route explainer) on
                                127.0.0.1:20001 (the next free port if taken) and print its URL`;

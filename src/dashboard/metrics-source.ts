@@ -13,7 +13,7 @@ export interface MetricsSource {
   close(): void;
 }
 
-/** The proxies' stats endpoints (`http://ip:15090/stats/prometheus`) in a file_sd targets.json. */
+/** The proxies' stats endpoints (`http://ip:15020/stats/prometheus`, merged) in a file_sd targets.json. */
 export function readTargetsFile(file: string): string[] {
   try {
     const groups = JSON.parse(readFileSync(file, 'utf8')) as {

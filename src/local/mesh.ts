@@ -23,6 +23,8 @@ import {
   type ScrapeTarget,
 } from './prometheus.js';
 import { writeDemoMeshConfig } from './mesh-defaults.js';
+import { MERGED_STATS_PORT, podScrapePlan, podScrapeTargets } from './prometheus-merge.js';
+import { PROMETHEUS_ANNOTATIONS_ENV } from '../proxy/admin/app-metrics.js';
 import {
   GATEWAY_NAMESPACE,
   gatewayMetadata,
@@ -138,6 +140,8 @@ export class LocalMesh {
   private gatewayAdmin = 0;
   /** The gateway's Envoy Prometheus port on 127.0.0.1. */
   private gatewayStats = 0;
+  /** The gateway's merged metrics port (Istio's 15020) on 127.0.0.1. */
+  private gatewayMergedStats = 0;
   /** `127.0.0.1:port` of the Prometheus `up --with-prometheus` started, '' when none. */
   private prometheusAddress = '';
   /** URL of the dashboard `up --dashboard` serves, '' when none. */
@@ -218,6 +222,7 @@ export class LocalMesh {
     do this.gatewayAdmin = await freePort();
     while (published.has(this.gatewayAdmin));
     this.gatewayStats = await freePort();
+    this.gatewayMergedStats = await freePort();
     if (
       !desired.resources.some(
         (r) =>
@@ -452,7 +457,7 @@ export class LocalMesh {
       const podIp = allocatePodIps([key], { previous: this.previousIps, taken }).get(key)!;
       const appIp = appIpOf(podIp);
       if (
-        (await allBindable(podIp, [...ports, OUTBOUND_PROXY_PORT, STATS_PORT])) &&
+        (await allBindable(podIp, [...ports, OUTBOUND_PROXY_PORT, STATS_PORT, MERGED_STATS_PORT])) &&
         (await allBindable(appIp, ports))
       ) {
         this.previousIps.set(key, podIp);
@@ -515,10 +520,11 @@ export class LocalMesh {
         labels: { job: 'istiod', app: 'istiod', namespace: GATEWAY_NAMESPACE },
       },
       {
-        address: `127.0.0.1:${this.gatewayStats}`,
+        // Istio's gateway pods carry prometheus.io annotations for the agent's merged port.
+        address: `127.0.0.1:${this.gatewayMergedStats}`,
         path: '/stats/prometheus',
         labels: {
-          job: 'envoy-stats',
+          job: 'kubernetes-pods',
           namespace: GATEWAY_NAMESPACE,
           pod: this.gatewayName,
           app: 'istio-ingressgateway',
@@ -526,16 +532,7 @@ export class LocalMesh {
       },
     ];
     for (const p of this.pods.values())
-      out.push({
-        address: `${p.addr.podIp}:${STATS_PORT}`,
-        path: '/stats/prometheus',
-        labels: {
-          job: 'envoy-stats',
-          namespace: p.plan.namespace,
-          pod: p.plan.name,
-          ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}),
-        },
-      });
+      out.push(...podScrapeTargets(p.plan, p.addr.podIp, podScrapePlan(p.plan.annotations, p.plan.sidecar)));
     return out;
   }
 
@@ -606,6 +603,8 @@ export class LocalMesh {
         String(this.gatewayAdmin),
         '--stats-address',
         `127.0.0.1:${this.gatewayStats}`,
+        '--merged-stats-address',
+        `127.0.0.1:${this.gatewayMergedStats}`,
         '--token-file',
         tokenFile,
       ],
@@ -653,12 +652,17 @@ export class LocalMesh {
       String(adminPort),
       '--stats-address',
       `${addr.podIp}:${STATS_PORT}`,
+      ...(plan.sidecar ? ['--merged-stats-address', `${addr.podIp}:${MERGED_STATS_PORT}`] : []),
       ...(tokenFile ? ['--token-file', tokenFile] : []),
     ];
+    const scrape = podScrapePlan(plan.annotations, plan.sidecar);
+    const sidecarEnv = { ...process.env };
+    delete sidecarEnv[PROMETHEUS_ANNOTATIONS_ENV];
+    if (scrape.annotationsEnv !== null) sidecarEnv[PROMETHEUS_ANNOTATIONS_ENV] = scrape.annotationsEnv;
     this.sup.add({
       name: pod.sidecarProcess,
       argv: this.podNet ? this.podNet.sidecarArgv(netns, addr.podIp, sidecarArgv) : sidecarArgv,
-      env: process.env,
+      env: sidecarEnv,
       logFile: logFileOf(this.o.paths, pod.sidecarProcess),
       graceMs: 5000,
     });

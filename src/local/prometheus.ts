@@ -1,5 +1,5 @@
-// Prometheus for a local mesh: the file_sd target list of every proxy's :15090/stats/prometheus and the
-// control plane's /metrics (<run-dir>/prometheus/targets.json), and the config and argv that run
+// Prometheus for a local mesh: the file_sd target list of every proxy's merged :15020/stats/prometheus
+// (see prometheus-merge.ts), the apps' own endpoints and the control plane's /metrics (<run-dir>/prometheus/targets.json), and the config and argv that run
 // Debian's `prometheus` against it (`mizzen up --with-prometheus`).
 import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -41,7 +41,7 @@ export function writePrometheusConfig(root: string, intervalS: number): string {
   const file = join(dir, 'prometheus.yml');
   writeFileSync(
     file,
-    `# Written by mizzen up: scrapes every proxy (:15090/stats/prometheus) and the control plane (/metrics).
+    `# Written by mizzen up: scrapes every proxy (merged :15020/stats/prometheus), annotated apps and the control plane (/metrics).
 global:
   scrape_interval: ${intervalS}s
   evaluation_interval: ${intervalS}s

@@ -16,6 +16,8 @@ import { logger, setAllLevels } from './log.js';
 import { StatsStore } from './stats/stats-store.js';
 import { StatusServer } from './admin/status-server.js';
 import { PrometheusServer } from './admin/prometheus-server.js';
+import { MergedStatsServer } from './admin/merged-stats-server.js';
+import type { AppMetricsTarget } from './admin/app-metrics.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import { SecretManager } from './tls/secret-manager.js';
 import type { WorkloadCertAgent, CertAgentOptions } from './tls/workload-cert-agent.js';
@@ -57,6 +59,11 @@ export interface ProxyOptions {
   statusPort?: number | null;
   /** Envoy's Prometheus endpoint (Istio's 15090): `/stats/prometheus` at this `ip:port`; null/absent = none. */
   statsAddress?: { address: string; port: number } | null;
+  /**
+   * Istio's merged metrics endpoint (pilot-agent's 15020): `/stats/prometheus` and `/metrics` at
+   * `ip:port` with the agent's, the proxy's and (when `app` is set) the app's metrics; null/absent = none.
+   */
+  mergedStats?: { address: string; port: number; app: AppMetricsTarget | null } | null;
   /** Called with the bound ports once LIVE and after every listener change (where the ready file is written). */
   onPorts?: (ports: ProxyPorts) => void;
   /** The workload certificate agent's settings (the proxy is LIVE only once it has a certificate), or null. */
@@ -76,6 +83,7 @@ export class Proxy implements AdminContext {
   private ads: AdsClient | null = null;
   private status: StatusServer | null = null;
   private prometheus: PrometheusServer | null = null;
+  private merged: MergedStatsServer | null = null;
   /** Gets and renews the workload certificate (SDS `default` and `ROOTCA`), or null. */
   certAgent: WorkloadCertAgent | null = null;
   private readonly startedAt = Date.now();
@@ -155,6 +163,13 @@ export class Proxy implements AdminContext {
         this.prometheus = new PrometheusServer((m, u) => this.admin.respond(m, u));
         const pp = await this.prometheus.listen(sa.address, sa.port);
         log.info(`prometheus stats (/stats/prometheus) listening on ${sa.address}:${pp}`);
+      }
+      const ms = this.opts.mergedStats;
+      if (ms) {
+        this.merged = new MergedStatsServer((m, u) => this.admin.respond(m, u), ms.app);
+        const mp = await this.merged.listen(ms.address, ms.port);
+        const app = ms.app ? ` + app http://${ms.app.host}:${ms.app.port}${ms.app.path}` : '';
+        log.info(`merged prometheus stats (/stats/prometheus${app}) listening on ${ms.address}:${mp}`);
       }
     }
     if (b) {
@@ -332,5 +347,6 @@ export class Proxy implements AdminContext {
     await this.admin.close();
     await this.status?.close();
     await this.prometheus?.close();
+    await this.merged?.close();
   }
 }

@@ -1,5 +1,5 @@
 // Istio's observability tasks on one real local mesh (`mizzen up examples/bookinfo -d --with-prometheus`):
-// the real Prometheus scrapes every proxy's :15090 and answers Istio's queries with the traffic split the
+// the real Prometheus scrapes every sidecar's merged :15020 and answers Istio's queries with the traffic split the
 // traffic-shifting task set; sidecars write Envoy's default access log, shown by `mizzen logs -c istio-proxy`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,7 +75,10 @@ describe('Istio observability tasks on mizzen up', { timeout: 600_000 }, () => {
     for (const p of s.pods)
       assert.ok(
         groups.some(
-          (g) => g.targets[0] === `${p.podIp}:15090` && g.labels.__metrics_path__ === '/stats/prometheus',
+          (g) =>
+            g.targets[0] === `${p.podIp}:15020` &&
+            g.labels.__metrics_path__ === '/stats/prometheus' &&
+            g.labels.job === 'kubernetes-pods',
         ),
         `${p.name} is a target`,
       );

@@ -412,7 +412,8 @@ export class LocalMesh {
       labels: p.plan.labels,
       serviceAccount: p.plan.serviceAccount,
       podIp: p.addr.podIp,
-      appIp: p.addr.appIp,
+      // Without a sidecar the app listens at the pod IP (pod-env's HOST): readiness probes it there.
+      appIp: p.plan.sidecar ? p.addr.appIp : p.addr.podIp,
       ports: p.plan.ports.map((x) => x.containerPort),
       appProcesses: p.appProcesses,
       ...imageOnlyOf(p.plan),

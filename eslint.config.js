@@ -64,6 +64,7 @@ export default tseslint.config(
       'src/proxy/http/filters/*.ts',
       'src/proxy/http/filters/buffer/**/*.ts',
       'src/proxy/http/filters/cors/**/*.ts',
+      'src/proxy/http/filters/ext-authz/**/*.ts',
       'src/proxy/http/filters/fault/**/*.ts',
       'src/proxy/http/filters/jwt-authn/**/*.ts',
       'src/proxy/http/filters/rbac/**/*.ts',

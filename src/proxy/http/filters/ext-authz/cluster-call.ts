@@ -140,12 +140,12 @@ class Call implements PoolWaiter, H1Exchange {
     let status = 0;
     let headers: H2Headers = {};
     let trailers: H2Headers = {};
-    stream.on('error', (e) => this.fail(e.message));
+    stream.on('error', (e: Error) => this.fail(e.message));
     stream.on('response', (h) => {
       status = Number(h[':status'] ?? 0);
       headers = h;
     });
-    stream.on('trailers', (t) => (trailers = t));
+    stream.on('trailers', (t: H2Headers) => (trailers = t));
     stream.on('data', (d: Buffer) => this.onData(d));
     stream.on('end', () => this.done(status, headers, trailers));
     stream.on('close', () => this.fail(`stream closed (code ${stream.rstCode})`));

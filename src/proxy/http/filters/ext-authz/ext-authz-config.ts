@@ -5,6 +5,11 @@ import { envoyRoot } from '../../../../xds/protos.js';
 import { StringMatcher } from '../../../matchers/string-matcher.js';
 import { MetadataMatcher } from '../../../rbac/value-matcher.js';
 import { durationMs } from '../../../util/values.js';
+import type {
+  envoy_extensions_filters_http_ext_authz_v3_ExtAuthz as ExtAuthz,
+  envoy_type_matcher_v3_ListStringMatcher as ListStringMatcher,
+  envoy_type_v3_HttpStatus as HttpStatus,
+} from '../../../../xds/envoy-types.js';
 
 /** Envoy's default check timeout for a gRPC service (200 ms); HTTP services carry theirs in server_uri. */
 const DEFAULT_GRPC_TIMEOUT_MS = 200;
@@ -12,21 +17,22 @@ const DEFAULT_GRPC_TIMEOUT_MS = 200;
 /** A list of header-name matchers (ListStringMatcher); null when the list is not set. */
 export class HeaderList {
   private readonly matchers: readonly StringMatcher[];
-  constructor(l: any) {
-    this.matchers = ((l?.patterns ?? []) as any[]).map((p) => new StringMatcher(p));
+  constructor(l: ListStringMatcher | undefined) {
+    this.matchers = (l?.patterns ?? []).map((p) => new StringMatcher(p));
   }
   matches(name: string): boolean {
     return this.matchers.some((m) => m.match(name));
   }
 }
 
-function headerList(l: any): HeaderList | null {
+function headerList(l: ListStringMatcher | undefined): HeaderList | null {
   return l ? new HeaderList(l) : null;
 }
 
 /** Envoy's StatusCode enum name (canonical form) or number → HTTP status; `def` when unset. */
-export function httpStatusOf(s: any, def: number): number {
-  const code = s?.code;
+export function httpStatusOf(s: HttpStatus | undefined, def: number): number {
+  // A number when the message was not decoded to canonical form.
+  const code = s?.code as string | number | null | undefined;
   if (code === undefined || code === null || code === 0 || code === 'Empty') return def;
   if (typeof code === 'number') return code;
   const n = envoyRoot().lookupEnum('envoy.type.v3.StatusCode').values[String(code)];
@@ -84,9 +90,11 @@ export class ExtAuthzConfig {
   readonly enabledMetadata: MetadataMatcher | null;
   readonly statPrefix: string;
 
-  constructor(c: any) {
+  constructor(c: ExtAuthz | undefined) {
+    // By name: fieldsToSend is newer than the protos the types come from.
+    const fields = (c ?? {}) as Record<string, unknown>;
     for (const f of UNSUPPORTED)
-      if (c?.[f] !== undefined) throw new Error(`${f} is not supported by this proxy`);
+      if (fields[f] !== undefined) throw new Error(`${f} is not supported by this proxy`);
     const http = c?.httpService;
     const grpc = c?.grpcService;
     if ((http ? 1 : 0) + (grpc ? 1 : 0) !== 1)
@@ -101,7 +109,7 @@ export class ExtAuthzConfig {
       if (grpc.initialMetadata?.length) throw new Error('grpc_service.initial_metadata is not supported');
     } else {
       this.kind = 'http';
-      const uri = http.serverUri ?? {};
+      const uri = http!.serverUri ?? {};
       this.cluster = String(uri.cluster ?? '');
       let authority = '';
       try {
@@ -111,20 +119,22 @@ export class ExtAuthzConfig {
       }
       this.authority = authority;
       this.timeoutMs = durationMs(uri.timeout, DEFAULT_GRPC_TIMEOUT_MS);
-      this.pathPrefix = String(http.pathPrefix ?? '');
+      this.pathPrefix = String(http!.pathPrefix ?? '');
       if (
-        http.authorizationRequest?.allowedHeaders ||
-        http.authorizationResponse?.allowedUpstreamHeadersToAppend
+        http!.authorizationRequest?.allowedHeaders ||
+        http!.authorizationResponse?.allowedUpstreamHeadersToAppend
       )
         throw new Error(
           'authorization_request.allowed_headers / allowed_upstream_headers_to_append are not supported',
         );
-      if (http.retryPolicy) throw new Error('http_service.retry_policy is not supported');
+      // retry_policy is newer than the protos the types come from: checked by name.
+      if ((http as Record<string, unknown>).retryPolicy)
+        throw new Error('http_service.retry_policy is not supported');
     }
     if (this.cluster === '') throw new Error('the check service needs a cluster');
     const req = http?.authorizationRequest;
     const res = http?.authorizationResponse;
-    this.headersToAdd = ((req?.headersToAdd ?? []) as any[]).map((h) => [
+    this.headersToAdd = (req?.headersToAdd ?? []).map((h) => [
       String(h.key ?? '').toLowerCase(),
       String(h.value ?? ''),
     ]);

@@ -14,7 +14,10 @@ import type { CheckResult, HeaderEdit } from './check-result.js';
 import { ExtAuthzConfig } from './ext-authz-config.js';
 import { grpcCheck } from './grpc-check.js';
 import { httpCheck } from './http-check.js';
-import type { envoy_extensions_filters_http_ext_authz_v3_ExtAuthzPerRoute as ExtAuthzPerRoute } from '../../../../xds/envoy-types.js';
+import type {
+  envoy_extensions_filters_http_ext_authz_v3_ExtAuthz as ExtAuthz,
+  envoy_extensions_filters_http_ext_authz_v3_ExtAuthzPerRoute as ExtAuthzPerRoute,
+} from '../../../../xds/envoy-types.js';
 
 /** Envoy's ext_authz counters (`http.<prefix>.ext_authz.*`). */
 interface ExtAuthzStats {
@@ -210,7 +213,7 @@ export const extAuthzFactory: HttpFilterFactory = {
   names: ['envoy.filters.http.ext_authz', 'envoy.ext_authz'],
   configTypes: ['envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'],
   create: (name, cfg, ctx) => {
-    const c = new ExtAuthzConfig(cfg);
+    const c = new ExtAuthzConfig(cfg as ExtAuthz);
     return new ExtAuthzFilter(name, c, extAuthzStats(ctx, c.statPrefix), ctx);
   },
   compilePerRoute: (cfg) => {

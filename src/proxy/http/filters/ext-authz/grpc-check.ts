@@ -8,6 +8,10 @@ import type { ActiveRequest } from '../../active-request.js';
 import { callCluster, CallError } from './cluster-call.js';
 import type { CheckResult, HeaderEdit } from './check-result.js';
 import { httpStatusOf, type ExtAuthzConfig } from './ext-authz-config.js';
+import type {
+  envoy_config_core_v3_HeaderValueOption as HeaderValueOption,
+  envoy_service_auth_v3_CheckResponse as CheckResponse,
+} from '../../../../xds/envoy-types.js';
 
 const CHECK_PATH = '/envoy.service.auth.v3.Authorization/Check';
 const CHECK_REQUEST = 'envoy.service.auth.v3.CheckRequest';
@@ -75,9 +79,9 @@ export function frame(msg: Uint8Array): Buffer {
   return out;
 }
 
-function edits(list: unknown): HeaderEdit[] {
+function edits(list: readonly HeaderValueOption[] | undefined): HeaderEdit[] {
   const out: HeaderEdit[] = [];
-  for (const o of Array.isArray(list) ? list : []) {
+  for (const o of list ?? []) {
     const key = String(o?.header?.key ?? '').toLowerCase();
     if (key === '') continue;
     // append: BoolValue (default true in the v3 API); append_action APPEND_IF_EXISTS_OR_ADD is the default.
@@ -85,20 +89,20 @@ function edits(list: unknown): HeaderEdit[] {
       o.append !== undefined
         ? o.append?.value === true
         : (o.appendAction ?? 'APPEND_IF_EXISTS_OR_ADD') === 'APPEND_IF_EXISTS_OR_ADD';
-    out.push([key, String(o.header.value ?? ''), append]);
+    out.push([key, String(o.header?.value ?? ''), append]);
   }
   return out;
 }
 
 /** Turns a CheckResponse (canonical) into a result. */
-export function checkResult(r: any): CheckResult {
+export function checkResult(r: CheckResponse | undefined): CheckResult {
   const code = Number(r?.status?.code ?? 0);
   if (code === 0) {
     const ok = r?.okResponse ?? {};
     return {
       kind: 'ok',
       upstream: edits(ok.headers),
-      remove: ((ok.headersToRemove ?? []) as unknown[]).map((h) => String(h).toLowerCase()),
+      remove: (ok.headersToRemove ?? []).map((h) => String(h).toLowerCase()),
       downstream: edits(ok.responseHeadersToAdd),
     };
   }

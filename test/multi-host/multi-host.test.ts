@@ -124,6 +124,13 @@ async function send(from: string, n: number, ...headers: string[]): Promise<Answ
 
 const summary = (as: readonly Answer[]): string => as.map((a) => `${a.status}:${a.by}`).join(' ');
 
+/** `200 from a: 30` style counts, for the test's log (docs/high-availability.md quotes it). */
+function tally(as: readonly Answer[]): string {
+  const n = new Map<string, number>();
+  for (const a of as) n.set(`${a.status} from ${a.by}`, (n.get(`${a.status} from ${a.by}`) ?? 0) + 1);
+  return [...n].map(([k, v]) => `${k}: ${v}`).join(', ');
+}
+
 /** Polls batches of `n` until one is entirely 200s from `host`; returns every answer seen meanwhile. */
 async function until(
   what: string,
@@ -239,16 +246,19 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
   it('cross-host: a client on host a reaches the pods on b and c; a pod on c reaches a and b', async () => {
     const from = async (client: string, want: HostName[]): Promise<void> => {
       const seen = new Set<string>();
+      const all: Answer[] = [];
       await waitFor(
         `${client} answered by ${want.join(', ')}`,
         async () => {
           const batch = await send(client, 9);
+          all.push(...batch);
           for (const a of batch) if (a.status === 200) seen.add(a.by);
           return want.every((h) => seen.has(h));
         },
         30_000,
         100,
       ).catch((e: Error) => assert.fail(`${e.message}; seen ${[...seen].join(',')}\n${bed!.deaths()}`));
+      console.log(`# ${client} (host ${pod(client).host.name}) → echo: ${tally(all)}`);
     };
     // No DestinationRule yet: no locality preference, every endpoint takes its share.
     await from('client', ['a', 'b', 'c']);
@@ -265,6 +275,7 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
     await until('every answer from host a (same zone)', 'client', 'a');
     const stay = await send('client', 30);
     assert.deepEqual(new Set(stay.map((a) => `${a.status}:${a.by}`)), new Set(['200:a']), summary(stay));
+    console.log(`# with the DestinationRule, client (host a) → echo: ${tally(stay)}`);
 
     // Host a's pod dies (app and sidecar). Its WorkloadEntry stays (5 min grace): outlier detection
     // ejects it and the next priority takes over: zone-b of the same region, never region2 while b is up.
@@ -275,7 +286,11 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
       0,
       `region2 answered while region1 had a healthy pod: ${summary(failover)}`,
     );
-    assert.ok((await stat(pod('client'), `${CLUSTER}.outlier_detection.ejections_enforced_total`)) >= 1);
+    const ejections = await stat(pod('client'), `${CLUSTER}.outlier_detection.ejections_enforced_total`);
+    assert.ok(ejections >= 1);
+    console.log(
+      `# echo-a killed; until all from b: ${tally(failover)}; ejections_enforced_total ${ejections}`,
+    );
     const names = (await listRemote(bed!.debugUrl, ['WorkloadEntry'], 'default')).map((e) => e.metadata.name);
     assert.ok(
       names.includes(`echo-${pod('echo-a').ip}`),
@@ -289,9 +304,11 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
     assert.ok(before, "b's sidecar is connected before the partition");
     assert.equal(await connectedState(b), '1');
     bed!.partition('b');
-    await until('every answer from host c while b is cut off', 'client', 'c');
+    const cut = await until('every answer from host c while b is cut off', 'client', 'c');
+    console.log(`# host b cut off; until all from c: ${tally(cut)}`);
     // b's sidecar finds its stream dead (HTTP/2 keepalive) and keeps serving its last config.
     await waitFor('b to notice the partition', async () => (await connectedState(b)) === '0', 20_000, 200);
+    console.log(`# b's sidecar: control_plane.connected_state 0 (stream ${before} dead)`);
     const during = await applyRemote(
       bed!.debugUrl,
       [{ file: 'virtual-service.yaml', text: VIRTUAL_SERVICE }],
@@ -306,11 +323,17 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
       30_000,
       200,
     );
+    console.log(
+      `# link back; b's sidecar on stream ${(await streamsOf(b)).filter((id) => id !== before).join(',')}`,
+    );
     // From b: the VirtualService made during the partition routes its x-host: c request to host c.
     const fromB = await until('b reaching c by the new route', 'echo-b', 'c', 5, 'x-host:c');
     assert.equal(fromB.at(-1)!.config, 'v2');
     // To b: the client on a reaches b's pod again (b's own subset, untouched by the ejection).
     const toB = await until('a reaching b again', 'client', 'b', 5, 'x-host:b');
     assert.equal(toB.at(-1)!.config, 'v2');
+    console.log(
+      `# echo-b (x-host: c) → ${tally(fromB.slice(-5))}; client (x-host: b) → ${tally(toB.slice(-5))}; x-config v2`,
+    );
   });
 });

@@ -116,7 +116,6 @@ describe('mizzen dashboard in a browser', { timeout: 300_000 }, () => {
     // Cytoscape drew the same edges (the canvas holds what the table lists).
     const drawn = await p().getAttribute('#graph', 'data-drawn-edges');
     assert.ok(Number(drawn) >= want.length, `graph edges: ${drawn}`);
-    await shot('graph');
   });
 
   it('after the traffic-shifting task the reviews edges show the configured 50/50 next to what was seen', async () => {
@@ -136,6 +135,14 @@ describe('mizzen dashboard in a browser', { timeout: 300_000 }, () => {
     );
     // v2 is configured at 0% but still served before the rule arrived (the window covers both).
     assert.match(rates['wl:default/productpage-v1 → wl:default/reviews-v2']?.weight ?? '', /^0% \/ \d+%$/);
+    await shot('graph');
+    await p().emulateMedia({ colorScheme: 'dark' });
+    if (SHOTS) await p().reload();
+    await p().waitForSelector('#graph[data-drawn-edges]');
+    await shot('graph-dark');
+    await p().emulateMedia({ colorScheme: 'light' });
+    if (SHOTS) await p().reload();
+    await p().waitForSelector('#graph[data-drawn-edges]');
     await p().selectOption('select', '5m');
     await eventually(
       'the 5 m window answers',

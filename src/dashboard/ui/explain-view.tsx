@@ -217,7 +217,9 @@ export function ExplainView() {
           <input name="url" value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
         </label>
         <label class="grow">
-          Headers (<code>name: value</code> per line)
+          <span>
+            Headers (<code>name: value</code> per line)
+          </span>
           <textarea
             name="headers"
             rows={2}

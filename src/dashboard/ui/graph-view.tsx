@@ -28,7 +28,7 @@ function style(): cytoscape.StylesheetJson {
       style: {
         label: 'data(label)',
         color: fg,
-        'font-size': 11,
+        'font-size': 12,
         'text-wrap': 'wrap',
         'text-valign': 'bottom',
         'text-margin-y': 4,
@@ -64,7 +64,7 @@ function style(): cytoscape.StylesheetJson {
       style: {
         label: 'data(label)',
         color: fg,
-        'font-size': 10,
+        'font-size': 11,
         'text-wrap': 'wrap',
         'text-background-color': css('--bg'),
         'text-background-opacity': 0.85,
@@ -108,8 +108,8 @@ function draw(cy: Core, els: ElementDefinition[], shape: { current: string }): v
   cy.layout({
     name: 'dagre',
     rankDir: 'LR',
-    nodeSep: 30,
-    rankSep: 140,
+    nodeSep: 70,
+    rankSep: 200,
     padding: 20,
   } as cytoscape.LayoutOptions).run();
 }

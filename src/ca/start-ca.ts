@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import type { CaRootStore } from '../config/ca-root-store.js';
 import { CA_FILES, CertificateAuthority } from './authority.js';
 import { CaServer } from './ca-server.js';
-import { ensureLocalTokenKey, LocalTokenAuthenticator, TOKEN_KEY_FILE } from './token.js';
+import { decodeJwt } from 'jose';
+import {
+  ensureLocalTokenKey,
+  LOCAL_TOKEN_ISSUER,
+  LocalTokenAuthenticator,
+  TOKEN_KEY_FILE,
+  type CallerAuthenticator,
+} from './token.js';
 
 /** CA settings of the control plane. */
 export interface CaOptions {
@@ -21,6 +28,29 @@ export interface CaOptions {
    * files (then every replica is expected to have the same ones, as with Istio's cacerts Secret).
    */
   readonly rootStore?: CaRootStore | null;
+  /**
+   * Authenticates tokens that are not local ones (`mizzen server --kubernetes`: Kubernetes
+   * service-account tokens, by TokenReview). Null: only local tokens.
+   */
+  readonly kubernetesTokens?: CallerAuthenticator | null;
+}
+
+/** Local tokens (issuer mizzen-local) go to `local`, every other token to `kube`. */
+function eitherAuthenticator(
+  local: LocalTokenAuthenticator | null,
+  kube: CallerAuthenticator,
+): CallerAuthenticator {
+  return {
+    authenticate(token: string) {
+      let issuer: unknown;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch {
+        issuer = undefined;
+      }
+      return local && issuer === LOCAL_TOKEN_ISSUER ? local.authenticate(token) : kube.authenticate(token);
+    },
+  };
 }
 
 /** Loads the CA and registers its service on the ADS server (before it listens). */
@@ -41,7 +71,8 @@ export async function startCa(
     if (key) authenticator = new LocalTokenAuthenticator(Buffer.from(key, 'base64'));
     else log('warn', `CA: ${shared.description} has no ${TOKEN_KEY_FILE}; pod tokens cannot be verified`);
   } else if (o.dir !== null) authenticator = new LocalTokenAuthenticator(ensureLocalTokenKey(o.dir));
-  const server = new CaServer({ authority, authenticator, trustDomain, log });
+  const callers = o.kubernetesTokens ? eitherAuthenticator(authenticator, o.kubernetesTokens) : authenticator;
+  const server = new CaServer({ authority, authenticator: callers, trustDomain, log });
   ads.addService(CA_SERVICE, server.implementation());
   const subject = authority.signingCert.subject || '(empty subject)';
   const where = shared

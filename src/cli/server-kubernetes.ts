@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from './command.js';
 import { KubernetesStore } from '../config/kubernetes/kube-store.js';
 import { KubernetesCaRootStore } from '../config/kubernetes/kube-ca-root.js';
+import { TokenReviewAuthenticator } from '../config/kubernetes/token-review.js';
 import { CONTROL_PLANE_NAMESPACE } from '../kube/defaults.js';
 import type { LogLevel } from '../xds/logger.js';
 
@@ -40,6 +41,7 @@ export function kubernetesBackend(kubeconfig: string | undefined, log: (level: L
     store,
     lifecycle: undefined,
     rootStore: new KubernetesCaRootStore(kubeConfig, namespace),
+    kubernetesTokens: new TokenReviewAuthenticator(kubeConfig),
     close: () => {},
   };
 }

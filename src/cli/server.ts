@@ -134,6 +134,8 @@ export default defineCommand({
         dir: values['ca-dir'] ? resolve(values['ca-dir']) : null,
         // Replicas on one etcd or cluster sign under one root kept there (unless --ca-dir plugs cacerts files).
         rootStore: backend.rootStore,
+        // With --kubernetes, sidecars prove who they are with their service-account token (TokenReview).
+        kubernetesTokens: 'kubernetesTokens' in backend ? backend.kubernetesTokens : null,
       },
     });
     let addrs;

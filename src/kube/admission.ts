@@ -98,6 +98,7 @@ export function injectAdmission(req: AdmissionRequest, options: InjectOptions): 
     { op: 'add', path: '/metadata/annotations', value: t.metadata?.annotations ?? {} },
     { op: 'add', path: '/spec/initContainers', value: t.spec?.initContainers ?? [] },
     { op: 'add', path: '/spec/containers', value: t.spec?.containers ?? [] },
+    { op: 'add', path: '/spec/volumes', value: t.spec?.volumes ?? [] },
   ];
   return review(req.uid, {
     allowed: true,

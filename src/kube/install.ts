@@ -69,6 +69,8 @@ export function installManifests(o: InstallOptions): Record<string, unknown>[] {
           verbs: ['get', 'list', 'watch'],
         },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+        // The CA checks sidecars' service-account tokens with TokenReviews, as istiod does.
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
       ],
     },
     {

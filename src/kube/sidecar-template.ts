@@ -35,9 +35,23 @@ const PROXY_SCRIPT = [
   '--xds-address "$MIZZEN_XDS_ADDRESS"',
   '--id "sidecar~$INSTANCE_IP~$POD_NAME.$POD_NAMESPACE~$POD_NAMESPACE.svc.cluster.local"',
   '--metadata "{\\"NAMESPACE\\":\\"$POD_NAMESPACE\\",\\"INSTANCE_IPS\\":\\"$INSTANCE_IP\\",\\"SERVICE_ACCOUNT\\":\\"$SERVICE_ACCOUNT\\",\\"WORKLOAD_NAME\\":\\"$ISTIO_META_WORKLOAD_NAME\\",\\"APP_CONTAINERS\\":\\"$ISTIO_META_APP_CONTAINERS\\",\\"INTERCEPTION_MODE\\":\\"REDIRECT\\",\\"LABELS\\":$ISTIO_METAJSON_LABELS}"',
+  '--token-file /var/run/secrets/tokens/istio-token',
   '${MIZZEN_STATUS_PORT:+--status-port "$MIZZEN_STATUS_PORT"}',
   '--log-level "$MIZZEN_LOG_LEVEL"',
 ].join(' ');
+
+/**
+ * Istio's `istio-token` volume: a projected service-account token for the audience `istio-ca`, which
+ * the proxy sends with its certificate requests (the control plane checks it with a TokenReview).
+ */
+export const TOKEN_VOLUME = {
+  name: 'istio-token',
+  projected: {
+    sources: [
+      { serviceAccountToken: { audience: 'istio-ca', expirationSeconds: 43200, path: 'istio-token' } },
+    ],
+  },
+};
 
 /** Loads the capture rules in the pod's network namespace (the init container's only job). */
 const INIT_SCRIPT = 'printf "%s" "$MIZZEN_CAPTURE_RULES" | iptables-restore --noflush';
@@ -92,6 +106,7 @@ export function injectedTemplate(
       { name: 'MIZZEN_LOG_LEVEL', value: settings.logLevel ?? 'info' },
     ],
     ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }],
+    volumeMounts: [{ name: TOKEN_VOLUME.name, mountPath: '/var/run/secrets/tokens', readOnly: true }],
     resources,
     securityContext: {
       runAsUser: PROXY_UID,
@@ -139,7 +154,7 @@ export function injectedTemplate(
   const status = {
     initContainers: [INIT_CONTAINER],
     containers: [PROXY_CONTAINER],
-    volumes: [],
+    volumes: [TOKEN_VOLUME.name],
     imagePullSecrets: null,
     revision: 'default',
   };
@@ -163,6 +178,11 @@ export function injectedTemplate(
         'sidecar.istio.io/status': JSON.stringify(status),
       },
     },
-    spec: { ...spec, initContainers: [...(spec.initContainers ?? []), init], containers },
+    spec: {
+      ...spec,
+      initContainers: [...(spec.initContainers ?? []), init],
+      containers,
+      volumes: [...((spec.volumes as unknown[] | undefined) ?? []), TOKEN_VOLUME],
+    },
   };
 }

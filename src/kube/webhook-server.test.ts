@@ -144,6 +144,13 @@ test('webhooks over HTTPS: a bad VirtualService is refused with field and messag
     assert.equal(env.ISTIO_META_WORKLOAD_NAME, 'httpbin');
     assert.equal(env.MIZZEN_XDS_ADDRESS, 'istiod-a:15010,istiod-b:15010');
     assert.equal(pod.metadata.labels['security.istio.io/tlsMode'], 'istio');
+    // The projected service-account token the proxy sends to the CA (audience istio-ca).
+    const token = pod.spec.volumes.find((v: any) => v.name === 'istio-token');
+    assert.equal(token.projected.sources[0].serviceAccountToken.audience, 'istio-ca');
+    assert.deepEqual(pod.spec.containers[1].volumeMounts, [
+      { name: 'istio-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
+    ]);
+    assert.match(pod.spec.containers[1].command[2], /--token-file \/var\/run\/secrets\/tokens\/istio-token/);
 
     const optOut = {
       ...POD,

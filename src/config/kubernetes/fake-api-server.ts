@@ -85,6 +85,10 @@ export class FakeApiServer {
   private readonly history: Event[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly served = new Map<string, [apiVersion: string, kind: string]>();
+  private readonly tokens = new Map<
+    string,
+    { namespace: string; serviceAccount: string; pod: string; audiences: string[] }
+  >();
   private rv = 1000;
   private compactedRv = 0;
   private uid = 0;
@@ -148,6 +152,17 @@ export class FakeApiServer {
       ].join('\n'),
     );
     return file;
+  }
+
+  /** Makes `token` a service account's token for `audiences` (what TokenReview answers). */
+  addToken(
+    token: string,
+    namespace: string,
+    serviceAccount: string,
+    pod = '',
+    audiences = ['istio-ca'],
+  ): void {
+    this.tokens.set(token, { namespace, serviceAccount, pod, audiences });
   }
 
   /** The current resourceVersion. */
@@ -313,6 +328,8 @@ export class FakeApiServer {
     this.requests.push(seen);
     if (seen.authorization !== `Bearer ${this.token}`)
       return this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (req.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews')
+      return this.tokenReview(res, body);
     const p = parsePath(url.pathname);
     if (!p || !this.served.has(p.collection))
       return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
@@ -388,6 +405,31 @@ export class FakeApiServer {
     }
     this.watchers.add(w);
     res.on('close', () => this.watchers.delete(w));
+  }
+
+  /** TokenReview: tokens given to {@link addToken}, for the audiences asked for (as the API server answers). */
+  private tokenReview(res: ServerResponse, body: string): void {
+    const review = JSON.parse(body) as ApiObject;
+    const t = this.tokens.get(String(review.spec?.token ?? ''));
+    const wanted: string[] = review.spec?.audiences ?? [];
+    const audiences = t ? t.audiences.filter((a) => wanted.length === 0 || wanted.includes(a)) : [];
+    const status =
+      t && audiences.length > 0
+        ? {
+            authenticated: true,
+            user: {
+              username: `system:serviceaccount:${t.namespace}:${t.serviceAccount}`,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${t.namespace}`],
+              ...(t.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [t.pod] } } : {}),
+            },
+            audiences,
+          }
+        : {
+            authenticated: false,
+            error: t ? 'token audiences is invalid for the target audiences' : 'invalid bearer token',
+          };
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...review, status }));
   }
 
   private getOne(res: ServerResponse, collection: string, namespace: string | null, name: string): void {

@@ -1,5 +1,6 @@
 // The CA root in Kubernetes Secrets: two `mizzen server --kubeconfig` replicas started together against
-// the fake API server create one istio-ca-secret and sign under it; a cacerts Secret is plugged in.
+// the fake API server create one istio-ca-secret and sign under it; a cacerts Secret is plugged in;
+// sidecars' service-account tokens are checked with TokenReview.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -89,6 +90,33 @@ test('a cacerts Secret is preferred (plugged-in CA), with the token key of istio
       [TOKEN_KEY_FILE]: 'KEY-A',
     });
   } finally {
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with --kubernetes a sidecar proves its identity with its service-account token (TokenReview for istio-ca)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-kube-tokenreview-'));
+  const fake = await new FakeApiServer().start(watchedKinds(), dir);
+  let server: ServerProcess | null = null;
+  try {
+    fake.addToken('sa-token-sleep', 'foo', 'sleep', 'sleep-7d9f');
+    fake.addToken('sa-token-other-audience', 'foo', 'sleep', '', ['https://kubernetes.default.svc']);
+    server = await startServerWith(['--kubeconfig', fake.writeKubeconfig(dir)]);
+    const ok = await sign(server.xds, 'sa-token-sleep');
+    assert.equal(ok.code, grpc.status.OK, server.stderr());
+    assert.equal(new X509Certificate(ok.chain[0]).subjectAltName, `URI:${SLEEP}`);
+    const review = fake.requests.find((r) => r.path === '/apis/authentication.k8s.io/v1/tokenreviews')!;
+    assert.deepEqual(JSON.parse(review.body).spec, { token: 'sa-token-sleep', audiences: ['istio-ca'] });
+    // A token for another audience, and one the API server does not know, are refused.
+    assert.equal((await sign(server.xds, 'sa-token-other-audience')).code, grpc.status.UNAUTHENTICATED);
+    assert.equal((await sign(server.xds, 'forged')).code, grpc.status.UNAUTHENTICATED);
+    assert.match(
+      server.stderr(),
+      /CA: refused a CSR: bad token: the API server did not authenticate the token: invalid bearer token/,
+    );
+  } finally {
+    await server?.stop();
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }

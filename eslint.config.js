@@ -56,19 +56,7 @@ export default tseslint.config(
   // here once it lints clean.
   {
     files: [
-      'src/proxy/http/*.ts',
-      'src/proxy/http/access-log/**/*.ts',
-      'src/proxy/http/downstream/**/*.ts',
-      'src/proxy/http/hcm/**/*.ts',
-      'src/proxy/http/route/**/*.ts',
-      'src/proxy/http/filters/*.ts',
-      'src/proxy/http/filters/buffer/**/*.ts',
-      'src/proxy/http/filters/cors/**/*.ts',
-      'src/proxy/http/filters/ext-authz/**/*.ts',
-      'src/proxy/http/filters/fault/**/*.ts',
-      'src/proxy/http/filters/jwt-authn/**/*.ts',
-      'src/proxy/http/filters/rbac/**/*.ts',
-      'src/proxy/http/filters/router/**/*.ts',
+      'src/proxy/http/**/*.ts',
       'src/proxy/upstream/**/*.ts',
       'src/proxy/bootstrap/**/*.ts',
       'src/pilot/**/*.ts',

@@ -110,11 +110,13 @@ export class IstioMetrics {
     grpc: number,
   ): RequestSeries {
     let byPeer = this.http.get(svc);
-    if (byPeer === undefined) this.http.set(svc, (byPeer = new Map()));
+    if (byPeer === undefined)
+      this.http.set(svc, (byPeer = new Map<PeerInfo, Map<string, Map<number, RequestSeries>>>()));
     let byPrincipal = byPeer.get(peer);
-    if (byPrincipal === undefined) byPeer.set(peer, (byPrincipal = new Map()));
+    if (byPrincipal === undefined)
+      byPeer.set(peer, (byPrincipal = new Map<string, Map<number, RequestSeries>>()));
     let byKey = byPrincipal.get(principal);
-    if (byKey === undefined) byPrincipal.set(principal, (byKey = new Map()));
+    if (byKey === undefined) byPrincipal.set(principal, (byKey = new Map<number, RequestSeries>()));
     // code < 1000, grpc -1..20, flags < 2^26: one exact number, no string built per request.
     const key = (code * 32 + grpc + 1) * 67108864 + flags;
     let s = byKey.get(key);
@@ -141,9 +143,9 @@ export class IstioMetrics {
   /** The series of a TCP connection. */
   tcpSeries(svc: DestService, peer: PeerInfo, principal: string): TcpSeries {
     let byPeer = this.tcp.get(svc);
-    if (byPeer === undefined) this.tcp.set(svc, (byPeer = new Map()));
+    if (byPeer === undefined) this.tcp.set(svc, (byPeer = new Map<PeerInfo, Map<string, TcpSeries>>()));
     let byPrincipal = byPeer.get(peer);
-    if (byPrincipal === undefined) byPeer.set(peer, (byPrincipal = new Map()));
+    if (byPrincipal === undefined) byPeer.set(peer, (byPrincipal = new Map<string, TcpSeries>()));
     let s = byPrincipal.get(principal);
     if (s === undefined) {
       const base = this.labels(svc, peer, principal);

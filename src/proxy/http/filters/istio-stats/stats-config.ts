@@ -34,7 +34,7 @@ function compileOverrides(list: unknown): MetricOverrides {
   const disabled = new Set<string>();
   const removeTags = new Map<string, Set<string>>();
   const addTags = new Map<string, Array<[string, string]>>();
-  for (const m of Array.isArray(list) ? (list as Record<string, any>[]) : []) {
+  for (const m of Array.isArray(list) ? (list as Record<string, unknown>[]) : []) {
     for (const metric of metricNames(m.name)) {
       if (m.drop === true) disabled.add(metric);
       const rm = m.tags_to_remove ?? m.tagsToRemove;
@@ -59,14 +59,14 @@ function compileOverrides(list: unknown): MetricOverrides {
 }
 
 /** The plain JSON of a TypedStruct (or a plain object given directly). */
-function plainValue(typedConfig: any): Record<string, any> {
-  const v = typedConfig?.value;
+function plainValue(typedConfig: unknown): Record<string, unknown> {
+  const v = (typedConfig as { value?: unknown } | null | undefined)?.value;
   if (v && typeof v === 'object' && 'fields' in v) return structToJson(v as CanonicalStruct);
-  return (v ?? {}) as Record<string, any>;
+  return (v ?? {}) as Record<string, unknown>;
 }
 
 /** Compiles the filter's typed config. */
-export function compileStatsConfig(typedConfig: any): StatsConfig {
+export function compileStatsConfig(typedConfig: unknown): StatsConfig {
   const c = plainValue(typedConfig);
   const inbound = String(c.direction ?? 'OUTBOUND').toUpperCase() === 'INBOUND';
   const services: DestService[] = Array.isArray(c.services)

@@ -23,8 +23,8 @@ export class RequestBody {
   constructor(
     private readonly src: Readable,
     keepCopy: boolean,
-    /** Told about every chunk (the stream idle timer), or null. */
-    private readonly activity: { touch(): void } | null = null,
+    /** Told about every chunk (the stream idle timer) and credited its bytes (%BYTES_RECEIVED%), or null. */
+    private readonly activity: { touch(): void; bytesReceived: number } | null = null,
     private readonly limit = RETRY_BUFFER_LIMIT,
   ) {
     this.chunks = keepCopy ? [] : null;
@@ -77,7 +77,10 @@ export class RequestBody {
 
   private readonly onData = (chunk: Buffer): void => {
     this.bytes += chunk.length;
-    if (this.activity !== null) this.activity.touch();
+    if (this.activity !== null) {
+      this.activity.touch();
+      this.activity.bytesReceived += chunk.length;
+    }
     if (this.chunks !== null) {
       this.size += chunk.length;
       if (this.size > this.limit) {

@@ -108,6 +108,8 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
   upstreamLocalAddress: string | null = null;
   attemptCount = 0;
   bytesReceived = 0;
+  /** Request head bytes (HTTP/1.x as received; HTTP/2 header names and values), set by the codec. */
+  headerBytesReceived = 0;
   readonly startTime: number;
   private readonly startHr: number;
   private firstByteHr = -1;
@@ -481,6 +483,10 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
 
   get bytesSent(): number {
     return this.ds ? this.ds.bytesSent : 0;
+  }
+  /** Response bytes on the wire, head included (Istio's istio_response_bytes). */
+  get wireBytesSent(): number {
+    return this.ds ? this.ds.wireBytesSent : 0;
   }
   get durationMs(): number {
     return (this.endHr >= 0 ? this.endHr : performance.now()) - this.startHr;

@@ -25,6 +25,12 @@ export interface Downstream {
   reset(): void;
   /** Bytes of response body written so far. */
   readonly bytesSent: number;
+  /**
+   * Response bytes on the wire so far, head included (Istio's istio_response_bytes): HTTP/1.x as written
+   * to the socket (status line, headers, body and its chunked framing); HTTP/2 header names and values
+   * plus DATA payload.
+   */
+  readonly wireBytesSent: number;
 }
 
 let dateSecond = 0;

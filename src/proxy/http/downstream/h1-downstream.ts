@@ -8,6 +8,8 @@ export class H1Downstream implements Downstream {
   readonly protocol: string;
   bytesSent = 0;
   private ended = false;
+  /** The socket's bytesWritten when this response began (-1: not yet). */
+  private wireMark = -1;
   /** Set when the connection must close after this response (draining listener). */
   closeAfter = false;
   private readonly onClose: () => void;
@@ -43,8 +45,14 @@ export class H1Downstream implements Downstream {
       res.setHeader(k, v);
     }
     if (this.closeAfter || this.requestIncomplete()) res.setHeader('connection', 'close');
+    // Responses on one connection go out in order: what the socket takes from here on is this one's.
+    this.wireMark = this.req.socket.bytesWritten;
     res.writeHead(status);
     if (endStream) this.end(null);
+  }
+
+  get wireBytesSent(): number {
+    return this.wireMark < 0 ? 0 : this.req.socket.bytesWritten - this.wireMark;
   }
 
   write(chunk: Buffer): boolean {

@@ -2,11 +2,14 @@
 import { constants, type ServerHttp2Stream } from 'node:http2';
 import type { HeaderMap } from '../route/header-mutation.js';
 import { HOP_BY_HOP, type Downstream, type DownstreamEvents } from './downstream.js';
+import { h2ResponseHeaderBytes } from '../hcm/wire-bytes.js';
 
 /** Adapter over a raw server-side HTTP/2 stream. */
 export class H2Downstream implements Downstream {
   readonly protocol = 'HTTP/2';
   bytesSent = 0;
+  /** Response header bytes (Envoy's header map byte size). */
+  private headerBytes = 0;
   private sent = false;
   private ended = false;
   private trailers: HeaderMap | null = null;
@@ -42,11 +45,16 @@ export class H2Downstream implements Downstream {
   respond(status: number, headers: HeaderMap, endStream: boolean, waitTrailers: boolean): void {
     if (this.stream.destroyed) return;
     const h: Record<string, string | string[] | number> = clean(headers, true);
+    this.headerBytes = h2ResponseHeaderBytes(status, h as Record<string, string | string[]>);
     h[':status'] = status;
     this.sent = true;
     if (waitTrailers && !endStream) this.stream.once('wantTrailers', this.onWantTrailers);
     this.stream.respond(h, { endStream, waitForTrailers: waitTrailers && !endStream });
     if (endStream) this.ended = true;
+  }
+
+  get wireBytesSent(): number {
+    return this.headerBytes + this.bytesSent;
   }
 
   write(chunk: Buffer): boolean {

@@ -9,6 +9,8 @@ export class UpgradeDownstream implements Downstream {
   readonly protocol = 'HTTP/1.1';
   bytesSent = 0;
   headersSent = false;
+  /** Length of the response head written by hand (latin1: one byte per character). */
+  private headBytes = 0;
   private ended = false;
   private readonly onClose: () => void;
   private readonly onDrain: () => void;
@@ -43,8 +45,13 @@ export class UpgradeDownstream implements Downstream {
     if (status !== 101) head += 'connection: close\r\n';
     head += '\r\n';
     this.headersSent = true;
+    this.headBytes = head.length;
     this.socket.write(head);
     if (endStream) this.end(null);
+  }
+
+  get wireBytesSent(): number {
+    return this.headBytes + this.bytesSent;
   }
 
   write(chunk: Buffer): boolean {

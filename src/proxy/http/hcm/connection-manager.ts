@@ -28,6 +28,7 @@ import { ConnectionTimers, ConnState } from './connection-timers.js';
 import type { HcmConfig } from './hcm-config.js';
 import { logHeaderPhaseReply } from './header-phase-log.js';
 import { checkH1Request, checkH2Request, parseErrorDetails, parseErrorStatus } from './request-checks.js';
+import { h1RequestHeadBytes, h2HeaderBytes } from './wire-bytes.js';
 
 const INFO = Symbol('mizzen.connInfo');
 const STATE = Symbol('mizzen.connState');
@@ -291,6 +292,12 @@ export class HttpConnectionManager {
       req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
       upgrade,
     );
+    ar.headerBytesReceived = h1RequestHeadBytes(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      req.httpVersion,
+      req.rawHeaders,
+    );
     return ar;
   }
 
@@ -345,6 +352,7 @@ export class HttpConnectionManager {
       'HTTP/2',
       null,
     );
+    ar.headerBytesReceived = h2HeaderBytes(rawHeaders);
     ar.ds = new H2Downstream(stream, ar);
     const bad = checkH2Request(ar.method, rawHeaders, this.config.codecOptions);
     if (bad !== -1) {

@@ -96,8 +96,9 @@ export class IstioStatsFilter implements HttpFilter {
     );
     if (s.requests !== null) s.requests.inc();
     if (s.duration !== null) s.duration.record(req.durationMs);
-    if (s.requestBytes !== null) s.requestBytes.record(req.bytesReceived);
-    if (s.responseBytes !== null) s.responseBytes.record(req.bytesSent);
+    // Istio records the downstream's wire bytes, headers included (not the body alone).
+    if (s.requestBytes !== null) s.requestBytes.record(req.headerBytesReceived + req.bytesReceived);
+    if (s.responseBytes !== null) s.responseBytes.record(req.wireBytesSent);
   }
 
   private outboundService(req: ActiveRequest): DestService {

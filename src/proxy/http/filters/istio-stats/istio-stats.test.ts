@@ -1,6 +1,7 @@
 // istio.stats between two real proxies: Istio's metrics with both workloads' labels on each side, peer
 // metadata exchanged without the app or the caller ever seeing the headers.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { structFromJson } from '../../../../xds/struct.js';
 import type { Proxy } from '../../../proxy.js';
@@ -14,6 +15,7 @@ import {
   startBackend,
   startProxy,
   staticCluster,
+  waitFor,
   type Backend,
 } from '../../../test-util.js';
 
@@ -166,6 +168,48 @@ describe('istio.stats', () => {
     );
     assert.equal(sample(src, 'istio_response_bytes_count', { ...common, response_code: '200' }), 1);
     assert.match(src, /^# TYPE istio_request_duration_milliseconds histogram$/m);
+  });
+
+  it('istio_request_bytes / istio_response_bytes count wire bytes, headers included, as Istio does', async () => {
+    const sums = async (): Promise<number[]> => {
+      const src = (await admin(client, '/stats/prometheus')).body;
+      const dst = (await admin(server, '/stats/prometheus')).body;
+      const want = { destination_workload: 'reviews-v2', response_code: '200' };
+      return [
+        sample(src, 'istio_request_bytes_sum', { ...want, reporter: 'source' }) ?? 0,
+        sample(src, 'istio_response_bytes_sum', { ...want, reporter: 'source' }) ?? 0,
+        sample(dst, 'istio_request_bytes_sum', { ...want, reporter: 'destination' }) ?? 0,
+      ];
+    };
+    const before = await sums();
+    // Exact bytes on the client's side of the proxy, both ways.
+    const sent =
+      'POST /bytes HTTP/1.1\r\nHost: reviews:9080\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello';
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = net.connect(port, '127.0.0.1', () => s.write(sent));
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+      s.on('error', reject);
+    });
+    assert.match(received.toString('latin1'), /^HTTP\/1\.1 200 /);
+    let after = before;
+    await waitFor('the request recorded on both sides', async () => {
+      after = await sums();
+      return after[0] > before[0] && after[2] > before[2];
+    });
+    assert.equal(
+      after[0] - before[0],
+      Buffer.byteLength(sent),
+      'source request bytes = what the client sent',
+    );
+    assert.equal(after[1] - before[1], received.length, 'source response bytes = what the client received');
+    // The destination saw the client proxy's request: its head (with x-request-id, peer metadata, ...)
+    // is larger than the app's, and it is counted.
+    assert.ok(
+      after[2] - before[2] > Buffer.byteLength(sent),
+      `destination request bytes ${after[2] - before[2]}`,
+    );
   });
 
   it('labels the destination unknown when no peer answered (a local reply after connect failures)', async () => {

@@ -3,9 +3,11 @@
 // traffic-shifting task set; sidecars write Envoy's default access log, shown by `mizzen logs -c istio-proxy`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BIN,
   apply,
   cli,
   eventually,
@@ -141,6 +143,54 @@ describe('Istio observability tasks on mizzen up', { timeout: 600_000 }, () => {
       'source_workload',
     );
     assert.ok(callers['istio-ingressgateway'] >= sent, JSON.stringify(callers));
+  });
+
+  it("mizzen dashboard reads up's Prometheus: the reviews edges with rates, mTLS and the 50/50 split", async () => {
+    const child = spawn(process.execPath, [BIN, 'dashboard', '--run-dir', m().run, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      await eventually(
+        'the dashboard URL',
+        () => /dashboard: http:\/\/\S+\//.test(out),
+        20_000,
+        100,
+        () => out,
+      );
+      assert.match(out, /metrics from Prometheus at /);
+      const url = /dashboard: (http:\/\/\S+\/)/.exec(out)![1];
+      type Edge = { source: string; target: string; rps: number; mtls: boolean; configuredWeight?: number };
+      let edges: Edge[] = [];
+      await eventually(
+        'productpage → reviews v1 and v3 from Prometheus',
+        async () => {
+          const g = JSON.parse((await request(`${url}api/graph?window=5m`)).body) as {
+            metrics: string;
+            edges: Edge[];
+          };
+          assert.equal(g.metrics, 'prometheus');
+          edges = g.edges.filter(
+            (e) => e.source === 'wl:default/productpage-v1' && e.target.includes('reviews'),
+          );
+          return ['v1', 'v3'].every((v) =>
+            edges.some((e) => e.target === `wl:default/reviews-${v}` && e.rps > 0),
+          );
+        },
+        30_000,
+        500,
+        () => JSON.stringify(edges),
+      );
+      for (const v of ['v1', 'v3']) {
+        const e = edges.find((x) => x.target === `wl:default/reviews-${v}`)!;
+        assert.equal(e.configuredWeight, 50);
+        assert.equal(e.mtls, true, `${v} is mutual TLS`);
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('mizzen logs POD -c istio-proxy shows Envoy default access log lines, field by field', async () => {

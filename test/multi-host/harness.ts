@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../../src/cli/test-util.js';
+import { freePort } from '../../src/config/etcd/test-util.js';
 import { capturePlan, captureRules } from '../../src/local/capture-rules.js';
 import {
   asProxy,
@@ -87,13 +88,18 @@ export class Proc {
 
   /** SIGKILLs the process group and waits for the exit. */
   async kill(): Promise<void> {
+    this.killNow();
+    await this.exited;
+  }
+
+  /** SIGKILLs the process group (synchronous: usable in an exit handler). */
+  killNow(): void {
     if (this.running && this.child.pid)
       try {
         process.kill(-this.child.pid, 'SIGKILL');
       } catch {
         // already gone
       }
-    await this.exited;
   }
 }
 
@@ -163,7 +169,15 @@ export class MultiHost {
     this.lanBase = ipToInt(this.net.subnet.split('/')[0]);
     this.cpIp = intToIp(this.lanBase + 2);
     mkdirSync(tmp, { recursive: true });
+    // If the test process ends without `destroy` (an uncaught error, process.exit), still kill what
+    // it started and remove the namespaces: both steps are synchronous.
+    process.once('exit', this.onExit);
   }
+
+  private readonly onExit = (): void => {
+    for (const p of this.procs) p.killNow();
+    removeNetwork(this.net.prefix, this.net.hostLink);
+  };
 
   private get routerIp(): string {
     return intToIp(this.lanBase + 1);
@@ -225,6 +239,37 @@ export class MultiHost {
     };
     this.hosts.set(name, host);
     return host;
+  }
+
+  /**
+   * A single-member etcd on loopback ports of the root namespace, data in the bed's folder; one of the
+   * bed's processes, so it dies with them (test-util's startEtcd would outlive a crashed test).
+   */
+  async startEtcd(): Promise<string> {
+    const [client, peer] = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
+    const p = this.start('etcd', [
+      'etcd',
+      ...['--name', 'multi-host', '--data-dir', join(this.tmp, 'etcd'), '--log-level', 'warn'],
+      ...['--listen-client-urls', client, '--advertise-client-urls', client],
+      ...['--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer],
+      ...['--initial-cluster', `multi-host=${peer}`],
+    ]);
+    let healthy = false;
+    const probe = (): void =>
+      void fetch(`${client}/health`)
+        .then((r) => r.json() as Promise<{ health?: string }>)
+        .then((h) => (healthy = h.health === 'true'))
+        .catch(() => {});
+    await this.until(
+      'etcd to be healthy',
+      p,
+      () => {
+        if (!healthy) probe();
+        return healthy;
+      },
+      30_000,
+    );
+    return client;
   }
 
   /** Starts `mizzen server ARGS` in the root namespace on the LAN address; resolves once it listens. */
@@ -388,6 +433,7 @@ export class MultiHost {
 
   /** Kills every process the bed started, then removes every namespace, veth, route and /etc/netns entry. */
   async destroy(): Promise<void> {
+    process.removeListener('exit', this.onExit);
     await Promise.all(this.procs.map((p) => p.kill()));
     removeNetwork(this.net.prefix, this.net.hostLink);
   }

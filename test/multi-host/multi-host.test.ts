@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyRemote, listRemote } from '../../src/cli/remote-config.js';
-import { startEtcd, type EtcdProcess } from '../../src/config/etcd/test-util.js';
 import { waitFor } from '../../src/api/test-util.js';
 import { APP_PORT, FIXTURES, MultiHost, multiHostUnavailable, type Pod } from './harness.js';
 
@@ -98,7 +97,6 @@ interface Answer {
 }
 
 let bed: MultiHost | undefined;
-let etcd: EtcdProcess | undefined;
 let tmp = '';
 const pods = new Map<string, Pod>();
 const pod = (name: string): Pod => pods.get(name)!;
@@ -189,11 +187,11 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
     bed = new MultiHost(`multi-host:${process.cwd()}`, tmp);
     bed.createRouter();
     for (const h of Object.keys(HOSTS)) bed.addHost(h);
-    etcd = await startEtcd();
+    const etcd = await bed.startEtcd();
     // A long grace period: a dead pod's entry stays, so failover below is locality + outlier detection.
     await bed.startControlPlane([
       '--etcd',
-      etcd.url,
+      etcd,
       '--etcd-prefix',
       '/multi-host/',
       '--name',
@@ -219,7 +217,6 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
 
   after(async () => {
     await bed?.destroy();
-    await etcd?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 

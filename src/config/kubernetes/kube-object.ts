@@ -34,7 +34,8 @@ export function objectKey(kind: WatchedKind, obj: KubeObject): string {
  * The object as config: list items carry no apiVersion/kind (the list has them), so they are set from
  * the watched resource; resourceVersion and managedFields are the server's bookkeeping, and an Istio
  * resource's `status` is written by the control plane itself, so none of them is config (a status
- * write must not look like a config change).
+ * write must not look like a config change). A Pod's `spec.serviceAccount`, the deprecated alias the
+ * API server copies from serviceAccountName, is dropped too.
  */
 export function configOf(kind: WatchedKind, obj: KubeObject): Record<string, unknown> {
   const { status, metadata, ...rest } = obj;
@@ -42,6 +43,12 @@ export function configOf(kind: WatchedKind, obj: KubeObject): Record<string, unk
   delete meta.resourceVersion;
   delete meta.managedFields;
   delete meta.selfLink;
+  // The API server fills Pod spec.serviceAccount (deprecated) from serviceAccountName on every Pod.
+  const spec = rest.spec as Record<string, unknown> | undefined;
+  if (kind.kind === 'Pod' && spec && spec.serviceAccount === spec.serviceAccountName) {
+    const { serviceAccount: _alias, ...own } = spec;
+    rest.spec = own;
+  }
   return {
     apiVersion: obj.apiVersion ?? kind.apiVersion,
     kind: obj.kind ?? kind.kind,

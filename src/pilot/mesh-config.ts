@@ -2,6 +2,7 @@
 import { parse } from 'yaml';
 import { parseDuration } from '../api/duration.js';
 import type { ConfigSnapshot } from '../config/store.js';
+import { mapping } from './yaml-mapping.js';
 import { meshExtAuthzOf, NO_EXT_AUTHZ, type MeshExtAuthz } from './authz/ext-authz-provider.js';
 import { DEFAULT_MESH_TELEMETRY, meshTelemetryOf, type MeshTelemetry } from './telemetry/mesh-telemetry.js';
 
@@ -61,26 +62,19 @@ export function meshConfigOf(snapshot: ConfigSnapshot): MeshConfig {
   } catch {
     return DEFAULT_MESH_CONFIG;
   }
-  const mode = yamlField(mesh.outboundTrafficPolicy, 'mode');
+  const mode = mapping(mesh.outboundTrafficPolicy).mode;
   return {
     outboundTrafficPolicy: mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY',
     rootNamespace: typeof mesh.rootNamespace === 'string' ? mesh.rootNamespace : 'istio-system',
     connectTimeoutMs: connectTimeoutOf(mesh.connectTimeout),
-    pathNormalization: pathNormalizationOf(yamlField(mesh.pathNormalization, 'normalization')),
-    numTrustedProxies: trustedProxies(
-      yamlField(yamlField(mesh.defaultConfig, 'gatewayTopology'), 'numTrustedProxies'),
-    ),
+    pathNormalization: pathNormalizationOf(mapping(mesh.pathNormalization).normalization),
+    numTrustedProxies: trustedProxies(mapping(mapping(mesh.defaultConfig).gatewayTopology).numTrustedProxies),
     telemetry: meshTelemetryOf(mesh),
     trustDomain:
       typeof mesh.trustDomain === 'string' && mesh.trustDomain ? mesh.trustDomain : 'cluster.local',
     enableAutoMtls: mesh.enableAutoMtls !== false,
     extAuthz: meshExtAuthzOf(mesh),
   };
-}
-
-/** `o[key]` of a parsed YAML mapping; undefined when `o` is absent or not a mapping. */
-function yamlField(o: unknown, key: string): unknown {
-  return o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined;
 }
 
 function trustedProxies(v: unknown): number {

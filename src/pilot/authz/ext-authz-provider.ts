@@ -2,6 +2,7 @@
 // AuthorizationPolicy CUSTOM names), read once per mesh config with Istio's checks; every problem and
 // every field Mizzen does not enforce becomes a warning line for the server log.
 import { parseDuration } from '../../api/duration.js';
+import { mapping } from '../yaml-mapping.js';
 
 /** includeRequestBodyInCheck: how much of the body the check carries. */
 export interface ExtAuthzBody {
@@ -79,11 +80,6 @@ const GRPC_FIELDS = new Set([
 /** A duration of the mesh config (`10s`, `0.5s`, `200ms`) in ms; NaN when unreadable. */
 function durationMs(v: unknown): number {
   return typeof v === 'string' ? (parseDuration(v.trim()) ?? NaN) : NaN;
-}
-
-/** A parsed YAML mapping's fields; `{}` for anything else (absent, scalar, list). */
-function mapping(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 function strings(v: unknown): string[] {

@@ -1,6 +1,7 @@
 // MeshConfig's telemetry fields: accessLogFile/Encoding/Format, extensionProviders, defaultProviders,
 // enableTracing and defaultConfig.tracing.sampling, read once per mesh config.
 import { durationMs } from '../envoy.js';
+import { mapping } from '../yaml-mapping.js';
 
 /** One extensionProviders entry (the kinds Mizzen implements; others are kept with `kind: 'unsupported'`). */
 export type ExtensionProvider =
@@ -68,12 +69,12 @@ export const DEFAULT_MESH_TELEMETRY: MeshTelemetry = Object.freeze({
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
-function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvider {
+function provider(p: Record<string, unknown>, unsupported: string[]): ExtensionProvider {
   const name = String(p.name ?? '');
   if (p.prometheus !== undefined) return { name, kind: 'prometheus' };
   if (p.envoyFileAccessLog !== undefined) {
-    const f = p.envoyFileAccessLog ?? {};
-    const lf = f.logFormat ?? {};
+    const f = mapping(p.envoyFileAccessLog);
+    const lf = mapping(f.logFormat);
     const labels = lf.labels && typeof lf.labels === 'object' ? (lf.labels as Record<string, string>) : null;
     return {
       name,
@@ -84,21 +85,24 @@ function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvi
     };
   }
   for (const kind of ['zipkin', 'opentelemetry'] as const) {
-    const z = p[kind];
-    if (z === undefined) continue;
+    if (p[kind] === undefined) continue;
+    const z = mapping(p[kind]);
+    const http = z.http ? mapping(z.http) : null;
     const defPath = kind === 'zipkin' ? '/api/v2/spans' : '/v1/traces';
     const headers: Record<string, string> = {};
-    for (const h of Array.isArray(z.http?.headers) ? (z.http.headers as Record<string, unknown>[]) : [])
-      if (typeof h?.name === 'string') headers[h.name.toLowerCase()] = String(h.value ?? '');
-    const timeout = kind === 'opentelemetry' ? (z.http?.timeout ?? z.grpc?.timeout) : undefined;
+    for (const h of Array.isArray(http?.headers) ? (http.headers as unknown[]) : []) {
+      const hv = mapping(h);
+      if (typeof hv.name === 'string') headers[hv.name.toLowerCase()] = String(hv.value ?? '');
+    }
+    const timeout = kind === 'opentelemetry' ? (http?.timeout ?? mapping(z.grpc).timeout) : undefined;
     return {
       name,
       kind,
       service: String(z.service ?? ''),
-      port: Number(z.port ?? (kind === 'zipkin' ? 9411 : z.http ? 4318 : 4317)),
-      path: String(z.path ?? z.http?.path ?? defPath),
+      port: Number(z.port ?? (kind === 'zipkin' ? 9411 : http ? 4318 : 4317)),
+      path: String(z.path ?? http?.path ?? defPath),
       maxTagLength: Number(z.maxTagLength ?? 256),
-      grpc: kind === 'opentelemetry' && !z.http,
+      grpc: kind === 'opentelemetry' && !http,
       headers,
       timeoutMs: (typeof timeout === 'string' ? durationMs(timeout) : undefined) ?? 5000,
     };
@@ -112,12 +116,12 @@ function provider(p: Record<string, any>, unsupported: string[]): ExtensionProvi
 }
 
 /** Reads the telemetry fields of a parsed MeshConfig. */
-export function meshTelemetryOf(mesh: Record<string, any>): MeshTelemetry {
+export function meshTelemetryOf(mesh: Record<string, unknown>): MeshTelemetry {
   const unsupported: string[] = [];
   const enc = String(mesh.accessLogEncoding ?? 'TEXT').toUpperCase();
-  const dp = mesh.defaultProviders ?? {};
-  const sampling = Number(mesh.defaultConfig?.tracing?.sampling ?? 1);
-  const legacy = mesh.defaultConfig?.tracing ?? {};
+  const dp = mapping(mesh.defaultProviders);
+  const legacy = mapping(mapping(mesh.defaultConfig).tracing);
+  const sampling = Number(legacy.sampling ?? 1);
   for (const k of ['zipkin', 'lightstep', 'datadog', 'stackdriver', 'openCensusAgent'])
     if (legacy[k] !== undefined)
       unsupported.push(
@@ -127,9 +131,10 @@ export function meshTelemetryOf(mesh: Record<string, any>): MeshTelemetry {
     accessLogFile: typeof mesh.accessLogFile === 'string' ? mesh.accessLogFile : '',
     accessLogEncoding: enc === 'JSON' ? 'JSON' : 'TEXT',
     accessLogFormat: typeof mesh.accessLogFormat === 'string' ? mesh.accessLogFormat : '',
-    extensionProviders: (Array.isArray(mesh.extensionProviders) ? mesh.extensionProviders : []).map(
-      (p: Record<string, any>) => provider(p ?? {}, unsupported),
-    ),
+    extensionProviders: (Array.isArray(mesh.extensionProviders)
+      ? (mesh.extensionProviders as unknown[])
+      : []
+    ).map((p) => provider(mapping(p), unsupported)),
     defaultProviders: {
       metrics: dp.metrics ? names(dp.metrics) : ['prometheus'],
       accessLogging: names(dp.accessLogging),

@@ -143,12 +143,31 @@ describe('mizzen dashboard in a browser', { timeout: 300_000 }, () => {
     await p().emulateMedia({ colorScheme: 'light' });
     if (SHOTS) await p().reload();
     await p().waitForSelector('#graph[data-drawn-edges]');
-    await p().selectOption('select', '5m');
+    // The window selector asks the server for the 5 m window, and the table is redrawn from it.
+    const [answer] = await Promise.all([
+      p().waitForResponse((r) => r.url().endsWith('/api/graph?window=5m')),
+      p().selectOption('select', '5m'),
+    ]);
+    assert.equal(answer.status(), 200);
+    assert.equal(((await answer.json()) as { window: string }).window, '5m');
+    // A workload's details: who calls it, its pod's proxy state, the config that reaches it.
+    await p().locator('table.edges button', { hasText: 'reviews-v1' }).first().click();
+    const panel = p().locator('aside.details');
     await eventually(
-      'the 5 m window answers',
-      async () => /5m|\d+ s of data/.test((await p().textContent('[role=status]')) ?? ''),
-      10_000,
+      'reviews-v1 details with its SYNCED pod and the reviews VirtualService',
+      async () => {
+        const text = (await panel.textContent()) ?? '';
+        return (
+          /productpage-v1: [\d.]+ rps/.test(text) &&
+          /reviews-v1-\S+ SYNCED/.test(text) &&
+          text.includes('VirtualService default/reviews')
+        );
+      },
+      15_000,
+      300,
     );
+    await shot('workload');
+    await panel.locator('button', { hasText: 'Close' }).click();
   });
 
   it('config health shows a rejected file with its line, and every proxy SYNCED per type', async () => {

@@ -7,6 +7,7 @@ import type { Graph, GraphNode } from '../graph-model.js';
 import { usePoll } from './api.js';
 import { toElements } from './graph-elements.js';
 import { Lock } from './lock.js';
+import { WorkloadPanel } from './workload-panel.js';
 import { ms, pct, rate } from './format.js';
 
 cytoscape.use(dagre);
@@ -125,19 +126,22 @@ function nameOf(nodes: Map<string, GraphNode>, id: string): string {
 export function GraphView() {
   const [window, setWindow] = useState('1m');
   const [idle, setIdle] = useState(false);
+  const [selected, setSelected] = useState<string | null>(null);
   const polled = usePoll<GraphAnswer>(`/api/graph?window=${window}`, POLL_MS);
   const holder = useRef<HTMLDivElement>(null);
   const cy = useRef<Core | null>(null);
   const shape = useRef('');
   useEffect(() => {
-    cy.current = cytoscape({
+    const c = cytoscape({
       container: holder.current,
       style: style(),
       wheelSensitivity: 0.3,
       minZoom: 0.2,
       maxZoom: 3,
     });
-    return () => cy.current?.destroy();
+    c.on('tap', 'node', (ev) => setSelected(String(ev.target.id())));
+    cy.current = c;
+    return () => c.destroy();
   }, []);
   const g = polled.data;
   useEffect(() => {
@@ -188,6 +192,7 @@ export function GraphView() {
         role="img"
         aria-label="mesh graph; the table below lists the same edges"
       />
+      {g && selected ? <WorkloadPanel g={g} id={selected} onClose={() => setSelected(null)} /> : null}
       <p class="legend">
         ◆ gateway · ● workload (inside its service box) · ⬢ ServiceEntry host · ▲ service without workloads ·
         <Lock /> / green: mutual TLS · red: &gt;1% errors
@@ -208,8 +213,16 @@ export function GraphView() {
         <tbody>
           {edges.map((e) => (
             <tr key={e.id} data-source={e.source} data-target={e.target}>
-              <td>{nameOf(nodes, e.source)}</td>
-              <td>{nameOf(nodes, e.target)}</td>
+              <td>
+                <button type="button" class="link" onClick={() => setSelected(e.source)}>
+                  {nameOf(nodes, e.source)}
+                </button>
+              </td>
+              <td>
+                <button type="button" class="link" onClick={() => setSelected(e.target)}>
+                  {nameOf(nodes, e.target)}
+                </button>
+              </td>
               <td>{e.protocol}</td>
               <td class="num" data-rps={e.rps}>
                 {rate(e.rps)} {e.protocol === 'tcp' ? 'conn/s' : 'rps'}

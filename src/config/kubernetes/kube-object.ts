@@ -1,5 +1,4 @@
 // An object from the Kubernetes API as config: the fields that are not config dropped, then validated like a file.
-import { stringify } from 'yaml';
 import { loadText } from '../../api/load.js';
 import type { Diagnostic } from '../../api/diagnostic.js';
 import type { Resource } from '../../api/resource.js';
@@ -18,7 +17,7 @@ export interface KubeObject {
 export interface LoadedObject {
   /** Where diagnostics point: `kubernetes:<Kind>/<namespace>/<name>` (a line of the YAML shown by status). */
   readonly file: string;
-  /** The config text validated (YAML of the object without its server-side bookkeeping). */
+  /** The config text validated (the object as indented JSON, without its server-side bookkeeping). */
   readonly text: string;
   /** The resource, absent when the object has errors. */
   readonly resource: Resource | undefined;
@@ -61,7 +60,9 @@ export function configOf(kind: WatchedKind, obj: KubeObject): Record<string, unk
 /** Validates one API object with the config API (the same checks as `mizzen validate`). */
 export function loadObject(kind: WatchedKind, obj: KubeObject): LoadedObject {
   const file = `kubernetes:${objectKey(kind, obj)}`;
-  const text = stringify(configOf(kind, obj));
+  // Indented JSON: one field per line for diagnostics' positions, and about 100 times cheaper to
+  // produce than YAML for the thousands of Pods and Secrets of a first list.
+  const text = JSON.stringify(configOf(kind, obj), null, 2);
   const r = loadText(text, file);
   const diagnostics = [...r.diagnostics];
   if (r.resources.length !== 1 && !diagnostics.some((d) => d.severity === 'error'))

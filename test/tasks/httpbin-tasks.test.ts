@@ -55,6 +55,20 @@ async function sleepStat(name: string): Promise<number> {
   return line ? Number(line.slice(name.length + 2)) : 0;
 }
 
+/** The sum of every `metric` series on the sleep sidecar's Prometheus endpoint whose labels include `want`. */
+async function sleepMetric(metric: string, want: Record<string, string>): Promise<number> {
+  const r = await request(`http://${podOf(m(), 'sleep').podIp}:15020/stats/prometheus`);
+  assert.equal(r.status, 200);
+  let sum = 0;
+  for (const line of r.body.split('\n'))
+    if (
+      line.startsWith(`${metric}{`) &&
+      Object.entries(want).every(([k, v]) => line.includes(`,${k}="${v}"`))
+    )
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
 /** One request from the sleep pod: through its sidecar's HTTP proxy, as its apps send them. */
 function fromSleep(path: string, timeoutMs = 10_000) {
   return request(`http://httpbin:8000${path}`, { proxy: `${podOf(m(), 'sleep').podIp}:15001`, timeoutMs });
@@ -94,6 +108,8 @@ describe('Istio circuit breaking and mirroring tasks on mizzen up', { timeout: 6
     assert.deepEqual(one.codes, { '200': 1 }, one.out);
 
     const before = await sleepStat(`cluster.${CLUSTER}.upstream_rq_pending_overflow`);
+    const UO = { destination_service_name: 'httpbin', response_code: '503', response_flags: 'UO' };
+    const uoBefore = await sleepMetric('istio_requests_total', UO);
     // Two callers fit (1 active + 1 pending): Istio's task sees almost all succeed.
     const two = await load(['-c', '2', '-n', '20', 'http://httpbin:8000/get']);
     t.diagnostic(`-c 2 -n 20: ${JSON.stringify(two.codes)}`);
@@ -119,6 +135,18 @@ describe('Istio circuit breaking and mirroring tasks on mizzen up', { timeout: 6
     assert.ok(rejected.length >= 1, `4 concurrent /delay/1: ${burst.map((r) => r.status).join(',')}`);
     for (const r of rejected) assert.equal(r.headers['x-envoy-overloaded'], 'true');
     assert.ok(burst.some((r) => r.status === 200));
+    // Istio's metrics show each trapped request as response_code="503", response_flags="UO" (upstream
+    // overflow) on the caller's sidecar, as in Istio's task.
+    const trapped = (two.codes['503'] ?? 0) + (three.codes['503'] ?? 0) + rejected.length;
+    let uo = 0;
+    await eventually(
+      'istio_requests_total{response_code="503",response_flags="UO"} counts every trapped request',
+      async () => (uo = (await sleepMetric('istio_requests_total', UO)) - uoBefore) === trapped,
+      10_000,
+      200,
+      () => `${uo} of ${trapped}`,
+    );
+    t.diagnostic(`istio_requests_total{reporter="source",response_code="503",response_flags="UO"} +${uo}`);
     await cli(m(), ['delete', '-f', `${EXAMPLES}${NET}destination-rule-httpbin-circuit-breaker.yaml`]);
   });
 

@@ -193,6 +193,68 @@ describe('Istio observability tasks on mizzen up', { timeout: 600_000 }, () => {
     }
   });
 
+  it("Grafana's Istio dashboards' core queries return data from the real Prometheus", async () => {
+    const svc = 'reviews.default.svc.cluster.local';
+    // The queries as Istio's mesh, service and workload dashboards write them (dashboard variables
+    // filled in: reporter destination, service reviews, workload productpage-v1 in default).
+    const scalar = async (q: string): Promise<number> => (await promQuery(q, ''))[''] ?? NaN;
+    const volume = 'round(sum(irate(istio_requests_total{reporter="source"}[1m])), 0.001)';
+    const success =
+      'sum(rate(istio_requests_total{reporter="source", response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total{reporter="source"}[1m]))';
+    const svcVolume = `round(sum(irate(istio_requests_total{reporter=~"destination",destination_service=~"${svc}"}[5m])), 0.001)`;
+    const svcSuccess = `sum(irate(istio_requests_total{reporter=~"destination",destination_service=~"${svc}",response_code!~"5.*"}[5m])) / sum(irate(istio_requests_total{reporter=~"destination",destination_service=~"${svc}"}[5m]))`;
+    const svcQuantile = (q: number): string =>
+      `(histogram_quantile(${q}, sum(irate(istio_request_duration_milliseconds_bucket{reporter=~"destination",destination_service=~"${svc}"}[1m])) by (le)) / 1000)`;
+    const wlVolume =
+      'round(sum(irate(istio_requests_total{reporter=~"destination",destination_workload_namespace=~"default",destination_workload=~"productpage-v1"}[5m])), 0.001)';
+    const wlQuantile = (q: number): string =>
+      `histogram_quantile(${q}, sum(rate(istio_request_duration_milliseconds_bucket{reporter="source"}[1m])) by (le, destination_workload, destination_workload_namespace))`;
+    let got: Record<string, number> = {};
+    // irate() needs two samples of a series in its window: keep traffic flowing until every query has one.
+    await eventually(
+      'every dashboard query answers',
+      async () => {
+        await request(`http://127.0.0.1:${m().gatewayPort}/productpage`);
+        got = {
+          volume: await scalar(volume),
+          success: await scalar(success),
+          svcVolume: await scalar(svcVolume),
+          svcSuccess: await scalar(svcSuccess),
+          p50: await scalar(svcQuantile(0.5)),
+          p90: await scalar(svcQuantile(0.9)),
+          p99: await scalar(svcQuantile(0.99)),
+          wlVolume: await scalar(wlVolume),
+        };
+        return Object.values(got).every((v) => Number.isFinite(v) && v > 0);
+      },
+      60_000,
+      500,
+      () => JSON.stringify(got),
+    );
+    assert.equal(got.success, 1, 'bookinfo answers no 5xx');
+    assert.equal(got.svcSuccess, 1);
+    assert.ok(got.p50 <= got.p90 && got.p90 <= got.p99, JSON.stringify(got));
+    // The mesh dashboard's table: p99 by destination workload, one row per workload called.
+    const byWorkload = await promQuery(wlQuantile(0.99), 'destination_workload');
+    for (const w of ['productpage-v1', 'details-v1', 'reviews-v1', 'reviews-v3', 'ratings-v1'])
+      assert.ok(byWorkload[w] > 0, `p99 of ${w}: ${JSON.stringify(byWorkload)}`);
+  });
+
+  it("the control plane's istiod metrics are scraped (Istio's pilot dashboard)", async () => {
+    const pushes = await promQuery('sum(pilot_xds_pushes{app="istiod"}) by (type)', 'type');
+    for (const t of ['cds', 'eds', 'lds', 'rds'])
+      assert.ok(pushes[t] > 0, `pilot_xds_pushes ${JSON.stringify(pushes)}`);
+    const connected = await promQuery('sum(pilot_xds{app="istiod"})', '');
+    assert.equal(connected[''], runState(m()).pods.length + 1, 'every sidecar and the gateway');
+    const converged = await promQuery('sum(pilot_proxy_convergence_time_count)', '');
+    assert.ok(converged[''] > 0, JSON.stringify(converged));
+    const p99 = await promQuery(
+      'histogram_quantile(0.99, sum(rate(pilot_proxy_convergence_time_bucket[1m])) by (le))',
+      '',
+    );
+    assert.ok('' in p99, `the convergence quantile query answers one series: ${JSON.stringify(p99)}`);
+  });
+
   it('mizzen logs POD -c istio-proxy shows Envoy default access log lines, field by field', async () => {
     const pod = runState(m()).pods.find((p) => p.workload === 'productpage-v1')!;
     let lines: string[] = [];

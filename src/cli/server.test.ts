@@ -9,6 +9,7 @@ import { TypeUrl } from '../xds/type-urls.js';
 import type { CanonicalObject } from '../xds/protos.js';
 import { simulate } from '../pilot/test-util.js';
 import { startServer, waitFor } from './server-test-util.js';
+import { runMizzen } from './test-util.js';
 
 const SERVICES = `
 apiVersion: v1
@@ -169,4 +170,21 @@ test('mizzen server serves listeners, clusters, routes and endpoints over ADS an
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--keepalive-interval and --keepalive-timeout go together and take durations', async () => {
+  const alone = await runMizzen(['server', '--config', '.', '--keepalive-interval', '2s']);
+  assert.equal(alone.code, 2);
+  assert.match(alone.err, /--keepalive-interval and --keepalive-timeout go together/);
+  const bad = await runMizzen([
+    'server',
+    '--config',
+    '.',
+    '--keepalive-interval',
+    'soon',
+    '--keepalive-timeout',
+    '1s',
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--keepalive-interval must be a duration like 30s, got "soon"/);
 });

@@ -27,6 +27,9 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory, et
   --etcd-prefix P       key prefix of this mesh in etcd                 [/mizzen/]
   --workload-entry-grace-period D  how long an auto-registered WorkloadEntry outlives its proxy's
                         last ADS stream (Istio's PILOT_WORKLOAD_ENTRY_GRACE_PERIOD)  [10s]
+  --keepalive-interval D, --keepalive-timeout D  HTTP/2 PING to every proxy each interval; a connection
+                        that answers none within the timeout is closed (istiod's --keepaliveInterval,
+                        --keepaliveTimeout; its defaults are 30s and 10s)              [none]
   --name NAME           this replica's name (istio.io/workloadController of the WorkloadEntries it
                         auto-registers)                                 [HOST-PID]
   --xds-address H:P     xDS gRPC address (port 0 picks a free port)     [127.0.0.1:15010]
@@ -45,6 +48,23 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory, et
                         lives in memory and no proxy can get a certificate. With --etcd the
                         root (and the token key) is kept in etcd and shared by every replica
   --verbose             log proxy connections and pushes`;
+
+/** `--keepalive-interval` and `--keepalive-timeout`: both or neither, durations of at least 1 ms. */
+function keepaliveFlags(
+  interval: string | undefined,
+  timeout: string | undefined,
+): { intervalMs: number; timeoutMs: number } | undefined {
+  if (interval === undefined && timeout === undefined) return undefined;
+  if (interval === undefined || timeout === undefined)
+    throw new UsageError('--keepalive-interval and --keepalive-timeout go together');
+  const ms = (flag: string, v: string): number => {
+    const d = parseDuration(v);
+    if (d === undefined || d < 1)
+      throw new UsageError(`${flag} must be a duration like 30s, got ${JSON.stringify(v)}`);
+    return d;
+  };
+  return { intervalMs: ms('--keepalive-interval', interval), timeoutMs: ms('--keepalive-timeout', timeout) };
+}
 
 function checkAddress(flag: string, v: string): string {
   const i = v.lastIndexOf(':');
@@ -79,6 +99,8 @@ export default defineCommand({
     'etcd-prefix': { type: 'string' },
     name: { type: 'string' },
     'workload-entry-grace-period': { type: 'string' },
+    'keepalive-interval': { type: 'string' },
+    'keepalive-timeout': { type: 'string' },
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     'dns-address': { type: 'string' },
@@ -106,6 +128,7 @@ export default defineCommand({
       throw new UsageError(
         `--workload-entry-grace-period must be a duration like 10s or 500ms, got ${JSON.stringify(grace)}`,
       );
+    const xdsKeepalive = keepaliveFlags(values['keepalive-interval'], values['keepalive-timeout']);
     // etcd3, client-node and the webhook modules load only when asked for: `--config` servers start as fast as before.
     const backend = kubernetes
       ? (await import('./server-kubernetes.js')).kubernetesBackend(values.kubeconfig, log)
@@ -127,6 +150,7 @@ export default defineCommand({
       store: backend.store,
       xdsAddress: checkAddress('--xds-address', values['xds-address'] ?? '127.0.0.1:15010'),
       debugAddress: checkAddress('--debug-address', values['debug-address'] ?? '127.0.0.1:15014'),
+      xdsKeepalive,
       log,
       proxyLifecycle: backend.lifecycle,
       httpRoutes: configApiRoutes(backend.store, (line) => log('warn', line)),

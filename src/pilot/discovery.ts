@@ -25,6 +25,8 @@ export interface DiscoveryOptions {
   readonly debugAddress: string | null;
   /** Push debounce quiet period, ms (default 100). */
   readonly debounceMs?: number;
+  /** HTTP/2 keepalive towards the proxies (AdsServerOptions.keepalive); default none. */
+  readonly xdsKeepalive?: { intervalMs: number; timeoutMs: number };
   readonly log?: XdsLogger;
   /** Told when proxies connect and disconnect (WorkloadEntry auto-registration). */
   readonly proxyLifecycle?: {
@@ -155,6 +157,7 @@ export class DiscoveryServer {
       address: options.xdsAddress,
       generate: (proxy, typeUrl, names) => this.generator.generate(proxy, typeUrl, names),
       debounceMs: options.debounceMs,
+      keepalive: options.xdsKeepalive,
       log: options.log,
       // Pilot builds new objects for every push and never mutates one it returned.
       immutableResources: true,

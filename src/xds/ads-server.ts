@@ -54,6 +54,12 @@ export interface AdsServerOptions {
    * Counted in `pilot_xds_write_timeout`.
    */
   sendTimeoutMs?: number;
+  /**
+   * HTTP/2 keepalive towards the proxies (istiod's --keepaliveInterval/--keepaliveTimeout): a PING every
+   * `intervalMs`, the connection closed when none is answered within `timeoutMs`, so a proxy that
+   * vanished silently (a partition) loses its streams. Default none.
+   */
+  keepalive?: { intervalMs: number; timeoutMs: number };
   /** Called when a stream has identified its proxy (first request with a node). */
   onProxyConnected?: (proxy: ProxyInfo) => void;
   /** Called when the stream of an identified proxy closed. */
@@ -103,7 +109,7 @@ const MAX_SAMPLES = 10000;
 
 /** Serves ADS to Envoy, proxyless gRPC and Mizzen proxies. Call {@link listen}, then {@link push} on change. */
 export class AdsServer {
-  private readonly server = new grpc.Server();
+  private readonly server: grpc.Server;
   private readonly streams = new Set<ServedStream>();
   private readonly debouncer: Debouncer<ProxyFilter | null>;
   private readonly log: XdsLogger;
@@ -122,6 +128,14 @@ export class AdsServer {
   private readonly host: StreamHost;
 
   constructor(private readonly options: AdsServerOptions) {
+    this.server = new grpc.Server(
+      options.keepalive
+        ? {
+            'grpc.keepalive_time_ms': options.keepalive.intervalMs,
+            'grpc.keepalive_timeout_ms': options.keepalive.timeoutMs,
+          }
+        : {},
+    );
     this.log = options.log ?? stderrLogger;
     this.debouncer = new Debouncer<ProxyFilter | null>(
       { quietMs: options.debounceMs ?? 100, maxDelayMs: options.maxDebounceMs ?? 1000 },

@@ -198,6 +198,11 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
       'cp',
       '--workload-entry-grace-period',
       '5m',
+      // Both ends ping (the sidecars from their bootstrap): a cut-off host's stream dies in seconds.
+      '--keepalive-interval',
+      '2s',
+      '--keepalive-timeout',
+      '2s',
     ]);
     const applied = await applyRemote(bed.debugUrl, [{ file: 'mesh.yaml', text: MESH }], 'default');
     assert.ok(applied.ok, applied.error);
@@ -303,9 +308,16 @@ describe('multi-host: three hosts, one control plane', { timeout: 180_000 }, () 
     bed!.partition('b');
     const cut = await until('every answer from host c while b is cut off', 'client', 'c');
     console.log(`# host b cut off; until all from c: ${tally(cut)}`);
-    // b's sidecar finds its stream dead (HTTP/2 keepalive) and keeps serving its last config.
+    // Both ends find the stream dead (HTTP/2 keepalive): b's sidecar keeps serving its last config,
+    // the control plane drops the stream (the entry's grace period starts).
     await waitFor('b to notice the partition', async () => (await connectedState(b)) === '0', 20_000, 200);
-    console.log(`# b's sidecar: control_plane.connected_state 0 (stream ${before} dead)`);
+    await waitFor(
+      'the control plane to drop b',
+      async () => !(await streamsOf(b)).includes(before),
+      20_000,
+      200,
+    );
+    console.log(`# b's sidecar: control_plane.connected_state 0; the control plane dropped stream ${before}`);
     const during = await applyRemote(
       bed!.debugUrl,
       [{ file: 'virtual-service.yaml', text: VIRTUAL_SERVICE }],

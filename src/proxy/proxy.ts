@@ -174,7 +174,7 @@ export class Proxy implements AdminContext {
     }
     if (b) {
       // Secrets first: static clusters and listeners may refer to them.
-      const secrets = (b.canonical.staticResources?.secrets ?? []) as any[];
+      const secrets = b.canonical.staticResources?.secrets ?? [];
       const se = await this.config.apply(TYPE.SECRET, secrets, 'static', 'static');
       if (se) throw new Error(`bootstrap: ${se.message}`);
       const ce = await this.config.apply(TYPE.CLUSTER, b.staticClusters, 'static', 'static');
@@ -294,7 +294,7 @@ export class Proxy implements AdminContext {
   }
 
   /** Applies resources as if they came over ADS (tests and `mizzen up` use it). Resolves to an Error for a NACK. */
-  apply(typeUrl: string, resources: any[], version: string): Promise<Error | undefined> {
+  apply(typeUrl: string, resources: readonly object[], version: string): Promise<Error | undefined> {
     return this.config.apply(typeUrl, resources, version);
   }
 

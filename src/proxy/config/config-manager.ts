@@ -16,6 +16,12 @@ import { SecretManager } from '../tls/secret-manager.js';
 import { sdsNames } from '../tls/sds-names.js';
 import type { Snapshot, SnapshotSource } from './snapshot.js';
 import { logger } from '../log.js';
+import type {
+  envoy_config_cluster_v3_Cluster as ClusterMessage,
+  envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+  envoy_config_listener_v3_Listener as ListenerMessage,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+} from '../../xds/envoy-types.js';
 
 const log = logger('config');
 
@@ -104,7 +110,8 @@ export class ConfigManager implements SnapshotSource {
   /** Applies a full set of resources of one type (state of the world). Resolves to an Error for a NACK. */
   async apply(
     typeUrl: string,
-    resources: any[],
+    /** Canonical resources of `typeUrl` (checked by canonical-check when they came over xDS). */
+    resources: readonly object[],
     version: string,
     source: 'static' | 'dynamic' = 'dynamic',
   ): Promise<Error | undefined> {
@@ -144,7 +151,11 @@ export class ConfigManager implements SnapshotSource {
     return undefined;
   }
 
-  private applyClusters(list: any[], version: string, source: 'static' | 'dynamic'): string[] {
+  private applyClusters(
+    list: readonly ClusterMessage[],
+    version: string,
+    source: 'static' | 'dynamic',
+  ): string[] {
     const errors: string[] = [];
     const seen = new Set<string>();
     for (const c of list) {
@@ -169,7 +180,7 @@ export class ConfigManager implements SnapshotSource {
     return errors;
   }
 
-  private applyEndpoints(list: any[]): string[] {
+  private applyEndpoints(list: readonly ClusterLoadAssignment[]): string[] {
     const errors: string[] = [];
     for (const cla of list) {
       try {
@@ -182,7 +193,7 @@ export class ConfigManager implements SnapshotSource {
   }
 
   private async applyListeners(
-    list: any[],
+    list: readonly ListenerMessage[],
     version: string,
     source: 'static' | 'dynamic',
   ): Promise<string[]> {
@@ -210,7 +221,7 @@ export class ConfigManager implements SnapshotSource {
     return errors;
   }
 
-  private applyRoutes(list: any[], version: string): string[] {
+  private applyRoutes(list: readonly RouteConfiguration[], version: string): string[] {
     const errors: string[] = [];
     const seen = new Set<string>();
     const now = new Date().toISOString();

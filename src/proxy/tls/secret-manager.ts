@@ -46,7 +46,7 @@ export class SecretManager implements SecretLookup {
    * must be readable); a bad one keeps its last good version. Dynamic secrets missing from the list are
    * removed. Returns the error messages (for the NACK).
    */
-  apply(list: any[], version: string, source: SecretSource): string[] {
+  apply(list: readonly any[], version: string, source: SecretSource): string[] {
     const errors: string[] = [];
     const seen = new Set<string>();
     const now = new Date().toISOString();

@@ -1,5 +1,6 @@
 // `mizzen dashboard`: serves the web UI (graph, config health, route explainer) for the running mesh
 // or a named control plane, prints its URL and runs until Ctrl-C, like `istioctl dashboard`.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand, UsageError } from './command.js';
 import { liveState } from '../local/run-state.js';
@@ -66,6 +67,10 @@ export default defineCommand({
       return 1;
     }
     const from = prometheus ? `Prometheus at ${prometheus}` : `the proxies listed in ${targetsFile}`;
+    if (!prometheus && !existsSync(targetsFile))
+      console.error(
+        `mizzen dashboard: warning: ${targetsFile} does not exist, so the graph has no metrics; name a Prometheus with --prometheus or use the run dir of a mizzen up`,
+      );
     console.log(
       `dashboard: ${dash.url} (control plane ${controlPlane}, metrics from ${from}); Ctrl-C stops it`,
     );

@@ -126,6 +126,30 @@ test("kube-inject honours Istio's annotations", () => {
   assert.equal(off.env.find((e: any) => e.name === 'MIZZEN_STATUS_PORT').value, '');
 });
 
+test("kube-inject merges the app's Prometheus metrics into the proxy's :15020 as Istio's injector", () => {
+  const env = (t: any): Record<string, string> =>
+    Object.fromEntries(
+      t.spec.containers.find((c: any) => c.name === 'istio-proxy').env.map((e: any) => [e.name, e.value]),
+    );
+  const merged = podSpec(
+    deployment({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102', 'prometheus.io/path': '/m' }),
+  );
+  assert.equal(merged.metadata.annotations['prometheus.io/port'], '15020');
+  assert.equal(merged.metadata.annotations['prometheus.io/path'], '/stats/prometheus');
+  assert.equal(merged.metadata.annotations['prometheus.io/scrape'], 'true');
+  assert.deepEqual(JSON.parse(env(merged).ISTIO_PROMETHEUS_ANNOTATIONS), {
+    scrape: 'true',
+    path: '/m',
+    port: '9102',
+  });
+  assert.equal(env(merged).MIZZEN_MERGED_STATS_PORT, '15020');
+  // Opted out: annotations untouched, no merged endpoint.
+  const out = podSpec(deployment({ 'prometheus.io/scrape': 'false', 'prometheus.io/port': '9102' }));
+  assert.equal(out.metadata.annotations['prometheus.io/port'], '9102');
+  assert.equal(env(out).MIZZEN_MERGED_STATS_PORT, '');
+  assert.equal(env(out).ISTIO_PROMETHEUS_ANNOTATIONS, undefined);
+});
+
 test('kube-inject stops at a bad annotation with file, line, field and message; unsupported ones are warned about', () => {
   const text = `apiVersion: apps/v1
 kind: Deployment

@@ -1,5 +1,7 @@
 // The containers, labels and annotations sidecar injection adds to a pod spec (Istio's sidecar template, Mizzen's proxy).
 import { captureRules, KUBERNETES_CAPTURE, PROXY_UID } from '../local/capture-rules.js';
+import { MERGED_STATS_PORT, podScrapePlan } from '../local/prometheus-merge.js';
+import { PROMETHEUS_ANNOTATIONS_ENV } from '../proxy/admin/app-metrics.js';
 import type { InjectionSettings } from './injection-settings.js';
 
 /** Where the injected proxy finds the control plane, and which image runs it. */
@@ -37,6 +39,7 @@ const PROXY_SCRIPT = [
   '--metadata "{\\"NAMESPACE\\":\\"$POD_NAMESPACE\\",\\"INSTANCE_IPS\\":\\"$INSTANCE_IP\\",\\"SERVICE_ACCOUNT\\":\\"$SERVICE_ACCOUNT\\",\\"WORKLOAD_NAME\\":\\"$ISTIO_META_WORKLOAD_NAME\\",\\"APP_CONTAINERS\\":\\"$ISTIO_META_APP_CONTAINERS\\",\\"INTERCEPTION_MODE\\":\\"REDIRECT\\",\\"LABELS\\":$ISTIO_METAJSON_LABELS}"',
   '--token-file /var/run/secrets/tokens/istio-token',
   '${MIZZEN_STATUS_PORT:+--status-port "$MIZZEN_STATUS_PORT"}',
+  '${MIZZEN_MERGED_STATS_PORT:+--merged-stats-address "0.0.0.0:$MIZZEN_MERGED_STATS_PORT"}',
   '--log-level "$MIZZEN_LOG_LEVEL"',
 ].join(' ');
 
@@ -88,6 +91,7 @@ export function injectedTemplate(
         }
       : {}),
   };
+  const scrape = podScrapePlan(meta.annotations ?? {}, true);
   const proxy: Record<string, unknown> = {
     name: PROXY_CONTAINER,
     image,
@@ -104,6 +108,11 @@ export function injectedTemplate(
       // Empty when the status port is off (annotation 0): the script then passes no --status-port.
       { name: 'MIZZEN_STATUS_PORT', value: settings.statusPort > 0 ? String(settings.statusPort) : '' },
       { name: 'MIZZEN_LOG_LEVEL', value: settings.logLevel ?? 'info' },
+      // Istio's metrics merging: the agent's :15020 serves the proxy's metrics and the app's.
+      { name: 'MIZZEN_MERGED_STATS_PORT', value: scrape.proxy === 'merged' ? String(MERGED_STATS_PORT) : '' },
+      ...(scrape.annotationsEnv !== null
+        ? [{ name: PROMETHEUS_ANNOTATIONS_ENV, value: scrape.annotationsEnv }]
+        : []),
     ],
     ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }],
     volumeMounts: [{ name: TOKEN_VOLUME.name, mountPath: '/var/run/secrets/tokens', readOnly: true }],
@@ -171,7 +180,7 @@ export function injectedTemplate(
           labels['service.istio.io/canonical-revision'] ?? labels.version ?? 'latest',
       },
       annotations: {
-        ...meta.annotations,
+        ...(scrape.proxy === 'merged' ? mergedScrapeAnnotations(meta.annotations ?? {}) : meta.annotations),
         ...(appContainers[0]?.name
           ? { 'kubectl.kubernetes.io/default-container': appContainers[0].name }
           : {}),
@@ -185,4 +194,18 @@ export function injectedTemplate(
       volumes: [...((spec.volumes as unknown[] | undefined) ?? []), TOKEN_VOLUME],
     },
   };
+}
+
+/**
+ * The pod's annotations as Istio's injector leaves them when it merges metrics: every spelling of
+ * prometheus.io/scrape, port and path replaced by the agent's endpoint.
+ */
+function mergedScrapeAnnotations(a: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a))
+    if (!/^prometheus_io_(scrape|port|path)$/.test(k.replace(/[^a-zA-Z0-9_]/g, '_'))) out[k] = v;
+  out['prometheus.io/port'] = String(MERGED_STATS_PORT);
+  out['prometheus.io/path'] = '/stats/prometheus';
+  out['prometheus.io/scrape'] = 'true';
+  return out;
 }

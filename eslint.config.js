@@ -60,6 +60,7 @@ export default tseslint.config(
       'src/proxy/upstream/**/*.ts',
       'src/proxy/bootstrap/**/*.ts',
       'src/proxy/config/**/*.ts',
+      'src/proxy/matchers/**/*.ts',
       'src/proxy/stats/**/*.ts',
       'src/proxy/util/**/*.ts',
       'src/proxy/workers/**/*.ts',

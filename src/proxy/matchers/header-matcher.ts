@@ -1,5 +1,6 @@
 // Envoy's HeaderMatcher (route match, retriable_headers, CORS) compiled once; reads pseudo headers too.
 import { StringMatcher, compileRegex } from './string-matcher.js';
+import type { envoy_config_route_v3_HeaderMatcher as HeaderMatcherMessage } from '../../xds/envoy-types.js';
 
 /** What header matchers read: regular headers plus the request pseudo headers. */
 export interface HeaderSource {
@@ -27,7 +28,7 @@ export class HeaderMatcher {
   private readonly invert: boolean;
   private readonly missingAsEmpty: boolean;
 
-  constructor(h: any) {
+  constructor(h: HeaderMatcherMessage) {
     this.name = String(h.name ?? '').toLowerCase();
     if (!this.name) throw new Error('header matcher needs a name');
     this.invert = h.invertMatch === true;

@@ -1,5 +1,6 @@
 // Envoy's StringMatcher (exact/prefix/suffix/contains/safe_regex, ignore_case) compiled once.
 import { RE2JS } from 're2js';
+import type { envoy_type_matcher_v3_StringMatcher as StringMatcherMessage } from '../../xds/envoy-types.js';
 
 const EXACT = 0;
 const PREFIX = 1;
@@ -25,7 +26,7 @@ export class StringMatcher {
   private readonly ignoreCase: boolean;
 
   /** Compiles a canonical StringMatcher; throws Error naming the bad part. */
-  constructor(m: any) {
+  constructor(m: StringMatcherMessage | null | undefined) {
     this.ignoreCase = m?.ignoreCase === true;
     this.re = null;
     if (m?.exact !== undefined) [this.kind, this.value] = [EXACT, String(m.exact)];

@@ -194,7 +194,7 @@ export class RouteEntry {
       name: String(q.name ?? ''),
       present: q.presentMatch !== undefined ? q.presentMatch === true : q.stringMatch ? null : true,
       matcher: q.stringMatch
-        ? at('match.queryParameters.stringMatch', () => new StringMatcher(q.stringMatch!))
+        ? at('match.queryParameters.stringMatch', () => new StringMatcher(q.stringMatch))
         : null,
     }));
     this.grpcOnly = m.grpc !== undefined;

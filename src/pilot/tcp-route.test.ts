@@ -98,3 +98,19 @@ spec: { outboundTrafficPolicy: { mode: REGISTRY_ONLY } }
   assert.equal(last.filterChainMatch, undefined);
   assert.equal(proxyOf(last).cluster, 'BlackHoleCluster');
 });
+
+test("Telemetry reportingInterval reaches the TCP chains' istio.stats as tcp_reporting_duration", () => {
+  const stats = (l: any): any =>
+    l.filterChains[0].filters.find((f: any) => f.name === 'istio.stats').typedConfig.value;
+  const field = (v: any, k: string): any => v.fields?.[k]?.stringValue;
+  assert.equal(field(stats(listener({ app: 'x' }, '10.96.0.20_5432')), 'tcp_reporting_duration'), undefined);
+  const telemetry = `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: mesh-default, namespace: istio-system }
+spec:
+  metrics:
+  - reportingInterval: 1m
+`;
+  const l = listener({ app: 'x' }, '10.96.0.20_5432', telemetry);
+  assert.equal(field(stats(l), 'tcp_reporting_duration'), '60s');
+});

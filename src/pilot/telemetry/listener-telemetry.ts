@@ -2,7 +2,7 @@
 // metadata exchange) before the router of every HTTP connection manager, and access logs, following
 // the Telemetry resources and MeshConfig that apply to the proxy on each side (inbound = SERVER).
 import { structFromJson } from '../../xds/struct.js';
-import { FILTERS, type Envoy } from '../envoy.js';
+import { durationMs, FILTERS, type Envoy } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
 import { compileFilterExpression, fileAccessLog, meshAccessLog } from './access-log-config.js';
 import type { ExtensionProvider, MeshTelemetry } from './mesh-telemetry.js';
@@ -53,6 +53,9 @@ function statsFilter(
   });
   const value: Record<string, unknown> = { direction: side === 'SERVER' ? 'INBOUND' : 'OUTBOUND' };
   if (metrics.length > 0) value.metrics = metrics;
+  // Telemetry reportingInterval: how often open TCP connections report their bytes (Istio: 5s).
+  const reportMs = eff.reportingInterval === null ? undefined : durationMs(eff.reportingInterval);
+  if (reportMs !== undefined) value.tcp_reporting_duration = `${reportMs / 1000}s`;
   if (side === 'SERVER') {
     const p = scope.proxy;
     value.services = scope.push.registry

@@ -26,6 +26,8 @@ export interface EffectiveTelemetry {
   readonly accessLogFilter: string | null;
   /** Tracing settings of the narrowest scope that has any, or null. */
   readonly tracing: Tracing | null;
+  /** metrics reportingInterval of the narrowest scope that sets one (Istio duration), or null. */
+  readonly reportingInterval: string | null;
   /** `namespace/name` of the Telemetry resources applied, widest first. */
   readonly sources: readonly string[];
 }
@@ -69,11 +71,13 @@ export function effectiveTelemetry(push: PushContext, proxy: Proxy, side: Traffi
   let accessLogProviders: readonly string[] | null = null;
   let accessLogFilter: string | null = null;
   let tracing: Tracing | null = null;
+  let reportingInterval: string | null = null;
   const sources: string[] = [];
   for (const t of applicableTelemetry(push, proxy)) {
     sources.push(`${t.metadata.namespace ?? 'default'}/${t.metadata.name}`);
     for (const m of t.spec.metrics ?? []) {
       if (m.providers && m.providers.length > 0) metricsProviders = m.providers.map((p) => p.name);
+      if (m.reportingInterval !== undefined) reportingInterval = m.reportingInterval;
       for (const o of m.overrides ?? []) if (modeApplies(o.match?.mode, side)) metricOverrides.push(o);
     }
     for (const a of t.spec.accessLogging ?? []) {
@@ -87,5 +91,13 @@ export function effectiveTelemetry(push: PushContext, proxy: Proxy, side: Traffi
     const tr = (t.spec.tracing ?? []).find((x) => modeApplies(x.match?.mode, side));
     if (tr) tracing = { ...(tracing ?? {}), ...tr };
   }
-  return { metricsProviders, metricOverrides, accessLogProviders, accessLogFilter, tracing, sources };
+  return {
+    metricsProviders,
+    metricOverrides,
+    accessLogProviders,
+    accessLogFilter,
+    tracing,
+    reportingInterval,
+    sources,
+  };
 }

@@ -2,7 +2,8 @@
 // opened_total / _closed_total, istio_tcp_sent_bytes_total / _received_bytes_total) with Istio's labels.
 // There is no peer metadata exchange on raw TCP (Istio's uses an ALPN-negotiated exchange inside mTLS):
 // the peer's workload labels are `unknown`; the destination side knows the peer's principal from its
-// verified certificate. Bytes are added when the connection closes.
+// verified certificate. Bytes of open connections are added every tcp_reporting_duration (Istio's
+// default 5 s, Telemetry reportingInterval) on one timer per filter, and the rest at close.
 import {
   IstioMetrics,
   serviceOfHost,
@@ -15,13 +16,28 @@ import { peerFromMetadata, UNKNOWN_PEER } from '../http/filters/istio-stats/peer
 import type { NodeInfo } from '../http/filters/filter.js';
 import type { StatsStore } from '../stats/stats-store.js';
 
+/** Istio's tcp_reporting_duration default. */
+const DEFAULT_REPORT_MS = 5000;
+
+/** One open connection's series and the bytes already reported. */
+export interface IstioTcpConnection {
+  readonly series: TcpSeries;
+  readonly socket: { readonly bytesWritten: number; readonly bytesRead: number };
+  sent: number;
+  received: number;
+}
+
 /** Compiled network istio.stats of one filter chain. */
 export class IstioTcpStats {
   private readonly metrics: IstioMetrics;
   private readonly config: StatsConfig;
+  private readonly reportMs: number;
+  private readonly open = new Set<IstioTcpConnection>();
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(typedConfig: any, store: StatsStore, node: NodeInfo | null) {
     this.config = compileStatsConfig(typedConfig);
+    this.reportMs = this.config.tcpReportingMs ?? DEFAULT_REPORT_MS;
     const reporter: Reporter = this.config.inbound ? 'destination' : 'source';
     this.metrics = new IstioMetrics(
       store,
@@ -31,20 +47,49 @@ export class IstioTcpStats {
     );
   }
 
-  /** Counts a connection opened to `cluster`; returns its series for `closed`. */
-  opened(cluster: string, peerPrincipal: string): TcpSeries {
+  /** Counts a connection opened to `cluster`; its downstream `socket`'s bytes are reported from now on. */
+  opened(
+    cluster: string,
+    peerPrincipal: string,
+    socket: { readonly bytesWritten: number; readonly bytesRead: number },
+  ): IstioTcpConnection {
     const svc = this.config.inbound ? this.config.matchService('') : clusterService(cluster);
-    const s = this.metrics.tcpSeries(svc, UNKNOWN_PEER, this.config.inbound ? peerPrincipal : '');
-    if (s.opened !== null) s.opened.inc();
+    const series = this.metrics.tcpSeries(svc, UNKNOWN_PEER, this.config.inbound ? peerPrincipal : '');
+    if (series.opened !== null) series.opened.inc();
+    const s: IstioTcpConnection = { series, socket, sent: 0, received: 0 };
+    this.open.add(s);
+    if (this.timer === null && this.reportMs > 0) {
+      this.timer = setInterval(() => this.report(), this.reportMs);
+      this.timer.unref();
+    }
     return s;
   }
 
-  /** Counts the close and the bytes: sent = to the downstream, received = from it (Istio's meaning). */
-  closed(s: TcpSeries, sentBytes: number, receivedBytes: number): void {
-    if (s.closed !== null) s.closed.inc();
-    if (s.sent !== null) s.sent.add(sentBytes);
-    if (s.received !== null) s.received.add(receivedBytes);
+  /** Counts the close and the bytes not reported yet. */
+  closed(s: IstioTcpConnection): void {
+    this.open.delete(s);
+    reportBytes(s);
+    if (s.series.closed !== null) s.series.closed.inc();
+    if (this.open.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
   }
+
+  /** Adds every open connection's bytes since its last report. */
+  private report(): void {
+    for (const s of this.open) reportBytes(s);
+  }
+}
+
+/** Adds a connection's new bytes: sent = to the downstream, received = from it (Istio's meaning). */
+function reportBytes(s: IstioTcpConnection): void {
+  const sent = s.socket.bytesWritten;
+  const received = s.socket.bytesRead;
+  if (s.series.sent !== null && sent > s.sent) s.series.sent.add(sent - s.sent);
+  if (s.series.received !== null && received > s.received) s.series.received.add(received - s.received);
+  s.sent = sent;
+  s.received = received;
 }
 
 /** `outbound|9000||tcp-echo.default.svc.cluster.local` → its service; other clusters by name. */

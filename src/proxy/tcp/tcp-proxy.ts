@@ -11,8 +11,7 @@ import { durationMs, u32 } from '../util/values.js';
 import { NetworkRbac } from './network-rbac.js';
 import type { NetworkExtAuthz } from './network-ext-authz.js';
 import type { DynamicMetadata } from '../rbac/value-matcher.js';
-import type { IstioTcpStats } from './istio-tcp-stats.js';
-import type { TcpSeries } from '../http/filters/istio-stats/istio-metrics.js';
+import type { IstioTcpStats, IstioTcpConnection } from './istio-tcp-stats.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 
@@ -96,7 +95,7 @@ class TcpSession implements AccessLogContext {
   private attempts = 0;
   private done = false;
   /** Istio TCP metric series once the upstream connected, else null. */
-  private series: TcpSeries | null = null;
+  private series: IstioTcpConnection | null = null;
   responseFlags = 0;
   upstreamHost: string | null = null;
   upstreamCluster: string | null = null;
@@ -216,7 +215,7 @@ class TcpSession implements AccessLogContext {
       this.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;
       if (this.done) return up.destroy();
       const istio = this.cfg.istioStats;
-      if (istio !== null) this.series = istio.opened(cluster.name, this.info.peerPrincipal);
+      if (istio !== null) this.series = istio.opened(cluster.name, this.info.peerPrincipal, this.down);
       if (this.cfg.idleTimeoutMs > 0) {
         up.setTimeout(this.cfg.idleTimeoutMs, () => {
           this.cfg.idleTimeout.inc();
@@ -268,8 +267,7 @@ class TcpSession implements AccessLogContext {
     this.cfg.cxActive.dec();
     this.up?.destroy();
     this.down.destroy();
-    if (this.series !== null)
-      this.cfg.istioStats!.closed(this.series, this.down.bytesWritten, this.down.bytesRead);
+    if (this.series !== null) this.cfg.istioStats!.closed(this.series);
     const logs = this.cfg.accessLogs;
     if (logs !== null) for (const l of logs) l.log(this);
   }

@@ -19,11 +19,6 @@ export function warnUnenforced(s: TelemetrySpec, at: At, c: Checker): void {
   if (s.targetRefs) warn(fieldAt(at, s, 'targetRefs'), 'targetRefs is not enforced (use selector)');
   (s.metrics ?? []).forEach((m, i) => {
     const mAt = child(fieldAt(at, s, 'metrics'), s.metrics!, i);
-    if (m.reportingInterval !== undefined)
-      warn(
-        fieldAt(mAt, m, 'reportingInterval'),
-        'reportingInterval is not enforced (TCP metrics are reported at connection close)',
-      );
     (m.overrides ?? []).forEach((o, j) => {
       const oAt = child(fieldAt(mAt, m, 'overrides'), m.overrides!, j);
       if (o.match?.customMetric !== undefined)

@@ -106,7 +106,7 @@ spec:
   },
   { name: 'empty spec', yaml: tel('  {}\n') },
   {
-    name: 'what is not enforced warns: targetRef, customMetric, CEL tag values, reportingInterval',
+    name: 'what is not enforced warns: targetRef, customMetric, CEL tag values',
     yaml: tel(`  targetRef:
     kind: Gateway
     group: gateway.networking.k8s.io
@@ -136,8 +136,12 @@ spec:
         message: /quoted string literals/,
       },
       { path: 'spec.metrics[0].overrides[1].match.metric', message: /GRPC_REQUEST_MESSAGES is not reported/ },
-      { path: 'spec.metrics[0].reportingInterval', message: /not enforced/ },
     ],
+  },
+  {
+    name: 'reportingInterval is enforced (TCP metrics of open connections): no warning',
+    yaml: tel('  metrics:\n  - reportingInterval: 1s\n'),
+    noWarnings: true,
   },
   {
     name: 'an access-log filter beyond response.code comparisons warns',

@@ -3,6 +3,7 @@
 // services the workload serves (Istio keeps them in the inbound cluster's metadata).
 import { structToJson, type CanonicalStruct } from '../../../../xds/struct.js';
 import { logger } from '../../../log.js';
+import { durationMs } from '../../../util/values.js';
 import { METRIC_NAMES, serviceOfHost, type DestService, type MetricOverrides } from './istio-metrics.js';
 
 const log = logger('istio_stats');
@@ -12,6 +13,8 @@ export interface StatsConfig {
   /** True on inbound listeners (reporter destination). */
   readonly inbound: boolean;
   readonly overrides: MetricOverrides;
+  /** tcp_reporting_duration (ms) when set: how often open TCP connections report their bytes. */
+  readonly tcpReportingMs: number | null;
   /** The destination service of an inbound request by its authority. */
   matchService(authority: string): DestService;
 }
@@ -79,6 +82,8 @@ export function compileStatsConfig(typedConfig: unknown): StatsConfig {
   return {
     inbound,
     overrides: compileOverrides(c.metrics),
+    tcpReportingMs:
+      c.tcp_reporting_duration === undefined ? null : durationMs(c.tcp_reporting_duration, 5000),
     matchService(authority: string): DestService {
       const host = authority.replace(/:\d+$/, '');
       for (const s of services)

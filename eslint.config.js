@@ -58,6 +58,7 @@ export default tseslint.config(
     files: [
       'src/proxy/http/**/*.ts',
       'src/proxy/upstream/**/*.ts',
+      'src/proxy/admin/**/*.ts',
       'src/proxy/bootstrap/**/*.ts',
       'src/proxy/config/**/*.ts',
       'src/proxy/matchers/**/*.ts',

@@ -1,10 +1,14 @@
 // Admin /config_dump: an envoy.admin.v3.ConfigDump in canonical form (camelCase, Any with '@type').
 import type { AdminContext } from './admin-context.js';
+import type {
+  AnyMessageOf,
+  envoy_extensions_transport_sockets_tls_v3_Secret as Secret,
+} from '../../xds/envoy-types.js';
 
 const T = 'type.googleapis.com/';
 const ADMIN = `${T}envoy.admin.v3.`;
 
-function typed(typeName: string, obj: any): any {
+function typed(typeName: string, obj: object | null | undefined): AnyMessageOf {
   return { '@type': T + typeName, ...obj };
 }
 
@@ -13,7 +17,7 @@ export function buildConfigDump(ctx: AdminContext, includeEds: boolean, resource
   const { config, clusters, listeners } = ctx;
   const clusterEntries = [...clusters.entries.values()];
   const listenerEntries = [...listeners.entries.values()];
-  const staticRoutes: any[] = [];
+  const staticRoutes: Record<string, unknown>[] = [];
   for (const e of listenerEntries) {
     for (const ch of e.listener.config.allChains()) {
       const t = ch.hcm?.config.staticTable;
@@ -24,7 +28,7 @@ export function buildConfigDump(ctx: AdminContext, includeEds: boolean, resource
         });
     }
   }
-  const configs: any[] = [
+  const configs: unknown[] = [
     { '@type': `${ADMIN}BootstrapConfigDump`, bootstrap: ctx.bootstrap },
     {
       '@type': `${ADMIN}ClustersConfigDump`,
@@ -101,8 +105,11 @@ export function buildConfigDump(ctx: AdminContext, includeEds: boolean, resource
     });
   }
   if (resource) {
-    const out: any[] = [];
-    for (const c of configs) if (Array.isArray(c[resource])) for (const item of c[resource]) out.push(item);
+    const out: unknown[] = [];
+    for (const c of configs) {
+      const items = (c as Record<string, unknown>)[resource];
+      if (Array.isArray(items)) for (const item of items as unknown[]) out.push(item);
+    }
     return { configs: out };
   }
   return { configs };
@@ -111,7 +118,7 @@ export function buildConfigDump(ctx: AdminContext, includeEds: boolean, resource
 /** Envoy's SecretsConfigDump: static and SDS secrets, private keys redacted as Envoy does. */
 function secretsDump(ctx: AdminContext): unknown {
   const entries = [...ctx.config.secrets.entries.values()];
-  const shown = (e: (typeof entries)[number]): any =>
+  const shown = (e: (typeof entries)[number]): AnyMessageOf =>
     typed('envoy.extensions.transport_sockets.tls.v3.Secret', redact(e.secret));
   return {
     '@type': `${ADMIN}SecretsConfigDump`,
@@ -124,7 +131,7 @@ function secretsDump(ctx: AdminContext): unknown {
   };
 }
 
-function redact(secret: any): any {
+function redact(secret: Secret | undefined): object | undefined {
   const pk = secret?.tlsCertificate?.privateKey;
   const out =
     !pk || pk.filename !== undefined
@@ -133,7 +140,8 @@ function redact(secret: any): any {
           ...secret,
           tlsCertificate: { ...secret.tlsCertificate, privateKey: { inlineString: '[redacted]' } },
         };
-  return bytesAsBase64(out);
+  // The same shape with bytes fields as base64 strings.
+  return bytesAsBase64(out) as object | undefined;
 }
 
 /** Bytes as proto3 JSON shows them (base64), not as Node's Buffer JSON. */

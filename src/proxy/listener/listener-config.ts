@@ -4,6 +4,7 @@ import type { HcmContext } from '../http/hcm/hcm-config.js';
 import { ConfigError, boolValue, socketAddress } from '../util/values.js';
 import { FilterChain } from './filter-chain.js';
 import { selectChain, type ConnectionFacts } from './filter-chain-match.js';
+import type { envoy_config_listener_v3_Listener as ListenerMessage } from '../../xds/envoy-types.js';
 
 /** Envoy's original_dst listener filter (and its deprecated name). */
 const ORIGINAL_DST_FILTER = new Set(['envoy.filters.listener.original_dst', 'envoy.listener.original_dst']);
@@ -30,7 +31,7 @@ export class ListenerConfig {
 
   constructor(
     /** The canonical Listener. */
-    readonly config: any,
+    readonly config: ListenerMessage,
     ctx: HcmContext,
     defaultLogs: AccessLog[] | null,
     /** Chains of the previous version by canonical JSON: unchanged chains are reused, not rebuilt. */

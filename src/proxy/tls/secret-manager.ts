@@ -3,6 +3,7 @@
 // so a rotated certificate reaches new connections without a restart.
 import type { Counter, StatsStore } from '../stats/stats-store.js';
 import { readDataSource } from './data-source.js';
+import type { envoy_extensions_transport_sockets_tls_v3_Secret as SecretMessage } from '../../xds/envoy-types.js';
 
 /** What TLS contexts need from the secret store. */
 export interface SecretLookup {
@@ -22,7 +23,7 @@ export type SecretSource = 'static' | 'dynamic' | 'agent';
 export interface SecretEntry {
   readonly name: string;
   /** The canonical Secret. */
-  readonly secret: any;
+  readonly secret: SecretMessage;
   readonly source: SecretSource;
   readonly version: string;
   /** ISO 8601 time of the last change. */

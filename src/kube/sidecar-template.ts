@@ -39,6 +39,7 @@ const PROXY_SCRIPT = [
   '--metadata "{\\"NAMESPACE\\":\\"$POD_NAMESPACE\\",\\"INSTANCE_IPS\\":\\"$INSTANCE_IP\\",\\"SERVICE_ACCOUNT\\":\\"$SERVICE_ACCOUNT\\",\\"WORKLOAD_NAME\\":\\"$ISTIO_META_WORKLOAD_NAME\\",\\"APP_CONTAINERS\\":\\"$ISTIO_META_APP_CONTAINERS\\",\\"INTERCEPTION_MODE\\":\\"REDIRECT\\",\\"LABELS\\":$ISTIO_METAJSON_LABELS}"',
   '--token-file /var/run/secrets/tokens/istio-token',
   '${MIZZEN_STATUS_PORT:+--status-port "$MIZZEN_STATUS_PORT"}',
+  '--stats-address 0.0.0.0:15090',
   '${MIZZEN_MERGED_STATS_PORT:+--merged-stats-address "0.0.0.0:$MIZZEN_MERGED_STATS_PORT"}',
   '--log-level "$MIZZEN_LOG_LEVEL"',
 ].join(' ');

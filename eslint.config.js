@@ -57,6 +57,9 @@ export default tseslint.config(
   {
     files: [
       'src/proxy/http/**/*.ts',
+      'src/proxy/listener/connection-limit.ts',
+      'src/proxy/listener/listener-config.ts',
+      'src/proxy/listener/tls-context.ts',
       'src/proxy/upstream/**/*.ts',
       'src/proxy/admin/**/*.ts',
       'src/proxy/bootstrap/**/*.ts',

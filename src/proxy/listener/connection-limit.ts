@@ -1,6 +1,7 @@
 // Envoy's downstream connection limits: the global one (runtime `overload.global_downstream_max_connections`,
 // as Istio's bootstrap sets it, or the overload manager's `envoy.resource_monitors.global_downstream_max_connections`
 // monitor) and per listener (runtime `envoy.resource_limits.listener.<name>.connection_limit`).
+import type { envoy_config_bootstrap_v3_Bootstrap as Bootstrap } from '../../xds/envoy-types.js';
 
 const GLOBAL_KEY = 'overload.global_downstream_max_connections';
 const LISTENER_KEY = /^envoy\.resource_limits\.listener\.(.+)\.connection_limit$/;
@@ -31,12 +32,12 @@ export const NO_LIMITS = new ConnectionLimits(Infinity, new Map());
  * Reads the limits from a canonical bootstrap: `layeredRuntime.layers[].staticLayer` keys and
  * `overloadManager.resourceMonitors`. Throws naming the field when a value is not a positive number.
  */
-export function connectionLimitsFrom(bootstrap: Record<string, any>): ConnectionLimits {
+export function connectionLimitsFrom(bootstrap: Bootstrap): ConnectionLimits {
   let globalMax = Infinity;
   const perListener = new Map<string, number>();
-  const layers = (bootstrap.layeredRuntime?.layers ?? []) as any[];
+  const layers = bootstrap.layeredRuntime?.layers ?? [];
   layers.forEach((layer, i) => {
-    const fields = (layer?.staticLayer?.fields ?? {}) as Record<string, any>;
+    const fields = layer?.staticLayer?.fields ?? {};
     for (const [key, v] of Object.entries(fields)) {
       const where = `layeredRuntime.layers[${i}].staticLayer.${key}`;
       if (key === GLOBAL_KEY) globalMax = positive(v?.numberValue ?? v?.stringValue, where);
@@ -46,7 +47,7 @@ export function connectionLimitsFrom(bootstrap: Record<string, any>): Connection
       }
     }
   });
-  const monitors = (bootstrap.overloadManager?.resourceMonitors ?? []) as any[];
+  const monitors = bootstrap.overloadManager?.resourceMonitors ?? [];
   monitors.forEach((m, i) => {
     if (m?.name !== MONITOR) return;
     const where = `overloadManager.resourceMonitors[${i}].typedConfig.maxActiveDownstreamConnections`;

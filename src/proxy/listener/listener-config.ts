@@ -4,13 +4,16 @@ import type { HcmContext } from '../http/hcm/hcm-config.js';
 import { ConfigError, boolValue, socketAddress } from '../util/values.js';
 import { FilterChain } from './filter-chain.js';
 import { selectChain, type ConnectionFacts } from './filter-chain-match.js';
-import type { envoy_config_listener_v3_Listener as ListenerMessage } from '../../xds/envoy-types.js';
+import type {
+  envoy_config_listener_v3_FilterChain as FilterChainMessage,
+  envoy_config_listener_v3_Listener as ListenerMessage,
+} from '../../xds/envoy-types.js';
 
 /** Envoy's original_dst listener filter (and its deprecated name). */
 const ORIGINAL_DST_FILTER = new Set(['envoy.filters.listener.original_dst', 'envoy.listener.original_dst']);
 
-function hasListenerFilter(config: any, names: ReadonlySet<string>): boolean {
-  return ((config.listenerFilters ?? []) as any[]).some((f) => names.has(String(f?.name ?? '')));
+function hasListenerFilter(config: ListenerMessage, names: ReadonlySet<string>): boolean {
+  return (config.listenerFilters ?? []).some((f) => names.has(String(f?.name ?? '')));
 }
 
 /** An immutable compiled listener. */
@@ -48,9 +51,9 @@ export class ListenerConfig {
     const chainCtx: HcmContext =
       config.trafficDirection === 'INBOUND' ? { ...ctx, trafficDirection: 'INBOUND' } : ctx;
     try {
-      const build = (fc: any, where: string): FilterChain =>
+      const build = (fc: FilterChainMessage, where: string): FilterChain =>
         reuse?.get(JSON.stringify(fc)) ?? new FilterChain(fc, chainCtx, defaultLogs, where);
-      this.chains = ((config.filterChains ?? []) as any[]).map((fc, i) => build(fc, `filterChains[${i}]`));
+      this.chains = (config.filterChains ?? []).map((fc, i) => build(fc, `filterChains[${i}]`));
       this.defaultChain = config.defaultFilterChain
         ? build(config.defaultFilterChain, 'defaultFilterChain')
         : null;

@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { CommonTlsContext, type ResolvedTls } from '../tls/common-tls-context.js';
 import type { SecretLookup } from '../tls/secret-manager.js';
 import { boolValue } from '../util/values.js';
+import type { envoy_extensions_transport_sockets_tls_v3_DownstreamTlsContext as DownstreamTlsContext } from '../../xds/envoy-types.js';
 
 /** Compiled server-side TLS settings of a filter chain. */
 export class DownstreamTls {
@@ -11,7 +12,7 @@ export class DownstreamTls {
   readonly requireClientCert: boolean;
 
   /** Compiles a canonical DownstreamTlsContext; throws Error naming the field. */
-  constructor(cfg: any, secrets: SecretLookup | null) {
+  constructor(cfg: DownstreamTlsContext, secrets: SecretLookup | null) {
     // Envoy's server defaults: TLS 1.2 to 1.3.
     this.common = new CommonTlsContext(cfg.commonTlsContext, secrets, { min: 'TLSv1.2', max: 'TLSv1.3' });
     if (!this.common.hasCertificates)

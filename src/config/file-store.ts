@@ -6,9 +6,8 @@ import { fileTooLarge, MAX_FILE_BYTES } from '../api/size-limits.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../api/diagnostic.js';
 import { resourceKey, resourceName, sourceOf, type Resource } from '../api/resource.js';
 import { DirWatches, type ChangedEntries, type WatchFn } from './dir-watches.js';
-import { buildSnapshot, diffResources } from './snapshot.js';
+import { announceChange, buildSnapshot, nextSnapshot } from './snapshot.js';
 import type {
-  ConfigChange,
   ConfigListener,
   ConfigSnapshot,
   ConfigStore,
@@ -416,22 +415,9 @@ export class FileStore implements ConfigStore {
     }
     this.duplicates = duplicates;
     const resources = [...merged.values()];
-    const previous = this.current;
-    const events = diffResources(previous.resources, resources);
-    if (events.length === 0 && previous.version > 0) return;
-    const snapshot = buildSnapshot(previous.version + 1, resources);
+    const { snapshot, change } = nextSnapshot(this.current, resources);
     this.current = snapshot;
-    if (previous.version === 0) return;
-    const kinds = new Set<string>();
-    for (const e of events) kinds.add(e.type === 'deleted' ? e.previous.kind : e.resource.kind);
-    const change: ConfigChange = { snapshot, previous, events, kinds };
-    for (const l of [...this.listeners]) {
-      try {
-        l(change);
-      } catch (err) {
-        this.log(`config: a change listener failed: ${(err as Error).stack ?? String(err)}`);
-      }
-    }
+    if (change !== null) announceChange(this.listeners, change, (m) => this.log(m));
   }
 }
 

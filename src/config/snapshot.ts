@@ -1,6 +1,6 @@
 // Immutable, indexed config snapshots and the diff between two of them.
 import { resourceKey, type Resource } from '../api/resource.js';
-import type { ConfigEvent, ConfigSnapshot } from './store.js';
+import type { ConfigChange, ConfigEvent, ConfigListener, ConfigSnapshot } from './store.js';
 
 const EMPTY: readonly Resource[] = Object.freeze([]);
 
@@ -45,4 +45,36 @@ export function diffResources(before: readonly Resource[], after: readonly Resou
 
 function sameContent(a: Resource, b: Resource): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The snapshot that follows `previous` with `resources`, and the change to announce: `previous` itself
+ * and no change when nothing differs; the first real snapshot (after version 0) is not announced.
+ */
+export function nextSnapshot(
+  previous: ConfigSnapshot,
+  resources: readonly Resource[],
+): { snapshot: ConfigSnapshot; change: ConfigChange | null } {
+  const events = diffResources(previous.resources, resources);
+  if (events.length === 0 && previous.version > 0) return { snapshot: previous, change: null };
+  const snapshot = buildSnapshot(previous.version + 1, resources);
+  if (previous.version === 0) return { snapshot, change: null };
+  const kinds = new Set<string>();
+  for (const e of events) kinds.add(e.type === 'deleted' ? e.previous.kind : e.resource.kind);
+  return { snapshot, change: { snapshot, previous, events, kinds } };
+}
+
+/** Tells every listener about `change`; one that throws is logged and the others still hear it. */
+export function announceChange(
+  listeners: Iterable<ConfigListener>,
+  change: ConfigChange,
+  log: (message: string) => void,
+): void {
+  for (const l of [...listeners]) {
+    try {
+      l(change);
+    } catch (err) {
+      log(`config: a change listener failed: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
 }

@@ -5,8 +5,8 @@ import { stringify } from 'yaml';
 import { loadText } from '../../api/load.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../../api/diagnostic.js';
 import type { Resource } from '../../api/resource.js';
-import { buildSnapshot, diffResources } from '../snapshot.js';
-import type { ConfigChange, ConfigListener, ConfigSnapshot, StoreStatus } from '../store.js';
+import { announceChange, buildSnapshot, nextSnapshot } from '../snapshot.js';
+import type { ConfigListener, ConfigSnapshot, StoreStatus } from '../store.js';
 import { refOf, type ResourceRef, type WritableConfigStore, type WriteOutcome } from '../writable-store.js';
 import { EtcdKeys } from './etcd-keys.js';
 import { keyStatus } from './key-status.js';
@@ -305,22 +305,9 @@ export class EtcdStore implements WritableConfigStore {
     this.dirty = false;
     const resources: Resource[] = [];
     for (const key of [...this.entries.keys()].sort()) resources.push(...this.entries.get(key)!.good);
-    const previous = this.current;
-    const events = diffResources(previous.resources, resources);
-    if (events.length === 0 && previous.version > 0) return;
-    const snapshot = buildSnapshot(previous.version + 1, resources);
+    const { snapshot, change } = nextSnapshot(this.current, resources);
     this.current = snapshot;
-    if (previous.version === 0) return;
-    const kinds = new Set<string>();
-    for (const e of events) kinds.add(e.type === 'deleted' ? e.previous.kind : e.resource.kind);
-    const change: ConfigChange = { snapshot, previous, events, kinds };
-    for (const l of [...this.listeners]) {
-      try {
-        l(change);
-      } catch (err) {
-        this.log(`config: a change listener failed: ${(err as Error).stack ?? String(err)}`);
-      }
-    }
+    if (change !== null) announceChange(this.listeners, change, (m) => this.log(m));
   }
 }
 

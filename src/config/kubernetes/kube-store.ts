@@ -2,8 +2,8 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import { formatDiagnostic, type Diagnostic } from '../../api/diagnostic.js';
 import type { Resource } from '../../api/resource.js';
-import { buildSnapshot, diffResources } from '../snapshot.js';
-import type { ConfigChange, ConfigListener, ConfigSnapshot, ConfigStore, StoreStatus } from '../store.js';
+import { announceChange, buildSnapshot, nextSnapshot } from '../snapshot.js';
+import type { ConfigListener, ConfigSnapshot, ConfigStore, StoreStatus } from '../store.js';
 import { keyStatus } from '../etcd/key-status.js';
 import { ApiError, apiRequest, statusMessage } from './api-request.js';
 import { loadObject, objectKey, type KubeObject } from './kube-object.js';
@@ -284,22 +284,9 @@ export class KubernetesStore implements ConfigStore {
     if (!wasDirty && this.current.version > 0) return;
     const resources: Resource[] = [];
     for (const key of [...this.objects.keys()].sort()) resources.push(...this.objects.get(key)!.good);
-    const previous = this.current;
-    const events = diffResources(previous.resources, resources);
-    if (events.length === 0 && previous.version > 0) return;
-    const snapshot = buildSnapshot(previous.version + 1, resources);
+    const { snapshot, change } = nextSnapshot(this.current, resources);
     this.current = snapshot;
-    if (previous.version === 0) return;
-    const kinds = new Set<string>();
-    for (const e of events) kinds.add(e.type === 'deleted' ? e.previous.kind : e.resource.kind);
-    const change: ConfigChange = { snapshot, previous, events, kinds };
-    for (const l of [...this.listeners]) {
-      try {
-        l(change);
-      } catch (err) {
-        this.log(`config: a change listener failed: ${(err as Error).stack ?? String(err)}`);
-      }
-    }
+    if (change !== null) announceChange(this.listeners, change, (m) => this.log(m));
   }
 }
 

@@ -151,16 +151,20 @@ describe('Istio distributed tracing task on mizzen up (Zipkin)', { timeout: 600_
   it('one request through the gateway is one trace: gateway → productpage → reviews → ratings', async () => {
     let rid = '';
     let spans: ZSpan[] = [];
-    // Until the tracing config and the reviews-v3 route have arrived, a request may not be traced yet.
+    // Until the tracing config and the reviews-v3 route have arrived, a request may not be traced yet,
+    // or may reach ratings through reviews v2 (the default cluster): wait for a trace routed to v3.
+    const V3 = 'outbound|9080|v3|reviews.default.svc.cluster.local';
     await eventually(
-      'a traced request reaching ratings',
+      'a traced request reaching ratings through reviews v3',
       async () => {
         rid = randomUUID();
         await gateway(rid, { 'end-user': 'jason' });
         const deadline = Date.now() + 15_000;
         while (Date.now() < deadline) {
           spans = zipkin.ofRequest(rid);
-          if (by(spans, 'ratings.default', 'SERVER') && by(spans, 'details.default', 'SERVER')) return true;
+          const toReviews = by(spans, 'productpage.default', 'CLIENT', 'reviews');
+          if (by(spans, 'ratings.default', 'SERVER') && by(spans, 'details.default', 'SERVER') && toReviews)
+            return toReviews.tags['upstream_cluster'] === V3;
           await new Promise((r) => setTimeout(r, 250));
         }
         return false;

@@ -246,3 +246,22 @@ export function tally(values: readonly string[]): Record<string, number> {
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
 }
+
+/** One Prometheus instant query against the mesh's Prometheus: `{ labelValue: value }` by the one grouping label. */
+export async function prometheusQuery(
+  mesh: Mesh,
+  query: string,
+  by: string,
+): Promise<Record<string, number>> {
+  const addr = runState(mesh).prometheusAddress;
+  assert.ok(addr, 'state.json names no Prometheus');
+  const r = await request(`http://${addr}/api/v1/query?query=${encodeURIComponent(query)}`);
+  if (r.status !== 200) return {};
+  const out: Record<string, number> = {};
+  for (const s of JSON.parse(r.body).data.result as {
+    metric: Record<string, string>;
+    value: [number, string];
+  }[])
+    out[s.metric[by] ?? ''] = Number(s.value[1]);
+  return out;
+}

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  prometheusQuery,
   BIN,
   apply,
   cli,
@@ -29,20 +30,9 @@ function m(): Mesh {
   return mesh;
 }
 
-/** One Prometheus instant query: `{ labelValue: value }` by the one grouping label. */
-async function promQuery(query: string, by: string): Promise<Record<string, number>> {
-  const addr = runState(m()).prometheusAddress;
-  assert.ok(addr, 'state.json names no Prometheus');
-  const r = await request(`http://${addr}/api/v1/query?query=${encodeURIComponent(query)}`);
-  if (r.status !== 200) return {};
-  const out: Record<string, number> = {};
-  for (const s of JSON.parse(r.body).data.result as {
-    metric: Record<string, string>;
-    value: [number, string];
-  }[])
-    out[s.metric[by] ?? ''] = Number(s.value[1]);
-  return out;
-}
+/** One instant query against the mesh's Prometheus, by the one grouping label. */
+const promQuery = (query: string, by: string): Promise<Record<string, number>> =>
+  prometheusQuery(m(), query, by);
 
 /** Envoy's default access log line (Istio's text format), one capture group per field. */
 const ACCESS_LOG_LINE = new RegExp(

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, meshDown, meshUp, newMesh, podOf, request, runState, type Mesh } from './mesh.js';
+import { prometheusQuery, eventually, meshDown, meshUp, newMesh, podOf, request, type Mesh } from './mesh.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/app-metrics', import.meta.url));
 
@@ -21,20 +21,9 @@ function m(): Mesh {
   return mesh;
 }
 
-/** One Prometheus instant query: `{ labelValue: value }` by the one grouping label. */
-async function promQuery(query: string, by: string): Promise<Record<string, number>> {
-  const addr = runState(m()).prometheusAddress;
-  assert.ok(addr, 'state.json names no Prometheus');
-  const r = await request(`http://${addr}/api/v1/query?query=${encodeURIComponent(query)}`);
-  if (r.status !== 200) return {};
-  const out: Record<string, number> = {};
-  for (const s of JSON.parse(r.body).data.result as {
-    metric: Record<string, string>;
-    value: [number, string];
-  }[])
-    out[s.metric[by] ?? ''] = Number(s.value[1]);
-  return out;
-}
+/** One instant query against the mesh's Prometheus, by the one grouping label. */
+const promQuery = (query: string, by: string): Promise<Record<string, number>> =>
+  prometheusQuery(m(), query, by);
 
 /** Sends `n` orders to a pod's port 8080 (through its sidecar when it has one); asserts each was taken. */
 async function order(podIp: string, n: number): Promise<void> {

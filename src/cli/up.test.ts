@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, EXAMPLES, runMizzen, type CliResult } from './test-util.js';
-import { freePort } from '../local/ports.js';
+import { freeGatewayPort } from '../local/ports.js';
 import { httpGet, waitUntil } from '../local/readiness.js';
 import { isAlive, readState, runPaths, type RunState } from '../local/run-state.js';
 
@@ -64,7 +64,7 @@ test('bookinfo end to end: up -d, the page through the gateway, status, exec, li
   const run = join(tmp, 'run');
   const viaProxy = join(tmp, 'via-proxy.mjs');
   writeFileSync(viaProxy, VIA_PROXY);
-  const port = await freePort();
+  const port = await freeGatewayPort();
   let downed = false;
   try {
     const t0 = Date.now();
@@ -563,7 +563,7 @@ spec:
         String(port),
         '--debug-port',
         '0',
-      ].concat(['--gateway-port-offset', String((await freePort()) - 80)]),
+      ].concat(['--gateway-port-offset', String((await freeGatewayPort()) - 80)]),
     );
     assert.equal(xds.code, 1, xds.out + xds.err);
     assert.match(

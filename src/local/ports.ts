@@ -1,5 +1,6 @@
 // Local port checks: is HOST:PORT free to bind, and which free port the kernel would hand out.
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 
 /** True when HOST:PORT can be bound right now (the probe socket is closed again at once). */
 export function canBind(host: string, port: number): Promise<boolean> {
@@ -32,4 +33,34 @@ export async function preferredOrFree(host: string, preferred: number): Promise<
 export async function allBindable(host: string, ports: readonly number[]): Promise<boolean> {
   for (const p of ports) if (!(await canBind(host, p))) return false;
   return true;
+}
+
+/** The kernel's ephemeral port range (where binds to port 0 land), from /proc on Linux. */
+export function ephemeralPortRange(): readonly [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (lo > 1024 && hi >= lo) return [lo, hi];
+  } catch {
+    // Not Linux: fall through to the IANA range most other kernels use.
+  }
+  return [49152, 65535];
+}
+
+/**
+ * A port for a gateway's published port 80 such that PORT and PORT+363 (its 443) are free on HOST and
+ * lie below the kernel's ephemeral range, so that no process binding port 0 (a control plane, a
+ * Prometheus, another test's proxies) can take them between this choice and the gateway's bind, as
+ * `freePort` allows. Random within the range, so parallel test files rarely try the same one.
+ */
+export async function freeGatewayPort(host = '127.0.0.1'): Promise<number> {
+  const top = Math.min(ephemeralPortRange()[0], 65536) - 400;
+  const bottom = 10_000;
+  for (let tries = 0; tries < 200; tries++) {
+    const p = bottom + Math.floor(Math.random() * (top - bottom));
+    if ((await canBind(host, p)) && (await canBind(host, p + 363))) return p;
+  }
+  throw new Error(`no free port pair below ${top} on ${host}`);
 }

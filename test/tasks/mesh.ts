@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLES, runMizzen } from '../../src/cli/test-util.js';
-import { freePort } from '../../src/local/ports.js';
+import { freeGatewayPort } from '../../src/local/ports.js';
 import { readState, runPaths, type PodRecord, type RunState } from '../../src/local/run-state.js';
 
 export { BIN, EXAMPLES, type CliResult } from '../../src/cli/test-util.js';
@@ -35,7 +35,7 @@ export async function newMesh(): Promise<Mesh> {
   return {
     run: join(tmp, 'run'),
     tmp,
-    gatewayPort: await freePort(),
+    gatewayPort: await freeGatewayPort(),
     upSeconds: NaN,
     readySeconds: NaN,
     upOutput: '',

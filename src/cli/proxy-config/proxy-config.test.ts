@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLES, runMizzen, type CliResult } from '../test-util.js';
-import { freePort } from '../../local/ports.js';
+import { freeGatewayPort } from '../../local/ports.js';
 
 const examples = EXAMPLES;
 
@@ -16,7 +16,7 @@ const mizzen = (args: string[], timeoutMs?: number): Promise<CliResult> =>
 test('proxy-config clusters/listeners/routes/endpoints and proxy-status on bookinfo', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'mz-pc-'));
   const run = join(tmp, 'run');
-  const port = await freePort();
+  const port = await freeGatewayPort();
   t.after(async () => {
     await mizzen(['down', '--run-dir', run], 60_000);
     rmSync(tmp, { recursive: true, force: true });

@@ -162,6 +162,9 @@ test('mizzen server serves listeners, clusters, routes and endpoints over ADS an
     assert.match(metrics, /^pilot_services 1$/m);
     assert.match(metrics, /^pilot_virt_services 1$/m);
     assert.match(metrics, /^pilot_config_rejected_files 1$/m);
+    // The first load adds the VirtualService; the edit to v2 updates it; the rejected edit is no event.
+    assert.match(metrics, /^pilot_k8s_cfg_events\{type="VirtualService",event="add"\} 1$/m);
+    assert.match(metrics, /^pilot_k8s_cfg_events\{type="VirtualService",event="update"\} 1$/m);
     const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
     assert.ok(rss > 10 * 1024 * 1024 && rss < 8 * 1024 ** 3, `process_resident_memory_bytes ${rss}`);
     assert.match(metrics, /^nodejs_heap_size_used_bytes [1-9]\d*$/m);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStore } from './file-store.js';
 import type { ConfigChange } from './store.js';
+import type { ConfigEventCounts } from './config-events.js';
 import { waitFor } from '../api/test-util.js';
 
 const SERVICE = `apiVersion: v1
@@ -27,6 +28,14 @@ spec:
 function subsetOf(store: FileStore): unknown {
   const r = store.snapshot().get('VirtualService', 'default', 'reviews') as any;
   return r?.spec.http[0].route[0].destination.subset;
+}
+
+/** The store's config event totals as sorted `type event count` lines. */
+function countsOf(store: { eventCounts: ConfigEventCounts }): string[] {
+  return store.eventCounts
+    .totals()
+    .map((c) => `${c.type} ${c.event} ${c.count}`)
+    .sort();
 }
 
 test('FileStore applies changes, rejects an invalid file with its position and keeps its last good version', async () => {
@@ -94,6 +103,13 @@ test('FileStore applies changes, rejects an invalid file with its position and k
     writeFileSync(join(dir, 'vs.yaml'), vs('v3'));
     await waitFor('the fix', () => subsetOf(store) === 'v3');
     assert.equal(store.status().files.find((f) => f.file.endsWith('vs.yaml'))!.state, 'ok');
+    // pilot_k8s_cfg_events: the first load's adds count; the rejected edit is no event.
+    assert.deepEqual(countsOf(store), [
+      'Service add 2',
+      'Service delete 1',
+      'VirtualService add 1',
+      'VirtualService update 2',
+    ]);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

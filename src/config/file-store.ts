@@ -6,6 +6,7 @@ import { fileTooLarge, MAX_FILE_BYTES } from '../api/size-limits.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../api/diagnostic.js';
 import { resourceKey, resourceName, sourceOf, type Resource } from '../api/resource.js';
 import { DirWatches, type ChangedEntries, type WatchFn } from './dir-watches.js';
+import { ConfigEventCounts } from './config-events.js';
 import { announceChange, buildSnapshot, nextSnapshot } from './snapshot.js';
 import type {
   ConfigListener,
@@ -81,6 +82,7 @@ export class FileStore implements ConfigStore {
   private readonly files = new Map<string, FileState>();
   private readonly dirs = new Map<string, DirState>();
   private readonly listeners = new Set<ConfigListener>();
+  readonly eventCounts = new ConfigEventCounts();
   private current: ConfigSnapshot = buildSnapshot(0, []);
   private duplicates: Diagnostic[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -415,7 +417,7 @@ export class FileStore implements ConfigStore {
     }
     this.duplicates = duplicates;
     const resources = [...merged.values()];
-    const { snapshot, change } = nextSnapshot(this.current, resources);
+    const { snapshot, change } = nextSnapshot(this.current, resources, this.eventCounts);
     this.current = snapshot;
     if (change !== null) announceChange(this.listeners, change, (m) => this.log(m));
   }

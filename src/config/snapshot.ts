@@ -1,5 +1,6 @@
 // Immutable, indexed config snapshots and the diff between two of them.
 import { resourceKey, type Resource } from '../api/resource.js';
+import type { ConfigEventCounts } from './config-events.js';
 import type { ConfigChange, ConfigEvent, ConfigListener, ConfigSnapshot } from './store.js';
 
 const EMPTY: readonly Resource[] = Object.freeze([]);
@@ -50,12 +51,16 @@ function sameContent(a: Resource, b: Resource): boolean {
 /**
  * The snapshot that follows `previous` with `resources`, and the change to announce: `previous` itself
  * and no change when nothing differs; the first real snapshot (after version 0) is not announced.
+ * Every event, those of the first load included (as Istio's informers count their initial adds), is
+ * recorded in `counts` (pilot_k8s_cfg_events).
  */
 export function nextSnapshot(
   previous: ConfigSnapshot,
   resources: readonly Resource[],
+  counts: ConfigEventCounts,
 ): { snapshot: ConfigSnapshot; change: ConfigChange | null } {
   const events = diffResources(previous.resources, resources);
+  counts.record(events);
   if (events.length === 0 && previous.version > 0) return { snapshot: previous, change: null };
   const snapshot = buildSnapshot(previous.version + 1, resources);
   if (previous.version === 0) return { snapshot, change: null };

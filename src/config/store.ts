@@ -1,6 +1,7 @@
 // The config store contract: an immutable, versioned snapshot of resources plus typed change events.
 import type { Diagnostic } from '../api/diagnostic.js';
 import type { Resource } from '../api/resource.js';
+import type { ConfigEventCounts } from './config-events.js';
 
 /** An immutable view of every resource the store serves, at one version. */
 export interface ConfigSnapshot {
@@ -79,6 +80,8 @@ export interface ConfigStore {
   subscribe(listener: ConfigListener): () => void;
   /** Per-file and per-resource status (ok / warning / rejected with positioned diagnostics). */
   status(): StoreStatus;
+  /** Config events published so far, by kind and add/update/delete (pilot_k8s_cfg_events). */
+  readonly eventCounts: ConfigEventCounts;
   /** Stops watching and releases timers. */
   close(): Promise<void>;
 }

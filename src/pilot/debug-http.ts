@@ -43,6 +43,7 @@ export class DebugServer {
       services: () => src.push().registry.services.length,
       virtualServices: () => src.push().snapshot.byKind('VirtualService').length,
       configVersion: () => src.push().version,
+      configEvents: () => src.store.eventCounts.totals(),
       rejected: () => {
         const rejected = src.store.status().files.filter((f) => f.state === 'rejected');
         const errors = rejected.reduce(

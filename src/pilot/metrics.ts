@@ -1,6 +1,7 @@
 // The control plane's Prometheus metrics under istiod's names, exposed through prom-client (the same
 // encoder the proxy's /stats/prometheus uses); values are read from their sources at scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConfigEventCount } from '../config/config-events.js';
 import type { AdsMetrics } from '../xds/ads-server.js';
 
 /** pilot_proxy_convergence_time buckets, seconds (istiod's). */
@@ -16,6 +17,8 @@ export interface MetricsSources {
   readonly configVersion: () => number;
   /** Files currently rejected, and the error diagnostics in them. */
   readonly rejected: () => { files: number; errors: number };
+  /** Config events by kind and add/update/delete, running totals. */
+  readonly configEvents: () => readonly ConfigEventCount[];
 }
 
 /** A counter whose value is a running total kept elsewhere, set at each scrape. */
@@ -102,6 +105,16 @@ export class PilotMetrics {
       registers: [reg],
       collect() {
         for (const s of src.convergenceSamples()) this.observe(s);
+      },
+    });
+    new Counter({
+      name: 'pilot_k8s_cfg_events',
+      help: 'Events from k8s config.',
+      labelNames: ['type', 'event'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const c of src.configEvents()) this.inc({ type: c.type, event: c.event }, c.count);
       },
     });
     gauge(reg, 'pilot_services', 'Total services known to pilot.', src.services);

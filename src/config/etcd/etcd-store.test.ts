@@ -108,6 +108,14 @@ test('etcd store: lists at start, watches writes, rejects a bad value per key an
     );
     await waitFor('the deletion', () => subsetOf(store) === undefined);
     assert.equal(changes.at(-1)!.events[0].type, 'deleted');
+    // pilot_k8s_cfg_events: the listed Service, the VirtualService's life; rejected values are no event.
+    assert.deepEqual(
+      store.eventCounts
+        .totals()
+        .map((c) => `${c.type} ${c.event} ${c.count}`)
+        .sort(),
+      ['Service add 1', 'VirtualService add 1', 'VirtualService delete 1', 'VirtualService update 1'],
+    );
   } finally {
     raw.close();
     await store.close();

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { loadText } from '../../api/load.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../../api/diagnostic.js';
 import type { Resource } from '../../api/resource.js';
+import { ConfigEventCounts } from '../config-events.js';
 import { announceChange, buildSnapshot, nextSnapshot } from '../snapshot.js';
 import type { ConfigListener, ConfigSnapshot, StoreStatus } from '../store.js';
 import { refOf, type ResourceRef, type WritableConfigStore, type WriteOutcome } from '../writable-store.js';
@@ -57,6 +58,7 @@ export class EtcdStore implements WritableConfigStore {
   readonly description: string;
   private readonly entries = new Map<string, KeyState>();
   private readonly listeners = new Set<ConfigListener>();
+  readonly eventCounts = new ConfigEventCounts();
   private current: ConfigSnapshot = buildSnapshot(0, []);
   private watcher: Watcher | null = null;
   private watchDown = false;
@@ -305,7 +307,7 @@ export class EtcdStore implements WritableConfigStore {
     this.dirty = false;
     const resources: Resource[] = [];
     for (const key of [...this.entries.keys()].sort()) resources.push(...this.entries.get(key)!.good);
-    const { snapshot, change } = nextSnapshot(this.current, resources);
+    const { snapshot, change } = nextSnapshot(this.current, resources, this.eventCounts);
     this.current = snapshot;
     if (change !== null) announceChange(this.listeners, change, (m) => this.log(m));
   }

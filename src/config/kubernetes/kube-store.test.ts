@@ -209,6 +209,10 @@ test('an invalid VirtualService is rejected with its field, the last good one ke
       h.store.snapshot().get('DestinationRule', 'default', 'reviews'),
     );
     assert.equal(h.store.snapshot().version, settled + 1);
+    // pilot_k8s_cfg_events: the rejected generation and our own status writes are no events.
+    const counts = h.store.eventCounts.totals().map((c) => `${c.type} ${c.event} ${c.count}`);
+    assert.ok(counts.includes('VirtualService update 1'), counts.join(', '));
+    assert.ok(counts.includes('DestinationRule add 1'), counts.join(', '));
     const vsPatches = h.fake.requests.filter(
       (r) => r.method === 'PATCH' && r.path.includes('/virtualservices/'),
     );

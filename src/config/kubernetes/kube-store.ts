@@ -2,6 +2,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import { formatDiagnostic, type Diagnostic } from '../../api/diagnostic.js';
 import type { Resource } from '../../api/resource.js';
+import { ConfigEventCounts } from '../config-events.js';
 import { announceChange, buildSnapshot, nextSnapshot } from '../snapshot.js';
 import type { ConfigListener, ConfigSnapshot, ConfigStore, StoreStatus } from '../store.js';
 import { keyStatus } from '../etcd/key-status.js';
@@ -64,6 +65,7 @@ export class KubernetesStore implements ConfigStore {
   readonly description: string;
   private readonly objects = new Map<string, ObjectState>();
   private readonly listeners = new Set<ConfigListener>();
+  readonly eventCounts = new ConfigEventCounts();
   private readonly watched: Watched[] = [];
   private readonly status$: StatusWriter | null;
   private current: ConfigSnapshot = buildSnapshot(0, []);
@@ -284,7 +286,7 @@ export class KubernetesStore implements ConfigStore {
     if (!wasDirty && this.current.version > 0) return;
     const resources: Resource[] = [];
     for (const key of [...this.objects.keys()].sort()) resources.push(...this.objects.get(key)!.good);
-    const { snapshot, change } = nextSnapshot(this.current, resources);
+    const { snapshot, change } = nextSnapshot(this.current, resources, this.eventCounts);
     this.current = snapshot;
     if (change !== null) announceChange(this.listeners, change, (m) => this.log(m));
   }

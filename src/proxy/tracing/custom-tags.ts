@@ -1,6 +1,7 @@
 // HCM tracing custom_tags (Istio's Telemetry customTags): literal, environment (read once at config
 // time) and request-header tags, compiled into name/value pairs evaluated when a span finishes.
 import type { HeaderMap } from '../http/route/header-mutation.js';
+import type { envoy_type_tracing_v3_CustomTag as CustomTagConfig } from '../../xds/envoy-types.js';
 import { logger } from '../log.js';
 
 const log = logger('tracing');
@@ -17,21 +18,21 @@ export interface CustomTag {
 }
 
 /** Compiles `tracing.customTags`; tags of kinds not supported (metadata) are logged and skipped. */
-export function compileCustomTags(list: unknown): CustomTag[] {
+export function compileCustomTags(list: readonly CustomTagConfig[] | undefined): CustomTag[] {
   const out: CustomTag[] = [];
-  for (const t of Array.isArray(list) ? (list as Record<string, any>[]) : []) {
-    const tag = String(t.tag ?? '');
+  for (const t of list ?? []) {
+    const tag = t.tag ?? '';
     if (!tag) continue;
-    if (t.literal) out.push({ tag, value: String(t.literal.value ?? ''), header: '', defaultValue: '' });
+    if (t.literal) out.push({ tag, value: t.literal.value ?? '', header: '', defaultValue: '' });
     else if (t.environment) {
-      const v = process.env[String(t.environment.name ?? '')] ?? String(t.environment.defaultValue ?? '');
+      const v = process.env[t.environment.name ?? ''] ?? t.environment.defaultValue ?? '';
       if (v !== '') out.push({ tag, value: v, header: '', defaultValue: '' });
     } else if (t.requestHeader)
       out.push({
         tag,
         value: null,
-        header: String(t.requestHeader.name ?? '').toLowerCase(),
-        defaultValue: String(t.requestHeader.defaultValue ?? ''),
+        header: (t.requestHeader.name ?? '').toLowerCase(),
+        defaultValue: t.requestHeader.defaultValue ?? '',
       });
     else
       log.warn(`tracing custom tag ${tag}: only literal, environment and requestHeader tags are supported`);

@@ -2,6 +2,10 @@
 // (`http_service`: POST protobuf to the URI's path on its cluster) or gRPC (`grpc_service.envoy_grpc`:
 // TraceService/Export on a host of the cluster, with @grpc/grpc-js).
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import type {
+  envoy_config_core_v3_HttpService as HttpService,
+  envoy_config_trace_v3_OpenTelemetryConfig as OpenTelemetryConfig,
+} from '../../xds/envoy-types.js';
 import type { SnapshotSource } from '../config/snapshot.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import { durationMs } from '../util/values.js';
@@ -18,22 +22,22 @@ export interface OtlpRecipe {
   make(store: StatsStore, source: SnapshotSource): SpanReporter;
 }
 
-function httpTarget(h: any): CollectorTarget {
+function httpTarget(h: HttpService): CollectorTarget {
   const u = h.httpUri ?? {};
-  const cluster = String(u.cluster ?? '');
+  const cluster = u.cluster ?? '';
   if (!cluster) throw new Error('httpService.httpUri.cluster: required');
   let path = '/v1/traces';
   let hostname = '';
   try {
-    const url = new URL(String(u.uri ?? ''));
+    const url = new URL(u.uri ?? '');
     path = url.pathname + url.search;
     hostname = url.host;
   } catch {
-    throw new Error(`httpService.httpUri.uri: not a URL: "${String(u.uri ?? '')}"`);
+    throw new Error(`httpService.httpUri.uri: not a URL: "${u.uri ?? ''}"`);
   }
   const headers: Record<string, string> = {};
-  for (const o of Array.isArray(h.requestHeadersToAdd) ? (h.requestHeadersToAdd as any[]) : [])
-    if (o?.header?.key) headers[String(o.header.key).toLowerCase()] = String(o.header.value ?? '');
+  for (const o of h.requestHeadersToAdd ?? [])
+    if (o.header?.key) headers[o.header.key.toLowerCase()] = o.header.value ?? '';
   return { cluster, path, hostname, timeoutMs: durationMs(u.timeout, 5000), headers };
 }
 
@@ -80,8 +84,8 @@ function grpcSender(
 }
 
 /** The reporter recipe of an OpenTelemetryConfig. Throws on config it cannot serve. */
-export function otlpReporter(cfg: any): OtlpRecipe {
-  const serviceName = String(cfg.serviceName ?? '');
+export function otlpReporter(cfg: OpenTelemetryConfig): OtlpRecipe {
+  const serviceName = cfg.serviceName ?? '';
   const encoder = otlpProtobufEncoder(serviceName);
   if (cfg.httpService) {
     const t = httpTarget(cfg.httpService);
@@ -95,10 +99,10 @@ export function otlpReporter(cfg: any): OtlpRecipe {
   }
   const g = cfg.grpcService?.envoyGrpc;
   if (!g) throw new Error('grpcService.envoyGrpc or httpService: required (googleGrpc is not supported)');
-  const cluster = String(g.clusterName ?? '');
+  const cluster = g.clusterName ?? '';
   if (!cluster) throw new Error('grpcService.envoyGrpc.clusterName: required');
-  const authority = String(g.authority ?? '');
-  const timeoutMs = durationMs(cfg.grpcService.timeout, 5000);
+  const authority = g.authority ?? '';
+  const timeoutMs = durationMs(cfg.grpcService?.timeout, 5000);
   return {
     key: `grpc|${serviceName}|${cluster}|${authority}`,
     make: (store, source) =>

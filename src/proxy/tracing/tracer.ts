@@ -7,6 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { HeaderMap } from '../http/route/header-mutation.js';
 import { flagsToString } from '../http/response-flags.js';
 import { u32, boolValue } from '../util/values.js';
+import type {
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_Tracing as HcmTracing,
+  envoy_extensions_request_id_uuid_v3_UuidRequestIdConfig as UuidRequestIdConfig,
+} from '../../xds/envoy-types.js';
 import { applyCustomTags, compileCustomTags, type CustomTag } from './custom-tags.js';
 import { requestIdModulo, traceStatusOf, TraceStatus, withTraceStatus } from './request-id.js';
 import { Span, type SpanKind, type SpanReporter } from './span.js';
@@ -85,7 +90,7 @@ export class Tracer {
 
   constructor(
     /** The canonical HCM `tracing` message. */
-    tracing: any,
+    tracing: HcmTracing,
     /** True on inbound listeners (Envoy's Ingress operation: SERVER spans). */
     ingress: boolean,
     /** Uses x-request-id to carry and derive the sampling decision (UuidRequestIdConfig). */
@@ -207,6 +212,7 @@ function operationName(kind: SpanKind, cluster: string, authority: string, local
 }
 
 /** True when a request id extension asks for random sampling instead of the request id (Envoy's UuidRequestIdConfig). */
-export function usesRequestIdForSampling(hcm: any): boolean {
-  return boolValue(hcm?.requestIdExtension?.typedConfig?.useRequestIdForTraceSampling, true);
+export function usesRequestIdForSampling(hcm: HttpConnectionManager): boolean {
+  const uuid = hcm.requestIdExtension?.typedConfig as UuidRequestIdConfig | undefined;
+  return boolValue(uuid?.useRequestIdForTraceSampling, true);
 }

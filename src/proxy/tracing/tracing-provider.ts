@@ -1,6 +1,11 @@
 // Compiles an HCM's `tracing` into its Tracer: the provider (envoy.tracers.zipkin → Zipkin v2 JSON,
 // envoy.tracers.opentelemetry → OTLP) picks the reporter, shared by every HCM of the proxy that names
 // the same collector, so listener updates keep one queue and one connection per collector.
+import type {
+  envoy_config_trace_v3_Tracing_Http as TracingProvider,
+  envoy_config_trace_v3_ZipkinConfig as ZipkinConfig,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
+} from '../../xds/envoy-types.js';
 import type { SnapshotSource } from '../config/snapshot.js';
 import { logger } from '../log.js';
 import type { StatsStore } from '../stats/stats-store.js';
@@ -27,33 +32,34 @@ const reporters = new WeakMap<StatsStore, Map<string, SpanReporter>>();
 
 function shared(store: StatsStore, key: string, make: () => SpanReporter): SpanReporter {
   let m = reporters.get(store);
-  if (!m) reporters.set(store, (m = new Map()));
+  if (!m) reporters.set(store, (m = new Map<string, SpanReporter>()));
   let r = m.get(key);
   if (!r) m.set(key, (r = make()));
   return r;
 }
 
-function zipkinTarget(c: any): CollectorTarget {
-  const cluster = String(c.collectorCluster ?? '');
+function zipkinTarget(c: ZipkinConfig): CollectorTarget {
+  const cluster = c.collectorCluster ?? '';
   if (!cluster) throw new Error('collectorCluster: required');
-  const version = String(c.collectorEndpointVersion ?? 'HTTP_JSON');
+  const version = c.collectorEndpointVersion ?? 'HTTP_JSON';
   if (version !== 'HTTP_JSON')
     throw new Error(`collectorEndpointVersion: ${version} is not supported (use HTTP_JSON)`);
   return {
     cluster,
-    path: String(c.collectorEndpoint ?? '/api/v2/spans'),
-    hostname: String(c.collectorHostname ?? ''),
+    path: c.collectorEndpoint ?? '/api/v2/spans',
+    hostname: c.collectorHostname ?? '',
     timeoutMs: 5000,
     headers: {},
   };
 }
 
 /** The reporter for a `tracing.provider`, or null when there is none (context propagation only). */
-function reporterFor(provider: any, ctx: TracingContext): SpanReporter | null {
+function reporterFor(provider: TracingProvider | undefined, ctx: TracingContext): SpanReporter | null {
   if (!provider) return null;
   const type = anyTypeName(provider.typedConfig);
-  const name = String(provider.name ?? '');
-  const cfg = provider.typedConfig ?? {};
+  const name = provider.name ?? '';
+  // The typed config's fields, as the message its type URL (or the tracer name) names.
+  const cfg: object = provider.typedConfig ?? {};
   if (type === 'envoy.config.trace.v3.ZipkinConfig' || (!type && name === 'envoy.tracers.zipkin')) {
     const t = zipkinTarget(cfg);
     return shared(ctx.store, `zipkin|${JSON.stringify(t)}`, () => {
@@ -75,7 +81,7 @@ function reporterFor(provider: any, ctx: TracingContext): SpanReporter | null {
 }
 
 /** Compiles `hcm.tracing`; null when the HCM does not trace. Throws on invalid provider config. */
-export function compileTracer(hcm: any, ctx: TracingContext): Tracer | null {
+export function compileTracer(hcm: HttpConnectionManager, ctx: TracingContext): Tracer | null {
   const tracing = hcm.tracing;
   if (!tracing) return null;
   let reporter: SpanReporter | null;

@@ -10,7 +10,7 @@ import type { DiscoveryResponseMessage } from './ads-service.js';
 import type { LogLevel } from './logger.js';
 import type { CanonicalObject } from './protos.js';
 import { decodeResource, resourceName } from './protos.js';
-import { edsCluster, loadAssignment, outboundListener, routeConfig, sleep, waitFor } from './test-util.js';
+import { edsCluster, loadAssignment, outboundListener, routeConfig, waitFor } from './test-util.js';
 import { TypeUrl } from './type-urls.js';
 
 const NODE_ID = 'sidecar~127.1.0.2~productpage-v1-0.default~default.svc.cluster.local';
@@ -266,18 +266,28 @@ test('requestPush coalesces a burst into one push, and the max delay bounds a lo
     assert.equal(cdsCalls() - start, 1, 'the burst produced more than one push');
 
     // Requests every 30 ms for 1.2 s never leave a 100 ms quiet period, yet pushes happen (max delay 400 ms).
+    // The requests come from a 30 ms interval timer (the input); the test waits, with a deadline, until
+    // 40 were sent and a push went out meanwhile.
     const during = cdsCalls();
     const burstStart = Date.now();
-    let pushedDuringBurst = 0;
-    for (let i = 0; i < 40; i++) {
-      config.set(TypeUrl.CLUSTER, edsCluster(`outbound|${8000 + i}||long.default.svc.cluster.local`));
+    let sent = 0;
+    const ticker = setInterval(() => {
+      config.set(TypeUrl.CLUSTER, edsCluster(`outbound|${8000 + sent}||long.default.svc.cluster.local`));
       server.requestPush();
-      await sleep(30);
-      pushedDuringBurst = cdsCalls() - during;
+      sent++;
+    }, 30);
+    let pushedDuringBurst = 0;
+    try {
+      await waitFor('40 requests and a push during the long burst', () => {
+        pushedDuringBurst = cdsCalls() - during;
+        return sent >= 40 && pushedDuringBurst >= 1;
+      });
+    } finally {
+      clearInterval(ticker);
     }
     const elapsed = Date.now() - burstStart;
     assert.ok(pushedDuringBurst >= 1, 'no push during a long burst');
-    // Never more than one push per quiet period, however much a loaded machine stretches the sleeps.
+    // Never more than one push per quiet period, however much a loaded machine stretches the timer.
     assert.ok(pushedDuringBurst <= Math.ceil(elapsed / 100), `${pushedDuringBurst} pushes in ${elapsed} ms`);
   } finally {
     proxy.client.close();

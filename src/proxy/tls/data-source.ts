@@ -1,12 +1,13 @@
 // envoy.config.core.v3.DataSource: bytes from a file, inline bytes/string or an environment variable.
 import { readFileSync } from 'node:fs';
+import type { envoy_config_core_v3_DataSource as DataSource } from '../../xds/envoy-types.js';
 
 /** Reads a canonical DataSource; null when absent or empty. Throws naming the file when it cannot be read. */
-export function readDataSource(ds: any, field: string): Buffer | null {
+export function readDataSource(ds: DataSource | null | undefined, field: string): Buffer | null {
   if (!ds || typeof ds !== 'object') return null;
   if (ds.filename !== undefined) {
     try {
-      return readFileSync(String(ds.filename));
+      return readFileSync(ds.filename);
     } catch (e) {
       throw new Error(
         `${field}.filename: cannot read ${ds.filename}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
@@ -23,9 +24,9 @@ export function readDataSource(ds: any, field: string): Buffer | null {
       return Buffer.from((v as { data: number[] }).data);
     throw new Error(`${field}.inlineBytes: not bytes`);
   }
-  if (ds.inlineString !== undefined) return Buffer.from(String(ds.inlineString), 'utf8');
+  if (ds.inlineString !== undefined) return Buffer.from(ds.inlineString, 'utf8');
   if (ds.environmentVariable !== undefined) {
-    const v = process.env[String(ds.environmentVariable)];
+    const v = process.env[ds.environmentVariable];
     if (v === undefined)
       throw new Error(`${field}.environmentVariable: ${ds.environmentVariable} is not set`);
     return Buffer.from(v, 'utf8');

@@ -2,6 +2,10 @@
 // connections (SNI, client certificate for mutual TLS, CA and SAN verification, ALPN).
 import { isIP, Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type {
+  envoy_config_core_v3_TransportSocket as TransportSocket,
+  envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
+} from '../../xds/envoy-types.js';
 import { anyTypeName } from '../util/values.js';
 import { CommonTlsContext } from './common-tls-context.js';
 import type { SecretLookup } from './secret-manager.js';
@@ -16,8 +20,8 @@ export class UpstreamTls {
   readonly common: CommonTlsContext;
 
   /** Compiles a canonical UpstreamTlsContext; throws Error naming the field. */
-  constructor(cfg: any, secrets: SecretLookup | null) {
-    this.sni = String(cfg.sni ?? '');
+  constructor(cfg: UpstreamTlsContext, secrets: SecretLookup | null) {
+    this.sni = cfg.sni ?? '';
     // Envoy's client defaults: TLS 1.2 to 1.3.
     this.common = new CommonTlsContext(cfg.commonTlsContext, secrets, { min: 'TLSv1.2', max: 'TLSv1.3' });
   }
@@ -54,13 +58,17 @@ export class UpstreamTls {
 }
 
 /** The cluster's UpstreamTls from its transport_socket, null for plaintext. Throws naming the field. */
-export function compileUpstreamTransport(ts: any, secrets: SecretLookup | null): UpstreamTls | null {
+export function compileUpstreamTransport(
+  ts: TransportSocket | null | undefined,
+  secrets: SecretLookup | null,
+): UpstreamTls | null {
   if (!ts) return null;
   const t = anyTypeName(ts.typedConfig);
   if (t === RAW_BUFFER || (!t && ts.name === 'envoy.transport_sockets.raw_buffer')) return null;
-  if (t !== UPSTREAM_TLS) throw new Error(`transportSocket: unsupported transport socket ${t || ts.name}`);
+  if (t !== UPSTREAM_TLS)
+    throw new Error(`transportSocket: unsupported transport socket ${t || ts.name || ''}`);
   try {
-    return new UpstreamTls(ts.typedConfig, secrets);
+    return new UpstreamTls(ts.typedConfig as UpstreamTlsContext, secrets);
   } catch (e) {
     throw new Error(`transportSocket.typedConfig.${(e as Error).message}`);
   }

@@ -71,6 +71,7 @@ export default tseslint.config(
       'src/proxy/bootstrap/**/*.ts',
       'src/proxy/config/**/*.ts',
       'src/proxy/matchers/**/*.ts',
+      'src/proxy/rbac/cidr.ts',
       'src/proxy/stats/**/*.ts',
       'src/proxy/tls/data-source.ts',
       'src/proxy/tls/sds-names.ts',

@@ -175,19 +175,36 @@ test('mizzen server serves listeners, clusters, routes and endpoints over ADS an
   }
 });
 
-test('--keepalive-interval and --keepalive-timeout go together and take durations', async () => {
-  const alone = await runMizzen(['server', '--config', '.', '--keepalive-interval', '2s']);
-  assert.equal(alone.code, 2);
-  assert.match(alone.err, /--keepalive-interval and --keepalive-timeout go together/);
-  const bad = await runMizzen([
-    'server',
-    '--config',
-    '.',
-    '--keepalive-interval',
-    'soon',
-    '--keepalive-timeout',
-    '1s',
-  ]);
+test('mizzen server keeps connections alive as istiod does unless told otherwise; bad keepalive flags are usage errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-keepalive-'));
+  try {
+    const dflt = await startServer(dir);
+    try {
+      assert.match(
+        dflt.stdout(),
+        /xds keepalive: PING every 30s, a connection that answers none within 10s is closed; connections get a GOAWAY after 30m ±10% \(streams closed 10s later\)/,
+      );
+    } finally {
+      await dflt.stop();
+    }
+    const off = await startServer(dir, [
+      '--keepalive-interval',
+      '0',
+      '--keepalive-max-server-connection-age',
+      '0',
+    ]);
+    try {
+      assert.match(off.stdout(), /xds keepalive: no PINGs; no maximum connection age/);
+    } finally {
+      await off.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const bad = await runMizzen(['server', '--config', '.', '--keepalive-interval', 'soon']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /--keepalive-interval must be a duration like 30s, got "soon"/);
+  assert.match(bad.err, /--keepalive-interval must be a duration like 30s \(0 turns it off\), got "soon"/);
+  const zero = await runMizzen(['server', '--config', '.', '--keepalive-timeout', '0']);
+  assert.equal(zero.code, 2);
+  assert.match(zero.err, /--keepalive-timeout must be a duration like 30s, got "0"/);
 });

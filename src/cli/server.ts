@@ -9,6 +9,7 @@ import type { EtcdStore } from '../config/etcd/etcd-store.js';
 import type { KubernetesStore } from '../config/kubernetes/kube-store.js';
 import { configApiRoutes } from '../pilot/config-api.js';
 import { parseDuration } from '../api/duration.js';
+import { describeKeepalive, ISTIOD_KEEPALIVE, type ServerKeepalive } from '../xds/server-keepalive.js';
 import type { WebhookServer } from './server-webhooks.js';
 import { DnsServer } from '../pilot/dns/dns-server.js';
 import { buildNameTable, type NameTable } from '../pilot/dns/name-table.js';
@@ -27,9 +28,11 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory, et
   --etcd-prefix P       key prefix of this mesh in etcd                 [/mizzen/]
   --workload-entry-grace-period D  how long an auto-registered WorkloadEntry outlives its proxy's
                         last ADS stream (Istio's PILOT_WORKLOAD_ENTRY_GRACE_PERIOD)  [10s]
-  --keepalive-interval D, --keepalive-timeout D  HTTP/2 PING to every proxy each interval; a connection
-                        that answers none within the timeout is closed (istiod's --keepaliveInterval,
-                        --keepaliveTimeout; its defaults are 30s and 10s)              [none]
+  --keepalive-interval D  HTTP/2 PING to every proxy this often; 0: none (istiod's --keepaliveInterval) [30s]
+  --keepalive-timeout D  a connection that answers no PING within this is closed (--keepaliveTimeout) [10s]
+  --keepalive-max-server-connection-age D  a connection this old (±10%) gets a GOAWAY and its streams
+                        are closed 10s later, so proxies reconnect and spread over the replicas; 0: never
+                        (istiod's --keepaliveMaxServerConnectionAge, as Istio installs it)  [30m]
   --name NAME           this replica's name (istio.io/workloadController of the WorkloadEntries it
                         auto-registers)                                 [HOST-PID]
   --xds-address H:P     xDS gRPC address (port 0 picks a free port)     [127.0.0.1:15010]
@@ -49,21 +52,33 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory, et
                         root (and the token key) is kept in etcd and shared by every replica
   --verbose             log proxy connections and pushes`;
 
-/** `--keepalive-interval` and `--keepalive-timeout`: both or neither, durations of at least 1 ms. */
-function keepaliveFlags(
-  interval: string | undefined,
-  timeout: string | undefined,
-): { intervalMs: number; timeoutMs: number } | undefined {
-  if (interval === undefined && timeout === undefined) return undefined;
-  if (interval === undefined || timeout === undefined)
-    throw new UsageError('--keepalive-interval and --keepalive-timeout go together');
-  const ms = (flag: string, v: string): number => {
+/** `--keepalive-interval`, `--keepalive-timeout`, `--keepalive-max-server-connection-age`: istiod's defaults under those given. */
+function keepaliveFlags(values: {
+  'keepalive-interval'?: string;
+  'keepalive-timeout'?: string;
+  'keepalive-max-server-connection-age'?: string;
+}): ServerKeepalive {
+  const ms = (flag: string, v: string | undefined, dflt: number, min: number): number => {
+    if (v === undefined) return dflt;
     const d = parseDuration(v);
-    if (d === undefined || d < 1)
-      throw new UsageError(`${flag} must be a duration like 30s, got ${JSON.stringify(v)}`);
+    if (d === undefined || d < min)
+      throw new UsageError(
+        `--${flag} must be a duration like 30s${min === 0 ? ' (0 turns it off)' : ''}, got ${JSON.stringify(v)}`,
+      );
     return d;
   };
-  return { intervalMs: ms('--keepalive-interval', interval), timeoutMs: ms('--keepalive-timeout', timeout) };
+  const k = ISTIOD_KEEPALIVE;
+  return {
+    intervalMs: ms('keepalive-interval', values['keepalive-interval'], k.intervalMs, 0),
+    timeoutMs: ms('keepalive-timeout', values['keepalive-timeout'], k.timeoutMs, 1),
+    maxConnectionAgeMs: ms(
+      'keepalive-max-server-connection-age',
+      values['keepalive-max-server-connection-age'],
+      k.maxConnectionAgeMs,
+      0,
+    ),
+    maxConnectionAgeGraceMs: k.maxConnectionAgeGraceMs,
+  };
 }
 
 function checkAddress(flag: string, v: string): string {
@@ -101,6 +116,7 @@ export default defineCommand({
     'workload-entry-grace-period': { type: 'string' },
     'keepalive-interval': { type: 'string' },
     'keepalive-timeout': { type: 'string' },
+    'keepalive-max-server-connection-age': { type: 'string' },
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     'dns-address': { type: 'string' },
@@ -128,7 +144,7 @@ export default defineCommand({
       throw new UsageError(
         `--workload-entry-grace-period must be a duration like 10s or 500ms, got ${JSON.stringify(grace)}`,
       );
-    const xdsKeepalive = keepaliveFlags(values['keepalive-interval'], values['keepalive-timeout']);
+    const xdsKeepalive = keepaliveFlags(values);
     // etcd3, client-node and the webhook modules load only when asked for: `--config` servers start as fast as before.
     const backend = kubernetes
       ? (await import('./server-kubernetes.js')).kubernetesBackend(values.kubeconfig, log)
@@ -187,6 +203,7 @@ export default defineCommand({
       );
     }
     console.log(`xds listening on ${addrs.xds}`);
+    console.log(describeKeepalive(xdsKeepalive));
     let webhooks: WebhookServer | null = null;
     if (values['webhook-address']) {
       try {

@@ -5,6 +5,7 @@ import type { ConfigChange, ConfigStore } from '../config/store.js';
 import { AdsServer, type ProxyFilter, type ProxyInfo } from '../xds/ads-server.js';
 import { TypeUrl } from '../xds/type-urls.js';
 import { stderrLogger, type XdsLogger } from '../xds/logger.js';
+import type { ServerKeepalive } from '../xds/server-keepalive.js';
 import { DnsCache } from '../registry/dns.js';
 import { buildPushContext, type PushContext, type VirtualServiceEntry } from './push-context.js';
 import { customWarnings } from './authz/ext-authz-filters.js';
@@ -25,8 +26,8 @@ export interface DiscoveryOptions {
   readonly debugAddress: string | null;
   /** Push debounce quiet period, ms (default 100). */
   readonly debounceMs?: number;
-  /** HTTP/2 keepalive towards the proxies (AdsServerOptions.keepalive); default none. */
-  readonly xdsKeepalive?: { intervalMs: number; timeoutMs: number };
+  /** HTTP/2 keepalive and connection age towards the proxies (AdsServerOptions.keepalive); default istiod's. */
+  readonly xdsKeepalive?: Partial<ServerKeepalive>;
   readonly log?: XdsLogger;
   /** Told when proxies connect and disconnect (WorkloadEntry auto-registration). */
   readonly proxyLifecycle?: {

@@ -17,6 +17,7 @@ import { SerializedResponse } from './discovery-response-bytes.js';
 import type { XdsLogger } from './logger.js';
 import { stderrLogger } from './logger.js';
 import { shortTypeName } from './type-urls.js';
+import { ISTIOD_KEEPALIVE, keepaliveServerOptions, type ServerKeepalive } from './server-keepalive.js';
 
 export type { GenerateFn, NackRecord, ProxyInfo, PushTypes, Resource, TypeStatus } from './ads-stream.js';
 
@@ -55,11 +56,12 @@ export interface AdsServerOptions {
    */
   sendTimeoutMs?: number;
   /**
-   * HTTP/2 keepalive towards the proxies (istiod's --keepaliveInterval/--keepaliveTimeout): a PING every
-   * `intervalMs`, the connection closed when none is answered within `timeoutMs`, so a proxy that
-   * vanished silently (a partition) loses its streams. Default none.
+   * HTTP/2 keepalive and connection age towards the proxies (istiod's --keepaliveInterval,
+   * --keepaliveTimeout, --keepaliveMaxServerConnectionAge): a proxy that vanished silently (a partition)
+   * loses its streams, and old connections are closed gracefully so proxies spread over the replicas.
+   * Fields left out take istiod's values ({@link ISTIOD_KEEPALIVE}).
    */
-  keepalive?: { intervalMs: number; timeoutMs: number };
+  keepalive?: Partial<ServerKeepalive>;
   /** Called when a stream has identified its proxy (first request with a node). */
   onProxyConnected?: (proxy: ProxyInfo) => void;
   /** Called when the stream of an identified proxy closed. */
@@ -126,16 +128,12 @@ export class AdsServer {
   private boundPort = 0;
   private versionCounter = 0;
   private readonly host: StreamHost;
+  /** The keepalive in force (istiod's defaults under the options given). */
+  readonly keepalive: ServerKeepalive;
 
   constructor(private readonly options: AdsServerOptions) {
-    this.server = new grpc.Server(
-      options.keepalive
-        ? {
-            'grpc.keepalive_time_ms': options.keepalive.intervalMs,
-            'grpc.keepalive_timeout_ms': options.keepalive.timeoutMs,
-          }
-        : {},
-    );
+    this.keepalive = { ...ISTIOD_KEEPALIVE, ...options.keepalive };
+    this.server = new grpc.Server(keepaliveServerOptions(this.keepalive));
     this.log = options.log ?? stderrLogger;
     this.debouncer = new Debouncer<ProxyFilter | null>(
       { quietMs: options.debounceMs ?? 100, maxDelayMs: options.maxDebounceMs ?? 1000 },

@@ -3,9 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { defineCommand, UsageError } from './command.js';
 import { formatDiagnostic, sortDiagnostics } from '../api/diagnostic.js';
 import { injectManifests } from '../kube/inject.js';
+import { meshPrometheusMerge } from '../local/prometheus-merge.js';
 import { defaultDiscoveryAddress, defaultImage } from '../kube/defaults.js';
 
 const HELP = `usage: mizzen kube-inject -f FILE|- [-o FILE] [--image IMAGE] [--discovery-address HOST:PORT]
+                           [--mesh-config-file FILE]
 
 Adds Mizzen's sidecar (container istio-proxy) and capture init container (istio-init) to every pod
 template in the manifests: Pods, Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,
@@ -20,7 +22,9 @@ reported as not supported. A bad annotation value stops it with file:line:col an
   -o FILE                   write the result there instead of stdout
   --image IMAGE             proxy image                         [mizzen/mizzen:VERSION]
   --discovery-address H:P   control plane xDS address(es), comma separated for replicas
-                                                                [istiod.istio-system.svc:15010]`;
+                                                                [istiod.istio-system.svc:15010]
+  --mesh-config-file FILE   MeshConfig YAML (ConfigMap istio's \`mesh\` key, as istioctl's
+                            --meshConfigFile); read: enablePrometheusMerge  [Istio's defaults]`;
 
 export default defineCommand({
   name: 'kube-inject',
@@ -31,6 +35,7 @@ export default defineCommand({
     output: { type: 'string', short: 'o' },
     image: { type: 'string' },
     'discovery-address': { type: 'string' },
+    'mesh-config-file': { type: 'string' },
   },
   async run({ flags }) {
     const file = flags.filename;
@@ -42,9 +47,21 @@ export default defineCommand({
       console.error(`mizzen kube-inject: cannot read ${file}: ${(err as Error).message}`);
       return 1;
     }
+    let meshText: string | undefined;
+    if (flags['mesh-config-file'])
+      try {
+        meshText = readFileSync(flags['mesh-config-file'], 'utf8');
+      } catch (err) {
+        console.error(
+          `mizzen kube-inject: cannot read ${flags['mesh-config-file']}: ${(err as Error).message}`,
+        );
+        return 1;
+      }
+    const merge = meshPrometheusMerge(meshText);
     const r = injectManifests(text, file, {
       image: flags.image ?? defaultImage(),
       discoveryAddress: flags['discovery-address'] ?? defaultDiscoveryAddress(),
+      enablePrometheusMerge: () => merge,
     });
     for (const d of sortDiagnostics(r.diagnostics)) console.error(formatDiagnostic(d));
     if (r.text === null) {

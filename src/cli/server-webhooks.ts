@@ -1,4 +1,5 @@
 // `mizzen server --webhook-address`: the admission webhooks (injection, validation) beside the control plane.
+import { meshPrometheusMerge } from '../local/prometheus-merge.js';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './command.js';
 import { WebhookServer as Webhooks } from '../kube/webhook-server.js';
@@ -21,6 +22,8 @@ export async function startWebhooks(
     'inject-discovery-address'?: string;
   },
   log: (level: LogLevel, m: string) => void,
+  /** The served `mesh` text of ConfigMap istio-system/istio (MeshConfig), read at each injection. */
+  meshText: () => string | undefined,
 ): Promise<{ server: WebhookServer }> {
   const address = flags['webhook-address']!;
   if (!flags['webhook-cert'] || !flags['webhook-key'])
@@ -45,6 +48,7 @@ export async function startWebhooks(
     inject: {
       image: flags['inject-image'] ?? defaultImage(),
       discoveryAddress: flags['inject-discovery-address'] ?? defaultDiscoveryAddress(),
+      enablePrometheusMerge: () => meshPrometheusMerge(meshText()),
     },
     log: (line) => log('warn', line),
   });

@@ -208,7 +208,10 @@ export default defineCommand({
     if (values['webhook-address']) {
       try {
         const { startWebhooks } = await import('./server-webhooks.js');
-        ({ server: webhooks } = await startWebhooks(values, log));
+        ({ server: webhooks } = await startWebhooks(values, log, () => {
+          const cm = backend.store.snapshot().get('ConfigMap', 'istio-system', 'istio');
+          return (cm?.data as Record<string, string> | undefined)?.mesh;
+        }));
       } catch (err) {
         backend.close();
         await server.close();

@@ -9,7 +9,11 @@ import { EXAMPLES, runMizzen } from '../cli/test-util.js';
 import { injectManifests } from './inject.js';
 import { captureRules, KUBERNETES_CAPTURE } from '../local/capture-rules.js';
 
-const OPTIONS = { image: 'mizzen/mizzen:test', discoveryAddress: 'istiod.istio-system.svc:15010' };
+const OPTIONS = {
+  image: 'mizzen/mizzen:test',
+  discoveryAddress: 'istiod.istio-system.svc:15010',
+  enablePrometheusMerge: () => true,
+};
 
 function docs(text: string): any[] {
   return parseAllDocuments(text).map((d) => d.toJS());
@@ -30,8 +34,8 @@ function deployment(annotations: Record<string, string> = {}, labels: Record<str
   });
 }
 
-function podSpec(text: string): any {
-  const r = injectManifests(text, 'web.yaml', OPTIONS);
+function podSpec(text: string, options = OPTIONS): any {
+  const r = injectManifests(text, 'web.yaml', options);
   assert.notEqual(r.text, null, JSON.stringify(r.diagnostics));
   return docs(r.text!)[0].spec.template;
 }
@@ -148,6 +152,24 @@ test("kube-inject merges the app's Prometheus metrics into the proxy's :15020 as
   assert.equal(out.metadata.annotations['prometheus.io/port'], '9102');
   assert.equal(env(out).MIZZEN_MERGED_STATS_PORT, '');
   assert.equal(env(out).ISTIO_PROMETHEUS_ANNOTATIONS, undefined);
+  // MeshConfig enablePrometheusMerge: false: no merge, the annotations keep pointing at the app...
+  const noMerge = { ...OPTIONS, enablePrometheusMerge: () => false };
+  const off = podSpec(deployment({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102' }), noMerge);
+  assert.equal(off.metadata.annotations['prometheus.io/port'], '9102');
+  assert.equal(off.metadata.annotations['prometheus.io/path'], undefined);
+  assert.equal(env(off).MIZZEN_MERGED_STATS_PORT, '');
+  assert.equal(env(off).ISTIO_PROMETHEUS_ANNOTATIONS, undefined);
+  // ...unless the pod's own prometheus.istio.io/merge-metrics says true.
+  const on = podSpec(
+    deployment({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9102',
+      'prometheus.istio.io/merge-metrics': 'true',
+    }),
+    noMerge,
+  );
+  assert.equal(on.metadata.annotations['prometheus.io/port'], '15020');
+  assert.equal(env(on).MIZZEN_MERGED_STATS_PORT, '15020');
 });
 
 test('kube-inject stops at a bad annotation with file, line, field and message; unsupported ones are warned about', () => {

@@ -10,6 +10,8 @@ export interface InjectOptions {
   readonly image: string;
   /** Control plane xDS address(es), `host:port[,host:port…]` (replicas: the proxy fails over). */
   readonly discoveryAddress: string;
+  /** MeshConfig enablePrometheusMerge, read when a pod is injected (Istio's default true). */
+  readonly enablePrometheusMerge: () => boolean;
 }
 
 /** The injected containers' names, as Istio names them (tools and dashboards look for these). */
@@ -92,7 +94,7 @@ export function injectedTemplate(
         }
       : {}),
   };
-  const scrape = podScrapePlan(meta.annotations ?? {}, true);
+  const scrape = podScrapePlan(meta.annotations ?? {}, true, options.enablePrometheusMerge());
   const proxy: Record<string, unknown> = {
     name: PROXY_CONTAINER,
     image,

@@ -23,7 +23,12 @@ import {
   type ScrapeTarget,
 } from './prometheus.js';
 import { writeDemoMeshConfig } from './mesh-defaults.js';
-import { MERGED_STATS_PORT, podScrapePlan, podScrapeTargets } from './prometheus-merge.js';
+import {
+  MERGED_STATS_PORT,
+  meshPrometheusMerge,
+  podScrapePlan,
+  podScrapeTargets,
+} from './prometheus-merge.js';
 import { PROMETHEUS_ANNOTATIONS_ENV } from '../proxy/admin/app-metrics.js';
 import {
   GATEWAY_NAMESPACE,
@@ -160,6 +165,15 @@ export class LocalMesh {
   private desiredResources: Resource[] = [];
   /** Pod network mode, null in host mode. */
   private readonly podNet: PodNetworkMode | null;
+
+  /** MeshConfig enablePrometheusMerge of the manifests' ConfigMap istio-system/istio (Istio's default true). */
+  private prometheusMerge(): boolean {
+    const cm = this.desiredResources.find(
+      (r) =>
+        r.kind === 'ConfigMap' && r.metadata.name === 'istio' && r.metadata.namespace === GATEWAY_NAMESPACE,
+    );
+    return meshPrometheusMerge((cm?.data as Record<string, string> | undefined)?.mesh);
+  }
 
   constructor(o: MeshOptions) {
     this.o = o;
@@ -533,7 +547,14 @@ export class LocalMesh {
       },
     ];
     for (const p of this.pods.values())
-      out.push(...podScrapeTargets(p.plan, p.addr.podIp, podScrapePlan(p.plan.annotations, p.plan.sidecar)));
+      out.push(
+        ...podScrapeTargets(
+          p.plan,
+          p.addr.podIp,
+          p.addr.appIp,
+          podScrapePlan(p.plan.annotations, p.plan.sidecar, this.prometheusMerge()),
+        ),
+      );
     return out;
   }
 
@@ -656,7 +677,7 @@ export class LocalMesh {
       ...(plan.sidecar ? ['--merged-stats-address', `${addr.podIp}:${MERGED_STATS_PORT}`] : []),
       ...(tokenFile ? ['--token-file', tokenFile] : []),
     ];
-    const scrape = podScrapePlan(plan.annotations, plan.sidecar);
+    const scrape = podScrapePlan(plan.annotations, plan.sidecar, this.prometheusMerge());
     const sidecarEnv = { ...process.env };
     delete sidecarEnv[PROMETHEUS_ANNOTATIONS_ENV];
     if (scrape.annotationsEnv !== null) sidecarEnv[PROMETHEUS_ANNOTATIONS_ENV] = scrape.annotationsEnv;

@@ -5,12 +5,13 @@
 // their annotations say, as Prometheus's kubernetes-pods job does; a pod that turns merging off keeps
 // its sidecar's :15090 target (Istio's documented envoy-stats job).
 
+import { parse } from 'yaml';
 import { STATS_PORT, type ScrapeTarget } from './prometheus.js';
 
 /** pilot-agent's status port, where the merged metrics are served. */
 export const MERGED_STATS_PORT = 15020;
 
-/** Istio's per-pod switch for merging (MeshConfig enablePrometheusMerge is the default, true). */
+/** Istio's per-pod switch for merging; when absent, MeshConfig enablePrometheusMerge decides (default true). */
 export const MERGE_METRICS_ANNOTATION = 'prometheus.istio.io/merge-metrics';
 
 /** How Prometheus should scrape one pod. */
@@ -47,15 +48,38 @@ function promAnnotation(
   return undefined;
 }
 
-/** The scrape plan of a pod from its annotations, following Istio's injector. */
+/**
+ * MeshConfig `enablePrometheusMerge` from the `mesh` text of ConfigMap istio-system/istio: Istio's
+ * default (true) when absent or unreadable; only the boolean false turns merging off.
+ */
+export function meshPrometheusMerge(meshText: string | undefined): boolean {
+  if (typeof meshText !== 'string') return true;
+  try {
+    const mesh = parse(meshText) as unknown;
+    return !(
+      typeof mesh === 'object' &&
+      mesh !== null &&
+      (mesh as Record<string, unknown>).enablePrometheusMerge === false
+    );
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The scrape plan of a pod from its annotations, following Istio's injector: the pod's
+ * prometheus.istio.io/merge-metrics annotation decides when it is a boolean, else `meshMerge`
+ * (MeshConfig enablePrometheusMerge).
+ */
 export function podScrapePlan(
   annotations: Readonly<Record<string, string>>,
   sidecar: boolean,
+  meshMerge: boolean,
 ): PodScrapePlan {
   const scrape = promAnnotation(annotations, 'scrape');
   const port = promAnnotation(annotations, 'port');
   const path = promAnnotation(annotations, 'path');
-  const merge = parseBool(annotations[MERGE_METRICS_ANNOTATION]) ?? true;
+  const merge = parseBool(annotations[MERGE_METRICS_ANNOTATION]) ?? meshMerge;
   // The injector merges unless scrape says false (an unparsable value counts as true).
   if (sidecar && merge && parseBool(scrape) !== false) {
     const any = scrape !== undefined || port !== undefined || path !== undefined;
@@ -72,7 +96,10 @@ export function podScrapePlan(
   return { proxy: sidecar && !merge ? 'envoy' : null, annotationsEnv: null, app };
 }
 
-/** A pod's scrape targets for targets.json: its sidecar's endpoint and/or its app's, per its plan. */
+/**
+ * A pod's scrape targets for targets.json: its sidecar's endpoint (on `podIp`) and/or its app's (on
+ * `appIp`: the app's own address, which differs from the pod's in host network mode).
+ */
 export function podScrapeTargets(
   pod: {
     readonly name: string;
@@ -80,6 +107,7 @@ export function podScrapeTargets(
     readonly labels: Readonly<Record<string, string>>;
   },
   podIp: string,
+  appIp: string,
   plan: PodScrapePlan,
 ): ScrapeTarget[] {
   const labels = {
@@ -102,7 +130,7 @@ export function podScrapeTargets(
     });
   if (plan.app)
     out.push({
-      address: `${podIp}:${plan.app.port}`,
+      address: `${appIp}:${plan.app.port}`,
       path: plan.app.path,
       labels: { job: 'kubernetes-pods', ...labels },
     });

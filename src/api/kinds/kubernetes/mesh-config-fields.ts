@@ -22,6 +22,8 @@ const ENFORCED = new Set([
   'extensionProviders',
   'defaultProviders',
   'defaultConfig',
+  // Read by the injectors (mizzen up, kube-inject, the injection webhook): src/local/prometheus-merge.ts.
+  'enablePrometheusMerge',
 ]);
 
 /** defaultConfig (ProxyConfig) fields the control plane reads; `tracing` has its own warnings. */

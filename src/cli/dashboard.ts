@@ -59,6 +59,7 @@ export default defineCommand({
         controlPlane,
         ...(prometheus ? { prometheus } : {}),
         targets: () => readTargetsFile(targetsFile),
+        ...('state' in live ? { runPaths: paths } : {}),
         ...(flags.address ? { address: flags.address } : {}),
         port,
       });

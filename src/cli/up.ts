@@ -230,7 +230,7 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     }
     printSummary(mesh.state(), mesh.urls());
     if (mesh.prometheus) say(`Prometheus: http://${mesh.prometheus}/graph`);
-    if (o.dashboard) dashboard = await startMeshDashboard(mesh, say);
+    if (o.dashboard) dashboard = await startMeshDashboard(mesh, o.paths, say);
     say(`waiting for readiness (up to ${o.timeoutMs / 1000}s)…`);
     const waiting = await Promise.race([
       mesh.waitReady(o.timeoutMs, (ready, total) => say(`ready ${ready}/${total} (${elapsed()})`)),
@@ -257,11 +257,13 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
 /** `--dashboard`: serves it over this mesh's control plane and proxies; null (and said why) when it cannot. */
 async function startMeshDashboard(
   mesh: LocalMesh,
+  paths: RunPaths,
   say: (line: string) => void,
 ): Promise<RunningDashboard | null> {
   try {
     const d = await startDashboard({
       controlPlane: mesh.state().debugAddress,
+      runPaths: paths,
       ...(mesh.prometheus ? { prometheus: mesh.prometheus } : {}),
       targets: () =>
         mesh

@@ -5,9 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { httpGet } from '../local/readiness.js';
+import { liveState, type RunPaths } from '../local/run-state.js';
 import { buildGraph } from './graph-model.js';
 import { configuredSplits, knownServices, type ConfigzResource } from './mesh-config.js';
 import type { MetricsSource } from './metrics-source.js';
+import { HEADERS, accessLogTail, proxiesOf, proxyTables } from './workload-details.js';
 
 /** The windows the graph offers (seconds): 1 m, 5 m, 1 h. */
 export const WINDOWS: Readonly<Record<string, number>> = { '1m': 60, '5m': 300, '1h': 3600 };
@@ -19,6 +21,8 @@ export interface DashboardSources {
   readonly metrics: MetricsSource;
   /** Folder of the built UI (index.html, app.js, app.css). */
   readonly uiDir: string;
+  /** The local mesh's run dir (pods, their admin ports and logs); without it /api/workload answers 404. */
+  readonly runPaths?: RunPaths;
 }
 
 const TYPES: Readonly<Record<string, string>> = {
@@ -29,7 +33,7 @@ const TYPES: Readonly<Record<string, string>> = {
   '.png': 'image/png',
 };
 
-/** Serves the UI and /api/{graph,health,explain,sources,info}. */
+/** Serves the UI and /api/{graph,health,explain,sources,workload,info}. */
 export class DashboardServer {
   private readonly server: Server;
 
@@ -70,6 +74,8 @@ export class DashboardServer {
         return this.relay(res, '/debug/config_health');
       case '/api/explain':
         return this.explain(res, url.searchParams);
+      case '/api/workload':
+        return this.workload(res, url.searchParams);
       case '/api/sources':
         return this.sources(res);
       case '/api/info':
@@ -131,6 +137,29 @@ export class DashboardServer {
     }
     for (const h of q.getAll('header')) out.append('header', h);
     return this.relay(res, `/debug/explain?${out.toString()}`);
+  }
+
+  /** A workload's pods with their sidecar's proxy-config tables, certificates and last access-log lines. */
+  private async workload(res: ServerResponse, q: URLSearchParams): Promise<void> {
+    if (!this.src.runPaths)
+      return send(res, 404, { error: 'the dashboard was not started over a local mesh' });
+    const live = liveState(this.src.runPaths);
+    if ('error' in live) return send(res, 503, { error: live.error });
+    const name = q.get('name') ?? '';
+    const lines = Math.min(Math.max(Number(q.get('lines') ?? 20) || 0, 0), 500);
+    const proxies = proxiesOf(this.src.runPaths, live.state, name, q.get('namespace') ?? undefined);
+    if (!proxies.length) return send(res, 404, { error: `no pods of workload ${name}` });
+    const pods = await Promise.all(
+      proxies.map(async (p) => {
+        const accessLog = accessLogTail(p.logFile, lines);
+        try {
+          return { pod: p.pod, namespace: p.namespace, ...(await proxyTables(p.admin)), accessLog };
+        } catch (err) {
+          return { pod: p.pod, namespace: p.namespace, error: (err as Error).message, accessLog };
+        }
+      }),
+    );
+    send(res, 200, { workload: name, headers: HEADERS, pods });
   }
 
   private async file(res: ServerResponse, path: string): Promise<void> {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canBind, freePort } from '../local/ports.js';
+import type { RunPaths } from '../local/run-state.js';
 import { PrometheusSource, ScrapeSource, type MetricsSource } from './metrics-source.js';
 import { DashboardServer } from './server.js';
 
@@ -28,6 +29,8 @@ export interface DashboardOptions {
   readonly port?: number;
   /** Scrape interval when scraping directly (ms). */
   readonly scrapeMs?: number;
+  /** The local mesh's run dir, for the workload page's sidecar config, certificates and access log. */
+  readonly runPaths?: RunPaths;
 }
 
 /** A running dashboard. */
@@ -53,7 +56,12 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
     while (port < wanted + 20 && !(await canBind(host, port))) port++;
     if (port === wanted + 20) port = await freePort(host);
   }
-  const server = new DashboardServer({ controlPlane: o.controlPlane, metrics, uiDir: dir });
+  const server = new DashboardServer({
+    controlPlane: o.controlPlane,
+    metrics,
+    uiDir: dir,
+    ...(o.runPaths ? { runPaths: o.runPaths } : {}),
+  });
   const bound = await server.listen(host, port);
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/`,

@@ -168,6 +168,37 @@ describe('mizzen dashboard in a browser', { timeout: 300_000 }, () => {
     );
     await shot('workload');
     await panel.locator('button', { hasText: 'Close' }).click();
+    // productpage's page: its sidecar's proxy-config tables, its SPIFFE certificate, the test's requests in its access log.
+    await p().locator('table.edges button', { hasText: 'productpage-v1' }).first().click();
+    const sidecar = p().locator('aside.details section.sidecar').first();
+    let text = '';
+    await eventually(
+      "productpage's sidecar config, certificate and access log",
+      async () => {
+        text = (await sidecar.textContent()) ?? '';
+        const clusters = (await sidecar.locator('details.clusters').textContent()) ?? '';
+        const routes = (await sidecar.locator('details.routes').textContent()) ?? '';
+        return (
+          (await sidecar.locator('details.listeners tbody tr').count()) > 0 &&
+          clusters.includes('reviews.default.svc.cluster.local') &&
+          routes.includes('9080') &&
+          text.includes('spiffe://cluster.local/ns/default/sa/bookinfo-productpage') &&
+          /"GET \/productpage HTTP\/1\.1" 200/.test(
+            (await sidecar.locator('details.access-log pre').textContent()) ?? '',
+          )
+        );
+      },
+      15_000,
+      300,
+      () => text,
+    );
+    // Keyboard: the tables' summaries are reachable and open with Enter.
+    await sidecar.locator('details.listeners summary').focus();
+    await p().keyboard.press('Enter');
+    assert.equal(await sidecar.locator('details.listeners').getAttribute('open'), '');
+    await sidecar.locator('details.access-log').scrollIntoViewIfNeeded();
+    await shot('workload-sidecar');
+    await p().locator('aside.details button', { hasText: 'Close' }).click();
   });
 
   it('config health shows a rejected file with its line, and every proxy SYNCED per type', async () => {

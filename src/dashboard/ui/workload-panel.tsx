@@ -1,9 +1,11 @@
 // The details of one graph node: its calls in and out over the window and, for a workload or gateway,
-// its pods' proxies with their sync state per xDS type and the resources whose config reaches them.
+// its pods' proxies with their sync state per xDS type, the resources whose config reaches them and
+// each sidecar's listeners, routes, clusters, certificates and access log.
 import type { ConfigHealth } from '../../pilot/health/config-health.js';
 import type { Graph, GraphNode } from '../graph-model.js';
 import { usePoll } from './api.js';
 import { ms, pct, rate } from './format.js';
+import { SidecarView } from './sidecar-view.js';
 
 /** Pod `name.namespace` of a node id `sidecar~ip~name.ns~…`. */
 function podOf(id: string): string {
@@ -86,6 +88,7 @@ export function WorkloadPanel({ g, id, onClose }: { g: Graph; id: string; onClos
               </li>
             ))}
           </ul>
+          <SidecarView name={node.id.slice(node.id.indexOf('/') + 1)} namespace={node.namespace ?? ''} />
         </>
       ) : null}
     </aside>

@@ -251,8 +251,8 @@ spec:
     failover.endpoints.map((e: any) => [e.locality.zone, e.priority ?? 0]),
     [
       ['eu-1', 0],
-      ['eu-2', 2],
-      ['us-1', 3],
+      ['eu-2', 1], // same region, other zone: 2 before compaction
+      ['us-1', 2], // other region: 3 before compaction
     ],
   );
   // failoverPriority: ordered labels; priority = labels left after the longest agreeing prefix.
@@ -279,10 +279,36 @@ spec:
       ['127.1.0.6', 1], // v2 in us
     ],
   );
+  // failoverPriority with failover targets: label priority × 5 + locality priority, then compacted.
+  const combined = eds(
+    base.replace(
+      '  subsets:',
+      `  trafficPolicy:
+    outlierDetection: { consecutive5xxErrors: 3 }
+    loadBalancer:
+      localityLbSetting:
+        failoverPriority: ["version=v2"]
+        failover: [{ from: eu, to: us }]
+  subsets:`,
+    ),
+    `outbound|9080||${HOST}`,
+  );
+  assert.deepEqual(
+    combined.endpoints.map((e: any) => [
+      e.lbEndpoints[0].endpoint.address.socketAddress.address,
+      e.priority ?? 0,
+    ]),
+    [
+      ['127.1.0.4', 2], // v1 (1 × 5) in the client's zone (+0): 5
+      ['127.1.0.5', 0], // v2 (0 × 5), same region, other zone (+2): 2
+      ['127.1.0.6', 1], // v2 (0 × 5) in the failover region us (+3): 3
+    ],
+  );
   const distribute = eds(
     base.replace(
       '  subsets:',
       `  trafficPolicy:
+    outlierDetection: { consecutive5xxErrors: 3 }
     loadBalancer:
       localityLbSetting:
         distribute: [{ from: "eu/eu-1/*", to: { "eu/eu-1/*": 80, "us/*": 20 } }]
@@ -291,10 +317,10 @@ spec:
     `outbound|9080||${HOST}`,
   );
   assert.deepEqual(
-    distribute.endpoints.map((e: any) => [e.locality.zone, e.loadBalancingWeight.value]),
+    distribute.endpoints.map((e: any) => [e.locality.zone, e.loadBalancingWeight.value, e.priority]),
     [
-      ['eu-1', 80000],
-      ['us-1', 20000],
+      ['eu-1', 80000, undefined], // distribute weights, no failover priorities (Istio applies one or the other)
+      ['us-1', 20000, undefined],
     ],
   );
 });

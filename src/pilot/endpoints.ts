@@ -35,7 +35,12 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
   if (eps.length === 0) return empty;
   const lb = effectivePolicy(dr, parsed.subset, parsed.port);
   const localitySetting = lb.loadBalancer?.localityLbSetting;
-  const failover = lb.outlierDetection !== undefined && localitySetting?.enabled !== false;
+  // Istio applies `distribute` weights or failover priorities, never both; failover needs outlier
+  // detection to notice unhealthy endpoints.
+  const failover =
+    lb.outlierDetection !== undefined &&
+    localitySetting?.enabled !== false &&
+    (localitySetting?.distribute?.length ?? 0) === 0;
   const byLabels = failover && (localitySetting?.failoverPriority?.length ?? 0) > 0;
   const labelPriority = byLabels
     ? (e: Endpoint): number => failoverPriorityOf(localitySetting!.failoverPriority!, scope.proxy, e)
@@ -46,6 +51,7 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
       ? distributeWeights(localitySetting, scope.proxy.locality, groups)
       : null;
   const endpoints: Envoy[] = [];
+  const raw = new Map<Envoy, number>();
   for (const g of groups) {
     const lbEndpoints = g.endpoints.map((e) => {
       const le: Envoy = {
@@ -65,12 +71,10 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
     const le: Envoy = { lbEndpoints, loadBalancingWeight: wrap(weight) };
     // Always present, even when empty: gRPC rejects a locality group without one.
     le.locality = localityObject(g.locality);
-    if (failover) {
-      const p = g.priority ?? localityPriority(scope.proxy.locality, g.locality, localitySetting);
-      if (p > 0) le.priority = p;
-    }
+    if (failover) raw.set(le, rawPriority(g, scope.proxy.locality, localitySetting));
     endpoints.push(le);
   }
+  compactPriorities(raw);
   return endpoints.length > 0 ? { clusterName, endpoints } : empty;
 }
 
@@ -134,6 +138,32 @@ function localityObject(l: Locality): Envoy {
   if (l.zone) out.zone = l.zone;
   if (l.subZone) out.subZone = l.subZone;
   return out;
+}
+
+/**
+ * A group's priority before compaction: by failoverPriority labels (times 5 plus the locality priority
+ * when `failover` targets are given too, as Istio combines them), else by locality.
+ */
+function rawPriority(
+  g: LocalityGroup,
+  proxy: Locality,
+  setting: LocalityLoadBalancerSetting | undefined,
+): number {
+  const byLocality = (): number => localityPriority(proxy, g.locality, setting);
+  if (g.priority === undefined) return byLocality();
+  return (setting?.failover?.length ?? 0) > 0 ? g.priority * 5 + byLocality() : g.priority;
+}
+
+/**
+ * Renumbers the groups' priorities 0..N in order, as Istio does: Envoy (and gRPC) walk priorities in
+ * sequence, so 0,2,3 must become 0,1,2. Priority 0 stays unset (the proto default).
+ */
+function compactPriorities(raw: ReadonlyMap<Envoy, number>): void {
+  const rank = new Map([...new Set(raw.values())].sort((a, b) => a - b).map((p, i) => [p, i]));
+  for (const [le, p] of raw) {
+    const r = rank.get(p)!;
+    if (r > 0) le.priority = r;
+  }
 }
 
 /** Istio's failover priorities: same region/zone/subzone 0, same zone 1, same region 2 (or the failover target), else 3. */

@@ -417,6 +417,15 @@ export class LocalMesh {
     return gatewayUrls(this.desiredResources, this.o.gatewayPortOffset);
   }
 
+  /**
+   * Where Prometheus reaches a pod's app from outside the pod: the pod IP in pod network mode (the
+   * app's 127.0.0.1 is inside the pod's namespace) and for a pod without a sidecar (its app binds
+   * the pod IP); the app's own 127.2.x.y address behind a host-mode sidecar.
+   */
+  private appScrapeIp(p: RunningPod): string {
+    return this.podNet === null && p.plan.sidecar ? p.addr.appIp : p.addr.podIp;
+  }
+
   private record(p: RunningPod): PodRecord {
     return {
       name: p.plan.name,
@@ -551,7 +560,7 @@ export class LocalMesh {
         ...podScrapeTargets(
           p.plan,
           p.addr.podIp,
-          p.addr.appIp,
+          this.appScrapeIp(p),
           podScrapePlan(p.plan.annotations, p.plan.sidecar, this.prometheusMerge()),
         ),
       );

@@ -1,6 +1,7 @@
 // tcp_proxy through a real proxy: bytes forwarded both ways to the cluster; no endpoints closes.
 import assert from 'node:assert/strict';
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Proxy } from '../proxy.js';
 import { admin, startProxy, staticCluster } from '../test-util.js';
@@ -39,8 +40,32 @@ function roundTrip(port: number, msg: string): Promise<string> {
   });
 }
 
+/**
+ * The kernel's timer of the established IPv4 socket connected to 127.0.0.1:`remotePort` (the `tr` column
+ * of /proc/net/tcp: 0 none, 1 retransmit, 2 keepalive or another timer), or undefined when none is.
+ */
+function timerTowards(remotePort: number): number | undefined {
+  const rem = `0100007F:${remotePort.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[2] === rem && f[3] === '01') return parseInt(f[5].split(':')[0], 16);
+  }
+  return undefined;
+}
+
+async function open(port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    s.once('data', () => resolve());
+    s.once('error', reject);
+    s.write('hold');
+  });
+  return s;
+}
+
 describe('tcp_proxy', () => {
   let echo: Server;
+  let echoKa: Server;
   let proxy: Proxy;
 
   before(async () => {
@@ -50,21 +75,36 @@ describe('tcp_proxy', () => {
     });
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     const ep = (echo.address() as AddressInfo).port;
+    echoKa = createServer((s) => {
+      s.on('data', (d: Buffer) => s.write(d));
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => echoKa.listen(0, '127.0.0.1', r));
+    const kaPort = (echoKa.address() as AddressInfo).port;
     proxy = await startProxy(
       [
         tcpListener('tcp', { statPrefix: 'tcp_echo', cluster: 'echo' }),
+        tcpListener('ka', { statPrefix: 'ka', cluster: 'echo-ka' }),
         tcpListener('none', {
           statPrefix: 'none',
           weightedClusters: { clusters: [{ name: 'empty', weight: 1 }] },
         }),
       ],
-      [staticCluster('echo', [ep]), staticCluster('empty', [])],
+      [
+        staticCluster('echo', [ep]),
+        staticCluster('empty', []),
+        // DestinationRule connectionPool.tcp.tcpKeepalive.time: 30s, as pilot translates it.
+        staticCluster('echo-ka', [kaPort], {
+          upstreamConnectionOptions: { tcpKeepalive: { keepaliveTime: 30 } },
+        }),
+      ],
     );
   });
 
   after(async () => {
     await proxy.close();
     echo.close();
+    echoKa.close();
   });
 
   it('forwards bytes both ways', async () => {
@@ -76,5 +116,18 @@ describe('tcp_proxy', () => {
 
   it('closes the connection when the cluster has no healthy host', async () => {
     assert.equal(await roundTrip(proxy.listenerPort('none'), 'ping'), '');
+  });
+
+  it('turns TCP keepalive on for upstream connections of a cluster with tcp_keepalive, and only those', async () => {
+    const ka = await open(proxy.listenerPort('ka'));
+    const plain = await open(proxy.listenerPort('tcp'));
+    try {
+      // An idle established socket has a kernel timer only when SO_KEEPALIVE is on.
+      assert.equal(timerTowards((echoKa.address() as AddressInfo).port), 2, 'keepalive timer on');
+      assert.equal(timerTowards((echo.address() as AddressInfo).port), 0, 'no timer without tcp_keepalive');
+    } finally {
+      ka.destroy();
+      plain.destroy();
+    }
   });
 });

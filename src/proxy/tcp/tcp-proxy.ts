@@ -214,6 +214,9 @@ class TcpSession implements AccessLogContext {
       if (cluster.outlier !== null) cluster.outlier.putLocalResult(host, LocalResult.ConnectSuccess);
       this.upstreamLocalAddress = `${up.localAddress}:${up.localPort}`;
       if (this.done) return up.destroy();
+      // upstream_connection_options.tcp_keepalive (DestinationRule tcpKeepalive), as for HTTP pools.
+      if (cluster.poolOptions.keepaliveTimeMs >= 0)
+        up.setKeepAlive(true, cluster.poolOptions.keepaliveTimeMs);
       const istio = this.cfg.istioStats;
       if (istio !== null) this.series = istio.opened(cluster.name, this.info.peerPrincipal, this.down);
       if (this.cfg.idleTimeoutMs > 0) {

@@ -85,6 +85,17 @@ const cases: Case[] = [
       http: {h2UpgradePolicy: UPGRADE, idleTimeout: 1h}
       tcp: {tcpKeepalive: {time: 7200s, interval: 75s, probes: 9}}
 `),
+    // Node sets only the keepalive idle time: the other two are accepted and warned about, not ignored.
+    warnings: [
+      {
+        path: 'spec.trafficPolicy.connectionPool.tcp.tcpKeepalive.probes',
+        message: /probes is not enforced/,
+      },
+      {
+        path: 'spec.trafficPolicy.connectionPool.tcp.tcpKeepalive.interval',
+        message: /interval is not enforced/,
+      },
+    ],
   },
   {
     name: 'workloadSelector rule exported to its own namespace',

@@ -45,7 +45,21 @@ const tcpSettings = (): Validator<TCPSettings> =>
   obj<TCPSettings>({
     maxConnections: nonNegative(),
     connectTimeout: msDuration(),
-    tcpKeepalive: obj({ probes: uint32(), time: msDuration(), interval: msDuration() }),
+    tcpKeepalive: obj<{ probes?: number; time?: number; interval?: number }>(
+      { probes: uint32(), time: msDuration(), interval: msDuration() },
+      {
+        rules: (k, at, c) => {
+          // Node sets only the idle time before the first probe (TCP_KEEPIDLE); the kernel's (or
+          // libuv's) probe count and interval apply.
+          for (const f of ['probes', 'interval'] as const)
+            if (k[f] !== undefined)
+              c.warn(
+                child(at, k, f),
+                `tcpKeepalive.${f} is not enforced: Mizzen's proxy sets only tcpKeepalive.time; the operating system's probe ${f === 'probes' ? 'count' : 'interval'} applies`,
+              );
+        },
+      },
+    ),
     maxConnectionDuration: msDuration(),
     // Istio: `0s` turns the TCP idle timeout off (the HTTP one must be at least 1ms).
     idleTimeout: msDuration(0),

@@ -85,6 +85,15 @@ function grpcSender(
 
 /** The reporter recipe of an OpenTelemetryConfig. Throws on config it cannot serve. */
 export function otlpReporter(cfg: OpenTelemetryConfig): OtlpRecipe {
+  // Sampling follows the HCM's percentages; the resource carries service.name only.
+  if (cfg.sampler)
+    throw new Error(
+      `sampler (${cfg.sampler.name ?? ''}) is not supported by this proxy (sampling follows the HCM's random/client/overall sampling)`,
+    );
+  if ((cfg.resourceDetectors ?? []).length > 0)
+    throw new Error(
+      'resourceDetectors are not supported by this proxy (the resource carries service.name only)',
+    );
   const serviceName = cfg.serviceName ?? '';
   const encoder = otlpProtobufEncoder(serviceName);
   if (cfg.httpService) {

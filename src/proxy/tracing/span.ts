@@ -14,6 +14,8 @@ export class Span {
   readonly tags: Record<string, string> = {};
   /** The local endpoint's IP, set at finish. */
   localIp = '';
+  /** A SERVER span that shares the caller's span id (Zipkin's shared_span_context). */
+  shared = false;
 
   constructor(
     /** 32 (or 16) hex digits. */

@@ -16,6 +16,8 @@ export interface ReceivedSpan {
   duration: number;
   localEndpoint: { serviceName: string; ipv4?: string };
   tags: Record<string, string>;
+  /** Zipkin v2: a SERVER span sharing its caller's id. */
+  shared?: boolean;
 }
 
 const OTLP = protobuf.Root.fromJSON({

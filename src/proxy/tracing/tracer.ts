@@ -76,6 +76,19 @@ function newId(): string {
   return randomBytes(8).toString('hex');
 }
 
+/**
+ * How a provider makes span ids: Zipkin's `trace_id_128bit` (new traces get 128-bit ids, else 64-bit)
+ * and `shared_span_context` (a SERVER span reuses the incoming span id and its parent, as Zipkin's
+ * shared RPC spans). OpenTelemetry and propagation-only tracing: 128-bit ids, never shared.
+ */
+export interface SpanIdPolicy {
+  readonly traceId128: boolean;
+  readonly sharedSpanContext: boolean;
+}
+
+/** The span id policy of OpenTelemetry (and of tracing with no provider). */
+export const W3C_IDS: SpanIdPolicy = { traceId128: true, sharedSpanContext: false };
+
 /** Compiled HCM tracing. Immutable. */
 export class Tracer {
   readonly kind: SpanKind;
@@ -98,6 +111,8 @@ export class Tracer {
     node: TracerNode | null,
     /** Where sampled spans go; null when spans are not reported (propagation only). */
     readonly reporter: SpanReporter | null,
+    /** The provider's span id policy. */
+    private readonly ids: SpanIdPolicy = W3C_IDS,
   ) {
     this.kind = ingress ? 'SERVER' : 'CLIENT';
     this.random = per10k(tracing.randomSampling, 100);
@@ -133,23 +148,37 @@ export class Tracer {
     const traced = this.decide(h);
     const parent = extractContext(h);
     let traceId: string;
+    let spanId: string;
     let parentId = '';
+    let shared = false;
     if (parent !== null && parent.traceId !== '') {
       traceId = parent.traceId;
-      parentId = parent.spanId;
-    } else traceId = randomBytes(16).toString('hex');
+      if (this.kind === 'SERVER' && this.ids.sharedSpanContext) {
+        // Zipkin's shared span: the server half of the caller's RPC span, same id and parent.
+        spanId = parent.spanId;
+        parentId = parent.parentId;
+        shared = true;
+      } else {
+        spanId = newId();
+        parentId = parent.spanId;
+      }
+    } else {
+      traceId = randomBytes(this.ids.traceId128 ? 16 : 8).toString('hex');
+      spanId = newId();
+    }
     // A parent's explicit decision wins over this proxy's (B3 / W3C sampled flags).
     const sampled =
       parent !== null && parent.sampled !== Sampled.Unknown ? parent.sampled === Sampled.Yes : traced;
     const span = new Span(
       traceId,
-      newId(),
+      spanId,
       parentId,
       this.kind,
       sampled,
       req.startTime * 1000,
       this.serviceName,
     );
+    span.shared = shared;
     injectContext(h, traceId, span.spanId, parentId, sampled);
     return span;
   }

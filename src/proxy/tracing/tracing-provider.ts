@@ -9,11 +9,11 @@ import type {
 import type { SnapshotSource } from '../config/snapshot.js';
 import { logger } from '../log.js';
 import type { StatsStore } from '../stats/stats-store.js';
-import { anyTypeName } from '../util/values.js';
+import { anyTypeName, boolValue } from '../util/values.js';
 import { BatchReporter } from './batch-reporter.js';
 import { postToCollector, type CollectorTarget } from './collector-client.js';
 import type { SpanReporter } from './span.js';
-import { Tracer, usesRequestIdForSampling, type TracerNode } from './tracer.js';
+import { Tracer, usesRequestIdForSampling, W3C_IDS, type SpanIdPolicy, type TracerNode } from './tracer.js';
 import { zipkinJsonEncoder } from './zipkin-encoder.js';
 import { otlpReporter } from './otlp-provider.js';
 
@@ -38,6 +38,19 @@ function shared(store: StatsStore, key: string, make: () => SpanReporter): SpanR
   return r;
 }
 
+/**
+ * Zipkin's span id policy. Envoy's defaults: 64-bit trace ids (trace_id_128bit false) and shared
+ * SERVER spans (shared_span_context true); Istio sets 128-bit ids and no sharing.
+ */
+function zipkinIds(c: ZipkinConfig): SpanIdPolicy {
+  // One span per request, with no upstream span: the split (SERVER downstream + CLIENT upstream) is not made.
+  if (c.splitSpansForRequest === true)
+    throw new Error(
+      'splitSpansForRequest: true is not supported by this proxy (it makes one span per request, no upstream span)',
+    );
+  return { traceId128: c.traceId_128bit === true, sharedSpanContext: boolValue(c.sharedSpanContext, true) };
+}
+
 function zipkinTarget(c: ZipkinConfig): CollectorTarget {
   const cluster = c.collectorCluster ?? '';
   if (!cluster) throw new Error('collectorCluster: required');
@@ -53,27 +66,38 @@ function zipkinTarget(c: ZipkinConfig): CollectorTarget {
   };
 }
 
-/** The reporter for a `tracing.provider`, or null when there is none (context propagation only). */
-function reporterFor(provider: TracingProvider | undefined, ctx: TracingContext): SpanReporter | null {
-  if (!provider) return null;
+/** A provider's reporter (null: context propagation only) and span id policy. */
+interface ProviderParts {
+  readonly reporter: SpanReporter | null;
+  readonly ids: SpanIdPolicy;
+}
+
+/** The reporter and id policy for a `tracing.provider` (no reporter when there is no provider). */
+function reporterFor(provider: TracingProvider | undefined, ctx: TracingContext): ProviderParts {
+  if (!provider) return { reporter: null, ids: W3C_IDS };
   const type = anyTypeName(provider.typedConfig);
   const name = provider.name ?? '';
   // The typed config's fields, as the message its type URL (or the tracer name) names.
   const cfg: object = provider.typedConfig ?? {};
   if (type === 'envoy.config.trace.v3.ZipkinConfig' || (!type && name === 'envoy.tracers.zipkin')) {
+    const ids = zipkinIds(cfg);
     const t = zipkinTarget(cfg);
-    return shared(ctx.store, `zipkin|${JSON.stringify(t)}`, () => {
+    const reporter = shared(ctx.store, `zipkin|${JSON.stringify(t)}`, () => {
       const send = (body: Buffer, done: Parameters<typeof postToCollector>[4]): void =>
         postToCollector(ctx.source, t, zipkinJsonEncoder.contentType, body, done);
       return new BatchReporter(ctx.store, 'zipkin', zipkinJsonEncoder, send);
     });
+    return { reporter, ids };
   }
   if (
     type === 'envoy.config.trace.v3.OpenTelemetryConfig' ||
     (!type && name === 'envoy.tracers.opentelemetry')
   ) {
     const o = otlpReporter(cfg);
-    return shared(ctx.store, `otlp|${o.key}`, () => o.make(ctx.store, ctx.source));
+    return {
+      reporter: shared(ctx.store, `otlp|${o.key}`, () => o.make(ctx.store, ctx.source)),
+      ids: W3C_IDS,
+    };
   }
   throw new Error(
     `provider: ${name || type} is not supported (envoy.tracers.zipkin, envoy.tracers.opentelemetry)`,
@@ -84,18 +108,26 @@ function reporterFor(provider: TracingProvider | undefined, ctx: TracingContext)
 export function compileTracer(hcm: HttpConnectionManager, ctx: TracingContext): Tracer | null {
   const tracing = hcm.tracing;
   if (!tracing) return null;
-  let reporter: SpanReporter | null;
+  if (boolValue(tracing.spawnUpstreamSpan, false))
+    throw new Error(
+      'tracing.spawnUpstreamSpan: true is not supported by this proxy (it makes one span per request, no upstream span)',
+    );
+  // Span logs of stream events only: the spans themselves are the same, so a warning, not a rejection.
+  if (tracing.verbose === true)
+    log.warn('tracing.verbose: true is not enforced: spans carry no stream-event logs (annotations)');
+  let parts: ProviderParts;
   try {
-    reporter = reporterFor(tracing.provider, ctx);
+    parts = reporterFor(tracing.provider, ctx);
   } catch (e) {
     throw new Error(`tracing.${(e as Error).message}`);
   }
-  if (tracing.provider && reporter === null) log.warn('tracing provider has no reporter');
+  if (tracing.provider && parts.reporter === null) log.warn('tracing provider has no reporter');
   return new Tracer(
     tracing,
     ctx.trafficDirection === 'INBOUND',
     usesRequestIdForSampling(hcm),
     ctx.node ?? null,
-    reporter,
+    parts.reporter,
+    parts.ids,
   );
 }

@@ -39,7 +39,19 @@ function tracedListener(
   return httpListener(name, hcm(rc, { tracing, ...extra }));
 }
 
+/** What pilot sends (Istio's Zipkin provider): 128-bit ids, SERVER spans not shared with the caller's. */
+const ISTIO_ZIPKIN = {
+  ...ZIPKIN,
+  typedConfig: { ...ZIPKIN.typedConfig, sharedSpanContext: { value: false } },
+};
+/** Envoy's defaults: 64-bit trace ids, shared SERVER spans. */
+const ENVOY_ZIPKIN = {
+  ...ZIPKIN,
+  typedConfig: { ...ZIPKIN.typedConfig, traceId_128bit: undefined },
+};
+
 const T32 = '463ac35c9f6413ad48485a3953bb6124';
+const PARENT = '0020000000000001';
 const SPAN = 'a2fb4a1d1a96d312';
 
 describe('HCM tracing', () => {
@@ -85,7 +97,9 @@ describe('HCM tracing', () => {
       [
         tracedListener('zipkin', sampled(100, ZIPKIN)),
         tracedListener('never', sampled(0, ZIPKIN)),
-        { ...tracedListener('inbound', sampled(100, ZIPKIN)), trafficDirection: 'INBOUND' },
+        { ...tracedListener('inbound', sampled(100, ISTIO_ZIPKIN)), trafficDirection: 'INBOUND' },
+        { ...tracedListener('inbound-shared', sampled(100, ENVOY_ZIPKIN)), trafficDirection: 'INBOUND' },
+        tracedListener('zipkin64', sampled(100, ENVOY_ZIPKIN)),
         tracedListener('otlp-http', sampled(100, otlpHttp)),
         tracedListener('otlp-grpc', sampled(100, otlpGrpc)),
         tracedListener('no-report', sampled(100, null)),
@@ -97,7 +111,17 @@ describe('HCM tracing', () => {
         staticCluster('grpc-collector', [grpcPort], { http2ProtocolOptions: {} }),
       ],
     );
-    for (const n of ['zipkin', 'never', 'inbound', 'otlp-http', 'otlp-grpc', 'no-report', 'no-cluster'])
+    for (const n of [
+      'zipkin',
+      'zipkin64',
+      'inbound-shared',
+      'never',
+      'inbound',
+      'otlp-http',
+      'otlp-grpc',
+      'no-report',
+      'no-cluster',
+    ])
       ports[n] = proxy.listenerPort(n);
   });
 
@@ -160,6 +184,49 @@ describe('HCM tracing', () => {
     assert.equal(s.parentId, SPAN);
     assert.equal(s.traceId, T32);
     assert.equal(s.tags['hdr'], 'dflt');
+  });
+
+  it('shares the caller span id on inbound SERVER spans when shared_span_context is unset (Envoy default)', async () => {
+    const { rids, seen } = await send('inbound-shared', 5, {
+      'x-b3-traceid': T32,
+      'x-b3-spanid': SPAN,
+      'x-b3-parentspanid': PARENT,
+      'x-b3-sampled': '1',
+    });
+    // The next hop sees the shared span as its parent, as behind Envoy.
+    assert.equal(seen['x-b3-spanid'], SPAN);
+    assert.equal(seen['x-b3-parentspanid'], PARENT);
+    await waitFor('spans at the collector', () => http.ofRequest(rids[4]).length === 1, 20_000);
+    const s = http.ofRequest(rids[4])[0];
+    assert.equal(s.kind, 'SERVER');
+    assert.equal(s.id, SPAN);
+    assert.equal(s.parentId, PARENT);
+    assert.equal(s.shared, true);
+    // No incoming context: a new root span, not shared.
+    const fresh = await send('inbound-shared', 1);
+    assert.notEqual(fresh.seen['x-b3-spanid'], SPAN);
+    assert.equal(fresh.seen['x-b3-parentspanid'], undefined);
+  });
+
+  it('makes 64-bit trace ids when trace_id_128bit is unset (Envoy default) and 128-bit when set', async () => {
+    const short = await send('zipkin64', 5);
+    assert.match(String(short.seen['x-b3-traceid']), /^[0-9a-f]{16}$/);
+    assert.equal(
+      short.seen['traceparent'],
+      `00-${'0'.repeat(16)}${short.seen['x-b3-traceid']}-${short.seen['x-b3-spanid']}-01`,
+    );
+    await waitFor('spans at the collector', () => http.ofRequest(short.rids[4]).length === 1, 20_000);
+    assert.equal(http.ofRequest(short.rids[4])[0].traceId, short.seen['x-b3-traceid']);
+    // CLIENT spans are never shared, even with the default shared_span_context.
+    const child = await send('zipkin64', 1, {
+      'x-b3-traceid': T32,
+      'x-b3-spanid': SPAN,
+      'x-b3-sampled': '1',
+    });
+    assert.equal(child.seen['x-b3-parentspanid'], SPAN);
+    assert.notEqual(child.seen['x-b3-spanid'], SPAN);
+    const long = await send('zipkin', 1);
+    assert.match(String(long.seen['x-b3-traceid']), /^[0-9a-f]{32}$/);
   });
 
   it('keeps the single b3 header format and reads W3C traceparent', async () => {

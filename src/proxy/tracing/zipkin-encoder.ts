@@ -12,6 +12,7 @@ interface ZipkinSpan {
   duration: number;
   localEndpoint: { serviceName: string; ipv4?: string; ipv6?: string };
   tags: Record<string, string>;
+  shared?: boolean;
 }
 
 /** A span in Zipkin v2's JSON model. */
@@ -27,6 +28,7 @@ export function toZipkin(s: Span): ZipkinSpan {
     tags: s.tags,
   };
   if (s.parentId !== '') z.parentId = s.parentId;
+  if (s.shared) z.shared = true;
   if (s.localIp !== '') {
     if (s.localIp.includes(':')) z.localEndpoint.ipv6 = s.localIp;
     else z.localEndpoint.ipv4 = s.localIp;

@@ -1,4 +1,5 @@
 // `mizzen server`: the control plane (Mizzen's istiod) over a watched config directory, etcd or the Kubernetes API.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineCommand, UsageError } from './command.js';
 import { FileStore } from '../config/file-store.js';
@@ -12,6 +13,7 @@ import { parseDuration } from '../api/duration.js';
 import { describeKeepalive, ISTIOD_KEEPALIVE, type ServerKeepalive } from '../xds/server-keepalive.js';
 import type { WebhookServer } from './server-webhooks.js';
 import { DnsServer } from '../pilot/dns/dns-server.js';
+import { DnsForwarder, hostUpstreams, parseUpstreams, type DnsUpstream } from '../pilot/dns/dns-forwarder.js';
 import { buildNameTable, type NameTable } from '../pilot/dns/name-table.js';
 
 const HELP = `usage: mizzen server --config DIR | --etcd URL[,URL…] | --kubernetes [--kubeconfig FILE]
@@ -43,8 +45,11 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory, et
   --webhook-key FILE    its PEM key
   --inject-image IMAGE  image of injected sidecars                      [mizzen/mizzen:VERSION]
   --inject-discovery-address H:P  xDS address injected sidecars use     [istiod.istio-system.svc:15010]
-  --dns-address H:P     also answer DNS (UDP) for service names with their virtual IPs, NXDOMAIN otherwise
-                        (Istio's DNS proxying; \`mizzen up\` points pod mode's pods at it)
+  --dns-address H:P     also answer DNS (UDP) for service names with their virtual IPs (Istio's DNS
+                        proxying; \`mizzen up\` points pod mode's pods at it): other names under
+                        cluster.local get NXDOMAIN, the rest are forwarded to --dns-upstream
+  --dns-upstream H[:P],...  resolvers for names outside the mesh, tried in order; none: NXDOMAIN
+                        instead                 [the nameservers of /etc/resolv.conf, as the kubelet's]
   --ca-dir DIR          the CA: Istio cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem,
                         cert-chain.pem) to plug in, else a self-signed root made there on first
                         start and kept; also the key of local pod tokens. Without it the root
@@ -89,18 +94,41 @@ function checkAddress(flag: string, v: string): string {
   return v;
 }
 
+/** --dns-upstream's resolvers (or the host's), never the DNS server's own address (that would loop). */
+function dnsUpstreams(flag: string | undefined, listen: { host: string; port: number }): DnsUpstream[] {
+  if (flag === 'none') return [];
+  const read = (path: string): string | null => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  const list = flag === undefined ? hostUpstreams(read) : parseUpstreams(flag);
+  if (typeof list === 'string') throw new UsageError(`--dns-upstream: ${list}`);
+  return list.filter((u) => !(u.host === listen.host && u.port === listen.port));
+}
+
 /** The DNS server over the served push context's names (rebuilt once per push context). */
-async function startDns(server: DiscoveryServer, address: string): Promise<DnsServer> {
+async function startDns(server: DiscoveryServer, address: string, upstreamFlag?: string): Promise<DnsServer> {
+  const host = address.slice(0, address.lastIndexOf(':'));
+  const wanted = Number(address.slice(address.lastIndexOf(':') + 1));
+  const upstreams = dnsUpstreams(upstreamFlag, { host, port: wanted });
   const tables = new WeakMap<object, NameTable>();
-  const dns = new DnsServer(() => {
-    const push = server.pushContext();
-    let t = tables.get(push);
-    if (!t) tables.set(push, (t = buildNameTable(push.registry)));
-    return t;
-  });
-  const i = address.lastIndexOf(':');
-  const port = await dns.listen(address.slice(0, i), Number(address.slice(i + 1)));
-  console.log(`dns listening on ${address.slice(0, i)}:${port}`);
+  const dns = new DnsServer(
+    () => {
+      const push = server.pushContext();
+      let t = tables.get(push);
+      if (!t) tables.set(push, (t = buildNameTable(push.registry)));
+      return t;
+    },
+    upstreams.length > 0 ? new DnsForwarder(upstreams) : null,
+  );
+  const port = await dns.listen(host, wanted);
+  const to = upstreams.map((u) => (u.host.includes(':') ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`));
+  console.log(
+    `dns listening on ${host}:${port}; other names ${to.length > 0 ? `forwarded to ${to.join(', ')}` : 'get NXDOMAIN (no upstream)'}`,
+  );
   return dns;
 }
 
@@ -120,6 +148,7 @@ export default defineCommand({
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     'dns-address': { type: 'string' },
+    'dns-upstream': { type: 'string' },
     'ca-dir': { type: 'string' },
     verbose: { type: 'boolean' },
     kubernetes: { type: 'boolean' },
@@ -145,6 +174,9 @@ export default defineCommand({
         `--workload-entry-grace-period must be a duration like 10s or 500ms, got ${JSON.stringify(grace)}`,
       );
     const xdsKeepalive = keepaliveFlags(values);
+    // A bad --dns-upstream stops here, before anything listens.
+    if (values['dns-address']) dnsUpstreams(values['dns-upstream'], { host: '', port: 0 });
+    else if (values['dns-upstream']) throw new UsageError('--dns-upstream needs --dns-address');
     // etcd3, client-node and the webhook modules load only when asked for: `--config` servers start as fast as before.
     const backend = kubernetes
       ? (await import('./server-kubernetes.js')).kubernetesBackend(values.kubeconfig, log)
@@ -222,7 +254,9 @@ export default defineCommand({
     }
     if (addrs.debug) console.log(`debug listening on ${addrs.debug}`);
     const dnsAddress = values['dns-address'];
-    const dns = dnsAddress ? await startDns(server, checkAddress('--dns-address', dnsAddress)) : null;
+    const dns = dnsAddress
+      ? await startDns(server, checkAddress('--dns-address', dnsAddress), values['dns-upstream'])
+      : null;
     await new Promise<void>((done) => {
       const stop = (): void => {
         process.off('SIGINT', stop);

@@ -1,5 +1,5 @@
 // `mizzen up DIR`: run a whole mesh on this machine from a folder of manifests (foreground, or -d to detach).
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { defineCommand, UsageError } from './command.js';
@@ -15,8 +15,9 @@ import { linePrinter } from '../local/log-prefix.js';
 import { pickNetworkMode, type NetworkMode } from '../local/pod-mode.js';
 import { findPrometheus } from '../local/prometheus.js';
 import { startDashboard, type RunningDashboard } from '../dashboard/start.js';
+import { resolvConfUpstreams } from '../pilot/dns/dns-forwarder.js';
 
-const HELP = `usage: mizzen up DIR [-d] [--network pod|host] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S] [--with-prometheus] [--dashboard]
+const HELP = `usage: mizzen up DIR [-d] [--network pod|host] [--resolv-conf FILE] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S] [--with-prometheus] [--dashboard]
 
 Runs the control plane, an ingress gateway, one sidecar per workload instance and the workloads of
 DIR's manifests (Deployment/Pod commands run as local processes; subfolders named networking/ are
@@ -26,6 +27,9 @@ skipped). Ctrl-C stops everything.
       --network pod|host       pod: each pod in its own network namespace, traffic captured by
                                iptables, DNS for service names (Linux, root; the default there);
                                host: pods share this machine's loopback and use HTTP_PROXY
+      --resolv-conf FILE       pod mode: the resolvers that names outside the mesh are forwarded to,
+                               as the kubelet's --resolv-conf (default /etc/resolv.conf; its
+                               systemd-resolved stub is replaced by the real upstreams)
       --gateway-port-offset N  gateway ports below 1024 are published at port+N (default 8000)
       --run-dir PATH           config, logs and state (default .mizzen/, or $MIZZEN_RUN_DIR)
       --xds-port N             control plane xDS port on 127.0.0.1 (default 15010, or a free one, printed,
@@ -61,6 +65,10 @@ interface UpOptions {
   readonly timeoutMs: number;
   /** As asked with --network (undefined: pod where it can run). */
   readonly network: NetworkMode | undefined;
+  /** --resolv-conf as given (passed on to the daemon child). */
+  readonly resolvConf: string | undefined;
+  /** Its nameservers as --dns-upstream (`none` when it names none). */
+  readonly dnsUpstream: string | undefined;
   /** Prometheus scrape interval (s) when `--with-prometheus`, else null. */
   readonly prometheus: number | null;
   /** `--dashboard`: serve the dashboard from this process. */
@@ -87,6 +95,7 @@ export default defineCommand({
     'debug-port': { type: 'string' },
     timeout: { type: 'string' },
     network: { type: 'string' },
+    'resolv-conf': { type: 'string' },
     'daemon-child': { type: 'boolean' },
     'with-prometheus': { type: 'boolean' },
     'scrape-interval': { type: 'string' },
@@ -104,8 +113,26 @@ export default defineCommand({
     const network = values.network;
     if (network !== undefined && network !== 'pod' && network !== 'host')
       throw new UsageError(`--network must be pod or host, got "${network}"`);
+    const resolvConf = values['resolv-conf'];
+    let dnsUpstream: string | undefined;
+    if (resolvConf !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(resolvConf, 'utf8');
+      } catch (err) {
+        console.error(`mizzen up: --resolv-conf ${resolvConf}: ${(err as Error).message}`);
+        return 1;
+      }
+      const ups = resolvConfUpstreams(text);
+      dnsUpstream =
+        ups.length > 0
+          ? ups.map((u) => (u.host.includes(':') ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`)).join(',')
+          : 'none';
+    }
     const o: UpOptions = {
       network,
+      resolvConf: resolvConf === undefined ? undefined : resolve(resolvConf),
+      dnsUpstream,
       dir,
       paths,
       offset: int(values['gateway-port-offset'], '--gateway-port-offset', 8000),
@@ -183,6 +210,7 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
   }
   const mesh = new LocalMesh({
     network,
+    ...(o.dnsUpstream !== undefined ? { dnsUpstream: o.dnsUpstream } : {}),
     manifestPath: o.dir,
     paths: o.paths,
     gatewayPortOffset: o.offset,
@@ -328,6 +356,7 @@ async function detach(o: UpOptions): Promise<number> {
     '--timeout',
     String(o.timeoutMs / 1000),
     ...(o.network ? ['--network', o.network] : []),
+    ...(o.resolvConf !== undefined ? ['--resolv-conf', o.resolvConf] : []),
     ...(o.prometheus !== null ? ['--with-prometheus', '--scrape-interval', String(o.prometheus)] : []),
     ...(o.dashboard ? ['--dashboard'] : []),
   ];

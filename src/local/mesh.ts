@@ -93,6 +93,8 @@ export interface MeshOptions {
   readonly serverStartTimeoutMs?: number;
   /** `pod`: a network namespace per pod with transparent capture (pod-mode.ts); `host` (default): loopback addresses. */
   readonly network?: NetworkMode;
+  /** Pod mode: the mesh DNS's upstream resolvers (`H:P,...` or `none`); unset: the host's resolv.conf. */
+  readonly dnsUpstream?: string;
   /** Run Debian's `prometheus` scraping every proxy and the control plane (`up --with-prometheus`). */
   readonly prometheus?: { readonly scrapeIntervalS: number; readonly port: number } | null;
 }
@@ -180,7 +182,7 @@ export class LocalMesh {
     this.mizzen = o.mizzen ?? mizzenCommand();
     this.base = statSync(o.manifestPath).isDirectory() ? o.manifestPath : dirname(o.manifestPath);
     this.gatewayName = gatewayPodName(o.paths.root);
-    this.podNet = o.network === 'pod' ? new PodNetworkMode(o.paths.root) : null;
+    this.podNet = o.network === 'pod' ? new PodNetworkMode(o.paths.root, o.dnsUpstream ?? null) : null;
     this.sup = new Supervisor({
       ...(o.backoff ? { backoff: o.backoff } : {}),
       onLine: (name, line, stream) => {
@@ -216,8 +218,8 @@ export class LocalMesh {
             (p.port < 1024 ? ' or choose another --gateway-port-offset' : ''),
         );
     if (this.podNet) {
-      this.podNet.setUp();
-      this.o.say(`pod network: ${this.podNet.net.subnet} (namespaces ${this.podNet.net.prefix}*)`);
+      const egress = this.podNet.setUp();
+      this.o.say(`pod network: ${this.podNet.net.subnet} (namespaces ${this.podNet.net.prefix}*); ${egress}`);
       this.xdsAddress = this.podNet.xdsAddress(this.o.xdsPort);
       this.debugAddress = this.podNet.debugAddress(this.o.debugPort);
     } else {

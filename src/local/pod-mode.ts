@@ -18,6 +18,7 @@ import {
   removeNetwork,
   type MeshNetwork,
 } from './pod-network.js';
+import { enableEgress } from './pod-egress.js';
 
 /** `--network` values, named after Kubernetes' hostNetwork: pods get their own network, or share the host's. */
 export type NetworkMode = 'pod' | 'host';
@@ -46,14 +47,25 @@ const HOST_ONLY_ENV = [
 export class PodNetworkMode {
   readonly net: MeshNetwork;
 
-  constructor(runRoot: string) {
+  /**
+   * @param dnsUpstream the control plane's --dns-upstream (`H:P,...` or `none`); null: its default,
+   *   the host's resolv.conf nameservers.
+   */
+  constructor(
+    runRoot: string,
+    private readonly dnsUpstream: string | null = null,
+  ) {
     this.net = chooseNetwork(runRoot);
   }
 
-  /** Clears what a crashed earlier run of this directory left, then makes the node namespace. */
-  setUp(): void {
+  /**
+   * Clears what a crashed earlier run of this directory left, then makes the node namespace with
+   * outbound NAT; returns what pods can reach beyond the mesh (a line for `up`).
+   */
+  setUp(): string {
     removeNetwork(this.net.prefix, this.net.hostLink);
     createNode(this.net);
+    return enableEgress(this.net);
   }
 
   /** Removes every namespace, veth and /etc/netns entry of the run. */
@@ -73,7 +85,12 @@ export class PodNetworkMode {
 
   /** The control plane runs in the node namespace and answers the pods' DNS there. */
   serverArgv(argv: readonly string[]): string[] {
-    return inNetns(this.net.nodeNs, [...argv, '--dns-address', `${this.net.nodeIp}:${NODE_PORTS.dns}`]);
+    return inNetns(this.net.nodeNs, [
+      ...argv,
+      '--dns-address',
+      `${this.net.nodeIp}:${NODE_PORTS.dns}`,
+      ...(this.dnsUpstream !== null ? ['--dns-upstream', this.dnsUpstream] : []),
+    ]);
   }
 
   /** The pod's address: its own IP; the app is reached on the pod's loopback, as Istio's inbound does. */

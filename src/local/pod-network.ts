@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { PROXY_GID } from './capture-rules.js';
 import { fnv1a } from './pod-ip.js';
+import { removeEgress } from './pod-egress.js';
 
 /**
  * Where mesh subnets come from: 198.18.0.0/15, the block RFC 2544 reserves for benchmarking (never
@@ -157,6 +158,7 @@ export function podIpFor(net: MeshNetwork, key: string, taken: ReadonlySet<strin
 
 /** Removes every namespace, veth and /etc/netns entry a run with this prefix made (leftovers of a crash too). */
 export function removeNetwork(prefix: string, hostLink: string): void {
+  removeEgress(prefix);
   for (const ns of listNetns()) if (ns.startsWith(prefix)) removeNs(ns);
   try {
     run(['ip', 'link', 'del', hostLink]);

@@ -1,9 +1,12 @@
 // Pod network mode end to end: unmodified apps (a server on 0.0.0.0:80 in two pods, python3 -m
 // http.server, a raw TCP echo, a gRPC server) reached from a pod by Node's fetch, a raw TCP client and
-// a gRPC client with no proxy settings; DNS checked with getent; `down` leaves nothing behind.
+// a gRPC client with no proxy settings; DNS checked with getent; names and hosts outside the mesh (a
+// host in a namespace of the test's own, reached through the mesh DNS's forwarding and the pod
+// network's outbound NAT); `down` leaves nothing behind.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { podNetworkUnavailable } from '../../src/local/pod-network.js';
@@ -13,6 +16,52 @@ const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/pod-network/', imp
 
 let mesh: Mesh | undefined;
 const m = (): Mesh => mesh!;
+
+/**
+ * A host outside the mesh: a namespace joined to the root namespace by a veth (/30 of TEST-NET-3), with
+ * no route to the mesh subnet — its answers reach pods only through the pod network's NAT.
+ */
+const OUTSIDE = {
+  ns: `mzt-outside-${process.pid}`,
+  root: `mzto${process.pid % 100000}`,
+  rootIp: '203.0.113.1',
+  ip: '203.0.113.2',
+};
+let outsideProc: ChildProcess | undefined;
+
+async function startOutside(): Promise<void> {
+  const ip = (...a: string[]): string => execFileSync('ip', a, { encoding: 'utf8' });
+  ip('netns', 'add', OUTSIDE.ns);
+  ip('link', 'add', OUTSIDE.root, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', OUTSIDE.ns);
+  ip('addr', 'add', `${OUTSIDE.rootIp}/30`, 'dev', OUTSIDE.root);
+  ip('link', 'set', OUTSIDE.root, 'up');
+  ip('-n', OUTSIDE.ns, 'addr', 'add', `${OUTSIDE.ip}/30`, 'dev', 'eth0');
+  ip('-n', OUTSIDE.ns, 'link', 'set', 'eth0', 'up');
+  ip('-n', OUTSIDE.ns, 'link', 'set', 'lo', 'up');
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', OUTSIDE.ns, process.execPath, `${FIXTURE}outside.mjs`, OUTSIDE.ip],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  outsideProc = child;
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`outside.mjs exited (${code})`)));
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+  });
+}
+
+function stopOutside(): void {
+  outsideProc?.kill('SIGKILL');
+  try {
+    execFileSync('ip', ['netns', 'del', OUTSIDE.ns]);
+  } catch {
+    // not made
+  }
+}
 
 /** `mizzen exec client -- ARGS…` (inside the client pod's namespace); its stdout, code and stderr. */
 async function inClient(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -28,10 +77,17 @@ describe('mizzen up --network pod: unmodified apps', { timeout: 300_000 }, () =>
   before(async () => {
     assert.equal(podNetworkUnavailable(), null, 'pod network mode needs Linux, root, iproute2 and iptables');
     mesh = await newMesh();
-    await meshUp(mesh, FIXTURE, ['--network', 'pod']);
+    await startOutside();
+    // The kubelet's --resolv-conf: the host's resolvers are the outside one.
+    const resolvConf = join(mesh.tmp, 'resolv.conf');
+    writeFileSync(resolvConf, `nameserver ${OUTSIDE.ip}\n`);
+    await meshUp(mesh, FIXTURE, ['--network', 'pod', '--resolv-conf', resolvConf]);
   });
 
-  after(() => meshDown(mesh));
+  after(async () => {
+    await meshDown(mesh);
+    stopOutside();
+  });
 
   it('each pod has its own IP and namespace; two pods bind 0.0.0.0:80 at once', async () => {
     const s = runState(m());
@@ -111,6 +167,16 @@ describe('mizzen up --network pod: unmodified apps', { timeout: 300_000 }, () =>
     assert.equal(r.out.trim(), 'echo hello');
   });
 
+  it('names outside the mesh are forwarded to the host resolvers; pods reach outside hosts through NAT', async () => {
+    const dns = await inClient('getent', 'hosts', 'outside.example');
+    assert.equal(dns.code, 0, dns.err);
+    assert.equal(dns.out.split(/\s+/)[0], OUTSIDE.ip);
+    const r = await inClient(process.execPath, `${FIXTURE}fetch.mjs`, 'http://outside.example:8080/');
+    assert.equal(r.code, 0, r.err);
+    // The outside host has no route to the mesh subnet: it saw (and answered) the root's own address.
+    assert.deepEqual(r.out.trim().split('\n'), ['200', `outside saw ${OUTSIDE.rootIp}`]);
+  });
+
   it('down removes every namespace, veth and /etc/netns entry it made', async () => {
     const net = runState(m()).network!;
     assert.ok(net.prefix && net.hostLink);
@@ -127,5 +193,7 @@ describe('mizzen up --network pod: unmodified apps', { timeout: 300_000 }, () =>
       etc.filter((n) => n.startsWith(net.prefix!)),
       [],
     );
+    const rules = execFileSync('iptables-save', { encoding: 'utf8' });
+    assert.ok(!rules.includes(net.prefix), `the outbound NAT rules are gone:\n${rules}`);
   });
 });

@@ -164,7 +164,7 @@ export class DebugServer {
     if (!proxyID) return json(res, 400, { error: 'proxyID is required, e.g. ?proxyID=productpage' });
     const info = this.findProxy(proxyID);
     if (!info) return json(res, 404, { error: `no connected proxy matches ${proxyID}` });
-    const r = explainQuery(this.src.generator, this.src.push(), info, q);
+    const r = explainQuery(this.src.generator, this.src.push(), info, q, { proxies: this.src.ads.proxies() });
     json(res, 'error' in r && !('proxy' in r) ? 400 : 200, r);
   }
 

@@ -12,6 +12,7 @@ import {
   BIN,
   EXAMPLES,
   apply,
+  applyYaml,
   eventually,
   meshDown,
   meshUp,
@@ -243,8 +244,21 @@ spec:
     await shot('health');
   });
 
-  it("the explainer answers the request-routing task's end-user: jason question with the matching rule's file:line", async () => {
+  it("the explainer answers the request-routing task's end-user: jason question with the matching rule's file:line and the authorization decision", async () => {
     await apply(m(), `${NET}virtual-service-reviews-test-v2.yaml`);
+    // Only productpage's identity may call reviews (what the bookinfo traffic does anyway).
+    await applyYaml(
+      m(),
+      `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: reviews-viewer, namespace: default }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  rules:
+  - from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }]
+    to: [{ operation: { methods: ["GET"] } }]
+`,
+    );
     await p().click('#tab-explain');
     const source = p().locator('select[name=source]');
     await eventually(
@@ -272,6 +286,25 @@ spec:
     assert.match(rule, /^VirtualService default\/reviews spec\.http\[0\]\.match\[0\] at \S+\.yaml:\d+:\d+$/);
     const clusters = (await p().textContent('table.clusters')) ?? '';
     assert.match(clusters, /outbound\|9080\|v2\|reviews\.default\.svc\.cluster\.local/);
+    // The decision at reviews-v2's sidecar, evaluated with the proxy's RBAC engine for productpage's
+    // SPIFFE identity over mutual TLS.
+    const v2 = p().locator('li.authz[data-workload^="default/reviews-v2"]');
+    let decision = '';
+    await eventually(
+      'reviews-v2 allows productpage by the reviews-viewer policy',
+      async () => {
+        await p().click('form.explain button');
+        await p().waitForSelector('.answer .rule', { timeout: 5000 });
+        decision = (await v2.count()) === 1 ? ((await v2.textContent()) ?? '') : '';
+        return /allowed by AuthorizationPolicy default\/reviews-viewer rule\[0\]/.test(decision);
+      },
+      20_000,
+      500,
+      () => decision,
+    );
+    assert.equal(await v2.getAttribute('data-decision'), 'ALLOW');
+    assert.match(decision, /mutual TLS as spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-productpage/);
+    assert.match(decision, /reviews-viewer rule\[0\] at \S+:\d+:\d+ \(ALLOW\)/);
     await shot('explain');
     // Without the header the first rule does not match, and the answer says why.
     await p().fill('textarea[name=headers]', '');
@@ -282,6 +315,22 @@ spec:
       10_000,
     );
     assert.match((await p().textContent('ol.tried')) ?? '', /did not match: .*end-user/);
+    // Another caller's identity is not in the policy: reviews denies it, naming the policy.
+    const ratings = await source.locator('option', { hasText: 'ratings-v1' }).first().getAttribute('value');
+    await source.selectOption(ratings ?? '');
+    await p().click('form.explain button');
+    await eventually(
+      'ratings denied at reviews-v1',
+      async () => {
+        const v1 = p().locator('li.authz[data-workload^="default/reviews-v1"]');
+        return (await v1.count()) === 1 && (await v1.getAttribute('data-decision')) === 'DENY';
+      },
+      10_000,
+    );
+    assert.match(
+      (await p().textContent('li.authz[data-workload^="default/reviews-v1"]')) ?? '',
+      /denied: no ALLOW policy matches \(AuthorizationPolicy default\/reviews-viewer rule\[0\]/,
+    );
   });
 
   it('mizzen dashboard serves the same API for the running mesh and prints its URL', async () => {

@@ -2,6 +2,8 @@
 // matched with file:line:col, why earlier routes did not, clusters, subsets, endpoints and policies.
 import { useState } from 'preact/hooks';
 import type { Explanation, TriedRoute } from '../../pilot/explain/explain.js';
+import type { AuthzExplain } from '../../pilot/explain/authz-explain.js';
+import { whereOfPolicy } from '../../pilot/explain/authz-source.js';
 import { whereOf } from '../../pilot/explain/format.js';
 import { getJson, usePoll } from './api.js';
 
@@ -17,6 +19,37 @@ function Tried({ t }: { t: TriedRoute }) {
     <li class={t.matched ? 'matched' : 'skipped'}>
       <strong>#{t.index}</strong> {t.name ? <code>{t.name}</code> : null}{' '}
       {t.matched ? <strong>matched</strong> : <span>did not match: {t.why}</span>} — {whereOf(t.source)}
+    </li>
+  );
+}
+
+const MATCH = { yes: 'matches', no: 'no match', token: "depends on the request's token" } as const;
+
+/** The authorization decision at one destination workload and the policies that took part. */
+function Authz({ a }: { a: AuthzExplain }) {
+  return (
+    <li class="authz" data-workload={a.workload} data-decision={a.decision}>
+      <span class={`badge ${a.decision}`}>{a.decision}</span> at <strong>{a.workload}</strong> ({a.address},{' '}
+      {a.principal ? `mutual TLS as ${a.principal}` : 'plaintext'}): <span class="summary">{a.summary}</span>
+      {a.connected ? null : <span class="status"> (generated for its sidecar; not connected)</span>}
+      {a.requestAuthentication ? (
+        <p class="jwt">
+          RequestAuthentication verifies tokens of {a.requestAuthentication.issuers.join(', ')} (an invalid
+          token is rejected with 401; none passes): {a.requestAuthentication.resources.join('; ')}
+        </p>
+      ) : null}
+      {a.steps.some((s) => s.policies.length > 0) ? (
+        <ul class="authz-policies">
+          {a.steps.flatMap((s, i) =>
+            s.policies.map((p, j) => (
+              <li key={`${i}-${j}`} class={p.match}>
+                {s.action}
+                {s.dryRun ? ' (dry-run)' : ''}: {MATCH[p.match]} — {whereOfPolicy(p.source)}
+              </li>
+            )),
+          )}
+        </ul>
+      ) : null}
     </li>
   );
 }
@@ -133,6 +166,18 @@ function Answer({ e }: { e: Explanation }) {
                 <dd>{m.directResponse.status}</dd>
               </>
             ) : null}
+            <dt>Authorization</dt>
+            <dd>
+              {(e.authz ?? []).length === 0 ? (
+                'no mesh workload behind the route: not evaluated'
+              ) : (
+                <ul class="authz">
+                  {(e.authz ?? []).map((a) => (
+                    <Authz key={a.workload} a={a} />
+                  ))}
+                </ul>
+              )}
+            </dd>
           </dl>
         </>
       ) : null}

@@ -1,7 +1,7 @@
 // The /debug/explain query string (method, host, port, path, repeated header=name:value) → an Explanation.
 import type { Generator, ProxyRef } from '../generator.js';
 import type { PushContext } from '../push-context.js';
-import { explain, type Explanation, type ExplainRequest } from './explain.js';
+import { explain, type Explanation, type ExplainOptions, type ExplainRequest } from './explain.js';
 
 /** Parses the query and explains it; `{ error }` for a malformed query. */
 export function explainQuery(
@@ -9,9 +9,10 @@ export function explainQuery(
   push: PushContext,
   ref: ProxyRef,
   q: URLSearchParams,
+  opts: ExplainOptions = {},
 ): Explanation | { error: string } {
   const req = requestOf(q);
-  return 'error' in req ? req : explain(gen, push, ref, req);
+  return 'error' in req ? req : explain(gen, push, ref, req, opts);
 }
 
 /** The request a query describes, or what is wrong with it. */

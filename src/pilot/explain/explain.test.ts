@@ -19,7 +19,7 @@ const PODS = [
   .map(
     ([name, app, version, ip]) => `apiVersion: v1
 kind: Pod
-metadata: { name: ${name}, labels: { app: ${app}, version: ${version} } }
+metadata: { name: ${name}, labels: { app: ${app}, version: ${version}, security.istio.io/tlsMode: istio } }
 spec: { serviceAccountName: bookinfo-${app}, containers: [{ name: ${app}, ports: [{ containerPort: 9080 }] }] }
 status: { podIP: ${ip}, conditions: [{ type: Ready, status: "True" }] }
 `,
@@ -133,4 +133,140 @@ test('unknown hosts pass through (ALLOW_ANY); the gateway answers 404 NR off its
   assert.match(nr.error ?? '', /404 NR/);
   assert.ok(nr.tried.length > 1 && nr.tried.every((t) => /^path \/nosuch does not match/.test(t.why ?? '')));
   assert.match(explain(g, push, gw, { ...req(), port: 1234 }).error ?? '', /no listener/);
+});
+
+const ratings = proxyRef({
+  ip: '127.1.0.3',
+  name: 'ratings-v1-0',
+  labels: { app: 'ratings', version: 'v1' },
+  metadata: { INTERCEPTION_MODE: 'NONE', MIZZEN_APP_HOST: '127.2.0.3' },
+});
+
+/** An AuthorizationPolicy on the reviews workloads (the file is test-<index>.yaml, line 1 = apiVersion). */
+const reviewsPolicy = (name: string, spec: string): string => `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ${name}, namespace: default }
+spec:
+  selector: { matchLabels: { app: reviews } }
+${spec}`;
+
+test('authz: an allow-nothing policy denies every request to reviews, naming the policy and its file:line', () => {
+  const push = pushFromYaml(...BASE, reviewsPolicy('allow-nothing', ''));
+  const e = explain(generatorFor(push), push, productpage, req());
+  assert.equal(e.error, undefined);
+  const authz = e.authz ?? [];
+  assert.deepEqual(
+    authz.map((a) => a.workload).sort(),
+    ['default/reviews-v1-0', 'default/reviews-v2-0'],
+    'one decision per reviews workload behind the cluster',
+  );
+  for (const a of authz) {
+    assert.equal(a.decision, 'DENY');
+    assert.equal(a.transport, 'mutual TLS');
+    assert.equal(a.principal, 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage');
+    assert.equal(a.policy?.resource, 'AuthorizationPolicy default/allow-nothing');
+    assert.equal(a.policy?.noRules, true);
+    assert.equal(a.policy?.file, 'test-3.yaml');
+    assert.equal(a.policy?.line, 1, 'the resource itself: it has no rules');
+    assert.match(
+      a.summary,
+      /^denied: no ALLOW policy matches \(AuthorizationPolicy default\/allow-nothing .*test-3\.yaml:1:1\)$/,
+    );
+  }
+  assert.match(formatExplanation(e), /Authorization: {2}DENY at default\/reviews-v1-0 .*allow-nothing/);
+});
+
+test('authz: ALLOW by principal matches productpage over mutual TLS, not ratings, and nothing without policies', () => {
+  const push = pushFromYaml(
+    ...BASE,
+    reviewsPolicy(
+      'reviews-viewer',
+      `  rules:
+  - from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }]
+    to: [{ operation: { methods: ["GET"] } }]
+`,
+    ),
+  );
+  const g = generatorFor(push);
+  const ok = explain(g, push, productpage, req()).authz?.[0];
+  assert.equal(ok?.decision, 'ALLOW', ok?.summary);
+  assert.equal(ok?.policy?.resource, 'AuthorizationPolicy default/reviews-viewer');
+  assert.deepEqual([ok?.policy?.rule, ok?.policy?.file, ok?.policy?.line], [0, 'test-3.yaml', 7]);
+  assert.equal(ok?.steps.length, 1);
+  assert.deepEqual(
+    ok?.steps[0].policies.map((p) => p.match),
+    ['yes'],
+  );
+  const post = explain(g, push, productpage, { ...req(), method: 'POST' }).authz?.[0];
+  assert.equal(post?.decision, 'DENY', 'the rule allows GET only');
+  const other = explain(g, push, ratings, req()).authz?.[0];
+  assert.equal(other?.principal, 'spiffe://cluster.local/ns/default/sa/bookinfo-ratings');
+  assert.equal(other?.decision, 'DENY', other?.summary);
+  assert.match(
+    other?.summary ?? '',
+    /no ALLOW policy matches \(AuthorizationPolicy default\/reviews-viewer rule\[0\] at test-3\.yaml:7:/,
+  );
+  const none = pushFromYaml(...BASE);
+  const free = explain(generatorFor(none), none, productpage, req()).authz?.[0];
+  assert.equal(free?.decision, 'ALLOW');
+  assert.equal(free?.summary, 'allowed: no policy applies');
+});
+
+test('authz: a DENY path rule matches the path after the destination normalizes it', () => {
+  const push = pushFromYaml(
+    ...BASE,
+    reviewsPolicy(
+      'deny-admin',
+      `  action: DENY
+  rules:
+  - to: [{ operation: { paths: ["/admin*"] } }]
+`,
+    ),
+  );
+  const g = generatorFor(push);
+  const admin = explain(g, push, productpage, { ...req(), path: '/reviews/../admin/x' }).authz?.[0];
+  assert.equal(admin?.path, '/admin/x', 'BASE normalization resolves the dot segments');
+  assert.equal(admin?.decision, 'DENY');
+  assert.equal(
+    admin?.summary,
+    'denied by AuthorizationPolicy default/deny-admin rule[0] at test-3.yaml:8:5 (DENY)',
+  );
+  const fine = explain(g, push, productpage, req()).authz?.[0];
+  assert.equal(fine?.decision, 'ALLOW');
+  assert.equal(fine?.summary, 'allowed: no DENY policy matches and no ALLOW policy applies');
+  assert.deepEqual(
+    fine?.steps.map((s) => [s.action, s.policies[0].match]),
+    [['DENY', 'no']],
+  );
+});
+
+test('authz: request.auth conditions are left to the token; RequestAuthentication is named', () => {
+  const push = pushFromYaml(
+    ...BASE,
+    reviewsPolicy(
+      'jwt-group',
+      `  rules:
+  - when: [{ key: "request.auth.claims[groups]", values: ["group1"] }]
+`,
+    ),
+    `apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: { name: jwt, namespace: default }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  jwtRules: [{ issuer: "testing@secure.istio.io", jwks: '{"keys":[]}' }]
+`,
+  );
+  const a = explain(generatorFor(push), push, productpage, req()).authz?.[0];
+  assert.equal(a?.decision, 'DEPENDS_ON_TOKEN', a?.summary);
+  assert.equal(a?.withoutToken, 'DENY');
+  assert.match(
+    a?.summary ?? '',
+    /^depends on the request's token .*jwt-group rule\[0\].*; without a token: denied$/,
+  );
+  assert.deepEqual(a?.requestAuthentication?.issuers, ['testing@secure.istio.io']);
+  assert.match(
+    a?.requestAuthentication?.resources[0] ?? '',
+    /^RequestAuthentication default\/jwt at test-4\.yaml:1:1$/,
+  );
 });

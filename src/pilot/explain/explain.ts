@@ -18,6 +18,7 @@ import { describeMismatch } from './mismatch.js';
 import { ruleSource, type RuleSource } from './rule-source.js';
 import { arr, obj } from './shape.js';
 import { describeCluster, type ClusterExplain } from './cluster-explain.js';
+import { explainAuthz, type AuthzExplain } from './authz-explain.js';
 
 /** The request to explain, as the source workload's app sends it. */
 export interface ExplainRequest {
@@ -67,12 +68,26 @@ export interface Explanation {
   readonly virtualHost?: { name: string; domains: readonly string[] };
   readonly tried: TriedRoute[];
   readonly route?: TriedRoute & RouteOutcome;
+  /** The authorization decision at each destination workload of the route's clusters. */
+  readonly authz?: AuthzExplain[];
   /** What went wrong (no listener, no virtual host, no route: Envoy's 404 NR). */
   readonly error?: string;
 }
 
+/** What else the explainer may read. */
+export interface ExplainOptions {
+  /** The connected proxies (destination sidecars are looked up among them by address). */
+  readonly proxies?: readonly ProxyRef[];
+}
+
 /** Explains `req` sent by proxy `ref` under the current push context. */
-export function explain(gen: Generator, push: PushContext, ref: ProxyRef, req: ExplainRequest): Explanation {
+export function explain(
+  gen: Generator,
+  push: PushContext,
+  ref: ProxyRef,
+  req: ExplainRequest,
+  opts: ExplainOptions = {},
+): Explanation {
   const authorityPort = /:(\d+)$/.exec(req.host);
   const port = req.port ?? (authorityPort ? Number(authorityPort[1]) : 80);
   const authority = authorityPort || port === 80 ? req.host : `${req.host}:${port}`;
@@ -86,6 +101,7 @@ export function explain(gen: Generator, push: PushContext, ref: ProxyRef, req: E
     return {
       ...base,
       listener,
+      authz: explainAuthz(gen, push, ref, [picked.tcpCluster], { ...req, authority }, opts.proxies),
       route: {
         index: 0,
         name: 'tcp_proxy',
@@ -130,7 +146,16 @@ export function explain(gen: Generator, push: PushContext, ref: ProxyRef, req: E
   if (!matched) return { ...base, listener, virtualHost, tried, error: 'no route matches (404 NR)' };
   const last = tried[tried.length - 1];
   const raw = rawRoutes[last.index] ?? {};
-  return { ...base, listener, virtualHost, tried, route: { ...last, ...outcome(gen, ref, matched, raw) } };
+  const route = { ...last, ...outcome(gen, ref, matched, raw) };
+  // What the destination sees: the route's path and host rewrites applied.
+  const upstream = {
+    ...req,
+    authority: matched.hostRewriteLiteral ?? authority,
+    path: matched.rewritePath(rq) ?? req.path,
+  };
+  const clusters = route.action === 'route' ? route.clusters.map((c) => c.name) : [];
+  const authz = explainAuthz(gen, push, ref, clusters, upstream, opts.proxies);
+  return { ...base, listener, virtualHost, tried, route, authz };
 }
 
 /** The RouteRequest the proxy's matcher reads, built from the described request. */

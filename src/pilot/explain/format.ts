@@ -1,6 +1,8 @@
 // An Explanation as text for the terminal (`mizzen x explain` / `mizzen x describe`).
 import type { Explanation, TriedRoute } from './explain.js';
 import type { RuleSource } from './rule-source.js';
+import type { AuthzExplain } from './authz-explain.js';
+import { whereOfPolicy } from './authz-source.js';
 
 /** `file:line:col` of a rule, or the resource name alone. */
 export function whereOf(s: RuleSource | undefined): string {
@@ -56,6 +58,29 @@ export function formatExplanation(e: Explanation): string {
     if (m.rewrite?.prefix !== undefined) out.push(`Rewrite:        prefix → ${m.rewrite.prefix}`);
     if (m.rewrite?.host !== undefined) out.push(`Rewrite:        host → ${m.rewrite.host}`);
   }
+  for (const a of e.authz ?? []) out.push(...authzLines(a));
   if (e.error) out.push(`Result:         ${e.error}`);
   return out.join('\n');
+}
+
+const MARK = { yes: 'matches', no: 'no match', token: 'depends on the token' } as const;
+
+/** The authorization decision at one destination, with every enforced and dry-run policy. */
+export function authzLines(a: AuthzExplain): string[] {
+  const via = a.principal ? `mutual TLS as ${a.principal}` : 'plaintext';
+  const out = [`Authorization:  ${a.decision} at ${a.workload} (${a.address}, ${via}) — ${a.summary}`];
+  if (!a.connected)
+    out.push(`                (config generated for its sidecar; no connected proxy at ${a.address})`);
+  if (a.requestAuthentication)
+    out.push(
+      `  RequestAuthentication: verifies tokens of ${a.requestAuthentication.issuers.join(', ')} ` +
+        `(an invalid token is rejected with 401; none passes) — ${a.requestAuthentication.resources.join('; ')}`,
+    );
+  for (const s of a.steps) {
+    const kind = s.dryRun ? `${s.action} (dry-run)` : s.action;
+    if (s.error) out.push(`  ${kind}: cannot compile: ${s.error}`);
+    for (const p of s.policies)
+      out.push(`  ${kind.padEnd(15)} ${MARK[p.match].padEnd(20)} ${whereOfPolicy(p.source)}`);
+  }
+  return out;
 }

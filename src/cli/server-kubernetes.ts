@@ -6,6 +6,7 @@ import { KubernetesStore } from '../config/kubernetes/kube-store.js';
 import { KubernetesCaRootStore } from '../config/kubernetes/kube-ca-root.js';
 import { TokenReviewAuthenticator } from '../config/kubernetes/token-review.js';
 import { CONTROL_PLANE_NAMESPACE } from '../kube/defaults.js';
+import { autoRegistrationRefused } from '../pilot/auto-registration.js';
 import type { LogLevel } from '../xds/logger.js';
 
 /** The cluster the flags name: a kubeconfig file (its current context), else the pod's in-cluster config. */
@@ -39,7 +40,7 @@ export function kubernetesBackend(kubeconfig: string | undefined, log: (level: L
   const namespace = process.env.POD_NAMESPACE || CONTROL_PLANE_NAMESPACE;
   return {
     store,
-    lifecycle: undefined,
+    lifecycle: autoRegistrationRefused('--kubernetes does not write WorkloadEntries to the API yet', log),
     rootStore: new KubernetesCaRootStore(kubeConfig, namespace),
     kubernetesTokens: new TokenReviewAuthenticator(kubeConfig),
     close: () => {},

@@ -13,6 +13,7 @@ import { parseDuration } from '../api/duration.js';
 import { describeKeepalive, ISTIOD_KEEPALIVE, type ServerKeepalive } from '../xds/server-keepalive.js';
 import type { WebhookServer } from './server-webhooks.js';
 import { DnsServer } from '../pilot/dns/dns-server.js';
+import { autoRegistrationRefused } from '../pilot/auto-registration.js';
 import { DnsForwarder, hostUpstreams, parseUpstreams, type DnsUpstream } from '../pilot/dns/dns-forwarder.js';
 import { buildNameTable, type NameTable } from '../pilot/dns/name-table.js';
 
@@ -190,7 +191,7 @@ export default defineCommand({
           )
         : {
             store: new FileStore(resolve(values.config!)),
-            lifecycle: undefined,
+            lifecycle: autoRegistrationRefused('--config serves a folder and writes nothing to it', log),
             rootStore: null,
             close: () => {},
           };

@@ -158,6 +158,31 @@ export class WorkloadAutoRegistration {
   }
 }
 
+/**
+ * The proxy lifecycle of a control plane that keeps no registrations (`--config` reads a folder,
+ * `--kubernetes` writes no WorkloadEntries): a proxy asking for auto-registration is told, in the
+ * server log once per proxy, that it is not registered and what to do, instead of nothing happening.
+ */
+export function autoRegistrationRefused(
+  why: string,
+  log: XdsLogger,
+): { connected(info: ProxyInfo): void; disconnected(info: ProxyInfo): void } {
+  const told = new Set<string>();
+  return {
+    connected(info) {
+      const group = info.metadata.AUTO_REGISTER_GROUP;
+      if (typeof group !== 'string' || group === '' || told.has(info.id)) return;
+      if (told.size >= 10_000) told.clear();
+      told.add(info.id);
+      log(
+        'warn',
+        `auto-registration: proxy ${info.id} asks to join WorkloadGroup ${group} (AUTO_REGISTER_GROUP), but ${why}: no WorkloadEntry is written for it; run mizzen server --etcd, or apply a WorkloadEntry for the workload`,
+      );
+    },
+    disconnected() {},
+  };
+}
+
 /** Istio's name of an auto-registered entry: `<group>-<ip>` (IPv6 colons become dashes). */
 function entryName(group: string, ip: string): string {
   return `${group}-${ip.replace(/:/g, '-')}`;

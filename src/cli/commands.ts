@@ -7,6 +7,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ d
     summary: 'run the data plane (an Envoy-compatible proxy) from a bootstrap or an ADS server',
     load: () => import('./proxy.js'),
   },
+  agent: {
+    summary: 'run the agent of a proxyless gRPC app: its xDS bootstrap and certificate files',
+    load: () => import('./agent.js'),
+  },
   up: {
     summary: 'run a whole mesh on this machine from a folder of manifests',
     load: () => import('./up.js'),

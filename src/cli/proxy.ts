@@ -203,7 +203,7 @@ function parseStatsAddress(
 }
 
 /** The certificate agent's settings from the flags; null without --token-file. */
-function certAgentOptions(
+export function certAgentOptions(
   values: Record<string, string | boolean | undefined>,
   metadata: Record<string, unknown> | undefined,
   nodeId: string | undefined,

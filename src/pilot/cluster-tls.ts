@@ -67,7 +67,7 @@ export function applyClusterTls(
 }
 
 /** SPIFFE ids of the service accounts behind a service port (Istio verifies the server is one of them). */
-function serviceIdentities(scope: ProxyScope, svc: MeshService, port: ServicePort): string[] {
+export function serviceIdentities(scope: ProxyScope, svc: MeshService, port: ServicePort): string[] {
   const td = scope.push.mesh.trustDomain;
   const out = new Set<string>();
   for (const e of scope.push.registry.endpoints(svc, port.port))

@@ -1,5 +1,6 @@
 // Proxyless gRPC clients (node metadata GENERATOR=grpc): API listeners named `host:port` for
-// `xds:///host:port` targets, their route configs, and plain EDS clusters gRPC understands.
+// `xds:///host:port` targets, their route configs, and EDS clusters gRPC understands (with Istio mutual
+// TLS from certificate providers when a DestinationRule asks for ISTIO_MUTUAL).
 import { resolveHost } from '../registry/host.js';
 import type { MeshService } from '../registry/model.js';
 import { isHttpPort, serviceRoutes } from './route-config.js';
@@ -8,7 +9,7 @@ import { buildHcmConfig } from './http-connection-manager.js';
 import { buildOutboundCluster } from './cluster.js';
 import { parseOutboundClusterName, wrap, type Envoy } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
-import { TLS_MODE_LABEL } from './cluster-tls.js';
+import { buildGrpcClusterTls } from './proxyless-grpc-tls.js';
 import { warnOnce as warn } from './generator-warnings.js';
 
 /** A `host:port` target resolved to a visible service port; null when unknown. */
@@ -62,33 +63,7 @@ export function buildGrpcRouteConfig(scope: ProxyScope, name: string): Envoy | n
   };
 }
 
-/**
- * Why a proxyless gRPC client's plaintext to this destination does not do what the config says, or
- * null: a DestinationRule asks for TLS, or an endpoint with a sidecar requires mutual TLS (STRICT).
- */
-export function proxylessTlsGap(
-  scope: ProxyScope,
-  svc: MeshService,
-  port: number,
-  subset: string,
-): string | null {
-  const dr = scope.destinationRule(svc.hostname)?.resource.spec;
-  const tls =
-    dr?.subsets?.find((s) => s.name === subset)?.trafficPolicy?.tls ??
-    dr?.trafficPolicy?.portLevelSettings?.find((s) => s.port?.number === port)?.tls ??
-    dr?.trafficPolicy?.tls;
-  if (tls?.mode && tls.mode !== 'DISABLE')
-    return `DestinationRule tls mode ${tls.mode} is not applied: proxyless gRPC security (xDS credentials with certificate providers) is not implemented, so the client sends plaintext`;
-  for (const e of scope.push.registry.endpoints(svc, port))
-    if (
-      e.labels[TLS_MODE_LABEL] === 'istio' &&
-      scope.push.peerAuthn.modeFor(e.namespace, e.labels, e.port).mode === 'STRICT'
-    )
-      return `endpoint ${e.address}:${e.port} requires mutual TLS (PeerAuthentication STRICT), but proxyless gRPC security is not implemented: its plaintext is refused`;
-  return null;
-}
-
-/** The requested outbound clusters, for gRPC (EDS, ROUND_ROBIN or RING_HASH). */
+/** The requested outbound clusters, for gRPC (EDS, ROUND_ROBIN or RING_HASH; Istio mutual TLS per DestinationRule). */
 export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): Envoy[] {
   const out: Envoy[] = [];
   for (const name of names) {
@@ -103,11 +78,9 @@ export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): 
     )
       continue;
     const c = buildOutboundCluster(scope, svc, port, p.subset, { grpc: true });
-    // gRPC's xDS security needs certificate providers in its bootstrap (Istio's agent writes them);
-    // Mizzen does not drive them yet, so a destination that needs TLS is warned, never quietly plaintext.
-    delete c.transportSocket;
-    const gap = proxylessTlsGap(scope, svc, port.port, p.subset);
-    if (gap) warn(`proxyless gRPC client ${scope.proxy.id}: cluster ${name}: ${gap}`);
+    const tls = buildGrpcClusterTls(scope, svc, port, p.subset);
+    if (tls.transportSocket) c.transportSocket = tls.transportSocket;
+    for (const w of tls.warnings) warn(`proxyless gRPC client ${scope.proxy.id}: cluster ${name}: ${w}`);
     out.push(c);
   }
   return out;

@@ -234,6 +234,13 @@ spec:
     );
     const vs = p().locator('tr[data-resource="VirtualService default/reviews"]');
     assert.match((await vs.textContent()) ?? '', /\d+ prox/, 'the reviews VirtualService reaches proxies');
+    // Kinds pilot does not stamp: reach as pilot selects them (the Gateway → the ingress gateway proxy).
+    const gw = p().locator('tr[data-resource="Gateway default/bookinfo-gateway"]');
+    assert.match(
+      (await gw.textContent()) ?? '',
+      /(^|\D)1 proxy/,
+      'the bookinfo Gateway reaches the ingress gateway',
+    );
     const pp = p().locator('table.proxies tr', { hasText: 'productpage-v1' });
     await eventually(
       'productpage SYNCED',

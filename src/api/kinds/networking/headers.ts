@@ -2,19 +2,28 @@
 import { obj, str, list, record, child, type At, type Checker, type Validator } from '../../schema.js';
 import type { HeaderOperations, Headers } from './virtual-service.js';
 
-const HEADER_NAME = /^[-_A-Za-z0-9]+$/;
+// RFC 7230 token characters, the header names Istio accepts in matches and CORS lists.
+const HEADER_NAME = /^[-!#$%&'*+.^_`|~A-Za-z0-9]+$/;
+// Pseudo-headers (RFC 7540 section 8.1.2) a route may match on, as Istio allows.
+const PSEUDO_HEADERS = new Set([':method', ':scheme', ':authority', ':path', ':status']);
 // Control characters other than horizontal tab are not allowed in header values.
 
 const BAD_VALUE_CHARS = /[\u0000-\u0008\u000A-\u001F\u007F]/;
 
-/** True for a header name Istio accepts in matches (letters, digits, "-", "_"). */
+/** True for a header name Istio accepts in matches and CORS lists (an RFC 7230 token). */
 export const isHeaderName = (n: string): boolean => HEADER_NAME.test(n);
 
-/** Reports unless `name` is a valid header name. */
+/** True for a pseudo-header a route may match on (`:method`, `:path`, ...). */
+export const isPseudoHeader = (n: string): boolean => PSEUDO_HEADERS.has(n);
+
+/** Reports unless `name` is a valid header name (an RFC 7230 token: letters, digits and !#$%&'*+-.^_`|~). */
 export function checkHeaderName(name: string, at: At, c: Checker): void {
   if (name === '') c.error(at, 'header name cannot be empty');
   else if (!isHeaderName(name))
-    c.error(at, `header name ${JSON.stringify(name)} is not a valid header name (letters, digits, "-", "_")`);
+    c.error(
+      at,
+      `header name ${JSON.stringify(name)} is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~)`,
+    );
 }
 
 /**

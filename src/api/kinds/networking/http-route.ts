@@ -21,7 +21,7 @@ import { checkPort } from '../../checks.js';
 import { labels } from '../../metadata.js';
 import { checkGatewayNames, msDuration, percent } from './common.js';
 import { isDns1123Label } from './hosts.js';
-import { checkAuthorityOnce, checkHeaderName, headers, isHeaderName } from './headers.js';
+import { checkAuthorityOnce, checkHeaderName, headers, isHeaderName, isPseudoHeader } from './headers.js';
 import { checkRe2, stringMatch } from './string-match.js';
 import { destination, httpRouteDestinations } from './destination.js';
 import type {
@@ -44,9 +44,20 @@ import type {
 /** Prefix of header match keys that route on JWT claims (gateways only). */
 export const JWT_CLAIM_PREFIX = '@request.auth.claims.';
 
-/** Header match key: a header name, or a `@request.auth.claims.<name>` JWT claim; upper case warns. */
+/**
+ * Header match key: a header name, a pseudo-header (`:method`, `:path`, ...), or a
+ * `@request.auth.claims.<name>` JWT claim; upper case warns.
+ */
 function checkMatchHeaderName(name: string, at: At, c: Checker): void {
   if (name.startsWith(JWT_CLAIM_PREFIX) && name.length > JWT_CLAIM_PREFIX.length) return;
+  if (isPseudoHeader(name)) {
+    if (name === ':status')
+      c.warn(
+        at,
+        'requests have no :status pseudo-header (only responses do): this condition tests an absent header',
+      );
+    return;
+  }
   checkHeaderName(name, at, c);
   if (isHeaderName(name) && name !== name.toLowerCase())
     c.warn(at, `header names are matched case-insensitively; write ${JSON.stringify(name)} in lower case`);

@@ -650,6 +650,54 @@ spec:
 `),
     warnings: [{ path: 'spec.http[0].fault.abort', message: /never injected/ }],
   },
+  {
+    name: 'header names may use any RFC 7230 token character, in matches and CORS lists (as Istio)',
+    yaml: vs(`  hosts: [reviews]
+  http:
+  - match: [{headers: {"x.tenant~id": {exact: a}}, withoutHeaders: {"x!debug": {}}}]
+    route: [{destination: {host: reviews}}]
+    corsPolicy: {allowHeaders: ["x.custom"], exposeHeaders: ["x~trace"]}
+`),
+    noWarnings: true,
+  },
+  {
+    name: 'a quote is not a token character',
+    yaml: vs(`  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews}}]
+    corsPolicy: {allowHeaders: ['x"y']}
+`),
+    errors: [
+      { path: 'spec.http[0].corsPolicy.allowHeaders[0]', message: /not a valid header name/, line: 9 },
+    ],
+  },
+  {
+    name: 'pseudo-headers can be matched (as Istio allows)',
+    yaml: vs(`  hosts: [reviews]
+  http:
+  - match: [{headers: {":method": {exact: POST}, ":path": {prefix: /api}}}]
+    route: [{destination: {host: reviews}}]
+`),
+    noWarnings: true,
+  },
+  {
+    name: 'a :status match warns: requests have no status',
+    yaml: vs(`  hosts: [reviews]
+  http:
+  - match: [{headers: {":status": {exact: "200"}}}]
+    route: [{destination: {host: reviews}}]
+`),
+    warnings: [{ path: 'spec.http[0].match[0].headers[":status"]', message: /no :status pseudo-header/ }],
+  },
+  {
+    name: 'an unknown pseudo-header is refused',
+    yaml: vs(`  hosts: [reviews]
+  http:
+  - match: [{headers: {":protocol": {exact: a}}}]
+    route: [{destination: {host: reviews}}]
+`),
+    errors: [{ path: 'spec.http[0].match[0].headers[":protocol"]', message: /not a valid header name/ }],
+  },
 ];
 
 runTable('VirtualService', cases);

@@ -165,6 +165,47 @@ spec:
     yaml: ra('  targetRef:\n    kind: Service\n'),
     errors: [{ path: 'spec.targetRef.name', message: /is required/ }],
   },
+  {
+    name: 'fromHeaders and outputPayloadToHeader take any header token, as Istio (which only wants them non-empty)',
+    yaml: ra(`  jwtRules:
+  - issuer: a
+    jwksUri: https://example.com/jwks
+    fromHeaders: [{name: x.jwt}]
+    outputPayloadToHeader: x.jwt~payload
+`),
+    noWarnings: true,
+  },
+  {
+    name: 'fromHeaders name with a space can never arrive in a request',
+    yaml: ra(
+      '  jwtRules:\n  - issuer: a\n    jwksUri: https://example.com/jwks\n    fromHeaders: [{name: "x jwt"}]\n',
+    ),
+    errors: [{ path: 'spec.jwtRules[0].fromHeaders[0].name', message: /must be an HTTP header name/ }],
+  },
+  {
+    name: 'outputClaimToHeaders stays strict (letters, digits, "-", "_"), as Istio',
+    yaml: ra(
+      '  jwtRules:\n  - issuer: a\n    jwksUri: https://example.com/jwks\n    outputClaimToHeaders: [{header: x.sub, claim: sub}]\n',
+    ),
+    errors: [
+      { path: 'spec.jwtRules[0].outputClaimToHeaders[0].header', message: /letters, digits, "-", "_"/ },
+    ],
+  },
+  {
+    name: 'inline JWKS with a private RSA key and a symmetric key warns for each',
+    yaml: ra(
+      `  jwtRules:\n  - issuer: a\n    jwks: '{"keys":[{"kty":"RSA","e":"AQAB","n":"xyz"},{"kty":"RSA","e":"AQAB","n":"xyz","d":"secret"},{"kty":"oct","k":"c2VjcmV0"}]}'\n`,
+    ),
+    warnings: [
+      { path: 'spec.jwtRules[0].jwks', message: /key at index 1 contains private key material/ },
+      { path: 'spec.jwtRules[0].jwks', message: /key at index 2 contains private key material/ },
+    ],
+  },
+  {
+    name: 'inline JWKS of public keys does not warn',
+    yaml: ra(`  jwtRules:\n  - issuer: a\n    jwks: '${JWKS}'\n`),
+    noWarnings: true,
+  },
 ];
 
 runTable('RequestAuthentication', cases);

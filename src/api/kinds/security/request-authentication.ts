@@ -84,11 +84,23 @@ export type RequestAuthentication = SpecResource<'RequestAuthentication', Reques
 
 // ---------- validation ----------
 
-const HEADER_NAME = /^[-_A-Za-z0-9]+$/;
+// Istio's strict header names (outputClaimToHeaders): letters, digits, "-", "_".
+const STRICT_HEADER_NAME = /^[-_A-Za-z0-9]+$/;
+// Any RFC 7230 token: a name a request can carry (fromHeaders, outputPayloadToHeader).
+const TOKEN = /^[-!#$%&'*+.^_`|~A-Za-z0-9]+$/;
 
-function checkHeaderName(v: string, at: At, c: Checker): void {
-  if (!HEADER_NAME.test(v))
+function checkStrictHeaderName(v: string, at: At, c: Checker): void {
+  if (!STRICT_HEADER_NAME.test(v))
     c.error(at, `must be an HTTP header name (letters, digits, "-", "_"), got ${JSON.stringify(v)}`);
+}
+
+// Istio only requires these to be non-empty; a name that is not a token can never arrive in a request.
+function checkTokenHeaderName(v: string, at: At, c: Checker): void {
+  if (!TOKEN.test(v))
+    c.error(
+      at,
+      `must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~), got ${JSON.stringify(v)}`,
+    );
 }
 
 /** Reports unless `v` is an absolute http:// or https:// URL with a host. */
@@ -133,22 +145,50 @@ export function checkJwks(v: string, at: At, c: Checker): void {
   }
 }
 
+/**
+ * Warns about keys in an inline JWKS that carry private material (a symmetric "oct" key, or an RSA,
+ * EC or OKP key with its private exponent "d"): verification needs only public keys, as Istio warns.
+ */
+export function warnPrivateJwks(v: string, at: At, c: Checker): void {
+  let keys: unknown;
+  try {
+    const doc = JSON.parse(v) as { keys?: unknown };
+    keys = doc && typeof doc === 'object' && 'keys' in doc ? doc.keys : [doc];
+  } catch {
+    return; // checkJwks reports it
+  }
+  if (!Array.isArray(keys)) return;
+  keys.forEach((k: unknown, i) => {
+    if (typeof k !== 'object' || k === null) return;
+    const key = k as { kty?: unknown; d?: unknown };
+    if (key.kty === 'oct' || key.d !== undefined)
+      c.warn(
+        at,
+        `jwks key at index ${i} contains private key material; only public keys are used for verification, so publish the public key only`,
+      );
+  });
+}
+
 const jwtRule = (): Validator<JWTRule> =>
   obj<JWTRule>(
     {
       issuer: nonEmpty(),
       audiences: list(nonEmpty()),
       jwksUri: nonEmpty(checkJwksUri),
-      jwks: nonEmpty(checkJwks),
+      jwks: nonEmpty((v, at, c) => {
+        const mark = c.diagnostics.length;
+        checkJwks(v, at, c);
+        if (!c.failedSince(mark)) warnPrivateJwks(v, at, c);
+      }),
       fromHeaders: list(
-        obj<JWTHeader>({ name: { required: true, v: nonEmpty(checkHeaderName) }, prefix: str() }),
+        obj<JWTHeader>({ name: { required: true, v: nonEmpty(checkTokenHeaderName) }, prefix: str() }),
       ),
       fromParams: list(nonEmpty()),
       fromCookies: list(nonEmpty()),
-      outputPayloadToHeader: nonEmpty(checkHeaderName),
+      outputPayloadToHeader: nonEmpty(checkTokenHeaderName),
       outputClaimToHeaders: list(
         obj<ClaimToHeader>({
-          header: { required: true, v: nonEmpty(checkHeaderName) },
+          header: { required: true, v: nonEmpty(checkStrictHeaderName) },
           claim: { required: true, v: nonEmpty() },
         }),
       ),

@@ -2,6 +2,7 @@
 import { anyValue, obj, type Fields, type Validator, type ObjectOptions } from './schema.js';
 import type { KindDef } from './resource.js';
 import { withDryRunCheck } from './kinds/security/dry-run.js';
+import { withReservedAnnotationCheck } from './reserved-annotations.js';
 
 const envelope: Fields = { apiVersion: anyValue(), kind: anyValue(), metadata: anyValue() };
 
@@ -14,10 +15,11 @@ export const ISTIO_VERSIONS = {
 
 /**
  * An Istio custom resource: `spec` checked by `spec` (missing spec = `{}`), `status` kept as is; the
- * `istio.io/dry-run` annotation is refused on every kind but AuthorizationPolicy.
+ * `istio.io/dry-run` annotation is refused on every kind but AuthorizationPolicy, and annotations
+ * reserved to Istio's control plane on every kind (Istio's metadata validation).
  */
 export function istioKind(kind: string, apiVersions: readonly string[], spec: Validator<unknown>): KindDef {
-  const def = istioKindBody(kind, apiVersions, spec);
+  const def = withReservedAnnotationCheck(istioKindBody(kind, apiVersions, spec));
   // Istio's metadata check: only AuthorizationPolicy (which checks the value itself) takes istio.io/dry-run.
   if (kind === 'AuthorizationPolicy') return def;
   return withDryRunCheck(

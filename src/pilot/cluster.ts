@@ -10,6 +10,7 @@ import { isHttp2 } from '../registry/protocol.js';
 import { structFromJson } from '../xds/struct.js';
 import { effectivePolicy, type EffectivePolicy } from './destination-policy.js';
 import { applyClusterTls } from './cluster-tls.js';
+import { buildMetadataExchangeFilter } from './metadata-exchange.js';
 import {
   adsConfigSource,
   BLACKHOLE_CLUSTER,
@@ -107,6 +108,8 @@ export function buildOutboundCluster(
   if (!opts.grpc) {
     const http2 = isHttp2(port.protocol) || policy.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE';
     applyClusterTls(scope, cluster, svc, port, subset, policy.tls, http2);
+    // Istio's TCPClusterMx, on every cluster: it acts only when TLS negotiated istio-peer-exchange.
+    cluster.filters = [buildMetadataExchangeFilter()];
   }
   cluster.metadata = {
     filterMetadata: {
@@ -238,6 +241,7 @@ export function buildPassthroughCluster(): Envoy {
     lbPolicy: 'CLUSTER_PROVIDED',
     connectTimeout: duration(10_000),
     circuitBreakers: { thresholds: [circuitBreakerThresholds(undefined)] },
+    filters: [buildMetadataExchangeFilter()],
   };
 }
 

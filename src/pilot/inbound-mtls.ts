@@ -4,7 +4,12 @@
 // anything else → plaintext, which also lets a non-mesh client's own TLS through untouched);
 // DISABLE serves plaintext only.
 import { FILTERS, TYPES, type Envoy } from './envoy.js';
-import { buildIstioMutualServer, MTLS_APPLICATION_PROTOCOLS } from './istio-mutual.js';
+import {
+  ALPN_DOWNSTREAM,
+  ALPN_HTTP,
+  buildIstioMutualServer,
+  MTLS_APPLICATION_PROTOCOLS,
+} from './istio-mutual.js';
 import type { EffectiveMtlsMode } from './peer-authentication.js';
 import type { ProxyScope } from './scoping.js';
 
@@ -22,6 +27,10 @@ export function inboundChains(mode: EffectiveMtlsMode, base: Envoy, filters: () 
   const match = (base.filterChainMatch as Envoy | undefined) ?? {};
   const plain: Envoy = { ...base, filters: filters() };
   if (mode === 'DISABLE') return [plain];
+  const mtlsFilters = filters();
+  // Istio's BuildInboundTLS: istio-peer-exchange is accepted on TCP chains only, so an HTTP chain never
+  // agrees to a metadata exchange it would not strip.
+  const http = mtlsFilters.some((f) => f.name === FILTERS.HCM);
   const mtls: Envoy = {
     ...base,
     filterChainMatch: {
@@ -29,8 +38,8 @@ export function inboundChains(mode: EffectiveMtlsMode, base: Envoy, filters: () 
       transportProtocol: 'tls',
       ...(mode === 'PERMISSIVE' ? { applicationProtocols: [...MTLS_APPLICATION_PROTOCOLS] } : {}),
     },
-    transportSocket: buildIstioMutualServer(),
-    filters: filters(),
+    transportSocket: buildIstioMutualServer(http ? ALPN_HTTP : ALPN_DOWNSTREAM),
+    filters: mtlsFilters,
   };
   if (base.name) mtls.name = `${String(base.name)}-mtls`;
   return mode === 'STRICT' ? [mtls] : [mtls, plain];

@@ -11,8 +11,10 @@ export const ROOT_SECRET = 'ROOTCA';
 export const ALPN_IN_MESH = ['istio-peer-exchange', 'istio'];
 /** ALPN of an HTTP/2 in-mesh cluster. */
 export const ALPN_IN_MESH_H2 = ['istio-peer-exchange', 'istio', 'h2'];
-/** ALPN an in-mesh server accepts. */
+/** ALPN an in-mesh server accepts on a TCP chain (istio-peer-exchange: the TCP metadata exchange). */
 export const ALPN_DOWNSTREAM = ['istio-peer-exchange', 'h2', 'http/1.1'];
+/** ALPN an in-mesh server accepts on an HTTP chain (Istio's ALPNHttp): no TCP metadata exchange there. */
+export const ALPN_HTTP = ['h2', 'http/1.1'];
 /** ALPN values that mark a TLS connection as Istio mutual TLS (PERMISSIVE filter chain match). */
 export const MTLS_APPLICATION_PROTOCOLS = [
   'istio-peer-exchange',

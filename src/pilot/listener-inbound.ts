@@ -19,6 +19,7 @@ import { parseProtocol } from '../registry/protocol.js';
 import type { ProxyScope } from './scoping.js';
 import { buildSecurityFilters, type SecurityFilters } from './authz/security-filters.js';
 import { inboundChains, inboundMtlsMode, tlsInspector } from './inbound-mtls.js';
+import { buildMetadataExchangeFilter } from './metadata-exchange.js';
 
 /** Istio's inbound capture port. */
 export const INBOUND_PORT = 15006;
@@ -106,7 +107,12 @@ function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilt
         inbound: true,
       }),
     ];
-  return [...sec.tcp, buildTcpProxyFilter(cluster, [{ name: cluster, weight: 1 }])];
+  // Istio: the exchange goes first, so the authorization filters could read its result.
+  return [
+    buildMetadataExchangeFilter(),
+    ...sec.tcp,
+    buildTcpProxyFilter(cluster, [{ name: cluster, weight: 1 }]),
+  ];
 }
 
 /** REDIRECT mode: `virtualInbound` on 0.0.0.0:15006, one filter chain per port, passthrough for the rest. */
@@ -145,6 +151,7 @@ function inboundPassthroughChains(
   declared: ReadonlySet<number>,
 ): Envoy[] {
   const filters = (): Envoy[] => [
+    buildMetadataExchangeFilter(),
     ...sec.tcp,
     buildTcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, [{ name: PASSTHROUGH_CLUSTER, weight: 1 }]),
   ];

@@ -13,6 +13,7 @@ import { detectHttp2 } from './protocol-detect.js';
 import { resolveOriginalDst, type SocketAddr } from './original-dst.js';
 import { logger } from '../log.js';
 import { NO_LIMITS, type ConnectionLimits } from './connection-limit.js';
+import { alpnCallbackFor } from '../tls/alpn-select.js';
 
 const log = logger('listener');
 
@@ -200,7 +201,8 @@ export class ActiveListener {
     const t = new TLSSocket(socket, {
       isServer: true,
       secureContext: r.context,
-      ALPNProtocols: tls.alpn.length > 0 ? [...tls.alpn] : undefined,
+      // Envoy's selection (server preference; no common value does not fail an in-mesh client).
+      ALPNCallback: tls.alpn.length > 0 ? alpnCallbackFor(tls.alpn) : undefined,
       requestCert: tls.requireClientCert || r.verifyChain,
       rejectUnauthorized: false,
     });

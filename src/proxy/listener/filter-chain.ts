@@ -6,6 +6,7 @@ import { NetworkRbac } from '../tcp/network-rbac.js';
 import { NetworkExtAuthz } from '../tcp/network-ext-authz.js';
 import { TcpProxyConfig } from '../tcp/tcp-proxy.js';
 import { IstioTcpStats } from '../tcp/istio-tcp-stats.js';
+import { METADATA_EXCHANGE, MetadataExchange } from '../tcp/metadata-exchange/metadata-exchange.js';
 import { anyTypeName } from '../util/values.js';
 import { FilterChainMatch } from './filter-chain-match.js';
 import { DownstreamTls } from './tls-context.js';
@@ -19,7 +20,6 @@ const TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsCont
 
 /** Network filters that observe but do not change what is forwarded; skipped when listed. */
 const IGNORABLE_NETWORK = new Set([
-  'istio.metadata_exchange',
   'envoy.filters.network.connection_limit',
   'envoy.filters.network.local_ratelimit',
 ]);
@@ -65,6 +65,7 @@ export class FilterChain {
     const filters = (fc.filters ?? []) as any[];
     const rbac: (NetworkRbac | NetworkExtAuthz)[] = [];
     let tcpStats: IstioTcpStats | null = null;
+    let exchange: MetadataExchange | null = null;
     filters.forEach((f, i) => {
       const t = anyTypeName(f.typedConfig);
       const name = String(f.name ?? '');
@@ -76,11 +77,23 @@ export class FilterChain {
           codec = cfg.codec;
           hcm = new HttpConnectionManager(cfg);
         } else if (t === TCP_TYPE || (!t && name === 'envoy.filters.network.tcp_proxy')) {
-          tcp = new TcpProxyConfig(f.typedConfig ?? {}, ctx.store, ctx.source, defaultLogs, rbac, tcpStats);
+          tcp = new TcpProxyConfig(
+            f.typedConfig ?? {},
+            ctx.store,
+            ctx.source,
+            defaultLogs,
+            rbac,
+            tcpStats,
+            exchange,
+            ctx.node ?? null,
+          );
         } else if (t === RBAC_TYPE || (!t && name === 'envoy.filters.network.rbac')) {
           rbac.push(new NetworkRbac(f.typedConfig ?? {}, ctx.store));
         } else if (t === EXT_AUTHZ_TYPE || (!t && name === 'envoy.filters.network.ext_authz')) {
           rbac.push(new NetworkExtAuthz(f.typedConfig ?? {}, ctx.store, ctx.source));
+        } else if (name === METADATA_EXCHANGE) {
+          // Before an HCM it has nothing to do: HTTP exchanges metadata in headers (istio.stats).
+          exchange = new MetadataExchange(f.typedConfig ?? {}, ctx.store);
         } else if (name === 'istio.stats') {
           tcpStats = new IstioTcpStats(f.typedConfig ?? {}, ctx.store, ctx.node ?? null);
         } else if (!IGNORABLE_NETWORK.has(name)) {

@@ -1,8 +1,8 @@
 // The network `istio.stats` filter in front of tcp_proxy: Istio's TCP metrics (istio_tcp_connections_
 // opened_total / _closed_total, istio_tcp_sent_bytes_total / _received_bytes_total) with Istio's labels.
-// There is no peer metadata exchange on raw TCP (Istio's uses an ALPN-negotiated exchange inside mTLS):
-// the peer's workload labels are `unknown`; the destination side knows the peer's principal from its
-// verified certificate. Bytes of open connections are added every tcp_reporting_duration (Istio's
+// The peer's workload comes from istio.metadata_exchange (ALPN istio-peer-exchange inside mTLS; see
+// metadata-exchange/): without one its labels are `unknown`; the destination side knows the peer's
+// principal from its verified certificate either way. Bytes of open connections are added every tcp_reporting_duration (Istio's
 // default 5 s, Telemetry reportingInterval) on one timer per filter, and the rest at close.
 import {
   IstioMetrics,
@@ -12,7 +12,7 @@ import {
   type TcpSeries,
 } from '../http/filters/istio-stats/istio-metrics.js';
 import { compileStatsConfig, type StatsConfig } from '../http/filters/istio-stats/stats-config.js';
-import { peerFromMetadata, UNKNOWN_PEER } from '../http/filters/istio-stats/peer-metadata.js';
+import { peerFromMetadata, UNKNOWN_PEER, type PeerInfo } from '../http/filters/istio-stats/peer-metadata.js';
 import type { NodeInfo } from '../http/filters/filter.js';
 import type { StatsStore } from '../stats/stats-store.js';
 
@@ -47,16 +47,29 @@ export class IstioTcpStats {
     );
   }
 
-  /** Counts a connection opened to `cluster`; its downstream `socket`'s bytes are reported from now on. */
+  /** True on the destination (inbound) side. */
+  get inbound(): boolean {
+    return this.config.inbound;
+  }
+
+  /**
+   * Counts a connection opened to `cluster`; its downstream `socket`'s bytes are reported from now on,
+   * past `sentOffset` / `receivedOffset` (a metadata exchange's bytes, which are not the app's).
+   * `peer`: the other side's workload from a metadata exchange, null when there was none.
+   */
   opened(
     cluster: string,
     peerPrincipal: string,
     socket: { readonly bytesWritten: number; readonly bytesRead: number },
+    peer: PeerInfo | null = null,
+    sentOffset = 0,
+    receivedOffset = 0,
   ): IstioTcpConnection {
     const svc = this.config.inbound ? this.config.matchService('') : clusterService(cluster);
-    const series = this.metrics.tcpSeries(svc, UNKNOWN_PEER, this.config.inbound ? peerPrincipal : '');
+    const principal = this.config.inbound ? peerPrincipal : '';
+    const series = this.metrics.tcpSeries(svc, peer ?? UNKNOWN_PEER, principal);
     if (series.opened !== null) series.opened.inc();
-    const s: IstioTcpConnection = { series, socket, sent: 0, received: 0 };
+    const s: IstioTcpConnection = { series, socket, sent: sentOffset, received: receivedOffset };
     this.open.add(s);
     if (this.timer === null && this.reportMs > 0) {
       this.timer = setInterval(() => this.report(), this.reportMs);

@@ -14,6 +14,14 @@ import type { DynamicMetadata } from '../rbac/value-matcher.js';
 import type { IstioTcpStats, IstioTcpConnection } from './istio-tcp-stats.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
+import type { NodeInfo } from '../http/filters/filter.js';
+import type { PeerInfo } from '../http/filters/istio-stats/peer-metadata.js';
+import {
+  exchangeBytesOf,
+  ExchangeOutcome,
+  type ExchangeResult,
+  type MetadataExchange,
+} from './metadata-exchange/metadata-exchange.js';
 
 /** How long a closed upstream's last bytes may take to reach the client before the connection is cut (ms). */
 const FLUSH_TIMEOUT_MS = 10_000;
@@ -45,6 +53,10 @@ export class TcpProxyConfig {
     checks: readonly (NetworkRbac | NetworkExtAuthz)[] = [],
     /** Istio's TCP metrics (network istio.stats before this filter), or null. */
     readonly istioStats: IstioTcpStats | null = null,
+    /** istio.metadata_exchange listed before this filter (downstream exchange), or null. */
+    readonly exchange: MetadataExchange | null = null,
+    /** The proxy's node: what it sends in a metadata exchange (downstream or upstream). */
+    private readonly node: NodeInfo | null = null,
   ) {
     this.checks = checks.length > 0 ? checks : null;
     this.statPrefix = String(c.statPrefix ?? '');
@@ -68,6 +80,11 @@ export class TcpProxyConfig {
     this.connectFail = s.counter('upstream_connect_fail');
     this.idleTimeout = s.counter('idle_timeout');
     this.cxActive = s.gauge('downstream_cx_active');
+  }
+
+  /** This proxy's exchange bytes (encoded on first use, once per node). */
+  get exchangeBytes(): Buffer {
+    return exchangeBytesOf(this.node);
   }
 
   /** The cluster name for a new connection (weighted pick when configured). */
@@ -96,6 +113,16 @@ class TcpSession implements AccessLogContext {
   private done = false;
   /** Istio TCP metric series once the upstream connected, else null. */
   private series: IstioTcpConnection | null = null;
+  /** True once the upstream is connected (and its TLS checks passed). */
+  private upConnected = false;
+  /** Metadata exchanges still reading the peer's header, downstream and upstream. */
+  private downExchanging = false;
+  private upExchanging = false;
+  /** What each exchange read (null: none ran). */
+  private downExchange: ExchangeResult | null = null;
+  private upExchange: ExchangeResult | null = null;
+  /** The downstream exchange was refused: the session only flushes and closes. */
+  private refused = false;
   responseFlags = 0;
   upstreamHost: string | null = null;
   upstreamCluster: string | null = null;
@@ -125,6 +152,12 @@ class TcpSession implements AccessLogContext {
     // stays open for its answer (e.g. `nc -N`).
     this.down.allowHalfOpen = true;
     this.down.once('close', () => this.close());
+    const mx = cfg.exchange;
+    // Istio runs the exchange first; it goes on while the checks run and the upstream connects.
+    if (mx !== null && mx.applies(this.down)) {
+      this.downExchanging = true;
+      mx.run(this.down, cfg.exchangeBytes, (r) => this.exchanged(r, true));
+    }
     if (cfg.checks !== null) this.runChecks(cfg.checks, 0, {});
     else this.route();
   }
@@ -217,17 +250,12 @@ class TcpSession implements AccessLogContext {
       // upstream_connection_options.tcp_keepalive (DestinationRule tcpKeepalive), as for HTTP pools.
       if (cluster.poolOptions.keepaliveTimeMs >= 0)
         up.setKeepAlive(true, cluster.poolOptions.keepaliveTimeMs);
-      const istio = this.cfg.istioStats;
-      if (istio !== null) this.series = istio.opened(cluster.name, this.info.peerPrincipal, this.down);
-      if (this.cfg.idleTimeoutMs > 0) {
-        up.setTimeout(this.cfg.idleTimeoutMs, () => {
-          this.cfg.idleTimeout.inc();
-          this.close();
-        });
-      }
-      this.down.pipe(up);
-      up.pipe(this.down);
-      this.down.resume();
+      this.upConnected = true;
+      const mx = cluster.metadataExchange;
+      if (mx !== null && mx.applies(up)) {
+        this.upExchanging = true;
+        mx.run(up, this.cfg.exchangeBytes, (r) => this.exchanged(r, false));
+      } else this.forward();
     });
     up.on('error', () => {});
     up.once('close', () => {
@@ -251,6 +279,66 @@ class TcpSession implements AccessLogContext {
       }
       this.flushAndClose();
     });
+  }
+
+  /** A metadata exchange finished reading the peer (downstream or upstream side). */
+  private exchanged(r: ExchangeResult, downstream: boolean): void {
+    if (this.done) return;
+    if (downstream) {
+      this.downExchanging = false;
+      this.downExchange = r;
+    } else {
+      this.upExchanging = false;
+      this.upExchange = r;
+    }
+    // More data than the bound: not an Istio peer; the connection ends rather than buffer it.
+    if (r.outcome === ExchangeOutcome.Refused) {
+      this.connectionTerminationDetails = 'metadata_exchange_too_large';
+      if (!downstream) return this.close();
+      // Our own exchange (already written) still reaches the client; its further bytes stay unread.
+      this.refused = true;
+      return this.flushAndClose();
+    }
+    this.forward();
+  }
+
+  /** Starts proxying once the upstream is connected and no exchange is still reading. */
+  private forward(): void {
+    const up = this.up;
+    if (this.done || this.refused || up === null || !this.upConnected) return;
+    if (this.downExchanging || this.upExchanging) return;
+    const down = this.down;
+    const dx = this.downExchange;
+    const ux = this.upExchange;
+    const istio = this.cfg.istioStats;
+    if (istio !== null) {
+      // The peer: the client (downstream exchange) for the destination reporter, the server otherwise.
+      const peer: PeerInfo | null = (istio.inbound ? dx : ux)?.peer ?? null;
+      // Exchange bytes on the downstream connection are not the app's (Istio strips them before stats).
+      const sentOffset = dx !== null ? this.cfg.exchangeBytes.length : 0;
+      this.series = istio.opened(
+        this.cluster!.name,
+        this.info.peerPrincipal,
+        down,
+        peer,
+        sentOffset,
+        dx?.consumed ?? 0,
+      );
+    }
+    if (this.cfg.idleTimeoutMs > 0) {
+      up.setTimeout(this.cfg.idleTimeoutMs, () => {
+        this.cfg.idleTimeout.inc();
+        this.close();
+      });
+    }
+    // Bytes read past (or instead of) an exchange go first; a side that ended meanwhile is ended.
+    if (dx !== null && dx.rest.length > 0) up.write(dx.rest);
+    if (dx !== null && dx.ended) up.end();
+    else down.pipe(up);
+    if (ux !== null && ux.rest.length > 0) down.write(ux.rest);
+    if (ux !== null && ux.ended) down.end();
+    else up.pipe(down);
+    down.resume();
   }
 
   /** The upstream closed: what it sent still reaches the client (flush), then the session ends. */

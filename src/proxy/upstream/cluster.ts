@@ -19,6 +19,7 @@ import { Http2Pool } from './pool/http2-pool.js';
 import type { SecretLookup } from '../tls/secret-manager.js';
 import { compileUpstreamTransport, type UpstreamTls } from '../tls/upstream-tls.js';
 import { TransportSockets } from './transport-socket-match.js';
+import { compileClusterFilters, type MetadataExchange } from '../tcp/metadata-exchange/metadata-exchange.js';
 import { logger } from '../log.js';
 import type {
   envoy_config_cluster_v3_Cluster as ClusterConfig,
@@ -68,6 +69,8 @@ export class Cluster {
   readonly panicThreshold: number;
   /** TLS origination (transport_socket UpstreamTlsContext), or null for plaintext. */
   readonly tls: UpstreamTls | null;
+  /** istio.metadata_exchange among the cluster's filters (run on tcp_proxy connections), or null. */
+  readonly metadataExchange: MetadataExchange | null;
   /** Per-endpoint transport sockets (transport_socket_matches over `tls`). */
   private readonly transports: TransportSockets;
   /** Outlier detection, or null when the cluster has none. */
@@ -103,6 +106,11 @@ export class Cluster {
     try {
       this.tls = compileUpstreamTransport(config.transportSocket, secrets);
       this.transports = new TransportSockets(config.transportSocketMatches, this.tls, secrets);
+    } catch (e) {
+      throw new ConfigError(this.name, '', (e as Error).message);
+    }
+    try {
+      this.metadataExchange = compileClusterFilters(config.filters, store);
     } catch (e) {
       throw new ConfigError(this.name, '', (e as Error).message);
     }

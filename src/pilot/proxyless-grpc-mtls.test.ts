@@ -1,10 +1,12 @@
 // Proxyless gRPC with Istio mutual TLS, all real processes: `mizzen server` (with its CA), `mizzen
 // agent` writing the gRPC bootstrap and the client's certificate files, a grpc-js-xds client with
-// XdsChannelCredentials, and a gRPC server behind a `mizzen proxy` sidecar under PeerAuthentication
-// STRICT. Own file: grpc-js-xds reads its bootstrap from the environment once per process.
+// XdsChannelCredentials, a gRPC server behind a `mizzen proxy` sidecar and a proxyless gRPC server
+// (XdsServer with XdsServerCredentials, its own agent), both under PeerAuthentication STRICT. Own
+// file: grpc-js-xds reads its bootstrap from the environment once per process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,13 +22,17 @@ const NET = `127.${100 + Math.floor(Math.random() * 150)}.${Math.floor(Math.rand
 const APP_IP = `${NET}.1`;
 const SIDECAR_IP = `${NET}.2`;
 const CLIENT_IP = `${NET}.3`;
+const GREETER_IP = `${NET}.4`;
 const TARGET = 'xds:///helloworld.foo.svc.cluster.local:7070';
+const GREETER_TARGET = 'xds:///greeter.foo.svc.cluster.local:7071';
 const CLIENT_ID = 'spiffe://cluster.local/ns/foo/sa/client';
 
 interface Hello {
   name: string;
   /** The x-forwarded-client-cert the server app received. */
   xfcc?: string;
+  /** The proxyless server's view of its peer: the certificate's SANs. */
+  peer?: string;
 }
 
 const codec = {
@@ -65,7 +71,27 @@ async function startApp(): Promise<{ server: grpc.Server; port: number }> {
   return { server, port };
 }
 
-const manifests = (port: number): string => `apiVersion: v1
+const manifests = (port: number, greeterPort: number): string => `apiVersion: v1
+kind: Service
+metadata: { name: greeter, namespace: foo }
+spec:
+  selector: { app: greeter }
+  ports: [{ name: grpc, port: 7071, targetPort: ${greeterPort} }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: greeter-0, namespace: foo, labels: { app: greeter, security.istio.io/tlsMode: istio } }
+spec: { serviceAccountName: greeter, containers: [{ name: greeter, ports: [{ containerPort: ${greeterPort} }] }] }
+status: { phase: Running, podIP: ${GREETER_IP}, conditions: [{ type: Ready, status: "True" }] }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: greeter, namespace: foo }
+spec:
+  host: greeter.foo.svc.cluster.local
+  trafficPolicy: { tls: { mode: ISTIO_MUTUAL } }
+---
+apiVersion: v1
 kind: Service
 metadata: { name: helloworld, namespace: foo }
 spec:
@@ -118,51 +144,100 @@ const codeOf = (client: grpc.Client): Promise<number> =>
 /** The serial of the leaf in a PEM chain file. */
 const serialOf = (file: string): string => new X509Certificate(readFileSync(file)).serialNumber;
 
-test('proxyless gRPC client with XdsChannelCredentials and mizzen agent certificates reaches a STRICT sidecar; plaintext is refused', async () => {
+/** A free port on `ip` (listen on 0, close). */
+async function freePort(ip: string): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, ip, r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A child process and what it wrote to stderr. */
+interface Child {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  stderr(): string;
+  stdout(): string;
+}
+
+function spawnChild(args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { child, exited, stderr: () => err, stdout: () => out };
+}
+
+/** `mizzen agent` for pod NAME-0 (service account NAME) at `ip`, writing under `dir`. */
+function spawnAgent(xds: string, dir: string, name: string, ip: string): Child {
+  return spawnChild([
+    BIN,
+    'agent',
+    '--xds-address',
+    xds,
+    '--id',
+    `sidecar~${ip}~${name}-0.foo~foo.svc.cluster.local`,
+    '--metadata',
+    JSON.stringify({ NAMESPACE: 'foo', SERVICE_ACCOUNT: name, INSTANCE_IPS: ip, LABELS: { app: name } }),
+    '--token-file',
+    join(dir, `${name}.jwt`),
+    '--output-certs',
+    join(dir, `${name}-certs`),
+    '--grpc-bootstrap',
+    join(dir, `${name}-bootstrap.json`),
+    '--cert-ttl',
+    '20s',
+  ]);
+}
+
+/** The proxyless greeter: XdsServer with XdsServerCredentials, answering with its peer's SANs. */
+const GREETER_SERVER = `
+const grpc = require('@grpc/grpc-js');
+const xds = require('@grpc/grpc-js-xds');
+xds.register();
+const codec = { serialize: (v) => Buffer.from(JSON.stringify(v)), deserialize: (b) => JSON.parse(b.toString()) };
+const server = new xds.XdsServer();
+server.addService(
+  { SayHello: { path: '/helloworld.Greeter/SayHello', requestStream: false, responseStream: false,
+      requestSerialize: codec.serialize, requestDeserialize: codec.deserialize,
+      responseSerialize: codec.serialize, responseDeserialize: codec.deserialize } },
+  { SayHello: (call, cb) => cb(null, { name: call.request.name,
+      peer: String(call.getAuthContext().sslPeerCertificate?.subjectaltname ?? '') }) },
+);
+server.bindAsync(process.env.GREETER_ADDRESS, new xds.XdsServerCredentials(grpc.ServerCredentials.createInsecure()),
+  (err) => (err ? (console.error(err.message), process.exit(1)) : console.log('serving')));
+process.on('SIGTERM', () => { server.forceShutdown(); process.exit(0); });
+`;
+
+test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar and to a STRICT XdsServer; plaintext refused; rotation', async () => {
   const app = await startApp();
+  const greeterPort = await freePort(GREETER_IP);
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-grpc-mtls-'));
   const configDir = join(dir, 'config');
   const caDir = join(dir, 'ca');
-  const certs = join(dir, 'certs');
-  const bootstrapFile = join(dir, 'grpc-bootstrap.json');
+  const certs = join(dir, 'client-certs');
+  const bootstrapFile = join(dir, 'client-bootstrap.json');
   mkdirSync(configDir);
-  writeFileSync(join(configDir, 'mesh.yaml'), manifests(app.port));
+  writeFileSync(join(configDir, 'mesh.yaml'), manifests(app.port, greeterPort));
   const server = await startServer(configDir, ['--ca-dir', caDir]);
   const key = ensureLocalTokenKey(caDir);
-  const token = (sa: string, pod: string): Promise<string> =>
-    issueLocalToken(key, { namespace: 'foo', serviceAccount: sa, pod });
-  writeFileSync(join(dir, 'helloworld.jwt'), await token('helloworld', 'helloworld-0'));
-  writeFileSync(join(dir, 'client.jwt'), await token('client', 'client-0'));
+  for (const sa of ['helloworld', 'client', 'greeter'])
+    writeFileSync(
+      join(dir, `${sa}.jwt`),
+      await issueLocalToken(key, { namespace: 'foo', serviceAccount: sa, pod: `${sa}-0` }),
+    );
 
+  const children: Child[] = [];
   let sidecar: ProxyChild | null = null;
-  let agentErr = '';
-  const agent = spawn(
-    process.execPath,
-    [
-      BIN,
-      'agent',
-      '--xds-address',
-      server.xds,
-      '--id',
-      `sidecar~${CLIENT_IP}~client-0.foo~foo.svc.cluster.local`,
-      '--metadata',
-      JSON.stringify({ NAMESPACE: 'foo', SERVICE_ACCOUNT: 'client', INSTANCE_IPS: CLIENT_IP }),
-      '--token-file',
-      join(dir, 'client.jwt'),
-      '--output-certs',
-      certs,
-      '--grpc-bootstrap',
-      bootstrapFile,
-      '--cert-ttl',
-      '20s',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  agent.stderr.on('data', (d: Buffer) => (agentErr += d.toString()));
-  const agentExited = new Promise<void>((r) => agent.once('exit', () => r()));
   const clients: grpc.Client[] = [];
-  const diagnostics = (): string => `agent:\n${agentErr}\nserver:\n${server.stderr()}`;
+  const diagnostics = (): string =>
+    `${children.map((c) => `${c.stdout()}${c.stderr()}`).join('\n---\n')}\nserver:\n${server.stderr()}`;
   try {
+    const agent = spawnAgent(server.xds, dir, 'client', CLIENT_IP);
+    children.push(agent, spawnAgent(server.xds, dir, 'greeter', GREETER_IP));
     sidecar = await spawnProxy(
       [
         'sidecar',
@@ -187,10 +262,12 @@ test('proxyless gRPC client with XdsChannelCredentials and mizzen agent certific
       join(dir, 'helloworld.ready'),
     );
 
-    // The agent writes the bootstrap once the certificate is in place, with Istio's provider `default`.
-    await waitFor('the agent to write the bootstrap', () => existsSync(bootstrapFile), 30_000).catch(
-      (e: Error) => assert.fail(`${e.message}\n${diagnostics()}`),
-    );
+    // The agents write the bootstrap once the certificate is in place, with Istio's provider `default`.
+    await waitFor(
+      'the agents to write their bootstraps',
+      () => existsSync(bootstrapFile) && existsSync(join(dir, 'greeter-bootstrap.json')),
+      30_000,
+    ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
     const bootstrap = JSON.parse(readFileSync(bootstrapFile, 'utf8'));
     assert.deepEqual(bootstrap.certificate_providers.default, {
       plugin_name: 'file_watcher',
@@ -202,15 +279,26 @@ test('proxyless gRPC client with XdsChannelCredentials and mizzen agent certific
       },
     });
     assert.equal(bootstrap.node.metadata.GENERATOR, 'grpc');
+    assert.equal(bootstrap.server_listener_resource_name_template, 'xds.istio.io/grpc/lds/inbound/%s');
     assert.equal(statSync(join(certs, 'key.pem')).mode & 0o777, 0o600, 'the key is private');
     const leaf = new X509Certificate(readFileSync(join(certs, 'cert-chain.pem')));
     assert.match(String(leaf.subjectAltName), /URI:spiffe:\/\/cluster\.local\/ns\/foo\/sa\/client/);
     assert.ok(leaf.verify(new X509Certificate(readFileSync(join(certs, 'root-cert.pem'))).publicKey));
 
+    // The proxyless greeter serves once Mizzen gives it its inbound listener.
+    const greeter = spawnChild(['-e', GREETER_SERVER], {
+      ...process.env,
+      GRPC_XDS_BOOTSTRAP: join(dir, 'greeter-bootstrap.json'),
+      GREETER_ADDRESS: `${GREETER_IP}:${greeterPort}`,
+    });
+    children.push(greeter);
+
     process.env.GRPC_XDS_BOOTSTRAP = bootstrapFile;
     const xds = await import('@grpc/grpc-js-xds');
     xds.register();
-    const secure = new Greeter(TARGET, new xds.XdsChannelCredentials(grpc.credentials.createInsecure()));
+    const creds = (): grpc.ChannelCredentials =>
+      new xds.XdsChannelCredentials(grpc.credentials.createInsecure());
+    const secure = new Greeter(TARGET, creds());
     clients.push(secure);
     const first = await waitFor(
       'an mTLS call through the STRICT sidecar',
@@ -230,6 +318,22 @@ test('proxyless gRPC client with XdsChannelCredentials and mizzen agent certific
     assert.equal(await codeOf(direct), grpc.status.UNAVAILABLE);
     assert.ok((await call(secure)).xfcc, 'the mTLS client keeps working');
 
+    // Proxyless on both ends: the XdsServer requires the client's certificate and sees its identity.
+    await waitFor('the greeter to serve', () => greeter.stdout().includes('serving'), 30_000).catch(
+      (e: Error) => assert.fail(`${e.message}\n${diagnostics()}`),
+    );
+    const toGreeter = new Greeter(GREETER_TARGET, creds());
+    clients.push(toGreeter);
+    const hello = await waitFor(
+      'an mTLS call to the proxyless server',
+      () => call(toGreeter).catch(() => null),
+      30_000,
+    ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
+    assert.match(String(hello.peer), new RegExp(`URI:${CLIENT_ID.replace(/\//g, '\\/')}`));
+    const plainGreeter = new Greeter(`${GREETER_IP}:${greeterPort}`, grpc.credentials.createInsecure());
+    clients.push(plainGreeter);
+    assert.equal(await codeOf(plainGreeter), grpc.status.UNAVAILABLE, 'STRICT: plaintext is refused');
+
     // Rotation: the agent replaces the files (20 s lifetime, renewed at half). Once the first
     // certificate has expired, a new connection still gets through: gRPC read the renewed files.
     await waitFor(
@@ -241,20 +345,19 @@ test('proxyless gRPC client with XdsChannelCredentials and mizzen agent certific
     );
     const expiry = new Date(leaf.validTo).getTime();
     await waitFor('the first certificate to expire', () => Date.now() > expiry + 1000, 30_000);
-    const fresh = new Greeter(TARGET, new xds.XdsChannelCredentials(grpc.credentials.createInsecure()), {
-      'grpc.use_local_subchannel_pool': 1,
-    });
-    clients.push(fresh);
-    const rotated = await waitFor(
-      'a call on a new connection after the first certificate expired',
-      () => call(fresh).catch(() => null),
-      20_000,
-    ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
-    assert.match(String(rotated.xfcc), new RegExp(`URI=${CLIENT_ID.replace(/\//g, '\\/')}`));
+    for (const target of [TARGET, GREETER_TARGET]) {
+      const fresh = new Greeter(target, creds(), { 'grpc.use_local_subchannel_pool': 1 });
+      clients.push(fresh);
+      await waitFor(
+        `a call to ${target} on a new connection after the first certificate expired`,
+        () => call(fresh).catch(() => null),
+        20_000,
+      ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
+    }
   } finally {
     for (const c of clients) c.close();
-    agent.kill('SIGTERM');
-    await agentExited;
+    for (const c of children) c.child.kill('SIGTERM');
+    await Promise.all(children.map((c) => c.exited));
     if (sidecar) {
       sidecar.child.kill('SIGTERM');
       await sidecar.exited;

@@ -1,6 +1,6 @@
-// Proxyless gRPC clients (node metadata GENERATOR=grpc): API listeners named `host:port` for
-// `xds:///host:port` targets, their route configs, and EDS clusters gRPC understands (with Istio mutual
-// TLS from certificate providers when a DestinationRule asks for ISTIO_MUTUAL).
+// Proxyless gRPC (node metadata GENERATOR=grpc): API listeners named `host:port` for `xds:///host:port`
+// targets, their route configs, and EDS clusters gRPC understands (with Istio mutual TLS from
+// certificate providers when a DestinationRule asks for ISTIO_MUTUAL); servers' inbound listeners.
 import { resolveHost } from '../registry/host.js';
 import type { MeshService } from '../registry/model.js';
 import { isHttpPort, serviceRoutes } from './route-config.js';
@@ -10,6 +10,7 @@ import { buildOutboundCluster } from './cluster.js';
 import { parseOutboundClusterName, wrap, type Envoy } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { buildGrpcClusterTls } from './proxyless-grpc-tls.js';
+import { buildGrpcInboundListener, GRPC_INBOUND_PREFIX } from './proxyless-grpc-inbound.js';
 import { warnOnce as warn } from './generator-warnings.js';
 
 /** A `host:port` target resolved to a visible service port; null when unknown. */
@@ -31,10 +32,18 @@ function allTargets(scope: ProxyScope): string[] {
   return out;
 }
 
-/** API listeners for the requested targets (all visible ones when `names` is empty). */
+/**
+ * API listeners for the requested client targets (all visible ones when `names` is empty), and the
+ * inbound listeners gRPC servers ask for by name.
+ */
 export function buildGrpcListeners(scope: ProxyScope, names: readonly string[]): Envoy[] {
   const out: Envoy[] = [];
   for (const name of names.length > 0 ? names : allTargets(scope)) {
+    if (name.startsWith(GRPC_INBOUND_PREFIX)) {
+      const l = buildGrpcInboundListener(scope, name);
+      if (l) out.push(l);
+      continue;
+    }
     if (!resolveTarget(scope, name)) continue;
     out.push({
       name,

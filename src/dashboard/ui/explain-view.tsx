@@ -28,9 +28,14 @@ const MATCH = { yes: 'matches', no: 'no match', token: "depends on the request's
 /** The authorization decision at one destination workload and the policies that took part. */
 function Authz({ a }: { a: AuthzExplain }) {
   return (
-    <li class="authz" data-workload={a.workload} data-decision={a.decision}>
+    <li class="authz" data-workload={a.workload} data-at={a.at} data-decision={a.decision}>
       <span class={`badge ${a.decision}`}>{a.decision}</span> at <strong>{a.workload}</strong> ({a.address},{' '}
-      {a.principal ? `mutual TLS as ${a.principal}` : 'plaintext'}): <span class="summary">{a.summary}</span>
+      {a.at === 'gateway'
+        ? 'the gateway itself, client taken as 127.0.0.1'
+        : a.principal
+          ? `mutual TLS as ${a.principal}`
+          : 'plaintext'}
+      ): <span class="summary">{a.summary}</span>
       {a.connected ? null : <span class="status"> (generated for its sidecar; not connected)</span>}
       {a.requestAuthentication ? (
         <p class="jwt">
@@ -173,7 +178,7 @@ function Answer({ e }: { e: Explanation }) {
               ) : (
                 <ul class="authz">
                   {(e.authz ?? []).map((a) => (
-                    <Authz key={a.workload} a={a} />
+                    <Authz key={`${a.at} ${a.workload}`} a={a} />
                   ))}
                 </ul>
               )}

@@ -14,7 +14,14 @@ import { FILTERS, type Envoy } from '../envoy.js';
 import type { Generator, ProxyRef } from '../generator.js';
 import type { PushContext } from '../push-context.js';
 import { authzPolicySource, whereOfPolicy, type AuthzPolicySource } from './authz-source.js';
-import { destinationEndpoints, inboundChain, proxyOf, type DestinationEndpoint } from './inbound-chain.js';
+import {
+  destinationEndpoints,
+  inboundChain,
+  proxyOf,
+  decodedChain,
+  type DestinationEndpoint,
+  type InboundChain,
+} from './inbound-chain.js';
 import { evaluateRbac, type PolicyMatch, type RbacOutcome } from './rbac-eval.js';
 import { arr, obj } from './shape.js';
 
@@ -40,6 +47,8 @@ export interface AuthzStep {
 
 /** The decision at one destination workload. */
 export interface AuthzExplain {
+  /** Where the decision is taken: the source gateway itself, or the destination workload's sidecar. */
+  readonly at: 'gateway' | 'destination';
   /** `ns/name` of the destination workload and the endpoint the decision is for. */
   readonly workload: string;
   readonly address: string;
@@ -104,6 +113,43 @@ export function explainAuthz(
   return out;
 }
 
+/** Where a gateway's clients are taken to connect from: the local mesh's clients are on loopback. */
+export const GATEWAY_CLIENT_IP = '127.0.0.1';
+
+/**
+ * The decision a gateway takes on the request itself (the policies selecting the gateway), on the
+ * chain `chainIndex` of its listener `listener` that took it; null when that chain enforces nothing.
+ */
+export function explainGatewayAuthz(
+  gen: Generator,
+  push: PushContext,
+  ref: ProxyRef,
+  listener: Envoy,
+  chainIndex: number,
+  req: AuthzRequest,
+): AuthzExplain | null {
+  const chain = decodedChain(listener, chainIndex);
+  const scope = gen.scope(ref);
+  const sa = obj(obj(listener.address).socketAddress);
+  const localIp = String(sa.address ?? '');
+  const localPort = Number(sa.portValue ?? 0);
+  const conn = { directRemoteIp: GATEWAY_CLIENT_IP, localIp, localPort, sni: '', peer: '' };
+  const out = onChain(gen, push, ref, chain, conn, req);
+  if (out.steps.length === 0 && !out.requestAuthentication) return null;
+  const w = scope.workload;
+  return {
+    at: 'gateway',
+    workload: w ? `${w.namespace}/${w.name}` : `${scope.proxy.namespace}/${scope.proxy.name}`,
+    address: `${localIp}:${localPort}`,
+    cluster: '',
+    proxy: ref.id,
+    connected: true,
+    transport: 'plaintext',
+    principal: '',
+    ...out,
+  };
+}
+
 /** spiffe://<trustDomain>/ns/<ns>/sa/<sa> of the source proxy's workload. */
 function principalOf(gen: Generator, push: PushContext, ref: ProxyRef): string {
   const scope = gen.scope(ref);
@@ -126,6 +172,7 @@ function atDestination(
   const { ref, connected } = proxyOf(d.workload, proxies, source);
   const peer = d.mtls ? principal : '';
   const base = {
+    at: 'destination' as const,
     workload: `${d.workload.namespace}/${d.workload.name}`,
     address: `${d.address}:${d.port}`,
     cluster: d.cluster,
@@ -150,6 +197,49 @@ function atDestination(
       summary: `${allow ? 'allowed' : 'denied'}: ${why}`,
     };
   }
+  const conn = {
+    directRemoteIp: gen.scope(source).proxy.ip,
+    localIp: d.address,
+    localPort: d.port,
+    sni: d.sni,
+    peer,
+  };
+  return { ...base, ...onChain(gen, push, ref, chain, conn, req) };
+}
+
+/** The connection as the enforcing proxy sees it. */
+interface Conn {
+  readonly directRemoteIp: string;
+  readonly localIp: string;
+  readonly localPort: number;
+  readonly sni: string;
+  /** The peer's verified SPIFFE id, '' when none. */
+  readonly peer: string;
+}
+
+type ChainOutcome = Pick<
+  AuthzExplain,
+  | 'listener'
+  | 'filterChain'
+  | 'path'
+  | 'decision'
+  | 'summary'
+  | 'policy'
+  | 'withoutToken'
+  | 'requestAuthentication'
+  | 'steps'
+>;
+
+/** The RBAC filters of one chain of `enforcer` evaluated for `req` over `conn`, and the decision. */
+function onChain(
+  gen: Generator,
+  push: PushContext,
+  enforcer: ProxyRef,
+  chain: InboundChain,
+  conn: Conn,
+  req: AuthzRequest,
+): ChainOutcome {
+  const at = { listener: chain.listener, filterChain: chain.chain };
   const hcm = obj(chain.filters.find((f) => f.name === FILTERS.HCM)?.typedConfig);
   const http = chain.filters.some((f) => f.name === FILTERS.HCM);
   let path = '';
@@ -158,15 +248,15 @@ function atDestination(
     const n = normalizer ? normalizer.apply(req.path) : { verdict: PathVerdict.Continue, path: req.path };
     if (n.verdict === PathVerdict.Reject)
       return {
-        ...base,
-        listener: chain.listener,
-        filterChain: chain.chain,
+        ...at,
+        path: req.path,
+        steps: [],
         decision: 'DENY',
         summary: 'denied: the path cannot be normalized (400 before authorization)',
       };
     path = n.path;
   }
-  const input = rbacInput(d, peer, http ? { ...req, path } : null, source, gen);
+  const input = rbacInput(conn, http ? { ...req, path } : null, hcm);
   const rbacFilters = http
     ? arr(hcm.httpFilters).filter((f) => f.name === HTTP_RBAC)
     : chain.filters.filter((f) => f.name === NETWORK_RBAC);
@@ -175,10 +265,8 @@ function atDestination(
   const decided = decide(steps, 'match');
   const noToken = decided.decision === 'DEPENDS_ON_TOKEN' ? decide(steps, 'withoutToken') : null;
   return {
-    ...base,
-    listener: chain.listener,
-    filterChain: chain.chain,
-    path: http ? path : '',
+    ...at,
+    path,
     ...decided,
     ...(noToken ? { withoutToken: noToken.decision === 'ALLOW' ? 'ALLOW' : 'DENY' } : {}),
     ...(noToken
@@ -186,7 +274,7 @@ function atDestination(
           summary: `${decided.summary}; without a token: ${noToken.decision === 'ALLOW' ? 'allowed' : 'denied'}`,
         }
       : {}),
-    ...(jwt ? { requestAuthentication: requestAuthn(gen, ref, obj(jwt.typedConfig)) } : {}),
+    ...(jwt ? { requestAuthentication: requestAuthn(gen, enforcer, obj(jwt.typedConfig)) } : {}),
     steps: steps.map((s) => ({
       ...s,
       policies: s.policies.map((p) => ({ match: p.match, source: p.source })),
@@ -194,15 +282,24 @@ function atDestination(
   };
 }
 
-/** The RbacInput of the request at the destination's inbound listener. */
-function rbacInput(
-  d: DestinationEndpoint,
-  peer: string,
-  req: AuthzRequest | null,
-  source: ProxyRef,
-  gen: Generator,
-): RbacInput {
-  const from = gen.scope(source).proxy.ip;
+/**
+ * The original client as the HCM determines it (Envoy's rules, as the proxy's RBAC input does): with
+ * use_remote_address the peer is appended to X-Forwarded-For first; then the entry xff_num_trusted_hops
+ * left of the end, else the peer.
+ */
+function originalClient(hcm: Envoy, peer: string, headers: Readonly<Record<string, string>>): string {
+  const useRemote = obj(hcm.useRemoteAddress).value === true || hcm.useRemoteAddress === true;
+  const hops = Number(hcm.xffNumTrustedHops ?? 0);
+  const xff = headers['x-forwarded-for'];
+  if (useRemote && hops === 0) return peer;
+  const list = xff === undefined ? [] : xff.split(',');
+  if (useRemote) list.push(peer);
+  const ip = list[list.length - 1 - hops]?.trim() ?? '';
+  return ip !== '' ? ip : peer;
+}
+
+/** The RbacInput of the request at the enforcing listener; `req` null on TCP chains. */
+function rbacInput(conn: Conn, req: AuthzRequest | null, hcm: Envoy): RbacInput {
   let headers: HeaderSource | null = null;
   if (req) {
     const pseudo: Record<string, string> = {
@@ -215,12 +312,12 @@ function rbacInput(
   }
   const q = req ? req.path.indexOf('?') : -1;
   return {
-    directRemoteIp: from,
-    remoteIp: from,
-    localIp: d.address,
-    localPort: d.port,
-    sni: d.sni,
-    peerPrincipal: peer,
+    directRemoteIp: conn.directRemoteIp,
+    remoteIp: req ? originalClient(hcm, conn.directRemoteIp, req.headers) : conn.directRemoteIp,
+    localIp: conn.localIp,
+    localPort: conn.localPort,
+    sni: conn.sni,
+    peerPrincipal: conn.peer,
     headers,
     path: req ? (q >= 0 ? req.path.slice(0, q) : req.path) : '',
     metadata: null,

@@ -270,3 +270,62 @@ spec:
     /^RequestAuthentication default\/jwt at test-4\.yaml:1:1$/,
   );
 });
+
+test("authz: a gateway's own policy decides on the request as it arrives, before the destination's", () => {
+  const push = pushFromYaml(
+    ...BASE,
+    read('bookinfo-gateway.yaml'),
+    `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ingress-deny-logout, namespace: istio-system }
+spec:
+  selector: { matchLabels: { istio: ingressgateway } }
+  action: DENY
+  rules: [{ to: [{ operation: { paths: ["/logout"] } }] }]
+`,
+  );
+  const gw = proxyRef({
+    type: 'router',
+    ip: '127.0.0.1',
+    name: 'istio-ingressgateway-0',
+    namespace: 'istio-system',
+    labels: { istio: 'ingressgateway' },
+  });
+  const g = generatorFor(push);
+  const at = (path: string): Array<[string, string, string]> =>
+    (explain(g, push, gw, { method: 'GET', host: 'localhost', port: 80, path, headers: {} }).authz ?? []).map(
+      (a) => [a.at, a.workload, a.decision],
+    );
+  assert.deepEqual(at('/logout'), [
+    ['gateway', 'istio-system/istio-ingressgateway-0', 'DENY'],
+    ['destination', 'default/productpage-v1-0', 'ALLOW'],
+  ]);
+  assert.deepEqual(at('/productpage'), [
+    ['gateway', 'istio-system/istio-ingressgateway-0', 'ALLOW'],
+    ['destination', 'default/productpage-v1-0', 'ALLOW'],
+  ]);
+  const e = explain(g, push, gw, {
+    method: 'GET',
+    host: 'localhost',
+    port: 80,
+    path: '/logout',
+    headers: {},
+  });
+  assert.equal(
+    e.authz?.[0].summary,
+    'denied by AuthorizationPolicy istio-system/ingress-deny-logout rule[0] at test-4.yaml:7:11 (DENY)',
+  );
+  const noPolicy = pushFromYaml(...BASE, read('bookinfo-gateway.yaml'));
+  const plain = explain(generatorFor(noPolicy), noPolicy, gw, {
+    method: 'GET',
+    host: 'localhost',
+    port: 80,
+    path: '/productpage',
+    headers: {},
+  });
+  assert.deepEqual(
+    plain.authz?.map((a) => a.at),
+    ['destination'],
+    'a gateway without policies enforces nothing of its own',
+  );
+});

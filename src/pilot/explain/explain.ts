@@ -18,7 +18,7 @@ import { describeMismatch } from './mismatch.js';
 import { ruleSource, type RuleSource } from './rule-source.js';
 import { arr, obj } from './shape.js';
 import { describeCluster, type ClusterExplain } from './cluster-explain.js';
-import { explainAuthz, type AuthzExplain } from './authz-explain.js';
+import { explainAuthz, explainGatewayAuthz, type AuthzExplain } from './authz-explain.js';
 
 /** The request to explain, as the source workload's app sends it. */
 export interface ExplainRequest {
@@ -155,7 +155,11 @@ export function explain(
   };
   const clusters = route.action === 'route' ? route.clusters.map((c) => c.name) : [];
   const authz = explainAuthz(gen, push, ref, clusters, upstream, opts.proxies);
-  return { ...base, listener, virtualHost, tried, route, authz };
+  // A gateway's own policies see the request as it arrived, before the route's rewrites.
+  const own = router
+    ? explainGatewayAuthz(gen, push, ref, picked.raw, picked.chainIndex, { ...req, authority })
+    : null;
+  return { ...base, listener, virtualHost, tried, route, authz: own ? [own, ...authz] : authz };
 }
 
 /** The RouteRequest the proxy's matcher reads, built from the described request. */
@@ -187,6 +191,9 @@ interface PickedListener {
   listener: { name: string; filterChain: string; routeConfig?: string; tcpCluster?: string };
   routeConfig: string;
   tcpCluster?: string;
+  /** The listener as generated and the index of the chain that takes the request. */
+  raw: Envoy;
+  chainIndex: number;
 }
 
 /**
@@ -211,8 +218,9 @@ function pickListener(listeners: Envoy[], router: boolean, port: number): Picked
       const chain = String(c.name ?? `filterChains[${i}]`);
       const name = String(l.name);
       const rds = obj(hcmOf(c).rds).routeConfigName;
+      const at = { raw: l, chainIndex: i };
       if (typeof rds === 'string')
-        return { listener: { name, filterChain: chain, routeConfig: rds }, routeConfig: rds };
+        return { listener: { name, filterChain: chain, routeConfig: rds }, routeConfig: rds, ...at };
       const tcp = arr(c.filters).find((f) => f.name === 'envoy.filters.network.tcp_proxy');
       const cluster = obj(tcp?.typedConfig).cluster;
       if (typeof cluster === 'string')
@@ -220,6 +228,7 @@ function pickListener(listeners: Envoy[], router: boolean, port: number): Picked
           listener: { name, filterChain: chain, tcpCluster: cluster },
           routeConfig: '',
           tcpCluster: cluster,
+          ...at,
         };
     }
   }

@@ -67,7 +67,12 @@ const MARK = { yes: 'matches', no: 'no match', token: 'depends on the token' } a
 
 /** The authorization decision at one destination, with every enforced and dry-run policy. */
 export function authzLines(a: AuthzExplain): string[] {
-  const via = a.principal ? `mutual TLS as ${a.principal}` : 'plaintext';
+  const via =
+    a.at === 'gateway'
+      ? 'the gateway itself, client taken as 127.0.0.1'
+      : a.principal
+        ? `mutual TLS as ${a.principal}`
+        : 'plaintext';
   const out = [`Authorization:  ${a.decision} at ${a.workload} (${a.address}, ${via}) — ${a.summary}`];
   if (!a.connected)
     out.push(`                (config generated for its sidecar; no connected proxy at ${a.address})`);

@@ -132,14 +132,18 @@ export function inboundChain(
     const candidates = exact.length > 0 ? exact : chains.filter((x) => portOfChain(x.m) === undefined);
     const pick = candidates.find((x) => (x.m.transportProtocol === 'tls') === mtls);
     if (!pick) continue;
-    // Decoded through the protos: the RBAC and HCM configs exactly as the proxy compiles them.
-    const decoded = decodeResource(encodeResource(TypeUrl.LISTENER, l));
-    const chain = obj(arr(decoded.filterChains)[pick.i]);
-    return {
-      listener: String(l.name),
-      chain: String(pick.c.name ?? `filterChains[${pick.i}]`),
-      filters: arr(chain.filters),
-    };
+    return decodedChain(l, pick.i);
   }
   return null;
+}
+
+/** Chain `i` of listener `l`, decoded through the protos: its configs exactly as the proxy compiles them. */
+export function decodedChain(l: Envoy, i: number): InboundChain {
+  const decoded = decodeResource(encodeResource(TypeUrl.LISTENER, l));
+  const chain = obj(arr(decoded.filterChains)[i]);
+  return {
+    listener: String(l.name),
+    chain: String(chain.name ?? `filterChains[${i}]`),
+    filters: arr(chain.filters),
+  };
 }

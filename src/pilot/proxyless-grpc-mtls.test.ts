@@ -212,7 +212,7 @@ server.bindAsync(process.env.GREETER_ADDRESS, new xds.XdsServerCredentials(grpc.
 process.on('SIGTERM', () => { server.forceShutdown(); process.exit(0); });
 `;
 
-test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar and to a STRICT XdsServer; plaintext refused; rotation', async () => {
+test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar and to a STRICT XdsServer; plaintext refused; rotation; PERMISSIVE sidecars refuse gRPC TLS', async () => {
   const app = await startApp();
   const greeterPort = await freePort(GREETER_IP);
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-grpc-mtls-'));
@@ -346,14 +346,37 @@ test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar an
     const expiry = new Date(leaf.validTo).getTime();
     await waitFor('the first certificate to expire', () => Date.now() > expiry + 1000, 30_000);
     for (const target of [TARGET, GREETER_TARGET]) {
-      const fresh = new Greeter(target, creds(), { 'grpc.use_local_subchannel_pool': 1 });
-      clients.push(fresh);
+      const renewed = new Greeter(target, creds(), { 'grpc.use_local_subchannel_pool': 1 });
+      clients.push(renewed);
       await waitFor(
         `a call to ${target} on a new connection after the first certificate expired`,
-        () => call(fresh).catch(() => null),
+        () => call(renewed).catch(() => null),
         20_000,
       ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
     }
+
+    // A PERMISSIVE sidecar takes gRPC's TLS (ALPN h2, not Istio's) for a non-mesh client's: the
+    // mTLS call fails once plaintext is accepted again, and the server log says why.
+    writeFileSync(
+      join(configDir, 'pa-helloworld.yaml'),
+      `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: helloworld, namespace: foo }
+spec: { selector: { matchLabels: { app: helloworld } }, mtls: { mode: PERMISSIVE } }
+`,
+    );
+    const fresh = (c: grpc.ChannelCredentials): grpc.Client => {
+      const client = new Greeter(TARGET, c, { 'grpc.use_local_subchannel_pool': 1 });
+      clients.push(client);
+      return client;
+    };
+    await waitFor(
+      'plaintext accepted under PERMISSIVE',
+      async () => (await codeOf(fresh(grpc.credentials.createInsecure()))) === 0,
+      30_000,
+    ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
+    assert.equal(await codeOf(fresh(creds())), grpc.status.UNAVAILABLE);
+    assert.match(server.stderr(), /outbound\|7070\|\|helloworld.*is PERMISSIVE: gRPC offers ALPN h2 only/);
   } finally {
     for (const c of clients) c.close();
     for (const c of children) c.child.kill('SIGTERM');

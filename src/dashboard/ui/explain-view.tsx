@@ -173,7 +173,9 @@ function Answer({ e }: { e: Explanation }) {
             ) : null}
             <dt>Authorization</dt>
             <dd>
-              {(e.authz ?? []).length === 0 ? (
+              {e.authzError ? (
+                `not computed: ${e.authzError}`
+              ) : (e.authz ?? []).length === 0 ? (
                 'no mesh workload behind the route: not evaluated'
               ) : (
                 <ul class="authz">

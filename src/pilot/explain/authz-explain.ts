@@ -409,7 +409,10 @@ function decide(steps: readonly EvaluatedStep[], which: 'match' | 'withoutToken'
     else
       return {
         decision: 'DENY',
-        summary: `denied: no ALLOW policy matches (${list(s.policies)})`,
+        summary:
+          s.policies.length > 0
+            ? `denied: no ALLOW policy matches (${list(s.policies)})`
+            : 'denied: ALLOW policies apply but none has a rule for this chain (HTTP-only rules are left out on TCP)',
         ...(s.policies[0] ? { policy: s.policies[0].source } : {}),
       };
   }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatorFor, proxyRef, pushFromYaml } from '../test-util.js';
+import type { ProxyRef } from '../generator.js';
 import { explain, type ExplainRequest } from './explain.js';
 import { formatExplanation } from './format.js';
 
@@ -328,4 +329,50 @@ spec:
     ['destination'],
     'a gateway without policies enforces nothing of its own',
   );
+});
+
+test('authz: a TCP destination is decided by its network RBAC, where HTTP-only ALLOW rules are left out', () => {
+  const tcpEcho = `apiVersion: v1
+kind: Service
+metadata: { name: tcp-echo, namespace: default }
+spec:
+  selector: { app: tcp-echo }
+  ports: [{ name: tcp, port: 9000, targetPort: 9000 }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: tcp-echo-0, labels: { app: tcp-echo, security.istio.io/tlsMode: istio } }
+spec: { serviceAccountName: tcp-echo, containers: [{ name: tcp-echo, ports: [{ containerPort: 9000 }] }] }
+status: { podIP: 127.1.0.12, conditions: [{ type: Ready, status: "True" }] }
+`;
+  const policy = (rule: string): string => `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: tcp-echo, namespace: default }
+spec:
+  selector: { matchLabels: { app: tcp-echo } }
+  rules: [${rule}]
+`;
+  const tcpReq: ExplainRequest = { method: 'GET', host: 'tcp-echo:9000', path: '/', headers: {} };
+  // Captured traffic (REDIRECT): local mode's HTTP proxy listener does not take raw TCP.
+  const captured = (name: string, app: string, ip: string): ProxyRef =>
+    proxyRef({ ip, name, labels: { app, version: 'v1' } });
+  const pp = captured('productpage-v1-0', 'productpage', '127.1.0.7');
+  const byPrincipal = pushFromYaml(
+    ...BASE,
+    tcpEcho,
+    policy('{ from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }] }'),
+  );
+  const g = generatorFor(byPrincipal);
+  const ok = explain(g, byPrincipal, pp, tcpReq);
+  assert.equal(ok.listener?.tcpCluster, 'outbound|9000||tcp-echo.default.svc.cluster.local');
+  assert.equal(ok.authz?.[0].decision, 'ALLOW', ok.authz?.[0].summary);
+  assert.equal(ok.authz?.[0].path, '', 'no HTTP on this chain');
+  assert.equal(
+    explain(g, byPrincipal, captured('ratings-v1-0', 'ratings', '127.1.0.3'), tcpReq).authz?.[0].decision,
+    'DENY',
+  );
+  const byMethod = pushFromYaml(...BASE, tcpEcho, policy('{ to: [{ operation: { methods: ["GET"] } }] }'));
+  const m = explain(generatorFor(byMethod), byMethod, pp, tcpReq).authz?.[0];
+  assert.equal(m?.decision, 'DENY');
+  assert.match(m?.summary ?? '', /none has a rule for this chain/);
 });

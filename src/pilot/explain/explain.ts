@@ -70,6 +70,8 @@ export interface Explanation {
   readonly route?: TriedRoute & RouteOutcome;
   /** The authorization decision at each destination workload of the route's clusters. */
   readonly authz?: AuthzExplain[];
+  /** Why the authorization decision could not be computed (the route explanation still stands). */
+  readonly authzError?: string;
   /** What went wrong (no listener, no virtual host, no route: Envoy's 404 NR). */
   readonly error?: string;
 }
@@ -97,11 +99,12 @@ export function explain(
   const picked = pickListener(listeners, router, port);
   if (!picked) return { ...base, error: `no listener of this proxy takes port ${port}` };
   const { listener } = picked;
-  if (picked.tcpCluster)
+  const tcpCluster = picked.tcpCluster;
+  if (tcpCluster)
     return {
       ...base,
       listener,
-      authz: explainAuthz(gen, push, ref, [picked.tcpCluster], { ...req, authority }, opts.proxies),
+      ...guarded(() => explainAuthz(gen, push, ref, [tcpCluster], { ...req, authority }, opts.proxies)),
       route: {
         index: 0,
         name: 'tcp_proxy',
@@ -109,7 +112,7 @@ export function explain(
         match: {},
         action: 'route',
         timeoutMs: 0,
-        clusters: [describeCluster(gen, ref, picked.tcpCluster, 1)],
+        clusters: [describeCluster(gen, ref, tcpCluster, 1)],
       },
     };
   const [rc] = gen.generate(ref, TypeUrl.ROUTE, [picked.routeConfig]);
@@ -154,12 +157,24 @@ export function explain(
     path: matched.rewritePath(rq) ?? req.path,
   };
   const clusters = route.action === 'route' ? route.clusters.map((c) => c.name) : [];
-  const authz = explainAuthz(gen, push, ref, clusters, upstream, opts.proxies);
-  // A gateway's own policies see the request as it arrived, before the route's rewrites.
-  const own = router
-    ? explainGatewayAuthz(gen, push, ref, picked.raw, picked.chainIndex, { ...req, authority })
-    : null;
-  return { ...base, listener, virtualHost, tried, route, authz: own ? [own, ...authz] : authz };
+  const authz = guarded(() => {
+    // A gateway's own policies see the request as it arrived, before the route's rewrites.
+    const own = router
+      ? explainGatewayAuthz(gen, push, ref, picked.raw, picked.chainIndex, { ...req, authority })
+      : null;
+    const at = explainAuthz(gen, push, ref, clusters, upstream, opts.proxies);
+    return own ? [own, ...at] : at;
+  });
+  return { ...base, listener, virtualHost, tried, route, ...authz };
+}
+
+/** The authorization part, or why it failed: a failure there must not hide the route's explanation. */
+function guarded(f: () => AuthzExplain[]): { authz: AuthzExplain[] } | { authzError: string } {
+  try {
+    return { authz: f() };
+  } catch (e) {
+    return { authzError: (e as Error).message };
+  }
 }
 
 /** The RouteRequest the proxy's matcher reads, built from the described request. */

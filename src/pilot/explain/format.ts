@@ -59,6 +59,7 @@ export function formatExplanation(e: Explanation): string {
     if (m.rewrite?.host !== undefined) out.push(`Rewrite:        host → ${m.rewrite.host}`);
   }
   for (const a of e.authz ?? []) out.push(...authzLines(a));
+  if (e.authzError) out.push(`Authorization:  not computed: ${e.authzError}`);
   if (e.error) out.push(`Result:         ${e.error}`);
   return out.join('\n');
 }

@@ -132,5 +132,28 @@ describe('Istio TCP traffic shifting task on mizzen up', { timeout: 300_000 }, (
       30_000,
     );
     assert.ok((await sum(server, 'istio_tcp_sent_bytes_total', dst)) >= 12);
+    // The metadata exchange (ALPN istio-peer-exchange inside mutual TLS) names the peer on both sides.
+    await eventually(
+      'tcp-echo-v1 names the gateway as the source workload',
+      async () =>
+        (await sum(server, 'istio_tcp_connections_closed_total', [
+          ...dst,
+          'source_workload="istio-ingressgateway"',
+          'source_workload_namespace="istio-system"',
+        ])) >= 1,
+      30_000,
+    );
+    assert.ok(
+      (await sum(gw, 'istio_tcp_connections_closed_total', [...src, 'destination_app="tcp-echo"'])) >= 5,
+      'the gateway names the destination workload',
+    );
+    assert.equal(
+      await sum(gw, 'istio_tcp_connections_opened_total', [...src, 'destination_workload="unknown"']),
+      0,
+    );
+    assert.equal(
+      await sum(server, 'istio_tcp_connections_opened_total', [...dst, 'source_workload="unknown"']),
+      0,
+    );
   });
 });

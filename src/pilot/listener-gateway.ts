@@ -8,6 +8,8 @@ import { buildVirtualServiceRoutes, type RouteContext } from './route-http.js';
 import { buildHcmFilter } from './http-connection-manager.js';
 import { buildSecurityFilters } from './authz/security-filters.js';
 import { buildServerTransportSocket, terminatesTls } from './gateway-tls.js';
+import { buildMetadataExchangeFilter } from './metadata-exchange.js';
+import { ALPN_DOWNSTREAM } from './istio-mutual.js';
 import {
   buildL4Proxy,
   l4Clusters,
@@ -135,11 +137,14 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
       } else if (!isHttpServer(b.server)) {
         const clusters = firstTcpRoute(scope, p, b);
         if (!clusters) continue;
-        const chain: Envoy = { filters: [...sec.tcp, buildL4Proxy(scope, clusters)] };
+        // ISTIO_MUTUAL: a mesh client may exchange metadata (Istio's includeMx, ALPNDownstreamWithMxc).
+        const mx = b.server.tls?.mode === 'ISTIO_MUTUAL';
+        const l4 = [...sec.tcp, buildL4Proxy(scope, clusters)];
+        const chain: Envoy = { filters: mx ? [buildMetadataExchangeFilter(), ...l4] : l4 };
         // A TLS server in SIMPLE/MUTUAL mode terminates TLS, then forwards the bytes by its tcp rules.
         if (terminatesTls(b.server.tls)) {
           chain.filterChainMatch = sniMatch(b.server);
-          chain.transportSocket = buildServerTransportSocket(b.server, []);
+          chain.transportSocket = buildServerTransportSocket(b.server, mx ? ALPN_DOWNSTREAM : []);
         }
         chains.add(chain);
       }

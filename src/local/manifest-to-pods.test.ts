@@ -186,3 +186,23 @@ test('the generated Pod object and sidecar identity look like Kubernetes and Ist
   assert.equal(md['WORKLOAD_NAME'], 'reviews-v2');
   assert.deepEqual(md['LABELS'], p.labels);
 });
+
+test("Istio's grpc-agent injection template is noted as not applied (the pod gets a sidecar)", () => {
+  const yaml = (annotations: string): string => `apiVersion: v1
+kind: Pod
+metadata: { name: client, annotations: { ${annotations} } }
+spec: { containers: [{ name: client, command: ["node", "client.mjs"] }] }
+`;
+  const loadPods = (text: string): ReturnType<typeof manifestToPods> =>
+    manifestToPods(loadText(text, '/work/demo/client.yaml').resources);
+  const grpc = loadPods(yaml('inject.istio.io/templates: grpc-agent')).pods[0];
+  assert.equal(grpc.sidecar, true);
+  assert.ok(
+    grpc.notes.some((n) =>
+      /client: inject\.istio\.io\/templates "grpc-agent" is not applied.*mizzen agent/.test(n),
+    ),
+    grpc.notes.join('\n'),
+  );
+  const plain = loadPods(yaml('inject.istio.io/templates: sidecar')).pods[0];
+  assert.ok(!plain.notes.some((n) => /templates/.test(n)));
+});

@@ -223,6 +223,12 @@ function podPlan(p: PodInput): PodPlan {
   }
   if (Array.isArray(p.spec.initContainers) && p.spec.initContainers.length)
     notes.push(`${p.name}: initContainers are not run locally`);
+  // Istio's injection templates (grpc-agent for proxyless gRPC) are not applied: say so, never ignore.
+  const templates = annotations['inject.istio.io/templates'];
+  if (templates !== undefined && templates !== 'sidecar')
+    notes.push(
+      `${p.name}: inject.istio.io/templates "${templates}" is not applied: mizzen up injects its sidecar; for proxyless gRPC run \`mizzen agent\` beside the app (docs/security.md)`,
+    );
   const policy = p.workloadKind === 'Pod' ? p.spec.restartPolicy : undefined;
   const restartPolicy = policy === 'Never' || policy === 'OnFailure' ? policy : 'Always';
   const grace =

@@ -3,9 +3,88 @@
 // versions, cipher suites, curves and ALPN. SDS-backed contexts rebuild when a secret changes.
 import { createHash, X509Certificate } from 'node:crypto';
 import { createSecureContext, type PeerCertificate, type SecureContext, type SecureVersion } from 'node:tls';
+import type {
+  envoy_extensions_transport_sockets_tls_v3_CertificateValidationContext as CertificateValidationContext,
+  envoy_extensions_transport_sockets_tls_v3_CommonTlsContext as CommonTlsContextConfig,
+  envoy_extensions_transport_sockets_tls_v3_TlsCertificate as TlsCertificate,
+  envoy_extensions_transport_sockets_tls_v3_TlsParameters_TlsProtocol as TlsProtocol,
+} from '../../xds/envoy-types.js';
 import { StringMatcher } from '../matchers/string-matcher.js';
 import { readDataSource } from './data-source.js';
 import type { SecretLookup } from './secret-manager.js';
+
+/** Options of the context the caller (upstream or downstream) decides. */
+export interface TlsContextDefaults {
+  /** Envoy's versions when tls_params leaves them unset. */
+  readonly min: SecureVersion;
+  readonly max: SecureVersion;
+  /** OpenSSL option bits (e.g. SSL_OP_NO_RENEGOTIATION); 0 when unset. */
+  readonly secureOptions?: number;
+}
+
+/**
+ * Fields of CommonTlsContext, TlsParameters, TlsCertificate and CertificateValidationContext this proxy
+ * does not implement: refused when set (to anything but their default), naming the field.
+ */
+function refuseUnsupported(where: string, o: object, fields: readonly string[]): void {
+  const rec = o as Record<string, unknown>;
+  for (const f of fields) {
+    const v = rec[f];
+    const set =
+      v !== undefined &&
+      v !== null &&
+      v !== false &&
+      v !== '' &&
+      !(Array.isArray(v) && v.length === 0) &&
+      !(typeof v === 'object' && !Array.isArray(v) && 'value' in v && v.value === false) &&
+      !(f === 'trustChainVerification' && v === 'VERIFY_TRUST_CHAIN');
+    if (set) throw new Error(`${where}.${f} is not supported by this proxy`);
+  }
+}
+
+const COMMON_UNSUPPORTED = [
+  'tlsCertificateProviderInstance',
+  'tlsCertificateCertificateProvider',
+  'tlsCertificateCertificateProviderInstance',
+  'validationContextCertificateProvider',
+  'validationContextCertificateProviderInstance',
+  'customHandshaker',
+  'keyLog',
+] as const;
+const COMBINED_UNSUPPORTED = [
+  'validationContextCertificateProvider',
+  'validationContextCertificateProviderInstance',
+] as const;
+const CERT_UNSUPPORTED = [
+  'pkcs12',
+  'watchedDirectory',
+  'privateKeyProvider',
+  'password',
+  'ocspStaple',
+  'signedCertificateTimestamp',
+] as const;
+// watchedDirectory: files are read once, when the config (or secret) is applied, never re-read.
+const VALIDATION_UNSUPPORTED = [
+  'caCertificateProviderInstance',
+  'systemRootCerts',
+  'watchedDirectory',
+  'requireSignedCertificateTimestamp',
+  'allowExpiredCertificate',
+  'trustChainVerification',
+  'customValidatorConfig',
+  'onlyVerifyLeafCertCrl',
+  'maxVerifyDepth',
+] as const;
+
+/** A TlsCertificate's chain and key. Throws naming the field. */
+export function readTlsCertificate(c: TlsCertificate, where: string): { cert: Buffer; key: Buffer } {
+  refuseUnsupported(where, c, CERT_UNSUPPORTED);
+  const cert = readDataSource(c.certificateChain, `${where}.certificateChain`);
+  const key = readDataSource(c.privateKey, `${where}.privateKey`);
+  if (!cert) throw new Error(`${where}.certificateChain: missing`);
+  if (!key) throw new Error(`${where}.privateKey: missing`);
+  return { cert, key };
+}
 
 const VERSIONS: Record<string, SecureVersion | undefined> = {
   TLS_AUTO: undefined,
@@ -91,6 +170,7 @@ export class CommonTlsContext {
   private readonly maxVersion: SecureVersion | undefined;
   private readonly ciphers: string | undefined;
   private readonly curves: string | undefined;
+  private readonly secureOptions: number;
   private cache: { generation: number; value: ResolvedTls | Error } | null = null;
 
   /**
@@ -98,42 +178,42 @@ export class CommonTlsContext {
    * when tls_params leaves them unset. Throws Error naming the field.
    */
   constructor(
-    common: any,
+    config: CommonTlsContextConfig | null | undefined,
     private readonly secrets: SecretLookup | null,
-    defaults: { min: SecureVersion; max: SecureVersion },
+    defaults: TlsContextDefaults,
   ) {
-    common = common ?? {};
-    this.alpn = ((common.alpnProtocols ?? []) as unknown[]).map(String);
-    this.staticCerts = ((common.tlsCertificates ?? []) as any[]).map((c, i) => {
-      const where = `commonTlsContext.tlsCertificates[${i}]`;
-      const cert = readDataSource(c.certificateChain, `${where}.certificateChain`);
-      const key = readDataSource(c.privateKey, `${where}.privateKey`);
-      if (!cert || !key) throw new Error(`${where}: certificateChain and privateKey are required`);
-      return { cert, key };
-    });
-    this.certNames = ((common.tlsCertificateSdsSecretConfigs ?? []) as any[]).map((s) =>
-      String(s.name ?? ''),
+    const common: CommonTlsContextConfig = config ?? {};
+    refuseUnsupported('commonTlsContext', common, COMMON_UNSUPPORTED);
+    this.secureOptions = defaults.secureOptions ?? 0;
+    this.alpn = (common.alpnProtocols ?? []).map(String);
+    this.staticCerts = (common.tlsCertificates ?? []).map((c, i) =>
+      readTlsCertificate(c, `commonTlsContext.tlsCertificates[${i}]`),
     );
+    this.certNames = (common.tlsCertificateSdsSecretConfigs ?? []).map((s) => s.name ?? '');
     const combined = common.combinedValidationContext;
+    if (combined)
+      refuseUnsupported('commonTlsContext.combinedValidationContext', combined, COMBINED_UNSUPPORTED);
     const vc = combined ? combined.defaultValidationContext : common.validationContext;
     this.staticValidation = vc ? compileValidation(vc, 'commonTlsContext.validationContext') : null;
     const vname = combined
       ? combined.validationContextSdsSecretConfig?.name
       : common.validationContextSdsSecretConfig?.name;
-    this.validationName = vname ? String(vname) : null;
+    this.validationName = vname ? vname : null;
     this.sdsNames = this.validationName ? [...this.certNames, this.validationName] : [...this.certNames];
     if (this.sdsNames.length > 0 && !secrets)
       throw new Error('commonTlsContext: SDS secrets are configured but the proxy has no secret store');
     const p = common.tlsParams ?? {};
+    if ((p.signatureAlgorithms ?? []).length > 0)
+      throw new Error('commonTlsContext.tlsParams.signatureAlgorithms is not supported by this proxy');
     this.minVersion = version(p.tlsMinimumProtocolVersion, defaults.min, 'tlsMinimumProtocolVersion');
     this.maxVersion = version(p.tlsMaximumProtocolVersion, defaults.max, 'tlsMaximumProtocolVersion');
-    const suites = ((p.cipherSuites ?? []) as unknown[]).flatMap((s) =>
+    const suites = (p.cipherSuites ?? []).flatMap((s) =>
       String(s)
         .replace(/^\[|\]$/g, '')
         .split('|'),
     );
     this.ciphers = suites.length > 0 ? `${TLS13_SUITES}:${suites.join(':')}` : undefined;
-    const curves = ((p.ecdhCurves ?? []) as unknown[]).map(String);
+    const curves = (p.ecdhCurves ?? []).map(String);
     this.curves = curves.length > 0 ? curves.join(':') : undefined;
     // A context without SDS is built once, now, so a bad certificate is a config error (NACK).
     if (this.sdsNames.length === 0) {
@@ -167,10 +247,7 @@ export class CommonTlsContext {
         const s = this.secrets!.get(name);
         const tc = s?.tlsCertificate;
         if (!tc) return new Error(`SDS secret ${name} (a certificate) is not available`);
-        certs.push({
-          cert: readDataSource(tc.certificateChain, `secret ${name}.tlsCertificate.certificateChain`)!,
-          key: readDataSource(tc.privateKey, `secret ${name}.tlsCertificate.privateKey`)!,
-        });
+        certs.push(readTlsCertificate(tc, `secret ${name}.tlsCertificate`));
       }
       let v = this.staticValidation ?? NO_VALIDATION;
       if (this.validationName !== null) {
@@ -191,6 +268,7 @@ export class CommonTlsContext {
         maxVersion: this.maxVersion,
         ciphers: this.ciphers,
         ecdhCurve: this.curves,
+        secureOptions: this.secureOptions || undefined,
       });
       return new ResolvedTls(context, v.ca !== null, v);
     } catch (e) {
@@ -199,34 +277,34 @@ export class CommonTlsContext {
   }
 }
 
-function version(v: unknown, dflt: SecureVersion, field: string): SecureVersion | undefined {
+function version(v: TlsProtocol | undefined, dflt: SecureVersion, field: string): SecureVersion | undefined {
   if (v === undefined || v === null || v === 'TLS_AUTO') return dflt;
-  const s = String(v);
+  const s: string = v;
   if (!(s in VERSIONS)) throw new Error(`commonTlsContext.tlsParams.${field}: unknown TLS version ${s}`);
   return VERSIONS[s];
 }
 
-function compileValidation(vc: any, where: string): Validation {
+/** A CertificateValidationContext's checks. Throws naming the field. */
+export function compileValidation(vc: CertificateValidationContext, where: string): Validation {
+  refuseUnsupported(where, vc, VALIDATION_UNSUPPORTED);
   const ca = readDataSource(vc.trustedCa, `${where}.trustedCa`);
   const sans: SanRule[] = [];
-  for (const [i, m] of ((vc.matchSubjectAltNames ?? []) as any[]).entries()) {
+  for (const [i, m] of (vc.matchSubjectAltNames ?? []).entries()) {
     try {
       sans.push({ type: '', matcher: new StringMatcher(m) });
     } catch (e) {
       throw new Error(`${where}.matchSubjectAltNames[${i}]: ${(e as Error).message}`);
     }
   }
-  for (const [i, t] of ((vc.matchTypedSubjectAltNames ?? []) as any[]).entries()) {
+  for (const [i, t] of (vc.matchTypedSubjectAltNames ?? []).entries()) {
     try {
-      sans.push({ type: String(t.sanType ?? ''), matcher: new StringMatcher(t.matcher) });
+      sans.push({ type: t.sanType ?? '', matcher: new StringMatcher(t.matcher) });
     } catch (e) {
       throw new Error(`${where}.matchTypedSubjectAltNames[${i}]: ${(e as Error).message}`);
     }
   }
-  const hashes = ((vc.verifyCertificateHash ?? []) as unknown[]).map((h) =>
-    String(h).replace(/:/g, '').toLowerCase(),
-  );
-  const spki = ((vc.verifyCertificateSpki ?? []) as unknown[]).map(String);
+  const hashes = (vc.verifyCertificateHash ?? []).map((h) => String(h).replace(/:/g, '').toLowerCase());
+  const spki = (vc.verifyCertificateSpki ?? []).map(String);
   const crl = readDataSource(vc.crl, `${where}.crl`);
   return { ca, crl, sans, spki, hashes };
 }

@@ -5,6 +5,11 @@ import type { envoy_config_core_v3_DataSource as DataSource } from '../../xds/en
 /** Reads a canonical DataSource; null when absent or empty. Throws naming the file when it cannot be read. */
 export function readDataSource(ds: DataSource | null | undefined, field: string): Buffer | null {
   if (!ds || typeof ds !== 'object') return null;
+  // Files are read when the config or secret is applied, never re-read on a directory change.
+  if (ds.watchedDirectory !== undefined)
+    throw new Error(
+      `${field}.watchedDirectory is not supported by this proxy (the file is read once, when applied)`,
+    );
   if (ds.filename !== undefined) {
     try {
       return readFileSync(ds.filename);

@@ -2,15 +2,15 @@
 // or the ADS stream). TLS contexts look secrets up per connection and rebuild when the generation moves,
 // so a rotated certificate reaches new connections without a restart.
 import type { Counter, StatsStore } from '../stats/stats-store.js';
-import { readDataSource } from './data-source.js';
 import type { envoy_extensions_transport_sockets_tls_v3_Secret as SecretMessage } from '../../xds/envoy-types.js';
+import { compileValidation, readTlsCertificate } from './common-tls-context.js';
 
 /** What TLS contexts need from the secret store. */
 export interface SecretLookup {
   /** Increases whenever any secret changes. */
   readonly generation: number;
   /** The canonical Secret named `name`, or undefined when not (yet) delivered. */
-  get(name: string): any;
+  get(name: string): SecretMessage | undefined;
 }
 
 /**
@@ -38,7 +38,7 @@ export class SecretManager implements SecretLookup {
 
   constructor(private readonly store: StatsStore | null = null) {}
 
-  get(name: string): any {
+  get(name: string): SecretMessage | undefined {
     return this.entries.get(name)?.secret;
   }
 
@@ -47,12 +47,12 @@ export class SecretManager implements SecretLookup {
    * must be readable); a bad one keeps its last good version. Dynamic secrets missing from the list are
    * removed. Returns the error messages (for the NACK).
    */
-  apply(list: readonly any[], version: string, source: SecretSource): string[] {
+  apply(list: readonly SecretMessage[], version: string, source: SecretSource): string[] {
     const errors: string[] = [];
     const seen = new Set<string>();
     const now = new Date().toISOString();
     for (const s of list) {
-      const name = String(s?.name ?? '');
+      const name = s?.name ?? '';
       seen.add(name);
       if (!name) {
         errors.push('secret: name is required');
@@ -101,15 +101,12 @@ export class SecretManager implements SecretLookup {
 
 const NOOP = { inc(): void {} } as unknown as Counter;
 
-/** Throws when a secret's certificate, key or CA cannot be read. */
-function checkSecret(s: any): void {
+/** Throws when a secret's certificate, key or CA cannot be read, or it sets a field not supported. */
+function checkSecret(s: SecretMessage): void {
   if (s.tlsCertificate) {
-    if (!readDataSource(s.tlsCertificate.certificateChain, 'tlsCertificate.certificateChain'))
-      throw new Error('tlsCertificate.certificateChain: missing');
-    if (!readDataSource(s.tlsCertificate.privateKey, 'tlsCertificate.privateKey'))
-      throw new Error('tlsCertificate.privateKey: missing');
+    readTlsCertificate(s.tlsCertificate, 'tlsCertificate');
   } else if (s.validationContext) {
-    readDataSource(s.validationContext.trustedCa, 'validationContext.trustedCa');
+    compileValidation(s.validationContext, 'validationContext');
   } else if (!s.sessionTicketKeys && !s.genericSecret) {
     throw new Error('needs tlsCertificate, validationContext, sessionTicketKeys or genericSecret');
   }

@@ -1,14 +1,18 @@
 // envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext: TLS origination on a cluster's
 // connections (SNI, client certificate for mutual TLS, CA and SAN verification, ALPN).
+import { constants } from 'node:crypto';
 import { isIP, Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type {
   envoy_config_core_v3_TransportSocket as TransportSocket,
   envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
 } from '../../xds/envoy-types.js';
-import { anyTypeName } from '../util/values.js';
+import { logger } from '../log.js';
+import { anyTypeName, boolValue, u32 } from '../util/values.js';
 import { CommonTlsContext } from './common-tls-context.js';
 import type { SecretLookup } from './secret-manager.js';
+
+const log = logger('upstream');
 
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
@@ -22,8 +26,23 @@ export class UpstreamTls {
   /** Compiles a canonical UpstreamTlsContext; throws Error naming the field. */
   constructor(cfg: UpstreamTlsContext, secrets: SecretLookup | null) {
     this.sni = cfg.sni ?? '';
-    // Envoy's client defaults: TLS 1.2 to 1.3.
-    this.common = new CommonTlsContext(cfg.commonTlsContext, secrets, { min: 'TLSv1.2', max: 'TLSv1.3' });
+    // OpenSSL checks only that an RSA server certificate's key usage allows some TLS use, not the one
+    // the negotiated key exchange needs, which is what Envoy's enforce_rsa_key_usage adds.
+    if (boolValue(cfg.enforceRsaKeyUsage, false))
+      throw new Error('enforceRsaKeyUsage: true is not supported by this proxy');
+    // Every connection makes a full handshake (Envoy's max_session_keys: 0). Resumption only saves
+    // handshake time, so an explicit non-zero value is warned about rather than refused.
+    if (cfg.maxSessionKeys !== undefined && u32(cfg.maxSessionKeys, 1) > 0)
+      log.warn(
+        `maxSessionKeys: ${u32(cfg.maxSessionKeys, 1)} is not enforced: this proxy does not resume TLS sessions (every upstream connection makes a full handshake)`,
+      );
+    // Envoy's client defaults: TLS 1.2 to 1.3, and a server's renegotiation request refused unless
+    // allow_renegotiation (Node's client would otherwise renegotiate).
+    this.common = new CommonTlsContext(cfg.commonTlsContext, secrets, {
+      min: 'TLSv1.2',
+      max: 'TLSv1.3',
+      secureOptions: cfg.allowRenegotiation === true ? 0 : constants.SSL_OP_NO_RENEGOTIATION,
+    });
   }
 
   /**

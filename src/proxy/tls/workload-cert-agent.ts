@@ -6,7 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { CaServiceClient, type CertificateResponse } from '../../xds/ca-service.js';
+import {
+  CA_SERVICE,
+  CaServiceClient,
+  type CertificateRequest,
+  type CertificateResponse,
+} from '../../xds/ca-service.js';
 import { EC_P256, generateEcKeyPair, privateKeyPem, x509 } from '../../xds/x509.js';
 import type { SecretManager } from './secret-manager.js';
 import { logger } from '../log.js';
@@ -116,14 +121,18 @@ export class WorkloadCertAgent {
     }
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${token}`);
+    const m = CA_SERVICE.CreateCertificate;
     return new Promise((resolve, reject) => {
-      (this.client as any).CreateCertificate(
+      this.client.makeUnaryRequest<CertificateRequest, CertificateResponse>(
+        m.path,
+        (r: CertificateRequest): Buffer => m.requestSerialize(r),
+        (b: Buffer): CertificateResponse => m.responseDeserialize(b) as CertificateResponse,
         { csr, validityDuration: this.o.ttlSeconds },
         md,
         { deadline: Date.now() + 10_000 },
-        (err: grpc.ServiceError | null, res: CertificateResponse) => {
+        (err, res) => {
           if (err) reject(new Error(`${grpc.status[err.code] ?? err.code}: ${err.details}`));
-          else if (res.certChain.length < 2)
+          else if (!res || res.certChain.length < 2)
             reject(new Error('the CA answered without a chain up to the root'));
           else resolve(res.certChain);
         },

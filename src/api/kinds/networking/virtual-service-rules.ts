@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { child, type At, type Checker } from '../../schema.js';
 import { checkGatewayNames } from './common.js';
 import { hostSubsetOf, hostsOverlap, wildcardDomainError } from './hosts.js';
+import { warnCoveredPrefixMatches } from './http-match-overlap.js';
 import { JWT_CLAIM_PREFIX } from './http-route.js';
 import type { HTTPMatchRequest, VirtualServiceSpec } from './virtual-service.js';
 
@@ -179,4 +180,6 @@ function unreachableRules(s: VirtualServiceSpec, at: At, c: Checker): void {
         c.warn(a, `${kind} rule ${label} is never used: all its matches are used by prior rules`, 'IST0130');
     });
   }
+  if (s.http)
+    warnCoveredPrefixMatches(s.http, child(at, s, 'http'), c, (a, b) => matchKey(a) === matchKey(b));
 }

@@ -412,6 +412,68 @@ const cases: Case[] = [
 `),
     warnings: [{ path: 'spec.trafficPolicy.loadBalancer', message: /needs outlierDetection/ }],
   },
+  {
+    name: 'cookie attributes: duplicate names are refused; attributes warn as not enforced',
+    yaml: dr(`  host: reviews
+  trafficPolicy:
+    loadBalancer:
+      consistentHash:
+        httpCookie:
+          name: user
+          ttl: 0s
+          attributes: [{name: SameSite, value: Lax}, {name: SameSite, value: Strict}]
+`),
+    errors: [
+      {
+        path: 'spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes[1].name',
+        message: /duplicate cookie attribute name: SameSite/,
+      },
+    ],
+  },
+  {
+    name: 'cookie attributes are accepted with a not-enforced warning',
+    yaml: dr(`  host: reviews
+  trafficPolicy:
+    loadBalancer:
+      consistentHash:
+        httpCookie: {name: user, ttl: 0s, attributes: [{name: SameSite, value: Lax}, {name: Secure}]}
+`),
+    warnings: [
+      {
+        path: 'spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes',
+        message: /not enforced by Mizzen/,
+      },
+    ],
+  },
+  {
+    name: 'warmup aggression below 1 is valid (Envoy and Istio want only > 0)',
+    yaml: dr(`  host: reviews
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 30s, aggression: 0.5}}
+`),
+  },
+  {
+    name: 'warmup aggression 0 is refused',
+    yaml: dr(`  host: reviews
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 30s, aggression: 0}}
+`),
+    errors: [{ path: 'spec.trafficPolicy.loadBalancer.warmup.aggression', message: /greater than 0/ }],
+  },
+  {
+    name: 'a configmap:// credential is refused: Mizzen reads only Secrets',
+    yaml: dr(`  host: reviews
+  trafficPolicy:
+    tls: {mode: SIMPLE, credentialName: "configmap://default/ca-bundle"}
+`),
+    errors: [
+      {
+        path: 'spec.trafficPolicy.tls.credentialName',
+        message: /configmap:\/\/ credentials are not supported/,
+        line: 9,
+      },
+    ],
+  },
 ];
 
 runTable('DestinationRule', cases);

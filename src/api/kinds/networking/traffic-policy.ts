@@ -10,7 +10,6 @@ import {
   bool,
   enumOf,
   list,
-  record,
   exactlyOne,
   child,
   type At,
@@ -21,6 +20,7 @@ import { checkPort } from '../../checks.js';
 import { msDuration } from './common.js';
 import { checkFqdnOrIp } from './hosts.js';
 import { portSelector } from './destination.js';
+import { localityLb } from './locality-lb-setting.js';
 import type {
   ClientTLSSettings,
   ConnectionPoolSettings,
@@ -28,7 +28,6 @@ import type {
   HTTPCookie,
   HTTPSettings,
   LoadBalancerSettings,
-  LocalityLoadBalancerSetting,
   OutlierDetection,
   PortTrafficPolicy,
   ProxyProtocol,
@@ -138,13 +137,34 @@ function isPrime(x: number): boolean {
   return true;
 }
 
-const httpCookie = (): Validator<HTTPCookie> =>
-  obj<HTTPCookie>({
-    name: { v: nonEmpty(), required: true },
-    path: str(),
-    ttl: msDuration(0),
-    attributes: list(obj({ name: { v: nonEmpty(), required: true }, value: str() })),
+/** Cookie attribute names must be unique (Istio); Mizzen's proxy does not add attributes to the cookie. */
+function cookieAttributeRules(h: HTTPCookie, at: At, c: Checker): void {
+  const attrs = h.attributes;
+  if (!attrs?.length) return;
+  const listAt = child(at, h, 'attributes');
+  const seen = new Set<string>();
+  attrs.forEach((a, i) => {
+    if (a.name && seen.has(a.name))
+      c.error(child(child(listAt, attrs, i), a, 'name'), `duplicate cookie attribute name: ${a.name}`);
+    seen.add(a.name);
   });
+  c.warn(
+    listAt,
+    'httpCookie.attributes is not enforced by Mizzen: the cookie it sets carries only name, path and ttl',
+    'MZ-NOT-ENFORCED',
+  );
+}
+
+const httpCookie = (): Validator<HTTPCookie> =>
+  obj<HTTPCookie>(
+    {
+      name: { v: nonEmpty(), required: true },
+      path: str(),
+      ttl: msDuration(0),
+      attributes: list(obj({ name: { v: nonEmpty(), required: true }, value: str() })),
+    },
+    { rules: cookieAttributeRules },
+  );
 
 const HASH_KEYS = ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'];
 
@@ -176,67 +196,16 @@ const consistentHash = (): Validator<ConsistentHashLB> =>
     },
   );
 
-/** Locality strings `region[/zone[/subzone]]`, a single trailing `*` wildcard allowed. */
-function checkLocality(l: string, at: At, c: Checker): void {
-  const stars = l.split('*').length - 1;
-  if (stars > 1 || (stars === 1 && !l.endsWith('*')))
-    c.error(at, `locality ${l}: at most one "*" wildcard, at the end`);
-  else if (l.split('/', 3).some((p) => p === '') || l.split('/').length > 3)
-    c.error(at, `locality ${l} must be region[/zone[/subzone]] without empty parts`);
-}
-
-const localityLb = (): Validator<LocalityLoadBalancerSetting> =>
-  obj<LocalityLoadBalancerSetting>(
-    {
-      distribute: list(obj({ from: str(checkLocality), to: record(uint32(), checkLocality) })),
-      failover: list(obj({ from: str(), to: str() })),
-      failoverPriority: list(nonEmpty()),
-      enabled: bool(),
-    },
-    {
-      rules: (lb, at, c) => {
-        if (lb.distribute?.length && lb.failover?.length) {
-          c.error(at, "can not simultaneously specify 'distribute' and 'failover'");
-          return;
-        }
-        const topology = [
-          'topology.kubernetes.io/region',
-          'topology.kubernetes.io/zone',
-          'topology.istio.io/subzone',
-        ];
-        if (lb.failover?.length)
-          lb.failoverPriority?.forEach((p, i) => {
-            if (topology.includes(p))
-              c.error(
-                child(child(at, lb, 'failoverPriority'), lb.failoverPriority!, i),
-                `can not set 'failover' and topology label '${p}' in 'failoverPriority'`,
-              );
-          });
-        lb.distribute?.forEach((d, i) => {
-          const total = Object.values(d.to ?? {}).reduce((s, w) => s + w, 0);
-          const dAt = child(child(at, lb, 'distribute'), lb.distribute!, i);
-          if (Object.values(d.to ?? {}).some((w) => w < 1 || w > 100))
-            c.error(child(dAt, d, 'to'), 'locality weights must be between 1 and 100');
-          else if (total !== 100)
-            c.error(child(dAt, d, 'to'), `locality weights must sum to 100, got ${total}`);
-        });
-        lb.failover?.forEach((f, i) => {
-          const a = child(child(at, lb, 'failover'), lb.failover!, i);
-          if (f.from === f.to) c.error(a, 'locality failover must name different regions');
-          else if (`${f.from ?? ''}${f.to ?? ''}`.includes('/'))
-            c.error(a, 'locality failover takes regions only (no "/")');
-          else if (`${f.from ?? ''}${f.to ?? ''}`.includes('*'))
-            c.error(a, 'locality failover regions must not contain "*"');
-        });
-      },
-    },
-  );
-
 const warmup = (): Validator<WarmupConfiguration> =>
   obj<WarmupConfiguration>({
     duration: { v: msDuration(), required: true },
     minimumPercent: num(0, 100),
-    aggression: num(1),
+    // Envoy's slow start takes any aggression above 0 (below 1 ramps up faster than linear).
+    aggression: (v, at, c) => {
+      const n = num(0)(v, at, c);
+      if (n === 0) c.error(at, 'aggression must be greater than 0');
+      return n;
+    },
   });
 
 const SIMPLE_LB = [
@@ -266,6 +235,15 @@ export const loadBalancer = (): Validator<LoadBalancerSettings> =>
     },
   );
 
+/** Istio's `configmap://` credentials (a CA bundle from a ConfigMap) are not read by Mizzen: refuse them. */
+function checkCredentialName(v: string, at: At, c: Checker): void {
+  if (v.startsWith('configmap://'))
+    c.error(
+      at,
+      'configmap:// credentials are not supported by Mizzen; put the CA bundle in a Secret and set credentialName to the name of the Secret',
+    );
+}
+
 /** Client TLS: certificates each mode needs, and what credentialName / insecureSkipVerify exclude. */
 export const clientTls = (): Validator<ClientTLSSettings> =>
   obj<ClientTLSSettings>(
@@ -274,7 +252,7 @@ export const clientTls = (): Validator<ClientTLSSettings> =>
       clientCertificate: str(),
       privateKey: str(),
       caCertificates: str(),
-      credentialName: str(),
+      credentialName: str(checkCredentialName),
       subjectAltNames: list(str()),
       sni: str(),
       insecureSkipVerify: bool(),

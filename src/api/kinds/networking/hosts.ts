@@ -110,7 +110,14 @@ export function checkNamespacedHostname(s: string, at: At, c: Checker, isGateway
     return;
   }
   const special = isGateway ? ['*', '.'] : ['*', '.', '~'];
-  if (!special.includes(ns) && !isDns1123Label(ns))
+  const excluded = ns.slice(1);
+  if (!isGateway && ns.startsWith('~') && (excluded === '*' || excluded === '.' || isDns1123Label(excluded)))
+    // Istio's newest Sidecar form "~ns/host" removes hosts from what the other entries import.
+    c.error(
+      at,
+      `excluding hosts with "~${excluded}/..." is not supported by Mizzen; list only the namespaces and hosts to import`,
+    );
+  else if (!special.includes(ns) && !isDns1123Label(ns))
     c.error(
       at,
       `invalid namespace ${JSON.stringify(ns)}: expected ${special.map((x) => `"${x}"`).join(', ')} or a namespace name`,

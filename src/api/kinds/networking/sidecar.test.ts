@@ -49,6 +49,7 @@ const cases: Case[] = [
     mode: ALLOW_ANY
     egressProxy: {host: egress.example.com, subset: v1, port: {number: 3128}}
 `),
+    warnings: [{ path: 'spec.outboundTrafficPolicy.egressProxy', message: /not enforced by Mizzen/ }],
   },
   {
     name: 'inbound connection pool only',
@@ -245,6 +246,20 @@ const cases: Case[] = [
     name: 'selector without labels warns',
     yaml: sc('  workloadSelector: {}\n  egress:\n  - hosts: ["./*"]\n'),
     warnings: [{ path: 'spec.workloadSelector', message: /applies to every workload/ }],
+  },
+  {
+    name: 'excluding a namespace with "~ns/*" (newest Istio) is refused as not supported, not misread',
+    yaml: sc('  egress:\n  - hosts: ["*/*", "~kube-system/*"]\n'),
+    errors: [
+      {
+        path: 'spec.egress[0].hosts[1]',
+        message: /excluding hosts with "~kube-system\/\.\.\." is not supported/,
+      },
+    ],
+  },
+  {
+    name: '"~/*" still imports nothing',
+    yaml: sc('  egress:\n  - hosts: ["~/*"]\n'),
   },
 ];
 

@@ -246,6 +246,11 @@ const outboundTrafficPolicy = (): Validator<OutboundTrafficPolicy> =>
         if (fqdnError(p.egressProxy.host))
           c.error(child(a, p.egressProxy, 'host'), 'egressProxy host must be a DNS name without wildcard');
         if (!p.egressProxy.port) c.error(child(a, p.egressProxy, 'port'), 'is required for egressProxy');
+        c.warn(
+          a,
+          'egressProxy is not enforced by Mizzen: traffic to unknown destinations goes out directly (ALLOW_ANY), not through this proxy',
+          'MZ-NOT-ENFORCED',
+        );
       },
     },
   );

@@ -317,6 +317,15 @@ const cases: Case[] = [
       { path: 'spec.servers[2].tls', message: /PASSTHROUGH mode does not use certificates/ },
     ],
   },
+  {
+    name: 'OpenSSL cipher-list operations and ALL are accepted without warning, as Istio does',
+    yaml: gw(`  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["*"]
+    tls: {mode: SIMPLE, credentialName: c, cipherSuites: [ALL, -ECDHE-ECDSA-AES128-SHA, "!AES256-SHA", +ECDHE-RSA-AES128-SHA]}
+`),
+    noWarnings: true,
+  },
 ];
 
 runTable('Gateway', cases);

@@ -158,14 +158,20 @@ const CIPHER_SUITES = new Set([
   'DES-CBC3-SHA',
 ]);
 
-/** A cipher suite, or an equal-preference group `[A|B]` of them. */
-const isCipherSuite = (s: string): boolean =>
-  s.startsWith('[') && s.endsWith(']')
-    ? s
-        .slice(1, -1)
-        .split('|')
-        .every((x) => CIPHER_SUITES.has(x))
-    : CIPHER_SUITES.has(s);
+/**
+ * A cipher suite, an equal-preference group `[A|B]` of them, `ALL`, or (as Istio accepts) an
+ * OpenSSL cipher-list operation such as `-AES128-SHA`, `+ECDHE-RSA-AES128-SHA` or `!3DES`, which the
+ * proxy hands to OpenSSL unchanged.
+ */
+function isCipherSuite(s: string): boolean {
+  if (s === 'ALL' || /^[^A-Za-z0-9[]/.test(s)) return true;
+  if (s.startsWith('[') && s.endsWith(']'))
+    return s
+      .slice(1, -1)
+      .split('|')
+      .every((x) => CIPHER_SUITES.has(x));
+  return CIPHER_SUITES.has(s);
+}
 
 const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const;
 

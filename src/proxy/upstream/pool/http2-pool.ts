@@ -163,7 +163,42 @@ export class Http2Pool implements ConnPool {
       t.unref();
       session.once('close', () => clearTimeout(t));
     }
+    this.keepalive(c);
     this.conns.push(c);
     return c;
+  }
+
+  /** connection_keepalive: PINGs every interval (with jitter); an unanswered one destroys the session. */
+  private keepalive(c: H2Conn): void {
+    const ka = this.ctx.options.h2Keepalive;
+    if (ka === null) return;
+    const session = c.session;
+    let timer: NodeJS.Timeout | null = null;
+    const schedule = (): void => {
+      const ms = ka.intervalMs * (1 + (Math.random() * ka.jitterPercent) / 100);
+      timer = setTimeout(ping, ms);
+      timer.unref();
+    };
+    const ping = (): void => {
+      if (session.closed || session.destroyed) return;
+      const dead = setTimeout(() => {
+        c.retiring = true;
+        session.destroy(new Error('HTTP/2 keepalive: PING not answered'));
+      }, ka.timeoutMs);
+      dead.unref();
+      timer = dead;
+      const sent = session.ping((err) => {
+        clearTimeout(dead);
+        if (!err) schedule();
+      });
+      if (!sent) {
+        clearTimeout(dead);
+        schedule();
+      }
+    };
+    session.once('connect', schedule);
+    session.once('close', () => {
+      if (timer !== null) clearTimeout(timer);
+    });
   }
 }

@@ -3,6 +3,7 @@
 import { durationMs, u32 } from '../../util/values.js';
 import type {
   envoy_config_cluster_v3_Cluster as ClusterConfig,
+  envoy_config_core_v3_KeepaliveSettings as KeepaliveSettings,
   envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
 } from '../../../xds/envoy-types.js';
 
@@ -20,6 +21,12 @@ export interface PoolOptions {
   readonly maxConcurrentStreams: number;
   /** TCP keepalive: idle ms before the first probe, or -1 when keepalive is off. */
   readonly keepaliveTimeMs: number;
+  /**
+   * HTTP/2 keepalive (http2_protocol_options.connection_keepalive): a PING every `intervalMs` plus up to
+   * `jitterPercent` % of it; a session whose PING is not answered within `timeoutMs` is destroyed.
+   * Null when not configured.
+   */
+  readonly h2Keepalive: { intervalMs: number; timeoutMs: number; jitterPercent: number } | null;
 }
 
 /** Defaults when a cluster says nothing: Envoy's 1 h idle timeout, no other limits, keepalive off. */
@@ -29,6 +36,7 @@ export const DEFAULT_POOL_OPTIONS: PoolOptions = {
   maxConnectionDurationMs: 0,
   maxConcurrentStreams: 2_147_483_647,
   keepaliveTimeMs: -1,
+  h2Keepalive: null,
 };
 
 /** Reads a canonical Cluster's pool settings (typed HttpProtocolOptions first, then the legacy fields). */
@@ -59,5 +67,21 @@ export function poolOptions(cluster: ClusterConfig): PoolOptions {
     maxConcurrentStreams: u32(h2.maxConcurrentStreams, 2_147_483_647) || 2_147_483_647,
     // Envoy's default keepalive_time when the message is present but the field is not: the OS default (2 h).
     keepaliveTimeMs: ka ? u32(ka.keepaliveTime, 7200) * 1000 : -1,
+    h2Keepalive: h2Keepalive(h2.connectionKeepalive),
   };
+}
+
+/** Compiles connection_keepalive. Throws naming the field (Envoy requires the timeout). */
+function h2Keepalive(ka: KeepaliveSettings | undefined): PoolOptions['h2Keepalive'] {
+  if (!ka) return null;
+  const where = 'http2ProtocolOptions.connectionKeepalive';
+  const timeoutMs = durationMs(ka.timeout, 0);
+  if (timeoutMs <= 0) throw new Error(`${where}.timeout is required`);
+  // Envoy's "ping an idle connection before reusing it": not done, so not accepted.
+  if (ka.connectionIdleInterval !== undefined)
+    throw new Error(`${where}.connectionIdleInterval is not supported by this proxy`);
+  const intervalMs = durationMs(ka.interval, 0);
+  if (intervalMs <= 0) return null;
+  const j = ka.intervalJitter?.value;
+  return { intervalMs, timeoutMs, jitterPercent: typeof j === 'number' && j >= 0 ? j : 15 };
 }

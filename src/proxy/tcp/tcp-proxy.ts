@@ -251,6 +251,14 @@ class TcpSession implements AccessLogContext {
       if (cluster.poolOptions.keepaliveTimeMs >= 0)
         up.setKeepAlive(true, cluster.poolOptions.keepaliveTimeMs);
       this.upConnected = true;
+      // Envoy's idle timer starts with the upstream connection: a peer that negotiated the exchange
+      // and then sends nothing is closed like any idle connection.
+      if (this.cfg.idleTimeoutMs > 0) {
+        up.setTimeout(this.cfg.idleTimeoutMs, () => {
+          this.cfg.idleTimeout.inc();
+          this.close();
+        });
+      }
       const mx = cluster.metadataExchange;
       if (mx !== null && mx.applies(up)) {
         this.upExchanging = true;
@@ -324,12 +332,6 @@ class TcpSession implements AccessLogContext {
         sentOffset,
         dx?.consumed ?? 0,
       );
-    }
-    if (this.cfg.idleTimeoutMs > 0) {
-      up.setTimeout(this.cfg.idleTimeoutMs, () => {
-        this.cfg.idleTimeout.inc();
-        this.close();
-      });
     }
     // Bytes read past (or instead of) an exchange go first; a side that ended meanwhile is ended.
     if (dx !== null && dx.rest.length > 0) up.write(dx.rest);

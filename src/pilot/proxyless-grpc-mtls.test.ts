@@ -1,12 +1,14 @@
 // Proxyless gRPC with Istio mutual TLS, all real processes: `mizzen server` (with its CA), `mizzen
 // agent` writing the gRPC bootstrap and the client's certificate files, a grpc-js-xds client with
 // XdsChannelCredentials, a gRPC server behind a `mizzen proxy` sidecar and a proxyless gRPC server
-// (XdsServer with XdsServerCredentials, its own agent), both under PeerAuthentication STRICT. Own
-// file: grpc-js-xds reads its bootstrap from the environment once per process.
+// (XdsServer with XdsServerCredentials, its own agent; also called by a sidecar client), both under
+// PeerAuthentication STRICT. Own file: grpc-js-xds reads its bootstrap from the environment once per
+// process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ const APP_IP = `${NET}.1`;
 const SIDECAR_IP = `${NET}.2`;
 const CLIENT_IP = `${NET}.3`;
 const GREETER_IP = `${NET}.4`;
+const SLEEP_IP = `${NET}.5`;
 const TARGET = 'xds:///helloworld.foo.svc.cluster.local:7070';
 const GREETER_TARGET = 'xds:///greeter.foo.svc.cluster.local:7071';
 const CLIENT_ID = 'spiffe://cluster.local/ns/foo/sa/client';
@@ -103,6 +106,12 @@ kind: Pod
 metadata: { name: helloworld-0, namespace: foo, labels: { app: helloworld, security.istio.io/tlsMode: istio } }
 spec: { serviceAccountName: helloworld, containers: [{ name: helloworld, ports: [{ containerPort: ${port} }] }] }
 status: { phase: Running, podIP: ${SIDECAR_IP}, conditions: [{ type: Ready, status: "True" }] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: sleep-0, namespace: foo, labels: { app: sleep, security.istio.io/tlsMode: istio } }
+spec: { serviceAccountName: sleep, containers: [{ name: sleep }] }
+status: { phase: Running, podIP: ${SLEEP_IP}, conditions: [{ type: Ready, status: "True" }] }
 ---
 apiVersion: v1
 kind: Pod
@@ -212,7 +221,46 @@ server.bindAsync(process.env.GREETER_ADDRESS, new xds.XdsServerCredentials(grpc.
 process.on('SIGTERM', () => { server.forceShutdown(); process.exit(0); });
 `;
 
-test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar and to a STRICT XdsServer; plaintext refused; rotation; PERMISSIVE sidecars refuse gRPC TLS', async () => {
+/**
+ * A unary gRPC call sent as HTTP/1.1 through the sleep sidecar's HTTP proxy port (as an app with
+ * HTTP_PROXY would); the sidecar speaks HTTP/2 and Istio mutual TLS upstream. The decoded reply, or null.
+ */
+function grpcViaSleep(host: string): Promise<Hello | null> {
+  const msg = Buffer.from(JSON.stringify({ name: 'sleep' }));
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), msg]);
+  frame.writeUInt32BE(msg.length, 1);
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      {
+        host: SLEEP_IP,
+        port: 15001,
+        method: 'POST',
+        path: `http://${host}/helloworld.Greeter/SayHello`,
+        headers: { 'content-type': 'application/grpc', te: 'trailers' },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (res.statusCode !== 200 || body.length < 5) return resolve(null);
+          try {
+            resolve(JSON.parse(body.subarray(5, 5 + body.readUInt32BE(1)).toString()) as Hello);
+          } catch {
+            resolve(null);
+          }
+        });
+        res.on('error', () => resolve(null));
+      },
+    );
+    req.on('error', () => resolve(null));
+    req.setTimeout(5000, () => req.destroy());
+    req.end(frame);
+  });
+}
+
+test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar and to a STRICT XdsServer; plaintext refused; a sidecar client to the XdsServer; rotation; PERMISSIVE sidecars refuse gRPC TLS', async () => {
   const app = await startApp();
   const greeterPort = await freePort(GREETER_IP);
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-grpc-mtls-'));
@@ -224,7 +272,7 @@ test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar an
   writeFileSync(join(configDir, 'mesh.yaml'), manifests(app.port, greeterPort));
   const server = await startServer(configDir, ['--ca-dir', caDir]);
   const key = ensureLocalTokenKey(caDir);
-  for (const sa of ['helloworld', 'client', 'greeter'])
+  for (const sa of ['helloworld', 'client', 'greeter', 'sleep'])
     writeFileSync(
       join(dir, `${sa}.jwt`),
       await issueLocalToken(key, { namespace: 'foo', serviceAccount: sa, pod: `${sa}-0` }),
@@ -232,6 +280,7 @@ test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar an
 
   const children: Child[] = [];
   let sidecar: ProxyChild | null = null;
+  let sleepSidecar: ProxyChild | null = null;
   const clients: grpc.Client[] = [];
   const diagnostics = (): string =>
     `${children.map((c) => `${c.stdout()}${c.stderr()}`).join('\n---\n')}\nserver:\n${server.stderr()}`;
@@ -260,6 +309,28 @@ test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar an
         join(dir, 'helloworld.jwt'),
       ],
       join(dir, 'helloworld.ready'),
+    );
+    sleepSidecar = await spawnProxy(
+      [
+        'sidecar',
+        '--xds-address',
+        server.xds,
+        '--id',
+        `sidecar~${SLEEP_IP}~sleep-0.foo~foo.svc.cluster.local`,
+        '--metadata',
+        JSON.stringify({
+          NAMESPACE: 'foo',
+          SERVICE_ACCOUNT: 'sleep',
+          LABELS: { app: 'sleep' },
+          INSTANCE_IPS: SLEEP_IP,
+          INTERCEPTION_MODE: 'NONE',
+        }),
+        '--admin-port',
+        '0',
+        '--token-file',
+        join(dir, 'sleep.jwt'),
+      ],
+      join(dir, 'sleep.ready'),
     );
 
     // The agents write the bootstrap once the certificate is in place, with Istio's provider `default`.
@@ -330,6 +401,13 @@ test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar an
       30_000,
     ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
     assert.match(String(hello.peer), new RegExp(`URI:${CLIENT_ID.replace(/\//g, '\\/')}`));
+    // A sidecar client reaches the proxyless server over Istio mutual TLS, with its own identity.
+    const viaSidecar = await waitFor(
+      'a call from the sleep sidecar to the proxyless server',
+      () => grpcViaSleep('greeter.foo.svc.cluster.local:7071'),
+      30_000,
+    ).catch((e: Error) => assert.fail(`${e.message}\n${diagnostics()}`));
+    assert.match(String(viaSidecar.peer), /URI:spiffe:\/\/cluster\.local\/ns\/foo\/sa\/sleep/);
     const plainGreeter = new Greeter(`${GREETER_IP}:${greeterPort}`, grpc.credentials.createInsecure());
     clients.push(plainGreeter);
     assert.equal(await codeOf(plainGreeter), grpc.status.UNAVAILABLE, 'STRICT: plaintext is refused');
@@ -381,9 +459,10 @@ spec: { selector: { matchLabels: { app: helloworld } }, mtls: { mode: PERMISSIVE
     for (const c of clients) c.close();
     for (const c of children) c.child.kill('SIGTERM');
     await Promise.all(children.map((c) => c.exited));
-    if (sidecar) {
-      sidecar.child.kill('SIGTERM');
-      await sidecar.exited;
+    for (const p of [sidecar, sleepSidecar]) {
+      if (!p) continue;
+      p.child.kill('SIGTERM');
+      await p.exited;
     }
     await server.stop();
     app.server.forceShutdown();

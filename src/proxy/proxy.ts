@@ -196,7 +196,13 @@ export class Proxy implements AdminContext {
     const xds = this.opts.xdsAddress ?? b?.adsAddress ?? null;
     if (xds) {
       const { AdsClient } = await import('../xds/ads-client.js');
-      this.startAds(xds, AdsClient, b?.adsProtocol ?? undefined, b?.adsKeepalive ?? undefined);
+      this.startAds(
+        xds,
+        AdsClient,
+        b?.adsProtocol ?? undefined,
+        b?.adsKeepalive ?? undefined,
+        b && b.adsTcpKeepaliveMs >= 0 ? b.adsTcpKeepaliveMs : undefined,
+      );
     } else this.becomeLive();
   }
 
@@ -205,11 +211,13 @@ export class Proxy implements AdminContext {
     Client: typeof AdsClient,
     protocol: 'delta' | 'sotw' | undefined,
     keepalive: { intervalMs: number; timeoutMs: number } | undefined,
+    tcpKeepaliveMs: number | undefined,
   ): void {
     const ads = new Client({
       server,
       protocol,
       keepalive,
+      tcpKeepaliveMs,
       node: {
         id: this.node.id,
         cluster: this.node.cluster || undefined,

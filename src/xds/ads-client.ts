@@ -73,6 +73,40 @@ export interface AdsClientOptions {
    * comes within `timeoutMs`. Default 30 s / 10 s, Istio's keepalive for xDS.
    */
   keepalive?: { intervalMs: number; timeoutMs: number };
+  /**
+   * TCP keepalive of the connection (Envoy's `upstream_connection_options.tcp_keepalive` of the xDS
+   * cluster): idle ms before the first probe. Default off.
+   */
+  tcpKeepaliveMs?: number;
+}
+
+type SecureConnector = ReturnType<grpc.ChannelCredentials['_createSecureConnector']>;
+
+/**
+ * Plaintext credentials that turn TCP keepalive on for every connection the channel opens: grpc-js hands
+ * its credentials each new TCP socket, the only hook it has on the socket.
+ */
+class TcpKeepaliveCredentials extends grpc.ChannelCredentials {
+  constructor(private readonly timeMs: number) {
+    super();
+  }
+  _isSecure(): boolean {
+    return false;
+  }
+  _equals(other: grpc.ChannelCredentials): boolean {
+    return other instanceof TcpKeepaliveCredentials && other.timeMs === this.timeMs;
+  }
+  _createSecureConnector(): SecureConnector {
+    return {
+      connect: (socket) => {
+        socket.setKeepAlive(true, this.timeMs);
+        return Promise.resolve({ socket, secure: false });
+      },
+      waitForReady: () => Promise.resolve(),
+      getCallCredentials: () => grpc.CallCredentials.createEmpty(),
+      destroy: () => {},
+    };
+  }
 }
 
 /** The ADS variant an {@link AdsClient} speaks. */
@@ -188,7 +222,10 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
 
   private openStream(): void {
     const Ctor = adsServiceConstructor();
-    this.client = new Ctor(this.server, grpc.credentials.createInsecure(), {
+    const ka = this.options.tcpKeepaliveMs;
+    const creds =
+      ka !== undefined && ka >= 0 ? new TcpKeepaliveCredentials(ka) : grpc.credentials.createInsecure();
+    this.client = new Ctor(this.server, creds, {
       'grpc.keepalive_time_ms': this.options.keepalive?.intervalMs ?? 30000,
       'grpc.keepalive_timeout_ms': this.options.keepalive?.timeoutMs ?? 10000,
       'grpc.initial_reconnect_backoff_ms': this.options.initialBackoffMs ?? 100,

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { fromEnvoyYaml } from '../../xds/envoy-yaml.js';
-import { durationMs, socketAddress } from '../util/values.js';
+import { logger } from '../log.js';
+import { durationMs, socketAddress, u32 } from '../util/values.js';
 import type {
   envoy_config_bootstrap_v3_Bootstrap as BootstrapConfig,
   envoy_config_cluster_v3_Cluster as ClusterConfig,
@@ -13,6 +14,8 @@ import type {
   google_protobuf_Struct as Struct,
   google_protobuf_Value as Value,
 } from '../../xds/envoy-types.js';
+
+const log = logger('config');
 
 /** The parts of a bootstrap the proxy acts on. */
 export interface Bootstrap {
@@ -39,6 +42,11 @@ export interface Bootstrap {
    * cluster's http2 protocol options (typed HttpProtocolOptions or the legacy field), or null.
    */
   readonly adsKeepalive: { intervalMs: number; timeoutMs: number } | null;
+  /**
+   * TCP keepalive of the xDS connection: `upstream_connection_options.tcp_keepalive.keepalive_time` of
+   * the ADS cluster in ms (Envoy's default 2 h when the message has no time), or -1 when not set.
+   */
+  readonly adsTcpKeepaliveMs: number;
   /** Admin socket address from the bootstrap, or null. */
   readonly admin: { address: string; port: number } | null;
 }
@@ -75,6 +83,7 @@ export function bootstrapFrom(b: BootstrapConfig): Bootstrap {
     adsAddress: adsAddress(b.dynamicResources?.adsConfig, staticClusters),
     adsProtocol: adsProtocol(b.dynamicResources?.adsConfig),
     adsKeepalive: adsKeepalive(b.dynamicResources?.adsConfig, staticClusters),
+    adsTcpKeepaliveMs: adsTcpKeepalive(b.dynamicResources?.adsConfig, staticClusters),
     admin: socketAddress(b.admin?.address),
   };
 }
@@ -133,6 +142,21 @@ function adsKeepalive(
   if (intervalMs <= 0)
     throw new Error(`${where}.interval is required for the xDS connection (a stream is never idle)`);
   return { intervalMs, timeoutMs };
+}
+
+function adsTcpKeepalive(ads: ApiConfigSource | undefined, clusters: ClusterConfig[]): number {
+  const name = ads?.grpcServices?.[0]?.envoyGrpc?.clusterName;
+  const ka = name
+    ? clusters.find((x) => x.name === name)?.upstreamConnectionOptions?.tcpKeepalive
+    : undefined;
+  if (!ka) return -1;
+  // Node sets only the idle time; the probe count and interval stay the operating system's.
+  for (const f of ['keepaliveProbes', 'keepaliveInterval'] as const)
+    if (ka[f] !== undefined)
+      log.warn(
+        `staticResources.clusters[${name}]: upstream_connection_options.tcp_keepalive.${f} is not enforced (the operating system's value applies; only keepalive_time is set)`,
+      );
+  return u32(ka.keepaliveTime, 7200) * 1000;
 }
 
 function adsProtocol(ads: ApiConfigSource | undefined): 'delta' | 'sotw' | null {

@@ -24,7 +24,10 @@ export const PATCH_VALUE_TYPES: Readonly<Record<string, string>> = {
 export interface ValueProblem {
   readonly path: string;
   readonly message: string;
-  /** Errors: the value is not that message. Warnings: a part Mizzen cannot check (an Any type it has no proto for). */
+  /**
+   * Errors: the value is not that message. Warnings: a part Istio drops (an unknown field) or Mizzen
+   * cannot check (an Any type it has no proto for).
+   */
   readonly severity: 'error' | 'warning';
 }
 
@@ -103,7 +106,12 @@ function checkMessage(type: Type, v: unknown, path: string, out: ValueProblem[],
     const field = fieldByLooseName(type, key);
     const at = `${path}.${key}`;
     if (!field) {
-      err(`unknown field "${key}" in ${type.name}`, at);
+      // Istio decodes patch values leniently: it drops unknown fields and only warns.
+      out.push({
+        path: at,
+        message: `unknown field "${key}" in ${type.name}: Istio drops it, so it has no effect (check the spelling)`,
+        severity: 'warning',
+      });
       continue;
     }
     if (value === null) continue;
@@ -123,6 +131,14 @@ function checkAny(anyType: Type, v: unknown, path: string, out: ValueProblem[], 
   }
   const url = v['@type'];
   const inner = anyType.root.lookup(url.slice(url.lastIndexOf('/') + 1));
+  if (!(inner instanceof protobuf.Type) && /\.v2(alpha)?\./.test(url)) {
+    out.push({
+      path: `${path}["@type"]`,
+      message: `${url} is an xDS v2 type, which Envoy no longer has; use the v3 API (e.g. envoy.extensions.filters.http.<name>.v3)`,
+      severity: 'error',
+    });
+    return;
+  }
   if (!(inner instanceof protobuf.Type)) {
     out.push({
       path: `${path}["@type"]`,

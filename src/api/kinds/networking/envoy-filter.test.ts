@@ -200,13 +200,6 @@ const filterCases: Case[] = [
       ['CLUSTER', 'MERGE', '{connect_timeout: 5}', '.connect_timeout', /must be a duration/],
       ['CLUSTER', 'ADD', '{name: x, lb_policy: FASTEST}', '.lb_policy', /must be one of ROUND_ROBIN/],
       [
-        'CLUSTER',
-        'MERGE',
-        '{circuit_breaker: {}}',
-        '.circuit_breaker',
-        /unknown field "circuit_breaker" in Cluster/,
-      ],
-      [
         'HTTP_FILTER',
         'INSERT_FIRST',
         '{name: f, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault, delay: {fixed_delay: soon}}}',
@@ -243,6 +236,31 @@ const filterCases: Case[] = [
     ),
     errors: [{ path: `spec.configPatches[0].patch.value${path}`, message, line: 11 }],
   })),
+  {
+    name: 'an unknown field in a patch value warns, as Istio (it drops the field); it does not reject',
+    yaml: ef(
+      '  configPatches:\n  - applyTo: CLUSTER\n    patch:\n      operation: MERGE\n      value: {circuit_breaker: {}}\n',
+    ),
+    warnings: [
+      {
+        path: 'spec.configPatches[0].patch.value.circuit_breaker',
+        message: /unknown field "circuit_breaker" in Cluster: Istio drops it/,
+        line: 11,
+      },
+    ],
+  },
+  {
+    name: 'an xDS v2 type in a patch value is refused with a hint, as Istio does (Envoy has no v2 API)',
+    yaml: ef(
+      '  configPatches:\n  - applyTo: HTTP_FILTER\n    patch:\n      operation: INSERT_FIRST\n      value: {name: f, typed_config: {"@type": type.googleapis.com/envoy.config.filter.http.lua.v2.Lua}}\n',
+    ),
+    errors: [
+      {
+        path: 'spec.configPatches[0].patch.value.typed_config["@type"]',
+        message: /is an xDS v2 type.*use the v3 API/,
+      },
+    ],
+  },
   {
     name: 'values in proto3 JSON: snake_case and camelCase, durations, wrappers, Struct, enums',
     yaml: ef(`  configPatches:

@@ -241,6 +241,19 @@ test('sidecars talk Istio mutual TLS; PERMISSIVE, STRICT and port-level DISABLE 
       /URI=spiffe:\/\/cluster\.local\/ns\/foo\/sa\/sleep/,
     );
     assert.match(r.body, /"name":"httpbin"/);
+    // Istio's source-side metrics name both identities of the upstream mutual TLS connection (Envoy's
+    // uri_san_local_certificate / uri_san_peer_certificate); plaintext would say unknown.
+    const sleepAdmin = m.proxies[1].ports.adminPort;
+    await waitFor(
+      "the sleep sidecar's istio_requests_total with both principals",
+      async () => {
+        const body = await fetch(`http://127.0.0.1:${sleepAdmin}/stats/prometheus`).then((x) => x.text());
+        return /^istio_requests_total\{reporter="source",[^}]*source_principal="spiffe:\/\/cluster\.local\/ns\/foo\/sa\/sleep"[^}]*destination_principal="spiffe:\/\/cluster\.local\/ns\/foo\/sa\/httpbin"[^}]*response_code="200"/m.test(
+          body,
+        );
+      },
+      10_000,
+    );
     // What crossed the wire was TLS (a handshake record), never the request in clear.
     assert.ok(m.relay.firstChunks.length > 0);
     for (const c of m.relay.firstChunks) assert.equal(c[0], 0x16, 'a TLS handshake record');

@@ -1,5 +1,6 @@
 // One downstream HTTP request inside an HCM (Envoy's ActiveStream): header preprocessing, route
 // selection, the decode/encode filter chain, local replies, route timeout, stats and access log.
+import { NO_PRINCIPALS, type UpstreamPrincipals } from '../upstream/pool/upstream-principals.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { AccessLogContext } from './access-log/formatter.js';
@@ -106,6 +107,8 @@ export class ActiveRequest implements RouteRequest, AccessLogContext, Downstream
   upstreamHost: string | null = null;
   upstreamCluster: string | null = null;
   upstreamLocalAddress: string | null = null;
+  /** The upstream connection's mutual TLS identities (Istio's source-side principals). */
+  upstreamPrincipals: UpstreamPrincipals = NO_PRINCIPALS;
   attemptCount = 0;
   bytesReceived = 0;
   /** Request head bytes (HTTP/1.x as received; HTTP/2 header names and values), set by the codec. */

@@ -4,6 +4,7 @@
 // metadata-exchange/): without one its labels are `unknown`; the destination side knows the peer's
 // principal from its verified certificate either way. Bytes of open connections are added every tcp_reporting_duration (Istio's
 // default 5 s, Telemetry reportingInterval) on one timer per filter, and the rest at close.
+import { NO_PRINCIPALS, type UpstreamPrincipals } from '../upstream/pool/upstream-principals.js';
 import {
   IstioMetrics,
   serviceOfHost,
@@ -56,6 +57,7 @@ export class IstioTcpStats {
    * Counts a connection opened to `cluster`; its downstream `socket`'s bytes are reported from now on,
    * past `sentOffset` / `receivedOffset` (a metadata exchange's bytes, which are not the app's).
    * `peer`: the other side's workload from a metadata exchange, null when there was none.
+   * `upstream`: the upstream connection's mutual TLS identities (the source reporter's principals).
    */
   opened(
     cluster: string,
@@ -64,10 +66,16 @@ export class IstioTcpStats {
     peer: PeerInfo | null = null,
     sentOffset = 0,
     receivedOffset = 0,
+    upstream: UpstreamPrincipals = NO_PRINCIPALS,
   ): IstioTcpConnection {
     const svc = this.config.inbound ? this.config.matchService('') : clusterService(cluster);
-    const principal = this.config.inbound ? peerPrincipal : '';
-    const series = this.metrics.tcpSeries(svc, peer ?? UNKNOWN_PEER, principal);
+    const principal = this.config.inbound ? peerPrincipal : upstream.peer;
+    const series = this.metrics.tcpSeries(
+      svc,
+      peer ?? UNKNOWN_PEER,
+      principal,
+      this.config.inbound ? '' : upstream.local,
+    );
     if (series.opened !== null) series.opened.inc();
     const s: IstioTcpConnection = { series, socket, sent: sentOffset, received: receivedOffset };
     this.open.add(s);

@@ -1,4 +1,5 @@
 // envoy.filters.network.tcp_proxy: forwards a downstream connection to a host of a (weighted) cluster.
+import { upstreamPrincipals } from '../upstream/pool/upstream-principals.js';
 import { LocalResult } from '../upstream/outlier/outlier-detector.js';
 import { connect, type Socket } from 'node:net';
 import type { AccessLogContext } from '../http/access-log/formatter.js';
@@ -331,6 +332,7 @@ class TcpSession implements AccessLogContext {
         peer,
         sentOffset,
         dx?.consumed ?? 0,
+        upstreamPrincipals(up),
       );
     }
     // Bytes read past (or instead of) an exchange go first; a side that ended meanwhile is ended.

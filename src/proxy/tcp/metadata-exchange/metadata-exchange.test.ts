@@ -312,6 +312,15 @@ describe('istio.metadata_exchange between two real sidecars over mutual TLS', { 
         'source_workload="sleep"',
       ])) >= payload.length,
     );
+    // The source side names both identities from its upstream mutual TLS connection, as Envoy's
+    // uri_san_local_certificate / uri_san_peer_certificate (it reported unknown before).
+    assert.ok(
+      (await metric(sleepProxy!, 'istio_tcp_connections_opened_total', [
+        ...src,
+        'source_principal="spiffe://cluster.local/ns/foo/sa/sleep"',
+        'destination_principal="spiffe://cluster.local/ns/foo/sa/echo"',
+      ])) >= 1,
+    );
     assert.equal(
       await metric(sleepProxy!, 'istio_tcp_connections_opened_total', ['destination_workload="unknown"']),
       0,

@@ -1,4 +1,5 @@
 // The connection-pool seam shared by the HTTP/1.1 and HTTP/2 pools (one pool per cluster host).
+import type { UpstreamPrincipals } from './upstream-principals.js';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -71,6 +72,8 @@ export interface H1Stream {
   readonly connected: boolean;
   /** `ip:port` of our side of the connection, or null before it connected. */
   readonly localAddress: string | null;
+  /** The connection's mutual TLS identities (NO_PRINCIPALS when plaintext or before it connected). */
+  readonly principals: UpstreamPrincipals;
   /** Resets the exchange (its connection is closed); no further events are delivered. */
   abort(): void;
   /** Stops reading the response (downstream is backed up). */
@@ -84,6 +87,8 @@ export interface ClientH2Result {
   stream: ClientHttp2Stream;
   /** Returns true once the session's TCP connection was established. */
   connected: () => boolean;
+  /** The session's mutual TLS identities, once its handshake finished. */
+  principals: () => UpstreamPrincipals;
 }
 
 /** Error code Mizzen gives a connect attempt that hit the cluster's connect_timeout. */

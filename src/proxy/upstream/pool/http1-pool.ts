@@ -3,6 +3,7 @@
 // max_connections is reached, and the cluster's per-connection limits apply (max requests per connection,
 // idle timeout, max duration). The connection object is itself undici's dispatch handler, so a request
 // allocates no closures or timers here.
+import { NO_PRINCIPALS, upstreamPrincipals, type UpstreamPrincipals } from './upstream-principals.js';
 import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -46,6 +47,7 @@ class H1Connection implements H1Stream {
   connected = false;
   reused = false;
   localAddress: string | null = null;
+  principals: UpstreamPrincipals = NO_PRINCIPALS;
   /** The exchange in flight, or null when idle. */
   private x: H1Exchange | null = null;
   private abortFn: ((err?: Error) => void) | null = null;
@@ -86,6 +88,7 @@ class H1Connection implements H1Stream {
       if (err === null) {
         this.connected = true;
         if (sock.localAddress) this.localAddress = `${sock.localAddress}:${sock.localPort}`;
+        this.principals = upstreamPrincipals(sock);
         cb(null, sock);
       } else cb(err, null);
     };

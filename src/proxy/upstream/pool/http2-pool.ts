@@ -1,6 +1,7 @@
 // HTTP/2 pool for one host: multiplexed sessions, each carrying up to max_concurrent_streams streams
 // (and max_requests_per_connection streams in total); more sessions are opened as the circuit breaker
 // allows, otherwise requests wait in the pending queue. Sessions are re-opened on close or GOAWAY.
+import { upstreamPrincipals } from './upstream-principals.js';
 import { admitRequest, cancelPending } from './admission.js';
 import {
   connect,
@@ -85,7 +86,7 @@ export class Http2Pool implements ConnPool {
     if (max > 0 && c.total >= max) c.retiring = true;
     (stream as TrackedStream)[CONN] = c;
     stream.once('close', onStreamClose);
-    return { stream, connected: () => wasConnected(sock) };
+    return { stream, connected: () => wasConnected(sock), principals: () => upstreamPrincipals(sock) };
   }
 
   drain(): void {

@@ -98,8 +98,10 @@ export class IstioMetrics {
   ) {}
 
   /**
-   * The series of a finished request. `peer` is the other side; `principal` the verified downstream
-   * identity (destination reporter, '' otherwise); `grpc` is -1 for HTTP, else the grpc-status (20: none).
+   * The series of a finished request. `peer` is the other side; `principal` the other side's verified
+   * identity on the connection ('' when it was not mutual TLS): the downstream's for the destination
+   * reporter, the upstream's for the source reporter, whose own is `localPrincipal`; `grpc` is -1 for
+   * HTTP, else the grpc-status (20: none).
    */
   requestSeries(
     svc: DestService,
@@ -108,6 +110,7 @@ export class IstioMetrics {
     code: number,
     flags: number,
     grpc: number,
+    localPrincipal = '',
   ): RequestSeries {
     let byPeer = this.http.get(svc);
     if (byPeer === undefined)
@@ -121,7 +124,7 @@ export class IstioMetrics {
     const key = (code * 32 + grpc + 1) * 67108864 + flags;
     let s = byKey.get(key);
     if (s === undefined) {
-      const base = this.labels(svc, peer, principal);
+      const base = this.labels(svc, peer, principal, localPrincipal);
       base.push(
         ['request_protocol', grpc >= 0 ? 'grpc' : 'http'],
         ['response_code', String(code)],
@@ -141,14 +144,14 @@ export class IstioMetrics {
   }
 
   /** The series of a TCP connection. */
-  tcpSeries(svc: DestService, peer: PeerInfo, principal: string): TcpSeries {
+  tcpSeries(svc: DestService, peer: PeerInfo, principal: string, localPrincipal = ''): TcpSeries {
     let byPeer = this.tcp.get(svc);
     if (byPeer === undefined) this.tcp.set(svc, (byPeer = new Map<PeerInfo, Map<string, TcpSeries>>()));
     let byPrincipal = byPeer.get(peer);
     if (byPrincipal === undefined) byPeer.set(peer, (byPrincipal = new Map<string, TcpSeries>()));
     let s = byPrincipal.get(principal);
     if (s === undefined) {
-      const base = this.labels(svc, peer, principal);
+      const base = this.labels(svc, peer, principal, localPrincipal);
       base.push(
         ['request_protocol', 'tcp'],
         ['response_flags', '-'],
@@ -170,13 +173,23 @@ export class IstioMetrics {
     return principal !== '' ? 'mutual_tls' : 'none';
   }
 
-  /** The workload labels of both sides, in Istio's order. */
-  private labels(svc: DestService, peer: PeerInfo, principal: string): Array<[string, string]> {
-    const src = this.reporter === 'source' ? this.local : peer;
-    const dst = this.reporter === 'source' ? peer : this.local;
+  /**
+   * The workload labels of both sides, in Istio's order. Principals as Envoy's connection reports
+   * them: the destination reporter names the downstream peer's certificate and its own identity, the
+   * source reporter its own client certificate and the upstream's (both `unknown` without mutual TLS).
+   */
+  private labels(
+    svc: DestService,
+    peer: PeerInfo,
+    principal: string,
+    localPrincipal: string,
+  ): Array<[string, string]> {
+    const source = this.reporter === 'source';
+    const src = source ? this.local : peer;
+    const dst = source ? peer : this.local;
     const mtls = principal !== '';
-    const srcPrincipal = this.reporter === 'destination' && mtls ? principal : 'unknown';
-    const dstPrincipal = this.reporter === 'destination' && mtls && dst.identity ? dst.identity : 'unknown';
+    const srcPrincipal = !mtls ? 'unknown' : source ? localPrincipal || 'unknown' : principal;
+    const dstPrincipal = !mtls ? 'unknown' : source ? principal : dst.identity || 'unknown';
     return [
       ['reporter', this.reporter],
       ['source_workload', src.workload],

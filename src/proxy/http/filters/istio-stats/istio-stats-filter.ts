@@ -85,7 +85,8 @@ export class IstioStatsFilter implements HttpFilter {
   private record(req: ActiveRequest): void {
     const peer = (req.filterState[this.slot] as PeerInfo | null) ?? UNKNOWN_PEER;
     const svc = this.config.inbound ? this.inboundService(req.authority) : this.outboundService(req);
-    const principal = this.config.inbound ? req.conn.peerPrincipal : '';
+    const up = req.upstreamPrincipals;
+    const principal = this.config.inbound ? req.conn.peerPrincipal : up.peer;
     const s = this.metrics.requestSeries(
       svc,
       peer,
@@ -93,6 +94,7 @@ export class IstioStatsFilter implements HttpFilter {
       req.responseCode,
       req.responseFlags,
       req.isGrpc ? grpcStatus(req) : -1,
+      this.config.inbound ? '' : up.local,
     );
     if (s.requests !== null) s.requests.inc();
     if (s.duration !== null) s.duration.record(req.durationMs);

@@ -170,6 +170,7 @@ export class RouterRequest implements StreamHandler, AttemptOwner {
     req.responseCodeDetails = 'via_upstream';
     req.upstreamCluster = this.cluster.name;
     req.upstreamLocalAddress = a.localAddress;
+    req.upstreamPrincipals = a.principals;
     cs.upstream_rq_time.record(a.serviceTimeMs);
     headers['x-envoy-upstream-service-time'] = String(Math.round(a.serviceTimeMs));
     if (req.vhost?.includeAttemptCountInResponse) headers['x-envoy-attempt-count'] = String(a.number);

@@ -1,5 +1,6 @@
 // One try of a request against one upstream host (Envoy's UpstreamRequest): pool admission, HTTP/1.1
 // or HTTP/2 exchange, per-try timeout, reset classification, per-host/cluster accounting.
+import { NO_PRINCIPALS, type UpstreamPrincipals } from '../../../upstream/pool/upstream-principals.js';
 import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -67,6 +68,7 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
   private h1: H1Stream | null = null;
   private h2: ClientHttp2Stream | null = null;
   private h2Connected: (() => boolean) | null = null;
+  private h2Principals: (() => UpstreamPrincipals) | null = null;
   private h2Trailers: HeaderMap | null = null;
   private perTryTimer: NodeJS.Timeout | null = null;
   private released = false;
@@ -80,6 +82,8 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
   discarded = false;
   /** `ip:port` of our side of the upstream connection, once known. */
   localAddress: string | null = null;
+  /** The upstream connection's mutual TLS identities, once the response began. */
+  principals: UpstreamPrincipals = NO_PRINCIPALS;
 
   constructor(
     private readonly owner: AttemptOwner,
@@ -169,9 +173,10 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
 
   private sendH2(body: RequestBody | null): void {
     const h = h2RequestHeaders(this.method, this.path, this.authority, this.scheme, this.headers);
-    const { stream, connected } = this.pool.requestH2(h, body === null);
+    const { stream, connected, principals } = this.pool.requestH2(h, body === null);
     this.h2 = stream;
     this.h2Connected = connected;
+    this.h2Principals = principals;
     (stream as Owned)[ATTEMPT] = this;
     stream.on('response', h2Response);
     stream.on('trailers', h2Trailers);
@@ -185,6 +190,7 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
   onH1Head(status: number, raw: Buffer[], s: H1Stream): void {
     this.h1 = s;
     this.localAddress = s.localAddress;
+    this.principals = s.principals;
     this.gotResponse();
     // A discarded attempt (being retried) drains its response to keep the connection.
     if (this.discarded) return;
@@ -254,6 +260,7 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
   /** Event entry point (called through a module-level trampoline). */
   onH2Response(headers: H2Headers, flags: number): void {
     this.gotResponse();
+    if (this.h2Principals !== null) this.principals = this.h2Principals();
     const status = Number(headers[':status'] ?? 502);
     const h: HeaderMap = {};
     for (const k in headers) if (k.charCodeAt(0) !== 58) h[k] = headers[k];

@@ -1,4 +1,5 @@
 // envoy.config.rbac.v3.RBAC compiled: the action and its named policies, checked in name order.
+import type { envoy_config_rbac_v3_RBAC as RbacConfig } from '../../xds/envoy-types.js';
 import { compilePermission, compilePrincipal, type Predicate } from './rbac-matchers.js';
 import type { RbacInput } from './rbac-input.js';
 
@@ -31,11 +32,14 @@ export class RbacEngine {
   private readonly policies: readonly CompiledPolicy[];
 
   /** Compiles a canonical RBAC message; throws Error naming the bad policy. */
-  constructor(rbac: any) {
-    const a = String(rbac?.action ?? 'ALLOW');
+  constructor(rbac: RbacConfig | null | undefined) {
+    const a: string = rbac?.action ?? 'ALLOW';
     if (a !== 'ALLOW' && a !== 'DENY' && a !== 'LOG') throw new Error(`unknown RBAC action ${a}`);
+    // Audit loggers (envoy.rbac.audit_loggers.*) are not implemented: refused, not left unread.
+    if ((rbac?.auditLoggingOptions?.loggerConfigs ?? []).length > 0)
+      throw new Error('auditLoggingOptions is not supported by this proxy');
     this.action = a === 'ALLOW' ? RbacAction.Allow : a === 'DENY' ? RbacAction.Deny : RbacAction.Log;
-    const pol = (rbac?.policies ?? {}) as Record<string, any>;
+    const pol = rbac?.policies ?? {};
     this.policies = Object.keys(pol)
       .sort()
       .map((name) => {
@@ -43,8 +47,8 @@ export class RbacEngine {
         if (p?.condition || p?.checkedCondition)
           throw new Error(`policies[${name}]: CEL conditions are not supported`);
         try {
-          const perms = ((p?.permissions ?? []) as any[]).map(compilePermission);
-          const princ = ((p?.principals ?? []) as any[]).map(compilePrincipal);
+          const perms = (p?.permissions ?? []).map(compilePermission);
+          const princ = (p?.principals ?? []).map(compilePrincipal);
           return {
             name,
             permission: (x: RbacInput) => perms.some((f) => f(x)),

@@ -1,4 +1,12 @@
 // envoy.config.rbac.v3 Permission and Principal trees compiled once into predicates over RbacInput.
+import type {
+  envoy_config_rbac_v3_Permission as Permission,
+  envoy_config_rbac_v3_Principal as Principal,
+  envoy_config_route_v3_HeaderMatcher as HeaderMatcherConfig,
+  envoy_extensions_path_match_uri_template_v3_UriTemplateMatchConfig as UriTemplateMatchConfig,
+  envoy_type_matcher_v3_MetadataMatcher as MetadataMatcherConfig,
+  envoy_type_matcher_v3_PathMatcher as PathMatcher,
+} from '../../xds/envoy-types.js';
 import { HeaderMatcher } from '../matchers/header-matcher.js';
 import { StringMatcher } from '../matchers/string-matcher.js';
 import { anyTypeName } from '../util/values.js';
@@ -26,27 +34,27 @@ function some(ps: readonly Predicate[]): Predicate {
   };
 }
 
-function header(h: any): Predicate {
+function header(h: HeaderMatcherConfig): Predicate {
   const m = new HeaderMatcher(h);
   return (x) => x.headers !== null && m.match(x.headers);
 }
 
-function urlPath(p: any): Predicate {
+function urlPath(p: PathMatcher): Predicate {
   if (!p?.path) throw new Error('url_path needs path');
   const m = new StringMatcher(p.path);
   return (x) => x.headers !== null && m.match(x.path);
 }
 
-function metadata(m: any): Predicate {
+function metadata(m: MetadataMatcherConfig): Predicate {
   const mm = new MetadataMatcher(m);
   return (x) => mm.match(x.metadata);
 }
 
 /** Compiles an envoy.config.rbac.v3.Permission. */
-export function compilePermission(p: any): Predicate {
+export function compilePermission(p: Permission | null | undefined): Predicate {
   if (p?.any === true) return () => true;
-  if (p?.andRules) return all(((p.andRules.rules ?? []) as any[]).map(compilePermission));
-  if (p?.orRules) return some(((p.orRules.rules ?? []) as any[]).map(compilePermission));
+  if (p?.andRules) return all((p.andRules.rules ?? []).map(compilePermission));
+  if (p?.orRules) return some((p.orRules.rules ?? []).map(compilePermission));
   if (p?.notRule) {
     const inner = compilePermission(p.notRule);
     return (x) => !inner(x);
@@ -74,17 +82,18 @@ export function compilePermission(p: any): Predicate {
   if (p?.uriTemplate) {
     const t = anyTypeName(p.uriTemplate.typedConfig);
     if (t !== URI_TEMPLATE) throw new Error(`uri_template: unsupported extension ${t || '(none)'}`);
-    const u = new UriTemplate(String(p.uriTemplate.typedConfig.pathTemplate ?? ''));
+    const cfg = p.uriTemplate.typedConfig as UriTemplateMatchConfig | undefined;
+    const u = new UriTemplate(cfg?.pathTemplate ?? '');
     return (x) => x.headers !== null && u.match(x.path);
   }
   throw new Error(`unsupported RBAC permission ${JSON.stringify(p)}`);
 }
 
 /** Compiles an envoy.config.rbac.v3.Principal. */
-export function compilePrincipal(p: any): Predicate {
+export function compilePrincipal(p: Principal | null | undefined): Predicate {
   if (p?.any === true) return () => true;
-  if (p?.andIds) return all(((p.andIds.ids ?? []) as any[]).map(compilePrincipal));
-  if (p?.orIds) return some(((p.orIds.ids ?? []) as any[]).map(compilePrincipal));
+  if (p?.andIds) return all((p.andIds.ids ?? []).map(compilePrincipal));
+  if (p?.orIds) return some((p.orIds.ids ?? []).map(compilePrincipal));
   if (p?.notId) {
     const inner = compilePrincipal(p.notId);
     return (x) => !inner(x);

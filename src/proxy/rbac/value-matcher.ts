@@ -1,4 +1,8 @@
 // envoy.type.matcher.v3.MetadataMatcher / ValueMatcher over dynamic metadata (JWT payloads and the like).
+import type {
+  envoy_type_matcher_v3_MetadataMatcher as MetadataMatcherConfig,
+  envoy_type_matcher_v3_ValueMatcher as ValueMatcherConfig,
+} from '../../xds/envoy-types.js';
 import { StringMatcher } from '../matchers/string-matcher.js';
 
 /** Dynamic metadata of a request: filter namespace → struct (plain JSON values). */
@@ -15,7 +19,7 @@ export class ValueMatcher {
   private readonly oneOf: ValueMatcher | null = null;
   private readonly or: readonly ValueMatcher[] | null = null;
 
-  constructor(v: any) {
+  constructor(v: ValueMatcherConfig | null | undefined) {
     if (v?.stringMatch) this.str = new StringMatcher(v.stringMatch);
     else if (v?.presentMatch !== undefined) this.present = v.presentMatch === true;
     else if (v?.nullMatch !== undefined) this.isNull = true;
@@ -27,7 +31,7 @@ export class ValueMatcher {
       };
     else if (v?.doubleMatch) this.exactNum = Number(v.doubleMatch.exact ?? 0);
     else if (v?.listMatch) this.oneOf = new ValueMatcher(v.listMatch.oneOf ?? {});
-    else if (v?.orMatch) this.or = ((v.orMatch.valueMatchers ?? []) as any[]).map((m) => new ValueMatcher(m));
+    else if (v?.orMatch) this.or = (v.orMatch.valueMatchers ?? []).map((m) => new ValueMatcher(m));
     else throw new Error(`unsupported value matcher ${JSON.stringify(v)}`);
   }
 
@@ -54,10 +58,11 @@ export class MetadataMatcher {
   private readonly value: ValueMatcher;
   private readonly invert: boolean;
 
-  constructor(m: any) {
-    this.filter = String(m?.filter ?? '');
-    this.path = ((m?.path ?? []) as any[]).map((p) => String(p.key ?? ''));
-    if (!this.filter || this.path.length === 0) throw new Error('metadata matcher needs filter and path');
+  constructor(m: MetadataMatcherConfig | null | undefined) {
+    this.filter = m?.filter ?? '';
+    this.path = (m?.path ?? []).map((p) => p.key ?? '');
+    if (!m || !this.filter || this.path.length === 0)
+      throw new Error('metadata matcher needs filter and path');
     this.value = new ValueMatcher(m.value ?? {});
     this.invert = m.invert === true;
   }

@@ -128,6 +128,54 @@ defaultConfig:
       { path: 'data.mesh.defaultConfig.tracing.maxPathTagLength', message: /maxTagLength/ },
     ],
   },
+  {
+    name: "connectTimeout above Istio's 1 hour bound",
+    yaml: mesh(`connectTimeout: 2h\n`),
+    errors: [{ path: 'data.mesh.connectTimeout', message: /at most 3600s/, line: 8 }],
+  },
+  {
+    name: 'trustDomain that is not a DNS name',
+    yaml: mesh(`trustDomain: Corp_Example\n`),
+    errors: [{ path: 'data.mesh.trustDomain', message: /is not a DNS name/, line: 8 }],
+  },
+  {
+    name: 'trustDomain with a trailing dot is a DNS name',
+    yaml: mesh(`trustDomain: corp.example.\n`),
+  },
+  {
+    name: 'extension providers: unnamed, duplicate name, bad service, port and pathPrefix warn (Istio logs them)',
+    yaml: mesh(`extensionProviders:
+- name: authz
+  envoyExtAuthzHttp: {service: authz.foo.svc.cluster.local, port: 8000, pathPrefix: check}
+- name: authz
+  envoyExtAuthzGrpc: {service: "bad_svc!", port: 9000}
+- prometheus: {}
+- name: tracing
+  zipkin: {service: zipkin.istio-system.svc.cluster.local}
+`),
+    warnings: [
+      {
+        path: 'data.mesh.extensionProviders[0].envoyExtAuthzHttp.pathPrefix',
+        message: /must begin with "\/"/,
+      },
+      { path: 'data.mesh.extensionProviders[1].name', message: /duplicate extension provider name authz/ },
+      { path: 'data.mesh.extensionProviders[1].envoyExtAuthzGrpc.service', message: /not a host name/ },
+      { path: 'data.mesh.extensionProviders[2]', message: /name must be set/ },
+      { path: 'data.mesh.extensionProviders[3].zipkin.port', message: /between 1 and 65535/ },
+    ],
+  },
+  {
+    name: 'extension provider services as host, namespace/host and IP are fine',
+    yaml: mesh(`extensionProviders:
+- name: a
+  envoyExtAuthzGrpc: {service: "foo/authz.foo.svc.cluster.local", port: 9000}
+- name: b
+  opentelemetry: {service: 10.0.0.5, port: 4317}
+- name: c
+  envoyExtAuthzHttp: {service: ext-authz.foo.svc.cluster.local, port: 8000, pathPrefix: /check}
+`),
+    noWarnings: true,
+  },
 ];
 
 runTable('MeshConfig', cases);

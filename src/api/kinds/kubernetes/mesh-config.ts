@@ -4,6 +4,7 @@ import { valuePos } from '../../positions.js';
 import { parseEmbeddedYaml } from '../../yaml-load.js';
 import { warnUnenforcedMeshFields } from './mesh-config-fields.js';
 import { warnUnenforcedTracing } from './mesh-config-tracing.js';
+import { meshConfigRules } from './mesh-config-checks.js';
 
 /** MeshConfig.ProxyPathNormalization.NormalizationType names (DEFAULT means BASE). */
 export const PATH_NORMALIZATION_NAMES = [
@@ -20,7 +21,8 @@ const meshFields = obj<Record<string, unknown>>(
   {
     pathNormalization: obj({ normalization: enumOf(PATH_NORMALIZATION_NAMES) }),
     outboundTrafficPolicy: obj({ mode: enumOf(['ALLOW_ANY', 'REGISTRY_ONLY']) }),
-    connectTimeout: duration(),
+    // Istio's bounds: 1 ms to 1 hour.
+    connectTimeout: duration(1, 3_600_000),
   },
   { allowUnknown: true },
 );
@@ -47,6 +49,7 @@ export function checkMeshConfig(data: Record<string, string>, dataAt: At, c: Che
     return;
   }
   meshFields(doc, { path: at.path, holder: doc, key: undefined }, c);
+  meshConfigRules(doc, { path: at.path, holder: doc, key: undefined }, c);
   warnUnenforcedTracing(doc, { path: at.path, holder: doc, key: undefined }, c);
   warnUnenforcedMeshFields(doc, { path: at.path, holder: doc, key: undefined }, c);
   const aliases = doc.trustDomainAliases;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TypeUrl } from '../xds/type-urls.js';
 import { generatorFor, proxyRef, pushFromYaml, roundTrip } from './test-util.js';
+import { sdsName } from './gateway-tls.js';
 
 const SERVICES = `apiVersion: v1
 kind: Service
@@ -263,4 +264,9 @@ spec:
       'outbound|8000||httpbin.default.svc.cluster.local',
     );
   }
+});
+
+test("a credentialName written with Istio's kubernetes:// prefix is not prefixed twice", () => {
+  assert.equal(sdsName('a-cred'), 'kubernetes://a-cred');
+  assert.equal(sdsName('kubernetes://a-cred'), 'kubernetes://a-cred');
 });

@@ -7,6 +7,11 @@ import { buildIstioMutualServer } from './istio-mutual.js';
 
 /** SDS resource name prefix for Kubernetes Secrets (as Istio names them). */
 export const SDS_PREFIX = 'kubernetes://';
+
+/** The SDS resource name of a credentialName: Istio adds `kubernetes://` unless the name has it already. */
+export function sdsName(credentialName: string): string {
+  return credentialName.startsWith(SDS_PREFIX) ? credentialName : SDS_PREFIX + credentialName;
+}
 /** Suffix of the SDS name that carries a credential's CA certificate. */
 export const CA_SUFFIX = '-cacert';
 
@@ -42,11 +47,11 @@ export function buildServerTransportSocket(server: Server, alpn: readonly string
   const validation = defaultValidation(tls);
   if (credentials.length > 0) {
     common.tlsCertificateSdsSecretConfigs = credentials.map((c) => ({
-      name: SDS_PREFIX + c,
+      name: sdsName(c),
       sdsConfig: adsConfigSource(),
     }));
     if (mutual) {
-      const sds = { name: SDS_PREFIX + credentials[0] + CA_SUFFIX, sdsConfig: adsConfigSource() };
+      const sds = { name: sdsName(credentials[0]) + CA_SUFFIX, sdsConfig: adsConfigSource() };
       if (validation)
         common.combinedValidationContext = {
           defaultValidationContext: validation,

@@ -1,6 +1,7 @@
 // DestinationRule tls (SIMPLE / MUTUAL, files or credentialName) → the cluster's upstream TLS transport socket.
 import type { ClientTLSSettings } from '../api/kinds/networking/destination-rule.js';
 import { adsConfigSource, TYPES, type Envoy } from './envoy.js';
+import { sdsName } from './gateway-tls.js';
 
 /** Where proxies find the OS trust bundle (Debian/Ubuntu path, as in Istio's proxy image). */
 export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
@@ -18,10 +19,10 @@ export function translateClientTls(tls: ClientTLSSettings | undefined, host: str
   if (tls.credentialName) {
     if (tls.mode === 'MUTUAL')
       common.tlsCertificateSdsSecretConfigs = [
-        { name: `kubernetes://${tls.credentialName}`, sdsConfig: adsConfigSource() },
+        { name: sdsName(tls.credentialName), sdsConfig: adsConfigSource() },
       ];
     if (!tls.insecureSkipVerify) {
-      const sds = { name: `kubernetes://${tls.credentialName}-cacert`, sdsConfig: adsConfigSource() };
+      const sds = { name: `${sdsName(tls.credentialName)}-cacert`, sdsConfig: adsConfigSource() };
       if (Object.keys(sans).length > 0)
         common.combinedValidationContext = {
           defaultValidationContext: sans,

@@ -73,6 +73,8 @@ export default tseslint.config(
       'src/proxy/matchers/**/*.ts',
       'src/proxy/rbac/**/*.ts',
       'src/proxy/stats/**/*.ts',
+      'src/proxy/tcp/istio-tcp-stats.ts',
+      'src/proxy/tcp/network-rbac.ts',
       'src/proxy/tls/**/*.ts',
       'src/proxy/tracing/**/*.ts',
       'src/proxy/util/**/*.ts',

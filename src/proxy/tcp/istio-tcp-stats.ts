@@ -36,7 +36,7 @@ export class IstioTcpStats {
   private readonly open = new Set<IstioTcpConnection>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(typedConfig: any, store: StatsStore, node: NodeInfo | null) {
+  constructor(typedConfig: unknown, store: StatsStore, node: NodeInfo | null) {
     this.config = compileStatsConfig(typedConfig);
     this.reportMs = this.config.tcpReportingMs ?? DEFAULT_REPORT_MS;
     const reporter: Reporter = this.config.inbound ? 'destination' : 'source';

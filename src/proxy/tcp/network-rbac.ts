@@ -1,5 +1,6 @@
 // envoy.filters.network.rbac: checks a TCP connection against RBAC rules before it is proxied
 // (denied → closed), with shadow rules for stats only; stats under `<stat_prefix>rbac.`.
+import type { envoy_extensions_filters_network_rbac_v3_RBAC as NetworkRbacConfig } from '../../xds/envoy-types.js';
 import type { ConnectionInfo } from '../http/active-request.js';
 import { RbacAction, RbacEngine } from '../rbac/rbac-engine.js';
 import { splitAddress, type RbacInput } from '../rbac/rbac-input.js';
@@ -43,16 +44,21 @@ export class NetworkRbac {
   private readonly shadowPolicyKey: string;
   private readonly shadowResultKey: string;
 
-  constructor(c: any, store: StatsStore) {
+  constructor(c: NetworkRbacConfig | null | undefined, store: StatsStore) {
     if (c?.matcher || c?.shadowMatcher)
       throw new Error('the xDS matcher API of RBAC is not supported; use rules');
-    const prefix = String(c?.statPrefix ?? '');
+    // The connection is checked once, before it is proxied (Envoy's default ONE_TIME_ON_FIRST_BYTE).
+    if (c?.enforcementType === 'CONTINUOUS')
+      throw new Error(
+        'enforcementType: CONTINUOUS is not supported by this proxy (connections are checked once)',
+      );
+    const prefix = c?.statPrefix ?? '';
     this.rules = c?.rules ? new RbacEngine(c.rules) : null;
     this.shadow = c?.shadowRules ? new RbacEngine(c.shadowRules) : null;
     const s = store.scope(`${prefix}rbac.`, `${prefix}rbac.`, []);
     this.allowed = s.counter('allowed');
     this.denied = s.counter('denied');
-    const sp = String(c?.shadowRulesStatPrefix ?? '');
+    const sp = c?.shadowRulesStatPrefix ?? '';
     this.shadowAllowed = s.counter(`${sp}shadow_allowed`);
     this.shadowDenied = s.counter(`${sp}shadow_denied`);
     this.shadowPolicyKey = `${sp}shadow_effective_policy_id`;

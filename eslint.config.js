@@ -74,6 +74,7 @@ export default tseslint.config(
       'src/proxy/rbac/**/*.ts',
       'src/proxy/stats/**/*.ts',
       'src/proxy/tcp/istio-tcp-stats.ts',
+      'src/proxy/tcp/network-ext-authz.ts',
       'src/proxy/tcp/network-rbac.ts',
       'src/proxy/tls/**/*.ts',
       'src/proxy/tracing/**/*.ts',

@@ -3,6 +3,7 @@
 // peer's principal, SNI — and closes it when denied (flag UAEX). Istio's CUSTOM action on TCP ports: a
 // shadow network RBAC marks the connections a CUSTOM rule matches, and filter_enabled_metadata limits
 // the check to them. Stats under `<stat_prefix>ext_authz.`, as Envoy's.
+import type { envoy_extensions_filters_network_ext_authz_v3_ExtAuthz as ExtAuthzConfig } from '../../xds/envoy-types.js';
 import type { SnapshotSource } from '../config/snapshot.js';
 import type { ConnectionInfo } from '../http/active-request.js';
 import { callCluster, CallError } from '../http/filters/ext-authz/cluster-call.js';
@@ -21,7 +22,7 @@ const DEFAULT_TIMEOUT_MS = 200;
 /** CheckResponses are small; a larger reply is a check error. */
 const MAX_RESPONSE_BYTES = 1 << 20;
 /** Fields of the v3 network ExtAuthz this proxy does not implement (refused, never ignored). */
-const UNSUPPORTED = ['includePeerCertificate', 'bootstrapMetadataLabelsKey', 'includeTlsSession'];
+const UNSUPPORTED = ['includePeerCertificate', 'bootstrapMetadataLabelsKey', 'includeTlsSession'] as const;
 
 /** What a check concluded. */
 export type CheckOutcome = 'ok' | 'denied' | 'error' | 'failure_mode_allowed';
@@ -44,23 +45,25 @@ export class NetworkExtAuthz {
   private readonly active: Gauge;
 
   constructor(
-    c: any,
+    c: ExtAuthzConfig | null | undefined,
     store: StatsStore,
     private readonly source: SnapshotSource,
   ) {
-    for (const f of UNSUPPORTED)
-      if (c?.[f] !== undefined && c[f] !== false) throw new Error(`${f} is not supported by this proxy`);
+    for (const f of UNSUPPORTED) {
+      const v = c?.[f];
+      if (v !== undefined && v !== false && v !== '') throw new Error(`${f} is not supported by this proxy`);
+    }
     const g = c?.grpcService;
     if (!g) throw new Error('grpc_service is required');
     if (g.googleGrpc) throw new Error('grpc_service.google_grpc is not supported; use envoy_grpc');
     if (g.initialMetadata?.length) throw new Error('grpc_service.initial_metadata is not supported');
-    this.cluster = String(g.envoyGrpc?.clusterName ?? '');
+    this.cluster = g.envoyGrpc?.clusterName ?? '';
     if (this.cluster === '') throw new Error('grpc_service.envoy_grpc.cluster_name is required');
-    this.authority = String(g.envoyGrpc?.authority ?? '') || this.cluster;
+    this.authority = g.envoyGrpc?.authority || this.cluster;
     this.timeoutMs = durationMs(g.timeout, DEFAULT_TIMEOUT_MS);
     this.failureModeAllow = c?.failureModeAllow === true;
     this.enabledMetadata = c?.filterEnabledMetadata ? new MetadataMatcher(c.filterEnabledMetadata) : null;
-    const prefix = String(c?.statPrefix ?? '');
+    const prefix = c?.statPrefix ?? '';
     const s = store.scope(`${prefix}ext_authz.`, `${prefix}ext_authz.`, []);
     this.total = s.counter('total');
     this.ok = s.counter('ok');

@@ -1,4 +1,5 @@
 // envoy.filters.network.tcp_proxy: forwards a downstream connection to a host of a (weighted) cluster.
+import type { envoy_extensions_filters_network_tcp_proxy_v3_TcpProxy as TcpProxyMessage } from '../../xds/envoy-types.js';
 import { upstreamPrincipals } from '../upstream/pool/upstream-principals.js';
 import { LocalResult } from '../upstream/outlier/outlier-detector.js';
 import { connect, type Socket } from 'node:net';
@@ -46,7 +47,7 @@ export class TcpProxyConfig {
   readonly cxActive: Gauge;
 
   constructor(
-    c: any,
+    c: TcpProxyMessage,
     store: StatsStore,
     readonly source: SnapshotSource,
     defaultLogs: AccessLog[] | null,
@@ -60,11 +61,11 @@ export class TcpProxyConfig {
     private readonly node: NodeInfo | null = null,
   ) {
     this.checks = checks.length > 0 ? checks : null;
-    this.statPrefix = String(c.statPrefix ?? '');
-    this.cluster = c.cluster !== undefined ? String(c.cluster) : null;
+    this.statPrefix = c.statPrefix ?? '';
+    this.cluster = c.cluster !== undefined ? c.cluster : null;
     const ws = c.weightedClusters
-      ? ((c.weightedClusters.clusters ?? []) as any[]).map((w) => ({
-          name: String(w.name),
+      ? (c.weightedClusters.clusters ?? []).map((w) => ({
+          name: w.name ?? '',
           weight: Number(w.weight ?? 0),
         }))
       : null;

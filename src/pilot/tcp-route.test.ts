@@ -114,3 +114,24 @@ spec:
   const l = listener({ app: 'x' }, '10.96.0.20_5432', telemetry);
   assert.equal(field(stats(l), 'tcp_reporting_duration'), '60s');
 });
+
+test("a DestinationRule's tcp.maxConnectionDuration caps each tcp_proxy connection, as istiod sets it", () => {
+  const dr = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: db }
+spec:
+  host: db
+  trafficPolicy: { connectionPool: { tcp: { maxConnectionDuration: 90s, idleTimeout: 20s } } }
+`;
+  const capped = listener(
+    { app: 'web' },
+    '10.96.0.20_5432',
+    dr.replace('host: db', 'host: db.default.svc.cluster.local'),
+  );
+  const cfg = proxyOf(capped.filterChains[0]);
+  assert.equal(cfg.weightedClusters.clusters[0].name, 'outbound|5432||db.default.svc.cluster.local');
+  assert.deepEqual(cfg.maxDownstreamConnectionDuration, { seconds: 90 });
+  assert.deepEqual(cfg.idleTimeout, { seconds: 20 });
+  const plain = listener({ app: 'web' }, '10.96.0.20_5432');
+  assert.equal(proxyOf(plain.filterChains[0]).maxDownstreamConnectionDuration, undefined);
+});

@@ -72,16 +72,21 @@ export function buildL4Proxy(scope: ProxyScope, clusters: readonly WeightedClust
   const cfg: Envoy = { '@type': TYPES.TCP_PROXY, statPrefix: clusters[0].name };
   if (clusters.length === 1) cfg.cluster = clusters[0].name;
   else cfg.weightedClusters = { clusters: clusters.map((c) => ({ name: c.name, weight: c.weight })) };
-  const idle = idleTimeoutMs(scope, clusters[0].name);
+  const tcp = tcpSettings(scope, clusters[0].name);
+  const idle = durationMs(tcp?.idleTimeout);
   if (idle !== undefined) cfg.idleTimeout = duration(idle);
+  // As istiod: the destination's tcp.maxConnectionDuration caps each proxied connection.
+  const max = durationMs(tcp?.maxConnectionDuration);
+  if (max !== undefined && max > 0) cfg.maxDownstreamConnectionDuration = duration(max);
   return { name: FILTERS.TCP_PROXY, typedConfig: cfg };
 }
 
-function idleTimeoutMs(scope: ProxyScope, cluster: string): number | undefined {
+/** The destination's effective `connectionPool.tcp` (the first cluster's), if any. */
+function tcpSettings(scope: ProxyScope, cluster: string) {
   const c = parseOutboundClusterName(cluster);
   if (!c) return undefined;
   const dr = scope.destinationRule(c.host);
-  return durationMs(effectivePolicy(dr, c.subset, c.port).connectionPool?.tcp?.idleTimeout);
+  return effectivePolicy(dr, c.subset, c.port).connectionPool?.tcp;
 }
 
 /** `destinationSubnets` as Envoy CidrRanges (a bare address is a /32 or /128). */

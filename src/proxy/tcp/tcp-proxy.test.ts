@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Proxy } from '../proxy.js';
-import { admin, startProxy, staticCluster } from '../test-util.js';
+import { admin, startProxy, stat, staticCluster } from '../test-util.js';
 
 function tcpListener(name: string, cfg: Record<string, unknown>): any {
   return {
@@ -85,6 +85,12 @@ describe('tcp_proxy', () => {
       [
         tcpListener('tcp', { statPrefix: 'tcp_echo', cluster: 'echo' }),
         tcpListener('ka', { statPrefix: 'ka', cluster: 'echo-ka' }),
+        // DestinationRule connectionPool.tcp.maxConnectionDuration: 300ms, as pilot translates it.
+        tcpListener('capped', {
+          statPrefix: 'capped',
+          cluster: 'echo',
+          maxDownstreamConnectionDuration: '0.300s',
+        }),
         tcpListener('none', {
           statPrefix: 'none',
           weightedClusters: { clusters: [{ name: 'empty', weight: 1 }] },
@@ -127,6 +133,21 @@ describe('tcp_proxy', () => {
       assert.equal(timerTowards((echo.address() as AddressInfo).port), 0, 'no timer without tcp_keepalive');
     } finally {
       ka.destroy();
+      plain.destroy();
+    }
+  });
+
+  it('closes a connection at max_downstream_connection_duration, counting it; others stay open', async () => {
+    const capped = await open(proxy.listenerPort('capped'));
+    const plain = await open(proxy.listenerPort('tcp'));
+    try {
+      // An event, not a timing: the cap closes the client's connection (the echo never would).
+      await new Promise<void>((resolve) => capped.once('close', () => resolve()));
+      assert.equal(await stat(proxy, 'tcp.capped.max_downstream_connection_duration_reached'), 1);
+      assert.equal(plain.destroyed, false, 'a connection without the cap is still open');
+      assert.equal(await stat(proxy, 'tcp.tcp_echo.max_downstream_connection_duration_reached'), 0);
+    } finally {
+      capped.destroy();
       plain.destroy();
     }
   });

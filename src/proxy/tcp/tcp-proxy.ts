@@ -36,6 +36,8 @@ export class TcpProxyConfig {
   private readonly totalWeight: number;
   /** Idle timeout in ms (Envoy default 1 h); 0 disables. */
   readonly idleTimeoutMs: number;
+  /** max_downstream_connection_duration in ms (Istio: DestinationRule tcp.maxConnectionDuration); 0: none. */
+  readonly maxDurationMs: number;
   readonly maxConnectAttempts: number;
   readonly accessLogs: AccessLog[] | null;
   /** Network RBAC and ext_authz filters in front of the proxy, in listed order, or null. */
@@ -44,6 +46,7 @@ export class TcpProxyConfig {
   readonly cxNoRoute: Counter;
   readonly connectFail: Counter;
   readonly idleTimeout: Counter;
+  readonly maxDurationReached: Counter;
   readonly cxActive: Gauge;
 
   constructor(
@@ -74,6 +77,7 @@ export class TcpProxyConfig {
     if (this.cluster === null && this.weighted === null)
       throw new Error('tcp_proxy needs cluster or weighted_clusters');
     this.idleTimeoutMs = durationMs(c.idleTimeout, 3_600_000);
+    this.maxDurationMs = durationMs(c.maxDownstreamConnectionDuration, 0);
     this.maxConnectAttempts = Math.max(1, u32(c.maxConnectAttempts, 1));
     this.accessLogs = compileAccessLogs(c.accessLog) ?? defaultLogs;
     const s = store.scope(`tcp.${this.statPrefix}.`, 'tcp.', [['envoy_tcp_prefix', this.statPrefix]]);
@@ -81,6 +85,7 @@ export class TcpProxyConfig {
     this.cxNoRoute = s.counter('downstream_cx_no_route');
     this.connectFail = s.counter('upstream_connect_fail');
     this.idleTimeout = s.counter('idle_timeout');
+    this.maxDurationReached = s.counter('max_downstream_connection_duration_reached');
     this.cxActive = s.gauge('downstream_cx_active');
   }
 
@@ -125,6 +130,8 @@ class TcpSession implements AccessLogContext {
   private upExchange: ExchangeResult | null = null;
   /** The downstream exchange was refused: the session only flushes and closes. */
   private refused = false;
+  /** Closes the connection at max_downstream_connection_duration, or null. */
+  private maxTimer: NodeJS.Timeout | null = null;
   responseFlags = 0;
   upstreamHost: string | null = null;
   upstreamCluster: string | null = null;
@@ -154,6 +161,17 @@ class TcpSession implements AccessLogContext {
     // stays open for its answer (e.g. `nc -N`).
     this.down.allowHalfOpen = true;
     this.down.once('close', () => this.close());
+    if (cfg.maxDurationMs > 0) {
+      // Counted from the downstream connection's start, as Envoy does; both sides are closed.
+      this.maxTimer = setTimeout(() => {
+        this.maxTimer = null;
+        if (this.done) return;
+        cfg.maxDurationReached.inc();
+        this.connectionTerminationDetails = 'max_downstream_connection_duration_reached';
+        this.close();
+      }, cfg.maxDurationMs);
+      this.maxTimer.unref();
+    }
     const mx = cfg.exchange;
     // Istio runs the exchange first; it goes on while the checks run and the upstream connects.
     if (mx !== null && mx.applies(this.down)) {
@@ -360,6 +378,7 @@ class TcpSession implements AccessLogContext {
     if (this.done) return;
     this.done = true;
     this.endHr = performance.now();
+    if (this.maxTimer !== null) clearTimeout(this.maxTimer);
     this.cfg.cxActive.dec();
     this.up?.destroy();
     this.down.destroy();

@@ -1,5 +1,6 @@
 // Server-side TLS of a filter chain (envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext),
 // built on the shared CommonTlsContext (inline, file or SDS certificates; CA, SAN and pin checks).
+import { firstUriSan } from '../tls/uri-san.js';
 import type { TLSSocket } from 'node:tls';
 import { CommonTlsContext, type ResolvedTls } from '../tls/common-tls-context.js';
 import type { SecretLookup } from '../tls/secret-manager.js';
@@ -38,10 +39,7 @@ export class DownstreamTls {
     if (!r.verifyChain) return '';
     const err = (t as unknown as { _handle?: { verifyError?: () => Error | null } })._handle?.verifyError?.();
     if (err !== null && err !== undefined) return '';
-    const san = t.getPeerCertificate()?.subjectaltname;
-    if (typeof san !== 'string') return '';
-    for (const part of san.split(', ')) if (part.startsWith('URI:')) return part.slice(4);
-    return '';
+    return firstUriSan(t.getPeerCertificate()?.subjectaltname);
   }
 
   /** Why a finished handshake must be refused (client certificate checks), or null. */

@@ -3,6 +3,7 @@
 // verified peer certificate and of our own. Read once per connection, after its handshake.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { firstUriSan } from '../../tls/uri-san.js';
 
 export interface UpstreamPrincipals {
   /** The server's identity; '' when the connection is not TLS, not verified, or has no URI SAN. */
@@ -15,12 +16,6 @@ export const NO_PRINCIPALS: UpstreamPrincipals = { peer: '', local: '' };
 
 const CACHED = Symbol('mizzen.upstreamPrincipals');
 type Cached = Socket & { [CACHED]?: UpstreamPrincipals };
-
-function firstUriSan(san: unknown): string {
-  if (typeof san !== 'string') return '';
-  for (const part of san.split(', ')) if (part.startsWith('URI:')) return part.slice(4);
-  return '';
-}
 
 /** The principals of `sock` once its TLS handshake finished (NO_PRINCIPALS for plaintext or before). */
 export function upstreamPrincipals(sock: Socket | null): UpstreamPrincipals {

@@ -49,6 +49,8 @@ describe('DestinationRule settings as the proxy sees them', () => {
       maxConnectionDurationMs: 30_000,
       maxConcurrentStreams: 50,
       keepaliveTimeMs: 600_000,
+      // A DestinationRule has no HTTP/2 PING setting (only an EnvoyFilter adds connection_keepalive).
+      h2Keepalive: null,
     });
   });
 

@@ -1,6 +1,7 @@
 // Test util: a Kubernetes API server fake on 127.0.0.1 (HTTPS) speaking the real list/watch JSON (resourceVersion, bookmarks, 410 Gone).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -80,6 +81,7 @@ function mergePatch(target: any, patch: any): any {
 export class FakeApiServer {
   readonly requests: SeenRequest[] = [];
   private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
   private ca = '';
   private readonly objects = new Map<string, Map<string, ApiObject>>();
   private readonly history: Event[] = [];
@@ -119,6 +121,11 @@ export class FakeApiServer {
       req.on('end', () => this.handle(req, res, body));
     });
     this.server = server;
+    // Every TCP connection, also one still in its TLS handshake (closeAllConnections does not see those).
+    server.on('connection', (sock: Socket) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     this.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this;
@@ -262,8 +269,13 @@ export class FakeApiServer {
     this.watchers.clear();
     const server = this.server;
     if (!server) return;
+    // Stop accepting, then drop every connection, handshakes included: a client's list that was in
+    // flight when it stopped still opens a watch (client-node's ListWatch does), which would keep
+    // close() waiting forever.
+    const closed = new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
   }
 
   private kindOf(collection: string): [string, string] {

@@ -158,6 +158,9 @@ export class KubernetesStore implements ConfigStore {
     const list = async (): Promise<KubernetesListObject<KubeObject & { metadata: object }>> => {
       const q = kind.fieldSelector ? `?fieldSelector=${encodeURIComponent(kind.fieldSelector)}` : '';
       const res = await apiRequest(kc, 'GET', kind.path + q);
+      // A list that was in flight when the store closed: client-node's ListWatch would go on to open
+      // a watch after stop(); failing here ends it (onError ignores errors once closed).
+      if (this.closed) throw new Error('the config store is closed');
       if (res.status !== 200) throw new ApiError(statusMessage(res), res.status);
       const body = res.body as KubernetesListObject<KubeObject & { metadata: object }>;
       if (w.listed)

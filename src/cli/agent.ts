@@ -87,14 +87,17 @@ export default defineCommand({
         refreshSeconds: refreshSeconds(certAgent?.ttlSeconds ?? 0, certAgent?.rotationFraction ?? 0.5),
       },
     });
+    // Signals are taken before start(): it writes the bootstrap at once, and whoever waits for that
+    // file may stop the agent right after (default SIGTERM handling would end it with no exit code).
+    const signalled = new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
     agent.start();
     // The certificate agent's timers are unref'd (a proxy's listeners keep it alive): hold the process
     // until a signal.
     const alive = setInterval(() => {}, 1 << 30);
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
+    await signalled;
     clearInterval(alive);
     agent.close();
     return 0;

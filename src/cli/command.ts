@@ -1,6 +1,7 @@
 // The shape every `mizzen` subcommand implements, and defineCommand: the one place that parses flags, answers --help and reports bad usage.
 import { parseArgs } from 'node:util';
-import { resolveRunDir, runPaths, type RunPaths } from '../local/run-state.js';
+import { isAlive, readState, resolveRunDir, runPaths, type RunPaths } from '../local/run-state.js';
+import { IN_MESH_NS_ENV, reenterMeshNamespace } from '../local/rootless.js';
 import { suggestionLine } from './suggest.js';
 
 /** One subcommand: parses its own flags from argv and returns an exit code. */
@@ -59,6 +60,11 @@ export interface CommandSpec<O extends Record<string, Flag>> {
   readonly args?: { readonly min: number; readonly max?: number; readonly expected: string };
   /** Adds `--run-dir PATH` and resolves `paths` from it. */
   readonly runDir?: boolean;
+  /**
+   * Reaches pods or the control plane by their mesh addresses: against a rootless run (whose network
+   * is a namespace of its own) the command runs again inside it (with `runDir`).
+   */
+  readonly meshNetwork?: boolean;
   /** `CMD -- ARGS…`: what follows the first `--` is passed through untouched (and required). */
   readonly afterDashDash?: string;
   run(a: CommandArgs<O>): Promise<number>;
@@ -136,7 +142,12 @@ export function defineCommand<const O extends Record<string, Flag>>(spec: Comman
         if (spec.afterDashDash && rest.length === 0)
           throw new UsageError(`expected -- ${spec.afterDashDash}`);
         const runDir = (flags as { 'run-dir'?: string })['run-dir'];
-        return await spec.run({ flags, args, rest, paths: runPaths(resolveRunDir(runDir)), argv });
+        const paths = runPaths(resolveRunDir(runDir));
+        if (spec.meshNetwork && process.env[IN_MESH_NS_ENV] === undefined) {
+          const nsPid = readState(paths)?.network?.nsPid;
+          if (nsPid !== undefined && isAlive(nsPid)) return reenterMeshNamespace(nsPid, [spec.name, ...argv]);
+        }
+        return await spec.run({ flags, args, rest, paths, argv });
       } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         console.error(

@@ -42,6 +42,21 @@ export default defineCommand({
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be a port number, got "${flags.port}"`);
     const live = liveState(paths);
+    // A rootless mesh's addresses are inside its own network namespace: `up --dashboard` serves it there
+    // and publishes it here.
+    if (!flags.server && 'state' in live && live.state.network?.nsPid !== undefined) {
+      if (live.state.dashboardUrl) {
+        console.log(
+          `dashboard: ${live.state.dashboardUrl} (served by the rootless mesh's \`up --dashboard\`)`,
+        );
+        return 0;
+      }
+      console.error(
+        'mizzen dashboard: this mesh runs rootless, in a network namespace of its own that this command cannot ' +
+          'serve from; start it with `mizzen up --dashboard`, which publishes the dashboard on this machine',
+      );
+      return 1;
+    }
     const controlPlane = flags.server ?? ('state' in live ? live.state.debugAddress : undefined);
     if (!controlPlane) {
       console.error(

@@ -53,7 +53,8 @@ export default defineCommand({
       writeState(paths, { ...after, phase: 'stopped', updatedAt: Date.now() });
     // The up process removes its namespaces; after a crash or SIGKILL this does.
     const net = (after ?? state).network;
-    if (net?.mode === 'pod' && net.prefix && net.hostLink) removeNetwork(net.prefix, net.hostLink);
+    if (net?.mode === 'pod' && net.nsPid === undefined && net.prefix && net.hostLink)
+      removeNetwork(net.prefix, net.hostLink);
     console.log(killed ? `stopped (${killed} processes had to be killed)` : 'stopped');
     return 0;
   },

@@ -5,6 +5,7 @@ import { defineCommand } from './command.js';
 import { identityEnv } from '../local/pod-env.js';
 import { findPods, liveState } from '../local/run-state.js';
 import { inNetns } from '../local/pod-network.js';
+import { IN_MESH_NS_ENV } from '../local/rootless.js';
 
 const HELP = `usage: mizzen exec NAME [-n NS] [--run-dir PATH] -- CMD [ARGS…]
 
@@ -19,6 +20,7 @@ export default defineCommand({
   summary: "run a command with a pod's identity, its outbound HTTP through that pod's sidecar",
   help: HELP,
   runDir: true,
+  meshNetwork: true,
   flags: { namespace: { type: 'string', short: 'n' } },
   args: { min: 1, max: 1, expected: 'one NAME before --' },
   afterDashDash: 'CMD [ARGS…]',
@@ -37,6 +39,7 @@ export default defineCommand({
     // Inside a pod nothing bypasses the sidecar; a NO_PROXY from the user's shell would.
     delete env['NO_PROXY'];
     delete env['no_proxy'];
+    delete env[IN_MESH_NS_ENV];
     // Pod network mode: run inside the pod's namespace, where capture replaces HTTP_PROXY.
     if (pod.netns) for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy']) delete env[k];
     const run = pod.netns ? inNetns(pod.netns, cmd) : cmd;

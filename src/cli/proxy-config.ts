@@ -83,6 +83,7 @@ export default defineCommand({
   summary: "show a proxy's listeners, routes, clusters, endpoints or secrets (like istioctl proxy-config)",
   help: HELP,
   runDir: true,
+  meshNetwork: true,
   flags: {
     admin: { type: 'string' },
     output: { type: 'string', short: 'o' },

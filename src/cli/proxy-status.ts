@@ -122,6 +122,7 @@ export default defineCommand({
   summary: "show every proxy's xDS sync state per type (like istioctl proxy-status)",
   help: HELP,
   runDir: true,
+  meshNetwork: true,
   flags: {
     server: { type: 'string' },
     output: { type: 'string', short: 'o' },

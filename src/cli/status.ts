@@ -18,6 +18,7 @@ export default defineCommand({
   summary: 'list the pods of the local mesh with readiness, restarts and sidecar sync state',
   help: HELP,
   runDir: true,
+  meshNetwork: true,
   flags: {
     output: { type: 'string', short: 'o' },
   },

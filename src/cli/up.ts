@@ -16,6 +16,9 @@ import { pickNetworkMode, type NetworkMode } from '../local/pod-mode.js';
 import { findPrometheus } from '../local/prometheus.js';
 import { startDashboard, type RunningDashboard } from '../dashboard/start.js';
 import { resolvConfUpstreams } from '../pilot/dns/dns-forwarder.js';
+import { rootlessOuterPid } from '../local/rootless.js';
+import { startPortRelay } from '../local/port-relay.js';
+import { portRelayPath, runRootlessOuter } from './up-rootless.js';
 
 const HELP = `usage: mizzen up DIR [-d] [--network pod|host] [--resolv-conf FILE] [--gateway-port-offset N] [--run-dir PATH] [--xds-port N] [--debug-port N] [--timeout S] [--with-prometheus] [--dashboard]
 
@@ -149,7 +152,9 @@ export default defineCommand({
       );
       return 1;
     }
-    if (values['daemon-child']) return runMesh(o, true);
+    // The daemon child, and the inner `up` of a rootless run (its outer checked and claimed already).
+    if (values['daemon-child'] || rootlessOuterPid() !== null)
+      return runMesh(o, values['daemon-child'] === true);
     if (!validate(dir, o.paths.root)) return 1;
     if (!claimRunDir(o.paths)) return 1;
     clearLogs(o.paths);
@@ -199,17 +204,23 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
   const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const print = daemon ? undefined : linePrinter(process.stdout);
   let network: NetworkMode;
+  let rootless: boolean;
+  const outerPid = rootlessOuterPid();
   try {
     const picked = pickNetworkMode(o.network);
     network = picked.mode;
+    rootless = picked.rootless;
     if (picked.reason) say(`network: host (pod network mode cannot run: ${picked.reason})`);
-    else say(`network: ${network}`);
+    else if (outerPid === null)
+      say(`network: ${network}${rootless ? ' (rootless: in a user namespace of its own)' : ''}`);
   } catch (err) {
     say((err as Error).message);
     return 1;
   }
+  if (rootless && outerPid === null) return runRootlessOuter(o, childArgs(o, daemon), say);
   const mesh = new LocalMesh({
     network,
+    rootless,
     ...(o.dnsUpstream !== undefined ? { dnsUpstream: o.dnsUpstream } : {}),
     manifestPath: o.dir,
     paths: o.paths,
@@ -243,6 +254,16 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
   let dashboard: RunningDashboard | null = null;
   const onExit = (): void => mesh.killNow();
   process.on('exit', onExit);
+  // A rootless run's inner `up`: serves the host's port relay, and stops when the host side is gone.
+  const relay = outerPid !== null ? await startPortRelay(portRelayPath(o.paths)) : null;
+  const watchOuter =
+    outerPid !== null
+      ? setInterval(() => {
+          if (isAlive(outerPid)) return;
+          clearInterval(watchOuter!);
+          onSignal('SIGTERM');
+        }, 1000)
+      : null;
   try {
     try {
       await mesh.start();
@@ -276,6 +297,8 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     say('stopped');
     return 0;
   } finally {
+    if (watchOuter) clearInterval(watchOuter);
+    relay?.close();
     await dashboard?.close();
     for (const [s, h] of handlers) process.off(s, h);
     process.off('exit', onExit);
@@ -338,14 +361,12 @@ function printSummary(s: RunState, urls: string[]): void {
   console.log('');
 }
 
-/** `-d`: re-runs `up` detached with output to logs/up.log, shows its progress, returns once it is ready. */
-async function detach(o: UpOptions): Promise<number> {
-  const logFile = join(o.paths.logs, 'up.log');
-  const out = openSync(logFile, 'a');
-  const args = [
+/** `mizzen up` arguments that run the same mesh again (the daemon child, a rootless run's inner `up`). */
+function childArgs(o: UpOptions, daemon: boolean): string[] {
+  return [
     'up',
     o.dir,
-    '--daemon-child',
+    ...(daemon ? ['--daemon-child'] : []),
     '--run-dir',
     o.paths.root,
     '--gateway-port-offset',
@@ -360,6 +381,13 @@ async function detach(o: UpOptions): Promise<number> {
     ...(o.prometheus !== null ? ['--with-prometheus', '--scrape-interval', String(o.prometheus)] : []),
     ...(o.dashboard ? ['--dashboard'] : []),
   ];
+}
+
+/** `-d`: re-runs `up` detached with output to logs/up.log, shows its progress, returns once it is ready. */
+async function detach(o: UpOptions): Promise<number> {
+  const logFile = join(o.paths.logs, 'up.log');
+  const out = openSync(logFile, 'a');
+  const args = childArgs(o, true);
   const [node, ...pre] = mizzenCommand();
   const child = spawn(node, [...pre, ...args], {
     detached: true,

@@ -27,6 +27,7 @@ export default defineCommand({
   summary: 'experimental commands: x authz check POD, x explain SOURCE URL',
   help: HELP,
   runDir: true,
+  meshNetwork: true,
   flags: {
     admin: { type: 'string' },
     server: { type: 'string' },

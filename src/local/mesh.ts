@@ -54,6 +54,7 @@ import {
 } from './run-state.js';
 import { Supervisor, type LineSink, type SupervisedProcess } from './supervisor.js';
 import { PodNetworkMode, type NetworkMode } from './pod-mode.js';
+import { rootlessOuterPid } from './rootless.js';
 
 /** How to run `mizzen` itself: this Node and the package's bin script. */
 export function mizzenCommand(): string[] {
@@ -95,6 +96,8 @@ export interface MeshOptions {
   readonly network?: NetworkMode;
   /** Pod mode: the mesh DNS's upstream resolvers (`H:P,...` or `none`); unset: the host's resolv.conf. */
   readonly dnsUpstream?: string;
+  /** Pod mode without root, inside a user namespace of its own (rootless.ts). */
+  readonly rootless?: boolean;
   /** Run Debian's `prometheus` scraping every proxy and the control plane (`up --with-prometheus`). */
   readonly prometheus?: { readonly scrapeIntervalS: number; readonly port: number } | null;
 }
@@ -141,7 +144,9 @@ export class LocalMesh {
   private phase: RunPhase = 'starting';
   private message = '';
   private readonly startedAt = Date.now();
-  private readonly pidStartedAt = processStartTime(process.pid) ?? this.startedAt;
+  /** The process `down` signals: this one, or a rootless run's host-side `up` (which passes it on). */
+  private readonly statePid = rootlessOuterPid() ?? process.pid;
+  private readonly pidStartedAt = processStartTime(this.statePid) ?? this.startedAt;
   private xdsAddress = '';
   private debugAddress = '';
   private gatewayAdmin = 0;
@@ -182,7 +187,10 @@ export class LocalMesh {
     this.mizzen = o.mizzen ?? mizzenCommand();
     this.base = statSync(o.manifestPath).isDirectory() ? o.manifestPath : dirname(o.manifestPath);
     this.gatewayName = gatewayPodName(o.paths.root);
-    this.podNet = o.network === 'pod' ? new PodNetworkMode(o.paths.root, o.dnsUpstream ?? null) : null;
+    this.podNet =
+      o.network === 'pod'
+        ? new PodNetworkMode(o.paths.root, o.dnsUpstream ?? null, o.rootless === true)
+        : null;
     this.sup = new Supervisor({
       ...(o.backoff ? { backoff: o.backoff } : {}),
       onLine: (name, line, stream) => {
@@ -219,7 +227,8 @@ export class LocalMesh {
         );
     if (this.podNet) {
       const egress = this.podNet.setUp();
-      this.o.say(`pod network: ${this.podNet.net.subnet} (namespaces ${this.podNet.net.prefix}*); ${egress}`);
+      const where = this.podNet.net.heldDir ?? `${this.podNet.net.prefix}*`;
+      this.o.say(`pod network: ${this.podNet.net.subnet} (namespaces ${where}); ${egress}`);
       this.xdsAddress = this.podNet.xdsAddress(this.o.xdsPort);
       this.debugAddress = this.podNet.debugAddress(this.o.debugPort);
     } else {
@@ -382,7 +391,7 @@ export class LocalMesh {
       };
     return {
       version: 1,
-      pid: process.pid,
+      pid: this.statePid,
       pidStartedAt: this.pidStartedAt,
       phase: this.phase,
       ...(this.message ? { message: this.message } : {}),
@@ -407,8 +416,8 @@ export class LocalMesh {
         ? {
             mode: 'pod',
             prefix: this.podNet.net.prefix,
-            hostLink: this.podNet.net.hostLink,
             subnet: this.podNet.net.subnet,
+            ...(this.podNet.rootless ? { nsPid: process.pid } : { hostLink: this.podNet.net.hostLink }),
           }
         : { mode: 'host' },
     };

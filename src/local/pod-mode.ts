@@ -19,17 +19,31 @@ import {
   type MeshNetwork,
 } from './pod-network.js';
 import { enableEgress } from './pod-egress.js';
+import { deleteAllHeldNetns } from './pod-netns-held.js';
+import { rootlessOuterPid, rootlessUnavailable } from './rootless.js';
+import { rmSync } from 'node:fs';
 
 /** `--network` values, named after Kubernetes' hostNetwork: pods get their own network, or share the host's. */
 export type NetworkMode = 'pod' | 'host';
 
-/** The mode to use: the asked one, else pod where it can run; `reason` says why pod mode cannot. */
-export function pickNetworkMode(asked: NetworkMode | undefined): { mode: NetworkMode; reason: string } {
-  if (asked === 'host') return { mode: 'host', reason: '' };
-  const why = podNetworkUnavailable();
-  if (why === null) return { mode: 'pod', reason: '' };
-  if (asked === 'pod') throw new Error(`--network=pod cannot run here: ${why}`);
-  return { mode: 'host', reason: why };
+/**
+ * The mode to use: the asked one, else pod where it can run — as root, else rootless in a user
+ * namespace (rootless.ts); `reason` says why pod mode cannot.
+ */
+export function pickNetworkMode(asked: NetworkMode | undefined): {
+  mode: NetworkMode;
+  reason: string;
+  rootless: boolean;
+} {
+  if (asked === 'host') return { mode: 'host', reason: '', rootless: false };
+  // The inner `up` of a rootless run: its outer checked, and here it is root of its own namespace.
+  if (rootlessOuterPid() !== null) return { mode: 'pod', reason: '', rootless: true };
+  const isRoot = process.getuid?.() === 0;
+  const why = isRoot ? podNetworkUnavailable() : rootlessUnavailable();
+  if (why === null) return { mode: 'pod', reason: '', rootless: !isRoot };
+  const reason = isRoot ? why : `not root, and rootless mode cannot run: ${why}`;
+  if (asked === 'pod') throw new Error(`--network=pod cannot run here: ${reason}`);
+  return { mode: 'host', reason, rootless: false };
 }
 
 /** Inherited variables a pod must not see: the host's proxies (capture replaces them) and app address. */
@@ -51,11 +65,15 @@ export class PodNetworkMode {
    * @param dnsUpstream the control plane's --dns-upstream (`H:P,...` or `none`); null: its default,
    *   the host's resolv.conf nameservers.
    */
-  constructor(
-    runRoot: string,
-    private readonly dnsUpstream: string | null = null,
-  ) {
-    this.net = chooseNetwork(runRoot);
+  /** Rootless (rootless.ts): this process's namespace is the node's; pods cannot reach beyond the machine. */
+  readonly rootless: boolean;
+  private readonly dnsUpstream: string | null;
+
+  constructor(runRoot: string, dnsUpstream: string | null = null, rootless = false) {
+    this.rootless = rootless;
+    this.net = chooseNetwork(runRoot, rootless);
+    // Rootless pods have no route off the machine: names outside the mesh fail at once, not after a timeout.
+    this.dnsUpstream = rootless ? 'none' : dnsUpstream;
   }
 
   /**
@@ -63,13 +81,23 @@ export class PodNetworkMode {
    * outbound NAT; returns what pods can reach beyond the mesh (a line for `up`).
    */
   setUp(): string {
+    if (this.net.heldDir !== undefined) {
+      rmSync(this.net.heldDir, { recursive: true, force: true });
+      createNode(this.net);
+      return 'rootless: pods reach the mesh only (no route off this machine without root)';
+    }
     removeNetwork(this.net.prefix, this.net.hostLink);
     createNode(this.net);
     return enableEgress(this.net);
   }
 
-  /** Removes every namespace, veth and /etc/netns entry of the run. */
+  /** Removes every namespace, veth and /etc/netns entry of the run (rootless: ends the namespace holders). */
   tearDown(): void {
+    if (this.net.heldDir !== undefined) {
+      deleteAllHeldNetns();
+      rmSync(this.net.heldDir, { recursive: true, force: true });
+      return;
+    }
     removeNetwork(this.net.prefix, this.net.hostLink);
   }
 
@@ -85,12 +113,13 @@ export class PodNetworkMode {
 
   /** The control plane runs in the node namespace and answers the pods' DNS there. */
   serverArgv(argv: readonly string[]): string[] {
-    return inNetns(this.net.nodeNs, [
+    const args = [
       ...argv,
       '--dns-address',
       `${this.net.nodeIp}:${NODE_PORTS.dns}`,
       ...(this.dnsUpstream !== null ? ['--dns-upstream', this.dnsUpstream] : []),
-    ]);
+    ];
+    return this.net.nodeNs ? inNetns(this.net.nodeNs, args) : args;
   }
 
   /** The pod's address: its own IP; the app is reached on the pod's loopback, as Istio's inbound does. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PROXY_GID } from './capture-rules.js';
 import { fnv1a } from './pod-ip.js';
 import { removeEgress } from './pod-egress.js';
+import { createHeldNetns, deleteHeldNetns, inHeldNetns } from './pod-netns-held.js';
 
 /**
  * Where mesh subnets come from: 198.18.0.0/15, the block RFC 2544 reserves for benchmarking (never
@@ -41,6 +42,11 @@ export interface MeshNetwork {
   readonly nodeIp: string;
   /** The root namespace's address on the mesh subnet. */
   readonly hostIp: string;
+  /**
+   * Rootless mode (rootless.ts): this process's own namespace is the node namespace, pods' namespaces
+   * are held under this directory of the run, and there is no link to the host.
+   */
+  readonly heldDir?: string;
 }
 
 /** Why pod network mode cannot run here, or null when it can. */
@@ -64,7 +70,7 @@ export function podNetworkUnavailable(): string | null {
   return null;
 }
 
-function onPath(tool: string): boolean {
+export function onPath(tool: string): boolean {
   return (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin')
     .split(':')
     .concat(['/usr/sbin', '/sbin'])
@@ -103,8 +109,11 @@ export function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-/** The run's names (from its run directory) and a /20 of {@link MESH_RANGE} no route here overlaps. */
-export function chooseNetwork(runRoot: string): MeshNetwork {
+/**
+ * The run's names (from its run directory) and a /20 of {@link MESH_RANGE} no route here overlaps;
+ * `rootless`: this namespace is the node's and pods are held under `<run>/netns`.
+ */
+export function chooseNetwork(runRoot: string, rootless = false): MeshNetwork {
   const id = fnv1a(runRoot).toString(16).padStart(8, '0').slice(0, 6);
   const prefix = `mizzen-${id}-`;
   const routes = rootRoutes();
@@ -113,7 +122,8 @@ export function chooseNetwork(runRoot: string): MeshNetwork {
     if (routes.some(([b, len]) => overlaps(b, len, base, SUBNET_BITS))) continue;
     return {
       prefix,
-      nodeNs: `${prefix}node`,
+      nodeNs: rootless ? '' : `${prefix}node`,
+      ...(rootless ? { heldDir: join(runRoot, 'netns') } : {}),
       hostLink: `mz-${id}`,
       subnet: `${intToIp(base)}/${SUBNET_BITS}`,
       nodeIp: intToIp(base + 1),
@@ -184,10 +194,22 @@ function removeNs(ns: string): void {
   rmSync(join('/etc/netns', ns), { recursive: true, force: true });
 }
 
-/** The node namespace with its bridge, and the root namespace's veth onto it. */
+/** `ip` in the node namespace. */
+function nodeIp(net: MeshNetwork): string[] {
+  return net.nodeNs ? ['ip', '-n', net.nodeNs] : ['ip'];
+}
+
+/** The node namespace with its bridge, and the root namespace's veth onto it (rootless: the bridge only). */
 export function createNode(net: MeshNetwork): void {
   const len = net.subnet.split('/')[1];
-  const n = ['ip', '-n', net.nodeNs];
+  const n = nodeIp(net);
+  if (net.heldDir !== undefined) {
+    must([...n, 'link', 'set', 'lo', 'up']);
+    must([...n, 'link', 'add', BRIDGE, 'type', 'bridge']);
+    must([...n, 'addr', 'add', `${net.nodeIp}/${len}`, 'dev', BRIDGE]);
+    must([...n, 'link', 'set', BRIDGE, 'up']);
+    return;
+  }
   must(['ip', 'netns', 'add', net.nodeNs]);
   must([...n, 'link', 'set', 'lo', 'up']);
   must([...n, 'link', 'add', BRIDGE, 'type', 'bridge']);
@@ -213,28 +235,42 @@ export function podNsName(net: MeshNetwork, pod: { name: string; namespace: stri
   return `${net.prefix}${pod.namespace}-${pod.name}`;
 }
 
-/** Creates a pod's namespace: veth on the bridge, its IP, default route, capture rules, resolv.conf and hosts. */
+/**
+ * Creates a pod's namespace: veth on the bridge, its IP, default route, capture rules, resolv.conf and
+ * hosts; returns its name (rootless: the directory that names it).
+ */
 export function createPodNs(net: MeshNetwork, pod: PodNetns): string {
-  const ns = podNsName(net, pod);
-  removeNs(ns);
+  const held = net.heldDir !== undefined ? join(net.heldDir, `${pod.namespace}-${pod.name}`) : null;
+  const ns = held ?? podNsName(net, pod);
+  if (held === null) removeNs(ns);
   const len = net.subnet.split('/')[1];
   const veth = `v${(ipToInt(pod.podIp) - ipToInt(net.subnet.split('/')[0])).toString(16)}`;
-  const p = ['ip', '-n', ns];
-  const n = ['ip', '-n', net.nodeNs];
+  const n = nodeIp(net);
   try {
     run([...n, 'link', 'del', veth]);
   } catch {
     // not left over
   }
-  must(['ip', 'netns', 'add', ns]);
+  let peer: string;
+  let inPod: (argv: readonly string[]) => string[];
+  if (held !== null) {
+    const pid = createHeldNetns(held);
+    peer = String(pid);
+    inPod = (argv) => ['nsenter', `--net=/proc/${pid}/ns/net`, '--', ...argv];
+  } else {
+    must(['ip', 'netns', 'add', ns]);
+    peer = ns;
+    inPod = (argv) => ['ip', 'netns', 'exec', ns, ...argv];
+  }
+  const p = held !== null ? inPod(['ip']) : ['ip', '-n', ns];
   must([...p, 'link', 'set', 'lo', 'up']);
-  must([...n, 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  must([...n, 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peer]);
   must([...n, 'link', 'set', veth, 'master', BRIDGE, 'up']);
   must([...p, 'addr', 'add', `${pod.podIp}/${len}`, 'dev', 'eth0']);
   must([...p, 'link', 'set', 'eth0', 'up']);
   must([...p, 'route', 'add', 'default', 'via', net.nodeIp]);
-  must(['ip', 'netns', 'exec', ns, 'iptables-restore'], pod.rules);
-  const etc = join('/etc/netns', ns);
+  must(inPod(['iptables-restore']), pod.rules);
+  const etc = held ?? join('/etc/netns', ns);
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(etc, 'resolv.conf'), resolvConf(net.nodeIp, pod.namespace));
   writeFileSync(join(etc, 'hosts'), `127.0.0.1\tlocalhost\n${pod.podIp}\t${pod.name}\n`);
@@ -243,7 +279,8 @@ export function createPodNs(net: MeshNetwork, pod: PodNetns): string {
 
 /** Removes one pod's namespace (its veth goes with it). */
 export function deletePodNs(ns: string): void {
-  removeNs(ns);
+  if (ns.startsWith('/')) deleteHeldNetns(ns);
+  else removeNs(ns);
 }
 
 /** A pod's /etc/resolv.conf, as the kubelet writes it (search path of its namespace, ndots 5). */
@@ -255,9 +292,12 @@ export function resolvConf(nameserver: string, namespace: string): string {
   );
 }
 
-/** argv that runs `argv` inside a namespace (`ip netns exec` also binds /etc/netns/<ns>/* over /etc). */
+/**
+ * argv that runs `argv` inside a pod's namespace (`ip netns exec` also binds /etc/netns/<ns>/* over
+ * /etc); a rootless pod's (a directory) through its holder.
+ */
 export function inNetns(ns: string, argv: readonly string[]): string[] {
-  return ['ip', 'netns', 'exec', ns, ...argv];
+  return ns.startsWith('/') ? inHeldNetns(ns, argv) : ['ip', 'netns', 'exec', ns, ...argv];
 }
 
 /** argv that runs `argv` in the proxy's group, so capture leaves its own connections alone. */

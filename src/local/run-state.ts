@@ -132,6 +132,11 @@ export interface RunState {
     readonly prefix?: string;
     readonly hostLink?: string;
     readonly subnet?: string;
+    /**
+     * Rootless pod mode: a process in the mesh's user and network namespace (the inner `up`); CLI
+     * commands that reach pods re-enter it (rootless.ts). `pid` above is then the host-side `up`.
+     */
+    readonly nsPid?: number;
   };
 }
 

@@ -29,8 +29,22 @@ const OUTSIDE = {
 };
 let outsideProc: ChildProcess | undefined;
 
+/** Removes an outside host a killed earlier run left (its route to 203.0.113.0/30 would win over ours). */
+function removeStaleOutside(ip: (...a: string[]) => string): void {
+  const quietly = (...a: string[]): void => {
+    try {
+      ip(...a);
+    } catch {
+      // went with its namespace
+    }
+  };
+  for (const ns of netnsNames()) if (ns.startsWith('mzt-outside-')) quietly('netns', 'del', ns);
+  for (const m of ip('-o', 'link', 'show').matchAll(/^\d+: (mzto\d+)[@:]/gm)) quietly('link', 'del', m[1]);
+}
+
 async function startOutside(): Promise<void> {
   const ip = (...a: string[]): string => execFileSync('ip', a, { encoding: 'utf8' });
+  removeStaleOutside(ip);
   ip('netns', 'add', OUTSIDE.ns);
   ip('link', 'add', OUTSIDE.root, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', OUTSIDE.ns);
   ip('addr', 'add', `${OUTSIDE.rootIp}/30`, 'dev', OUTSIDE.root);

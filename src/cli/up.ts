@@ -28,7 +28,8 @@ skipped). Ctrl-C stops everything.
 
   -d, --detach                 run in the background; return once everything is ready
       --network pod|host       pod: each pod in its own network namespace, traffic captured by
-                               iptables, DNS for service names (Linux, root; the default there);
+                               iptables, DNS for service names (Linux; the default there: as root,
+                               or without root in a user namespace of its own, ports published here);
                                host: pods share this machine's loopback and use HTTP_PROXY
       --resolv-conf FILE       pod mode: the resolvers that names outside the mesh are forwarded to,
                                as the kubelet's --resolv-conf (default /etc/resolv.conf; its

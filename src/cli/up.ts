@@ -218,7 +218,11 @@ async function runMesh(o: UpOptions, daemon: boolean): Promise<number> {
     say((err as Error).message);
     return 1;
   }
-  if (rootless && outerPid === null) return runRootlessOuter(o, childArgs(o, daemon), say);
+  if (rootless && outerPid === null) {
+    if (o.resolvConf !== undefined)
+      say(`--resolv-conf ${o.resolvConf} is not used: rootless pods have no route off this machine`);
+    return runRootlessOuter(o, childArgs(o, daemon), say);
+  }
   const mesh = new LocalMesh({
     network,
     rootless,

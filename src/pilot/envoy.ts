@@ -1,9 +1,20 @@
 // Small builders for canonical-form Envoy values: durations, wrappers, addresses, typed configs, names.
 import { parseDuration } from '../api/duration.js';
 import { durationFromMs } from '../xds/duration.js';
+import type {
+  AnyMessageOf,
+  Duration,
+  envoy_config_core_v3_Address as Address,
+  envoy_config_core_v3_ConfigSource as ConfigSource,
+  envoy_extensions_transport_sockets_raw_buffer_v3_RawBuffer as RawBuffer,
+  envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
+  envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
+  envoy_type_v3_FractionalPercent as FractionalPercent,
+  udpa_type_v1_TypedStruct as TypedStruct,
+} from '../xds/envoy-types.js';
 import type { CanonicalObject } from '../xds/protos.js';
 
-/** A canonical-form Envoy message. */
+/** A canonical-form Envoy message whose type is not spelled out (the xDS server's view of a resource). */
 export type Envoy = CanonicalObject;
 
 /** Type URLs of the typed configs the generators emit. */
@@ -19,7 +30,25 @@ export const TYPES = {
   HTTP_PROTOCOL_OPTIONS: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   ORIGINAL_DST: 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst',
   TLS_INSPECTOR: 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+  RAW_BUFFER: 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer',
+  TYPED_STRUCT: 'type.googleapis.com/udpa.type.v1.TypedStruct',
 } as const;
+
+/** The message each typed-config URL names: what {@link anyOf} checks a payload against. */
+export interface TypedConfigs {
+  [TYPES.UPSTREAM_TLS]: UpstreamTlsContext;
+  [TYPES.HTTP_PROTOCOL_OPTIONS]: HttpProtocolOptions;
+  [TYPES.RAW_BUFFER]: RawBuffer;
+  [TYPES.TYPED_STRUCT]: TypedStruct;
+}
+
+/**
+ * A `google.protobuf.Any` holding `msg` in canonical form (its fields beside '@type'). The URL picks the
+ * message type, so the compiler checks the payload's shape the way it checks a resource's.
+ */
+export function anyOf<U extends keyof TypedConfigs>(typeUrl: U, msg: TypedConfigs[U]): AnyMessageOf {
+  return { '@type': typeUrl, ...msg };
+}
 
 /** Envoy's well-known filter names. */
 export const FILTERS = {
@@ -36,7 +65,7 @@ export const FILTERS = {
 export const MAX_UINT32 = 4294967295;
 
 /** Milliseconds as a canonical google.protobuf.Duration (a zero duration is `{}`). */
-export function duration(ms: number): Envoy {
+export function duration(ms: number): Duration {
   return durationFromMs(ms);
 }
 
@@ -47,30 +76,30 @@ export function durationMs(s: string | undefined): number | undefined {
 }
 
 /** An Istio duration string as a canonical Duration; undefined when absent or invalid. */
-export function protoDuration(s: string | undefined): Envoy | undefined {
+export function protoDuration(s: string | undefined): Duration | undefined {
   const ms = durationMs(s);
   return ms === undefined ? undefined : duration(ms);
 }
 
 /** A wrapper value (UInt32Value, BoolValue, DoubleValue) in canonical form. */
-export function wrap(value: number | boolean): Envoy {
+export function wrap<T extends number | boolean>(value: T): { value: T } {
   return { value };
 }
 
 /** A socket address. */
-export function socketAddress(address: string, port: number): Envoy {
+export function socketAddress(address: string, port: number): Address {
   return { socketAddress: { address, portValue: port } };
 }
 
 /** An ADS config source (RDS, EDS over the same stream). */
-export function adsConfigSource(): Envoy {
+export function adsConfigSource(): ConfigSource {
   return { ads: {}, resourceApiVersion: 'V3' };
 }
 
 /** A percentage (0–100, fractional) as a FractionalPercent over a million, as Istio converts it. */
-export function fractionalPercent(percent: number): Envoy {
+export function fractionalPercent(percent: number): FractionalPercent {
   const numerator = Math.round(Math.max(0, Math.min(100, percent)) * 10000);
-  const out: Envoy = { denominator: 'MILLION' };
+  const out: FractionalPercent = { denominator: 'MILLION' };
   if (numerator !== 0) out.numerator = numerator;
   return out;
 }

@@ -35,6 +35,7 @@ import { buildSecret } from './secrets.js';
 import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
 import { applyListenerTelemetry } from './telemetry/listener-telemetry.js';
 import type { Envoy } from './envoy.js';
+import type { envoy_config_cluster_v3_Cluster as Cluster } from '../xds/envoy-types.js';
 import { outboundHost, type EndpointChange } from './endpoint-change.js';
 
 /**
@@ -43,7 +44,7 @@ import { outboundHost, type EndpointChange } from './endpoint-change.js';
  * lookup for thousands of names builds no key strings.
  */
 interface SharedGroup {
-  outboundClusters?: Envoy[];
+  outboundClusters?: Cluster[];
   readonly routes: Map<string, Envoy | null>;
   readonly endpoints: Map<string, Envoy | null>;
 }
@@ -53,7 +54,7 @@ interface ProxyCache {
   readonly scope: ProxyScope;
   readonly group: SharedGroup;
   listeners?: Envoy[];
-  clusters?: Envoy[];
+  clusters?: Cluster[];
   /** Secrets by name (not shared: a gateway's credentials are its own). */
   readonly secrets: Map<string, Envoy | null>;
 }
@@ -146,12 +147,12 @@ export class Generator {
         e.listeners ??= applyListenerTelemetry(scope, buildListeners(scope));
         return pick(e.listeners, names);
       case TypeUrl.CLUSTER:
-        if (grpc) return buildGrpcClusters(scope, names);
+        if (grpc) return served(buildGrpcClusters(scope, names));
         e.clusters ??= [
           ...(e.group.outboundClusters ??= buildOutboundClusters(scope, { grpc: false })),
           ...buildLocalClusters(scope),
         ];
-        return pick(e.clusters, names);
+        return served(pick(e.clusters, names));
       case TypeUrl.ROUTE:
         return byName(e.group.routes, names, (n) =>
           grpc
@@ -233,10 +234,19 @@ function byName(
   return out;
 }
 
-function pick(all: Envoy[], names: readonly string[]): Envoy[] {
+function pick<T extends { name?: string }>(all: T[], names: readonly string[]): T[] {
   if (names.length === 0) return all;
   const want = new Set(names);
-  return all.filter((r) => want.has(r.name as string));
+  return all.filter((r) => want.has(r.name ?? ''));
+}
+
+/**
+ * Typed resources as the xDS server sees every type: canonical objects it names, encodes and compares.
+ * Only the static type widens (the compiler checked them against their Envoy message when they were
+ * built); they stay the same objects, as encodings are cached per object.
+ */
+function served(resources: readonly object[]): Envoy[] {
+  return resources as Envoy[];
 }
 
 function buildListeners(scope: ProxyScope): Envoy[] {
@@ -260,7 +270,7 @@ function buildListeners(scope: ProxyScope): Envoy[] {
 }
 
 /** The clusters that depend on the proxy's own workload, plus the special clusters. */
-function buildLocalClusters(scope: ProxyScope): Envoy[] {
+function buildLocalClusters(scope: ProxyScope): Cluster[] {
   const out = scope.proxy.type === 'sidecar' && !scope.proxy.noSidecar ? buildInboundClusters(scope) : [];
   if (scope.proxy.type === 'router') out.push(...buildSniDnatClusters(scope, autoPassthroughServers(scope)));
   out.push(buildBlackHoleCluster(), buildPassthroughCluster());

@@ -14,6 +14,7 @@ import {
   wrap,
   type Envoy,
 } from './envoy.js';
+import type { envoy_config_cluster_v3_Cluster as Cluster } from '../xds/envoy-types.js';
 import type { Protocol } from '../registry/model.js';
 import { parseProtocol } from '../registry/protocol.js';
 import type { ProxyScope } from './scoping.js';
@@ -190,7 +191,7 @@ export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
 }
 
 /** `inbound|PORT||` clusters for the workload's ports. */
-export function buildInboundClusters(scope: ProxyScope): Envoy[] {
+export function buildInboundClusters(scope: ProxyScope): Cluster[] {
   return inboundEndpoints(scope).map((e) => buildInboundCluster(e.port, e.appAddress, e.appPort, e.protocol));
 }
 

@@ -4,7 +4,7 @@
 // labels of Istio's TCP metrics). istiod also sets enable_discovery (workload discovery, which Mizzen
 // does not have); it is left out rather than sent and not honoured.
 import { structFromJson } from '../xds/struct.js';
-import type { Envoy } from './envoy.js';
+import { anyOf, TYPES, type Envoy } from './envoy.js';
 
 /** The filter's name (Istio's MxFilterName). */
 export const METADATA_EXCHANGE_FILTER = 'istio.metadata_exchange';
@@ -15,10 +15,9 @@ export const METADATA_EXCHANGE_ALPN = 'istio-peer-exchange';
 export function buildMetadataExchangeFilter(): Envoy {
   return {
     name: METADATA_EXCHANGE_FILTER,
-    typedConfig: {
-      '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+    typedConfig: anyOf(TYPES.TYPED_STRUCT, {
       typeUrl: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange',
       value: structFromJson({ protocol: METADATA_EXCHANGE_ALPN }),
-    },
+    }),
   };
 }

@@ -7,6 +7,7 @@ import { isHttpPort, serviceRoutes } from './route-config.js';
 import { serviceDomains } from './domains.js';
 import { buildHcmConfig } from './http-connection-manager.js';
 import { buildOutboundCluster } from './cluster.js';
+import type { envoy_config_cluster_v3_Cluster as Cluster } from '../xds/envoy-types.js';
 import { parseOutboundClusterName, wrap, type Envoy } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { buildGrpcClusterTls } from './proxyless-grpc-tls.js';
@@ -73,8 +74,8 @@ export function buildGrpcRouteConfig(scope: ProxyScope, name: string): Envoy | n
 }
 
 /** The requested outbound clusters, for gRPC (EDS, ROUND_ROBIN or RING_HASH; Istio mutual TLS per DestinationRule). */
-export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): Envoy[] {
-  const out: Envoy[] = [];
+export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): Cluster[] {
+  const out: Cluster[] = [];
   for (const name of names) {
     const p = parseOutboundClusterName(name);
     if (!p) continue;

@@ -35,7 +35,10 @@ import { buildSecret } from './secrets.js';
 import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
 import { applyListenerTelemetry } from './telemetry/listener-telemetry.js';
 import type { Envoy } from './envoy.js';
-import type { envoy_config_cluster_v3_Cluster as Cluster } from '../xds/envoy-types.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+} from '../xds/envoy-types.js';
 import { outboundHost, type EndpointChange } from './endpoint-change.js';
 
 /**
@@ -46,7 +49,7 @@ import { outboundHost, type EndpointChange } from './endpoint-change.js';
 interface SharedGroup {
   outboundClusters?: Cluster[];
   readonly routes: Map<string, Envoy | null>;
-  readonly endpoints: Map<string, Envoy | null>;
+  readonly endpoints: Map<string, ClusterLoadAssignment | null>;
 }
 
 /** Per proxy and push: the scope and every resource generated so far. */
@@ -162,7 +165,7 @@ export class Generator {
               : buildSidecarRouteConfig(scope, n),
         );
       case TypeUrl.ENDPOINT:
-        return byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc }));
+        return served(byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc })));
       case TypeUrl.SECRET:
         return byName(e.secrets, names, (n) => buildSecret(scope, n));
       default:
@@ -203,7 +206,7 @@ export class Generator {
     const inh = this.inherited.get(push);
     const old = inh && this.shared.get(inh.from)?.get(configKey);
     if (!inh || !old) return { routes: new Map(), endpoints: new Map() };
-    const endpoints = new Map<string, Envoy | null>();
+    const endpoints = new Map<string, ClusterLoadAssignment | null>();
     for (const [name, cla] of old.endpoints) {
       const host = outboundHost(name);
       if (host !== null && !inh.change.hosts.has(host)) endpoints.set(name, cla);
@@ -217,12 +220,12 @@ export class Generator {
 }
 
 /** The named resources, each built once per cache. */
-function byName(
-  cache: Map<string, Envoy | null>,
+function byName<T extends object>(
+  cache: Map<string, T | null>,
   names: readonly string[],
-  build: (name: string) => Envoy | null,
-): Envoy[] {
-  const out: Envoy[] = [];
+  build: (name: string) => T | null,
+): T[] {
+  const out: T[] = [];
   for (const n of names) {
     let r = cache.get(n);
     if (r === undefined) {

@@ -38,6 +38,7 @@ import type { Envoy } from './envoy.js';
 import type {
   envoy_config_cluster_v3_Cluster as Cluster,
   envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+  envoy_extensions_transport_sockets_tls_v3_Secret as Secret,
 } from '../xds/envoy-types.js';
 import { outboundHost, type EndpointChange } from './endpoint-change.js';
 
@@ -59,7 +60,7 @@ interface ProxyCache {
   listeners?: Envoy[];
   clusters?: Cluster[];
   /** Secrets by name (not shared: a gateway's credentials are its own). */
-  readonly secrets: Map<string, Envoy | null>;
+  readonly secrets: Map<string, Secret | null>;
 }
 
 const labelKeysByPush = new WeakMap<PushContext, ReadonlySet<string>>();
@@ -167,7 +168,7 @@ export class Generator {
       case TypeUrl.ENDPOINT:
         return served(byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc })));
       case TypeUrl.SECRET:
-        return byName(e.secrets, names, (n) => buildSecret(scope, n));
+        return served(byName(e.secrets, names, (n) => buildSecret(scope, n)));
       default:
         return [];
     }

@@ -6,6 +6,8 @@ import type {
   Duration,
   envoy_config_core_v3_Address as Address,
   envoy_config_core_v3_ConfigSource as ConfigSource,
+  envoy_extensions_filters_http_cors_v3_CorsPolicy as CorsPolicy,
+  envoy_extensions_filters_http_fault_v3_HTTPFault as HTTPFault,
   envoy_extensions_transport_sockets_raw_buffer_v3_RawBuffer as RawBuffer,
   envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
   envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
@@ -36,6 +38,8 @@ export const TYPES = {
 
 /** The message each typed-config URL names: what {@link anyOf} checks a payload against. */
 export interface TypedConfigs {
+  [TYPES.FAULT]: HTTPFault;
+  [TYPES.CORS_POLICY]: CorsPolicy;
   [TYPES.UPSTREAM_TLS]: UpstreamTlsContext;
   [TYPES.HTTP_PROTOCOL_OPTIONS]: HttpProtocolOptions;
   [TYPES.RAW_BUFFER]: RawBuffer;

@@ -38,6 +38,7 @@ import type { Envoy } from './envoy.js';
 import type {
   envoy_config_cluster_v3_Cluster as Cluster,
   envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
   envoy_extensions_transport_sockets_tls_v3_Secret as Secret,
 } from '../xds/envoy-types.js';
 import { outboundHost, type EndpointChange } from './endpoint-change.js';
@@ -49,7 +50,7 @@ import { outboundHost, type EndpointChange } from './endpoint-change.js';
  */
 interface SharedGroup {
   outboundClusters?: Cluster[];
-  readonly routes: Map<string, Envoy | null>;
+  readonly routes: Map<string, RouteConfiguration | null>;
   readonly endpoints: Map<string, ClusterLoadAssignment | null>;
 }
 
@@ -158,12 +159,14 @@ export class Generator {
         ];
         return served(pick(e.clusters, names));
       case TypeUrl.ROUTE:
-        return byName(e.group.routes, names, (n) =>
-          grpc
-            ? buildGrpcRouteConfig(scope, n)
-            : scope.proxy.type === 'router'
-              ? buildGatewayRouteConfig(scope, n)
-              : buildSidecarRouteConfig(scope, n),
+        return served(
+          byName(e.group.routes, names, (n) =>
+            grpc
+              ? buildGrpcRouteConfig(scope, n)
+              : scope.proxy.type === 'router'
+                ? buildGatewayRouteConfig(scope, n)
+                : buildSidecarRouteConfig(scope, n),
+          ),
         );
       case TypeUrl.ENDPOINT:
         return served(byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc })));
@@ -281,7 +284,7 @@ function buildLocalClusters(scope: ProxyScope): Cluster[] {
   return out;
 }
 
-function buildSidecarRouteConfig(scope: ProxyScope, name: string): Envoy | null {
+function buildSidecarRouteConfig(scope: ProxyScope, name: string): RouteConfiguration | null {
   if (name === HTTP_PROXY_ROUTE) return buildHttpProxyRouteConfig(scope);
   const port = Number(name);
   if (!Number.isInteger(port) || port <= 0) return null;

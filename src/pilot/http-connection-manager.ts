@@ -1,4 +1,5 @@
 // The HTTP connection manager network filter every HTTP listener uses (RDS over ADS or an inline route config).
+import type { envoy_config_route_v3_RouteConfiguration as RouteConfiguration } from '../xds/envoy-types.js';
 import { adsConfigSource, duration, FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
 import { pathNormalizationFields } from './path-normalization.js';
 import type { PathNormalization } from './mesh-config.js';
@@ -9,7 +10,7 @@ export interface HcmOptions {
   /** Route config fetched over RDS by this name... */
   readonly rds?: string;
   /** ...or given inline (inbound listeners). */
-  readonly routeConfig?: Envoy;
+  readonly routeConfig?: RouteConfiguration;
   /** Gateways: `server: istio-envoy`, use the remote address for x-forwarded-for. */
   readonly gateway?: boolean;
   /** Proxyless gRPC: only the filters gRPC implements (fault, router). */

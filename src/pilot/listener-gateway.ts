@@ -18,6 +18,11 @@ import {
   type L4Context,
   type WeightedCluster,
 } from './tcp-route.js';
+import type {
+  envoy_config_route_v3_Route as Route,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+  envoy_config_route_v3_VirtualHost as VirtualHost,
+} from '../xds/envoy-types.js';
 import { FILTERS, socketAddress, TYPES, wrap, type Envoy } from './envoy.js';
 import { ChainSet } from './filter-chain-set.js';
 import { buildSniDnatChains, isAutoPassthrough } from './sni-dnat.js';
@@ -189,7 +194,7 @@ export function gatewayRouteNames(scope: ProxyScope): string[] {
 }
 
 /** The route config with this name, or null. */
-export function buildGatewayRouteConfig(scope: ProxyScope, routeName: string): Envoy | null {
+export function buildGatewayRouteConfig(scope: ProxyScope, routeName: string): RouteConfiguration | null {
   for (const p of gatewayPorts(scope)) {
     if (routeName === httpRouteName(p)) {
       const servers = p.servers.filter((b) => isHttpServer(b.server));
@@ -234,10 +239,10 @@ function routeConfig(
   name: string,
   p: GatewayPort,
   servers: readonly BoundServer[],
-): Envoy {
+): RouteConfiguration {
   const gateways = new Set(servers.map((b) => b.gateway));
   const ctx: RouteContext = { scope, port: p.port, grpc: false, gateways };
-  const hosts = new Map<string, Envoy[]>();
+  const hosts = new Map<string, Route[]>();
   const redirect = new Set<string>();
   for (const vs of scope.virtualServices(gateways)) {
     if (!vs.resource.spec.http?.length) continue;
@@ -254,10 +259,10 @@ function routeConfig(
     if (routes.length === 0) continue;
     for (const h of vsHosts) hosts.set(h, [...(hosts.get(h) ?? []), ...routes]);
   }
-  const virtualHosts: Envoy[] = [];
+  const virtualHosts: VirtualHost[] = [];
   for (const [h, routes] of hosts) {
     const domains = h === '*' ? ['*'] : [...new Set([h, `${h}:${p.port}`, `${h}:${p.boundPort}`])];
-    const vh: Envoy = { name: `${h}:${p.port}`, domains, routes, includeRequestAttemptCount: true };
+    const vh: VirtualHost = { name: `${h}:${p.port}`, domains, routes, includeRequestAttemptCount: true };
     if (redirect.has(h)) vh.requireTls = 'ALL';
     virtualHosts.push(vh);
   }

@@ -14,7 +14,10 @@ import {
   wrap,
   type Envoy,
 } from './envoy.js';
-import type { envoy_config_cluster_v3_Cluster as Cluster } from '../xds/envoy-types.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+} from '../xds/envoy-types.js';
 import type { Protocol } from '../registry/model.js';
 import { parseProtocol } from '../registry/protocol.js';
 import type { ProxyScope } from './scoping.js';
@@ -80,7 +83,7 @@ export function inboundEndpoints(scope: ProxyScope): InboundEndpoint[] {
 }
 
 /** The inline route config of an inbound HTTP port: everything to `inbound|PORT||`, no timeout. */
-function inboundRouteConfig(port: number): Envoy {
+function inboundRouteConfig(port: number): RouteConfiguration {
   const cluster = inboundClusterName(port);
   return {
     name: cluster,

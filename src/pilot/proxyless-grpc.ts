@@ -7,7 +7,10 @@ import { isHttpPort, serviceRoutes } from './route-config.js';
 import { serviceDomains } from './domains.js';
 import { buildHcmConfig } from './http-connection-manager.js';
 import { buildOutboundCluster } from './cluster.js';
-import type { envoy_config_cluster_v3_Cluster as Cluster } from '../xds/envoy-types.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+} from '../xds/envoy-types.js';
 import { parseOutboundClusterName, wrap, type Envoy } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { buildGrpcClusterTls } from './proxyless-grpc-tls.js';
@@ -55,7 +58,7 @@ export function buildGrpcListeners(scope: ProxyScope, names: readonly string[]):
 }
 
 /** The route config of a target: one virtual host matching the target as written and the service's names. */
-export function buildGrpcRouteConfig(scope: ProxyScope, name: string): Envoy | null {
+export function buildGrpcRouteConfig(scope: ProxyScope, name: string): RouteConfiguration | null {
   const t = resolveTarget(scope, name);
   if (!t) return null;
   const vss = scope.virtualServices(new Set(['mesh']));

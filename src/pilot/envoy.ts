@@ -7,6 +7,13 @@ import type {
   envoy_config_core_v3_Address as Address,
   envoy_config_core_v3_ConfigSource as ConfigSource,
   envoy_extensions_filters_http_cors_v3_CorsPolicy as CorsPolicy,
+  envoy_extensions_filters_http_cors_v3_Cors as Cors,
+  envoy_extensions_filters_http_router_v3_Router as Router,
+  envoy_extensions_filters_listener_original_dst_v3_OriginalDst as OriginalDst,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
+  envoy_extensions_filters_network_tcp_proxy_v3_TcpProxy as TcpProxy,
+  envoy_extensions_filters_listener_tls_inspector_v3_TlsInspector as TlsInspector,
+  envoy_extensions_transport_sockets_tls_v3_DownstreamTlsContext as DownstreamTlsContext,
   envoy_extensions_filters_http_fault_v3_HTTPFault as HTTPFault,
   envoy_extensions_transport_sockets_raw_buffer_v3_RawBuffer as RawBuffer,
   envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
@@ -38,9 +45,16 @@ export const TYPES = {
 
 /** The message each typed-config URL names: what {@link anyOf} checks a payload against. */
 export interface TypedConfigs {
+  [TYPES.HCM]: HttpConnectionManager;
+  [TYPES.TCP_PROXY]: TcpProxy;
+  [TYPES.ROUTER]: Router;
+  [TYPES.CORS]: Cors;
   [TYPES.FAULT]: HTTPFault;
   [TYPES.CORS_POLICY]: CorsPolicy;
   [TYPES.UPSTREAM_TLS]: UpstreamTlsContext;
+  [TYPES.DOWNSTREAM_TLS]: DownstreamTlsContext;
+  [TYPES.ORIGINAL_DST]: OriginalDst;
+  [TYPES.TLS_INSPECTOR]: TlsInspector;
   [TYPES.HTTP_PROTOCOL_OPTIONS]: HttpProtocolOptions;
   [TYPES.RAW_BUFFER]: RawBuffer;
   [TYPES.TYPED_STRUCT]: TypedStruct;
@@ -52,6 +66,17 @@ export interface TypedConfigs {
  */
 export function anyOf<U extends keyof TypedConfigs>(typeUrl: U, msg: TypedConfigs[U]): AnyMessageOf {
   return { '@type': typeUrl, ...msg };
+}
+
+/**
+ * The message an Any holds, typed again, when its '@type' is `typeUrl`; null for any other (or no) Any.
+ * The same object: changes to the result change the Any (for steps that amend generated config).
+ */
+export function payloadOf<U extends keyof TypedConfigs>(
+  any: AnyMessageOf | undefined,
+  typeUrl: U,
+): TypedConfigs[U] | null {
+  return any?.['@type'] === typeUrl ? any : null;
 }
 
 /** Envoy's well-known filter names. */

@@ -38,6 +38,7 @@ import type { Envoy } from './envoy.js';
 import type {
   envoy_config_cluster_v3_Cluster as Cluster,
   envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+  envoy_config_listener_v3_Listener as Listener,
   envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
   envoy_extensions_transport_sockets_tls_v3_Secret as Secret,
 } from '../xds/envoy-types.js';
@@ -58,7 +59,7 @@ interface SharedGroup {
 interface ProxyCache {
   readonly scope: ProxyScope;
   readonly group: SharedGroup;
-  listeners?: Envoy[];
+  listeners?: Listener[];
   clusters?: Cluster[];
   /** Secrets by name (not shared: a gateway's credentials are its own). */
   readonly secrets: Map<string, Secret | null>;
@@ -148,9 +149,9 @@ export class Generator {
     const grpc = scope.proxy.generator === 'grpc';
     switch (typeUrl) {
       case TypeUrl.LISTENER:
-        if (grpc) return buildGrpcListeners(scope, names);
+        if (grpc) return served(buildGrpcListeners(scope, names));
         e.listeners ??= applyListenerTelemetry(scope, buildListeners(scope));
-        return pick(e.listeners, names);
+        return served(pick(e.listeners, names));
       case TypeUrl.CLUSTER:
         if (grpc) return served(buildGrpcClusters(scope, names));
         e.clusters ??= [
@@ -256,7 +257,7 @@ function served(resources: readonly object[]): Envoy[] {
   return resources as Envoy[];
 }
 
-function buildListeners(scope: ProxyScope): Envoy[] {
+function buildListeners(scope: ProxyScope): Listener[] {
   if (scope.proxy.type === 'router') return buildGatewayListeners(scope);
   if (scope.proxy.noSidecar)
     // Local mode's kube-proxy stand-in: outbound only (captured in pod mode, HTTP_PROXY in host mode).

@@ -8,7 +8,7 @@ import type {
   envoy_extensions_transport_sockets_tls_v3_CommonTlsContext as CommonTlsContext,
   envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
 } from '../xds/envoy-types.js';
-import { anyOf, TYPES, wrap, type Envoy } from './envoy.js';
+import { anyOf, TYPES, wrap } from './envoy.js';
 
 /** Istio's SDS secret names. */
 export const WORKLOAD_SECRET = 'default';
@@ -74,14 +74,13 @@ export function buildIstioMutualClient(
 }
 
 /** The server side (inbound filter chain, ISTIO_MUTUAL gateway server): a client certificate is required. */
-export function buildIstioMutualServer(alpn: readonly string[] = ALPN_DOWNSTREAM): Envoy {
+export function buildIstioMutualServer(alpn: readonly string[] = ALPN_DOWNSTREAM): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
-    typedConfig: {
-      '@type': TYPES.DOWNSTREAM_TLS,
+    typedConfig: anyOf(TYPES.DOWNSTREAM_TLS, {
       commonTlsContext: meshCommonTlsContext(alpn, []),
       requireClientCertificate: wrap(true),
-    },
+    }),
   };
 }
 

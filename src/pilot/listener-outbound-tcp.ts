@@ -6,6 +6,11 @@ import type { MeshService } from '../registry/model.js';
 import { virtualServiceForHost } from './route-config.js';
 import { buildL4Proxy, l4Clusters, l4MatchApplies, prefixRanges, type L4Context } from './tcp-route.js';
 import { ChainSet } from './filter-chain-set.js';
+import type {
+  envoy_config_listener_v3_FilterChain as FilterChain,
+  envoy_config_listener_v3_FilterChainMatch as FilterChainMatch,
+  envoy_config_listener_v3_Listener as Listener,
+} from '../xds/envoy-types.js';
 import {
   BLACKHOLE_CLUSTER,
   FILTERS,
@@ -14,8 +19,8 @@ import {
   socketAddress,
   TYPES,
   wrap,
-  type Envoy,
 } from './envoy.js';
+import { tlsInspector } from './inbound-mtls.js';
 import type { ProxyScope } from './scoping.js';
 
 const MESH: ReadonlySet<string> = new Set(['mesh']);
@@ -30,7 +35,7 @@ interface TcpListenerGroup {
 }
 
 /** The listeners of the visible services' non-HTTP ports (ports in `httpPorts` own `0.0.0.0_PORT`). */
-export function buildOutboundTcpListeners(scope: ProxyScope, httpPorts: ReadonlySet<number>): Envoy[] {
+export function buildOutboundTcpListeners(scope: ProxyScope, httpPorts: ReadonlySet<number>): Listener[] {
   const groups = new Map<string, TcpListenerGroup>();
   for (const svc of scope.services) {
     for (const p of svc.ports) {
@@ -47,7 +52,7 @@ export function buildOutboundTcpListeners(scope: ProxyScope, httpPorts: Readonly
       g.services.push(svc);
     }
   }
-  const out: Envoy[] = [];
+  const out: Listener[] = [];
   for (const [name, g] of groups) {
     const chains = buildTcpChains(scope, g.port, g.services, g.tls, g.address === '0.0.0.0');
     out.push(tcpListener(name, g.address, g.port, chains, false));
@@ -62,18 +67,15 @@ export function tcpListener(
   port: number,
   chains: ChainSet,
   bind: boolean,
-): Envoy {
-  const listener: Envoy = {
+): Listener {
+  const listener: Listener = {
     name,
     address: socketAddress(address, port),
     trafficDirection: 'OUTBOUND',
     filterChains: chains.list,
   };
   if (!bind) listener.bindToPort = wrap(false);
-  if (chains.inspectsTls)
-    listener.listenerFilters = [
-      { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } },
-    ];
+  if (chains.inspectsTls) listener.listenerFilters = [tlsInspector()];
   return listener;
 }
 
@@ -100,7 +102,7 @@ export function buildTcpChains(
     // listener is shared by several TLS hosts).
     if (own.length === 0 || (tls && !own.some((c) => sniOf(c).includes(svc.hostname)))) {
       const cluster = outboundClusterName(port, '', svc.hostname);
-      const chain: Envoy = { filters: [buildL4Proxy(scope, [{ name: cluster, weight: 100 }])] };
+      const chain: FilterChain = { filters: [buildL4Proxy(scope, [{ name: cluster, weight: 100 }])] };
       if (tls && shared && !svc.hostname.startsWith('*'))
         chain.filterChainMatch = { serverNames: [svc.hostname] };
       chains.add(chain);
@@ -128,8 +130,8 @@ function isHttpLike(protocol: string): boolean {
   );
 }
 
-function sniOf(c: Envoy): string[] {
-  return ((c.filterChainMatch as Envoy | undefined)?.serverNames as string[] | undefined) ?? [];
+function sniOf(c: FilterChain): string[] {
+  return c.filterChainMatch?.serverNames ?? [];
 }
 
 /**
@@ -137,8 +139,8 @@ function sniOf(c: Envoy): string[] {
  * applicable match without subnets gives the catch-all chain and ends the list (later rules are
  * unreachable, as in Istio).
  */
-function tcpChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): Envoy[] {
-  const out: Envoy[] = [];
+function tcpChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): FilterChain[] {
+  const out: FilterChain[] = [];
   for (const r of vs?.resource.spec.tcp ?? []) {
     const clusters = l4Clusters(ctx, r.route, vs!.namespace);
     if (clusters.length === 0) continue;
@@ -157,14 +159,14 @@ function tcpChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): Envoy[]
 }
 
 /** `tls` rules: a chain per applicable match, selected by its sniHosts (and destinationSubnets). */
-function tlsChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): Envoy[] {
-  const out: Envoy[] = [];
+function tlsChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): FilterChain[] {
+  const out: FilterChain[] = [];
   for (const r of vs?.resource.spec.tls ?? []) {
     const clusters = l4Clusters(ctx, r.route, vs!.namespace);
     if (clusters.length === 0) continue;
     for (const m of r.match ?? []) {
       if (!l4MatchApplies(ctx, m, vs!.namespace)) continue;
-      const match: Envoy = { serverNames: m.sniHosts.map((h) => h.toLowerCase()) };
+      const match: FilterChainMatch = { serverNames: m.sniHosts.map((h) => h.toLowerCase()) };
       if (m.destinationSubnets?.length) match.prefixRanges = prefixRanges(m.destinationSubnets);
       out.push({ filterChainMatch: match, filters: [buildL4Proxy(ctx.scope, clusters)] });
     }

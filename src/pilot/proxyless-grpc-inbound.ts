@@ -4,7 +4,11 @@
 // `default` requiring a client certificate; DISABLE → plaintext. gRPC cannot tell TLS from plaintext
 // on one port, so PERMISSIVE is served as Istio serves it: STRICT when the workload is labelled for
 // auto mTLS (tlsMode=istio, its clients send mTLS), else plaintext.
-import { FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_listener_v3_FilterChain as FilterChain,
+  envoy_config_listener_v3_Listener as Listener,
+} from '../xds/envoy-types.js';
+import { anyOf, FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
 import { inboundMtlsMode } from './inbound-mtls.js';
 import { TLS_MODE_LABEL } from './cluster-tls.js';
 import { policiesFor } from './authz/policy-selection.js';
@@ -51,7 +55,7 @@ function inboundHcm(suffix: string): Envoy {
 }
 
 /** The inbound listener a gRPC server asked for by name, or null when the proxy serves no such port. */
-export function buildGrpcInboundListener(scope: ProxyScope, name: string): Envoy | null {
+export function buildGrpcInboundListener(scope: ProxyScope, name: string): Listener | null {
   const who = `proxyless gRPC server ${scope.proxy.id}: listener ${name}`;
   const at = parseListenAddress(name);
   if (!at) {
@@ -74,16 +78,15 @@ export function buildGrpcInboundListener(scope: ProxyScope, name: string): Envoy
     warn(
       `${who}: AuthorizationPolicy ${policies.map((p) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`).join(', ')} is not enforced (gRPC's xDS RBAC is experimental in grpc-js-xds and not generated)`,
     );
-  const chain: Envoy = { name: mode === 'STRICT' ? 'inbound-mtls' : 'inbound-plaintext' };
+  const chain: FilterChain = { name: mode === 'STRICT' ? 'inbound-mtls' : 'inbound-plaintext' };
   chain.filters = [inboundHcm(mode === 'STRICT' ? 'mtls' : 'plaintext')];
   if (mode === 'STRICT')
     chain.transportSocket = {
       name: 'envoy.transport_sockets.tls',
-      typedConfig: {
-        '@type': TYPES.DOWNSTREAM_TLS,
+      typedConfig: anyOf(TYPES.DOWNSTREAM_TLS, {
         commonTlsContext: buildGrpcCommonTlsContext([]),
         requireClientCertificate: wrap(true),
-      },
+      }),
     };
   return {
     name,

@@ -9,9 +9,10 @@ import { buildHcmConfig } from './http-connection-manager.js';
 import { buildOutboundCluster } from './cluster.js';
 import type {
   envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_listener_v3_Listener as Listener,
   envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
 } from '../xds/envoy-types.js';
-import { parseOutboundClusterName, wrap, type Envoy } from './envoy.js';
+import { parseOutboundClusterName, wrap } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { buildGrpcClusterTls } from './proxyless-grpc-tls.js';
 import { buildGrpcInboundListener, GRPC_INBOUND_PREFIX } from './proxyless-grpc-inbound.js';
@@ -40,8 +41,8 @@ function allTargets(scope: ProxyScope): string[] {
  * API listeners for the requested client targets (all visible ones when `names` is empty), and the
  * inbound listeners gRPC servers ask for by name.
  */
-export function buildGrpcListeners(scope: ProxyScope, names: readonly string[]): Envoy[] {
-  const out: Envoy[] = [];
+export function buildGrpcListeners(scope: ProxyScope, names: readonly string[]): Listener[] {
+  const out: Listener[] = [];
   for (const name of names.length > 0 ? names : allTargets(scope)) {
     if (name.startsWith(GRPC_INBOUND_PREFIX)) {
       const l = buildGrpcInboundListener(scope, name);

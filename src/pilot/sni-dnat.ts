@@ -8,8 +8,11 @@ import type { Server } from '../api/kinds/networking/gateway.js';
 import { hostMatches } from '../registry/host.js';
 import type { MeshService, ServicePort } from '../registry/model.js';
 import { buildOutboundCluster } from './cluster.js';
-import type { envoy_config_cluster_v3_Cluster as Cluster } from '../xds/envoy-types.js';
-import { FILTERS, TYPES, type Envoy } from './envoy.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_listener_v3_FilterChain as FilterChain,
+} from '../xds/envoy-types.js';
+import { FILTERS, TYPES } from './envoy.js';
 import { meshSni } from './istio-mutual.js';
 import type { ProxyScope } from './scoping.js';
 
@@ -48,7 +51,7 @@ function targets(scope: ProxyScope, servers: readonly Server[]): SniTarget[] {
 }
 
 /** The filter chains of one AUTO_PASSTHROUGH server: SNI → tcp_proxy to the SNI-DNAT cluster. */
-export function buildSniDnatChains(scope: ProxyScope, server: Server): Envoy[] {
+export function buildSniDnatChains(scope: ProxyScope, server: Server): FilterChain[] {
   return targets(scope, [server]).map((t) => ({
     filterChainMatch: { serverNames: [t.sni] },
     filters: [

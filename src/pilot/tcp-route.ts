@@ -8,6 +8,7 @@ import type {
 import { selects } from '../registry/labels.js';
 import { effectivePolicy } from './destination-policy.js';
 import { destinationCluster, type ActionContext } from './route-action.js';
+import type { envoy_config_core_v3_CidrRange as CidrRange } from '../xds/envoy-types.js';
 import { durationMs, duration, FILTERS, parseOutboundClusterName, TYPES, type Envoy } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { resolveGatewayRef } from './push-context.js';
@@ -90,7 +91,7 @@ function tcpSettings(scope: ProxyScope, cluster: string) {
 }
 
 /** `destinationSubnets` as Envoy CidrRanges (a bare address is a /32 or /128). */
-export function prefixRanges(subnets: readonly string[] | undefined): Envoy[] {
+export function prefixRanges(subnets: readonly string[] | undefined): CidrRange[] {
   return (subnets ?? []).map((s) => {
     const [addr, len] = s.split('/');
     const max = addr.includes(':') ? 128 : 32;

@@ -6,15 +6,26 @@ import type {
   Duration,
   envoy_config_core_v3_Address as Address,
   envoy_config_core_v3_ConfigSource as ConfigSource,
+  envoy_config_trace_v3_OpenTelemetryConfig as OpenTelemetryConfig,
+  envoy_config_trace_v3_ZipkinConfig as ZipkinConfig,
+  envoy_extensions_access_loggers_file_v3_FileAccessLog as FileAccessLog,
+  envoy_extensions_request_id_uuid_v3_UuidRequestIdConfig as UuidRequestIdConfig,
   envoy_extensions_filters_http_cors_v3_CorsPolicy as CorsPolicy,
   envoy_extensions_filters_http_cors_v3_Cors as Cors,
+  envoy_extensions_filters_http_ext_authz_v3_ExtAuthz as HttpExtAuthz,
+  envoy_extensions_filters_http_jwt_authn_v3_JwtAuthentication as JwtAuthentication,
+  envoy_extensions_filters_http_rbac_v3_RBAC as HttpRbac,
+  envoy_extensions_filters_network_ext_authz_v3_ExtAuthz as NetworkExtAuthz,
   envoy_extensions_filters_http_router_v3_Router as Router,
+  envoy_extensions_filters_network_rbac_v3_RBAC as NetworkRbac,
   envoy_extensions_filters_listener_original_dst_v3_OriginalDst as OriginalDst,
   envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
   envoy_extensions_filters_network_tcp_proxy_v3_TcpProxy as TcpProxy,
   envoy_extensions_filters_listener_tls_inspector_v3_TlsInspector as TlsInspector,
   envoy_extensions_transport_sockets_tls_v3_DownstreamTlsContext as DownstreamTlsContext,
   envoy_extensions_filters_http_fault_v3_HTTPFault as HTTPFault,
+  envoy_extensions_path_match_uri_template_v3_UriTemplateMatchConfig as UriTemplateMatchConfig,
+  envoy_extensions_retry_host_previous_hosts_v3_PreviousHostsPredicate as PreviousHostsPredicate,
   envoy_extensions_transport_sockets_raw_buffer_v3_RawBuffer as RawBuffer,
   envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
   envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
@@ -40,6 +51,17 @@ export const TYPES = {
   ORIGINAL_DST: 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst',
   TLS_INSPECTOR: 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
   RAW_BUFFER: 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer',
+  HTTP_RBAC: 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+  NETWORK_RBAC: 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC',
+  JWT_AUTHN: 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+  URI_TEMPLATE: 'type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig',
+  FILE_ACCESS_LOG: 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+  ZIPKIN: 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig',
+  OPENTELEMETRY: 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig',
+  UUID_REQUEST_ID: 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig',
+  PREVIOUS_HOSTS: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+  HTTP_EXT_AUTHZ: 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
+  NETWORK_EXT_AUTHZ: 'type.googleapis.com/envoy.extensions.filters.network.ext_authz.v3.ExtAuthz',
   TYPED_STRUCT: 'type.googleapis.com/udpa.type.v1.TypedStruct',
 } as const;
 
@@ -49,6 +71,17 @@ export interface TypedConfigs {
   [TYPES.TCP_PROXY]: TcpProxy;
   [TYPES.ROUTER]: Router;
   [TYPES.CORS]: Cors;
+  [TYPES.HTTP_RBAC]: HttpRbac;
+  [TYPES.NETWORK_RBAC]: NetworkRbac;
+  [TYPES.JWT_AUTHN]: JwtAuthentication;
+  [TYPES.URI_TEMPLATE]: UriTemplateMatchConfig;
+  [TYPES.PREVIOUS_HOSTS]: PreviousHostsPredicate;
+  [TYPES.FILE_ACCESS_LOG]: FileAccessLog;
+  [TYPES.ZIPKIN]: ZipkinConfig;
+  [TYPES.OPENTELEMETRY]: OpenTelemetryConfig;
+  [TYPES.UUID_REQUEST_ID]: UuidRequestIdConfig;
+  [TYPES.HTTP_EXT_AUTHZ]: HttpExtAuthz;
+  [TYPES.NETWORK_EXT_AUTHZ]: NetworkExtAuthz;
   [TYPES.FAULT]: HTTPFault;
   [TYPES.CORS_POLICY]: CorsPolicy;
   [TYPES.UPSTREAM_TLS]: UpstreamTlsContext;

@@ -7,7 +7,7 @@ import type {
   envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter as HttpFilter,
   envoy_extensions_filters_network_tcp_proxy_v3_TcpProxy as TcpProxy,
 } from '../xds/envoy-types.js';
-import { adsConfigSource, anyOf, duration, FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
+import { adsConfigSource, anyOf, duration, FILTERS, TYPES, wrap } from './envoy.js';
 import { pathNormalizationFields } from './path-normalization.js';
 import type { PathNormalization } from './mesh-config.js';
 
@@ -27,7 +27,7 @@ export interface HcmOptions {
   /** MeshConfig pathNormalization (default BASE). */
   readonly pathNormalization?: PathNormalization;
   /** Authentication and authorization filters put first in the chain (src/pilot/authz). */
-  readonly securityFilters?: readonly Envoy[];
+  readonly securityFilters?: readonly HttpFilter[];
   /** Gateways: X-Forwarded-For hops to trust (MeshConfig gatewayTopology.numTrustedProxies). */
   readonly xffNumTrustedHops?: number;
   /** Sidecar inbound: pass the caller's SPIFFE id to the app in x-forwarded-client-cert (as Istio does). */

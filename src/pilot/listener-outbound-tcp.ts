@@ -12,6 +12,7 @@ import type {
   envoy_config_listener_v3_Listener as Listener,
 } from '../xds/envoy-types.js';
 import {
+  anyOf,
   BLACKHOLE_CLUSTER,
   FILTERS,
   outboundClusterName,
@@ -113,7 +114,7 @@ export function buildTcpChains(
     const c = scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
     chains.add({
       filters: [
-        { name: FILTERS.TCP_PROXY, typedConfig: { '@type': TYPES.TCP_PROXY, statPrefix: c, cluster: c } },
+        { name: FILTERS.TCP_PROXY, typedConfig: anyOf(TYPES.TCP_PROXY, { statPrefix: c, cluster: c }) },
       ],
     });
   }

@@ -4,7 +4,8 @@
 // labels of Istio's TCP metrics). istiod also sets enable_discovery (workload discovery, which Mizzen
 // does not have); it is left out rather than sent and not honoured.
 import { structFromJson } from '../xds/struct.js';
-import { anyOf, TYPES, type Envoy } from './envoy.js';
+import type { envoy_config_listener_v3_Filter as Filter } from '../xds/envoy-types.js';
+import { anyOf, TYPES } from './envoy.js';
 
 /** The filter's name (Istio's MxFilterName). */
 export const METADATA_EXCHANGE_FILTER = 'istio.metadata_exchange';
@@ -12,7 +13,7 @@ export const METADATA_EXCHANGE_FILTER = 'istio.metadata_exchange';
 export const METADATA_EXCHANGE_ALPN = 'istio-peer-exchange';
 
 /** The filter, for a listener's filter chain or a cluster's `filters` (same shape in both). */
-export function buildMetadataExchangeFilter(): Envoy {
+export function buildMetadataExchangeFilter(): Filter {
   return {
     name: METADATA_EXCHANGE_FILTER,
     typedConfig: anyOf(TYPES.TYPED_STRUCT, {

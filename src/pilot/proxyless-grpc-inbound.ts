@@ -5,10 +5,11 @@
 // on one port, so PERMISSIVE is served as Istio serves it: STRICT when the workload is labelled for
 // auto mTLS (tlsMode=istio, its clients send mTLS), else plaintext.
 import type {
+  envoy_config_listener_v3_Filter as Filter,
   envoy_config_listener_v3_FilterChain as FilterChain,
   envoy_config_listener_v3_Listener as Listener,
 } from '../xds/envoy-types.js';
-import { anyOf, FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
+import { anyOf, FILTERS, TYPES, wrap } from './envoy.js';
 import { inboundMtlsMode } from './inbound-mtls.js';
 import { TLS_MODE_LABEL } from './cluster-tls.js';
 import { policiesFor } from './authz/policy-selection.js';
@@ -37,11 +38,10 @@ function grpcServerMode(scope: ProxyScope, port: number): 'STRICT' | 'DISABLE' {
 }
 
 /** The one HTTP connection manager of a gRPC server chain: every call is served by the app itself. */
-function inboundHcm(suffix: string): Envoy {
+function inboundHcm(suffix: string): Filter {
   return {
     name: `inbound-hcm${suffix}`,
-    typedConfig: {
-      '@type': TYPES.HCM,
+    typedConfig: anyOf(TYPES.HCM, {
       statPrefix: 'inbound',
       routeConfig: {
         name: 'inbound',
@@ -49,8 +49,8 @@ function inboundHcm(suffix: string): Envoy {
           { name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, nonForwardingAction: {} }] },
         ],
       },
-      httpFilters: [{ name: FILTERS.ROUTER, typedConfig: { '@type': TYPES.ROUTER } }],
-    },
+      httpFilters: [{ name: FILTERS.ROUTER, typedConfig: anyOf(TYPES.ROUTER, {}) }],
+    }),
   };
 }
 

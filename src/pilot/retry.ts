@@ -5,7 +5,7 @@ import type {
   envoy_config_route_v3_RetryPolicy as RetryPolicy,
   envoy_config_route_v3_RetryPolicy_RetryHostPredicate as RetryHostPredicate,
 } from '../xds/envoy-types.js';
-import { duration, durationMs, wrap } from './envoy.js';
+import { anyOf, duration, durationMs, TYPES, wrap } from './envoy.js';
 
 /**
  * Istio's default retryOn. 503 left the default set in 2024 (replayed non-idempotent requests);
@@ -30,7 +30,7 @@ function previousHostsPredicate(): RetryHostPredicate[] {
   return [
     {
       name: 'envoy.retry_host_predicates.previous_hosts',
-      typedConfig: { '@type': `type.googleapis.com/${PREVIOUS_HOSTS}` },
+      typedConfig: anyOf(TYPES.PREVIOUS_HOSTS, {}),
     },
   ];
 }

@@ -12,7 +12,7 @@ import type {
   envoy_config_cluster_v3_Cluster as Cluster,
   envoy_config_listener_v3_FilterChain as FilterChain,
 } from '../xds/envoy-types.js';
-import { FILTERS, TYPES } from './envoy.js';
+import { anyOf, FILTERS, TYPES } from './envoy.js';
 import { meshSni } from './istio-mutual.js';
 import type { ProxyScope } from './scoping.js';
 
@@ -57,7 +57,7 @@ export function buildSniDnatChains(scope: ProxyScope, server: Server): FilterCha
     filters: [
       {
         name: FILTERS.TCP_PROXY,
-        typedConfig: { '@type': TYPES.TCP_PROXY, statPrefix: t.sni, cluster: t.sni },
+        typedConfig: anyOf(TYPES.TCP_PROXY, { statPrefix: t.sni, cluster: t.sni }),
       },
     ],
   }));

@@ -3,11 +3,12 @@
 // the Telemetry resources and MeshConfig that apply to the proxy on each side (inbound = SERVER).
 import { structFromJson } from '../../xds/struct.js';
 import type {
+  envoy_config_accesslog_v3_AccessLog as AccessLog,
   envoy_config_listener_v3_Filter as Filter,
   envoy_config_listener_v3_Listener as Listener,
   envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
 } from '../../xds/envoy-types.js';
-import { anyOf, durationMs, FILTERS, payloadOf, TYPES, type Envoy } from '../envoy.js';
+import { anyOf, durationMs, FILTERS, payloadOf, TYPES } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
 import { compileFilterExpression, fileAccessLog, meshAccessLog } from './access-log-config.js';
 import type { ExtensionProvider, MeshTelemetry } from './mesh-telemetry.js';
@@ -77,11 +78,11 @@ function statsFilter(
 }
 
 /** Access logs of one side: Telemetry providers when a Telemetry sets access logging, else MeshConfig's. */
-function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): Envoy[] {
+function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): AccessLog[] {
   const mesh = scope.push.mesh.telemetry;
   if (eff.accessLogProviders === null) {
     const fromDefaults = mesh.defaultProviders.accessLogging;
-    const out: Envoy[] = [];
+    const out: AccessLog[] = [];
     const m = meshAccessLog(mesh);
     if (m) out.push(m);
     for (const n of fromDefaults) {
@@ -91,7 +92,7 @@ function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): Envoy[] {
     return out;
   }
   const filter = eff.accessLogFilter ? compileFilterExpression(eff.accessLogFilter) : null;
-  const out: Envoy[] = [];
+  const out: AccessLog[] = [];
   for (const n of eff.accessLogProviders) {
     const p = findProvider(mesh, n);
     if (p?.kind !== 'envoyFileAccessLog') continue;

@@ -57,15 +57,7 @@ export default tseslint.config(
   {
     files: [
       'src/proxy/http/**/*.ts',
-      'src/proxy/listener/active-listener.ts',
-      'src/proxy/listener/connection-limit.ts',
-      'src/proxy/listener/inspector.ts',
-      'src/proxy/listener/listener-config.ts',
-      'src/proxy/listener/listener-manager.ts',
-      'src/proxy/listener/original-dst.ts',
-      'src/proxy/listener/peek.ts',
-      'src/proxy/listener/protocol-detect.ts',
-      'src/proxy/listener/tls-context.ts',
+      'src/proxy/listener/**/*.ts',
       'src/proxy/upstream/**/*.ts',
       'src/proxy/admin/**/*.ts',
       'src/proxy/bootstrap/**/*.ts',

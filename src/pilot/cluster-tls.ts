@@ -5,9 +5,13 @@
 import type { ClientTLSSettings } from '../api/kinds/networking/destination-rule.js';
 import type { MeshService, ServicePort } from '../registry/model.js';
 import { structFromJson } from '../xds/struct.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_core_v3_Metadata as Metadata,
+} from '../xds/envoy-types.js';
 import { buildIstioMutualClient, meshSni } from './istio-mutual.js';
 import { translateClientTls } from './tls-origination.js';
-import type { Envoy } from './envoy.js';
+import { anyOf, TYPES } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 
 /** Endpoint metadata namespace Envoy's transport_socket_matches read. */
@@ -18,7 +22,7 @@ export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 /** Sets `transportSocket` or `transportSocketMatches` on an outbound cluster. */
 export function applyClusterTls(
   scope: ProxyScope,
-  cluster: Envoy,
+  cluster: Cluster,
   svc: MeshService,
   port: ServicePort,
   subset: string,
@@ -58,9 +62,7 @@ export function applyClusterTls(
       match: {},
       transportSocket: {
         name: 'envoy.transport_sockets.raw_buffer',
-        typedConfig: {
-          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer',
-        },
+        typedConfig: anyOf(TYPES.RAW_BUFFER, {}),
       },
     },
   ];
@@ -82,7 +84,7 @@ export function serviceIdentities(scope: ProxyScope, svc: MeshService, port: Ser
 export function endpointTlsMetadata(
   scope: ProxyScope,
   e: { readonly labels: Readonly<Record<string, string>>; readonly namespace: string; readonly port: number },
-): Envoy | null {
+): Metadata | null {
   if (e.labels[TLS_MODE_LABEL] !== 'istio') return null;
   if (scope.push.peerAuthn.modeFor(e.namespace, e.labels, e.port).mode === 'DISABLE') return null;
   return { filterMetadata: { [TRANSPORT_SOCKET_MATCH]: structFromJson({ tlsMode: 'istio' }) } };

@@ -8,11 +8,22 @@ import type {
 import type { MeshService, ServicePort } from '../registry/model.js';
 import { isHttp2 } from '../registry/protocol.js';
 import { structFromJson } from '../xds/struct.js';
+import type {
+  envoy_config_cluster_v3_CircuitBreakers_Thresholds as Thresholds,
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_cluster_v3_Cluster_SlowStartConfig as SlowStartConfig,
+  envoy_config_cluster_v3_OutlierDetection as OutlierDetectionMessage,
+  envoy_config_core_v3_Http2ProtocolOptions as Http2ProtocolOptions,
+  envoy_config_core_v3_HttpProtocolOptions as CommonHttpProtocolOptions,
+  envoy_config_core_v3_TcpKeepalive as TcpKeepalive,
+  envoy_extensions_upstreams_http_v3_HttpProtocolOptions as HttpProtocolOptions,
+} from '../xds/envoy-types.js';
 import { effectivePolicy, type EffectivePolicy } from './destination-policy.js';
 import { applyClusterTls } from './cluster-tls.js';
 import { buildMetadataExchangeFilter } from './metadata-exchange.js';
 import {
   adsConfigSource,
+  anyOf,
   BLACKHOLE_CLUSTER,
   duration,
   durationMs,
@@ -23,7 +34,6 @@ import {
   socketAddress,
   TYPES,
   wrap,
-  type Envoy,
 } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { buildLoadAssignment } from './endpoints.js';
@@ -35,8 +45,8 @@ export interface ClusterOptions {
 }
 
 /** Every outbound cluster of a visible service: one per port, plus one per DestinationRule subset. */
-export function buildOutboundClusters(scope: ProxyScope, opts: ClusterOptions): Envoy[] {
-  const out: Envoy[] = [];
+export function buildOutboundClusters(scope: ProxyScope, opts: ClusterOptions): Cluster[] {
+  const out: Cluster[] = [];
   for (const svc of scope.services) {
     const dr = scope.destinationRule(svc.hostname);
     const subsets = dr?.resource.spec.subsets ?? [];
@@ -55,12 +65,12 @@ export function buildOutboundCluster(
   port: ServicePort,
   subset: string,
   opts: ClusterOptions,
-): Envoy {
+): Cluster {
   const name = outboundClusterName(port.port, subset, svc.hostname);
   const dr = scope.destinationRule(svc.hostname);
   const policy = effectivePolicy(dr, subset, port.port);
   const tcp = policy.connectionPool?.tcp;
-  const cluster: Envoy = {
+  const cluster: Cluster = {
     name,
     connectTimeout: duration(durationMs(tcp?.connectTimeout) ?? scope.push.mesh.connectTimeoutMs),
   };
@@ -88,16 +98,19 @@ export function buildOutboundCluster(
     if (protocolOptions) {
       // Istio puts max_connection_duration in HttpProtocolOptions' common options.
       if (maxDuration)
-        (protocolOptions.commonHttpProtocolOptions as Envoy).maxConnectionDuration = duration(maxDuration);
+        protocolOptions.commonHttpProtocolOptions.maxConnectionDuration = duration(maxDuration);
       cluster.typedExtensionProtocolOptions = {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': protocolOptions,
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': anyOf(
+          TYPES.HTTP_PROTOCOL_OPTIONS,
+          protocolOptions,
+        ),
       };
     } else if (maxDuration)
       cluster.commonHttpProtocolOptions = { maxConnectionDuration: duration(maxDuration) };
   }
   const ka = tcp?.tcpKeepalive;
   if (ka) {
-    const keepalive: Envoy = {};
+    const keepalive: TcpKeepalive = {};
     if (ka.probes) keepalive.keepaliveProbes = wrap(ka.probes);
     const time = durationMs(ka.time);
     if (time) keepalive.keepaliveTime = wrap(Math.max(1, Math.round(time / 1000)));
@@ -128,7 +141,7 @@ export function buildOutboundCluster(
 }
 
 /** Istio's circuit-breaker defaults (every limit 2^32-1), overridden by connectionPool. */
-function circuitBreakerThresholds(cp: ConnectionPoolSettings | undefined): Envoy {
+function circuitBreakerThresholds(cp: ConnectionPoolSettings | undefined): Thresholds {
   return {
     maxConnections: wrap(cp?.tcp?.maxConnections ?? MAX_UINT32),
     maxPendingRequests: wrap(cp?.http?.http1MaxPendingRequests ?? MAX_UINT32),
@@ -139,7 +152,11 @@ function circuitBreakerThresholds(cp: ConnectionPoolSettings | undefined): Envoy
 }
 
 /** Load balancer: UNSPECIFIED → LEAST_REQUEST (Istio's default); consistent hash → RING_HASH/MAGLEV. */
-function applyLoadBalancer(cluster: Envoy, lb: LoadBalancerSettings | undefined, opts: ClusterOptions): void {
+function applyLoadBalancer(
+  cluster: Cluster,
+  lb: LoadBalancerSettings | undefined,
+  opts: ClusterOptions,
+): void {
   const ch = lb?.consistentHash;
   if (ch) {
     if (ch.maglev && !opts.grpc) {
@@ -168,10 +185,10 @@ function applyLoadBalancer(cluster: Envoy, lb: LoadBalancerSettings | undefined,
 }
 
 /** warmup / warmupDurationSecs → Envoy's slow_start_config (round robin and least request only). */
-function slowStartConfig(lb: LoadBalancerSettings | undefined): Envoy | null {
+function slowStartConfig(lb: LoadBalancerSettings | undefined): SlowStartConfig | null {
   const ms = durationMs(lb?.warmup?.duration ?? lb?.warmupDurationSecs);
   if (!ms) return null;
-  const out: Envoy = { slowStartWindow: duration(ms) };
+  const out: SlowStartConfig = { slowStartWindow: duration(ms) };
   const w = lb?.warmup;
   if (w?.aggression !== undefined)
     out.aggression = { defaultValue: w.aggression, runtimeKey: 'upstream.slow_start.aggression' };
@@ -180,8 +197,8 @@ function slowStartConfig(lb: LoadBalancerSettings | undefined): Envoy | null {
 }
 
 /** Outlier detection with Istio's defaults for the fields left out. */
-function applyOutlierDetection(cluster: Envoy, od: OutlierDetection): void {
-  const out: Envoy = {};
+function applyOutlierDetection(cluster: Cluster, od: OutlierDetection): void {
+  const out: OutlierDetectionMessage = {};
   const c5xx = od.consecutive5xxErrors ?? od.consecutiveErrors;
   if (c5xx !== undefined) {
     if (c5xx > 0) out.consecutive_5xx = wrap(c5xx);
@@ -210,13 +227,20 @@ function applyOutlierDetection(cluster: Envoy, od: OutlierDetection): void {
   };
 }
 
-/** HttpProtocolOptions: HTTP/2 for http2/grpc ports or h2UpgradePolicy UPGRADE, idle timeout (1 h), requests per connection. */
-function httpProtocolOptions(port: ServicePort, cp: ConnectionPoolSettings | undefined): Envoy | null {
+/** HttpProtocolOptions (with its common options set): HTTP/2 for http2/grpc ports or h2UpgradePolicy UPGRADE, idle timeout (1 h), requests per connection. */
+function httpProtocolOptions(
+  port: ServicePort,
+  cp: ConnectionPoolSettings | undefined,
+): (HttpProtocolOptions & { commonHttpProtocolOptions: CommonHttpProtocolOptions }) | null {
   const http = cp?.http;
-  const common: Envoy = { idleTimeout: duration(durationMs(http?.idleTimeout) ?? 3_600_000) };
+  const common: CommonHttpProtocolOptions = {
+    idleTimeout: duration(durationMs(http?.idleTimeout) ?? 3_600_000),
+  };
   if (http?.maxRequestsPerConnection) common.maxRequestsPerConnection = wrap(http.maxRequestsPerConnection);
-  const out: Envoy = { '@type': TYPES.HTTP_PROTOCOL_OPTIONS, commonHttpProtocolOptions: common };
-  const h2: Envoy = {};
+  const out: HttpProtocolOptions & { commonHttpProtocolOptions: CommonHttpProtocolOptions } = {
+    commonHttpProtocolOptions: common,
+  };
+  const h2: Http2ProtocolOptions = {};
   if (http?.maxConcurrentStreams) h2.maxConcurrentStreams = wrap(http.maxConcurrentStreams);
   if (http?.useClientProtocol || port.protocol === 'UNSUPPORTED')
     out.useDownstreamProtocolConfig = { httpProtocolOptions: {}, http2ProtocolOptions: h2 };
@@ -229,12 +253,12 @@ function httpProtocolOptions(port: ServicePort, cp: ConnectionPoolSettings | und
 }
 
 /** BlackHoleCluster: a STATIC cluster with no endpoints (REGISTRY_ONLY drops traffic here). */
-export function buildBlackHoleCluster(): Envoy {
+export function buildBlackHoleCluster(): Cluster {
   return { name: BLACKHOLE_CLUSTER, type: 'STATIC', connectTimeout: duration(10_000) };
 }
 
 /** PassthroughCluster: forwards to the original destination (ALLOW_ANY). */
-export function buildPassthroughCluster(): Envoy {
+export function buildPassthroughCluster(): Cluster {
   return {
     name: PASSTHROUGH_CLUSTER,
     type: 'ORIGINAL_DST',
@@ -251,9 +275,9 @@ export function buildInboundCluster(
   appAddress: string,
   appPort: number,
   protocol: ServicePort['protocol'] = 'HTTP',
-): Envoy {
+): Cluster {
   const name = inboundClusterName(port);
-  const cluster: Envoy = {
+  const cluster: Cluster = {
     name,
     type: 'STATIC',
     connectTimeout: duration(10_000),
@@ -268,7 +292,7 @@ export function buildInboundCluster(
     const opts = httpProtocolOptions({ name: '', port, protocol }, undefined);
     if (opts)
       cluster.typedExtensionProtocolOptions = {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': opts,
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': anyOf(TYPES.HTTP_PROTOCOL_OPTIONS, opts),
       };
   }
   return cluster;

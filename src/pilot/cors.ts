@@ -1,13 +1,18 @@
 // VirtualService corsPolicy → the per-route config of envoy.filters.http.cors (CorsPolicy).
 import type { CorsPolicy } from '../api/kinds/networking/virtual-service.js';
 import { translateStringMatch } from './route-match.js';
-import { TYPES, wrap, durationMs, type Envoy } from './envoy.js';
+import type {
+  AnyMessageOf,
+  envoy_extensions_filters_http_cors_v3_CorsPolicy as CorsPolicyMessage,
+  envoy_type_matcher_v3_StringMatcher as StringMatcher,
+} from '../xds/envoy-types.js';
+import { anyOf, TYPES, wrap, durationMs } from './envoy.js';
 
-/** The CorsPolicy for a route; null when none is configured. */
-export function translateCors(c: CorsPolicy | undefined): Envoy | null {
+/** The CorsPolicy for a route (its typed_per_filter_config Any); null when none is configured. */
+export function translateCors(c: CorsPolicy | undefined): AnyMessageOf | null {
   if (!c) return null;
-  const out: Envoy = { '@type': TYPES.CORS_POLICY };
-  const origins: Envoy[] = [];
+  const out: CorsPolicyMessage = {};
+  const origins: StringMatcher[] = [];
   for (const o of c.allowOrigins ?? []) {
     const m = translateStringMatch(o);
     if (m) origins.push(m);
@@ -23,5 +28,5 @@ export function translateCors(c: CorsPolicy | undefined): Envoy | null {
   if (c.allowCredentials !== undefined) out.allowCredentials = wrap(c.allowCredentials);
   if (c.unmatchedPreflights === 'FORWARD') out.forwardNotMatchingPreflights = wrap(true);
   else if (c.unmatchedPreflights === 'IGNORE') out.forwardNotMatchingPreflights = wrap(false);
-  return out;
+  return anyOf(TYPES.CORS_POLICY, out);
 }

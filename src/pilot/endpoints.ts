@@ -5,7 +5,13 @@ import type { Endpoint, Locality } from '../registry/model.js';
 import { selects } from '../registry/labels.js';
 import { localityString } from '../registry/locality.js';
 import { effectivePolicy, findSubset } from './destination-policy.js';
-import { parseOutboundClusterName, socketAddress, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_core_v3_Locality as LocalityMessage,
+  envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+  envoy_config_endpoint_v3_LbEndpoint as LbEndpoint,
+  envoy_config_endpoint_v3_LocalityLbEndpoints as LocalityLbEndpoints,
+} from '../xds/envoy-types.js';
+import { parseOutboundClusterName, socketAddress, wrap } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { endpointTlsMetadata } from './cluster-tls.js';
 
@@ -16,8 +22,12 @@ export interface EndpointOptions {
 }
 
 /** The endpoints of one outbound cluster (an empty assignment when the cluster is unknown). */
-export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts: EndpointOptions): Envoy {
-  const empty: Envoy = { clusterName };
+export function buildLoadAssignment(
+  scope: ProxyScope,
+  clusterName: string,
+  opts: EndpointOptions,
+): ClusterLoadAssignment {
+  const empty: ClusterLoadAssignment = { clusterName };
   const parsed = parseOutboundClusterName(clusterName);
   if (!parsed) return empty;
   const svc = scope.service(parsed.host);
@@ -50,11 +60,11 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
     localitySetting?.enabled !== false
       ? distributeWeights(localitySetting, scope.proxy.locality, groups)
       : null;
-  const endpoints: Envoy[] = [];
-  const raw = new Map<Envoy, number>();
+  const endpoints: LocalityLbEndpoints[] = [];
+  const raw = new Map<LocalityLbEndpoints, number>();
   for (const g of groups) {
     const lbEndpoints = g.endpoints.map((e) => {
-      const le: Envoy = {
+      const le: LbEndpoint = {
         endpoint: { address: socketAddress(e.address, e.port) },
         healthStatus: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
         loadBalancingWeight: wrap(e.weight),
@@ -68,7 +78,7 @@ export function buildLoadAssignment(scope: ProxyScope, clusterName: string, opts
       weight = weights.get(g.key) ?? 0;
       if (weight === 0) continue;
     }
-    const le: Envoy = { lbEndpoints, loadBalancingWeight: wrap(weight) };
+    const le: LocalityLbEndpoints = { lbEndpoints, loadBalancingWeight: wrap(weight) };
     // Always present, even when empty: gRPC rejects a locality group without one.
     le.locality = localityObject(g.locality);
     if (failover) raw.set(le, rawPriority(g, scope.proxy.locality, localitySetting));
@@ -132,8 +142,8 @@ export function failoverPriorityOf(
   return labels.length - matched;
 }
 
-function localityObject(l: Locality): Envoy {
-  const out: Envoy = {};
+function localityObject(l: Locality): LocalityMessage {
+  const out: LocalityMessage = {};
   if (l.region) out.region = l.region;
   if (l.zone) out.zone = l.zone;
   if (l.subZone) out.subZone = l.subZone;
@@ -158,7 +168,7 @@ function rawPriority(
  * Renumbers the groups' priorities 0..N in order, as Istio does: Envoy (and gRPC) walk priorities in
  * sequence, so 0,2,3 must become 0,1,2. Priority 0 stays unset (the proto default).
  */
-function compactPriorities(raw: ReadonlyMap<Envoy, number>): void {
+function compactPriorities(raw: ReadonlyMap<LocalityLbEndpoints, number>): void {
   const rank = new Map([...new Set(raw.values())].sort((a, b) => a - b).map((p, i) => [p, i]));
   for (const [le, p] of raw) {
     const r = rank.get(p)!;

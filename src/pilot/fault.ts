@@ -1,7 +1,11 @@
 // VirtualService fault → the per-route config of envoy.filters.http.fault (HTTPFault).
 import { GRPC_STATUS } from '../api/grpc-status.js';
 import type { HTTPFaultInjection } from '../api/kinds/networking/virtual-service.js';
-import { durationMs, duration, fractionalPercent, TYPES, type Envoy } from './envoy.js';
+import type {
+  AnyMessageOf,
+  envoy_extensions_filters_http_fault_v3_HTTPFault as HTTPFault,
+} from '../xds/envoy-types.js';
+import { anyOf, durationMs, duration, fractionalPercent, TYPES } from './envoy.js';
 
 /** The fault percentage: `percentage.value`, else the deprecated integer `percent`; no value = no fault. */
 function percentOf(p: { percentage?: { value: number }; percent?: number }): number | undefined {
@@ -9,10 +13,10 @@ function percentOf(p: { percentage?: { value: number }; percent?: number }): num
   return p.percent;
 }
 
-/** The HTTPFault for a route; null when neither delay nor abort would ever fire. */
-export function translateFault(f: HTTPFaultInjection | undefined): Envoy | null {
+/** The HTTPFault for a route (its typed_per_filter_config Any); null when neither delay nor abort would ever fire. */
+export function translateFault(f: HTTPFaultInjection | undefined): AnyMessageOf | null {
   if (!f) return null;
-  const out: Envoy = { '@type': TYPES.FAULT };
+  const out: HTTPFault = {};
   const d = f.delay;
   if (d) {
     const pct = percentOf(d);
@@ -32,5 +36,5 @@ export function translateFault(f: HTTPFaultInjection | undefined): Envoy | null 
       }
     }
   }
-  return out.delay || out.abort ? out : null;
+  return out.delay || out.abort ? anyOf(TYPES.FAULT, out) : null;
 }

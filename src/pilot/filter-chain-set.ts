@@ -1,17 +1,16 @@
 // The filter chains of one listener, without duplicates: Envoy rejects two chains with the same
 // filter_chain_match, so the first chain to claim a match keeps it (first rule wins, as in Istio).
-import type { Envoy } from './envoy.js';
+import type { envoy_config_listener_v3_FilterChain as FilterChain } from '../xds/envoy-types.js';
 
 /** Collects chains in order, dropping server names (or whole matches) an earlier chain already claimed. */
 export class ChainSet {
-  readonly list: Envoy[] = [];
+  readonly list: FilterChain[] = [];
   private readonly claimed = new Set<string>();
 
-  add(chain: Envoy): void {
-    const m = (chain.filterChainMatch as Envoy | undefined) ?? {};
-    const { serverNames, ...rest } = m;
+  add(chain: FilterChain): void {
+    const m = chain.filterChainMatch ?? {};
+    const { serverNames: names, ...rest } = m;
     const base = JSON.stringify(rest);
-    const names = serverNames as string[] | undefined;
     if (names?.length) {
       const left = names.filter((n) => !this.claimed.has(`${base}\n${n}`));
       if (left.length === 0) return;
@@ -29,9 +28,7 @@ export class ChainSet {
   /** True when some chain selects by SNI or terminates TLS (the listener needs the tls_inspector). */
   get inspectsTls(): boolean {
     return this.list.some(
-      (c) =>
-        c.transportSocket !== undefined ||
-        ((c.filterChainMatch as Envoy | undefined)?.serverNames as unknown[] | undefined)?.length,
+      (c) => c.transportSocket !== undefined || (c.filterChainMatch?.serverNames?.length ?? 0) > 0,
     );
   }
 }

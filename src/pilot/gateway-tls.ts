@@ -2,7 +2,15 @@
 // certificates from files or Secrets over SDS (`kubernetes://<credentialName>`), client validation for
 // MUTUAL (CA, subjectAltNames, SPKI/hash pins), TLS versions and cipher suites.
 import type { Server, ServerTLSSettings } from '../api/kinds/networking/gateway.js';
-import { adsConfigSource, TYPES, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_core_v3_TransportSocket as TransportSocket,
+  envoy_extensions_transport_sockets_tls_v3_CertificateValidationContext as CertificateValidationContext,
+  envoy_extensions_transport_sockets_tls_v3_CommonTlsContext as CommonTlsContext,
+  envoy_extensions_transport_sockets_tls_v3_DownstreamTlsContext as DownstreamTlsContext,
+  envoy_extensions_transport_sockets_tls_v3_TlsParameters as TlsParameters,
+  envoy_extensions_transport_sockets_tls_v3_TlsParameters_TlsProtocol as TlsProtocol,
+} from '../xds/envoy-types.js';
+import { adsConfigSource, anyOf, TYPES, wrap } from './envoy.js';
 import { buildIstioMutualServer } from './istio-mutual.js';
 
 /** SDS resource name prefix for Kubernetes Secrets (as Istio names them). */
@@ -16,7 +24,7 @@ export function sdsName(credentialName: string): string {
 export const CA_SUFFIX = '-cacert';
 
 /** Istio's TLSProtocol names → Envoy's TlsParameters.TlsProtocol. */
-const VERSIONS: Record<string, string> = {
+const VERSIONS: Record<string, TlsProtocol> = {
   TLS_AUTO: 'TLS_AUTO',
   TLSV1_0: 'TLSv1_0',
   TLSV1_1: 'TLSv1_1',
@@ -31,12 +39,12 @@ export function terminatesTls(tls: ServerTLSSettings | undefined): boolean {
 }
 
 /** The `envoy.transport_sockets.tls` transport socket terminating TLS for a server. */
-export function buildServerTransportSocket(server: Server, alpn: readonly string[]): Envoy {
+export function buildServerTransportSocket(server: Server, alpn: readonly string[]): TransportSocket {
   const tls = server.tls ?? {};
   // ISTIO_MUTUAL: the gateway's own mesh certificate; clients must present one signed by the mesh root.
   if (tls.mode === 'ISTIO_MUTUAL') return buildIstioMutualServer(alpn);
   const mutual = tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL';
-  const common: Envoy = {};
+  const common: CommonTlsContext = {};
   if (alpn.length > 0) common.alpnProtocols = [...alpn];
   common.tlsParams = tlsParams(tls);
   const credentials = tls.credentialNames?.length
@@ -71,20 +79,20 @@ export function buildServerTransportSocket(server: Server, alpn: readonly string
       }));
     if (mutual) {
       const ca = tls.caCertificates ?? tls.tlsCertificates?.find((c) => c.caCertificates)?.caCertificates;
-      const vc: Envoy = { ...(validation ?? {}) };
+      const vc: CertificateValidationContext = { ...(validation ?? {}) };
       if (ca) vc.trustedCa = { filename: ca };
       if (tls.caCrl) vc.crl = { filename: tls.caCrl };
       if (Object.keys(vc).length > 0) common.validationContext = vc;
     }
   }
-  const ctx: Envoy = { '@type': TYPES.DOWNSTREAM_TLS, commonTlsContext: common };
+  const ctx: DownstreamTlsContext = { commonTlsContext: common };
   if (tls.mode === 'MUTUAL') ctx.requireClientCertificate = wrap(true);
-  return { name: 'envoy.transport_sockets.tls', typedConfig: ctx };
+  return { name: 'envoy.transport_sockets.tls', typedConfig: anyOf(TYPES.DOWNSTREAM_TLS, ctx) };
 }
 
 /** TLS versions (Istio's gateway default minimum is TLS 1.2) and cipher suites. */
-function tlsParams(tls: ServerTLSSettings): Envoy {
-  const p: Envoy = {
+function tlsParams(tls: ServerTLSSettings): TlsParameters {
+  const p: TlsParameters = {
     tlsMinimumProtocolVersion: VERSIONS[tls.minProtocolVersion ?? 'TLSV1_2'] ?? 'TLSv1_2',
   };
   const max = tls.maxProtocolVersion ? VERSIONS[tls.maxProtocolVersion] : undefined;
@@ -94,8 +102,8 @@ function tlsParams(tls: ServerTLSSettings): Envoy {
 }
 
 /** SAN rules and pins for client certificates, or null when none are configured. */
-function defaultValidation(tls: ServerTLSSettings): Envoy | null {
-  const vc: Envoy = {};
+function defaultValidation(tls: ServerTLSSettings): CertificateValidationContext | null {
+  const vc: CertificateValidationContext = {};
   if (tls.subjectAltNames?.length) vc.matchSubjectAltNames = tls.subjectAltNames.map((s) => ({ exact: s }));
   if (tls.verifyCertificateSpki?.length) vc.verifyCertificateSpki = [...tls.verifyCertificateSpki];
   if (tls.verifyCertificateHash?.length) vc.verifyCertificateHash = [...tls.verifyCertificateHash];

@@ -35,6 +35,13 @@ import { buildSecret } from './secrets.js';
 import { buildSidecarEgressListeners } from './listener-sidecar-egress.js';
 import { applyListenerTelemetry } from './telemetry/listener-telemetry.js';
 import type { Envoy } from './envoy.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
+  envoy_config_listener_v3_Listener as Listener,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+  envoy_extensions_transport_sockets_tls_v3_Secret as Secret,
+} from '../xds/envoy-types.js';
 import { outboundHost, type EndpointChange } from './endpoint-change.js';
 
 /**
@@ -43,19 +50,19 @@ import { outboundHost, type EndpointChange } from './endpoint-change.js';
  * lookup for thousands of names builds no key strings.
  */
 interface SharedGroup {
-  outboundClusters?: Envoy[];
-  readonly routes: Map<string, Envoy | null>;
-  readonly endpoints: Map<string, Envoy | null>;
+  outboundClusters?: Cluster[];
+  readonly routes: Map<string, RouteConfiguration | null>;
+  readonly endpoints: Map<string, ClusterLoadAssignment | null>;
 }
 
 /** Per proxy and push: the scope and every resource generated so far. */
 interface ProxyCache {
   readonly scope: ProxyScope;
   readonly group: SharedGroup;
-  listeners?: Envoy[];
-  clusters?: Envoy[];
+  listeners?: Listener[];
+  clusters?: Cluster[];
   /** Secrets by name (not shared: a gateway's credentials are its own). */
-  readonly secrets: Map<string, Envoy | null>;
+  readonly secrets: Map<string, Secret | null>;
 }
 
 const labelKeysByPush = new WeakMap<PushContext, ReadonlySet<string>>();
@@ -142,28 +149,30 @@ export class Generator {
     const grpc = scope.proxy.generator === 'grpc';
     switch (typeUrl) {
       case TypeUrl.LISTENER:
-        if (grpc) return buildGrpcListeners(scope, names);
+        if (grpc) return served(buildGrpcListeners(scope, names));
         e.listeners ??= applyListenerTelemetry(scope, buildListeners(scope));
-        return pick(e.listeners, names);
+        return served(pick(e.listeners, names));
       case TypeUrl.CLUSTER:
-        if (grpc) return buildGrpcClusters(scope, names);
+        if (grpc) return served(buildGrpcClusters(scope, names));
         e.clusters ??= [
           ...(e.group.outboundClusters ??= buildOutboundClusters(scope, { grpc: false })),
           ...buildLocalClusters(scope),
         ];
-        return pick(e.clusters, names);
+        return served(pick(e.clusters, names));
       case TypeUrl.ROUTE:
-        return byName(e.group.routes, names, (n) =>
-          grpc
-            ? buildGrpcRouteConfig(scope, n)
-            : scope.proxy.type === 'router'
-              ? buildGatewayRouteConfig(scope, n)
-              : buildSidecarRouteConfig(scope, n),
+        return served(
+          byName(e.group.routes, names, (n) =>
+            grpc
+              ? buildGrpcRouteConfig(scope, n)
+              : scope.proxy.type === 'router'
+                ? buildGatewayRouteConfig(scope, n)
+                : buildSidecarRouteConfig(scope, n),
+          ),
         );
       case TypeUrl.ENDPOINT:
-        return byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc }));
+        return served(byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc })));
       case TypeUrl.SECRET:
-        return byName(e.secrets, names, (n) => buildSecret(scope, n));
+        return served(byName(e.secrets, names, (n) => buildSecret(scope, n)));
       default:
         return [];
     }
@@ -202,7 +211,7 @@ export class Generator {
     const inh = this.inherited.get(push);
     const old = inh && this.shared.get(inh.from)?.get(configKey);
     if (!inh || !old) return { routes: new Map(), endpoints: new Map() };
-    const endpoints = new Map<string, Envoy | null>();
+    const endpoints = new Map<string, ClusterLoadAssignment | null>();
     for (const [name, cla] of old.endpoints) {
       const host = outboundHost(name);
       if (host !== null && !inh.change.hosts.has(host)) endpoints.set(name, cla);
@@ -216,12 +225,12 @@ export class Generator {
 }
 
 /** The named resources, each built once per cache. */
-function byName(
-  cache: Map<string, Envoy | null>,
+function byName<T extends object>(
+  cache: Map<string, T | null>,
   names: readonly string[],
-  build: (name: string) => Envoy | null,
-): Envoy[] {
-  const out: Envoy[] = [];
+  build: (name: string) => T | null,
+): T[] {
+  const out: T[] = [];
   for (const n of names) {
     let r = cache.get(n);
     if (r === undefined) {
@@ -233,13 +242,22 @@ function byName(
   return out;
 }
 
-function pick(all: Envoy[], names: readonly string[]): Envoy[] {
+function pick<T extends { name?: string }>(all: T[], names: readonly string[]): T[] {
   if (names.length === 0) return all;
   const want = new Set(names);
-  return all.filter((r) => want.has(r.name as string));
+  return all.filter((r) => want.has(r.name ?? ''));
 }
 
-function buildListeners(scope: ProxyScope): Envoy[] {
+/**
+ * Typed resources as the xDS server sees every type: canonical objects it names, encodes and compares.
+ * Only the static type widens (the compiler checked them against their Envoy message when they were
+ * built); they stay the same objects, as encodings are cached per object.
+ */
+function served(resources: readonly object[]): Envoy[] {
+  return resources as Envoy[];
+}
+
+function buildListeners(scope: ProxyScope): Listener[] {
   if (scope.proxy.type === 'router') return buildGatewayListeners(scope);
   if (scope.proxy.noSidecar)
     // Local mode's kube-proxy stand-in: outbound only (captured in pod mode, HTTP_PROXY in host mode).
@@ -260,14 +278,14 @@ function buildListeners(scope: ProxyScope): Envoy[] {
 }
 
 /** The clusters that depend on the proxy's own workload, plus the special clusters. */
-function buildLocalClusters(scope: ProxyScope): Envoy[] {
+function buildLocalClusters(scope: ProxyScope): Cluster[] {
   const out = scope.proxy.type === 'sidecar' && !scope.proxy.noSidecar ? buildInboundClusters(scope) : [];
   if (scope.proxy.type === 'router') out.push(...buildSniDnatClusters(scope, autoPassthroughServers(scope)));
   out.push(buildBlackHoleCluster(), buildPassthroughCluster());
   return out;
 }
 
-function buildSidecarRouteConfig(scope: ProxyScope, name: string): Envoy | null {
+function buildSidecarRouteConfig(scope: ProxyScope, name: string): RouteConfiguration | null {
   if (name === HTTP_PROXY_ROUTE) return buildHttpProxyRouteConfig(scope);
   const port = Number(name);
   if (!Number.isInteger(port) || port <= 0) return null;

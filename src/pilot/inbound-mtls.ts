@@ -3,7 +3,12 @@
 // the same port, told apart per connection by the TLS inspector (TLS with Istio's ALPN → mTLS,
 // anything else → plaintext, which also lets a non-mesh client's own TLS through untouched);
 // DISABLE serves plaintext only.
-import { FILTERS, TYPES, type Envoy } from './envoy.js';
+import type {
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_config_listener_v3_FilterChain as FilterChain,
+  envoy_config_listener_v3_ListenerFilter as ListenerFilter,
+} from '../xds/envoy-types.js';
+import { anyOf, FILTERS, TYPES } from './envoy.js';
 import {
   ALPN_DOWNSTREAM,
   ALPN_HTTP,
@@ -23,15 +28,19 @@ export function inboundMtlsMode(scope: ProxyScope, port: number): EffectiveMtlsM
  * The chains for a port: `base` holds what every chain shares (name, destination port match), and
  * `filters` builds the network filters (called once per chain).
  */
-export function inboundChains(mode: EffectiveMtlsMode, base: Envoy, filters: () => Envoy[]): Envoy[] {
-  const match = (base.filterChainMatch as Envoy | undefined) ?? {};
-  const plain: Envoy = { ...base, filters: filters() };
+export function inboundChains(
+  mode: EffectiveMtlsMode,
+  base: FilterChain,
+  filters: () => Filter[],
+): FilterChain[] {
+  const match = base.filterChainMatch ?? {};
+  const plain: FilterChain = { ...base, filters: filters() };
   if (mode === 'DISABLE') return [plain];
   const mtlsFilters = filters();
   // Istio's BuildInboundTLS: istio-peer-exchange is accepted on TCP chains only, so an HTTP chain never
   // agrees to a metadata exchange it would not strip.
   const http = mtlsFilters.some((f) => f.name === FILTERS.HCM);
-  const mtls: Envoy = {
+  const mtls: FilterChain = {
     ...base,
     filterChainMatch: {
       ...match,
@@ -41,11 +50,11 @@ export function inboundChains(mode: EffectiveMtlsMode, base: Envoy, filters: () 
     transportSocket: buildIstioMutualServer(http ? ALPN_HTTP : ALPN_DOWNSTREAM),
     filters: mtlsFilters,
   };
-  if (base.name) mtls.name = `${String(base.name)}-mtls`;
+  if (base.name) mtls.name = `${base.name}-mtls`;
   return mode === 'STRICT' ? [mtls] : [mtls, plain];
 }
 
 /** The TLS inspector listener filter (Istio adds it wherever a chain matches on TLS). */
-export function tlsInspector(): Envoy {
-  return { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } };
+export function tlsInspector(): ListenerFilter {
+  return { name: FILTERS.TLS_INSPECTOR, typedConfig: anyOf(TYPES.TLS_INSPECTOR, {}) };
 }

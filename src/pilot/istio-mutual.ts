@@ -1,7 +1,14 @@
 // Istio mutual TLS transport sockets: the workload certificate (`default`) and the mesh root (`ROOTCA`)
 // come over SDS from the proxy's own certificate agent (the `sds-grpc` cluster, as istio-agent serves
 // Envoy), the ALPN values mark in-mesh traffic, and clients verify the server's SPIFFE identity.
-import { TYPES, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_core_v3_ConfigSource as ConfigSource,
+  envoy_config_core_v3_TransportSocket as TransportSocket,
+  envoy_extensions_transport_sockets_tls_v3_CertificateValidationContext as CertificateValidationContext,
+  envoy_extensions_transport_sockets_tls_v3_CommonTlsContext as CommonTlsContext,
+  envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
+} from '../xds/envoy-types.js';
+import { anyOf, TYPES, wrap } from './envoy.js';
 
 /** Istio's SDS secret names. */
 export const WORKLOAD_SECRET = 'default';
@@ -25,7 +32,7 @@ export const MTLS_APPLICATION_PROTOCOLS = [
 ];
 
 /** The ConfigSource of secrets the proxy's certificate agent serves. */
-export function agentSdsConfig(): Envoy {
+export function agentSdsConfig(): ConfigSource {
   return {
     apiConfigSource: {
       apiType: 'GRPC',
@@ -39,8 +46,8 @@ export function agentSdsConfig(): Envoy {
 }
 
 /** CommonTlsContext of Istio mutual TLS; `sans` (SPIFFE ids) restrict the peer's identity when given. */
-function meshCommonTlsContext(alpn: readonly string[], sans: readonly string[]): Envoy {
-  const validation: Envoy = {};
+function meshCommonTlsContext(alpn: readonly string[], sans: readonly string[]): CommonTlsContext {
+  const validation: CertificateValidationContext = {};
   if (sans.length > 0) validation.matchSubjectAltNames = sans.map((s) => ({ exact: s }));
   return {
     tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2', tlsMaximumProtocolVersion: 'TLSv1_3' },
@@ -54,24 +61,26 @@ function meshCommonTlsContext(alpn: readonly string[], sans: readonly string[]):
 }
 
 /** The client side (cluster transport socket) of Istio mutual TLS. */
-export function buildIstioMutualClient(sni: string, sans: readonly string[], http2: boolean): Envoy {
-  const ctx: Envoy = {
-    '@type': TYPES.UPSTREAM_TLS,
+export function buildIstioMutualClient(
+  sni: string,
+  sans: readonly string[],
+  http2: boolean,
+): TransportSocket {
+  const ctx: UpstreamTlsContext = {
     commonTlsContext: meshCommonTlsContext(http2 ? ALPN_IN_MESH_H2 : ALPN_IN_MESH, sans),
   };
   if (sni) ctx.sni = sni;
-  return { name: 'envoy.transport_sockets.tls', typedConfig: ctx };
+  return { name: 'envoy.transport_sockets.tls', typedConfig: anyOf(TYPES.UPSTREAM_TLS, ctx) };
 }
 
 /** The server side (inbound filter chain, ISTIO_MUTUAL gateway server): a client certificate is required. */
-export function buildIstioMutualServer(alpn: readonly string[] = ALPN_DOWNSTREAM): Envoy {
+export function buildIstioMutualServer(alpn: readonly string[] = ALPN_DOWNSTREAM): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
-    typedConfig: {
-      '@type': TYPES.DOWNSTREAM_TLS,
+    typedConfig: anyOf(TYPES.DOWNSTREAM_TLS, {
       commonTlsContext: meshCommonTlsContext(alpn, []),
       requireClientCertificate: wrap(true),
-    },
+    }),
   };
 }
 

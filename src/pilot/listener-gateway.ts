@@ -18,7 +18,16 @@ import {
   type L4Context,
   type WeightedCluster,
 } from './tcp-route.js';
-import { FILTERS, socketAddress, TYPES, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_listener_v3_FilterChain as FilterChain,
+  envoy_config_listener_v3_FilterChainMatch as FilterChainMatch,
+  envoy_config_listener_v3_Listener as Listener,
+  envoy_config_route_v3_Route as Route,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+  envoy_config_route_v3_VirtualHost as VirtualHost,
+} from '../xds/envoy-types.js';
+import { socketAddress, wrap } from './envoy.js';
+import { tlsInspector } from './inbound-mtls.js';
 import { ChainSet } from './filter-chain-set.js';
 import { buildSniDnatChains, isAutoPassthrough } from './sni-dnat.js';
 import type { Gateway, Server } from '../api/kinds/networking/gateway.js';
@@ -105,8 +114,8 @@ export function httpsRouteName(p: GatewayPort, b: BoundServer): string {
 }
 
 /** Every gateway listener. */
-export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
-  const out: Envoy[] = [];
+export function buildGatewayListeners(scope: ProxyScope): Listener[] {
+  const out: Listener[] = [];
   const sec = buildSecurityFilters(scope);
   const hops = scope.push.mesh.numTrustedProxies;
   for (const p of gatewayPorts(scope)) {
@@ -130,17 +139,17 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
         });
       } else if (isAutoPassthrough(b.server)) {
         for (const c of buildSniDnatChains(scope, b.server))
-          chains.add({ ...c, filters: [...sec.tcp, ...(c.filters as Envoy[])] });
+          chains.add({ ...c, filters: [...sec.tcp, ...(c.filters ?? [])] });
       } else if (isPassthrough(b.server)) {
         for (const c of passthroughChains(scope, p, b))
-          chains.add({ ...c, filters: [...sec.tcp, ...(c.filters as Envoy[])] });
+          chains.add({ ...c, filters: [...sec.tcp, ...(c.filters ?? [])] });
       } else if (!isHttpServer(b.server)) {
         const clusters = firstTcpRoute(scope, p, b);
         if (!clusters) continue;
         // ISTIO_MUTUAL: a mesh client may exchange metadata (Istio's includeMx, ALPNDownstreamWithMxc).
         const mx = b.server.tls?.mode === 'ISTIO_MUTUAL';
         const l4 = [...sec.tcp, buildL4Proxy(scope, clusters)];
-        const chain: Envoy = { filters: mx ? [buildMetadataExchangeFilter(), ...l4] : l4 };
+        const chain: FilterChain = { filters: mx ? [buildMetadataExchangeFilter(), ...l4] : l4 };
         // A TLS server in SIMPLE/MUTUAL mode terminates TLS, then forwards the bytes by its tcp rules.
         if (terminatesTls(b.server.tls)) {
           chain.filterChainMatch = sniMatch(b.server);
@@ -163,16 +172,13 @@ export function buildGatewayListeners(scope: ProxyScope): Envoy[] {
         ],
       });
     if (chains.list.length === 0) continue;
-    const listener: Envoy = {
+    const listener: Listener = {
       name,
       address: socketAddress(p.bindAddress, p.boundPort),
       trafficDirection: 'OUTBOUND',
       filterChains: chains.list,
     };
-    if (chains.inspectsTls)
-      listener.listenerFilters = [
-        { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } },
-      ];
+    if (chains.inspectsTls) listener.listenerFilters = [tlsInspector()];
     out.push(listener);
   }
   return out;
@@ -189,7 +195,7 @@ export function gatewayRouteNames(scope: ProxyScope): string[] {
 }
 
 /** The route config with this name, or null. */
-export function buildGatewayRouteConfig(scope: ProxyScope, routeName: string): Envoy | null {
+export function buildGatewayRouteConfig(scope: ProxyScope, routeName: string): RouteConfiguration | null {
   for (const p of gatewayPorts(scope)) {
     if (routeName === httpRouteName(p)) {
       const servers = p.servers.filter((b) => isHttpServer(b.server));
@@ -234,10 +240,10 @@ function routeConfig(
   name: string,
   p: GatewayPort,
   servers: readonly BoundServer[],
-): Envoy {
+): RouteConfiguration {
   const gateways = new Set(servers.map((b) => b.gateway));
   const ctx: RouteContext = { scope, port: p.port, grpc: false, gateways };
-  const hosts = new Map<string, Envoy[]>();
+  const hosts = new Map<string, Route[]>();
   const redirect = new Set<string>();
   for (const vs of scope.virtualServices(gateways)) {
     if (!vs.resource.spec.http?.length) continue;
@@ -254,10 +260,10 @@ function routeConfig(
     if (routes.length === 0) continue;
     for (const h of vsHosts) hosts.set(h, [...(hosts.get(h) ?? []), ...routes]);
   }
-  const virtualHosts: Envoy[] = [];
+  const virtualHosts: VirtualHost[] = [];
   for (const [h, routes] of hosts) {
     const domains = h === '*' ? ['*'] : [...new Set([h, `${h}:${p.port}`, `${h}:${p.boundPort}`])];
-    const vh: Envoy = { name: `${h}:${p.port}`, domains, routes, includeRequestAttemptCount: true };
+    const vh: VirtualHost = { name: `${h}:${p.port}`, domains, routes, includeRequestAttemptCount: true };
     if (redirect.has(h)) vh.requireTls = 'ALL';
     virtualHosts.push(vh);
   }
@@ -266,15 +272,15 @@ function routeConfig(
 }
 
 /** SNI match of a terminating server: its hosts, none for `*` (any name, and no SNI at all). */
-function sniMatch(server: Server): Envoy {
+function sniMatch(server: Server): FilterChainMatch {
   const hosts = server.hosts.map(stripNamespace);
   if (hosts.includes('*')) return {};
   return { serverNames: hosts };
 }
 
 /** TLS passthrough: a chain per `tls` rule match, selected by SNI (sniHosts within the server's hosts). */
-function passthroughChains(scope: ProxyScope, p: GatewayPort, b: BoundServer): Envoy[] {
-  const out: Envoy[] = [];
+function passthroughChains(scope: ProxyScope, p: GatewayPort, b: BoundServer): FilterChain[] {
+  const out: FilterChain[] = [];
   const ctx: L4Context = { scope, port: p.port, gateways: new Set([b.gateway]) };
   for (const vs of scope.virtualServices(ctx.gateways)) {
     if (servedHosts(vs, b).length === 0) continue;
@@ -285,7 +291,7 @@ function passthroughChains(scope: ProxyScope, p: GatewayPort, b: BoundServer): E
         if (sni.length === 0) continue;
         const clusters = l4Clusters(ctx, r.route, vs.namespace);
         if (clusters.length === 0) continue;
-        const match: Envoy = { serverNames: sni };
+        const match: FilterChainMatch = { serverNames: sni };
         if (m.destinationSubnets?.length) match.prefixRanges = prefixRanges(m.destinationSubnets);
         out.push({ filterChainMatch: match, filters: [buildL4Proxy(scope, clusters)] });
       }

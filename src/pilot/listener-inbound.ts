@@ -12,8 +12,15 @@ import {
   socketAddress,
   TYPES,
   wrap,
-  type Envoy,
+  anyOf,
 } from './envoy.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_config_listener_v3_FilterChain as FilterChain,
+  envoy_config_listener_v3_Listener as Listener,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+} from '../xds/envoy-types.js';
 import type { Protocol } from '../registry/model.js';
 import { parseProtocol } from '../registry/protocol.js';
 import type { ProxyScope } from './scoping.js';
@@ -79,7 +86,7 @@ export function inboundEndpoints(scope: ProxyScope): InboundEndpoint[] {
 }
 
 /** The inline route config of an inbound HTTP port: everything to `inbound|PORT||`, no timeout. */
-function inboundRouteConfig(port: number): Envoy {
+function inboundRouteConfig(port: number): RouteConfiguration {
   const cluster = inboundClusterName(port);
   return {
     name: cluster,
@@ -95,7 +102,7 @@ function inboundRouteConfig(port: number): Envoy {
 }
 
 /** The network filters for one inbound port. */
-function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilters): Envoy[] {
+function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilters): Filter[] {
   const cluster = inboundClusterName(e.port);
   if (isHttpPort(e.protocol))
     return [
@@ -116,11 +123,11 @@ function inboundFilters(e: InboundEndpoint, scope: ProxyScope, sec: SecurityFilt
 }
 
 /** REDIRECT mode: `virtualInbound` on 0.0.0.0:15006, one filter chain per port, passthrough for the rest. */
-export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
+export function buildVirtualInboundListener(scope: ProxyScope): Listener {
   const sec = buildSecurityFilters(scope);
   const endpoints = inboundEndpoints(scope);
   const declared = new Set(endpoints.map((e) => e.port));
-  const chains: Envoy[] = endpoints.flatMap((e) =>
+  const chains: FilterChain[] = endpoints.flatMap((e) =>
     inboundChains(
       inboundMtlsMode(scope, e.port),
       { name: inboundClusterName(e.port), filterChainMatch: { destinationPort: wrap(e.port) } },
@@ -133,7 +140,7 @@ export function buildVirtualInboundListener(scope: ProxyScope): Envoy {
     address: socketAddress('0.0.0.0', 15006),
     trafficDirection: 'INBOUND',
     listenerFilters: [
-      { name: FILTERS.ORIGINAL_DST, typedConfig: { '@type': TYPES.ORIGINAL_DST } },
+      { name: FILTERS.ORIGINAL_DST, typedConfig: anyOf(TYPES.ORIGINAL_DST, {}) },
       tlsInspector(),
     ],
     filterChains: chains,
@@ -149,14 +156,14 @@ function inboundPassthroughChains(
   scope: ProxyScope,
   sec: SecurityFilters,
   declared: ReadonlySet<number>,
-): Envoy[] {
-  const filters = (): Envoy[] => [
+): FilterChain[] {
+  const filters = (): Filter[] => [
     buildMetadataExchangeFilter(),
     ...sec.tcp,
     buildTcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, [{ name: PASSTHROUGH_CLUSTER, weight: 1 }]),
   ];
   const p = scope.proxy;
-  const out: Envoy[] = [];
+  const out: FilterChain[] = [];
   for (const port of scope.push.peerAuthn.portLevelPorts(p.namespace, p.labels)) {
     if (declared.has(port)) continue;
     out.push(
@@ -173,12 +180,12 @@ function inboundPassthroughChains(
 }
 
 /** Local mode: one listener per inbound port bound at podIP:<port>. */
-export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
+export function buildLocalInboundListeners(scope: ProxyScope): Listener[] {
   const ip = scope.proxy.ip || '127.0.0.1';
   const sec = buildSecurityFilters(scope);
   return inboundEndpoints(scope).map((e) => {
     const mode = inboundMtlsMode(scope, e.port);
-    const l: Envoy = {
+    const l: Listener = {
       name: `${ip}_${e.port}`,
       address: socketAddress(ip, e.port),
       trafficDirection: 'INBOUND',
@@ -190,7 +197,7 @@ export function buildLocalInboundListeners(scope: ProxyScope): Envoy[] {
 }
 
 /** `inbound|PORT||` clusters for the workload's ports. */
-export function buildInboundClusters(scope: ProxyScope): Envoy[] {
+export function buildInboundClusters(scope: ProxyScope): Cluster[] {
   return inboundEndpoints(scope).map((e) => buildInboundCluster(e.port, e.appAddress, e.appPort, e.protocol));
 }
 

@@ -6,7 +6,13 @@ import type { MeshService } from '../registry/model.js';
 import { virtualServiceForHost } from './route-config.js';
 import { buildL4Proxy, l4Clusters, l4MatchApplies, prefixRanges, type L4Context } from './tcp-route.js';
 import { ChainSet } from './filter-chain-set.js';
+import type {
+  envoy_config_listener_v3_FilterChain as FilterChain,
+  envoy_config_listener_v3_FilterChainMatch as FilterChainMatch,
+  envoy_config_listener_v3_Listener as Listener,
+} from '../xds/envoy-types.js';
 import {
+  anyOf,
   BLACKHOLE_CLUSTER,
   FILTERS,
   outboundClusterName,
@@ -14,8 +20,8 @@ import {
   socketAddress,
   TYPES,
   wrap,
-  type Envoy,
 } from './envoy.js';
+import { tlsInspector } from './inbound-mtls.js';
 import type { ProxyScope } from './scoping.js';
 
 const MESH: ReadonlySet<string> = new Set(['mesh']);
@@ -30,7 +36,7 @@ interface TcpListenerGroup {
 }
 
 /** The listeners of the visible services' non-HTTP ports (ports in `httpPorts` own `0.0.0.0_PORT`). */
-export function buildOutboundTcpListeners(scope: ProxyScope, httpPorts: ReadonlySet<number>): Envoy[] {
+export function buildOutboundTcpListeners(scope: ProxyScope, httpPorts: ReadonlySet<number>): Listener[] {
   const groups = new Map<string, TcpListenerGroup>();
   for (const svc of scope.services) {
     for (const p of svc.ports) {
@@ -47,7 +53,7 @@ export function buildOutboundTcpListeners(scope: ProxyScope, httpPorts: Readonly
       g.services.push(svc);
     }
   }
-  const out: Envoy[] = [];
+  const out: Listener[] = [];
   for (const [name, g] of groups) {
     const chains = buildTcpChains(scope, g.port, g.services, g.tls, g.address === '0.0.0.0');
     out.push(tcpListener(name, g.address, g.port, chains, false));
@@ -62,18 +68,15 @@ export function tcpListener(
   port: number,
   chains: ChainSet,
   bind: boolean,
-): Envoy {
-  const listener: Envoy = {
+): Listener {
+  const listener: Listener = {
     name,
     address: socketAddress(address, port),
     trafficDirection: 'OUTBOUND',
     filterChains: chains.list,
   };
   if (!bind) listener.bindToPort = wrap(false);
-  if (chains.inspectsTls)
-    listener.listenerFilters = [
-      { name: FILTERS.TLS_INSPECTOR, typedConfig: { '@type': TYPES.TLS_INSPECTOR } },
-    ];
+  if (chains.inspectsTls) listener.listenerFilters = [tlsInspector()];
   return listener;
 }
 
@@ -100,7 +103,7 @@ export function buildTcpChains(
     // listener is shared by several TLS hosts).
     if (own.length === 0 || (tls && !own.some((c) => sniOf(c).includes(svc.hostname)))) {
       const cluster = outboundClusterName(port, '', svc.hostname);
-      const chain: Envoy = { filters: [buildL4Proxy(scope, [{ name: cluster, weight: 100 }])] };
+      const chain: FilterChain = { filters: [buildL4Proxy(scope, [{ name: cluster, weight: 100 }])] };
       if (tls && shared && !svc.hostname.startsWith('*'))
         chain.filterChainMatch = { serverNames: [svc.hostname] };
       chains.add(chain);
@@ -111,7 +114,7 @@ export function buildTcpChains(
     const c = scope.outboundTrafficPolicy === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
     chains.add({
       filters: [
-        { name: FILTERS.TCP_PROXY, typedConfig: { '@type': TYPES.TCP_PROXY, statPrefix: c, cluster: c } },
+        { name: FILTERS.TCP_PROXY, typedConfig: anyOf(TYPES.TCP_PROXY, { statPrefix: c, cluster: c }) },
       ],
     });
   }
@@ -128,8 +131,8 @@ function isHttpLike(protocol: string): boolean {
   );
 }
 
-function sniOf(c: Envoy): string[] {
-  return ((c.filterChainMatch as Envoy | undefined)?.serverNames as string[] | undefined) ?? [];
+function sniOf(c: FilterChain): string[] {
+  return c.filterChainMatch?.serverNames ?? [];
 }
 
 /**
@@ -137,8 +140,8 @@ function sniOf(c: Envoy): string[] {
  * applicable match without subnets gives the catch-all chain and ends the list (later rules are
  * unreachable, as in Istio).
  */
-function tcpChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): Envoy[] {
-  const out: Envoy[] = [];
+function tcpChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): FilterChain[] {
+  const out: FilterChain[] = [];
   for (const r of vs?.resource.spec.tcp ?? []) {
     const clusters = l4Clusters(ctx, r.route, vs!.namespace);
     if (clusters.length === 0) continue;
@@ -157,14 +160,14 @@ function tcpChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): Envoy[]
 }
 
 /** `tls` rules: a chain per applicable match, selected by its sniHosts (and destinationSubnets). */
-function tlsChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): Envoy[] {
-  const out: Envoy[] = [];
+function tlsChains(ctx: L4Context, vs: VirtualServiceEntry | undefined): FilterChain[] {
+  const out: FilterChain[] = [];
   for (const r of vs?.resource.spec.tls ?? []) {
     const clusters = l4Clusters(ctx, r.route, vs!.namespace);
     if (clusters.length === 0) continue;
     for (const m of r.match ?? []) {
       if (!l4MatchApplies(ctx, m, vs!.namespace)) continue;
-      const match: Envoy = { serverNames: m.sniHosts.map((h) => h.toLowerCase()) };
+      const match: FilterChainMatch = { serverNames: m.sniHosts.map((h) => h.toLowerCase()) };
       if (m.destinationSubnets?.length) match.prefixRanges = prefixRanges(m.destinationSubnets);
       out.push({ filterChainMatch: match, filters: [buildL4Proxy(ctx.scope, clusters)] });
     }

@@ -3,7 +3,8 @@
 import { buildHcmFilter, buildTcpProxyFilter } from './http-connection-manager.js';
 import { HTTP_PROXY_ROUTE, isHttpPort } from './route-config.js';
 import { buildOutboundTcpListeners } from './listener-outbound-tcp.js';
-import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, socketAddress, wrap, type Envoy } from './envoy.js';
+import type { envoy_config_listener_v3_Listener as Listener } from '../xds/envoy-types.js';
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, socketAddress, wrap } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 
 /** Istio's outbound capture port (virtualOutbound) and, in local mode, the HTTP proxy port. */
@@ -15,7 +16,7 @@ function catchAllCluster(scope: ProxyScope): string {
 }
 
 /** `virtualOutbound`: 0.0.0.0:15001 with original-destination handoff to the per-port listeners. */
-export function buildVirtualOutboundListener(scope: ProxyScope): Envoy {
+export function buildVirtualOutboundListener(scope: ProxyScope): Listener {
   const cluster = catchAllCluster(scope);
   return {
     name: 'virtualOutbound',
@@ -36,10 +37,10 @@ export function buildVirtualOutboundListener(scope: ProxyScope): Envoy {
  * share `0.0.0.0_PORT` with RDS route config `"PORT"`; TCP and TLS ports get `VIP_PORT` (or
  * `0.0.0.0_PORT`) with tcp_proxy chains (see listener-outbound-tcp.ts).
  */
-export function buildOutboundListeners(scope: ProxyScope): Envoy[] {
+export function buildOutboundListeners(scope: ProxyScope): Listener[] {
   const http = new Set<number>();
   for (const svc of scope.services) for (const p of svc.ports) if (isHttpPort(p.protocol)) http.add(p.port);
-  const out: Envoy[] = [];
+  const out: Listener[] = [];
   for (const port of [...http].sort((a, b) => a - b)) {
     const name = `0.0.0.0_${port}`;
     out.push({
@@ -65,7 +66,7 @@ export function buildOutboundListeners(scope: ProxyScope): Envoy[] {
 }
 
 /** Local mode: the HTTP proxy listener at podIP:15001 routing absolute-form requests by `http_proxy`. */
-export function buildHttpProxyListener(scope: ProxyScope): Envoy {
+export function buildHttpProxyListener(scope: ProxyScope): Listener {
   const ip = scope.proxy.ip || '127.0.0.1';
   const name = `${ip}_${OUTBOUND_PORT}`;
   return {

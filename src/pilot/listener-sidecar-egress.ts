@@ -8,7 +8,8 @@ import type { MeshService } from '../registry/model.js';
 import { buildHcmFilter } from './http-connection-manager.js';
 import { buildTcpChains, tcpListener } from './listener-outbound-tcp.js';
 import { isHttpPort } from './route-config.js';
-import { socketAddress, type Envoy } from './envoy.js';
+import type { envoy_config_listener_v3_Listener as Listener } from '../xds/envoy-types.js';
+import { socketAddress } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 
 /**
@@ -16,8 +17,8 @@ import type { ProxyScope } from './scoping.js';
  * when nothing is captured; Mizzen binds them to the pod IP instead (every local pod shares the
  * loopback), unless `bind` says otherwise. Unix sockets are not supported.
  */
-export function buildSidecarEgressListeners(scope: ProxyScope): Envoy[] {
-  const out: Envoy[] = [];
+export function buildSidecarEgressListeners(scope: ProxyScope): Listener[] {
+  const out: Listener[] = [];
   for (const l of scope.sidecar?.spec?.egress ?? []) {
     const port = l.port?.number;
     if (!port || l.bind?.startsWith('unix://')) continue;

@@ -4,7 +4,8 @@
 // labels of Istio's TCP metrics). istiod also sets enable_discovery (workload discovery, which Mizzen
 // does not have); it is left out rather than sent and not honoured.
 import { structFromJson } from '../xds/struct.js';
-import type { Envoy } from './envoy.js';
+import type { envoy_config_listener_v3_Filter as Filter } from '../xds/envoy-types.js';
+import { anyOf, TYPES } from './envoy.js';
 
 /** The filter's name (Istio's MxFilterName). */
 export const METADATA_EXCHANGE_FILTER = 'istio.metadata_exchange';
@@ -12,13 +13,12 @@ export const METADATA_EXCHANGE_FILTER = 'istio.metadata_exchange';
 export const METADATA_EXCHANGE_ALPN = 'istio-peer-exchange';
 
 /** The filter, for a listener's filter chain or a cluster's `filters` (same shape in both). */
-export function buildMetadataExchangeFilter(): Envoy {
+export function buildMetadataExchangeFilter(): Filter {
   return {
     name: METADATA_EXCHANGE_FILTER,
-    typedConfig: {
-      '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+    typedConfig: anyOf(TYPES.TYPED_STRUCT, {
       typeUrl: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange',
       value: structFromJson({ protocol: METADATA_EXCHANGE_ALPN }),
-    },
+    }),
   };
 }

@@ -1,5 +1,6 @@
 // MeshConfig pathNormalization → the HttpConnectionManager fields istiod sets for it.
-import { wrap, type Envoy } from './envoy.js';
+import type { envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager } from '../xds/envoy-types.js';
+import { wrap } from './envoy.js';
 import type { PathNormalization } from './mesh-config.js';
 
 /**
@@ -7,7 +8,9 @@ import type { PathNormalization } from './mesh-config.js';
  * segments, `\` → `/`); MERGE_SLASHES also merges `//`; DECODE_AND_MERGE_SLASHES also unescapes
  * %2F/%5C before normalizing and forwards the result.
  */
-export function pathNormalizationFields(mode: PathNormalization): Envoy {
+export function pathNormalizationFields(
+  mode: PathNormalization,
+): Pick<HttpConnectionManager, 'normalizePath' | 'mergeSlashes' | 'pathWithEscapedSlashesAction'> {
   switch (mode) {
     case 'NONE':
       return { normalizePath: wrap(false) };

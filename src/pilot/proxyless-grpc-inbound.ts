@@ -4,7 +4,12 @@
 // `default` requiring a client certificate; DISABLE → plaintext. gRPC cannot tell TLS from plaintext
 // on one port, so PERMISSIVE is served as Istio serves it: STRICT when the workload is labelled for
 // auto mTLS (tlsMode=istio, its clients send mTLS), else plaintext.
-import { FILTERS, TYPES, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_config_listener_v3_FilterChain as FilterChain,
+  envoy_config_listener_v3_Listener as Listener,
+} from '../xds/envoy-types.js';
+import { anyOf, FILTERS, TYPES, wrap } from './envoy.js';
 import { inboundMtlsMode } from './inbound-mtls.js';
 import { TLS_MODE_LABEL } from './cluster-tls.js';
 import { policiesFor } from './authz/policy-selection.js';
@@ -33,11 +38,10 @@ function grpcServerMode(scope: ProxyScope, port: number): 'STRICT' | 'DISABLE' {
 }
 
 /** The one HTTP connection manager of a gRPC server chain: every call is served by the app itself. */
-function inboundHcm(suffix: string): Envoy {
+function inboundHcm(suffix: string): Filter {
   return {
     name: `inbound-hcm${suffix}`,
-    typedConfig: {
-      '@type': TYPES.HCM,
+    typedConfig: anyOf(TYPES.HCM, {
       statPrefix: 'inbound',
       routeConfig: {
         name: 'inbound',
@@ -45,13 +49,13 @@ function inboundHcm(suffix: string): Envoy {
           { name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, nonForwardingAction: {} }] },
         ],
       },
-      httpFilters: [{ name: FILTERS.ROUTER, typedConfig: { '@type': TYPES.ROUTER } }],
-    },
+      httpFilters: [{ name: FILTERS.ROUTER, typedConfig: anyOf(TYPES.ROUTER, {}) }],
+    }),
   };
 }
 
 /** The inbound listener a gRPC server asked for by name, or null when the proxy serves no such port. */
-export function buildGrpcInboundListener(scope: ProxyScope, name: string): Envoy | null {
+export function buildGrpcInboundListener(scope: ProxyScope, name: string): Listener | null {
   const who = `proxyless gRPC server ${scope.proxy.id}: listener ${name}`;
   const at = parseListenAddress(name);
   if (!at) {
@@ -74,16 +78,15 @@ export function buildGrpcInboundListener(scope: ProxyScope, name: string): Envoy
     warn(
       `${who}: AuthorizationPolicy ${policies.map((p) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`).join(', ')} is not enforced (gRPC's xDS RBAC is experimental in grpc-js-xds and not generated)`,
     );
-  const chain: Envoy = { name: mode === 'STRICT' ? 'inbound-mtls' : 'inbound-plaintext' };
+  const chain: FilterChain = { name: mode === 'STRICT' ? 'inbound-mtls' : 'inbound-plaintext' };
   chain.filters = [inboundHcm(mode === 'STRICT' ? 'mtls' : 'plaintext')];
   if (mode === 'STRICT')
     chain.transportSocket = {
       name: 'envoy.transport_sockets.tls',
-      typedConfig: {
-        '@type': TYPES.DOWNSTREAM_TLS,
+      typedConfig: anyOf(TYPES.DOWNSTREAM_TLS, {
         commonTlsContext: buildGrpcCommonTlsContext([]),
         requireClientCertificate: wrap(true),
-      },
+      }),
     };
   return {
     name,

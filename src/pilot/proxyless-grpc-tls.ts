@@ -6,7 +6,12 @@ import type { ClientTLSSettings } from '../api/kinds/networking/destination-rule
 import type { MeshService, ServicePort } from '../registry/model.js';
 import { effectivePolicy } from './destination-policy.js';
 import { serviceIdentities, TLS_MODE_LABEL } from './cluster-tls.js';
-import { TYPES, type Envoy } from './envoy.js';
+import type {
+  envoy_config_core_v3_TransportSocket as TransportSocket,
+  envoy_extensions_transport_sockets_tls_v3_CertificateValidationContext as CertificateValidationContext,
+  envoy_extensions_transport_sockets_tls_v3_CommonTlsContext as CommonTlsContext,
+} from '../xds/envoy-types.js';
+import { anyOf, TYPES } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 
 /** The bootstrap's certificate provider instance Istio's agent writes (file_watcher over OUTPUT_CERTS). */
@@ -17,7 +22,7 @@ export const GRPC_ROOT_CERT = 'ROOTCA';
 
 /** The cluster's transport socket (null = plaintext) and what the server log should say about it. */
 export interface GrpcClusterTls {
-  readonly transportSocket: Envoy | null;
+  readonly transportSocket: TransportSocket | null;
   readonly warnings: string[];
 }
 
@@ -25,10 +30,10 @@ export interface GrpcClusterTls {
  * CommonTlsContext of Istio's grpcgen: the current certificate-provider fields (which grpc-js-xds
  * reads) and the deprecated ones (older grpc-go/grpc-java read those), as Istio sends both.
  */
-export function buildGrpcCommonTlsContext(sans: readonly string[]): Envoy {
+export function buildGrpcCommonTlsContext(sans: readonly string[]): CommonTlsContext {
   const cert = { instanceName: GRPC_CERT_PROVIDER, certificateName: GRPC_WORKLOAD_CERT };
   const root = { instanceName: GRPC_CERT_PROVIDER, certificateName: GRPC_ROOT_CERT };
-  const validation: Envoy = { caCertificateProviderInstance: root };
+  const validation: CertificateValidationContext = { caCertificateProviderInstance: root };
   if (sans.length > 0) validation.matchSubjectAltNames = sans.map((s) => ({ exact: s }));
   return {
     tlsCertificateProviderInstance: cert,
@@ -41,10 +46,10 @@ export function buildGrpcCommonTlsContext(sans: readonly string[]): Envoy {
 }
 
 /** Istio mutual TLS for a gRPC client: the server must prove one of `sans` (SPIFFE ids). */
-export function buildGrpcUpstreamTls(sans: readonly string[]): Envoy {
+export function buildGrpcUpstreamTls(sans: readonly string[]): TransportSocket {
   return {
     name: 'envoy.transport_sockets.tls',
-    typedConfig: { '@type': TYPES.UPSTREAM_TLS, commonTlsContext: buildGrpcCommonTlsContext(sans) },
+    typedConfig: anyOf(TYPES.UPSTREAM_TLS, { commonTlsContext: buildGrpcCommonTlsContext(sans) }),
   };
 }
 

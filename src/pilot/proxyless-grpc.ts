@@ -7,7 +7,12 @@ import { isHttpPort, serviceRoutes } from './route-config.js';
 import { serviceDomains } from './domains.js';
 import { buildHcmConfig } from './http-connection-manager.js';
 import { buildOutboundCluster } from './cluster.js';
-import { parseOutboundClusterName, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_listener_v3_Listener as Listener,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+} from '../xds/envoy-types.js';
+import { parseOutboundClusterName, wrap } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { buildGrpcClusterTls } from './proxyless-grpc-tls.js';
 import { buildGrpcInboundListener, GRPC_INBOUND_PREFIX } from './proxyless-grpc-inbound.js';
@@ -36,8 +41,8 @@ function allTargets(scope: ProxyScope): string[] {
  * API listeners for the requested client targets (all visible ones when `names` is empty), and the
  * inbound listeners gRPC servers ask for by name.
  */
-export function buildGrpcListeners(scope: ProxyScope, names: readonly string[]): Envoy[] {
-  const out: Envoy[] = [];
+export function buildGrpcListeners(scope: ProxyScope, names: readonly string[]): Listener[] {
+  const out: Listener[] = [];
   for (const name of names.length > 0 ? names : allTargets(scope)) {
     if (name.startsWith(GRPC_INBOUND_PREFIX)) {
       const l = buildGrpcInboundListener(scope, name);
@@ -54,7 +59,7 @@ export function buildGrpcListeners(scope: ProxyScope, names: readonly string[]):
 }
 
 /** The route config of a target: one virtual host matching the target as written and the service's names. */
-export function buildGrpcRouteConfig(scope: ProxyScope, name: string): Envoy | null {
+export function buildGrpcRouteConfig(scope: ProxyScope, name: string): RouteConfiguration | null {
   const t = resolveTarget(scope, name);
   if (!t) return null;
   const vss = scope.virtualServices(new Set(['mesh']));
@@ -73,8 +78,8 @@ export function buildGrpcRouteConfig(scope: ProxyScope, name: string): Envoy | n
 }
 
 /** The requested outbound clusters, for gRPC (EDS, ROUND_ROBIN or RING_HASH; Istio mutual TLS per DestinationRule). */
-export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): Envoy[] {
-  const out: Envoy[] = [];
+export function buildGrpcClusters(scope: ProxyScope, names: readonly string[]): Cluster[] {
+  const out: Cluster[] = [];
   for (const name of names) {
     const p = parseOutboundClusterName(name);
     if (!p) continue;

@@ -1,7 +1,11 @@
 // VirtualService retries → Envoy RetryPolicy, with Istio's defaults when no retries block is given.
 import type { HTTPRetry } from '../api/kinds/networking/virtual-service.js';
 import { findType } from '../xds/protos.js';
-import { duration, durationMs, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_route_v3_RetryPolicy as RetryPolicy,
+  envoy_config_route_v3_RetryPolicy_RetryHostPredicate as RetryHostPredicate,
+} from '../xds/envoy-types.js';
+import { anyOf, duration, durationMs, TYPES, wrap } from './envoy.js';
 
 /**
  * Istio's default retryOn. 503 left the default set in 2024 (replayed non-idempotent requests);
@@ -22,11 +26,11 @@ function canSendPredicate(): boolean {
 }
 
 /** Istio's retry host predicate: prefer a host not tried before. */
-function previousHostsPredicate(): Envoy[] {
+function previousHostsPredicate(): RetryHostPredicate[] {
   return [
     {
       name: 'envoy.retry_host_predicates.previous_hosts',
-      typedConfig: { '@type': `type.googleapis.com/${PREVIOUS_HOSTS}` },
+      typedConfig: anyOf(TYPES.PREVIOUS_HOSTS, {}),
     },
   ];
 }
@@ -38,9 +42,9 @@ export interface RetryOptions {
 }
 
 /** The RetryPolicy for a route; null when retries are disabled (`attempts: 0`). */
-export function translateRetry(r: HTTPRetry | undefined, opts: RetryOptions): Envoy | null {
+export function translateRetry(r: HTTPRetry | undefined, opts: RetryOptions): RetryPolicy | null {
   if (r && r.attempts === 0) return null;
-  const out: Envoy = {
+  const out: RetryPolicy = {
     retryOn: DEFAULT_RETRY_ON,
     numRetries: wrap(r?.attempts ?? DEFAULT_RETRY_ATTEMPTS),
   };

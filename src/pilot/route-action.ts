@@ -6,7 +6,16 @@ import { translateRetry } from './retry.js';
 import { translateMirrors } from './mirror.js';
 import { translateHashPolicy } from './hash-policy.js';
 import { effectivePolicy } from './destination-policy.js';
-import { duration, durationMs, outboundClusterName, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_route_v3_DirectResponseAction as DirectResponseAction,
+  envoy_config_route_v3_RedirectAction as RedirectAction,
+  envoy_config_route_v3_RedirectAction_RedirectResponseCode as RedirectResponseCode,
+  envoy_config_route_v3_Route as Route,
+  envoy_config_route_v3_RouteAction as RouteAction,
+  envoy_config_route_v3_RouteAction_HashPolicy as HashPolicy,
+  envoy_config_route_v3_WeightedCluster_ClusterWeight as ClusterWeight,
+} from '../xds/envoy-types.js';
+import { duration, durationMs, outboundClusterName, wrap } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 
 /** What translating a rule's action needs to know. */
@@ -27,7 +36,7 @@ export function destinationCluster(ctx: ActionContext, d: Destination, namespace
   return outboundClusterName(port, d.subset ?? '', host);
 }
 
-const REDIRECT_CODES: Record<number, string> = {
+const REDIRECT_CODES: Record<number, RedirectResponseCode> = {
   301: 'MOVED_PERMANENTLY',
   302: 'FOUND',
   303: 'SEE_OTHER',
@@ -36,9 +45,9 @@ const REDIRECT_CODES: Record<number, string> = {
 };
 
 /** Writes `redirect` onto the route; 301 is the enum's default, so canonical form omits it. */
-export function translateRedirect(rule: HTTPRoute, route: Envoy): void {
+export function translateRedirect(rule: HTTPRoute, route: Route): void {
   const r = rule.redirect!;
-  const out: Envoy = {};
+  const out: RedirectAction = {};
   if (r.uri !== undefined) out.pathRedirect = r.uri;
   if (r.authority) out.hostRedirect = r.authority;
   if (r.port) out.portRedirect = r.port;
@@ -49,9 +58,9 @@ export function translateRedirect(rule: HTTPRoute, route: Envoy): void {
 }
 
 /** Writes `directResponse` onto the route. */
-export function translateDirectResponse(rule: HTTPRoute, route: Envoy): void {
+export function translateDirectResponse(rule: HTTPRoute, route: Route): void {
   const d = rule.directResponse!;
-  const out: Envoy = { status: d.status };
+  const out: DirectResponseAction = { status: d.status };
   if (d.body?.string !== undefined) out.body = { inlineString: d.body.string };
   else if (d.body?.bytes !== undefined) out.body = { inlineBytes: Buffer.from(d.body.bytes, 'base64') };
   route.directResponse = out;
@@ -65,7 +74,7 @@ export function translateRouteAction(
   ctx: ActionContext,
   rule: HTTPRoute,
   namespace: string,
-  route: Envoy,
+  route: Route,
   hasFault: boolean,
 ): boolean {
   const dests = (rule.route ?? []).filter((d) => rule.route!.length === 1 || (d.weight ?? 0) > 0);
@@ -75,7 +84,7 @@ export function translateRouteAction(
     if (name) clusters.push({ name, weight: d.weight ?? 0, d });
   }
   if (clusters.length === 0) return false;
-  const action: Envoy = {};
+  const action: RouteAction = {};
   if (clusters.length === 1) {
     action.cluster = clusters[0].name;
     applyHeaders(route, clusters[0].d.headers);
@@ -83,7 +92,7 @@ export function translateRouteAction(
     const total = clusters.reduce((s, c) => s + c.weight, 0);
     action.weightedClusters = {
       clusters: clusters.map((c) => {
-        const cw: Envoy = { name: c.name, weight: wrap(total === 0 ? 1 : c.weight) };
+        const cw: ClusterWeight = { name: c.name, weight: wrap(total === 0 ? 1 : c.weight) };
         applyHeaders(cw, c.d.headers);
         return cw;
       }),
@@ -123,7 +132,7 @@ export function translateRouteAction(
 }
 
 /** Hash policies from the DestinationRule of the (first) destination, for ring hash / maglev. */
-export function hashPolicyFor(ctx: ActionContext, d: Destination, namespace: string): Envoy[] {
+export function hashPolicyFor(ctx: ActionContext, d: Destination, namespace: string): HashPolicy[] {
   const host = resolveHost(d.host, namespace);
   const dr = ctx.scope.destinationRule(host);
   if (!dr) return [];

@@ -4,7 +4,12 @@ import { hostMatches } from '../registry/host.js';
 import { isHttp } from '../registry/protocol.js';
 import { buildDefaultRoute, buildVirtualServiceRoutes, type RouteContext } from './route-http.js';
 import { serviceDomains } from './domains.js';
-import { duration, PASSTHROUGH_CLUSTER, wrap, type Envoy } from './envoy.js';
+import type {
+  envoy_config_route_v3_Route as Route,
+  envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+  envoy_config_route_v3_VirtualHost as VirtualHost,
+} from '../xds/envoy-types.js';
+import { duration, PASSTHROUGH_CLUSTER, wrap } from './envoy.js';
 import type { VirtualServiceEntry } from './push-context.js';
 import type { ProxyScope } from './scoping.js';
 
@@ -43,7 +48,7 @@ export function serviceRoutes(
   port: number,
   vss: readonly VirtualServiceEntry[],
   grpc = false,
-): Envoy[] {
+): Route[] {
   const ctx: RouteContext = { scope, port, grpc, gateways: MESH };
   const vs = virtualServiceForHost(vss, svc.hostname);
   const routes = vs ? buildVirtualServiceRoutes(ctx, vs) : [];
@@ -51,7 +56,7 @@ export function serviceRoutes(
 }
 
 /** The catch-all virtual host: PassthroughCluster (ALLOW_ANY) or a 502 (REGISTRY_ONLY), as Istio. */
-export function catchAllVirtualHost(scope: ProxyScope): Envoy {
+export function catchAllVirtualHost(scope: ProxyScope): VirtualHost {
   if (scope.outboundTrafficPolicy === 'REGISTRY_ONLY') {
     return {
       name: 'block_all',
@@ -75,11 +80,11 @@ export function catchAllVirtualHost(scope: ProxyScope): Envoy {
 }
 
 /** Drops domains an earlier virtual host already claimed (Envoy rejects duplicates) and empty hosts. */
-export function uniqueDomains(virtualHosts: Envoy[]): Envoy[] {
+export function uniqueDomains(virtualHosts: VirtualHost[]): VirtualHost[] {
   const seen = new Set<string>();
-  const out: Envoy[] = [];
+  const out: VirtualHost[] = [];
   for (const vh of virtualHosts) {
-    const domains = (vh.domains as string[]).filter((d) => !seen.has(d));
+    const domains = (vh.domains ?? []).filter((d) => !seen.has(d));
     for (const d of domains) seen.add(d);
     if (domains.length > 0) out.push({ ...vh, domains });
   }
@@ -87,9 +92,9 @@ export function uniqueDomains(virtualHosts: Envoy[]): Envoy[] {
 }
 
 /** The route config for outbound HTTP port `port` (named `"9080"`): a virtual host per visible service on that port. */
-export function buildOutboundRouteConfig(scope: ProxyScope, port: number): Envoy {
+export function buildOutboundRouteConfig(scope: ProxyScope, port: number): RouteConfiguration {
   const vss = scope.virtualServices(MESH);
-  const virtualHosts: Envoy[] = [];
+  const virtualHosts: VirtualHost[] = [];
   for (const svc of scope.services) {
     const sp = svc.ports.find((p) => p.port === port);
     if (!sp || !isHttpPort(sp.protocol)) continue;
@@ -108,9 +113,9 @@ export function buildOutboundRouteConfig(scope: ProxyScope, port: number): Envoy
  * The `http_proxy` route config (local mode: apps send absolute-form requests to podIP:15001): every
  * visible service's HTTP ports, with domains `host:port` (and bare names for port 80).
  */
-export function buildHttpProxyRouteConfig(scope: ProxyScope): Envoy {
+export function buildHttpProxyRouteConfig(scope: ProxyScope): RouteConfiguration {
   const vss = scope.virtualServices(MESH);
-  const virtualHosts: Envoy[] = [];
+  const virtualHosts: VirtualHost[] = [];
   for (const svc of scope.services) {
     for (const sp of svc.ports) {
       if (!isHttpPort(sp.protocol)) continue;

@@ -15,7 +15,12 @@ import { translateFault } from './fault.js';
 import { translateCors } from './cors.js';
 import { applyHeaders } from './headers.js';
 import { translateRetry } from './retry.js';
-import { duration, FILTERS, outboundClusterName, type Envoy } from './envoy.js';
+import type {
+  AnyMessageOf,
+  envoy_config_route_v3_Route as Route,
+  envoy_config_route_v3_RouteAction as RouteAction,
+} from '../xds/envoy-types.js';
+import { duration, FILTERS, outboundClusterName } from './envoy.js';
 import { resolveGatewayRef, type VirtualServiceEntry } from './push-context.js';
 
 /** What building routes needs: the proxy's scope, the port, and which gateways (or `mesh`) apply. */
@@ -25,8 +30,8 @@ export interface RouteContext extends ActionContext {
 }
 
 /** The routes of a VirtualService for this context, in rule order; empty when no rule applies. */
-export function buildVirtualServiceRoutes(ctx: RouteContext, vs: VirtualServiceEntry): Envoy[] {
-  const out: Envoy[] = [];
+export function buildVirtualServiceRoutes(ctx: RouteContext, vs: VirtualServiceEntry): Route[] {
+  const out: Route[] = [];
   const rules = vs.resource.spec.http ?? [];
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
@@ -58,7 +63,7 @@ function rulesRoutes(
   rootNamespace: string,
   ruleIndex: number,
   ownMatches: boolean,
-): Envoy[] {
+): Route[] {
   const applicable =
     matches && matches.length > 0
       ? matches.filter((m) =>
@@ -75,7 +80,7 @@ function rulesRoutes(
         )
       : [undefined];
   if (applicable.length === 0) return [];
-  const out: Envoy[] = [];
+  const out: Route[] = [];
   for (const m of applicable) {
     const at = { http: ruleIndex, match: ownMatches && m ? (matches?.indexOf(m) ?? -1) : -1 };
     const r = translateRule(ctx, rule, m, vs, at);
@@ -104,8 +109,8 @@ function translateRule(
   m: HTTPMatchRequest | undefined,
   vs: VirtualServiceEntry,
   at: RuleRef,
-): Envoy | null {
-  const route: Envoy = { match: translateRouteMatch(m) };
+): Route | null {
+  const route: Route = { match: translateRouteMatch(m) };
   const name = m?.name && rule.name ? `${rule.name}.${m.name}` : (rule.name ?? m?.name);
   if (name) route.name = name;
   const fault = translateFault(rule.fault);
@@ -113,7 +118,7 @@ function translateRule(
   else if (rule.directResponse) translateDirectResponse(rule, route);
   else if (!translateRouteAction(ctx, rule, vs.namespace, route, fault !== null)) return null;
   applyHeaders(route, rule.headers);
-  const perFilter: Envoy = {};
+  const perFilter: Record<string, AnyMessageOf> = {};
   if (fault) perFilter[FILTERS.FAULT] = fault;
   if (!ctx.grpc) {
     const cors = translateCors(rule.corsPolicy);
@@ -164,8 +169,8 @@ function mergeMatches(
 }
 
 /** The route of a service port without a VirtualService: everything to `outbound|port||host`. */
-export function buildDefaultRoute(ctx: ActionContext, svc: MeshService, port: number): Envoy {
-  const action: Envoy = { cluster: outboundClusterName(port, '', svc.hostname), timeout: duration(0) };
+export function buildDefaultRoute(ctx: ActionContext, svc: MeshService, port: number): Route {
+  const action: RouteAction = { cluster: outboundClusterName(port, '', svc.hostname), timeout: duration(0) };
   const retry = translateRetry(undefined, { hostPredicate: !ctx.grpc });
   if (retry) action.retryPolicy = retry;
   const hash = hashPolicyFor(ctx, { host: svc.hostname, port: { number: port } }, svc.namespace);

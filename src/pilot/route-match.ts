@@ -1,11 +1,16 @@
 // VirtualService HTTPMatchRequest → Envoy RouteMatch (path, headers, query parameters).
 import type { HTTPMatchRequest, StringMatch } from '../api/kinds/networking/virtual-service.js';
-import type { Envoy } from './envoy.js';
+import type {
+  envoy_config_route_v3_HeaderMatcher as HeaderMatcher,
+  envoy_config_route_v3_QueryParameterMatcher as QueryParameterMatcher,
+  envoy_config_route_v3_RouteMatch as RouteMatch,
+  envoy_type_matcher_v3_StringMatcher as StringMatcher,
+} from '../xds/envoy-types.js';
 
 /** A StringMatch as an Envoy StringMatcher; null for an empty match (`{}` = "present"). */
-export function translateStringMatch(m: StringMatch | undefined, ignoreCase = false): Envoy | null {
+export function translateStringMatch(m: StringMatch | undefined, ignoreCase = false): StringMatcher | null {
   if (!m) return null;
-  let out: Envoy | null = null;
+  let out: StringMatcher | null = null;
   if (m.exact !== undefined) out = { exact: m.exact };
   else if (m.prefix !== undefined) out = { prefix: m.prefix };
   else if (m.regex !== undefined) out = { safeRegex: { regex: m.regex } };
@@ -14,9 +19,13 @@ export function translateStringMatch(m: StringMatch | undefined, ignoreCase = fa
 }
 
 /** A header (or pseudo-header) condition; `invert` for withoutHeaders. */
-export function translateHeaderMatch(name: string, m: StringMatch | undefined, invert = false): Envoy {
+export function translateHeaderMatch(
+  name: string,
+  m: StringMatch | undefined,
+  invert = false,
+): HeaderMatcher {
   const sm = translateStringMatch(m);
-  const out: Envoy = { name: name.toLowerCase() };
+  const out: HeaderMatcher = { name: name.toLowerCase() };
   if (sm) out.stringMatch = sm;
   else out.presentMatch = true;
   if (invert) out.invertMatch = true;
@@ -24,8 +33,8 @@ export function translateHeaderMatch(name: string, m: StringMatch | undefined, i
 }
 
 /** The Envoy RouteMatch of one match entry (absent = match everything). */
-export function translateRouteMatch(m: HTTPMatchRequest | undefined): Envoy {
-  const out: Envoy = {};
+export function translateRouteMatch(m: HTTPMatchRequest | undefined): RouteMatch {
+  const out: RouteMatch = {};
   const uri = m?.uri;
   if (uri?.exact !== undefined) out.path = uri.exact;
   else if (uri?.prefix !== undefined) out.prefix = uri.prefix;
@@ -33,7 +42,7 @@ export function translateRouteMatch(m: HTTPMatchRequest | undefined): Envoy {
   else out.prefix = '/';
   if (m?.ignoreUriCase && uri?.regex === undefined) out.caseSensitive = { value: false };
   if (!m) return out;
-  const headers: Envoy[] = [];
+  const headers: HeaderMatcher[] = [];
   for (const [name, sm] of Object.entries(m.headers ?? {})) headers.push(translateHeaderMatch(name, sm));
   if (m.authority) headers.push(translateHeaderMatch(':authority', m.authority));
   if (m.method) headers.push(translateHeaderMatch(':method', m.method));
@@ -41,7 +50,7 @@ export function translateRouteMatch(m: HTTPMatchRequest | undefined): Envoy {
   for (const [name, sm] of Object.entries(m.withoutHeaders ?? {}))
     headers.push(translateHeaderMatch(name, sm, true));
   if (headers.length > 0) out.headers = headers;
-  const qps: Envoy[] = [];
+  const qps: QueryParameterMatcher[] = [];
   for (const [name, sm] of Object.entries(m.queryParams ?? {})) {
     const s = translateStringMatch(sm);
     qps.push(s ? { name, stringMatch: s } : { name, presentMatch: true });

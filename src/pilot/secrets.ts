@@ -1,11 +1,11 @@
 // SDS: gateway credentials (`kubernetes://<secret>` and `kubernetes://<secret>-cacert`) from Secrets in config.
-import type { Envoy } from './envoy.js';
+import type { envoy_extensions_transport_sockets_tls_v3_Secret as Secret } from '../xds/envoy-types.js';
 import type { ProxyScope } from './scoping.js';
 
 const PREFIX = 'kubernetes://';
 
 /** The Secret resource for an SDS name, looked up in the proxy's namespace (or `ns/name`). */
-export function buildSecret(scope: ProxyScope, name: string): Envoy | null {
+export function buildSecret(scope: ProxyScope, name: string): Secret | null {
   if (!name.startsWith(PREFIX)) return null;
   let ref = name.slice(PREFIX.length);
   const ca = ref.endsWith('-cacert');

@@ -8,7 +8,11 @@ import type { Server } from '../api/kinds/networking/gateway.js';
 import { hostMatches } from '../registry/host.js';
 import type { MeshService, ServicePort } from '../registry/model.js';
 import { buildOutboundCluster } from './cluster.js';
-import { FILTERS, TYPES, type Envoy } from './envoy.js';
+import type {
+  envoy_config_cluster_v3_Cluster as Cluster,
+  envoy_config_listener_v3_FilterChain as FilterChain,
+} from '../xds/envoy-types.js';
+import { anyOf, FILTERS, TYPES } from './envoy.js';
 import { meshSni } from './istio-mutual.js';
 import type { ProxyScope } from './scoping.js';
 
@@ -47,22 +51,22 @@ function targets(scope: ProxyScope, servers: readonly Server[]): SniTarget[] {
 }
 
 /** The filter chains of one AUTO_PASSTHROUGH server: SNI → tcp_proxy to the SNI-DNAT cluster. */
-export function buildSniDnatChains(scope: ProxyScope, server: Server): Envoy[] {
+export function buildSniDnatChains(scope: ProxyScope, server: Server): FilterChain[] {
   return targets(scope, [server]).map((t) => ({
     filterChainMatch: { serverNames: [t.sni] },
     filters: [
       {
         name: FILTERS.TCP_PROXY,
-        typedConfig: { '@type': TYPES.TCP_PROXY, statPrefix: t.sni, cluster: t.sni },
+        typedConfig: anyOf(TYPES.TCP_PROXY, { statPrefix: t.sni, cluster: t.sni }),
       },
     ],
   }));
 }
 
 /** The SNI-DNAT clusters a gateway's AUTO_PASSTHROUGH servers route to (none without such servers). */
-export function buildSniDnatClusters(scope: ProxyScope, servers: readonly Server[]): Envoy[] {
+export function buildSniDnatClusters(scope: ProxyScope, servers: readonly Server[]): Cluster[] {
   if (servers.length === 0) return [];
-  const out: Envoy[] = [];
+  const out: Cluster[] = [];
   for (const t of targets(scope, servers)) {
     const c = buildOutboundCluster(scope, t.svc, t.port, t.subset, { grpc: false });
     // The client's TLS goes through untouched: no TLS origination, no HTTP options (tcp_proxy only).
@@ -71,8 +75,8 @@ export function buildSniDnatClusters(scope: ProxyScope, servers: readonly Server
     delete c.typedExtensionProtocolOptions;
     delete c.commonHttpProtocolOptions;
     c.name = t.sni;
-    if (c.edsClusterConfig) (c.edsClusterConfig as Envoy).serviceName = t.sni;
-    if (c.loadAssignment) (c.loadAssignment as Envoy).clusterName = t.sni;
+    if (c.edsClusterConfig) c.edsClusterConfig.serviceName = t.sni;
+    if (c.loadAssignment) c.loadAssignment.clusterName = t.sni;
     out.push(c);
   }
   return out;

@@ -135,3 +135,38 @@ spec:
   const plain = listener({ app: 'web' }, '10.96.0.20_5432');
   assert.equal(proxyOf(plain.filterChains[0]).maxDownstreamConnectionDuration, undefined);
 });
+
+test('destinationSubnets 0.0.0.0/0: the zero prefix length ({} in canonical form) compiles in the proxy and matches any address', async () => {
+  const { ListenerConfig } = await import('../proxy/listener/listener-config.js');
+  const { StatsStore } = await import('../proxy/stats/stats-store.js');
+  const all = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: db-all }
+spec:
+  hosts: [db-replica]
+  tcp:
+    - match: [{ destinationSubnets: [0.0.0.0/0] }]
+      route: [{ destination: { host: db } }]
+`;
+  const l = listener({ app: 'web' }, '0.0.0.0_5432', all);
+  assert.deepEqual(l.filterChains[0].filterChainMatch.prefixRanges, [
+    { addressPrefix: '0.0.0.0', prefixLen: {} },
+  ]);
+  // The proxy refused this listener ("bad prefix length NaN") before it read prefix_len as a UInt32Value.
+  const ctx = {
+    store: new StatsStore(),
+    source: { current: { version: 0, routeTable: () => undefined, cluster: () => undefined } },
+    defaultAccessLogs: null,
+  };
+  const compiled = new ListenerConfig(l, ctx, null);
+  const facts = {
+    destinationPort: 5432,
+    destinationIp: '192.168.1.7',
+    serverName: '',
+    transportProtocol: 'raw_buffer',
+    applicationProtocols: [],
+    sourceIp: '10.0.0.5',
+    sourcePort: 40000,
+  };
+  assert.equal(compiled.select(facts), compiled.chains[0]);
+});

@@ -8,7 +8,12 @@ import type {
 import { selects } from '../registry/labels.js';
 import { effectivePolicy } from './destination-policy.js';
 import { destinationCluster, type ActionContext } from './route-action.js';
-import { durationMs, duration, FILTERS, parseOutboundClusterName, TYPES, type Envoy } from './envoy.js';
+import type {
+  envoy_config_core_v3_CidrRange as CidrRange,
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_extensions_filters_network_tcp_proxy_v3_TcpProxy as TcpProxy,
+} from '../xds/envoy-types.js';
+import { anyOf, durationMs, duration, FILTERS, parseOutboundClusterName, TYPES } from './envoy.js';
 import type { ProxyScope } from './scoping.js';
 import { resolveGatewayRef } from './push-context.js';
 
@@ -68,8 +73,8 @@ export function l4Clusters(
  * A tcp_proxy to one cluster or weighted clusters. The stat prefix is the (first) cluster's name, as
  * Istio does; the idle timeout is the destination's `connectionPool.tcp.idleTimeout` (Istio's default 1 h).
  */
-export function buildL4Proxy(scope: ProxyScope, clusters: readonly WeightedCluster[]): Envoy {
-  const cfg: Envoy = { '@type': TYPES.TCP_PROXY, statPrefix: clusters[0].name };
+export function buildL4Proxy(scope: ProxyScope, clusters: readonly WeightedCluster[]): Filter {
+  const cfg: TcpProxy = { statPrefix: clusters[0].name };
   if (clusters.length === 1) cfg.cluster = clusters[0].name;
   else cfg.weightedClusters = { clusters: clusters.map((c) => ({ name: c.name, weight: c.weight })) };
   const tcp = tcpSettings(scope, clusters[0].name);
@@ -78,7 +83,7 @@ export function buildL4Proxy(scope: ProxyScope, clusters: readonly WeightedClust
   // As istiod: the destination's tcp.maxConnectionDuration caps each proxied connection.
   const max = durationMs(tcp?.maxConnectionDuration);
   if (max !== undefined && max > 0) cfg.maxDownstreamConnectionDuration = duration(max);
-  return { name: FILTERS.TCP_PROXY, typedConfig: cfg };
+  return { name: FILTERS.TCP_PROXY, typedConfig: anyOf(TYPES.TCP_PROXY, cfg) };
 }
 
 /** The destination's effective `connectionPool.tcp` (the first cluster's), if any. */
@@ -90,7 +95,7 @@ function tcpSettings(scope: ProxyScope, cluster: string) {
 }
 
 /** `destinationSubnets` as Envoy CidrRanges (a bare address is a /32 or /128). */
-export function prefixRanges(subnets: readonly string[] | undefined): Envoy[] {
+export function prefixRanges(subnets: readonly string[] | undefined): CidrRange[] {
   return (subnets ?? []).map((s) => {
     const [addr, len] = s.split('/');
     const max = addr.includes(':') ? 128 : 32;

@@ -1,6 +1,12 @@
 // DestinationRule tls (SIMPLE / MUTUAL, files or credentialName) → the cluster's upstream TLS transport socket.
 import type { ClientTLSSettings } from '../api/kinds/networking/destination-rule.js';
-import { adsConfigSource, TYPES, type Envoy } from './envoy.js';
+import type {
+  envoy_config_core_v3_TransportSocket as TransportSocket,
+  envoy_extensions_transport_sockets_tls_v3_CertificateValidationContext as CertificateValidationContext,
+  envoy_extensions_transport_sockets_tls_v3_CommonTlsContext as CommonTlsContext,
+  envoy_extensions_transport_sockets_tls_v3_UpstreamTlsContext as UpstreamTlsContext,
+} from '../xds/envoy-types.js';
+import { adsConfigSource, anyOf, TYPES } from './envoy.js';
 import { sdsName } from './gateway-tls.js';
 
 /** Where proxies find the OS trust bundle (Debian/Ubuntu path, as in Istio's proxy image). */
@@ -11,10 +17,10 @@ export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
  * security issue). Without caCertificates (and without insecureSkipVerify) the server is verified
  * against the OS CA bundle, as current Istio does; subjectAltNames become SAN rules.
  */
-export function translateClientTls(tls: ClientTLSSettings | undefined, host: string): Envoy | null {
+export function translateClientTls(tls: ClientTLSSettings | undefined, host: string): TransportSocket | null {
   if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return null;
-  const common: Envoy = {};
-  const sans: Envoy = {};
+  const common: CommonTlsContext = {};
+  const sans: CertificateValidationContext = {};
   if (tls.subjectAltNames?.length) sans.matchSubjectAltNames = tls.subjectAltNames.map((s) => ({ exact: s }));
   if (tls.credentialName) {
     if (tls.mode === 'MUTUAL')
@@ -36,13 +42,16 @@ export function translateClientTls(tls: ClientTLSSettings | undefined, host: str
         { certificateChain: { filename: tls.clientCertificate }, privateKey: { filename: tls.privateKey } },
       ];
     if (!tls.insecureSkipVerify) {
-      const vc: Envoy = { trustedCa: { filename: tls.caCertificates ?? SYSTEM_CA_BUNDLE }, ...sans };
+      const vc: CertificateValidationContext = {
+        trustedCa: { filename: tls.caCertificates ?? SYSTEM_CA_BUNDLE },
+        ...sans,
+      };
       if (tls.caCrl) vc.crl = { filename: tls.caCrl };
       common.validationContext = vc;
     }
   }
-  const ctx: Envoy = { '@type': TYPES.UPSTREAM_TLS, commonTlsContext: common };
+  const ctx: UpstreamTlsContext = { commonTlsContext: common };
   const sni = tls.sni ?? (host.includes('*') ? '' : host);
   if (sni) ctx.sni = sni;
-  return { name: 'envoy.transport_sockets.tls', typedConfig: ctx };
+  return { name: 'envoy.transport_sockets.tls', typedConfig: anyOf(TYPES.UPSTREAM_TLS, ctx) };
 }

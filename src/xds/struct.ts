@@ -1,5 +1,6 @@
 // Converts between plain JSON values and google.protobuf.Struct/Value in canonical form
 // (node metadata, filter metadata), which protobufjs renders as `{ fields: { k: { stringValue } } }`.
+import type { google_protobuf_Struct as Struct, google_protobuf_Value as Value } from './envoy-types.js';
 
 /** A google.protobuf.Struct in canonical form. */
 export interface CanonicalStruct {
@@ -18,8 +19,8 @@ export interface CanonicalValue {
 }
 
 /** A JSON object as a canonical Struct. Values that are not JSON (undefined, functions) are dropped. */
-export function structFromJson(obj: Record<string, unknown>): CanonicalStruct {
-  const fields: Record<string, CanonicalValue> = {};
+export function structFromJson(obj: Record<string, unknown>): Struct {
+  const fields: Record<string, Value> = {};
   for (const [key, value] of Object.entries(obj)) {
     if (value === undefined || typeof value === 'function') continue;
     fields[key] = valueFromJson(value);
@@ -29,7 +30,7 @@ export function structFromJson(obj: Record<string, unknown>): CanonicalStruct {
 }
 
 /** A JSON value as a canonical Value. */
-export function valueFromJson(value: unknown): CanonicalValue {
+export function valueFromJson(value: unknown): Value {
   if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
   if (typeof value === 'number') return { numberValue: value };
   if (typeof value === 'string') return { stringValue: value };

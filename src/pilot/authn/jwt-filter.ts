@@ -2,16 +2,20 @@
 // provider per rule (`origins-N`, sorted by issuer), each token optional but checked when present, the
 // payload in dynamic metadata under `payload` for RBAC's requestPrincipals and claims.
 import type { JWTRule, RequestAuthentication } from '../../api/kinds/security/request-authentication.js';
-import { duration, outboundClusterName, protoDuration, type Envoy } from '../envoy.js';
+import type {
+  envoy_extensions_filters_http_jwt_authn_v3_JwtProvider as JwtProvider,
+  envoy_extensions_filters_http_jwt_authn_v3_JwtRequirement as JwtRequirement,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter as HttpFilter,
+} from '../../xds/envoy-types.js';
+import { anyOf, duration, outboundClusterName, protoDuration, TYPES } from '../envoy.js';
 
 export const JWT_AUTHN = 'envoy.filters.http.jwt_authn';
-const JWT_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication';
 
 /** Claims Istio always splits on spaces in the metadata payload. */
 const DEFAULT_SPACE_DELIMITED = ['permission', 'scope'];
 
 /** The JWKS source of a rule: remote (fetched by the proxy) for jwksUri, inline for jwks. */
-function jwksSource(r: JWTRule): Envoy {
+function jwksSource(r: JWTRule): Pick<JwtProvider, 'remoteJwks' | 'localJwks'> {
   if (r.jwksUri) {
     const u = new URL(r.jwksUri);
     const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
@@ -33,9 +37,9 @@ function jwksSource(r: JWTRule): Envoy {
   return { localJwks: { inlineString: text } };
 }
 
-function provider(r: JWTRule): Envoy {
+function provider(r: JWTRule): JwtProvider {
   // No issuer (allowed with jwksUri): any issuer whose keys verify, as Envoy does for an empty issuer.
-  const p: Envoy = {
+  const p: JwtProvider = {
     ...(r.issuer ? { issuer: r.issuer } : {}),
     ...jwksSource(r),
     payloadInMetadata: 'payload',
@@ -57,14 +61,14 @@ function provider(r: JWTRule): Envoy {
 }
 
 /** The jwt_authn filter for the RequestAuthentications of a proxy, or null when they have no rules. */
-export function buildJwtFilter(policies: readonly RequestAuthentication[]): Envoy | null {
+export function buildJwtFilter(policies: readonly RequestAuthentication[]): HttpFilter | null {
   const rules = policies
     .flatMap((p) => p.spec?.jwtRules ?? [])
     .sort((a, b) => ((a.issuer ?? '') < (b.issuer ?? '') ? -1 : (a.issuer ?? '') > (b.issuer ?? '') ? 1 : 0));
   if (rules.length === 0) return null;
-  const providers: Record<string, Envoy> = {};
-  const inner: Envoy[] = [];
-  const outer: Envoy[] = [];
+  const providers: Record<string, JwtProvider> = {};
+  const inner: JwtRequirement[] = [];
+  const outer: JwtRequirement[] = [];
   rules.forEach((r, i) => {
     const name = `origins-${i}`;
     providers[name] = provider(r);
@@ -73,17 +77,16 @@ export function buildJwtFilter(policies: readonly RequestAuthentication[]): Envo
   });
   // One provider: {provider OR allow_missing}. More: {P1 OR P2 ... OR AND{P1 or missing, P2 or missing ...}},
   // so a token, when present, must be valid for one of them, and providers may share a location.
-  const requires =
+  const requires: JwtRequirement =
     inner.length === 1
       ? inner[0]
       : { requiresAny: { requirements: [...outer, { requiresAll: { requirements: inner } }] } };
   return {
     name: JWT_AUTHN,
-    typedConfig: {
-      '@type': JWT_TYPE,
+    typedConfig: anyOf(TYPES.JWT_AUTHN, {
       providers,
       rules: [{ match: { prefix: '/' }, requires }],
       bypassCorsPreflight: true,
-    },
+    }),
   };
 }

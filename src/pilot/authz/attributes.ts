@@ -1,6 +1,13 @@
 // One AuthorizationPolicy attribute (source field, operation field or `when` key) → Envoy RBAC
 // permission or principal, as Istio's authz model generators translate it.
-import type { Envoy } from '../envoy.js';
+import type {
+  envoy_config_core_v3_CidrRange as CidrRange,
+  envoy_config_rbac_v3_Permission as Permission,
+  envoy_config_rbac_v3_Principal as Principal,
+  envoy_type_matcher_v3_StringMatcher as StringMatcher,
+  envoy_type_matcher_v3_ValueMatcher as ValueMatcher,
+} from '../../xds/envoy-types.js';
+import { anyOf, TYPES } from '../envoy.js';
 import {
   headerMatcher,
   jwtClaimMatcher,
@@ -17,18 +24,19 @@ export class HttpOnlyError extends Error {}
 /** Which side of an RBAC policy an attribute becomes. */
 export type Side = 'permission' | 'principal';
 
+/** An RBAC Permission or Principal: which one is the attribute's `side`. */
+export type RbacMatcher = Permission | Principal;
+
 /** Translates one attribute; `values` are OR-ed (extended attributes take them all at once). */
 export interface Attribute {
   readonly side: Side;
   /** Builds the matcher for one value (or all values for `extended`). */
-  build(key: string, values: readonly string[], forTCP: boolean): Envoy;
+  build(key: string, values: readonly string[], forTCP: boolean): RbacMatcher;
   /** True when `build` takes every value at once (JWT attributes). */
   readonly extended: boolean;
 }
 
-const URI_TEMPLATE = 'type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig';
-
-function cidr(v: string): Envoy {
+function cidr(v: string): CidrRange {
   const [addr, len] = v.split('/');
   const max = addr.includes(':') ? 128 : 32;
   const n = len === undefined ? max : Number(len);
@@ -39,7 +47,7 @@ function httpOnly(key: string, forTCP: boolean): void {
   if (forTCP) throw new HttpOnlyError(`"${key}" is HTTP only`);
 }
 
-const simple = (side: Side, one: (key: string, v: string, forTCP: boolean) => Envoy): Attribute => ({
+const simple = (side: Side, one: (key: string, v: string, forTCP: boolean) => RbacMatcher): Attribute => ({
   side,
   extended: false,
   build: (key, values, forTCP) => {
@@ -48,7 +56,9 @@ const simple = (side: Side, one: (key: string, v: string, forTCP: boolean) => En
   },
 });
 
-const extended = (build: (key: string, values: readonly string[], forTCP: boolean) => Envoy): Attribute => ({
+const extended = (
+  build: (key: string, values: readonly string[], forTCP: boolean) => RbacMatcher,
+): Attribute => ({
   side: 'principal',
   extended: true,
   build,
@@ -71,15 +81,15 @@ export function claimPath(key: string): string[] {
   return nested ? s.slice(1, -1).split('][') : [s.slice(1, -1)];
 }
 
-function requestPrincipal(values: readonly string[]): Envoy {
+function requestPrincipal(values: readonly string[]): Principal {
   const any = regexMatcher('.+');
   const ors = values.map((value) => {
     const idx = value.lastIndexOf('/');
     const found = idx >= 0;
     const iss = found ? value.slice(0, idx) : value;
     const sub = found ? value.slice(idx + 1) : '';
-    let mi: Envoy;
-    let ms: Envoy;
+    let mi: StringMatcher;
+    let ms: StringMatcher;
     if (value === '*') [mi, ms] = [any, any];
     else if (value.startsWith('*')) {
       if (found) [mi, ms] = [iss === '*' ? any : { suffix: iss.slice(1) }, { exact: sub }];
@@ -146,10 +156,9 @@ export const ATTRIBUTES: Record<string, Attribute> = {
       return {
         uriTemplate: {
           name: 'uri-template',
-          typedConfig: {
-            '@type': URI_TEMPLATE,
+          typedConfig: anyOf(TYPES.URI_TEMPLATE, {
             pathTemplate: v.replace(/\{\*\*\}/g, '**').replace(/\{\*\}/g, '*'),
-          },
+          }),
         },
       };
     return { urlPath: { path: stringMatcher(v) } };
@@ -162,7 +171,7 @@ export const ATTRIBUTES: Record<string, Attribute> = {
       const open = inner.indexOf('[');
       const filter = inner.slice(0, open);
       const name = inner.slice(open + 1);
-      const ms = values.map((v) =>
+      const ms: ValueMatcher[] = values.map((v) =>
         v.startsWith('[') && v.endsWith(']')
           ? { listMatch: { oneOf: { stringMatch: stringMatcher(v.slice(1, -1)) } } }
           : { stringMatch: stringMatcher(v) },

@@ -4,7 +4,23 @@
 // checked. A provider that cannot be used (unknown, invalid, several per workload) becomes DENY rules
 // for what its policies match (fail closed); `customWarnings` says why for the server log.
 import type { AuthorizationPolicy } from '../../api/kinds/security/authorization-policy.js';
-import { outboundClusterName, type Envoy } from '../envoy.js';
+import { envoyRoot } from '../../xds/protos.js';
+import type {
+  AnyMessageOf,
+  Duration,
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_config_rbac_v3_Policy as Policy,
+  envoy_config_rbac_v3_RBAC as Rbac,
+  envoy_extensions_filters_http_ext_authz_v3_AuthorizationResponse as AuthorizationResponse,
+  envoy_extensions_filters_http_ext_authz_v3_ExtAuthz as HttpExtAuthz,
+  envoy_extensions_filters_http_ext_authz_v3_HttpService as HttpService,
+  envoy_extensions_filters_network_ext_authz_v3_ExtAuthz as NetworkExtAuthz,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter as HttpFilter,
+  envoy_type_matcher_v3_ListStringMatcher as ListStringMatcher,
+  envoy_type_matcher_v3_MetadataMatcher as MetadataMatcher,
+  envoy_type_v3_HttpStatus as HttpStatus,
+} from '../../xds/envoy-types.js';
+import { anyOf, outboundClusterName, TYPES } from '../envoy.js';
 import type { PushContext } from '../push-context.js';
 import type { ExtAuthzProvider } from './ext-authz-provider.js';
 import { HttpOnlyError } from './attributes.js';
@@ -12,11 +28,7 @@ import { HTTP_RBAC, isDryRun, NETWORK_RBAC, rbacPolicyName } from './rbac-filter
 import { buildRbacPolicy } from './rbac-policy.js';
 
 export const HTTP_EXT_AUTHZ = 'envoy.filters.http.ext_authz';
-const HTTP_EXT_AUTHZ_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
-const HTTP_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
-const NETWORK_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
 export const NETWORK_EXT_AUTHZ = 'envoy.filters.network.ext_authz';
-const NETWORK_EXT_AUTHZ_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.ext_authz.v3.ExtAuthz';
 
 /** Istio's names: policies `istio-ext-authz-<provider>-ns[..]-policy[..]-rule[..]`, shadow stat prefix. */
 const MATCH_PREFIX = 'istio-ext-authz';
@@ -55,7 +67,7 @@ export function resolveProvider(push: PushContext, name: string): Resolved | str
   return { provider: p, hostname, cluster: outboundClusterName(p.port, '', hostname) };
 }
 
-function stringList(names: readonly string[]): Envoy | undefined {
+function stringList(names: readonly string[]): ListStringMatcher | undefined {
   if (names.length === 0) return undefined;
   return {
     patterns: names.map((h) =>
@@ -68,7 +80,7 @@ function stringList(names: readonly string[]): Envoy | undefined {
   };
 }
 
-function enabledMetadata(filter: string, provider: string): Envoy {
+function enabledMetadata(filter: string, provider: string): MetadataMatcher {
   return {
     filter,
     path: [{ key: `${EXT_AUTHZ_SHADOW_PREFIX}shadow_effective_policy_id` }],
@@ -76,19 +88,32 @@ function enabledMetadata(filter: string, provider: string): Envoy {
   };
 }
 
-function seconds(ms: number): Envoy {
+function seconds(ms: number): Duration {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
 }
 
+/**
+ * status_on_error: Envoy's StatusCode enum by name where it has one (canonical form); any other HTTP
+ * status as its number, as istiod casts it (an open proto3 enum: canonical form keeps unnamed values
+ * as numbers, which the generated type, listing the names only, does not spell).
+ */
+function httpStatus(code: number): HttpStatus {
+  const name = envoyRoot().lookupEnum('envoy.type.v3.StatusCode').valuesById[code];
+  return name !== undefined ? { code: name as HttpStatus['code'] } : ({ code } as unknown as HttpStatus);
+}
+
 /** The typed config of envoy.filters.http.ext_authz for a resolved provider. */
-export function buildHttpExtAuthz(r: Resolved): Envoy {
+export function buildHttpExtAuthz(r: Resolved): AnyMessageOf {
+  return anyOf(TYPES.HTTP_EXT_AUTHZ, httpExtAuthz(r));
+}
+
+function httpExtAuthz(r: Resolved): HttpExtAuthz {
   const p = r.provider;
-  const c: Envoy = {
-    '@type': HTTP_EXT_AUTHZ_TYPE,
+  const c: HttpExtAuthz = {
     transportApiVersion: 'V3',
     filterEnabledMetadata: enabledMetadata(HTTP_RBAC, p.name),
   };
-  if (p.statusOnError) c.statusOnError = { code: p.statusOnError };
+  if (p.statusOnError) c.statusOnError = httpStatus(p.statusOnError);
   if (p.failOpen) c.failureModeAllow = true;
   const body = p.includeRequestBodyInCheck;
   if (body)
@@ -104,7 +129,7 @@ export function buildHttpExtAuthz(r: Resolved): Envoy {
     };
     return c;
   }
-  const service: Envoy = {
+  const service: HttpService = {
     serverUri: { uri: `http://${r.hostname}`, cluster: r.cluster, timeout: seconds(p.timeoutMs) },
   };
   if (p.pathPrefix) service.pathPrefix = p.pathPrefix;
@@ -117,7 +142,7 @@ export function buildHttpExtAuthz(r: Resolved): Envoy {
   const deny = stringList(p.headersToDownstreamOnDeny);
   const allow = stringList(p.headersToDownstreamOnAllow);
   if (up || deny || allow) {
-    const res: Envoy = {};
+    const res: AuthorizationResponse = {};
     if (up) res.allowedUpstreamHeaders = up;
     if (deny) res.allowedClientHeaders = deny;
     if (allow) res.allowedClientHeadersOnSuccess = allow;
@@ -130,10 +155,9 @@ export function buildHttpExtAuthz(r: Resolved): Envoy {
 }
 
 /** The typed config of envoy.filters.network.ext_authz (TCP chains; gRPC providers only, as in Istio). */
-export function buildNetworkExtAuthz(r: Resolved): Envoy {
+export function buildNetworkExtAuthz(r: Resolved): AnyMessageOf {
   const p = r.provider;
-  const c: Envoy = {
-    '@type': NETWORK_EXT_AUTHZ_TYPE,
+  const c: NetworkExtAuthz = {
     statPrefix: 'tcp.',
     transportApiVersion: 'V3',
     filterEnabledMetadata: enabledMetadata(NETWORK_RBAC, p.name),
@@ -143,7 +167,7 @@ export function buildNetworkExtAuthz(r: Resolved): Envoy {
     },
   };
   if (p.failOpen) c.failureModeAllow = true;
-  return c;
+  return anyOf(TYPES.NETWORK_EXT_AUTHZ, c);
 }
 
 /** The RBAC policies of one provider's CUSTOM rules, named as Istio names them. */
@@ -151,8 +175,8 @@ function customRules(
   policies: readonly AuthorizationPolicy[],
   provider: string,
   forTCP: boolean,
-): Record<string, Envoy> {
-  const out: Record<string, Envoy> = {};
+): Record<string, Policy> {
+  const out: Record<string, Policy> = {};
   for (const p of policies) {
     const ns = p.metadata.namespace ?? 'default';
     (p.spec?.rules ?? []).forEach((rule, i) => {
@@ -171,8 +195,8 @@ function customRules(
   return out;
 }
 
-function badCustom(rules: Record<string, Envoy>): Envoy {
-  const policies: Record<string, Envoy> = {};
+function badCustom(rules: Record<string, Policy>): Rbac {
+  const policies: Record<string, Policy> = {};
   for (const [k, v] of Object.entries(rules)) policies[k + BAD_CUSTOM_SUFFIX] = v;
   return { action: 'DENY', policies };
 }
@@ -194,9 +218,9 @@ function byProvider(policies: readonly AuthorizationPolicy[]): [string, Authoriz
 export function buildCustomFilters(
   policies: readonly AuthorizationPolicy[],
   push: PushContext,
-): { http: Envoy[]; tcp: Envoy[] } {
-  const http: Envoy[] = [];
-  const tcp: Envoy[] = [];
+): { http: HttpFilter[]; tcp: Filter[] } {
+  const http: HttpFilter[] = [];
+  const tcp: Filter[] = [];
   const groups = byProvider(policies);
   // Istio allows one provider per workload unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS is on.
   const several = groups.length > 1;
@@ -205,21 +229,20 @@ export function buildCustomFilters(
     const tcpRules = customRules(ps, name, true);
     const r = several ? 'several providers' : resolveProvider(push, name);
     if (typeof r === 'string') {
-      http.push({ name: HTTP_RBAC, typedConfig: { '@type': HTTP_RBAC_TYPE, rules: badCustom(httpRules) } });
+      http.push({ name: HTTP_RBAC, typedConfig: anyOf(TYPES.HTTP_RBAC, { rules: badCustom(httpRules) }) });
       tcp.push({
         name: NETWORK_RBAC,
-        typedConfig: { '@type': NETWORK_RBAC_TYPE, statPrefix: 'tcp.', rules: badCustom(tcpRules) },
+        typedConfig: anyOf(TYPES.NETWORK_RBAC, { statPrefix: 'tcp.', rules: badCustom(tcpRules) }),
       });
       continue;
     }
     http.push(
       {
         name: HTTP_RBAC,
-        typedConfig: {
-          '@type': HTTP_RBAC_TYPE,
+        typedConfig: anyOf(TYPES.HTTP_RBAC, {
           shadowRules: { action: 'DENY', policies: httpRules },
           shadowRulesStatPrefix: EXT_AUTHZ_SHADOW_PREFIX,
-        },
+        }),
       },
       { name: HTTP_EXT_AUTHZ, typedConfig: buildHttpExtAuthz(r) },
     );
@@ -229,12 +252,11 @@ export function buildCustomFilters(
       tcp.push(
         {
           name: NETWORK_RBAC,
-          typedConfig: {
-            '@type': NETWORK_RBAC_TYPE,
+          typedConfig: anyOf(TYPES.NETWORK_RBAC, {
             statPrefix: 'tcp.',
             shadowRules: { action: 'DENY', policies: tcpRules },
             shadowRulesStatPrefix: EXT_AUTHZ_SHADOW_PREFIX,
-          },
+          }),
         },
         { name: NETWORK_EXT_AUTHZ, typedConfig: buildNetworkExtAuthz(r) },
       );

@@ -3,14 +3,20 @@
 // ext-authz-filters.ts and goes in front of these.
 import type { AuthorizationPolicy } from '../../api/kinds/security/authorization-policy.js';
 import { DRY_RUN_ANNOTATION } from '../../api/kinds/security/dry-run.js';
-import type { Envoy } from '../envoy.js';
+import type {
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_config_rbac_v3_Policy as Policy,
+  envoy_config_rbac_v3_RBAC as Rbac,
+  envoy_extensions_filters_http_rbac_v3_RBAC as HttpRbac,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter as HttpFilter,
+  envoy_extensions_filters_network_rbac_v3_RBAC as NetworkRbac,
+} from '../../xds/envoy-types.js';
+import { anyOf, TYPES } from '../envoy.js';
 import { buildRbacPolicy, MATCH_NEVER, type BuildAction } from './rbac-policy.js';
 import { HttpOnlyError } from './attributes.js';
 
 export const HTTP_RBAC = 'envoy.filters.http.rbac';
 export const NETWORK_RBAC = 'envoy.filters.network.rbac';
-const HTTP_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
-const NETWORK_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
 
 /** Istio's shadow stat prefixes of dry-run ALLOW and DENY policies. */
 const SHADOW_PREFIX: Record<BuildAction, string> = {
@@ -32,8 +38,8 @@ export function isDryRun(p: AuthorizationPolicy): boolean {
 
 /** Enforced and shadow RBAC of one action; null when no policy has that action. */
 interface ActionRules {
-  readonly rules: Envoy | null;
-  readonly shadow: Envoy | null;
+  readonly rules: Rbac | null;
+  readonly shadow: Rbac | null;
   readonly action: BuildAction;
 }
 
@@ -43,8 +49,8 @@ function buildAction(
   forTCP: boolean,
 ): ActionRules | null {
   if (policies.length === 0) return null;
-  const enforce: Record<string, Envoy> = {};
-  const shadow: Record<string, Envoy> = {};
+  const enforce: Record<string, Policy> = {};
+  const shadow: Record<string, Policy> = {};
   let hasEnforce = false;
   let hasShadow = false;
   for (const p of policies) {
@@ -84,8 +90,9 @@ function byAction(policies: readonly AuthorizationPolicy[]): [AuthorizationPolic
   ];
 }
 
-function typedConfig(r: ActionRules, type: string, extra: Envoy): Envoy {
-  const cfg: Envoy = { '@type': type, ...extra };
+/** The RBAC filter config of one action (the HTTP and network messages share these fields). */
+function rbacConfig(r: ActionRules): HttpRbac & NetworkRbac {
+  const cfg: HttpRbac & NetworkRbac = {};
   if (r.rules) cfg.rules = r.rules;
   if (r.shadow) {
     cfg.shadowRules = r.shadow;
@@ -95,24 +102,24 @@ function typedConfig(r: ActionRules, type: string, extra: Envoy): Envoy {
 }
 
 /** The envoy.filters.http.rbac filters for an HTTP filter chain (none when no policy applies). */
-export function buildHttpRbacFilters(policies: readonly AuthorizationPolicy[]): Envoy[] {
-  const out: Envoy[] = [];
+export function buildHttpRbacFilters(policies: readonly AuthorizationPolicy[]): HttpFilter[] {
+  const out: HttpFilter[] = [];
   for (const [ps, action] of byAction(policies)) {
     const r = buildAction(ps, action, false);
-    if (r) out.push({ name: HTTP_RBAC, typedConfig: typedConfig(r, HTTP_RBAC_TYPE, {}) });
+    if (r) out.push({ name: HTTP_RBAC, typedConfig: anyOf(TYPES.HTTP_RBAC, rbacConfig(r)) });
   }
   return out;
 }
 
 /** The envoy.filters.network.rbac filters for a TCP filter chain (stats under `tcp.rbac.`). */
-export function buildNetworkRbacFilters(policies: readonly AuthorizationPolicy[]): Envoy[] {
-  const out: Envoy[] = [];
+export function buildNetworkRbacFilters(policies: readonly AuthorizationPolicy[]): Filter[] {
+  const out: Filter[] = [];
   for (const [ps, action] of byAction(policies)) {
     const r = buildAction(ps, action, true);
     if (r)
       out.push({
         name: NETWORK_RBAC,
-        typedConfig: typedConfig(r, NETWORK_RBAC_TYPE, { statPrefix: 'tcp.' }),
+        typedConfig: anyOf(TYPES.NETWORK_RBAC, { statPrefix: 'tcp.', ...rbacConfig(r) }),
       });
   }
   return out;

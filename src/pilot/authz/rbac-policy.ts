@@ -1,13 +1,14 @@
 // One AuthorizationPolicy rule → one Envoy RBAC Policy (permissions OR-ed per `to`, principals per
 // `from`, `when` conditions AND-ed into both), as Istio's authz model builds it.
 import type { Rule } from '../../api/kinds/security/authorization-policy.js';
-import type { Envoy } from '../envoy.js';
+import type { envoy_config_rbac_v3_Policy as Policy } from '../../xds/envoy-types.js';
 import {
   ATTRIBUTES,
   attributeForKey,
   HttpOnlyError,
   serviceAccountAttribute,
   type Attribute,
+  type RbacMatcher,
 } from './attributes.js';
 
 /** One attribute with its values and notValues. */
@@ -29,10 +30,10 @@ function term(key: string, attr: Attribute, values?: string[], notValues?: strin
 /** The RBAC action a policy is built for: ALLOW drops a rule with HTTP-only fields on TCP; DENY/LOG ignore them. */
 export type BuildAction = 'ALLOW' | 'DENY' | 'LOG';
 
-function build(t: Term, forTCP: boolean, action: BuildAction): Envoy[] {
-  const out: Envoy[] = [];
+function build(t: Term, forTCP: boolean, action: BuildAction): RbacMatcher[] {
+  const out: RbacMatcher[] = [];
   const side = t.attr.side;
-  const not = (e: Envoy): Envoy => (side === 'permission' ? { notRule: e } : { notId: e });
+  const not = (e: RbacMatcher): RbacMatcher => (side === 'permission' ? { notRule: e } : { notId: e });
   try {
     if (t.values.length > 0) out.push(t.attr.build(t.key, t.values, forTCP));
     if (t.notValues.length > 0) out.push(not(t.attr.build(t.key, t.notValues, forTCP)));
@@ -43,7 +44,12 @@ function build(t: Term, forTCP: boolean, action: BuildAction): Envoy[] {
   return out;
 }
 
-function and(terms: TermList, side: 'permission' | 'principal', forTCP: boolean, action: BuildAction): Envoy {
+function and(
+  terms: TermList,
+  side: 'permission' | 'principal',
+  forTCP: boolean,
+  action: BuildAction,
+): RbacMatcher {
   const parts = terms.flatMap((t) => build(t, forTCP, action));
   if (side === 'permission') return { andRules: { rules: parts.length > 0 ? parts : [{ any: true }] } };
   return { andIds: { ids: parts.length > 0 ? parts : [{ any: true }] } };
@@ -58,7 +64,7 @@ export function buildRbacPolicy(
   policyNamespace: string,
   forTCP: boolean,
   action: BuildAction,
-): Envoy {
+): Policy {
   const basePerm: TermList = [];
   const basePrinc: TermList = [];
   for (const w of rule.when ?? []) {
@@ -108,7 +114,7 @@ export function buildRbacPolicy(
 }
 
 /** Istio's policy matching nothing (`spec: {}` ALLOW, i.e. deny all). */
-export const MATCH_NEVER: Envoy = {
+export const MATCH_NEVER: Policy = {
   permissions: [{ notRule: { any: true } }],
   principals: [{ notId: { any: true } }],
 };

@@ -3,7 +3,10 @@
 import type { AuthorizationPolicy } from '../../api/kinds/security/authorization-policy.js';
 import type { RequestAuthentication } from '../../api/kinds/security/request-authentication.js';
 import { buildJwtFilter } from '../authn/jwt-filter.js';
-import type { Envoy } from '../envoy.js';
+import type {
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter as HttpFilter,
+} from '../../xds/envoy-types.js';
 import type { ProxyScope } from '../scoping.js';
 import { buildCustomFilters } from './ext-authz-filters.js';
 import { policiesFor } from './policy-selection.js';
@@ -12,9 +15,9 @@ import { buildHttpRbacFilters, buildNetworkRbacFilters } from './rbac-filters.js
 /** Filters to put in front of a chain's terminal filter. */
 export interface SecurityFilters {
   /** HTTP filters, first in the HCM (before CORS, fault and router). */
-  readonly http: readonly Envoy[];
+  readonly http: readonly HttpFilter[];
   /** Network filters before tcp_proxy. */
-  readonly tcp: readonly Envoy[];
+  readonly tcp: readonly Filter[];
 }
 
 /** No policy applies. */

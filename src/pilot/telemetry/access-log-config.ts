@@ -1,10 +1,13 @@
 // Envoy access_log entries from MeshConfig (accessLogFile/Encoding/Format) and Telemetry access-log
 // providers, with Istio's default text and JSON formats and `filter.expression` on response codes.
 import { structFromJson } from '../../xds/struct.js';
-import type { Envoy } from '../envoy.js';
+import type {
+  envoy_config_accesslog_v3_AccessLog as AccessLog,
+  envoy_config_accesslog_v3_AccessLogFilter as AccessLogFilter,
+  envoy_config_core_v3_SubstitutionFormatString as SubstitutionFormatString,
+} from '../../xds/envoy-types.js';
+import { anyOf, TYPES } from '../envoy.js';
 import type { MeshTelemetry } from './mesh-telemetry.js';
-
-const FILE_ACCESS_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 
 /** Istio's default text format (pilot/pkg/model/telemetry_logging.go, Istio 1.9+). */
 export const ISTIO_TEXT_FORMAT =
@@ -47,21 +50,21 @@ export function fileAccessLog(
   path: string,
   text: string | null,
   labels: Readonly<Record<string, string>> | null,
-  filter: Envoy | null,
-): Envoy {
-  const logFormat: Envoy = labels
+  filter: AccessLogFilter | null,
+): AccessLog {
+  const logFormat: SubstitutionFormatString = labels
     ? { jsonFormat: structFromJson({ ...labels }) }
     : { textFormatSource: { inlineString: text ?? ISTIO_TEXT_FORMAT } };
-  const out: Envoy = {
+  const out: AccessLog = {
     name: 'envoy.access_loggers.file',
-    typedConfig: { '@type': FILE_ACCESS_LOG, path, logFormat },
+    typedConfig: anyOf(TYPES.FILE_ACCESS_LOG, { path, logFormat }),
   };
   if (filter) out.filter = filter;
   return out;
 }
 
 /** The MeshConfig access log (accessLogFile set), or null. */
-export function meshAccessLog(t: MeshTelemetry): Envoy | null {
+export function meshAccessLog(t: MeshTelemetry): AccessLog | null {
   if (!t.accessLogFile) return null;
   if (t.accessLogEncoding === 'JSON') {
     let labels: Record<string, string> = { ...ISTIO_JSON_LABELS };
@@ -82,7 +85,7 @@ export function meshAccessLog(t: MeshTelemetry): Envoy | null {
   return fileAccessLog(t.accessLogFile, text, null, null);
 }
 
-function codeFilter(op: 'GE' | 'EQ' | 'LE', value: number): Envoy {
+function codeFilter(op: 'GE' | 'EQ' | 'LE', value: number): AccessLogFilter {
   return {
     statusCodeFilter: { comparison: { op, value: { defaultValue: value, runtimeKey: 'mizzen.unused' } } },
   };
@@ -92,16 +95,16 @@ function codeFilter(op: 'GE' | 'EQ' | 'LE', value: number): Envoy {
  * A Telemetry `filter.expression` on `response.code` (`>= 400`, `== 503`, `!= 200`, joined with `&&` or
  * `||`, no parentheses) as an Envoy AccessLogFilter; null when the expression is beyond that subset.
  */
-export function compileFilterExpression(expr: string): Envoy | null {
+export function compileFilterExpression(expr: string): AccessLogFilter | null {
   const orParts = expr.split('||').map((s) => s.trim());
-  const ors: Envoy[] = [];
+  const ors: AccessLogFilter[] = [];
   for (const part of orParts) {
-    const ands: Envoy[] = [];
+    const ands: AccessLogFilter[] = [];
     for (const cmp of part.split('&&').map((s) => s.trim())) {
       const m = /^response\.code\s*(>=|<=|==|!=|>|<)\s*(\d{1,3})$/.exec(cmp);
       if (!m) return null;
       const n = Number(m[2]);
-      const f =
+      const f: AccessLogFilter =
         m[1] === '>='
           ? codeFilter('GE', n)
           : m[1] === '>'

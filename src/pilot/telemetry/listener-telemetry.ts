@@ -2,14 +2,19 @@
 // metadata exchange) before the router of every HTTP connection manager, and access logs, following
 // the Telemetry resources and MeshConfig that apply to the proxy on each side (inbound = SERVER).
 import { structFromJson } from '../../xds/struct.js';
-import { durationMs, FILTERS, type Envoy } from '../envoy.js';
+import type {
+  envoy_config_accesslog_v3_AccessLog as AccessLog,
+  envoy_config_listener_v3_Filter as Filter,
+  envoy_config_listener_v3_Listener as Listener,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager as HttpConnectionManager,
+} from '../../xds/envoy-types.js';
+import { anyOf, durationMs, FILTERS, payloadOf, TYPES } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
 import { compileFilterExpression, fileAccessLog, meshAccessLog } from './access-log-config.js';
 import type { ExtensionProvider, MeshTelemetry } from './mesh-telemetry.js';
 import { buildHcmTracing, requestIdExtension } from './tracing-config.js';
 import { effectiveTelemetry, type EffectiveTelemetry, type TrafficSide } from './telemetry-policy.js';
 
-const TYPED_STRUCT = 'type.googleapis.com/udpa.type.v1.TypedStruct';
 /** Name of the stats filter (Istio's). */
 export const ISTIO_STATS = 'istio.stats';
 
@@ -35,7 +40,7 @@ function statsFilter(
   side: TrafficSide,
   eff: EffectiveTelemetry,
   port: number,
-): Envoy | null {
+): Filter | null {
   const mesh = scope.push.mesh.telemetry;
   if (!eff.metricsProviders.some((n) => findProvider(mesh, n)?.kind === 'prometheus')) return null;
   const metrics = eff.metricOverrides.map((o) => {
@@ -65,20 +70,19 @@ function statsFilter(
   }
   return {
     name: ISTIO_STATS,
-    typedConfig: {
-      '@type': TYPED_STRUCT,
+    typedConfig: anyOf(TYPES.TYPED_STRUCT, {
       typeUrl: 'type.googleapis.com/stats.PluginConfig',
       value: structFromJson(value),
-    },
+    }),
   };
 }
 
 /** Access logs of one side: Telemetry providers when a Telemetry sets access logging, else MeshConfig's. */
-function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): Envoy[] {
+function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): AccessLog[] {
   const mesh = scope.push.mesh.telemetry;
   if (eff.accessLogProviders === null) {
     const fromDefaults = mesh.defaultProviders.accessLogging;
-    const out: Envoy[] = [];
+    const out: AccessLog[] = [];
     const m = meshAccessLog(mesh);
     if (m) out.push(m);
     for (const n of fromDefaults) {
@@ -88,7 +92,7 @@ function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): Envoy[] {
     return out;
   }
   const filter = eff.accessLogFilter ? compileFilterExpression(eff.accessLogFilter) : null;
-  const out: Envoy[] = [];
+  const out: AccessLog[] = [];
   for (const n of eff.accessLogProviders) {
     const p = findProvider(mesh, n);
     if (p?.kind !== 'envoyFileAccessLog') continue;
@@ -102,20 +106,20 @@ function accessLogs(scope: ProxyScope, eff: EffectiveTelemetry): Envoy[] {
 }
 
 /** The port an inbound HCM serves, from its inline route config `inbound|PORT||`; 0 when unknown. */
-function inboundPort(hcm: Envoy): number {
-  const name = String((hcm.routeConfig as Envoy | undefined)?.name ?? '');
+function inboundPort(hcm: HttpConnectionManager): number {
+  const name = hcm.routeConfig?.name ?? '';
   const m = /^inbound\|(\d+)\|/.exec(name);
   return m ? Number(m[1]) : 0;
 }
 
 /** The port of an inbound tcp_proxy from its cluster `inbound|PORT||`; 0 when unknown. */
-function inboundTcpPort(tcp: Envoy): number {
-  const m = /^inbound\|(\d+)\|/.exec(String((tcp.typedConfig as Envoy | undefined)?.cluster ?? ''));
+function inboundTcpPort(tcp: Filter): number {
+  const m = /^inbound\|(\d+)\|/.exec(payloadOf(tcp.typedConfig, TYPES.TCP_PROXY)?.cluster ?? '');
   return m ? Number(m[1]) : 0;
 }
 
 /** Adds telemetry to every HTTP connection manager of the listeners (in place; they are fresh objects). */
-export function applyListenerTelemetry(scope: ProxyScope, listeners: Envoy[]): Envoy[] {
+export function applyListenerTelemetry(scope: ProxyScope, listeners: Listener[]): Listener[] {
   const push = scope.push;
   const bySide = new Map<TrafficSide, EffectiveTelemetry>();
   const eff = (side: TrafficSide): EffectiveTelemetry => {
@@ -125,8 +129,8 @@ export function applyListenerTelemetry(scope: ProxyScope, listeners: Envoy[]): E
   };
   for (const l of listeners) {
     const side: TrafficSide = l.trafficDirection === 'INBOUND' ? 'SERVER' : 'CLIENT';
-    for (const chain of (l.filterChains ?? []) as Envoy[]) {
-      const filters = (chain.filters ?? []) as Envoy[];
+    for (const chain of l.filterChains ?? []) {
+      const filters = chain.filters ?? [];
       const tcpAt = filters.findIndex((f) => f.name === FILTERS.TCP_PROXY);
       if (tcpAt >= 0 && !filters.some((f) => f.name === ISTIO_STATS)) {
         // Istio's TCP metrics: the network istio.stats filter in front of tcp_proxy.
@@ -135,11 +139,11 @@ export function applyListenerTelemetry(scope: ProxyScope, listeners: Envoy[]): E
         if (stats) filters.splice(tcpAt, 0, stats);
       }
       for (const f of filters) {
-        if (f.name !== FILTERS.HCM) continue;
-        const hcm = f.typedConfig as Envoy;
+        const hcm = f.name === FILTERS.HCM ? payloadOf(f.typedConfig, TYPES.HCM) : null;
+        if (!hcm) continue;
         const e = eff(side);
         const stats = statsFilter(scope, side, e, side === 'SERVER' ? inboundPort(hcm) : 0);
-        const filters = (hcm.httpFilters ?? []) as Envoy[];
+        const filters = hcm.httpFilters ?? [];
         if (stats && !filters.some((x) => x.name === ISTIO_STATS))
           filters.splice(filters.length - 1, 0, stats);
         const logs = accessLogs(scope, e);

@@ -3,13 +3,17 @@
 // or MeshConfig defaultProviders.tracing), random sampling (Telemetry randomSamplingPercentage, else
 // defaultConfig.tracing.sampling), Istio's own span tags and the Telemetry customTags.
 import type { CustomTag } from '../../api/kinds/telemetry/telemetry.js';
-import { duration, wrap, type Envoy } from '../envoy.js';
+import type {
+  envoy_config_trace_v3_OpenTelemetryConfig as OpenTelemetryConfig,
+  envoy_config_trace_v3_Tracing_Http as TracingHttp,
+  envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_Tracing as HcmTracing,
+  envoy_extensions_filters_network_http_connection_manager_v3_RequestIDExtension as RequestIdExtension,
+  envoy_type_tracing_v3_CustomTag as CustomTagMessage,
+} from '../../xds/envoy-types.js';
+import { anyOf, duration, TYPES, wrap } from '../envoy.js';
 import type { ProxyScope } from '../scoping.js';
 import type { ExtensionProvider } from './mesh-telemetry.js';
 import type { EffectiveTelemetry } from './telemetry-policy.js';
-
-const ZIPKIN = 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig';
-const OTEL = 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig';
 
 type TracingProvider = Extract<ExtensionProvider, { kind: 'zipkin' | 'opentelemetry' }>;
 
@@ -25,14 +29,13 @@ export function collectorCluster(p: TracingProvider): string {
 }
 
 /** The Envoy tracer provider of a Zipkin or OpenTelemetry extension provider. */
-function providerConfig(p: TracingProvider, serviceName: string): Envoy {
+function providerConfig(p: TracingProvider, serviceName: string): TracingHttp {
   const host = providerHost(p.service);
   const cluster = collectorCluster(p);
   if (p.kind === 'zipkin')
     return {
       name: 'envoy.tracers.zipkin',
-      typedConfig: {
-        '@type': ZIPKIN,
+      typedConfig: anyOf(TYPES.ZIPKIN, {
         collectorCluster: cluster,
         collectorEndpoint: p.path,
         collectorEndpointVersion: 'HTTP_JSON',
@@ -40,9 +43,9 @@ function providerConfig(p: TracingProvider, serviceName: string): Envoy {
         // Istio: 128-bit trace ids, and client and server spans with their own ids.
         traceId_128bit: true,
         sharedSpanContext: wrap(false),
-      },
+      }),
     };
-  const cfg: Envoy = { '@type': OTEL, serviceName };
+  const cfg: OpenTelemetryConfig = { serviceName };
   if (p.grpc)
     cfg.grpcService = {
       envoyGrpc: { clusterName: cluster, authority: host },
@@ -53,15 +56,15 @@ function providerConfig(p: TracingProvider, serviceName: string): Envoy {
       httpUri: { uri: `http://${host}:${p.port}${p.path}`, cluster, timeout: duration(p.timeoutMs) },
       requestHeadersToAdd: Object.entries(p.headers).map(([key, value]) => ({ header: { key, value } })),
     };
-  return { name: 'envoy.tracers.opentelemetry', typedConfig: cfg };
+  return { name: 'envoy.tracers.opentelemetry', typedConfig: anyOf(TYPES.OPENTELEMETRY, cfg) };
 }
 
 /** Istio's span tags of a proxy (enableIstioTags): canonical service/revision, mesh, namespace, cluster. */
-function istioTags(scope: ProxyScope): Envoy[] {
+function istioTags(scope: ProxyScope): CustomTagMessage[] {
   const p = scope.proxy;
   const l = p.labels;
   const md = p.metadata as Record<string, unknown>;
-  const lit = (tag: string, value: string): Envoy => ({ tag, literal: { value } });
+  const lit = (tag: string, value: string): CustomTagMessage => ({ tag, literal: { value } });
   return [
     lit('istio.canonical_revision', l['service.istio.io/canonical-revision'] ?? l['version'] ?? 'latest'),
     lit(
@@ -78,8 +81,8 @@ function istioTags(scope: ProxyScope): Envoy[] {
 }
 
 /** Telemetry customTags as Envoy custom_tags (formatter tags are warned about at validation). */
-function customTags(tags: Record<string, CustomTag> | undefined): Envoy[] {
-  const out: Envoy[] = [];
+function customTags(tags: Record<string, CustomTag> | undefined): CustomTagMessage[] {
+  const out: CustomTagMessage[] = [];
   for (const [tag, t] of Object.entries(tags ?? {})) {
     if (t.literal) out.push({ tag, literal: { value: t.literal.value } });
     else if (t.environment)
@@ -112,12 +115,12 @@ export function tracingProvider(scope: ProxyScope, eff: EffectiveTelemetry): Tra
 }
 
 /** The HCM `tracing` for this side, or null when no tracing provider applies. */
-export function buildHcmTracing(scope: ProxyScope, eff: EffectiveTelemetry): Envoy | null {
+export function buildHcmTracing(scope: ProxyScope, eff: EffectiveTelemetry): HcmTracing | null {
   const p = tracingProvider(scope, eff);
   if (p === null) return null;
   const tr = eff.tracing;
   const sampling = tr?.randomSamplingPercentage ?? scope.push.mesh.telemetry.sampling;
-  const out: Envoy = {
+  const out: HcmTracing = {
     clientSampling: { value: 100 },
     randomSampling: { value: sampling },
     overallSampling: { value: 100 },
@@ -130,12 +133,7 @@ export function buildHcmTracing(scope: ProxyScope, eff: EffectiveTelemetry): Env
 }
 
 /** Envoy's UUID request id extension when Telemetry turns useRequestIdForTraceSampling off; else null. */
-export function requestIdExtension(eff: EffectiveTelemetry): Envoy | null {
+export function requestIdExtension(eff: EffectiveTelemetry): RequestIdExtension | null {
   if (eff.tracing?.useRequestIdForTraceSampling !== false) return null;
-  return {
-    typedConfig: {
-      '@type': 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig',
-      useRequestIdForTraceSampling: wrap(false),
-    },
-  };
+  return { typedConfig: anyOf(TYPES.UUID_REQUEST_ID, { useRequestIdForTraceSampling: wrap(false) }) };
 }

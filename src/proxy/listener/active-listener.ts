@@ -207,7 +207,7 @@ export class ActiveListener {
       rejectUnauthorized: false,
     });
     t.on('error', () => t.destroy());
-    const timer = setTimeout(() => t.destroy(), DETECT_TIMEOUT_MS);
+    const timer = setTimeout(() => t.destroy(), chain.handshakeTimeoutMs ?? DETECT_TIMEOUT_MS);
     t.once('close', () => clearTimeout(timer));
     t.once('secure', () => {
       clearTimeout(timer);

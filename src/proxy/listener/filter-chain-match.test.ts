@@ -1,9 +1,14 @@
 // Envoy's filter chain selection: most specific match per criterion in Envoy's order, no backtracking.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { envoy_config_listener_v3_FilterChainMatch as FilterChainMatchMessage } from '../../xds/envoy-types.js';
 import { FilterChainMatch, selectChain, type ConnectionFacts } from './filter-chain-match.js';
 
-const chain = (name: string, m: any, tls = false): { name: string; match: FilterChainMatch } => ({
+const chain = (
+  name: string,
+  m: FilterChainMatchMessage,
+  tls = false,
+): { name: string; match: FilterChainMatch } => ({
   name,
   match: new FilterChainMatch(m, tls),
 });
@@ -51,7 +56,7 @@ test('destination prefix ranges: longest prefix wins, chains without ranges catc
 test('no backtracking: the most specific port wins even when it then fails a later criterion', () => {
   const cs = [
     chain('any-port', {}),
-    chain('port-443-tls', { destinationPort: 443, transportProtocol: 'tls' }),
+    chain('port-443-tls', { destinationPort: { value: 443 }, transportProtocol: 'tls' }),
   ];
   assert.equal(pick(cs, { transportProtocol: 'tls' }), 'port-443-tls');
   assert.equal(pick(cs, { transportProtocol: 'raw_buffer' }), 'none');
@@ -70,4 +75,11 @@ test('TLS-terminating chains never take plaintext; source type, source ranges an
   assert.equal(pick(src, {}), 'external');
   assert.equal(pick(src, { sourcePort: 1 }), 'none');
   assert.throws(() => new FilterChainMatch({ prefixRanges: [{ addressPrefix: 'nope' }] }), /not an IP/);
+});
+
+test('a zero prefix length in canonical form ({}: 0.0.0.0/0) matches every address of the family', () => {
+  // pilot's destinationSubnets "0.0.0.0/0" arrives so; it used to be refused as "bad prefix length NaN".
+  const cs = [chain('all', { prefixRanges: [{ addressPrefix: '0.0.0.0', prefixLen: {} }] })];
+  assert.equal(pick(cs, { destinationIp: '192.168.7.9' }), 'all');
+  assert.equal(pick(cs, { destinationIp: '::1' }), 'none');
 });

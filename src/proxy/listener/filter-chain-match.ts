@@ -3,6 +3,11 @@
 // source IP, source type, source IP, source port); at every step only the most specific candidates
 // survive, and there is no backtracking (a chain that wins a step and fails a later one means no match).
 import { isIP, type Socket } from 'node:net';
+import type {
+  envoy_config_core_v3_CidrRange as CidrRangeMessage,
+  envoy_config_listener_v3_FilterChainMatch as FilterChainMatchMessage,
+} from '../../xds/envoy-types.js';
+import { u32 } from '../util/values.js';
 import type { Inspection } from './inspector.js';
 
 /** Facts about one accepted connection. */
@@ -48,19 +53,19 @@ export class FilterChainMatch {
    * Throws on bad CIDRs.
    */
   constructor(
-    m: any,
+    m: FilterChainMatchMessage | null | undefined,
     private readonly terminatesTls = false,
   ) {
-    m = m ?? {};
-    this.destinationPort = Number(m.destinationPort?.value ?? m.destinationPort ?? 0);
-    this.serverNames = ((m.serverNames ?? []) as unknown[]).map((s) => String(s).toLowerCase());
-    this.transportProtocol = String(m.transportProtocol ?? '');
-    this.applicationProtocols = ((m.applicationProtocols ?? []) as unknown[]).map(String);
-    this.prefixRanges = cidrs(m.prefixRanges, 'prefixRanges');
-    this.directSourcePrefixRanges = cidrs(m.directSourcePrefixRanges, 'directSourcePrefixRanges');
-    this.sourcePrefixRanges = cidrs(m.sourcePrefixRanges, 'sourcePrefixRanges');
-    this.sourcePorts = ((m.sourcePorts ?? []) as unknown[]).map(Number);
-    this.sourceType = String(m.sourceType ?? 'ANY');
+    // address_suffix and suffix_len are left out as Envoy leaves them ("not implemented").
+    this.destinationPort = u32(m?.destinationPort, 0);
+    this.serverNames = (m?.serverNames ?? []).map((s) => s.toLowerCase());
+    this.transportProtocol = m?.transportProtocol ?? '';
+    this.applicationProtocols = m?.applicationProtocols ?? [];
+    this.prefixRanges = cidrs(m?.prefixRanges, 'prefixRanges');
+    this.directSourcePrefixRanges = cidrs(m?.directSourcePrefixRanges, 'directSourcePrefixRanges');
+    this.sourcePrefixRanges = cidrs(m?.sourcePrefixRanges, 'sourcePrefixRanges');
+    this.sourcePorts = m?.sourcePorts ?? [];
+    this.sourceType = m?.sourceType ?? 'ANY';
   }
 
   /** True when the chain can only be told apart after looking at the first bytes (TLS, SNI, ALPN). */
@@ -207,13 +212,15 @@ export function parseAddr(ip: string): Addr | null {
   return null;
 }
 
-function cidrs(list: unknown, field: string): Cidr[] {
-  return ((list ?? []) as any[]).map((r) => {
-    const a = parseAddr(String(r.addressPrefix ?? ''));
+function cidrs(list: readonly CidrRangeMessage[] | undefined, field: string): Cidr[] {
+  return (list ?? []).map((r) => {
+    const a = parseAddr(r.addressPrefix ?? '');
     if (!a) throw new Error(`filterChainMatch.${field}: "${r.addressPrefix}" is not an IP address`);
     const max = a.v6 ? 128 : 32;
-    const len = r.prefixLen === undefined ? max : Number(r.prefixLen?.value ?? r.prefixLen);
-    if (!(len >= 0 && len <= max)) throw new Error(`filterChainMatch.${field}: bad prefix length ${len}`);
+    // Absent: the address alone (a host). A zero UInt32Value is `{}` in canonical form (0.0.0.0/0).
+    const len = u32(r.prefixLen, max);
+    if (!(Number.isInteger(len) && len >= 0 && len <= max))
+      throw new Error(`filterChainMatch.${field}: bad prefix length ${len}`);
     return { v6: a.v6, bits: a.bits >> BigInt(max - len), len };
   });
 }

@@ -113,6 +113,24 @@ spec: { address: 10.0.0.5, labels: { app: web }, ports: { http: 7000 }, locality
       [9000, 9000],
     ],
   );
+  // Read through the index by address: each workload gets its own ports, asked again the same answer.
+  assert.deepEqual(
+    reg.inboundPorts('127.1.0.3', 'shop').map((p) => [p.servicePort.port, p.targetPort]),
+    [
+      [80, 8081],
+      [9000, 9000],
+    ],
+  );
+  assert.equal(
+    reg.inboundPorts('127.1.0.2', 'shop', 'web-0'),
+    reg.inboundPorts('127.1.0.2', 'shop', 'web-0'),
+  );
+  assert.deepEqual(
+    reg.inboundPorts('127.1.0.2', 'other'),
+    [],
+    'a Service of another namespace is not served',
+  );
+  assert.deepEqual(reg.inboundPorts('127.9.9.9', 'shop'), []);
 });
 
 test('services without a selector take Endpoints or EndpointSlices', () => {

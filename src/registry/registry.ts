@@ -25,6 +25,8 @@ export class ServiceRegistry {
   private readonly byHost = new Map<string, MeshService[]>();
   private readonly endpointsByKey = new Map<string, readonly Endpoint[]>();
   private readonly workloadsByAddress = new Map<string, WorkloadInstance[]>();
+  private byEndpointAddress: Map<string, IndexedEndpoint[]> | null = null;
+  private readonly inboundMemo = new Map<string, readonly InboundPort[]>();
 
   constructor(built: readonly BuiltService[], workloads: readonly WorkloadInstance[]) {
     const services: MeshService[] = [];
@@ -83,29 +85,53 @@ export class ServiceRegistry {
 
   /**
    * The service ports served by the workload at `address` in `namespace` (by name when several
-   * workloads share the address): every service whose endpoints include it.
+   * workloads share the address): every service whose endpoints include it, in service then port
+   * order. Read through an index by endpoint address (built on first use; the registry is immutable)
+   * and remembered per workload: every proxy's inbound listeners, clusters and telemetry ask it on
+   * every push, and scanning every service's endpoints made that quadratic in the mesh's size.
    */
-  inboundPorts(address: string, namespace: string, workloadName?: string): InboundPort[] {
+  inboundPorts(address: string, namespace: string, workloadName?: string): readonly InboundPort[] {
+    const memoKey = `${address}|${namespace}|${workloadName ?? ''}`;
+    const memo = this.inboundMemo.get(memoKey);
+    if (memo) return memo;
     const out: InboundPort[] = [];
     const seen = new Set<string>();
-    for (const svc of this.services) {
+    for (const c of this.endpointIndex().get(address) ?? []) {
+      const { service: svc, servicePort: sp, endpoint: e } = c;
       if (svc.namespace !== namespace && svc.source === 'Service') continue;
-      for (const sp of svc.ports) {
-        const ep = this.endpoints(svc, sp.port).find(
-          (e) =>
-            e.address === address &&
-            (e.namespace === namespace || e.namespace === '') &&
-            (!workloadName || !e.workloadName || e.workloadName === workloadName),
-        );
-        if (!ep) continue;
-        const k = `${svc.hostname}|${sp.port}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        out.push({ service: svc, servicePort: sp, targetPort: ep.port });
-      }
+      if (!(e.namespace === namespace || e.namespace === '')) continue;
+      if (workloadName && e.workloadName && e.workloadName !== workloadName) continue;
+      const k = `${svc.hostname}|${sp.port}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push({ service: svc, servicePort: sp, targetPort: e.port });
     }
-    return out;
+    const frozen = Object.freeze(out);
+    this.inboundMemo.set(memoKey, frozen);
+    return frozen;
   }
+
+  /** Every (service, port, endpoint) by endpoint address, in service, port and endpoint order. */
+  private endpointIndex(): ReadonlyMap<string, readonly IndexedEndpoint[]> {
+    if (this.byEndpointAddress) return this.byEndpointAddress;
+    const index = new Map<string, IndexedEndpoint[]>();
+    for (const service of this.services)
+      for (const servicePort of service.ports)
+        for (const endpoint of this.endpoints(service, servicePort.port)) {
+          let l = index.get(endpoint.address);
+          if (!l) index.set(endpoint.address, (l = []));
+          l.push({ service, servicePort, endpoint });
+        }
+    this.byEndpointAddress = index;
+    return index;
+  }
+}
+
+/** One endpoint of one service port, as indexed by its address. */
+interface IndexedEndpoint {
+  readonly service: MeshService;
+  readonly servicePort: ServicePort;
+  readonly endpoint: Endpoint;
 }
 
 function key(svc: MeshService, port: number): string {

@@ -342,7 +342,8 @@ export function diff(
   if (prev === null) {
     for (let i = 0; i < next.names.length; i++)
       if (initial?.get(next.names[i]) !== resourceVersion(next.anys[i])) changed.push(i);
-    const removed = initial ? [...initial.keys()].filter((n) => !next.names.includes(n)) : [];
+    const now = initial ? new Set(next.names) : null;
+    const removed = initial ? [...initial.keys()].filter((n) => !now!.has(n)) : [];
     return { changed, removed };
   }
   let byName: Map<string, AnyMessage> | null = null;

@@ -83,3 +83,12 @@ test('a zero prefix length in canonical form ({}: 0.0.0.0/0) matches every addre
   assert.equal(pick(cs, { destinationIp: '192.168.7.9' }), 'all');
   assert.equal(pick(cs, { destinationIp: '::1' }), 'none');
 });
+
+test('an absent prefix length is 0, as in Envoy: the range matches every address of its family', () => {
+  const cs = [
+    chain('all', { prefixRanges: [{ addressPrefix: '10.1.2.3' }] }),
+    chain('host', { prefixRanges: [{ addressPrefix: '10.1.2.3', prefixLen: { value: 32 } }] }),
+  ];
+  assert.equal(pick(cs, { destinationIp: '192.168.7.9' }), 'all');
+  assert.equal(pick(cs, { destinationIp: '10.1.2.3' }), 'host');
+});

@@ -217,8 +217,9 @@ function cidrs(list: readonly CidrRangeMessage[] | undefined, field: string): Ci
     const a = parseAddr(r.addressPrefix ?? '');
     if (!a) throw new Error(`filterChainMatch.${field}: "${r.addressPrefix}" is not an IP address`);
     const max = a.v6 ? 128 : 32;
-    // Absent: the address alone (a host). A zero UInt32Value is `{}` in canonical form (0.0.0.0/0).
-    const len = u32(r.prefixLen, max);
+    // Envoy's CidrRange: an absent prefix_len is 0 (the range matches every address of its family);
+    // a zero UInt32Value is `{}` in canonical form.
+    const len = u32(r.prefixLen, 0);
     if (!(Number.isInteger(len) && len >= 0 && len <= max))
       throw new Error(`filterChainMatch.${field}: bad prefix length ${len}`);
     return { v6: a.v6, bits: a.bits >> BigInt(max - len), len };

@@ -46,7 +46,13 @@ export async function startPortRelay(path: string, host = '127.0.0.1'): Promise<
       }
       const rest = head.subarray(nl + 1);
       const up = connect({ host, port });
+      // A client gone while the inner connection is still being made takes that connection with it.
+      const drop = (): void => {
+        up.destroy();
+      };
+      conn.once('close', drop);
       up.once('connect', () => {
+        conn.off('close', drop);
         if (rest.length) up.write(rest);
         splice(conn, up);
         conn.resume();

@@ -79,6 +79,11 @@ function userProcesses(): number[] {
   }
 }
 
+/** `mizzen exec client -- ARGS…` as the test user. */
+function inClient(...args: string[]): Promise<Run> {
+  return asUser(['exec', 'client', '--run-dir', run, '--', ...args]);
+}
+
 let tmp = '';
 let run = '';
 let gatewayPort = 0;
@@ -154,17 +159,7 @@ describe('mizzen up without root: rootless pod network mode', { timeout: 300_000
     assert.equal(s.code, 0, s.err);
     const rows = (JSON.parse(s.out) as { pods: { name: string; ready: string }[] }).pods;
     for (const p of state.pods) assert.equal(rows.find((r) => r.name === p.name)?.ready, '2/2', s.out);
-    const dns = await asUser([
-      'exec',
-      'client',
-      '--run-dir',
-      run,
-      '--',
-      'getent',
-      'hosts',
-      'httpbin',
-      'pyserver.default',
-    ]);
+    const dns = await inClient('getent', 'hosts', 'httpbin', 'pyserver.default');
     assert.equal(dns.code, 0, dns.err);
     const ips = dns.out
       .trim()
@@ -175,16 +170,7 @@ describe('mizzen up without root: rootless pod network mode', { timeout: 300_000
   });
 
   it("Node's fetch and python3 -m http.server with no proxy settings: captured by the sidecars", async () => {
-    const r = await asUser([
-      'exec',
-      'client',
-      '--run-dir',
-      run,
-      '--',
-      'node',
-      FETCH,
-      'http://httpbin:8000/headers',
-    ]);
+    const r = await inClient('node', FETCH, 'http://httpbin:8000/headers');
     assert.equal(r.code, 0, r.err);
     const [status, body] = r.out.split('\n');
     assert.equal(status, '200', r.out);
@@ -195,16 +181,7 @@ describe('mizzen up without root: rootless pod network mode', { timeout: 300_000
       seen.headers['x-forwarded-client-cert'] ?? '',
       /spiffe:\/\/cluster\.local\/ns\/default\/sa\/default/,
     );
-    const py = await asUser([
-      'exec',
-      'client',
-      '--run-dir',
-      run,
-      '--',
-      'node',
-      FETCH,
-      'http://pyserver:5000/hello.txt',
-    ]);
+    const py = await inClient('node', FETCH, 'http://pyserver:5000/hello.txt');
     assert.equal(py.out, '200\nhello from python\n\n', py.err);
   });
 

@@ -300,7 +300,6 @@ function passSerializedResponses(service: grpc.ServiceDefinition): grpc.ServiceD
     const serialize = method.responseSerialize;
     const passing = (value: unknown): Buffer => {
       if (!(value instanceof SerializedResponse)) return serialize(value);
-      value.consumed = true;
       return value.bytes;
     };
     return [name, { ...method, responseSerialize: passing }];

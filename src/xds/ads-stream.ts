@@ -314,7 +314,7 @@ export class AdsStream implements ServedStream {
     watch.status.nonce = nonce;
     watch.status.resourceCount = encoded.anys.length;
     this.host.countPush(typeUrl);
-    return { written: this.writer.write((reuse) => encodeDiscoveryResponse(header, encoded.anys, reuse)) };
+    return { written: this.writer.write(() => encodeDiscoveryResponse(header, encoded.anys)) };
   }
 
   /** Closes a stream whose client has not taken a response within `sendTimeoutMs`. */

@@ -253,7 +253,7 @@ export class DeltaAdsStream implements ServedStream {
       removed,
     };
     const resources = changed.map((i) => ({ name: encoded.names[i], any: encoded.anys[i] }));
-    return { written: this.writer.write((reuse) => encodeDeltaDiscoveryResponse(header, resources, reuse)) };
+    return { written: this.writer.write(() => encodeDeltaDiscoveryResponse(header, resources)) };
   }
 
   /** The client's resources of one type, filtered to its subscription; null when generation failed. */

@@ -1,21 +1,31 @@
 // Tests the hand-built DiscoveryResponse bytes against the real Envoy proto decoder grpc-js uses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { adsServiceConstructor, type DiscoveryResponseMessage } from './ads-service.js';
 import {
+  adsServiceConstructor,
+  type DeltaDiscoveryResponseMessage,
+  type DiscoveryResponseMessage,
+} from './ads-service.js';
+import {
+  encodeDeltaDiscoveryResponse,
   encodeDiscoveryResponse,
   framedResource,
   resourceDigest,
-  SerializedResponse,
+  responseBytes,
+  type ResponseParts,
 } from './discovery-response-bytes.js';
 import { decodeResource, encodeResource } from './protos.js';
 import { edsCluster, loadAssignment } from './test-util.js';
 import { TypeUrl } from './type-urls.js';
 
-const decode = (buf: Buffer): DiscoveryResponseMessage =>
+const decode = (parts: ResponseParts): DiscoveryResponseMessage =>
   adsServiceConstructor().service.StreamAggregatedResources.responseDeserialize(
-    buf,
+    responseBytes(parts),
   ) as DiscoveryResponseMessage;
+const decodeDelta = (parts: ResponseParts): DeltaDiscoveryResponseMessage =>
+  adsServiceConstructor().service.DeltaAggregatedResources.responseDeserialize(
+    responseBytes(parts),
+  ) as DeltaDiscoveryResponseMessage;
 
 test('the bytes decode with the Envoy protos to the same response, resources in order', () => {
   const big = loadAssignment(
@@ -66,22 +76,51 @@ test('framing and fingerprints are cached per Any; equal content has equal finge
   assert.notEqual(resourceDigest(a), resourceDigest(b));
 });
 
-test('a reused response lives in shared memory until settled: settle copies it out unless gRPC took it', () => {
-  const anys = [encodeResource(TypeUrl.CLUSTER, edsCluster('outbound|9080||a.default.svc.cluster.local'))];
+const clusters = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) =>
+    encodeResource(TypeUrl.CLUSTER, edsCluster(`outbound|9080||${prefix}${i}.default.svc.cluster.local`)),
+  );
+
+test('responses carrying the same resources share their body chunks; a different tail shares the rest', () => {
+  const shared = clusters(150, 's');
   const header = (nonce: string) => ({
     versionInfo: 'v',
     typeUrl: TypeUrl.CLUSTER,
     nonce,
     controlPlaneId: 'm',
   });
-  const first = new SerializedResponse(encodeDiscoveryResponse(header('first'), anys, true));
-  first.settle(); // not consumed: moved out of the scratch buffer
-  const taken = new SerializedResponse(encodeDiscoveryResponse(header('taken'), anys, true));
-  taken.consumed = true;
-  taken.settle(); // consumed: stays a view of the scratch buffer
-  const second = encodeDiscoveryResponse(header('secnd'), anys, true);
-  assert.equal(decode(first.bytes).nonce, 'first', 'a settled response survives the next encoding');
-  assert.equal(second.buffer, taken.bytes.buffer, 'reuse writes into the same memory');
-  assert.equal(decode(taken.bytes).nonce, 'secnd', 'an unsettled view is overwritten by the next encoding');
-  assert.notEqual(encodeDiscoveryResponse(header('own'), anys).buffer, second.buffer);
+  const a = encodeDiscoveryResponse(header('a'), [...shared, ...clusters(2, 'own-a')]);
+  const b = encodeDiscoveryResponse(header('b'), [...shared, ...clusters(2, 'own-b')]);
+  assert.equal(a.body.length, 3, '152 resources in chunks of 64');
+  assert.equal(a.body[0], b.body[0], 'the first chunk is the same Buffer');
+  assert.equal(a.body[1], b.body[1]);
+  assert.notEqual(a.body[2], b.body[2], 'the chunk with each proxy own clusters is not shared');
+  assert.equal(decode(a).nonce, 'a');
+  assert.equal(decode(b).nonce, 'b', 'per-stream header fields stay per stream');
+  assert.deepEqual(
+    decode(b)
+      .resources!.slice(-2)
+      .map((r) => decodeResource(r).name),
+    ['outbound|9080||own-b0.default.svc.cluster.local', 'outbound|9080||own-b1.default.svc.cluster.local'],
+  );
+  const single = encodeDiscoveryResponse(header('c'), [shared[0]]);
+  assert.deepEqual(single.body, [framedResource(shared[0])], 'one resource is sent as its cached framing');
+});
+
+test('a delta response decodes with removed names, versions and names per resource', () => {
+  const anys = clusters(70, 'd');
+  const parts = encodeDeltaDiscoveryResponse(
+    { systemVersionInfo: 'v9', typeUrl: TypeUrl.CLUSTER, nonce: 'n', controlPlaneId: 'm', removed: ['gone'] },
+    anys.map((any, i) => ({ name: `outbound|9080||d${i}.default.svc.cluster.local`, any })),
+  );
+  const res = decodeDelta(parts);
+  assert.equal(res.systemVersionInfo, 'v9');
+  assert.deepEqual(res.removedResources, ['gone']);
+  assert.equal(res.resources!.length, 70);
+  assert.equal(res.resources![69].name, 'outbound|9080||d69.default.svc.cluster.local');
+  assert.equal(res.resources![69].version!.length, 22);
+  assert.equal(
+    decodeResource(res.resources![69].resource!).name,
+    'outbound|9080||d69.default.svc.cluster.local',
+  );
 });

@@ -185,7 +185,7 @@ export class DebugServer {
       routes,
       clusters,
       endpoints,
-    } satisfies Record<string, unknown> & { listeners: Envoy[] });
+    } satisfies Record<string, unknown> & { listeners: readonly Envoy[] });
   }
 
   private metrics(res: ServerResponse): void {

@@ -67,3 +67,13 @@ spec:
   assert.equal(aborts(ra), 1, 'app=a gets the fault rule');
   assert.equal(aborts(rb), 0, 'app=b does not');
 });
+
+test('sidecars of one group asking with the same frozen name list get the same list object', () => {
+  const g = generatorFor(pushFromYaml(MESH));
+  const names = Object.freeze(['outbound|9080||reviews.default.svc.cluster.local']);
+  const la = g.generate(a, TypeUrl.ENDPOINT, names);
+  assert.equal(la, g.generate(b, TypeUrl.ENDPOINT, names), 'the xDS server then encodes it once');
+  const fresh = g.generate(b, TypeUrl.ENDPOINT, [...names]);
+  assert.notEqual(fresh, la, 'a list the caller may change is not remembered');
+  assert.deepEqual(fresh, la);
+});

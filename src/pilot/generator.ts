@@ -143,7 +143,7 @@ export class Generator {
   }
 
   /** Resources of `typeUrl` for the proxy; `names` empty = everything (LDS/CDS wildcard). */
-  generate(proxy: ProxyRef, typeUrl: string, names: readonly string[]): Envoy[] {
+  generate(proxy: ProxyRef, typeUrl: string, names: readonly string[]): readonly Envoy[] {
     const e = this.entry(proxy);
     const scope = e.scope;
     const grpc = scope.proxy.generator === 'grpc';
@@ -224,12 +224,22 @@ export class Generator {
   }
 }
 
+/**
+ * Lists byName returned, per cache and (frozen) name list: the xDS server hands every proxy subscribed to the
+ * same names the same frozen list, so they all get the same output list (which it then encodes once).
+ */
+const listsByCache = new WeakMap<object, WeakMap<readonly string[], readonly object[]>>();
+
 /** The named resources, each built once per cache. */
 function byName<T extends object>(
   cache: Map<string, T | null>,
   names: readonly string[],
   build: (name: string) => T | null,
-): T[] {
+): readonly T[] {
+  // A cache only gains entries, so the list for frozen names stays right for the cache's lifetime.
+  const memo = Object.isFrozen(names);
+  const known = memo ? listsByCache.get(cache)?.get(names) : undefined;
+  if (known) return known as readonly T[];
   const out: T[] = [];
   for (const n of names) {
     let r = cache.get(n);
@@ -238,6 +248,11 @@ function byName<T extends object>(
       cache.set(n, r);
     }
     if (r) out.push(r);
+  }
+  if (memo) {
+    let lists = listsByCache.get(cache);
+    if (!lists) listsByCache.set(cache, (lists = new WeakMap()));
+    lists.set(names, out);
   }
   return out;
 }
@@ -253,8 +268,8 @@ function pick<T extends { name?: string }>(all: T[], names: readonly string[]): 
  * Only the static type widens (the compiler checked them against their Envoy message when they were
  * built); they stay the same objects, as encodings are cached per object.
  */
-function served(resources: readonly object[]): Envoy[] {
-  return resources as Envoy[];
+function served(resources: readonly object[]): readonly Envoy[] {
+  return resources as readonly Envoy[];
 }
 
 function buildListeners(scope: ProxyScope): Listener[] {

@@ -34,7 +34,10 @@ const server = proxyRef({
   metadata: { GENERATOR: 'grpc' },
 });
 
-function listenersFor(name: string, ...yaml: string[]): { listeners: CanonicalObject[]; warnings: string[] } {
+function listenersFor(
+  name: string,
+  ...yaml: string[]
+): { listeners: readonly CanonicalObject[]; warnings: string[] } {
   const warnings: string[] = [];
   setGeneratorWarningSink((m) => warnings.push(m));
   try {

@@ -13,6 +13,7 @@ import {
 import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writer.js';
 import type { PushThrottle } from './push-throttle.js';
 import { structToJson } from './struct.js';
+import { subscriptionNames, type SubscriptionNames } from './subscription-names.js';
 import { isWildcardType, PUSH_ORDER, shortTypeName } from './type-urls.js';
 
 /** What the server knows about a connected proxy (from the first DiscoveryRequest). */
@@ -46,8 +47,8 @@ export type Resource = CanonicalObject;
 export type GenerateFn = (
   proxy: ProxyInfo,
   typeUrl: string,
-  resourceNames: string[],
-) => Resource[] | Promise<Resource[]>;
+  resourceNames: readonly string[],
+) => readonly Resource[] | Promise<readonly Resource[]>;
 
 /** A rejected response, as recorded for the sync status. */
 export interface NackRecord {
@@ -70,7 +71,7 @@ export interface TypeStatus {
   /** Nonce of the last response sent. */
   nonce: string;
   /** Subscribed names (empty = wildcard for LDS/CDS). */
-  resourceNames: string[];
+  resourceNames: readonly string[];
   /** Number of resources in the last response sent. */
   resourceCount: number;
   /** The most recent NACK, if any. */
@@ -115,15 +116,14 @@ export interface StreamHost {
 
 /** Encoded resources with their names, index by index. */
 export interface Encoded {
-  names: string[];
-  anys: AnyMessage[];
+  readonly names: string[];
+  readonly anys: AnyMessage[];
 }
 
 interface Watch {
-  names: string[];
+  /** Subscribed names, shared with every stream subscribed to the same names. */
+  subs: SubscriptionNames;
   status: TypeStatus;
-  /** `names` as a set, made when first needed (filtering a generator's output by name). */
-  nameSet: ReadonlySet<string> | null;
   /**
    * The resources last sent, in order: to skip unchanged pushes, and as the last good encoding of a
    * resource that fails to encode when regenerated. Two flat arrays, as thousands of proxies hold one each.
@@ -226,7 +226,7 @@ export class AdsStream implements ServedStream {
     const typeUrl = req.typeUrl ?? '';
     if (!typeUrl)
       return this.host.log('warn', `proxy ${this.proxy.id} sent a DiscoveryRequest without type_url`);
-    const names = [...new Set(req.resourceNames ?? [])].sort();
+    const names = subscriptionNames(req.resourceNames ?? []);
     const nonce = req.responseNonce ?? '';
     const watch = this.watches.get(typeUrl);
     if (nonce === '' || !watch) {
@@ -241,10 +241,9 @@ export class AdsStream implements ServedStream {
     }
     if (req.errorDetail) return this.recordNack(typeUrl, watch, req);
     watch.status.acked = req.versionInfo ?? '';
-    if (!sameNames(names, watch.names)) {
-      watch.names = names;
-      watch.nameSet = null;
-      watch.status.resourceNames = names;
+    if (names !== watch.subs) {
+      watch.subs = names;
+      watch.status.resourceNames = names.list;
       await this.respond(typeUrl, true);
     }
   }
@@ -282,11 +281,12 @@ export class AdsStream implements ServedStream {
   private async respondNow(typeUrl: string, force: boolean): Promise<{ written: Promise<void> } | null> {
     const watch = this.watches.get(typeUrl);
     if (!watch || !this.proxy) return null;
-    const wildcard = isWildcardType(typeUrl) && (watch.names.length === 0 || watch.names.includes('*'));
-    let generated: Resource[] = [];
-    if (wildcard || watch.names.length > 0) {
+    const names = watch.subs;
+    const wildcard = isWildcardType(typeUrl) && (names.list.length === 0 || names.set.has('*'));
+    let generated: readonly Resource[] = [];
+    if (wildcard || names.list.length > 0) {
       try {
-        generated = await this.host.generate(this.proxy, typeUrl, wildcard ? [] : watch.names);
+        generated = await this.host.generate(this.proxy, typeUrl, wildcard ? [] : names.list);
       } catch (err) {
         this.host.log(
           'error',
@@ -294,10 +294,9 @@ export class AdsStream implements ServedStream {
         );
         return null;
       }
-      if (!wildcard) {
-        const wanted = (watch.nameSet ??= new Set(watch.names));
-        generated = generated.filter((r) => wanted.has(resourceName(r)));
-      }
+      // Generators usually return just the names asked for: then the (shared) list is kept as it is.
+      if (!wildcard && !generated.every((r) => names.set.has(resourceName(r))))
+        generated = generated.filter((r) => names.set.has(resourceName(r)));
     }
     const sent = watch.sent;
     const encoded = encodeResources(this.host, this.proxy.id, typeUrl, generated, (name) => {
@@ -369,11 +368,10 @@ export function makeProxyInfo(node: NodeMessage, peer: string): ProxyInfo {
   };
 }
 
-function newWatch(names: string[]): Watch {
+function newWatch(names: SubscriptionNames): Watch {
   return {
-    names,
-    status: { sent: '', acked: '', nonce: '', resourceNames: names, resourceCount: 0 },
-    nameSet: null,
+    subs: names,
+    status: { sent: '', acked: '', nonce: '', resourceNames: names.list, resourceCount: 0 },
     sent: null,
   };
 }
@@ -389,7 +387,12 @@ export function encodeResources(
   resources: readonly Resource[],
   lastGood: (name: string) => AnyMessage | undefined,
 ): Encoded {
+  if (host.immutableResources) {
+    const known = encodedByList.get(resources);
+    if (known) return known;
+  }
   const out: Encoded = { names: [], anys: [] };
+  let failed = false;
   for (const resource of resources) {
     const name = resourceName(resource);
     let any: AnyMessage | undefined;
@@ -400,6 +403,7 @@ export function encodeResources(
         if (host.immutableResources) encodedByObject.set(resource, any);
       }
     } catch (err) {
+      failed = true;
       any = lastGood(name);
       const kept = any ? 'kept the last good version' : 'left it out';
       host.log(
@@ -411,8 +415,14 @@ export function encodeResources(
     out.names.push(name);
     out.anys.push(any);
   }
+  // A list handed to many proxies (the generator shares one per group and subscription) is encoded into
+  // one Encoded they all hold, unless a resource failed (then the result depends on each proxy's last good).
+  if (host.immutableResources && !failed) encodedByList.set(resources, out);
   return out;
 }
+
+/** Encoded lists by generated list (immutable resources only); never mutated once made. */
+const encodedByList = new WeakMap<readonly Resource[], Encoded>();
 
 /**
  * Encodings by resource object, used when the server's generator declares its resources immutable:
@@ -427,10 +437,6 @@ function sameContent(a: readonly AnyMessage[], b: readonly AnyMessage[]): boolea
     if (a[i] !== b[i] && resourceDigest(a[i]) !== resourceDigest(b[i])) return false;
   }
   return true;
-}
-
-function sameNames(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((n, i) => n === b[i]);
 }
 
 export function rank(typeUrl: string): number {

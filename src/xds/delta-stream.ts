@@ -25,15 +25,15 @@ import {
   type TypeStatus,
 } from './ads-stream.js';
 import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writer.js';
+import { NO_NAMES, subscriptionNames, type SubscriptionNames } from './subscription-names.js';
 import { isWildcardType, shortTypeName } from './type-urls.js';
 
 /** Per type: what the client subscribed to and what it holds. */
 interface DeltaWatch {
   /** LDS/CDS subscribed with `*` (or with no names on the first request). */
   wildcard: boolean;
-  /** Explicitly subscribed names, sorted. */
-  names: string[];
-  nameSet: ReadonlySet<string> | null;
+  /** Explicitly subscribed names, sorted; shared with every stream subscribed to the same names. */
+  subs: SubscriptionNames;
   status: TypeStatus;
   /**
    * The resources the client holds as far as the server knows (everything sent, NACKed ones too: like
@@ -160,7 +160,7 @@ export class DeltaAdsStream implements ServedStream {
 
   /** Applies (un)subscriptions; returns the names newly subscribed (or `*` turned on). */
   private changeSubscription(watch: DeltaWatch, subscribe: string[], unsubscribe: string[]): string[] {
-    const names = new Set(watch.names);
+    const names = new Set(watch.subs.list);
     const added: string[] = [];
     for (const n of unsubscribe) {
       if (n === '*') watch.wildcard = false;
@@ -178,7 +178,7 @@ export class DeltaAdsStream implements ServedStream {
     setNames(watch, [...names]);
     // Forget what the client held of the names it dropped: subscribing again sends them again.
     if (unsubscribe.length > 0 && watch.sent && !watch.wildcard) {
-      const keep = watch.nameSet!;
+      const keep = watch.subs.set;
       const sent: Encoded = { names: [], anys: [] };
       watch.sent.names.forEach((n, i) => {
         if (keep.has(n)) {
@@ -257,11 +257,11 @@ export class DeltaAdsStream implements ServedStream {
   }
 
   /** The client's resources of one type, filtered to its subscription; null when generation failed. */
-  private async generate(typeUrl: string, watch: DeltaWatch): Promise<Resource[] | null> {
-    if (!watch.wildcard && watch.names.length === 0) return [];
-    let generated: Resource[];
+  private async generate(typeUrl: string, watch: DeltaWatch): Promise<readonly Resource[] | null> {
+    if (!watch.wildcard && watch.subs.list.length === 0) return [];
+    let generated: readonly Resource[];
     try {
-      generated = await this.host.generate(this.proxy!, typeUrl, watch.wildcard ? [] : watch.names);
+      generated = await this.host.generate(this.proxy!, typeUrl, watch.wildcard ? [] : watch.subs.list);
     } catch (err) {
       this.host.log(
         'error',
@@ -270,7 +270,9 @@ export class DeltaAdsStream implements ServedStream {
       return null;
     }
     if (watch.wildcard) return generated;
-    const wanted = (watch.nameSet ??= new Set(watch.names));
+    const wanted = watch.subs.set;
+    // Generators usually return just the names asked for: then the (shared) list is kept as it is.
+    if (generated.every((r) => wanted.has(resourceName(r)))) return generated;
     return generated.filter((r) => wanted.has(resourceName(r)));
   }
 
@@ -314,8 +316,7 @@ export class DeltaAdsStream implements ServedStream {
 function newWatch(wildcard: boolean): DeltaWatch {
   return {
     wildcard,
-    names: [],
-    nameSet: null,
+    subs: NO_NAMES,
     status: { sent: '', acked: '', nonce: '', resourceNames: wildcard ? ['*'] : [], resourceCount: 0 },
     sent: null,
     initial: null,
@@ -323,9 +324,8 @@ function newWatch(wildcard: boolean): DeltaWatch {
 }
 
 function setNames(watch: DeltaWatch, names: string[]): void {
-  watch.names = [...new Set(names)].sort();
-  watch.nameSet = new Set(watch.names);
-  watch.status.resourceNames = watch.wildcard ? ['*', ...watch.names] : watch.names;
+  watch.subs = subscriptionNames(names);
+  watch.status.resourceNames = watch.wildcard ? ['*', ...watch.subs.list] : watch.subs.list;
 }
 
 /**
@@ -339,6 +339,7 @@ export function diff(
   initial: ReadonlyMap<string, string> | null,
 ): { changed: number[]; removed: string[] } {
   const changed: number[] = [];
+  if (prev === next && initial === null) return { changed, removed: [] };
   if (prev === null) {
     for (let i = 0; i < next.names.length; i++)
       if (initial?.get(next.names[i]) !== resourceVersion(next.anys[i])) changed.push(i);

@@ -91,7 +91,7 @@ test('proxyless gRPC (grpc-js-xds) routes by our ADS resources and follows a pus
       ],
     ],
   ]);
-  const requested = new Map<string, string[]>();
+  const requested = new Map<string, readonly string[]>();
   const logs: string[] = [];
   const ads = new AdsServer({
     address: '127.0.0.1:0',

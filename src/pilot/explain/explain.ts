@@ -215,7 +215,7 @@ interface PickedListener {
  * The listener an outbound request to `port` reaches: a gateway's listener on that port; a sidecar's
  * `0.0.0.0_<port>` (captured traffic), else its HTTP_PROXY listener (interception NONE).
  */
-function pickListener(listeners: Envoy[], router: boolean, port: number): PickedListener | null {
+function pickListener(listeners: readonly Envoy[], router: boolean, port: number): PickedListener | null {
   const portOf = (l: Envoy): number => Number(obj(obj(l.address).socketAddress).portValue ?? -1);
   const candidates = router
     ? listeners.filter((l) => portOf(l) === port)

@@ -340,6 +340,10 @@ export function diff(
 ): { changed: number[]; removed: string[] } {
   const changed: number[] = [];
   if (prev === next && initial === null) return { changed, removed: [] };
+  if (prev === null && initial === null) {
+    for (let i = 0; i < next.names.length; i++) changed.push(i); // a first response: everything
+    return { changed, removed: [] };
+  }
   if (prev === null) {
     for (let i = 0; i < next.names.length; i++)
       if (initial?.get(next.names[i]) !== resourceVersion(next.anys[i])) changed.push(i);

@@ -177,8 +177,13 @@ export function encodeDiscoveryResponse(
  * sent only what differs).
  */
 export function resourceVersion(any: AnyMessage): string {
-  return resourceDigest(any).slice(0, 22);
+  let version = versionByAny.get(any);
+  if (version === undefined) versionByAny.set(any, (version = resourceDigest(any).slice(0, 22)));
+  return version;
 }
+
+/** Per Any object: its delta xDS version (compared for every proxy a resource goes to). */
+const versionByAny = new WeakMap<AnyMessage, string>();
 
 /**
  * The `resources` entry of one Any in a DeltaDiscoveryResponse (field 2, an envoy.service.discovery.v3.Resource:

@@ -14,10 +14,18 @@ test('equal name lists are one frozen object; different lists are not', () => {
   assert.equal(subscriptionNames([]), NO_NAMES);
 });
 
-test('names with the separator the fingerprint joins on are still told apart', () => {
-  const joined = subscriptionNames(['a\nb']);
-  const split = subscriptionNames(['a', 'b']);
-  assert.notEqual(joined, split);
-  assert.deepEqual(joined.list, ['a\nb']);
-  assert.deepEqual(split.list, ['a', 'b']);
+test('lists that look alike by length and sampled names are still told apart', () => {
+  const a = subscriptionNames(['a', 'm', 'n', 'z']);
+  const b = subscriptionNames(['a', 'l', 'n', 'z']);
+  assert.notEqual(a, b);
+  assert.deepEqual(b.list, ['a', 'l', 'n', 'z']);
+  assert.equal(subscriptionNames(['z', 'n', 'l', 'a']), b, 'and each is found again');
+});
+
+test("the caller's array is neither kept nor frozen", () => {
+  const mine = ['outbound|80||x', 'outbound|80||y'];
+  const subs = subscriptionNames(mine);
+  assert.ok(!Object.isFrozen(mine));
+  mine.push('outbound|80||z');
+  assert.deepEqual(subs.list, ['outbound|80||x', 'outbound|80||y']);
 });

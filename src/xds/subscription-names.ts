@@ -2,7 +2,6 @@
 // 3000 EDS names, and each kept its own sorted array and Set of them (a third of the server's heap per proxy).
 // Equal lists are now one frozen array and one Set, which also lets the generator and the encoder hand every
 // such proxy the same output objects (memoized per list).
-import { createHash } from 'node:crypto';
 
 /** A sorted, duplicate-free list of names and its Set; never mutated. */
 export interface SubscriptionNames {
@@ -10,9 +9,16 @@ export interface SubscriptionNames {
   readonly set: ReadonlySet<string>;
 }
 
-const byDigest = new Map<string, WeakRef<SubscriptionNames>>();
-const forget = new FinalizationRegistry<string>((digest) => {
-  if (byDigest.get(digest)?.deref() === undefined) byDigest.delete(digest);
+/**
+ * Known lists by a cheap key (length and three sampled names), each candidate checked name by name: a
+ * full compare of equal lists is cheaper than hashing them (3000 EDS names: ~0.1 ms against ~1.4 ms for
+ * join + SHA-256, which showed up at 3 % of the server's CPU during a cold sync).
+ */
+const byKey = new Map<string, WeakRef<SubscriptionNames>[]>();
+const forget = new FinalizationRegistry<string>((key) => {
+  const live = byKey.get(key)?.filter((r) => r.deref() !== undefined);
+  if (live && live.length > 0) byKey.set(key, live);
+  else byKey.delete(key);
 });
 
 /** The empty subscription (also the wildcard's explicit names). */
@@ -20,17 +26,28 @@ export const NO_NAMES: SubscriptionNames = Object.freeze({ list: Object.freeze([
 
 /** The shared {@link SubscriptionNames} with these names (sorted and deduplicated here). */
 export function subscriptionNames(names: Iterable<string>): SubscriptionNames {
-  const list = [...new Set(names)].sort();
+  let list = Array.isArray(names) ? (names as string[]) : [...names];
+  if (!sortedUnique(list)) list = [...new Set(list)].sort();
+  else if (list === names) list = list.slice();
   if (list.length === 0) return NO_NAMES;
-  const digest = createHash('sha256').update(list.join('\n')).digest('base64');
-  const known = byDigest.get(digest)?.deref();
-  if (known && sameList(known.list, list)) return known;
-  const fresh: SubscriptionNames = Object.freeze({ list: Object.freeze(list), set: new Set(list) });
-  if (!known) {
-    byDigest.set(digest, new WeakRef(fresh));
-    forget.register(fresh, digest);
+  const key = `${list.length}\0${list[0]}\0${list[list.length >> 1]}\0${list[list.length - 1]}`;
+  const candidates = byKey.get(key);
+  if (candidates) {
+    for (const ref of candidates) {
+      const known = ref.deref();
+      if (known && sameList(known.list, list)) return known;
+    }
   }
+  const fresh: SubscriptionNames = Object.freeze({ list: Object.freeze(list), set: new Set(list) });
+  if (candidates) candidates.push(new WeakRef(fresh));
+  else byKey.set(key, [new WeakRef(fresh)]);
+  forget.register(fresh, key);
   return fresh;
+}
+
+function sortedUnique(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1] < list[i])) return false;
+  return true;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -252,10 +252,13 @@ export async function prometheusQuery(
   mesh: Mesh,
   query: string,
   by: string,
+  /** Evaluation time (Unix seconds); queries that must agree with each other are evaluated at one time. */
+  at?: number,
 ): Promise<Record<string, number>> {
   const addr = runState(mesh).prometheusAddress;
   assert.ok(addr, 'state.json names no Prometheus');
-  const r = await request(`http://${addr}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const time = at === undefined ? '' : `&time=${at.toFixed(3)}`;
+  const r = await request(`http://${addr}/api/v1/query?query=${encodeURIComponent(query)}${time}`);
   if (r.status !== 200) return {};
   const out: Record<string, number> = {};
   for (const s of JSON.parse(r.body).data.result as {

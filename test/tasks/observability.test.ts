@@ -31,8 +31,8 @@ function m(): Mesh {
 }
 
 /** One instant query against the mesh's Prometheus, by the one grouping label. */
-const promQuery = (query: string, by: string): Promise<Record<string, number>> =>
-  prometheusQuery(m(), query, by);
+const promQuery = (query: string, by: string, at?: number): Promise<Record<string, number>> =>
+  prometheusQuery(m(), query, by, at);
 
 /** Envoy's default access log line (Istio's text format), one capture group per field. */
 const ACCESS_LOG_LINE = new RegExp(
@@ -202,7 +202,10 @@ describe('Istio observability tasks on mizzen up', { timeout: 600_000 }, () => {
     const svc = 'reviews.default.svc.cluster.local';
     // The queries as Istio's mesh, service and workload dashboards write them (dashboard variables
     // filled in: reporter destination, service reviews, workload productpage-v1 in default).
-    const scalar = async (q: string): Promise<number> => (await promQuery(q, ''))[''] ?? NaN;
+    // Every query of one round is evaluated at the same instant: irate() takes the last two samples in
+    // its window, so quantiles asked a scrape apart came from different data (CI saw p50 > p90).
+    let at = 0;
+    const scalar = async (q: string): Promise<number> => (await promQuery(q, '', at))[''] ?? NaN;
     const volume = 'round(sum(irate(istio_requests_total{reporter="source"}[1m])), 0.001)';
     const success =
       'sum(rate(istio_requests_total{reporter="source", response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total{reporter="source"}[1m]))';
@@ -220,6 +223,7 @@ describe('Istio observability tasks on mizzen up', { timeout: 600_000 }, () => {
       'every dashboard query answers',
       async () => {
         await request(`http://127.0.0.1:${m().gatewayPort}/productpage`);
+        at = Date.now() / 1000;
         got = {
           volume: await scalar(volume),
           success: await scalar(success),

@@ -1,7 +1,7 @@
 // Tests that equal subscriptions share one name list and Set, whatever order or repeats they came in.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_NAMES, subscriptionNames } from './subscription-names.js';
+import { MAX_CANDIDATES, NO_NAMES, subscriptionNames } from './subscription-names.js';
 
 test('equal name lists are one frozen object; different lists are not', () => {
   const a = subscriptionNames(['outbound|80||b', 'outbound|80||a', 'outbound|80||b']);
@@ -28,4 +28,14 @@ test("the caller's array is neither kept nor frozen", () => {
   assert.ok(!Object.isFrozen(mine));
   mine.push('outbound|80||z');
   assert.deepEqual(subs.list, ['outbound|80||x', 'outbound|80||y']);
+});
+
+test('past a few distinct lists with one key, more such lists are not shared (lookups stay bounded)', () => {
+  // Same length, first, middle and last name: one key; they differ at index 1.
+  const list = (i: number) => ['a', `b${String(i).padStart(3, '0')}`, 'm', 'y', 'z'];
+  const kept = Array.from({ length: MAX_CANDIDATES }, (_, i) => subscriptionNames(list(i)));
+  kept.forEach((s, i) => assert.equal(subscriptionNames(list(i)), s, `list ${i} is shared`));
+  const extra = subscriptionNames(list(MAX_CANDIDATES));
+  assert.deepEqual(extra.list, list(MAX_CANDIDATES));
+  assert.notEqual(subscriptionNames(list(MAX_CANDIDATES)), extra, 'one more is answered, not kept');
 });

@@ -15,6 +15,8 @@ export interface SubscriptionNames {
  * join + SHA-256, which showed up at 3 % of the server's CPU during a cold sync).
  */
 const byKey = new Map<string, WeakRef<SubscriptionNames>[]>();
+/** Distinct live lists kept per key. */
+export const MAX_CANDIDATES = 8;
 const forget = new FinalizationRegistry<string>((key) => {
   const live = byKey.get(key)?.filter((r) => r.deref() !== undefined);
   if (live && live.length > 0) byKey.set(key, live);
@@ -39,6 +41,9 @@ export function subscriptionNames(names: Iterable<string>): SubscriptionNames {
     }
   }
   const fresh: SubscriptionNames = Object.freeze({ list: Object.freeze(list), set: new Set(list) });
+  // Lists that differ only where the key does not look are not shared past a few, so a lookup stays a
+  // few compares however many such subscriptions exist.
+  if (candidates && candidates.length >= MAX_CANDIDATES) return fresh;
   if (candidates) candidates.push(new WeakRef(fresh));
   else byKey.set(key, [new WeakRef(fresh)]);
   forget.register(fresh, key);

@@ -42,8 +42,16 @@ spec:
 `;
 }
 
+/** One answer: status (-1 when the request itself failed), the x-config header, and for a failure what said why. */
+interface Answer {
+  status: number;
+  config: string;
+  /** Non-200 only: the body's first 200 bytes or the client error, so a failure says where it came from. */
+  why?: string;
+}
+
 /** One request through a sidecar's HTTP proxy listener (absolute form, like an app with HTTP_PROXY). */
-function send(agent: Agent, sidecarIp: string, port: number): Promise<{ status: number; config: string }> {
+function send(agent: Agent, sidecarIp: string, port: number): Promise<Answer> {
   return new Promise((resolve) => {
     const req = request(
       {
@@ -55,22 +63,28 @@ function send(agent: Agent, sidecarIp: string, port: number): Promise<{ status: 
         timeout: 10_000,
       },
       (res) => {
-        res.resume();
+        const status = res.statusCode ?? 0;
+        const config = String(res.headers['x-config'] ?? '');
+        let body = '';
+        res.setEncoding('latin1');
+        res.on('data', (c: string) => {
+          if (status !== 200 && body.length < 200) body += c;
+        });
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, config: String(res.headers['x-config'] ?? '') }),
+          resolve(status === 200 ? { status, config } : { status, config, why: body.slice(0, 200) }),
         );
-        res.on('error', () => resolve({ status: -1, config: '' }));
+        res.on('error', (e) => resolve({ status: -1, config: '', why: `response: ${e.message}` }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: -1, config: '' }));
+    req.on('error', (e) => resolve({ status: -1, config: '', why: `request: ${e.message}` }));
     req.end();
   });
 }
 
 /**
  * Sends requests at about `rate` per second (at most 32 in flight) until `until()` holds; resolves with
- * how many were sent and the statuses of those that failed.
+ * how many were sent and, for each that failed, when (ms after the loop began), its status and why.
  */
 async function loop(
   agent: Agent,
@@ -78,10 +92,10 @@ async function loop(
   port: number,
   rate: number,
   until: () => boolean,
-): Promise<{ sent: number; failed: number[] }> {
+): Promise<{ sent: number; failed: string[] }> {
   let sent = 0;
   let inFlight = 0;
-  const failed: number[] = [];
+  const failed: string[] = [];
   const pending = new Set<Promise<void>>();
   const start = Date.now();
   while (!until()) {
@@ -89,9 +103,13 @@ async function loop(
     while (sent < due && inFlight < 32) {
       sent++;
       inFlight++;
+      const sentAt = Date.now();
       const p = send(agent, sidecarIp, port).then((r) => {
         inFlight--;
-        if (r.status !== 200) failed.push(r.status);
+        if (r.status !== 200)
+          failed.push(
+            `${r.status} sent at +${sentAt - start} ms, answered at +${Date.now() - start} ms: ${r.why ?? ''}`,
+          );
       });
       pending.add(p);
       void p.then(() => pending.delete(p));
@@ -190,7 +208,7 @@ test('kill one of three replicas under load: zero failed requests, sidecars fail
     );
     await killer;
     console.log(
-      `# ${run.sent} requests in ${Date.now() - started} ms (target ${RATE}/s) during the failover, ${run.failed.length} failed; sidecars reconnected ${reconnectedAt - killedAt} ms after the kill`,
+      `# ${run.sent} requests in ${Date.now() - started} ms (target ${RATE}/s) during the failover, ${run.failed.length} failed; replica one killed at +${killedAt - started} ms, sidecars reconnected ${reconnectedAt - killedAt} ms after the kill`,
     );
     assert.deepEqual(run.failed, [], 'no request fails while a replica dies');
     assert.ok(run.sent >= 100, `the loop sent ${run.sent} requests`);

@@ -1,6 +1,6 @@
 // Helpers for the Istio task walkthroughs: run the real `mizzen` CLI against a run dir, plain HTTP/TCP clients.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,32 @@ export async function meshUp(m: Mesh, dir: string, extraArgs: readonly string[] 
   m.upSeconds = (Date.now() - t0) / 1000;
   m.upOutput = `${r.out}${r.err}`;
   m.readySeconds = Number(/all ready in ([\d.]+)s/.exec(m.upOutput)?.[1] ?? NaN);
-  assert.equal(r.code, 0, m.upOutput);
+  assert.equal(r.code, 0, r.code === 0 ? '' : `${m.upOutput}${logTails(m)}`);
+}
+
+/**
+ * When `up` gave up: the last lines of the control plane's log and of each pod `up` named as not ready
+ * (its sidecar's and apps' logs), so a failure on a loaded CI machine says why without a rerun.
+ */
+function logTails(m: Mesh): string {
+  const logs = runPaths(m.run).logs;
+  const named = new Set(
+    [...m.upOutput.matchAll(/not ready after [^:]*: (.*)/g)].flatMap((x) =>
+      x[1].split(', ').map((w) => w.split(' ')[0]),
+    ),
+  );
+  const all = existsSync(logs) ? readdirSync(logs) : [];
+  const files = all.filter(
+    (f) =>
+      f === 'mizzen-server.log' || [...named].some((pod) => f === `${pod}.log` || f.startsWith(`${pod}.`)),
+  );
+  let out = '';
+  for (const f of files) {
+    const path = join(logs, f);
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    out += `\n--- last ${Math.min(lines.length, 40)} lines of ${path} ---\n${lines.slice(-40).join('\n')}`;
+  }
+  return out;
 }
 
 /** `mizzen down`, then removes the temporary folder. Never throws. */

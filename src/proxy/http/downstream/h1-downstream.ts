@@ -38,16 +38,22 @@ export class H1Downstream implements Downstream {
   }
 
   respond(status: number, headers: HeaderMap, endStream: boolean): void {
-    const res = this.res;
+    // One flat [name, value, …] list straight into writeHead: node serializes it into the head at once,
+    // without setHeader's per-call bookkeeping (a lower-cased copy of every name in a header object).
+    const flat = HEAD;
     for (const k in headers) {
       const v = headers[k];
       if (v === undefined || HOP_BY_HOP.has(k) || k.charCodeAt(0) === 58) continue;
-      res.setHeader(k, v);
+      flat.push(k, v);
     }
-    if (this.closeAfter || this.requestIncomplete()) res.setHeader('connection', 'close');
+    if (this.closeAfter || this.requestIncomplete()) flat.push('connection', 'close');
     // Responses on one connection go out in order: what the socket takes from here on is this one's.
     this.wireMark = this.req.socket.bytesWritten;
-    res.writeHead(status);
+    try {
+      this.res.writeHead(status, flat);
+    } finally {
+      flat.length = 0;
+    }
     if (endStream) this.end(null);
   }
 
@@ -87,3 +93,6 @@ export class H1Downstream implements Downstream {
 }
 
 function ignore(): void {}
+
+/** The one list respond() fills and empties again (writeHead reads it synchronously and keeps none of it). */
+const HEAD: (string | string[])[] = [];

@@ -229,7 +229,8 @@ export class ConfigManager implements SnapshotSource {
       const name = String(r?.name ?? '');
       seen.add(name);
       const old = this.routes.get(name);
-      if (old && JSON.stringify(old.table.config) === JSON.stringify(r)) {
+      // The same object (a delta update hands unchanged route configs over as they were), else the same JSON.
+      if (old && (old.table.config === r || JSON.stringify(old.table.config) === JSON.stringify(r))) {
         old.version = version;
         continue;
       }

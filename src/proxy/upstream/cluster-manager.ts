@@ -24,6 +24,8 @@ export class ClusterManager {
   readonly entries = new Map<string, ClusterEntry>();
   /** EDS service name → last ClusterLoadAssignment, kept so a re-created cluster keeps its endpoints. */
   private readonly assignments = new Map<string, ClusterLoadAssignment>();
+  /** EDS service name → the EDS clusters that take its assignment (an EDS update finds them without a scan). */
+  private readonly byEdsName = new Map<string, Set<Cluster>>();
   private readonly activeClusters: Gauge;
 
   constructor(
@@ -62,9 +64,23 @@ export class ClusterManager {
       if (cla) cluster.setAssignment(cla);
     }
     this.entries.set(name, { cluster, source, version, lastUpdated: new Date().toISOString() });
+    if (old) this.unindex(old.cluster);
+    if (cluster.type === 'EDS') {
+      let set = this.byEdsName.get(cluster.edsServiceName);
+      if (!set) this.byEdsName.set(cluster.edsServiceName, (set = new Set()));
+      set.add(cluster);
+    }
     if (old) old.cluster.destroy();
     this.activeClusters.set(this.entries.size);
     return cluster;
+  }
+
+  private unindex(cluster: Cluster): void {
+    if (cluster.type !== 'EDS') return;
+    const set = this.byEdsName.get(cluster.edsServiceName);
+    if (!set) return;
+    set.delete(cluster);
+    if (set.size === 0) this.byEdsName.delete(cluster.edsServiceName);
   }
 
   /** Removes a cluster; its in-flight requests finish, its pools drain. */
@@ -72,17 +88,22 @@ export class ClusterManager {
     const e = this.entries.get(name);
     if (!e) return;
     this.entries.delete(name);
+    this.unindex(e.cluster);
     e.cluster.destroy();
     this.activeClusters.set(this.entries.size);
   }
 
-  /** Applies an EDS assignment to every EDS cluster whose service name matches. */
+  /**
+   * Applies an EDS assignment to every EDS cluster whose service name matches. The object the clusters
+   * already have is not applied again: a delta update hands over every held assignment, most of them the
+   * very objects of the last update (in a 1000-service mesh, 3000 of them for one changed endpoint).
+   */
   setAssignment(cla: ClusterLoadAssignment): void {
     const name = String(cla.clusterName ?? '');
+    if (this.assignments.get(name) === cla) return;
     this.assignments.set(name, cla);
-    for (const e of this.entries.values()) {
-      if (e.cluster.type === 'EDS' && e.cluster.edsServiceName === name) e.cluster.setAssignment(cla);
-    }
+    const set = this.byEdsName.get(name);
+    if (set) for (const c of set) c.setAssignment(cla);
   }
 
   /** Forgets assignments no longer subscribed. */
@@ -101,9 +122,11 @@ export class ClusterManager {
   close(): void {
     for (const e of this.entries.values()) e.cluster.destroy();
     this.entries.clear();
+    this.byEdsName.clear();
   }
 }
 
+/** The same object (a delta update hands unchanged clusters over as they were), else the same JSON. */
 function sameConfig(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }

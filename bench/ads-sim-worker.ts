@@ -1,12 +1,22 @@
 // Worker process of the control-plane benchmark: runs a share of the simulated proxies and reports their
 // sync and arrival times to the parent over IPC in batches.
 import { DeltaSimClient, SimClient, type SimNode, type Watch, type XdsMode } from './lib/ads-sim.js';
+import { MizzenProxyClient } from './lib/mizzen-proxy-client.js';
 import { adsServiceConstructor } from '../src/xds/ads-service.js';
 import { envoyRoot } from '../src/xds/protos.js';
 
 /** Parent → worker. */
 export type ToWorker =
-  | { type: 'start'; server: string; first: number; nodes: SimNode[]; spreadMs: number; mode: XdsMode }
+  | {
+      type: 'start';
+      server: string;
+      first: number;
+      nodes: SimNode[];
+      spreadMs: number;
+      mode: XdsMode;
+      /** Real Mizzen proxies (their own ADS client, delta) instead of simulated clients. */
+      mizzenProxies?: boolean;
+    }
   | { type: 'watch'; watch: Watch }
   | { type: 'stop' };
 
@@ -24,7 +34,7 @@ export interface WorkerEvents {
   failed: [number, string][];
 }
 
-const clients: Array<SimClient | DeltaSimClient> = [];
+const clients: Array<SimClient | DeltaSimClient | MizzenProxyClient> = [];
 const watches: Watch[] = [];
 let synced: WorkerEvents['synced'] = [];
 let arrived: WorkerEvents['arrived'] = [];
@@ -49,7 +59,7 @@ process.on('message', (msg: ToWorker) => {
   if (msg.type === 'start') {
     // Connections are opened over `spreadMs`, as proxies starting with their pods would.
     msg.nodes.forEach((node, i) => {
-      const Client = msg.mode === 'sotw' ? SimClient : DeltaSimClient;
+      const Client = msg.mizzenProxies ? MizzenProxyClient : msg.mode === 'sotw' ? SimClient : DeltaSimClient;
       const c = new Client(msg.first + i, msg.server, node, sink, () => watches);
       clients.push(c);
       setTimeout(() => c.start(), (msg.spreadMs * i) / Math.max(1, msg.nodes.length));

@@ -40,6 +40,8 @@ export interface ControlPlaneOptions {
   sidecarScope?: number | null;
   /** ADS variant of the simulated clients: delta (Envoy's and istiod's default) or state of the world. */
   xdsMode?: XdsMode;
+  /** The clients are real Mizzen proxies (several per worker process) instead of simulated ones. */
+  mizzenProxies?: boolean;
   /** Give up waiting for a phase after this long, seconds. */
   timeoutSeconds: number;
   /** Scratch folder. */
@@ -82,6 +84,11 @@ export interface ControlPlaneResult {
   workers: number;
   /** ADS variant the simulated clients spoke; absent in reports from before 2026-12-06 (= state of the world). */
   xdsMode?: XdsMode;
+  /**
+   * The clients were real Mizzen proxies (their ADS client and config compilers, delta) rather than
+   * simulated ones; their workers' RSS once all were synced. Absent when simulated.
+   */
+  mizzenProxies?: { workersRssSynced: number };
   /** Namespaces and services in each; absent in reports from before Sidecar scoping (= all in `default`). */
   layout?: { namespaces: number; perNamespace: number | null };
   /** The namespace of service 0 (the edited VirtualService and the new service) and its clients. */
@@ -236,7 +243,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     const peak = watchPeakRss(pid, 200);
 
     o.log(`control plane: ${address}; connecting ${o.clients} clients from ${o.workers} worker processes`);
-    fleet = new Fleet(o.workers, o.xdsMode ?? 'delta');
+    fleet = new Fleet(o.workers, o.xdsMode ?? 'delta', o.mizzenProxies ?? false);
     const f = fleet;
     const cpuNow = (): CpuSplit => ({ server: sampleTree(pid).cpuSeconds, clients: f.cpuSeconds() });
     const since = (a: CpuSplit): CpuSplit => {
@@ -288,6 +295,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     const pushesSync = pushDelta(pushes0, await scrapePushes(debug));
     o.log(`  cold sync ${pushText(pushesSync)}`);
     const idleSynced = sampleTree(pid).rssBytes;
+    const workersRssSynced = f.rssBytes();
 
     const vsChanges: Spread[] = [];
     const vsPushes: (PushCounts | null)[] = [];
@@ -349,7 +357,8 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
       services: o.services,
       clients: o.clients,
       workers: o.workers,
-      xdsMode: o.xdsMode ?? 'delta',
+      xdsMode: o.mizzenProxies ? 'delta' : (o.xdsMode ?? 'delta'),
+      ...(o.mizzenProxies ? { mizzenProxies: { workersRssSynced } } : {}),
       layout: { namespaces, perNamespace: layout.perNamespace },
       changeNamespace: { name: changeNs, clients: audience.size },
       resources: o.services * 5 + (layout.perNamespace === null ? 0 : namespaces),

@@ -19,13 +19,17 @@ const HELP = `usage: node dist/bench/run.js [flags]        (npm run bench -- [fl
   --rate R              fixed-rate load, requests/s            [1000]
   --services N          control plane: services                [100]
   --clients M           control plane: simulated proxies       [200]
-  --workers W           control plane: client worker processes [ceil(M/250), 1..4]
+  --workers W           control plane: client worker processes [ceil(M/250), 1..4;
+                        ceil(M/100) with --mizzen-proxies]
   --changes K           control plane: VirtualService edits    [3]
   --sidecar-scope [K]   control plane: K services per namespace (ns-0, ns-1, ...), a Sidecar
                         in each (egress ./* and istio-system/*), every proxy in its service's
                         namespace; the edit and the new service go to ns-0, so only its proxies
                         should get them                        [off; 10 when given without K]
   --sotw                control plane: simulated clients speak state-of-the-world ADS (default: delta)
+  --mizzen-proxies      control plane: the M clients are real Mizzen proxies (the proxy's own ADS
+                        client and config compilers, delta), up to 100 per worker process, each
+                        bound to its own loopback address, instead of simulated clients
   --full                1000 services × 2000 clients
   --quick               3 s points, 1 round, 1 s warm-up, 20 × 40 (checks the harness works)
   --no-profile          skip the CPU profile of Mizzen's proxy
@@ -66,6 +70,7 @@ async function main(): Promise<number> {
       'sidecar-scope': { type: 'string' },
       full: { type: 'boolean', default: false },
       sotw: { type: 'boolean', default: false },
+      'mizzen-proxies': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'no-profile': { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -87,7 +92,14 @@ async function main(): Promise<number> {
   const fixedRate = num(values.rate, 1000);
   const services = num(values.services, values.full ? 1000 : q ? 20 : 100);
   const clients = num(values.clients, values.full ? 2000 : q ? 40 : 200);
-  const workers = num(values.workers, Math.min(4, Math.max(1, Math.ceil(clients / 250))));
+  const perWorker = values['mizzen-proxies'] ? 100 : 250;
+  const workers = num(values.workers, Math.min(4, Math.max(1, Math.ceil(clients / perWorker))));
+  if (values['mizzen-proxies'] && values.sotw) {
+    console.error(
+      "bench: --mizzen-proxies speak delta xDS (the proxy's default); drop --sotw or --mizzen-proxies",
+    );
+    return 2;
+  }
   const scope = sidecarScope(values['sidecar-scope']);
   if (Number.isNaN(scope)) {
     console.error(`bench: --sidecar-scope wants a whole number >= 1, got "${values['sidecar-scope']}"`);
@@ -134,6 +146,7 @@ async function main(): Promise<number> {
         changes: num(values.changes, 3),
         sidecarScope: scope,
         xdsMode: values.sotw ? 'sotw' : 'delta',
+        mizzenProxies: values['mizzen-proxies'],
         timeoutSeconds: values.full ? 300 : 120,
         tmpDir,
         log,

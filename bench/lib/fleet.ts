@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FromWorker, ToWorker } from '../ads-sim-worker.js';
 import type { SimNode, Watch, XdsMode } from './ads-sim.js';
 import { benchDist } from './paths.js';
-import { cpuOf } from './proc-stats.js';
+import { cpuOf, sampleTree } from './proc-stats.js';
 
 /** Forks the workers; {@link start} hands them clients, {@link watch} a marker to look for. */
 export class Fleet {
@@ -22,14 +22,24 @@ export class Fleet {
   /** watch id → workers yet to confirm it, and who waits for them. */
   private readonly confirming = new Map<number, { left: number; done: () => void }>();
 
-  /** Forks `count` worker processes whose clients speak `mode`. */
+  /**
+   * Forks `count` worker processes whose clients speak `mode`; with `mizzenProxies` they are real Mizzen
+   * proxies (delta), whose compiled config needs a larger heap than a simulated client's bytes.
+   */
   constructor(
     count: number,
     private readonly mode: XdsMode = 'delta',
+    private readonly mizzenProxies = false,
   ) {
     for (let w = 0; w < count; w++) {
       const child = fork(join(benchDist, 'ads-sim-worker.js'), [], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: [
+          ...process.execArgv,
+          ...(mizzenProxies ? ['--max-old-space-size=16384'] : []),
+          // MIZZEN_BENCH_CLIENT_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the clients.
+          ...(process.env.MIZZEN_BENCH_CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        ],
       });
       child.on('message', (m: FromWorker) => this.onEvents(m));
       this.workers.push(child);
@@ -49,6 +59,7 @@ export class Fleet {
         nodes: chunk,
         spreadMs: 0,
         mode: this.mode,
+        mizzenProxies: this.mizzenProxies,
       };
       w.send(msg);
     });
@@ -71,6 +82,11 @@ export class Fleet {
   /** CPU-seconds used so far by all worker processes. */
   cpuSeconds(): number {
     return this.workers.reduce((a, w) => a + (w.pid ? cpuOf(w.pid) : 0), 0);
+  }
+
+  /** Resident memory of all worker processes now, bytes. */
+  rssBytes(): number {
+    return this.workers.reduce((a, w) => a + (w.pid ? sampleTree(w.pid).rssBytes : 0), 0);
   }
 
   /** Closes the clients and ends the workers. */

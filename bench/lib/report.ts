@@ -218,6 +218,13 @@ function streamErrors(r: ControlPlaneResult): string {
   return e.count ? `${e.count} (first: ${e.first})` : '0';
 }
 
+/** Who the clients were. */
+function clientsText(r: ControlPlaneResult): string {
+  if (r.mizzenProxies)
+    return `${r.clients} real Mizzen proxies (the proxy's own Delta ADS client, config manager and route, cluster and listener compilers; up to 100 per process in ${r.workers} worker processes, each with its listeners and admin on its own loopback address; a change counts as arrived when the proxy has applied the update carrying it, found by a scan of the applied resources, which the proxies' CPU includes)`;
+  return `${r.clients} simulated proxies (raw ${r.xdsMode === 'delta' ? 'Delta ADS (incremental xDS)' : 'state-of-the-world ADS'} streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does)`;
+}
+
 function controlPlaneSection(r: ControlPlaneResult): string {
   const vs = r.vsChanges.map((s, i) => spreadRow(`VirtualService edit ${i + 1} → RDS`, s, r.clients));
   const medP50 = median(r.vsChanges.map((s) => s.p50));
@@ -225,9 +232,9 @@ function controlPlaneSection(r: ControlPlaneResult): string {
   const audience = r.changeNamespace?.clients ?? r.clients;
   return `## Control plane
 
-${layoutText(r)} served by \`mizzen server\` to ${r.clients} simulated proxies (raw ${r.xdsMode === 'delta' ? 'Delta ADS (incremental xDS)' : 'state-of-the-world ADS'} streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does). Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store noticing the change (an inotify watch and 25 ms quiet period; a 250 ms poll before 2026-11-24 evening) and the push debounce.
+${layoutText(r)} served by \`mizzen server\` to ${clientsText(r)}. Times are from the file write (or from opening the streams) to the response's arrival at each client, so they include the config store noticing the change (an inotify watch and 25 ms quiet period; a 250 ms poll before 2026-11-24 evening) and the push debounce.
 ${scopeNote(r)}
-Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. Resource bytes per client in the initial sync (median): ${mib(r.bytesPerClient)} (${fmt(r.bytesPerClient / 1024, 0)} KiB).
+Server start to "xds listening": ${fmt(r.startupMs, 0)} ms. ${r.mizzenProxies ? 'Resource bytes per client: not counted (a real proxy does not expose them).' : `Resource bytes per client in the initial sync (median): ${mib(r.bytesPerClient)} (${fmt(r.bytesPerClient / 1024, 0)} KiB).`}
 
 | phase | p50 ms | p99 ms | max ms | clients reached |
 |---|---|---|---|---|
@@ -239,9 +246,9 @@ ${r.endpointChange ? `${spreadRow('endpoint-only change (one more Pod) → EDS',
 ${spreadRow('full push: new service → RDS (complete)', r.fullPushRds, r.clients)}
 
 ${pushTable(r)}
-CPU-seconds, server / all simulated clients: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, ${r.cpu.endpointChange ? `endpoint-only change ${cpuPair(r.cpu.endpointChange)}, ` : ''}full push ${cpuPair(r.cpu.fullPush)} (per proxy ${audience < r.clients ? 'that can see the edit' : 'and push'}: ${fmt((1000 * r.cpu.perVsChange.server) / audience, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.
+CPU-seconds, server / all ${r.mizzenProxies ? 'Mizzen proxies' : 'simulated clients'}: cold sync ${cpuPair(r.cpu.coldSync)}, per VirtualService edit (median) ${cpuPair(r.cpu.perVsChange)}, ${r.cpu.endpointChange ? `endpoint-only change ${cpuPair(r.cpu.endpointChange)}, ` : ''}full push ${cpuPair(r.cpu.fullPush)} (per proxy ${audience < r.clients ? 'that can see the edit' : 'and push'}: ${fmt((1000 * r.cpu.perVsChange.server) / audience, 1)} ms of server CPU). Server RSS: ${mib(r.rss.beforeClients)} before clients, ${mib(r.rss.idleSynced)} idle with all clients synced, ${mib(r.rss.peak)} peak.${r.mizzenProxies ? ` The proxies' worker processes with all synced: ${mib(r.mizzenProxies.workersRssSynced)} RSS together, ${mib(r.mizzenProxies.workersRssSynced / r.clients)} per proxy.` : ''}
 
-Client streams that ended with an error (each client then reconnected): ${streamErrors(r)}.
+${r.mizzenProxies ? `Proxies that failed to start: ${streamErrors(r)} (a real proxy reconnects its ADS stream by itself; the server's \`pilot_xds_write_timeout\` counts evictions).` : `Client streams that ended with an error (each client then reconnected): ${streamErrors(r)}.`}
 
 Command: \`${r.command}\`; clients: \`node dist/bench/ads-sim-worker.js\` × ${r.workers}, driven over IPC by \`bench/control-plane.ts\`.
 `;

@@ -16,7 +16,7 @@ abstract class Stat {
     /** Labels already rendered (a merged copy of another process's stat); `tags` is ignored then. */
     labels?: string,
   ) {
-    this.labels = labels ?? tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+    this.labels = labels ?? renderLabels(tags);
   }
 }
 
@@ -77,9 +77,35 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/**
+ * Rendered labels per tag list: a scope hands every stat the same list, so its ~40 stats (a cluster's)
+ * share one string instead of each holding its own copy (3000 clusters: 120 000 copies).
+ */
+const RENDERED = new WeakMap<Tags, string>();
+
+function renderLabels(tags: Tags): string {
+  if (tags.length === 0) return '';
+  let r = RENDERED.get(tags);
+  if (r === undefined) {
+    r = tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+    RENDERED.set(tags, r);
+  }
+  return r;
+}
+
+/** Prometheus names by base: the same few hundred bases recur for every cluster and listener. */
+const PROM_NAMES = new Map<string, string>();
+/** Bases with a name in them (no tag extracted) are not all worth keeping. */
+const PROM_NAMES_MAX = 20_000;
+
 /** Envoy's Prometheus name sanitizing: `envoy_` + name with every non [a-zA-Z0-9_] char as '_'. */
 export function promMetricName(base: string): string {
-  return 'envoy_' + base.replace(/[^a-zA-Z0-9_]/g, '_');
+  let n = PROM_NAMES.get(base);
+  if (n === undefined) {
+    n = 'envoy_' + base.replace(/[^a-zA-Z0-9_]/g, '_');
+    if (PROM_NAMES.size < PROM_NAMES_MAX) PROM_NAMES.set(base, n);
+  }
+  return n;
 }
 
 /** All stats of one proxy. Stats are created once (config time) and updated by reference on the hot path. */

@@ -61,8 +61,8 @@ export class MizzenProxyClient {
   private observe(p: Proxy): void {
     const config = p.config;
     const apply = config.apply.bind(config);
-    config.apply = async (typeUrl, resources, version, source) => {
-      const err = await apply(typeUrl, resources, version, source);
+    config.apply = async (typeUrl, resources, version, source, incremental) => {
+      const err = await apply(typeUrl, resources, version, source, incremental);
       const at = nowMs();
       for (const w of this.watches()) {
         if (w.typeUrl !== typeUrl || this.watchesDone.has(w.id)) continue;

@@ -224,8 +224,8 @@ export class Proxy implements AdminContext {
         metadata: this.node.metadata,
         locality: this.node.locality ?? undefined,
       },
-      onResources: async (typeUrl, resources, version) => {
-        const err = await this.config.apply(typeUrl, resources, version);
+      onResources: async (typeUrl, resources, version, incremental) => {
+        const err = await this.config.apply(typeUrl, resources, version, 'dynamic', incremental);
         if (typeUrl === TYPE.LISTENER) this.publishPorts();
         this.checkLive();
         return err;

@@ -30,13 +30,15 @@ test('delta client: whole sets from deltas, deletions, NACK keeps the last good 
   });
   const port = await server.listen();
   const applied: CanonicalObject[][] = [];
+  const incremental: boolean[] = [];
   const client = new AdsClient({
     server: `127.0.0.1:${port}`,
     node: NODE,
     wildcardTypes: [TypeUrl.CLUSTER],
     log: () => {},
-    onResources: (typeUrl, resources) => {
+    onResources: (typeUrl, resources, _version, isIncremental) => {
       if (typeUrl !== TypeUrl.CLUSTER) return;
+      incremental.push(isIncremental);
       if (resources.some((r) => (r.connectTimeout as { seconds?: number })?.seconds === 99))
         return new Error('cluster b: connect_timeout 99s refused');
       applied.push(resources);
@@ -52,6 +54,13 @@ test('delta client: whole sets from deltas, deletions, NACK keeps the last good 
     await server.push();
     await waitFor('A and B', () => applied.length === 2);
     assert.deepEqual(names(applied[1]), [A, B], 'the proxy gets the whole set, not just the delta');
+    const a = (set: CanonicalObject[]): CanonicalObject | undefined => set.find((r) => r.name === A);
+    assert.equal(
+      a(applied[1]),
+      a(applied[0]),
+      'the unchanged cluster is the object it had (nothing to compare)',
+    );
+    assert.deepEqual(incremental, [true, true]);
 
     clusters.set(B, { ...edsCluster(B), connectTimeout: { seconds: 99 } });
     await server.push();
@@ -139,8 +148,10 @@ test('delta client falls back to state of the world on a server without delta xD
     node: NODE,
     wildcardTypes: [TypeUrl.CLUSTER],
     log: () => {},
-    onResources: (typeUrl, resources) => {
+    onResources: (typeUrl, resources, _version, incremental) => {
       if (typeUrl === TypeUrl.CLUSTER) applied.push(resources);
+      // State of the world: every object is new, so the proxy must compare contents itself.
+      if (incremental) return new Error('a state-of-the-world update was marked incremental');
     },
   });
   try {
@@ -148,6 +159,7 @@ test('delta client falls back to state of the world on a server without delta xD
     await waitFor('the SotW response', () => applied.length === 1);
     assert.equal(client.protocol, 'sotw');
     assert.deepEqual(names(applied[0]), [A]);
+    assert.equal(client.lastGood(TypeUrl.CLUSTER)?.version, 'v1', 'accepted, so not marked incremental');
   } finally {
     client.close();
     server.forceShutdown();

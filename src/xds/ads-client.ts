@@ -30,6 +30,12 @@ export type ResourceHandler = (
   typeUrl: string,
   resources: CanonicalObject[],
   version: string,
+  /**
+   * Delta: an object the handler had before is an unchanged resource and a new object a changed one
+   * (the server sends a resource only when its version differs). State of the world: every object is
+   * new, changed or not.
+   */
+  incremental: boolean,
 ) => void | Error | Promise<void | Error>;
 
 /** Settings of an {@link AdsClient}. */
@@ -338,8 +344,12 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
         error = `resource ${i}: type ${any.type_url} in a ${typeUrl} response`;
         break;
       }
+      const name = r.name ?? '';
+      const held = r.version ?? '';
+      // Sent again at the version already held (a resubscription): keep the object, so the proxy sees it unchanged.
+      if (held !== '' && next.get(name)?.version === held) continue;
       try {
-        next.set(r.name ?? '', { version: r.version ?? '', resource: decodeResource(any) });
+        next.set(name, { version: held, resource: decodeResource(any) });
       } catch (err) {
         error = `resource ${r.name ?? i}: ${(err as Error).message}`;
         break;
@@ -348,7 +358,7 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
     for (const n of res.removedResources ?? []) next.delete(n);
     if (error === null) {
       const resources = [...next.values()].map((h) => h.resource);
-      error = await this.handOver(typeUrl, resources, version);
+      error = await this.handOver(typeUrl, resources, version, true);
       if (error === null) this.held.set(typeUrl, next);
     }
     if (call !== this.call) return;
@@ -421,7 +431,7 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
         return `resource ${i}: ${(err as Error).message}`;
       }
     }
-    return this.handOver(typeUrl, resources, version);
+    return this.handOver(typeUrl, resources, version, false);
   }
 
   /** Gives the proxy the whole set of a type; returns the NACK message, or null when accepted. */
@@ -429,9 +439,10 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
     typeUrl: string,
     resources: CanonicalObject[],
     version: string,
+    incremental: boolean,
   ): Promise<string | null> {
     try {
-      const result = await this.options.onResources(typeUrl, resources, version);
+      const result = await this.options.onResources(typeUrl, resources, version, incremental);
       if (result instanceof Error) return result.message;
     } catch (err) {
       return err instanceof Error ? err.message : String(err);

@@ -147,4 +147,23 @@ describe('config updates', () => {
     assert.equal(r.status, 200);
     assert.equal(r.headers['x-backend'], 'b');
   });
+
+  it('a route config equal to the running one is kept in state of the world; over delta only the same object is', async () => {
+    const config = proxy.config;
+    const same = routeTo('b');
+    // From a different config, so the running table is compiled from `same` itself.
+    assert.equal(await config.apply(TYPE.ROUTE, [routeTo('a')], 'r-s0'), undefined);
+    assert.equal(await config.apply(TYPE.ROUTE, [same], 'r-s1'), undefined);
+    const running = config.routes.get('rds-r')!.table;
+    assert.equal(await config.apply(TYPE.ROUTE, [routeTo('b')], 'r-s2'), undefined);
+    assert.equal(config.routes.get('rds-r')!.table, running, 'equal JSON: not recompiled');
+    assert.equal(await config.apply(TYPE.ROUTE, [same], 'r-d1', 'dynamic', true), undefined);
+    assert.equal(config.routes.get('rds-r')!.table, running, 'delta, the object it has: kept');
+    // Over delta a new object means the server saw a new version: compiled without comparing contents.
+    assert.equal(await config.apply(TYPE.ROUTE, [routeTo('b')], 'r-d2', 'dynamic', true), undefined);
+    assert.notEqual(config.routes.get('rds-r')!.table, running);
+    assert.equal(config.routes.get('rds-r')!.version, 'r-d2');
+    const r = await get(port, '/x');
+    assert.equal(r.headers['x-backend'], 'b');
+  });
 });

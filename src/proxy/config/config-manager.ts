@@ -114,6 +114,8 @@ export class ConfigManager implements SnapshotSource {
     resources: readonly object[],
     version: string,
     source: 'static' | 'dynamic' = 'dynamic',
+    /** From a delta stream: a new object is a changed resource, so no content comparison is needed. */
+    incremental = false,
   ): Promise<Error | undefined> {
     let errors: string[];
     switch (typeUrl) {
@@ -127,7 +129,7 @@ export class ConfigManager implements SnapshotSource {
         errors = await this.applyListeners(resources, version, source);
         break;
       case TYPE.ROUTE:
-        errors = this.applyRoutes(resources, version);
+        errors = this.applyRoutes(resources, version, incremental);
         break;
       case TYPE.SECRET:
         errors = this.secrets.apply(resources, version, source);
@@ -221,7 +223,7 @@ export class ConfigManager implements SnapshotSource {
     return errors;
   }
 
-  private applyRoutes(list: readonly RouteConfiguration[], version: string): string[] {
+  private applyRoutes(list: readonly RouteConfiguration[], version: string, incremental: boolean): string[] {
     const errors: string[] = [];
     const seen = new Set<string>();
     const now = new Date().toISOString();
@@ -229,8 +231,13 @@ export class ConfigManager implements SnapshotSource {
       const name = String(r?.name ?? '');
       seen.add(name);
       const old = this.routes.get(name);
-      // The same object (a delta update hands unchanged route configs over as they were), else the same JSON.
-      if (old && (old.table.config === r || JSON.stringify(old.table.config) === JSON.stringify(r))) {
+      // Unchanged: the same object (a delta update hands unchanged route configs over as they were), or
+      // in state of the world the same JSON. Over delta a new object was sent because it changed: the
+      // comparison (two serializations of up to a few MiB) would only cost time.
+      if (
+        old &&
+        (old.table.config === r || (!incremental && JSON.stringify(old.table.config) === JSON.stringify(r)))
+      ) {
         old.version = version;
         continue;
       }

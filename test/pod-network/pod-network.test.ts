@@ -10,7 +10,17 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { podNetworkUnavailable } from '../../src/local/pod-network.js';
-import { cli, meshDown, meshUp, mizzen, newMesh, request, runState, type Mesh } from '../tasks/mesh.js';
+import {
+  cli,
+  meshDown,
+  meshUp,
+  mizzen,
+  newMesh,
+  podLogs,
+  request,
+  runState,
+  type Mesh,
+} from '../tasks/mesh.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/pod-network/', import.meta.url));
 
@@ -141,7 +151,7 @@ describe('mizzen up --network pod: unmodified apps', { timeout: 300_000 }, () =>
     const r = await inClient(process.execPath, `${FIXTURE}fetch.mjs`, 'http://httpbin:8000/headers');
     assert.equal(r.code, 0, r.err);
     const [status, body] = r.out.split('\n');
-    assert.equal(status, '200', r.out);
+    if (status !== '200') assert.fail(`got ${JSON.stringify(r.out)}${podLogs(m(), 'client', 'httpbin')}`);
     const seen = JSON.parse(body) as { path: string; headers: Record<string, string> };
     assert.equal(seen.path, '/headers');
     // Added by the client's sidecar: the request went through capture, not straight to the pod.
@@ -158,7 +168,9 @@ describe('mizzen up --network pod: unmodified apps', { timeout: 300_000 }, () =>
   it('python3 -m http.server answers by its service name', async () => {
     const r = await inClient(process.execPath, `${FIXTURE}fetch.mjs`, 'http://pyserver:5000/hello.txt');
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out, '200\nhello from python\n\n');
+    // On failure: both sidecars' logs (their access logs carry the response flags) and the app's.
+    if (r.out !== '200\nhello from python\n\n')
+      assert.fail(`got ${JSON.stringify(r.out)}${podLogs(m(), 'client', 'pyserver')}`);
   });
 
   it('raw TCP: to a service port, and to a port nothing declares (passthrough by original destination)', async () => {

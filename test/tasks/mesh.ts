@@ -76,19 +76,30 @@ export async function meshUp(m: Mesh, dir: string, extraArgs: readonly string[] 
  * (its sidecar's and apps' logs), so a failure on a loaded CI machine says why without a rerun.
  */
 function logTails(m: Mesh): string {
-  const logs = runPaths(m.run).logs;
   const named = new Set(
     [...m.upOutput.matchAll(/not ready after [^:]*: (.*)/g)].flatMap((x) =>
       x[1].split(', ').map((w) => w.split(' ')[0]),
     ),
   );
-  const all = existsSync(logs) ? readdirSync(logs) : [];
-  const files = all.filter(
-    (f) =>
-      f === 'mizzen-server.log' || [...named].some((pod) => f === `${pod}.log` || f.startsWith(`${pod}.`)),
-  );
+  return tails(m, (f) => f === 'mizzen-server.log' || [...named].some((pod) => f.startsWith(`${pod}.`)));
+}
+
+/**
+ * The last lines of the logs (sidecar, with its access log, and apps) of every pod of these workloads:
+ * for an assertion message, so a failed request says what each proxy on its way saw.
+ */
+export function podLogs(m: Mesh, ...workloads: string[]): string {
+  const pods = (readState(runPaths(m.run))?.pods ?? [])
+    .filter((p) => workloads.includes(p.workload))
+    .map((p) => p.name);
+  return tails(m, (f) => pods.some((pod) => f.startsWith(`${pod}.`)));
+}
+
+/** The last 40 lines of each log file of the run whose name passes `pick`. */
+function tails(m: Mesh, pick: (file: string) => boolean): string {
+  const logs = runPaths(m.run).logs;
   let out = '';
-  for (const f of files) {
+  for (const f of existsSync(logs) ? readdirSync(logs).filter(pick) : []) {
     const path = join(logs, f);
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
     out += `\n--- last ${Math.min(lines.length, 40)} lines of ${path} ---\n${lines.slice(-40).join('\n')}`;

@@ -184,6 +184,10 @@ test('mizzen server keeps connections alive as istiod does unless told otherwise
         dflt.stdout(),
         /xds keepalive: PING every 30s, a connection that answers none within 10s is closed; connections get a GOAWAY after 30m ±10% \(streams closed 10s later\)/,
       );
+      assert.match(
+        dflt.stdout(),
+        /xds send timeout: a proxy that takes no byte of a response for 30s is disconnected/,
+      );
     } finally {
       await dflt.stop();
     }
@@ -192,9 +196,12 @@ test('mizzen server keeps connections alive as istiod does unless told otherwise
       '0',
       '--keepalive-max-server-connection-age',
       '0',
+      '--xds-send-timeout',
+      '0',
     ]);
     try {
       assert.match(off.stdout(), /xds keepalive: no PINGs; no maximum connection age/);
+      assert.match(off.stdout(), /xds send timeout: none/);
     } finally {
       await off.stop();
     }
@@ -207,4 +214,7 @@ test('mizzen server keeps connections alive as istiod does unless told otherwise
   const zero = await runMizzen(['server', '--config', '.', '--keepalive-timeout', '0']);
   assert.equal(zero.code, 2);
   assert.match(zero.err, /--keepalive-timeout must be a duration like 30s, got "0"/);
+  const send = await runMizzen(['server', '--config', '.', '--xds-send-timeout', 'later']);
+  assert.equal(send.code, 2);
+  assert.match(send.err, /--xds-send-timeout must be a duration like 30s \(0 turns it off\), got "later"/);
 });

@@ -10,6 +10,7 @@ import type { EtcdStore } from '../config/etcd/etcd-store.js';
 import type { KubernetesStore } from '../config/kubernetes/kube-store.js';
 import { configApiRoutes } from '../pilot/config-api.js';
 import { parseDuration } from '../api/duration.js';
+import { DEFAULT_SEND_TIMEOUT_MS } from '../xds/ads-server.js';
 import { describeKeepalive, ISTIOD_KEEPALIVE, type ServerKeepalive } from '../xds/server-keepalive.js';
 import type { WebhookServer } from './server-webhooks.js';
 import { DnsServer } from '../pilot/dns/dns-server.js';
@@ -36,6 +37,9 @@ Serves Istio config as Envoy v3 resources over ADS, from a watched directory, et
   --keepalive-max-server-connection-age D  a connection this old (±10%) gets a GOAWAY and its streams
                         are closed 10s later, so proxies reconnect and spread over the replicas; 0: never
                         (istiod's --keepaliveMaxServerConnectionAge, as Istio installs it)  [30m]
+  --xds-send-timeout D  a proxy that takes no byte of a pushed response for this long is disconnected
+                        (it reconnects and gets its whole state); 0: never (istiod's
+                        PILOT_XDS_SEND_TIMEOUT, off by default there)   [30s]
   --name NAME           this replica's name (istio.io/workloadController of the WorkloadEntries it
                         auto-registers)                                 [HOST-PID]
   --xds-address H:P     xDS gRPC address (port 0 picks a free port)     [127.0.0.1:15010]
@@ -146,6 +150,7 @@ export default defineCommand({
     'keepalive-interval': { type: 'string' },
     'keepalive-timeout': { type: 'string' },
     'keepalive-max-server-connection-age': { type: 'string' },
+    'xds-send-timeout': { type: 'string' },
     'xds-address': { type: 'string' },
     'debug-address': { type: 'string' },
     'dns-address': { type: 'string' },
@@ -175,6 +180,12 @@ export default defineCommand({
         `--workload-entry-grace-period must be a duration like 10s or 500ms, got ${JSON.stringify(grace)}`,
       );
     const xdsKeepalive = keepaliveFlags(values);
+    const sendTimeout = values['xds-send-timeout'];
+    const xdsSendTimeoutMs = sendTimeout === undefined ? undefined : parseDuration(sendTimeout);
+    if (sendTimeout !== undefined && xdsSendTimeoutMs === undefined)
+      throw new UsageError(
+        `--xds-send-timeout must be a duration like 30s (0 turns it off), got ${JSON.stringify(sendTimeout)}`,
+      );
     // A bad --dns-upstream stops here, before anything listens.
     if (values['dns-address']) dnsUpstreams(values['dns-upstream'], { host: '', port: 0 });
     else if (values['dns-upstream']) throw new UsageError('--dns-upstream needs --dns-address');
@@ -200,6 +211,7 @@ export default defineCommand({
       xdsAddress: checkAddress('--xds-address', values['xds-address'] ?? '127.0.0.1:15010'),
       debugAddress: checkAddress('--debug-address', values['debug-address'] ?? '127.0.0.1:15014'),
       xdsKeepalive,
+      xdsSendTimeoutMs,
       log,
       proxyLifecycle: backend.lifecycle,
       httpRoutes: configApiRoutes(backend.store, (line) => log('warn', line)),
@@ -237,6 +249,12 @@ export default defineCommand({
     }
     console.log(`xds listening on ${addrs.xds}`);
     console.log(describeKeepalive(xdsKeepalive));
+    const evictMs = xdsSendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    console.log(
+      evictMs > 0
+        ? `xds send timeout: a proxy that takes no byte of a response for ${evictMs / 1000}s is disconnected`
+        : 'xds send timeout: none (a proxy that stops reading keeps its stream)',
+    );
     let webhooks: WebhookServer | null = null;
     if (values['webhook-address']) {
       try {

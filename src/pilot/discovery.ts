@@ -28,6 +28,8 @@ export interface DiscoveryOptions {
   readonly debounceMs?: number;
   /** HTTP/2 keepalive and connection age towards the proxies (AdsServerOptions.keepalive); default istiod's. */
   readonly xdsKeepalive?: Partial<ServerKeepalive>;
+  /** A proxy taking no byte of a response this long is evicted, ms; 0: never (AdsServerOptions.sendTimeoutMs). */
+  readonly xdsSendTimeoutMs?: number;
   readonly log?: XdsLogger;
   /** Told when proxies connect and disconnect (WorkloadEntry auto-registration). */
   readonly proxyLifecycle?: {
@@ -159,6 +161,7 @@ export class DiscoveryServer {
       generate: (proxy, typeUrl, names) => this.generator.generate(proxy, typeUrl, names),
       debounceMs: options.debounceMs,
       keepalive: options.xdsKeepalive,
+      sendTimeoutMs: options.xdsSendTimeoutMs,
       log: options.log,
       // Pilot builds new objects for every push and never mutates one it returned.
       immutableResources: true,

@@ -19,6 +19,15 @@ import { stderrLogger } from './logger.js';
 import { shortTypeName } from './type-urls.js';
 import { ISTIOD_KEEPALIVE, keepaliveServerOptions, type ServerKeepalive } from './server-keepalive.js';
 
+/**
+ * How long a client may take no byte of a response before its stream is evicted, ms. Longer than any
+ * proxy spends compiling one update (a sidecar of an unscoped 1000-service mesh is busy for seconds on a
+ * starved node, and evicting it would cost it and the server a full resync), short enough that a client
+ * that stopped reading does not hold its stream and pending response for good: its HTTP/2 layer still
+ * answers keepalive PINGs, so keepalive alone would never close it.
+ */
+export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
+
 export type { GenerateFn, NackRecord, ProxyInfo, PushTypes, Resource, TypeStatus } from './ads-stream.js';
 
 /** Settings of an {@link AdsServer}. */
@@ -50,9 +59,9 @@ export interface AdsServerOptions {
    */
   slotTimeoutMs?: number;
   /**
-   * A response the client has not taken within this long evicts the stream, ms; default 5000 (istiod's
-   * PILOT_XDS_SEND_TIMEOUT behaviour: the send fails with DeadlineExceeded and the connection closes).
-   * Counted in `pilot_xds_write_timeout`.
+   * A response of which the client has taken no byte for this long evicts the stream, ms; 0: never.
+   * Default {@link DEFAULT_SEND_TIMEOUT_MS}. Counted in `pilot_xds_write_timeout`. istiod's
+   * PILOT_XDS_SEND_TIMEOUT is the same rule (the send fails, the connection closes) and is off by default.
    */
   sendTimeoutMs?: number;
   /**
@@ -264,7 +273,7 @@ export class AdsServer {
       immutableResources: this.options.immutableResources ?? false,
       throttle: new PushThrottle(this.options.pushThrottle ?? 100),
       slotTimeoutMs: this.options.slotTimeoutMs ?? 250,
-      sendTimeoutMs: this.options.sendTimeoutMs ?? 5000,
+      sendTimeoutMs: this.options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
       nextVersion: () => `${new Date().toISOString()}/${++this.versionCounter}`,
       onConnected: (stream) => {
         c.pilot_xds++;

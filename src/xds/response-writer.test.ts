@@ -133,3 +133,30 @@ test('a write on a call the client cancelled settles at once instead of waiting 
     server.stop();
   }
 });
+
+test('a send timeout of 0 never evicts: no timer waits on a client that takes nothing; any other value does', async () => {
+  // A call that takes the message and never finishes writing it: a client that stopped reading.
+  const neverDone = { write: () => true, sendMetadata: () => {} };
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const encode = () =>
+    encodeDiscoveryResponse(
+      { versionInfo: 'v1', typeUrl: TypeUrl.CLUSTER, nonce: '1', controlPlaneId: 'm' },
+      anys,
+    );
+
+  const before = timers();
+  let evicted = false;
+  const off = new ResponseWriter(neverDone, 0, () => (evicted = true));
+  const pending = off.write(encode);
+  assert.equal(timers(), before, 'no eviction timer was armed');
+  off.cancel(); // the stream closed: the write settles without evicting
+  await pending;
+  assert.equal(evicted, false);
+
+  const stuck = new Promise<void>((resolve) => {
+    const on = new ResponseWriter(neverDone, 20, resolve);
+    void on.write(encode);
+    assert.equal(timers(), before + 1, 'the eviction timer was armed');
+  });
+  await stuck; // evicted after 20 ms without a byte taken
+});

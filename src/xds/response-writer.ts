@@ -17,7 +17,7 @@ export class ResponseWriter {
   constructor(
     private readonly call: WritableCall,
     private readonly sendTimeoutMs: number,
-    /** Called when the client took no byte of a response for `sendTimeoutMs`. */
+    /** Called when the client took no byte of a response for `sendTimeoutMs` (0: never). */
     private readonly onStuck: () => void,
   ) {}
 
@@ -38,13 +38,15 @@ export class ResponseWriter {
         const now = bytesWritten(this.call);
         if (now !== null && written !== null && now > written) {
           written = now;
-          timer = setTimeout(check, this.sendTimeoutMs);
+          timer = setTimeout(check, timeoutMs);
           return;
         }
         done();
         this.onStuck();
       };
-      let timer = setTimeout(check, this.sendTimeoutMs);
+      // 0 turns eviction off (istiod's PILOT_XDS_SEND_TIMEOUT default): the write waits as long as it takes.
+      const timeoutMs = this.sendTimeoutMs;
+      let timer = timeoutMs > 0 ? setTimeout(check, timeoutMs) : undefined;
       this.settle = done;
       const stream = http2StreamOf(this.call);
       if (stream?.destroyed || stream?.closed) return done(); // nothing will be written: gone, not stuck

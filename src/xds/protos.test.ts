@@ -2,11 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromEnvoyYaml, parseDuration } from './envoy-yaml.js';
+import { readFileSync } from 'node:fs';
 import {
   decodeResource,
   encodeResource,
+  ENVOY_DESCRIPTOR_URL,
+  envoyRoot,
   InvalidResourceError,
   lookupType,
+  parseEnvoyProtos,
   resourceName,
   toCanonical,
 } from './protos.js';
@@ -334,4 +338,46 @@ test('fromEnvoyYaml accepts the stdout access logger Envoy bootstraps use', () =
     out.staticResources.listeners[0].accessLog[0].typedConfig['@type'],
     'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
   );
+});
+
+test('the build-time descriptor holds the same types as parsing the .proto files, and is what the planes load', () => {
+  // Written by `npm run build`; loading it parses no .proto file.
+  const descriptor = JSON.parse(readFileSync(ENVOY_DESCRIPTOR_URL, 'utf8')) as { files: string[] };
+  assert.ok(descriptor.files.includes('envoy/config/route/v3/route.proto'));
+  const loaded = envoyRoot();
+  const parsed = parseEnvoyProtos();
+  assert.notEqual(loaded, parsed);
+  // Enum value options (deprecation annotations) are the one thing protobufjs' JSON form drops; nothing reads them.
+  const withoutValueOptions = (json: unknown): string =>
+    JSON.stringify(json, (key, value: unknown) => (key === 'valuesOptions' ? undefined : value));
+  assert.equal(withoutValueOptions(loaded.toJSON()), withoutValueOptions(parsed.toJSON()));
+  // And the same bytes for a resource touching maps, oneofs, Any, Duration, wrappers and enums.
+  const cluster = {
+    name: 'outbound|9080||reviews.default.svc.cluster.local',
+    type: 'EDS',
+    connectTimeout: { seconds: 1, nanos: 500000000 },
+    edsClusterConfig: { edsConfig: { ads: {}, resourceApiVersion: 'V3' } },
+    circuitBreakers: { thresholds: [{ maxConnections: { value: 7 }, maxRetries: { value: 3 } }] },
+    metadata: {
+      filterMetadata: {
+        istio: {
+          fields: {
+            services: {
+              listValue: { values: [{ structValue: { fields: { host: { stringValue: 'reviews' } } } }] },
+            },
+          },
+        },
+      },
+    },
+    typedExtensionProtocolOptions: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicitHttpConfig: { http2ProtocolOptions: { maxConcurrentStreams: { value: 100 } } },
+      },
+    },
+  };
+  const type = 'envoy.config.cluster.v3.Cluster';
+  const viaParsed = parsed.lookupType(type);
+  const bytesParsed = viaParsed.encode(viaParsed.fromObject(cluster)).finish();
+  assert.deepEqual(encodeResource(TypeUrl.CLUSTER, cluster).value, bytesParsed);
 });

@@ -1,6 +1,6 @@
 // Loads the Envoy v3 protos (shipped in @grpc/grpc-js-xds) with protobufjs and converts resources
 // between canonical form (see CANONICAL_OPTIONS) and google.protobuf.Any wire bytes.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
@@ -94,9 +94,43 @@ export function envoyProtoDirs(): string[] {
   return dirs;
 }
 
-/** The protobufjs Root holding every loaded Envoy type; loaded on first use (about 0.3 s), then cached. */
+/**
+ * The protobufjs Root holding every loaded Envoy type; loaded on first use, then cached. It comes from
+ * the descriptor `npm run build` writes next to this module ({@link envoyDescriptorJson}): the same
+ * types as parsing the .proto files, without keeping their source text (about 5 MiB of strings that
+ * parsed names and comments point into) and without the parse. When the descriptor is missing or was
+ * built from another list of files, the .proto files are parsed.
+ */
 export function envoyRoot(): Root {
   if (cachedRoot) return cachedRoot;
+  cachedRoot = loadEnvoyDescriptor() ?? parseEnvoyProtos();
+  return cachedRoot;
+}
+
+/** Where `npm run build` writes the descriptor (beside the compiled protos.js). */
+export const ENVOY_DESCRIPTOR_URL = new URL('./envoy-descriptor.json', import.meta.url);
+
+interface EnvoyDescriptor {
+  files: string[];
+  root: protobuf.INamespace;
+}
+
+function loadEnvoyDescriptor(): Root | null {
+  let text: string;
+  try {
+    text = readFileSync(ENVOY_DESCRIPTOR_URL, 'utf8');
+  } catch {
+    return null;
+  }
+  const d = JSON.parse(text) as EnvoyDescriptor;
+  if (d.files.length !== PROTO_FILES.length || d.files.some((f, i) => f !== PROTO_FILES[i])) return null;
+  const root = protobuf.Root.fromJSON(d.root);
+  root.resolveAll();
+  return root;
+}
+
+/** Parses the Envoy .proto files of @grpc/grpc-js-xds (and everything they import) into a new Root. */
+export function parseEnvoyProtos(): Root {
   const dirs = envoyProtoDirs();
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {
@@ -109,8 +143,13 @@ export function envoyRoot(): Root {
   };
   root.loadSync(PROTO_FILES, { keepCase: false });
   root.resolveAll();
-  cachedRoot = root;
   return root;
+}
+
+/** The descriptor {@link envoyRoot} loads: the parsed protos as protobufjs JSON, without comments. */
+export function envoyDescriptorJson(): string {
+  const descriptor: EnvoyDescriptor = { files: PROTO_FILES, root: parseEnvoyProtos().toJSON() };
+  return JSON.stringify(descriptor);
 }
 
 /** The message type with this fully qualified name (no leading dot), or null when not loaded. */

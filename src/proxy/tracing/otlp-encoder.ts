@@ -1,11 +1,25 @@
 // OTLP ExportTraceServiceRequest (protobuf, as Envoy's OpenTelemetry tracer sends over HTTP and gRPC),
 // encoded by the official @opentelemetry/otlp-transformer from read-only views of Mizzen's spans.
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { createRequire } from 'node:module';
+import type { Resource } from '@opentelemetry/resources';
 import type { SpanEncoder } from './batch-reporter.js';
 import type { Span } from './span.js';
 
-type ReadableSpan = Parameters<typeof ProtobufTraceSerializer.serializeRequest>[0][number];
+type Transformer = typeof import('@opentelemetry/otlp-transformer');
+type Resources = typeof import('@opentelemetry/resources');
+type ReadableSpan = Parameters<Transformer['ProtobufTraceSerializer']['serializeRequest']>[0][number];
+
+/**
+ * The OpenTelemetry packages (~0.75 MiB of source with their dependencies), loaded when the first OTLP
+ * provider is configured rather than by every proxy at start: most sidecars never trace over OTLP.
+ */
+function openTelemetry(): { transformer: Transformer; resources: Resources } {
+  const require = createRequire(import.meta.url);
+  return {
+    transformer: require('@opentelemetry/otlp-transformer') as Transformer,
+    resources: require('@opentelemetry/resources') as Resources,
+  };
+}
 
 /** OpenTelemetry's SpanKind and SpanStatusCode values (the API package's enums). */
 const KIND_SERVER = 1;
@@ -48,10 +62,12 @@ function readable(s: Span, resource: Resource): ReadableSpan {
 
 /** OTLP protobuf encoder; the resource's `service.name` is the provider's service name or the span's. */
 export function otlpProtobufEncoder(serviceName: string): SpanEncoder {
+  const { transformer, resources: otelResources } = openTelemetry();
+  const { ProtobufTraceSerializer } = transformer;
   const resources = new Map<string, Resource>();
   const resourceOf = (name: string): Resource => {
     let r = resources.get(name);
-    if (!r) resources.set(name, (r = resourceFromAttributes({ 'service.name': name })));
+    if (!r) resources.set(name, (r = otelResources.resourceFromAttributes({ 'service.name': name })));
     return r;
   };
   return {

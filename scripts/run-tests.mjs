@@ -21,6 +21,9 @@ if (files.length === 0) {
   console.error('no test files found under dist/ (did `npm run build` run?)');
   process.exit(1);
 }
-const args = ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files];
+// A file still running after 20 minutes fails, named, instead of holding the run until CI's limit: the
+// longest file takes ~2 minutes on a loaded machine, and a test that waits on an event that never
+// comes would otherwise wait forever (Node's runner applies this timeout per file).
+const args = ['--test', '--test-concurrency=2', '--test-timeout=1200000', '--test-reporter=spec', ...files];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -94,45 +94,53 @@ test('responses go onto the HTTP/2 stream whole and in order, without grpc-js co
   }
 });
 
-test('a write on a call the client cancelled settles at once instead of waiting for the send timeout', async () => {
-  // Wrapped: a promise resolved with a promise would wait for it.
-  let onCancelled!: (write: { settled: Promise<void> }) => void;
-  const written = new Promise<{ settled: Promise<void> }>((resolve) => (onCancelled = resolve));
-  const server = await serve((call) => {
-    call.on('cancelled', () => {
-      const writer = new ResponseWriter(call, 600_000, () => assert.fail('not stuck'));
-      const header = { versionInfo: 'v', typeUrl: TypeUrl.CLUSTER, nonce: 'n', controlPlaneId: 'm' };
-      onCancelled({ settled: writer.write(() => encodeDiscoveryResponse(header, anys)) });
+test(
+  'a write on a call the client cancelled settles at once instead of waiting for the send timeout',
+  { timeout: 120_000 },
+  async () => {
+    // Wrapped: a promise resolved with a promise would wait for it.
+    let onCancelled!: (write: { settled: Promise<void> }) => void;
+    const written = new Promise<{ settled: Promise<void> }>((resolve) => (onCancelled = resolve));
+    let onRequest!: () => void;
+    const requested = new Promise<void>((resolve) => (onRequest = resolve));
+    const server = await serve((call) => {
+      call.on('cancelled', () => {
+        const writer = new ResponseWriter(call, 600_000, () => assert.fail('not stuck'));
+        const header = { versionInfo: 'v', typeUrl: TypeUrl.CLUSTER, nonce: 'n', controlPlaneId: 'm' };
+        onCancelled({ settled: writer.write(() => encodeDiscoveryResponse(header, anys)) });
+      });
+      call.on('data', () => onRequest());
     });
-  });
-  const client = new (adsServiceConstructor())(
-    `127.0.0.1:${server.port}`,
-    grpc.credentials.createInsecure(),
-  ) as unknown as grpc.Client & {
-    StreamAggregatedResources(): grpc.ClientDuplexStream<object, unknown>;
-  };
-  try {
-    const call = client.StreamAggregatedResources();
-    call.on('error', () => {});
-    call.write({ node: { id: 'x' }, typeUrl: TypeUrl.CLUSTER });
-    call.on('metadata', () => call.cancel());
-    // The server sends no headers until it writes, so cancel once the request is surely there.
-    setTimeout(() => call.cancel(), 200).unref();
-    const { settled } = await written;
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      settled.then(() => 'settled'),
-      new Promise<string>(
-        (resolve) => (timer = setTimeout(() => resolve('still pending after 10 s'), 10_000)),
-      ),
-    ]);
-    clearTimeout(timer);
-    assert.equal(outcome, 'settled');
-  } finally {
-    client.close();
-    server.stop();
-  }
-});
+    const client = new (adsServiceConstructor())(
+      `127.0.0.1:${server.port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      StreamAggregatedResources(): grpc.ClientDuplexStream<object, unknown>;
+    };
+    try {
+      const call = client.StreamAggregatedResources();
+      call.on('error', () => {});
+      call.write({ node: { id: 'x' }, typeUrl: TypeUrl.CLUSTER });
+      // Cancel once the server's handler has the request (a fixed delay lost that race on a loaded
+      // machine: the cancel came first, the handler never saw it, and the test waited forever).
+      await requested;
+      call.cancel();
+      const { settled } = await written;
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        settled.then(() => 'settled'),
+        new Promise<string>(
+          (resolve) => (timer = setTimeout(() => resolve('still pending after 10 s'), 10_000)),
+        ),
+      ]);
+      clearTimeout(timer);
+      assert.equal(outcome, 'settled');
+    } finally {
+      client.close();
+      server.stop();
+    }
+  },
+);
 
 test('a send timeout of 0 never evicts: no timer waits on a client that takes nothing; any other value does', async () => {
   // A call that takes the message and never finishes writing it: a client that stopped reading.

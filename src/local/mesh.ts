@@ -13,7 +13,7 @@ import { containerEnv, expandArgv, lookupIn, OUTBOUND_PROXY_PORT, type PodAddres
 import { allocatePodIps, appIpOf } from './pod-ip.js';
 import { podFileName, podYaml } from './pod-object.js';
 import { caDirOf, writePodToken } from './pod-tokens.js';
-import { allBindable, canBind, freePort, preferredOrFree } from './ports.js';
+import { allBindable, canBind, freePortNotIn, preferredOrFree } from './ports.js';
 import {
   findPrometheus,
   prometheusArgv,
@@ -161,6 +161,11 @@ export class LocalMesh {
   private readonly gatewayName: string;
   private gwPorts: GatewayPort[] = [];
   private previousIps = new Map<string, string>();
+  /**
+   * Every 127.0.0.1 port this mesh has chosen (control plane, gateway, pods' admin ports, published
+   * ports): the kernel may offer a chosen port again before its process binds it.
+   */
+  private readonly chosenPorts = new Set<number>();
   private serverLine: ((addr: string) => void) | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private lastSignature = '';
@@ -238,16 +243,18 @@ export class LocalMesh {
           throw new Error(`--xds-port ${this.o.xdsPort} is in use; free it or choose another port`);
         this.o.say(`xDS port ${this.o.xdsPort} is in use; using ${xdsPort} instead`);
       }
-      const debugPort = await preferredOrFree('127.0.0.1', this.o.debugPort);
+      this.chosenPorts.add(xdsPort);
+      let debugPort = await preferredOrFree('127.0.0.1', this.o.debugPort);
+      if (this.chosenPorts.has(debugPort)) debugPort = await freePortNotIn(this.chosenPorts);
+      this.chosenPorts.add(debugPort);
       this.xdsAddress = `127.0.0.1:${xdsPort}`;
       this.debugAddress = `127.0.0.1:${debugPort}`;
     }
-    // Not a port the gateway is about to publish (the kernel may hand out one a caller just released).
-    const published = new Set(this.gwPorts.map((p) => p.published));
-    do this.gatewayAdmin = await freePort();
-    while (published.has(this.gatewayAdmin));
-    this.gatewayStats = await freePort();
-    this.gatewayMergedStats = await freePort();
+    // Not a port the gateway is about to publish nor the control plane's, which are not bound yet.
+    for (const p of this.gwPorts) this.chosenPorts.add(p.published);
+    this.gatewayAdmin = await freePortNotIn(this.chosenPorts);
+    this.gatewayStats = await freePortNotIn(this.chosenPorts);
+    this.gatewayMergedStats = await freePortNotIn(this.chosenPorts);
     if (
       !desired.resources.some(
         (r) =>
@@ -496,7 +503,7 @@ export class LocalMesh {
         (await allBindable(appIp, ports))
       ) {
         this.previousIps.set(key, podIp);
-        return { addr: { podIp, appIp }, adminPort: await freePort() };
+        return { addr: { podIp, appIp }, adminPort: await freePortNotIn(this.chosenPorts) };
       }
       taken.add(podIp);
     }
@@ -585,7 +592,9 @@ export class LocalMesh {
       throw new Error(
         '--with-prometheus needs the prometheus binary on PATH (Debian: apt-get install prometheus)',
       );
-    const port = await preferredOrFree('127.0.0.1', o.port);
+    let port = await preferredOrFree('127.0.0.1', o.port);
+    if (this.chosenPorts.has(port)) port = await freePortNotIn(this.chosenPorts);
+    this.chosenPorts.add(port);
     if (port !== o.port) this.o.say(`127.0.0.1:${o.port} is in use: Prometheus listens on 127.0.0.1:${port}`);
     this.prometheusAddress = `127.0.0.1:${port}`;
     writeTargets(this.o.paths.root, this.scrapeTargets());

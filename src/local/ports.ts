@@ -23,6 +23,26 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * A free port on HOST that is not in `handedOut`, which it joins. The kernel may hand out a port
+ * again as soon as its probe socket is closed, so a caller choosing several ports before any is bound
+ * (a control plane's, then a gateway's) keeps the ones it chose here.
+ */
+export async function freePortNotIn(
+  handedOut: Set<number>,
+  host = '127.0.0.1',
+  probe: (host: string) => Promise<number> = freePort,
+): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const p = await probe(host);
+    if (!handedOut.has(p)) {
+      handedOut.add(p);
+      return p;
+    }
+  }
+  throw new Error(`no free port on ${host} beside the ${handedOut.size} already chosen`);
+}
+
 /** `preferred` when it can be bound on HOST (and is not 0), else a free port. */
 export async function preferredOrFree(host: string, preferred: number): Promise<number> {
   if (preferred > 0 && (await canBind(host, preferred))) return preferred;
@@ -47,6 +67,21 @@ export function ephemeralPortRange(): readonly [number, number] {
     // Not Linux: fall through to the IANA range most other kernels use.
   }
   return [49152, 65535];
+}
+
+/**
+ * A free port on HOST below the kernel's ephemeral range, for a process that binds it only later
+ * (seconds, after its config arrives): no socket bound to port 0 meanwhile can take it, as it could
+ * take one `freePort` returned. Random within the range, so parallel test files rarely try the same.
+ */
+export async function freeStablePort(host = '127.0.0.1'): Promise<number> {
+  const top = Math.min(ephemeralPortRange()[0], 65536);
+  const bottom = 10_000;
+  for (let tries = 0; tries < 200; tries++) {
+    const p = bottom + Math.floor(Math.random() * (top - bottom));
+    if (await canBind(host, p)) return p;
+  }
+  throw new Error(`no free port below ${top} on ${host}`);
 }
 
 /**

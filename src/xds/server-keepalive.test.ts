@@ -39,10 +39,25 @@ class FrameCounter {
   }
 }
 
-/** A TCP relay to `port` that counts PINGs each way and can be frozen: bytes stop, the sockets stay open. */
+/** The PINGs of one direction, summed over every connection through the relay. */
+class PingCount {
+  readonly counters: FrameCounter[] = [];
+  get pings(): number {
+    return this.counters.reduce((n, c) => n + c.pings, 0);
+  }
+  get acks(): number {
+    return this.counters.reduce((n, c) => n + c.acks, 0);
+  }
+}
+
+/**
+ * A TCP relay to `port` that counts PINGs each way and can be frozen: bytes stop, the sockets stay
+ * open. Each connection has its own frame counters (a reconnect starts with a new preface).
+ */
 class Relay {
-  readonly fromServer = new FrameCounter(0);
-  readonly fromClient = new FrameCounter(PREFACE.length);
+  readonly fromServer = new PingCount();
+  readonly fromClient = new PingCount();
+  connections = 0;
   private frozen = false;
   private readonly sockets: Socket[] = [];
   private readonly server: Server;
@@ -50,6 +65,11 @@ class Relay {
 
   constructor(private readonly target: number) {
     this.server = createServer((down) => {
+      this.connections++;
+      const fromServer = new FrameCounter(0);
+      const fromClient = new FrameCounter(PREFACE.length);
+      this.fromServer.counters.push(fromServer);
+      this.fromClient.counters.push(fromClient);
       const up = connect(this.target, '127.0.0.1');
       this.sockets.push(down, up);
       down.on('error', () => up.destroy());
@@ -58,12 +78,12 @@ class Relay {
       up.on('close', () => down.destroy());
       down.on('data', (d: Buffer) => {
         if (this.frozen) return;
-        this.fromClient.feed(d);
+        fromClient.feed(d);
         up.write(d);
       });
       up.on('data', (d: Buffer) => {
         if (this.frozen) return;
-        this.fromServer.feed(d);
+        fromServer.feed(d);
         down.write(d);
       });
     });
@@ -126,7 +146,8 @@ test("the xDS server keeps istiod's keepalive by default", async () => {
 });
 
 test('the xDS server pings a live proxy, which answers and keeps its stream; a partitioned proxy loses it', async () => {
-  const { server, port } = await serving({ intervalMs: 200, timeoutMs: 500, maxConnectionAgeMs: 0 });
+  // A PING every 200 ms; 3 s for its ACK, so a loaded machine's late ACK does not look like a partition.
+  const { server, port } = await serving({ intervalMs: 200, timeoutMs: 3000, maxConnectionAgeMs: 0 });
   const relay = new Relay(port);
   await relay.listen();
   const seen: string[] = [];
@@ -144,8 +165,9 @@ test('the xDS server pings a live proxy, which answers and keeps its stream; a p
       server.syncStatus().map((s) => s.connectionId),
       [stream],
     );
+    assert.equal(relay.connections, 1, 'one connection all along');
     relay.freeze();
-    await waitFor('the server to drop the silent proxy', () => server.syncStatus().length === 0, 10_000);
+    await waitFor('the server to drop the silent proxy', () => server.syncStatus().length === 0, 20_000);
     assert.equal(server.metrics().pilot_xds, 0);
   } finally {
     ads.close();

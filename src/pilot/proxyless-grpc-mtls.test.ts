@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,6 +17,7 @@ import { startServer, waitFor } from '../cli/server-test-util.js';
 import { BIN } from '../cli/test-util.js';
 import { spawnProxy, type ProxyChild } from '../proxy/test-util.js';
 import { ensureLocalTokenKey, issueLocalToken } from '../ca/token.js';
+import { freeStablePort } from '../local/ports.js';
 
 /** A /24 of loopback addresses for this run (other test files use other ones). */
 const NET = `127.${100 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 250)}`;
@@ -153,15 +153,6 @@ const codeOf = (client: grpc.Client): Promise<number> =>
 /** The serial of the leaf in a PEM chain file. */
 const serialOf = (file: string): string => new X509Certificate(readFileSync(file)).serialNumber;
 
-/** A free port on `ip` (listen on 0, close). */
-async function freePort(ip: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, ip, r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /** A child process and what it wrote to stderr. */
 interface Child {
   readonly child: ChildProcess;
@@ -262,7 +253,9 @@ function grpcViaSleep(host: string): Promise<Hello | null> {
 
 test('proxyless gRPC with mizzen agent certificates: mTLS to a STRICT sidecar and to a STRICT XdsServer; plaintext refused; a sidecar client to the XdsServer; rotation; PERMISSIVE sidecars refuse gRPC TLS', async () => {
   const app = await startApp();
-  const greeterPort = await freePort(GREETER_IP);
+  // The XdsServer binds it only once its listener arrives, and on every address ('::'): a port below
+  // the ephemeral range, free on all of them, so no other socket takes it meanwhile.
+  const greeterPort = await freeStablePort('::');
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-grpc-mtls-'));
   const configDir = join(dir, 'config');
   const caDir = join(dir, 'ca');

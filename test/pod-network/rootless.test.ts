@@ -16,7 +16,11 @@ import { eventually, request } from '../tasks/mesh.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/pod-network-rootless/', import.meta.url));
 const FETCH = fileURLToPath(new URL('../../../test/fixtures/pod-network/fetch.mjs', import.meta.url));
-const USER = 'mizzen-rootless';
+/**
+ * A user of this run's own: `after` kills every process of it, and another test run on the machine
+ * (a second checkout's `npm test`) must not lose its mesh to that, nor see its processes in ours.
+ */
+const USER = `mzrl-${process.pid}`;
 
 /** The test's unprivileged user, with the /etc/subuid and /etc/subgid ranges rootless mode maps. */
 function ensureUser(): { uid: number; gid: number } {
@@ -129,6 +133,11 @@ describe('mizzen up without root: rootless pod network mode', { timeout: 300_000
       }
     }
     if (tmp) rmSync(tmp, { recursive: true, force: true });
+    try {
+      execFileSync('userdel', ['--remove', USER], { stdio: 'pipe' });
+    } catch {
+      // A process of the user not gone yet: the user stays, harmless.
+    }
   });
 
   it('runs as the user in a network namespace of its own; each pod has its own IP', () => {

@@ -83,4 +83,39 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'error',
     },
   },
+  // The proxy loads these at the first config that needs them (createRequire at first use), so a sidecar
+  // without regexes, OTLP tracing or a bootstrap file does not keep their code and tables; a value import would undo it.
+  {
+    files: ['src/proxy/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-util.ts', 'src/proxy/tracing/test-collectors.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 're2js',
+              allowTypeImports: true,
+              message:
+                'compile regexes with compileRegex (matchers/string-matcher.ts), which loads re2js at the first one',
+            },
+            {
+              name: 'yaml',
+              allowTypeImports: true,
+              message:
+                'a proxy reads YAML only from a bootstrap file; loadBootstrapFile loads the yaml package then',
+            },
+          ],
+          patterns: [
+            {
+              group: ['@opentelemetry/*'],
+              allowTypeImports: true,
+              message:
+                'OpenTelemetry is loaded when an OTLP provider is configured (tracing/otlp-encoder.ts)',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,7 +1,7 @@
 // Loads an Envoy-style bootstrap (YAML or JSON, snake_case or camelCase) into canonical form and
 // extracts what the proxy needs: node, admin address, static listeners/clusters, ADS server address.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { fromEnvoyYaml } from '../../xds/envoy-yaml.js';
 import { logger } from '../log.js';
 import { durationMs, socketAddress, u32 } from '../util/values.js';
@@ -49,6 +49,11 @@ export interface Bootstrap {
   readonly adsTcpKeepaliveMs: number;
   /** Admin socket address from the bootstrap, or null. */
   readonly admin: { address: string; port: number } | null;
+}
+
+/** The yaml package, loaded for a bootstrap file only: a proxy configured by flags and xDS never needs it. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as { parse(text: string): unknown }).parse(text);
 }
 
 /** Reads and converts a bootstrap file. Throws with the file name and field path on errors. */

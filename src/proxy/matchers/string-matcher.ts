@@ -1,5 +1,6 @@
 // Envoy's StringMatcher (exact/prefix/suffix/contains/safe_regex, ignore_case) compiled once.
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 import type { envoy_type_matcher_v3_StringMatcher as StringMatcherMessage } from '../../xds/envoy-types.js';
 
 const EXACT = 0;
@@ -9,10 +10,19 @@ const CONTAINS = 3;
 const REGEX = 4;
 const ANY = 5;
 
+/**
+ * re2js, loaded at the first regex a config has (its CommonJS build, so compiling stays synchronous):
+ * a proxy whose routes and matchers have no regex does not keep its ~4 MiB of tables and code.
+ */
+let re2: typeof RE2JS | undefined;
+function re2js(): typeof RE2JS {
+  return (re2 ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS);
+}
+
 /** Compiles an RE2 pattern; throws with the pattern in the message. */
 export function compileRegex(pattern: string): RE2JS {
   try {
-    return RE2JS.compile(pattern);
+    return re2js().compile(pattern);
   } catch (e) {
     throw new Error(`invalid RE2 regex "${pattern}": ${(e as Error).message}`);
   }

@@ -121,7 +121,9 @@ ${mem.join('\n')}
   parts.push(
     `Mizzen's admin \`/stats\` after the runs (upstream_rq_total per cluster; the 80/20 split at work): ${split || 'not available'}.\n`,
   );
-  if (r.concurrency.supported) {
+  if (r.concurrency.supported && r.concurrency.scenarios.length === 0) {
+    parts.push('### Two workers each\n\nNot measured in this run (`--no-multi-core`).\n');
+  } else if (r.concurrency.supported) {
     parts.push(
       `### Two workers each (nginx \`worker_processes 2\`, HAProxy \`nbthread 2\`, Mizzen \`--concurrency 2\`)
 

@@ -100,6 +100,12 @@ export default tseslint.config(
                 'compile regexes with compileRegex (matchers/string-matcher.ts), which loads re2js at the first one',
             },
             {
+              name: 'jose',
+              allowTypeImports: true,
+              message:
+                'jose is loaded when a jwt_authn filter is configured: use jose() from jwt-authn/jose-module.ts',
+            },
+            {
               name: 'yaml',
               allowTypeImports: true,
               message:

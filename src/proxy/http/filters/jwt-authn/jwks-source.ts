@@ -1,13 +1,7 @@
 // Where a provider's keys come from: local_jwks (inline JSON) or remote_jwks fetched by the proxy,
 // cached for cache_duration, refetched after it expires, with a status saying why a fetch failed.
-import {
-  createLocalJWKSet,
-  errors,
-  importJWK,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTVerifyGetKey,
-} from 'jose';
+import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
+import { jose, loadJose } from './jose-module.js';
 import { logger } from '../../../log.js';
 import type { Counter } from '../../../stats/stats-store.js';
 import { durationMs } from '../../../util/values.js';
@@ -34,35 +28,50 @@ export interface JwksStats {
   readonly fetchFailed: Counter;
 }
 
-function parseJwks(text: string): JWTVerifyGetKey {
+type Jose = typeof import('jose');
+
+/** Starts loading jose as the filter is configured, so the first token does not wait for it. */
+function preload(): void {
+  loadJose().catch((e: Error) => log.error(`jwt_authn: cannot load jose: ${e.message}`));
+}
+
+/** A key set's JSON, checked: throws when it is not a JWKS. */
+function parseJwksJson(text: string): JSONWebKeySet {
   const jwks = JSON.parse(text) as JSONWebKeySet;
   if (!jwks || !Array.isArray(jwks.keys)) throw new Error('not a JSON Web Key Set (no "keys" array)');
+  // What jose's createLocalJWKSet also demands, checked here so the status says it at config time.
+  if (!jwks.keys.every((k) => typeof k === 'object' && k !== null))
+    throw new Error('JSON Web Key Set malformed (a key is not an object)');
+  return jwks;
+}
+
+function keyLookup(j: Jose, jwks: JSONWebKeySet): JWTVerifyGetKey {
+  const { createLocalJWKSet, errors, importJWK } = j;
   const asymmetric = createLocalJWKSet({ keys: jwks.keys.filter((k) => k.kty !== 'oct') });
   const secrets = jwks.keys.filter((k) => k.kty === 'oct');
   if (secrets.length === 0) return asymmetric;
   // jose's key sets hold public keys only; Envoy also takes HS256/384/512 secrets (kty "oct") from a JWKS.
+  const secretKey = (alg: string, kid: string | undefined): Promise<Uint8Array | CryptoKey> => {
+    const k = secrets.find(
+      (x: JWK) => (kid === undefined || x.kid === kid) && (x.alg === undefined || x.alg === alg),
+    );
+    if (!k) throw new errors.JWKSNoMatchingKey();
+    return importJWK(k, alg);
+  };
   return (header, token) =>
-    header.alg.startsWith('HS') ? secretKey(secrets, header.alg, header.kid) : asymmetric(header, token);
+    header.alg.startsWith('HS') ? secretKey(header.alg, header.kid) : asymmetric(header, token);
 }
 
-function secretKey(
-  keys: readonly JWK[],
-  alg: string,
-  kid: string | undefined,
-): Promise<Uint8Array | CryptoKey> {
-  const k = keys.find((x) => (kid === undefined || x.kid === kid) && (x.alg === undefined || x.alg === alg));
-  if (!k) throw new errors.JWKSNoMatchingKey();
-  return importJWK(k, alg);
-}
-
-/** An inline key set, parsed once. */
+/** An inline key set, parsed once; its key lookup is built at the first token (jose is loaded by then). */
 export class LocalJwks implements JwksSource {
-  private readonly getKey: JWTVerifyGetKey | Error;
+  private readonly jwks: JSONWebKeySet | null = null;
+  private getKey: JWTVerifyGetKey | Error | null = null;
   readonly status: string;
 
   constructor(text: string) {
+    preload();
     try {
-      this.getKey = parseJwks(text);
+      this.jwks = parseJwksJson(text);
       this.status = 'ok';
     } catch (e) {
       // Envoy accepts the config and fails each token with "Jwks is an invalid JSON"-style errors.
@@ -71,8 +80,18 @@ export class LocalJwks implements JwksSource {
     }
   }
 
-  keys(): JWTVerifyGetKey | Error {
-    return this.getKey;
+  keys(): JWTVerifyGetKey | Error | Promise<JWTVerifyGetKey | Error> {
+    if (this.getKey !== null) return this.getKey;
+    const j = jose();
+    return j instanceof Promise ? j.then((m) => this.lookup(m)) : this.lookup(j);
+  }
+
+  private lookup(j: Jose): JWTVerifyGetKey | Error {
+    try {
+      return (this.getKey ??= keyLookup(j, this.jwks!));
+    } catch (e) {
+      return (this.getKey = new Error(`Jwks parse error: ${(e as Error).message}`));
+    }
   }
 }
 
@@ -96,6 +115,7 @@ export class RemoteJwks implements JwksSource {
       throw new Error(`remote_jwks.http_uri.uri: must be an http(s) URL, got "${this.uri}"`);
     this.cacheMs = durationMs(remote.cacheDuration, DEFAULT_CACHE_MS);
     this.timeoutMs = durationMs(remote.httpUri?.timeout, DEFAULT_TIMEOUT_MS);
+    preload();
   }
 
   get status(): string {
@@ -116,7 +136,7 @@ export class RemoteJwks implements JwksSource {
       const res = await fetch(this.uri, { signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-      this.cached = parseJwks(text);
+      this.cached = keyLookup(await loadJose(), parseJwksJson(text));
       this.fetchedAt = Date.now();
       if (this.lastError) log.info(`jwt_authn: jwks from ${this.uri} fetched again`);
       this.lastError = null;

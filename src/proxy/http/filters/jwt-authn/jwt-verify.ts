@@ -1,6 +1,7 @@
 // Verifies one JWT for one provider in Envoy's order (format, issuer, time, audiences, keys, signature)
 // with the jose library, and reports failures with Envoy's status messages.
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { jose } from './jose-module.js';
 import type { JwtProvider } from './jwt-provider.js';
 
 /** Algorithms Envoy's jwt_authn accepts. */
@@ -66,7 +67,7 @@ function checkClaims(p: JwtProvider, claims: JWTPayload): string | null {
   return null;
 }
 
-function verifyError(e: unknown): string {
+function verifyError(errors: typeof import('jose').errors, e: unknown): string {
   if (e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWKSMultipleMatchingKeys)
     return JwtStatus.KidAlgMismatch;
   if (e instanceof errors.JOSEAlgNotAllowed || e instanceof errors.JOSENotSupported) return JwtStatus.BadAlg;
@@ -78,6 +79,8 @@ function verifyError(e: unknown): string {
 export async function verifyJwt(token: string, p: JwtProvider): Promise<Verified> {
   const parts = token.split('.');
   if (parts.length !== 3) return fail(JwtStatus.BadFormat);
+  const j = jose();
+  const { decodeJwt, decodeProtectedHeader, errors, jwtVerify } = j instanceof Promise ? await j : j;
   let claims: JWTPayload;
   try {
     const alg = decodeProtectedHeader(token).alg;
@@ -99,6 +102,6 @@ export async function verifyJwt(token: string, p: JwtProvider): Promise<Verified
     const r = await jwtVerify(token, keys, { algorithms: ENVOY_ALGS, clockTolerance: p.clockSkewS });
     return { ok: true, payload: r.payload, rawPayload: parts[1] };
   } catch (e) {
-    return fail(verifyError(e));
+    return fail(verifyError(errors, e));
   }
 }

@@ -131,8 +131,12 @@ export interface ControlPlaneResult {
   cpu: { coldSync: CpuSplit; perVsChange: CpuSplit; endpointChange?: CpuSplit; fullPush: CpuSplit };
   /** Server RSS, bytes. */
   rss: { beforeClients: number; idleSynced: number; peak: number };
-  /** Streams that ended with an error before the run finished, and the first error seen. */
-  streamErrors: { count: number; first: string };
+  /**
+   * Streams that ended with an error before the run finished, the first error seen, and how many streams
+   * the server evicted for taking no byte of a response within its send timeout (`pilot_xds_write_timeout`
+   * at the end; null when the scrape failed).
+   */
+  streamErrors: { count: number; first: string; sendTimeouts?: number | null };
   /** The exact server command. */
   command: string;
 }
@@ -159,6 +163,17 @@ function reached(arrived: Map<number, number>, expected: Set<number>): number {
   let n = 0;
   for (const c of arrived.keys()) if (expected.has(c)) n++;
   return n;
+}
+
+/** The server's `pilot_xds_write_timeout` (streams evicted by its send timeout); null when the scrape fails. */
+async function scrapeWriteTimeouts(debug: string): Promise<number | null> {
+  try {
+    const res = await fetch(`http://${debug}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const m = /^pilot_xds_write_timeout(?:\{[^}]*\})? (\d+)/m.exec(await res.text());
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The server's `pilot_xds_pushes{type}` counters from its debug /metrics; null when the scrape fails. */
@@ -381,7 +396,11 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
         fullPush: cpuFull,
       },
       rss: { beforeClients, idleSynced, peak: peak.stop() },
-      streamErrors: { count: f.failed.size, first: [...f.failed.values()][0] ?? '' },
+      streamErrors: {
+        count: f.failed.size,
+        first: [...f.failed.values()][0] ?? '',
+        sendTimeouts: await scrapeWriteTimeouts(debug),
+      },
       command: 'node bin/mizzen.js server --config DIR --xds-address 127.0.0.1:0 --debug-address 127.0.0.1:0',
     };
   } finally {

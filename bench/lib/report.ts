@@ -217,7 +217,11 @@ function cpuPair(c: CpuSplit): string {
 function streamErrors(r: ControlPlaneResult): string {
   const e = r.streamErrors as ControlPlaneResult['streamErrors'] | null; // null in reports from before it was counted
   if (!e) return 'not counted in this run';
-  return e.count ? `${e.count} (first: ${e.first})` : '0';
+  const evicted =
+    e.sendTimeouts === undefined
+      ? ''
+      : `; streams the server evicted by its send timeout (\`pilot_xds_write_timeout\`): ${e.sendTimeouts ?? 'not read'}`;
+  return e.count ? `${e.count} (first: ${e.first}${evicted})` : `0${evicted}`;
 }
 
 /** Who the clients were. */

@@ -11,6 +11,7 @@ import { machineFacts } from './lib/machine.js';
 import { mizzenBin, repoRoot } from './lib/paths.js';
 import { freePort, sleep, startProcess, stopAll } from './lib/proc.js';
 import { cpuOf, rssOf } from './lib/proc-stats.js';
+import { median } from './lib/stats.js';
 
 const HELP = `usage: node dist/bench/footprint.js [flags]
   --rounds N        rounds, builds alternated each round   [5]
@@ -22,15 +23,6 @@ interface Sample {
   cpuToLiveMs: number;
   rssMiB: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? NaN
-    : s.length % 2
-      ? s[(s.length - 1) / 2]
-      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Spawns a proxy, waits for "proxy is LIVE", reads its CPU, waits `settleS`, reads its RSS, stops it. */
 async function measure(bin: string, args: string[], settleS: number): Promise<Sample> {

@@ -75,11 +75,16 @@ export function ephemeralPortRange(): readonly [number, number] {
  * take one `freePort` returned. Random within the range, so parallel test files rarely try the same.
  */
 export async function freeStablePort(host = '127.0.0.1'): Promise<number> {
-  const top = Math.min(ephemeralPortRange()[0], 65536);
+  return freeBelowEphemeral(host, 0);
+}
+
+/** A random port P below the ephemeral range with P and P+`partner` (when > 0) bindable on HOST. */
+async function freeBelowEphemeral(host: string, partner: number): Promise<number> {
+  const top = Math.min(ephemeralPortRange()[0], 65536) - partner;
   const bottom = 10_000;
   for (let tries = 0; tries < 200; tries++) {
     const p = bottom + Math.floor(Math.random() * (top - bottom));
-    if (await canBind(host, p)) return p;
+    if ((await canBind(host, p)) && (partner === 0 || (await canBind(host, p + partner)))) return p;
   }
   throw new Error(`no free port below ${top} on ${host}`);
 }
@@ -91,11 +96,5 @@ export async function freeStablePort(host = '127.0.0.1'): Promise<number> {
  * `freePort` allows. Random within the range, so parallel test files rarely try the same one.
  */
 export async function freeGatewayPort(host = '127.0.0.1'): Promise<number> {
-  const top = Math.min(ephemeralPortRange()[0], 65536) - 400;
-  const bottom = 10_000;
-  for (let tries = 0; tries < 200; tries++) {
-    const p = bottom + Math.floor(Math.random() * (top - bottom));
-    if ((await canBind(host, p)) && (await canBind(host, p + 363))) return p;
-  }
-  throw new Error(`no free port pair below ${top} on ${host}`);
+  return freeBelowEphemeral(host, 363);
 }

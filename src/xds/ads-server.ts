@@ -18,6 +18,7 @@ import type { XdsLogger } from './logger.js';
 import { stderrLogger } from './logger.js';
 import { shortTypeName } from './type-urls.js';
 import { ISTIOD_KEEPALIVE, keepaliveServerOptions, type ServerKeepalive } from './server-keepalive.js';
+import { listenXds, type XdsListener } from './xds-listener.js';
 
 /**
  * How long a client may take no byte of a response before its stream is evicted, ms. Longer than any
@@ -134,7 +135,7 @@ export class AdsServer {
     pilot_proxy_convergence_time: { count: 0, sum: 0 },
   };
   private samples: number[] = [];
-  private boundPort = 0;
+  private listener: XdsListener | null = null;
   private versionCounter = 0;
   private readonly host: StreamHost;
   /** The keepalive in force (istiod's defaults under the options given). */
@@ -173,21 +174,26 @@ export class AdsServer {
     this.server.addService(service, implementation);
   }
 
-  /** Binds the listen address; resolves with the bound port. */
-  listen(): Promise<number> {
+  /**
+   * Binds the listen address, with an accept queue as deep as the kernel allows (see xds-listener.ts:
+   * 2000 proxies connecting at once overflow Node's default); resolves with the bound port.
+   */
+  async listen(): Promise<number> {
     const address = this.options.address ?? '0.0.0.0:15010';
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
-        if (err) return reject(err);
-        this.boundPort = port;
-        resolve(port);
-      });
-    });
+    this.listener = await listenXds(this.server, grpc.ServerCredentials.createInsecure(), address, (err) =>
+      this.log('warn', `ads: accepting a connection on ${address} failed: ${err.message}`),
+    );
+    return this.listener.port;
   }
 
   /** The bound port (0 before {@link listen} resolved). */
   get port(): number {
-    return this.boundPort;
+    return this.listener?.port ?? 0;
+  }
+
+  /** The accept queue's length asked of the kernel (0 before {@link listen}, or for a host name gRPC bound). */
+  get listenBacklog(): number {
+    return this.listener?.backlog ?? 0;
   }
 
   /** Regenerates now what the filter selects (everything when absent) and sends the types whose content changed. */
@@ -247,6 +253,7 @@ export class AdsServer {
     for (const stream of [...this.streams]) stream.end();
     // Let the OK statuses go out before the connections are torn down.
     await new Promise((resolve) => setTimeout(resolve, 20));
+    this.listener?.close();
     this.server.forceShutdown();
   }
 

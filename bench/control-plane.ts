@@ -227,6 +227,8 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
   writeSidecars(dir, layout, o.services);
   // MIZZEN_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server.
   const nodeArgs = (process.env.MIZZEN_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // MIZZEN_BENCH_SERVER_ARGS (e.g. `--keepalive-interval 0`) adds flags to `mizzen server`.
+  const serverFlags = (process.env.MIZZEN_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
   const args = [
     ...nodeArgs,
     mizzenBin,
@@ -237,7 +239,9 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     '127.0.0.1:0',
     '--debug-address',
     '127.0.0.1:0',
+    ...serverFlags,
   ];
+  const serverLog = join(o.tmpDir, `server-${o.services}x${o.clients}.log`);
   const t0 = Date.now();
   let server: Running | null = null;
   let fleet: Fleet | null = null;
@@ -245,7 +249,9 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     server = await startProcess(process.execPath, args, {
       waitFor: /xds listening on (\S+)/,
       timeoutMs: o.timeoutSeconds * 1000,
+      logFile: serverLog,
     });
+    o.log(`control plane: mizzen server ${serverFlags.join(' ')} (its log: ${serverLog})`);
     const startupMs = Date.now() - t0;
     const address = /xds listening on (\S+)/.exec(server.output())![1];
     // The server prints the debug address right after the xds line.

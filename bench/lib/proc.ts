@@ -1,6 +1,6 @@
 // Child processes for the benchmarks: start, wait for a log line or a port, run to completion, stop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 /** A long-running child (a server or proxy) started by {@link startProcess}. */
@@ -29,6 +29,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Working directory. */
   cwd?: string;
+  /** Also write everything it prints to this file (the whole output, not the last 64 KiB). */
+  logFile?: string;
 }
 
 const KEEP = 64 * 1024;
@@ -49,7 +51,11 @@ export async function startProcess(cmd: string, args: string[], opts: StartOptio
   let out = '';
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const file = opts.logFile ? createWriteStream(opts.logFile) : null;
+  file?.on('error', () => {}); // the log is a convenience; the run goes on without it
+  if (file) void exitPromise.then(() => file.end());
   const onData = (d: Buffer): void => {
+    file?.write(d);
     out += d.toString();
     if (out.length > KEEP * 2) out = out.slice(-KEEP);
   };

@@ -1,7 +1,7 @@
 // Control-plane benchmark: `mizzen server` over N generated services with M simulated ADS clients in worker
 // processes; measures cold sync, VirtualService-change propagation, a full push, the responses the server sent
 // per phase, and its CPU and RSS. With a Sidecar scope, services sit in namespaces that each see only themselves.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs, type XdsMode } from './lib/ads-sim.js';
 import { Fleet } from './lib/fleet.js';
@@ -134,9 +134,15 @@ export interface ControlPlaneResult {
   /**
    * Streams that ended with an error before the run finished, the first error seen, and how many streams
    * the server evicted for taking no byte of a response within its send timeout (`pilot_xds_write_timeout`
-   * at the end; null when the scrape failed).
+   * at the end; null when the scrape failed), and how many connections it closed because a keepalive PING
+   * went unanswered for its keepalive timeout (grpc-js' `keepalive` trace in its log; null when not traced).
    */
-  streamErrors: { count: number; first: string; sendTimeouts?: number | null };
+  streamErrors: {
+    count: number;
+    first: string;
+    sendTimeouts?: number | null;
+    keepaliveCloses?: number | null;
+  };
   /** The exact server command. */
   command: string;
 }
@@ -174,6 +180,18 @@ async function scrapeWriteTimeouts(debug: string): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** Connections grpc-js closed for an unanswered keepalive PING, from its `keepalive` trace; null when not traced. */
+function keepaliveCloses(logFile: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return null;
+  }
+  if (!text.includes('| keepalive |')) return null;
+  return text.split('Ping timeout passed without response').length - 1;
 }
 
 /** The server's `pilot_xds_pushes{type}` counters from its debug /metrics; null when the scrape fails. */
@@ -250,6 +268,9 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
       waitFor: /xds listening on (\S+)/,
       timeoutMs: o.timeoutSeconds * 1000,
       logFile: serverLog,
+      // grpc-js logs each keepalive PING and each connection it closes for an unanswered one; the report
+      // counts the closes. A GRPC_TRACE of the caller's own is left alone.
+      env: process.env.GRPC_TRACE ? {} : { GRPC_TRACE: 'keepalive', GRPC_VERBOSITY: 'DEBUG' },
     });
     o.log(`control plane: mizzen server ${serverFlags.join(' ')} (its log: ${serverLog})`);
     const startupMs = Date.now() - t0;
@@ -406,8 +427,13 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
         count: f.failed.size,
         first: [...f.failed.values()][0] ?? '',
         sendTimeouts: await scrapeWriteTimeouts(debug),
+        keepaliveCloses: keepaliveCloses(serverLog),
       },
-      command: 'node bin/mizzen.js server --config DIR --xds-address 127.0.0.1:0 --debug-address 127.0.0.1:0',
+      command: [
+        'node bin/mizzen.js server --config DIR --xds-address 127.0.0.1:0 --debug-address 127.0.0.1:0',
+      ]
+        .concat(serverFlags)
+        .join(' '),
     };
   } finally {
     fleet?.stop();

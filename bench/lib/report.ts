@@ -221,7 +221,11 @@ function streamErrors(r: ControlPlaneResult): string {
     e.sendTimeouts === undefined
       ? ''
       : `; streams the server evicted by its send timeout (\`pilot_xds_write_timeout\`): ${e.sendTimeouts ?? 'not read'}`;
-  return e.count ? `${e.count} (first: ${e.first}${evicted})` : `0${evicted}`;
+  const pings =
+    e.keepaliveCloses === undefined
+      ? ''
+      : `; connections the server closed for a keepalive PING unanswered within its keepalive timeout: ${e.keepaliveCloses ?? 'not traced'}`;
+  return e.count ? `${e.count} (first: ${e.first}${evicted}${pings})` : `0${evicted}${pings}`;
 }
 
 /** Who the clients were. */

@@ -86,6 +86,24 @@ test('a host name is bound by gRPC on every address it resolves to, and serves',
   }
 });
 
+test('a port already taken fails listen() with the system error, and the server can still shut down', async () => {
+  const first = server('127.0.0.1:0');
+  const port = await first.listen();
+  const second = server(`127.0.0.1:${port}`);
+  try {
+    await assert.rejects(
+      second.listen(),
+      new RegExp(
+        `cannot listen for xDS on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\): something else listens there`,
+      ),
+    );
+    assert.equal(second.port, 0);
+  } finally {
+    await second.close();
+    await first.close();
+  }
+});
+
 test('maxListenBacklog reads net.core.somaxconn, caps it at 65535, and falls back to 4096', () => {
   assert.equal(
     maxListenBacklog(() => '8192\n'),

@@ -54,13 +54,27 @@ export async function listenXds(
   const injector = server.createConnectionInjector(credentials);
   const backlog = maxListenBacklog();
   const tcp: Server = createServer((socket) => injector.injectConnection(socket));
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen({ host, port, backlog }, () => {
-      tcp.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen({ host, port, backlog }, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    injector.destroy(); // the gRPC server keeps no half-made listener (EADDRINUSE, EACCES, ...)
+    const e = err as NodeJS.ErrnoException;
+    const next =
+      e.code === 'EADDRINUSE'
+        ? ': something else listens there; stop it or choose another address'
+        : e.code === 'EADDRNOTAVAIL'
+          ? ': no interface of this host has that address'
+          : '';
+    throw Object.assign(new Error(`cannot listen for xDS on ${address} (${e.code ?? e.message})${next}`), {
+      code: e.code,
+    });
+  }
   // An accept error after start (EMFILE, ...) must not kill the process: Node's net.Server keeps
   // listening and accepts again on the next readable event.
   tcp.on('error', onAcceptError);

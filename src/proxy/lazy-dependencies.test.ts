@@ -48,7 +48,11 @@ test('a proxy without regex, JWT, tracing, bootstrap file or xDS loads none of t
   const backendPort = (backend.address() as { port: number }).port;
   const { Proxy } = await import('./proxy.js');
   const { bootstrapFrom } = await import('./bootstrap/bootstrap.js');
-  const listener = (name: string, match: Record<string, unknown>): Record<string, unknown> => ({
+  const listener = (
+    name: string,
+    match: Record<string, unknown>,
+    filters: Record<string, unknown>[],
+  ): Record<string, unknown> => ({
     name,
     address: { socketAddress: { address: '127.0.0.1', portValue: 0 } },
     filterChains: [
@@ -65,6 +69,7 @@ test('a proxy without regex, JWT, tracing, bootstrap file or xDS loads none of t
                 virtualHosts: [{ name: 'all', domains: ['*'], routes: [{ match, route: { cluster: 'b' } }] }],
               },
               httpFilters: [
+                ...filters,
                 {
                   name: 'envoy.filters.http.router',
                   typedConfig: {
@@ -93,10 +98,18 @@ test('a proxy without regex, JWT, tracing, bootstrap file or xDS loads none of t
       ],
     },
   };
-  const start = (name: string, match: Record<string, unknown>) =>
+  // A jwt_authn filter with a provider and no rules: it verifies nothing, but configuring it loads jose.
+  const jwtAuthn = {
+    name: 'envoy.filters.http.jwt_authn',
+    typedConfig: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+      providers: { p: { issuer: 'https://issuer.example', localJwks: { inlineString: '{"keys":[]}' } } },
+    },
+  };
+  const start = (name: string, match: Record<string, unknown>, filters: Record<string, unknown>[] = []) =>
     Proxy.start({
       bootstrap: bootstrapFrom({
-        staticResources: { listeners: [listener(name, match)], clusters: [cluster] },
+        staticResources: { listeners: [listener(name, match, filters)], clusters: [cluster] },
       }),
       adminPort: 0,
       logLevel: 'warning',
@@ -134,14 +147,17 @@ test('a proxy without regex, JWT, tracing, bootstrap file or xDS loads none of t
 
   // The same checks see a library once a config needs it.
   async function aConfigLoadsWhatItNeeds(): Promise<void> {
-    const regex = await start('regex', { safeRegex: { regex: '/v[0-9]+/.*' } });
+    const regex = await start('regex', { safeRegex: { regex: '/v[0-9]+/.*' } }, [jwtAuthn]);
     try {
       assert.equal(required('re2js'), true, 'a safe_regex route loads re2js');
       const res = await fetch(`http://127.0.0.1:${regex.listenerPort('regex')}/v2/x`);
       assert.equal(await res.text(), 'ok');
-      const { loadJose } = await import('./http/filters/jwt-authn/jose-module.js');
-      await loadJose();
-      assert.ok((await resolvedSoFar()).includes('jose'), 'a jwt_authn filter loads jose');
+      // The filter starts loading jose in the background when it is configured.
+      const deadline = Date.now() + 10_000;
+      while (!(await resolvedSoFar()).includes('jose')) {
+        assert.ok(Date.now() < deadline, 'a configured jwt_authn filter never loaded jose');
+        await new Promise((r) => setTimeout(r, 20));
+      }
     } finally {
       await regex.close();
     }

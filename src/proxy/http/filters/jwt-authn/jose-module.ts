@@ -1,6 +1,7 @@
 // The jose library, loaded when a jwt_authn filter is first configured rather than with every proxy:
 // most sidecars verify no JWT, and jose (ESM only, so an import() rather than require) costs ~2 MiB.
-type Jose = typeof import('jose');
+/** The jose module's namespace. */
+export type Jose = typeof import('jose');
 
 let loaded: Jose | undefined;
 let loading: Promise<Jose> | undefined;

@@ -1,7 +1,7 @@
 // Where a provider's keys come from: local_jwks (inline JSON) or remote_jwks fetched by the proxy,
 // cached for cache_duration, refetched after it expires, with a status saying why a fetch failed.
 import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
-import { jose, loadJose } from './jose-module.js';
+import { jose, loadJose, type Jose } from './jose-module.js';
 import { logger } from '../../../log.js';
 import type { Counter } from '../../../stats/stats-store.js';
 import { durationMs } from '../../../util/values.js';
@@ -27,8 +27,6 @@ export interface JwksStats {
   readonly fetchSuccess: Counter;
   readonly fetchFailed: Counter;
 }
-
-type Jose = typeof import('jose');
 
 /** Starts loading jose as the filter is configured, so the first token does not wait for it. */
 function preload(): void {

@@ -1,7 +1,7 @@
 // Verifies one JWT for one provider in Envoy's order (format, issuer, time, audiences, keys, signature)
 // with the jose library, and reports failures with Envoy's status messages.
 import type { JWTPayload } from 'jose';
-import { jose } from './jose-module.js';
+import { jose, type Jose } from './jose-module.js';
 import type { JwtProvider } from './jwt-provider.js';
 
 /** Algorithms Envoy's jwt_authn accepts. */
@@ -67,7 +67,7 @@ function checkClaims(p: JwtProvider, claims: JWTPayload): string | null {
   return null;
 }
 
-function verifyError(errors: typeof import('jose').errors, e: unknown): string {
+function verifyError(errors: Jose['errors'], e: unknown): string {
   if (e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWKSMultipleMatchingKeys)
     return JwtStatus.KidAlgMismatch;
   if (e instanceof errors.JOSEAlgNotAllowed || e instanceof errors.JOSENotSupported) return JwtStatus.BadAlg;

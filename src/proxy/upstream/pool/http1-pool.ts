@@ -114,6 +114,9 @@ class H1Connection implements H1Stream {
     this.reused = this.uses > 1;
     const max = this.pool.ctx.options.maxRequestsPerConnection;
     if (max > 0 && this.uses >= max) this.pool.retire(this);
+    // undici closes a connection after a HEAD (a misbehaving server may still send a body): it takes no
+    // further request, or one dispatched in the same tick would die with it.
+    if (req.method === 'HEAD') this.pool.retire(this);
     this.client.dispatch(
       { method: req.method, path: req.path, headers: req.headers, body: req.body, upgrade: req.upgrade },
       this,
@@ -176,6 +179,8 @@ class H1Connection implements H1Stream {
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     // 1xx informational responses are not forwarded (as Node's 'information' was ignored before).
     if (status < 200) return true;
+    // `connection: close`: undici closes the connection after this response; take no request on it.
+    if (saysClose(raw)) this.pool.retire(this);
     this.resumeFn = resume;
     if (this.x !== null) this.x.onH1Head(status, raw, this);
     return !this.paused;
@@ -218,6 +223,16 @@ class H1Connection implements H1Stream {
     if (x !== null) x.onH1Upgrade(status, raw, socket, this);
     else socket.destroy();
   }
+}
+
+/** True when a raw response head carries `connection: close`. */
+function saysClose(raw: Buffer[]): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i];
+    if (n.length === 10 && n.toString('latin1').toLowerCase() === 'connection')
+      return /(?:^|[\s,])close(?:$|[\s,])/i.test(raw[i + 1].toString('latin1'));
+  }
+  return false;
 }
 
 function expireConnection(c: H1Connection): void {

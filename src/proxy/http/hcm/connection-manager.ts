@@ -1,12 +1,6 @@
 // The HTTP connection manager's codec side: takes accepted sockets (HTTP/1.1 or h2c), turns each
 // request into an ActiveRequest, tracks connections for stats and graceful draining.
-import {
-  STATUS_CODES,
-  createServer as createH1Server,
-  type IncomingMessage,
-  type Server as H1Server,
-  type ServerResponse,
-} from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import {
   constants as h2c,
   createServer as createH2Server,
@@ -16,9 +10,10 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { ActiveRequest, type ConnectionInfo } from '../active-request.js';
-import { H1Downstream } from '../downstream/h1-downstream.js';
+import { H1Connection, type H1ConnectionHandler } from '../downstream/h1-connection.js';
+import type { H1Downstream } from '../downstream/h1-downstream.js';
+import type { H1RequestBody, H1RequestHead } from '../downstream/h1-request.js';
 import { H2Downstream } from '../downstream/h2-downstream.js';
 import { UpgradeDownstream } from '../downstream/upgrade-downstream.js';
 import { ProxyErrorCode } from '../local-reply.js';
@@ -27,6 +22,7 @@ import type { HeaderMap } from '../route/header-mutation.js';
 import { ConnectionTimers, ConnState } from './connection-timers.js';
 import type { HcmConfig } from './hcm-config.js';
 import { logHeaderPhaseReply } from './header-phase-log.js';
+import type { ParseError } from './http-parser.js';
 import { checkH1Request, checkH2Request, parseErrorDetails, parseErrorStatus } from './request-checks.js';
 import { h1RequestHeadBytes, h2HeaderBytes } from './wire-bytes.js';
 
@@ -37,8 +33,6 @@ const STATE = Symbol('mizzen.connState');
 interface Tagged {
   [INFO]?: ConnectionInfo;
   [STATE]?: ConnState;
-  /** node's HTTP/1.1 server: the response being written on the socket, if any. */
-  _httpMessage?: ServerResponse | null;
 }
 
 function tagged(o: object): Tagged {
@@ -73,8 +67,7 @@ function rawReply(status: number): string {
 const H1_STRIP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host'];
 
 /** Serves HTTP on sockets handed over by a listener filter chain. */
-export class HttpConnectionManager {
-  private readonly h1: H1Server;
+export class HttpConnectionManager implements H1ConnectionHandler {
   private readonly h2: Http2Server;
   private readonly conns = new Set<ConnState>();
   private readonly timers: ConnectionTimers;
@@ -93,27 +86,6 @@ export class HttpConnectionManager {
       config.stats,
       this.conns,
       config.accessLogs,
-    );
-    // node's own timers never run for sockets handed in with emit('connection'); ConnectionTimers
-    // enforces Envoy's instead, so node's are off.
-    this.h1 = createH1Server(
-      {
-        requireHostHeader: false,
-        requestTimeout: 0,
-        headersTimeout: 0,
-        keepAliveTimeout: 0,
-        maxHeaderSize: co.maxRequestHeadersBytes,
-        noDelay: true,
-      },
-      (req, res) => this.onH1Request(req, res),
-    );
-    this.h1.maxHeadersCount = co.maxHeadersCount + 1;
-    this.h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.onUpgrade(req, socket as Socket, head),
-    );
-    this.h1.on('connect', (req: IncomingMessage, socket: Duplex) => this.onConnect(req, socket as Socket));
-    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
-      this.onClientError(err, socket),
     );
     this.h2 = createH2Server({
       settings: { enablePush: false, initialWindowSize: 1 << 20 },
@@ -165,35 +137,33 @@ export class HttpConnectionManager {
       // node:http2 takes over the socket handle and reads the unshifted preface itself.
       this.h2.emit('connection', socket);
     } else {
-      this.h1.emit('connection', socket);
+      new H1Connection(socket, this, this.config.codecOptions.maxRequestHeadersBytes);
       // Protocol sniffing paused the socket with the first bytes unshifted; the parser reads them now.
       if (socket.isPaused()) socket.resume();
     }
   }
 
-  private onH1Request(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket;
+  /** H1Connection: a request's turn has come. */
+  onH1Request(ds: H1Downstream): void {
+    const socket = ds.conn.socket;
     const info = tagged(socket)[INFO]!;
     const state = tagged(socket)[STATE]!;
     state.streamStarted();
-    let ds: H1Downstream | null = null;
-    res.once('close', () => {
-      if (state.current === ds) state.current = null;
-      state.streamEnded(Date.now());
-    });
-    const bad = checkH1Request(req, this.config.codecOptions);
-    const ar = this.h1Request(req, info, null);
+    const head = ds.head;
+    const bad = checkH1Request(head, this.config.codecOptions);
+    const ar = this.h1Request(head, info, null, ds.body);
     if (ar === null) {
       this.config.stats.codes.record(400);
-      res.writeHead(400, { 'content-length': '0', connection: 'close' });
-      res.end();
+      ds.closeAfter = true;
+      ds.respond(400, { 'content-length': '0' }, true);
       return;
     }
-    ds = new H1Downstream(req, res, ar, ar.body !== null);
+    ds.events = ar;
     ar.ds = ds;
     state.current = ds;
     if (this.draining || state.closeAfter) {
       ds.closeAfter = true;
+      ds.conn.closeAfter = true;
       state.closeAfter = true;
       this.config.stats.downstream_cx_drain_close.inc();
     }
@@ -207,19 +177,26 @@ export class HttpConnectionManager {
     ar.start();
   }
 
-  /** node:http could not parse the request head: answer as Envoy's codec does and close. */
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  /** H1Connection: the request's exchange is over (response done or connection gone). */
+  onH1StreamEnd(ds: H1Downstream): void {
+    const state = tagged(ds.conn.socket)[STATE];
+    if (state === undefined) return;
+    if (state.current === ds) state.current = null;
+    state.streamEnded(Date.now());
+  }
+
+  /** llhttp could not parse the request: answer as Envoy's codec does and close. */
+  onH1ParseError(err: ParseError, socket: Socket, inFlight: H1Downstream | null): void {
     const st = this.config.stats;
     st.downstream_cx_protocol_error.inc();
-    const inFlight = tagged(socket)._httpMessage;
-    if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
-      const status = parseErrorStatus(err.code, (err as { reason?: string }).reason);
+    if (socket.writable && !inFlight?.headersSent) {
+      const status = parseErrorStatus(err.code, err.reason);
       st.codes.record(status);
       socket.end(rawReply(status));
-      (socket as Socket).destroySoon();
+      socket.destroySoon();
       // Envoy logs a codec error's local reply with the DPE flag and the codec's details.
       const c = tagged(socket)[STATE];
-      if (c !== undefined && inFlight == null) {
+      if (c !== undefined && inFlight === null) {
         const now = Date.now();
         const details = parseErrorDetails(err.code, status);
         const reply = { status, flag: Flag.DPE, body: '', details, overloaded: false };
@@ -236,19 +213,44 @@ export class HttpConnectionManager {
     } else socket.destroy();
   }
 
-  /** CONNECT (node hands over the raw socket): refused with a local reply, never a silent close. */
-  private onConnect(req: IncomingMessage, socket: Socket): void {
+  /** H1Connection: an Upgrade or CONNECT head; the socket is this request's alone from here on. */
+  onH1Upgrade(head: H1RequestHead, body: H1RequestBody | null, socket: Socket, rest: Buffer): void {
+    if (head.method === 'CONNECT') {
+      this.onConnect(head, socket);
+      return;
+    }
+    const info = tagged(socket)[INFO]!;
+    const up = String(head.headers['upgrade'] ?? '').toLowerCase();
+    // An h2c upgrade is not honoured (Envoy strips it); the request is served as plain HTTP/1.1.
+    const bad = checkH1Request(head, this.config.codecOptions);
+    const ar = this.h1Request(head, info, up === 'h2c' ? null : up, body);
+    if (ar !== null && bad !== -1) {
+      ar.ds = new UpgradeDownstream(socket, ar);
+      ar.reject(bad);
+      return;
+    }
+    if (ar === null) {
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    ar.upgradeHead = rest;
+    ar.ds = new UpgradeDownstream(socket, ar);
+    ar.start();
+  }
+
+  /** CONNECT (the codec hands over the raw socket): refused with a local reply, never a silent close. */
+  private onConnect(head: H1RequestHead, socket: Socket): void {
     const info = tagged(socket)[INFO]!;
     const ar = new ActiveRequest(
       this.config,
       info,
       'CONNECT',
-      req.url ?? '',
-      req.url ?? '',
+      head.url,
+      head.url,
       info.tls ? 'https' : 'http',
-      req.headers,
+      head.headers,
       null,
-      req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+      head.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
       'connect',
     );
     ar.ds = new UpgradeDownstream(socket, ar);
@@ -256,13 +258,16 @@ export class HttpConnectionManager {
   }
 
   private h1Request(
-    req: IncomingMessage,
+    req: H1RequestHead,
     info: ConnectionInfo,
     upgrade: string | null,
+    body: H1RequestBody | null,
   ): ActiveRequest | null {
-    const headers = req.headers as HeaderMap;
+    // A method number llhttp has and this table lacks: refused rather than guessed.
+    if (req.method === '') return null;
+    const headers = req.headers;
     let authority = typeof headers['host'] === 'string' ? headers['host'] : '';
-    let path = req.url ?? '/';
+    let path = req.url === '' ? '/' : req.url;
     let scheme = info.tls ? 'https' : 'http';
     if (path.charCodeAt(0) !== 47 && path !== '*') {
       // Absolute-form (HTTP_PROXY clients): the URL's authority wins over Host, as in Envoy.
@@ -283,42 +288,17 @@ export class HttpConnectionManager {
     const ar = new ActiveRequest(
       this.config,
       info,
-      req.method ?? 'GET',
+      req.method,
       path,
       authority,
       scheme,
       headers,
-      hasBody || upgrade !== null ? req : null,
+      hasBody || upgrade !== null ? body : null,
       req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
       upgrade,
     );
-    ar.headerBytesReceived = h1RequestHeadBytes(
-      req.method ?? 'GET',
-      req.url ?? '/',
-      req.httpVersion,
-      req.rawHeaders,
-    );
+    ar.headerBytesReceived = h1RequestHeadBytes(req.method, req.url, req.httpVersion, req.rawHeaders);
     return ar;
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const info = tagged(socket)[INFO]!;
-    const up = String(req.headers['upgrade'] ?? '').toLowerCase();
-    // An h2c upgrade is not honoured (Envoy strips it); the request is served as plain HTTP/1.1.
-    const ar = this.h1Request(req, info, up === 'h2c' ? null : up);
-    const bad = checkH1Request(req, this.config.codecOptions);
-    if (ar !== null && bad !== -1) {
-      ar.ds = new UpgradeDownstream(socket, ar);
-      ar.reject(bad);
-      return;
-    }
-    if (ar === null) {
-      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      return;
-    }
-    ar.upgradeHead = head;
-    ar.ds = new UpgradeDownstream(socket, ar);
-    ar.start();
   }
 
   private onH2Stream(

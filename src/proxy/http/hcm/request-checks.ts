@@ -1,13 +1,12 @@
 // Envoy's codec-level request checks that node's parsers leave to us: header count and size, Host
 // presence and uniqueness, HTTP/1.0 acceptance, Transfer-Encoding, CONNECT.
-import type { IncomingMessage } from 'node:http';
+import type { H1RequestHead } from '../downstream/h1-request.js';
 import { ProxyErrorCode } from '../local-reply.js';
 import type { CodecOptions } from './codec-options.js';
 
 /** The local reply an HTTP/1.x request head earns, or -1 when it may proceed. */
-export function checkH1Request(req: IncomingMessage, o: CodecOptions): ProxyErrorCode | -1 {
+export function checkH1Request(req: H1RequestHead, o: CodecOptions): ProxyErrorCode | -1 {
   const raw = req.rawHeaders;
-  // node keeps at most maxHeadersCount + 1 headers (set by the HCM), so "more than the limit" shows.
   if (raw.length / 2 > o.maxHeadersCount) return ProxyErrorCode.TooManyHeaders;
   const http10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
   if (http10 && !o.acceptHttp10) return ProxyErrorCode.Http10NotAccepted;
@@ -15,14 +14,14 @@ export function checkH1Request(req: IncomingMessage, o: CodecOptions): ProxyErro
   for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
   if (hosts > 1) return ProxyErrorCode.DuplicateHost;
   if (hosts === 0 && !http10) {
-    const url = req.url ?? '';
+    const url = req.url;
     // An absolute-form target carries the authority itself.
     if (url.charCodeAt(0) === 47 || url === '*') return ProxyErrorCode.MissingHost;
   }
   if (hosts === 0 && http10 && o.defaultHostForHttp10 !== '') req.headers['host'] = o.defaultHostForHttp10;
   const te = req.headers['transfer-encoding'];
   // Envoy supports only `chunked` (llhttp already refuses codings that do not end in chunked).
-  if (te !== undefined && te.trim().toLowerCase() !== 'chunked')
+  if (te !== undefined && String(te).trim().toLowerCase() !== 'chunked')
     return ProxyErrorCode.UnsupportedTransferEncoding;
   return -1;
 }

@@ -44,3 +44,20 @@ export function rawHeadersToMap(raw: Buffer[]): HeaderMap {
   }
   return h;
 }
+
+/** The same rules for a request head's [name, value, …] strings (HTTP/1.1 downstream requests). */
+export function stringHeadersToMap(raw: readonly string[]): HeaderMap {
+  const h: HeaderMap = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = raw[i + 1];
+    const prev = h[name];
+    if (name === 'set-cookie') {
+      if (prev === undefined) h[name] = [value];
+      else (prev as string[]).push(value);
+    } else if (prev === undefined) h[name] = value;
+    else if (name === 'cookie') h[name] = `${prev as string}; ${value}`;
+    else if (!FIRST_ONLY.has(name)) h[name] = `${prev as string}, ${value}`;
+  }
+  return h;
+}

@@ -12,6 +12,7 @@ import {
   routeConfig,
   startBackend,
   startProxy,
+  stat,
   staticCluster,
   type Backend,
 } from '../../test-util.js';
@@ -53,6 +54,9 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
   }
 }
 
+/** A direct response's body. */
+const DIRECT_BODY = 'x'.repeat(64 << 10);
+
 describe('HTTP/1.1 server codec', () => {
   let backend: Backend;
   let proxy: Proxy;
@@ -79,7 +83,13 @@ describe('HTTP/1.1 server codec', () => {
       res.writeHead(200, { 'content-length': String(Buffer.byteLength(out)) });
       res.end(out);
     });
-    const routes = routeConfig('r', [{ match: { prefix: '/' }, route: { cluster: 'b' } }]);
+    const routes = routeConfig('r', [
+      {
+        match: { prefix: '/direct' },
+        directResponse: { status: 200, body: { inlineString: DIRECT_BODY } },
+      },
+      { match: { prefix: '/' }, route: { cluster: 'b' } },
+    ]);
     proxy = await startProxy(
       [
         httpListener('h', hcm(routes)),
@@ -190,6 +200,42 @@ describe('HTTP/1.1 server codec', () => {
       (b) => responses(b.toString()).length === 1,
     );
     assert.equal(responses(got.toString())[0].body, 'QUERY /q {}');
+  });
+
+  it('serves no more pipelined requests while the client reads none of the responses', async () => {
+    // Direct responses are written whole, with no upstream to pause: only the codec can stop the pipeline.
+    const n = 1000;
+    const served = (): Promise<number> => stat(proxy, 'http.test_http.downstream_rq_total');
+    const before = await served();
+    const sock = connect(port, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.pause();
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    let reqs = '';
+    for (let i = 0; i < n; i++) reqs += `GET /direct/${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    sock.write(reqs);
+    // 64 MiB of responses is more than the loopback socket buffers hold (up to 32 + 4 MiB here): the proxy must stop serving
+    // until the client reads. Wait until the count has not moved for 500 ms.
+    let last = -1;
+    let stableSince = Date.now();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const c = (await served()) - before;
+      if (c !== last) {
+        last = c;
+        stableSince = Date.now();
+      } else if (c > 0 && Date.now() - stableSince >= 500) break;
+      if (Date.now() > deadline) throw new Error('the served count never settled');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(last < n, `all ${n} requests were served while the client read nothing`);
+    // Reading resumes: every response arrives, in full.
+    let bytes = 0;
+    sock.on('data', (d: Buffer) => (bytes += d.length));
+    sock.resume();
+    await until(() => bytes >= n * DIRECT_BODY.length, 'every response', 20_000);
+    sock.destroy();
+    assert.equal((await served()) - before, n);
   });
 
   it('carries an 8 MiB upload intact through a paused socket', async () => {

@@ -38,9 +38,10 @@ export class H1Connection implements BodySource {
   private urlAcc = '';
   private upgradeHead: H1RequestHead | null = null;
   private upgradeBody: H1RequestBody | null = null;
-  /** Reading paused: a body reader fell behind / requests are queued. */
+  /** Reading paused: a body reader fell behind / requests are queued / the client is not reading responses. */
   private bodyPaused = false;
   private queuePaused = false;
+  private outPaused = false;
   private corked = false;
   /** No more requests are served: the connection closes after the current response. */
   closing = false;
@@ -110,7 +111,7 @@ export class H1Connection implements BodySource {
     }
     if (this.closing) return 0;
     const ds = new H1Downstream(this, head, body);
-    if (this.active === null && this.queue.length === 0) this.begin(ds);
+    if (this.active === null && this.queue.length === 0 && !this.outPaused) this.begin(ds);
     else {
       this.queue.push(ds);
       this.queuePaused = true;
@@ -195,6 +196,11 @@ export class H1Connection implements BodySource {
 
   /** @internal */
   drained(): void {
+    if (this.outPaused) {
+      this.outPaused = false;
+      this.updateReading();
+      if (this.active === null && this.queue.length > 0) this.beginQueued();
+    }
     this.active?.drained();
   }
 
@@ -249,12 +255,17 @@ export class H1Connection implements BodySource {
       this.socket.destroySoon();
       return;
     }
-    if (this.queue.length > 0) process.nextTick(beginQueued, this);
+    // A client that does not read its responses gets no more served (nor read) until it does, as with
+    // node:http's server: the responses' bytes waiting in the socket stay bounded.
+    if (this.socket.writableNeedDrain) {
+      this.outPaused = true;
+      this.updateReading();
+    } else if (this.queue.length > 0) process.nextTick(beginQueued, this);
   }
 
   /** @internal Starts the next pipelined request. */
   beginQueued(): void {
-    if (this.active !== null || this.destroyed) return;
+    if (this.active !== null || this.destroyed || this.outPaused) return;
     const next = this.queue.shift();
     if (next === undefined) return;
     if (this.queue.length === 0) {
@@ -273,7 +284,7 @@ export class H1Connection implements BodySource {
 
   private updateReading(): void {
     if (this.destroyed) return;
-    const pause = this.bodyPaused || this.queuePaused;
+    const pause = this.bodyPaused || this.queuePaused || this.outPaused;
     if (pause) {
       if (!this.socket.isPaused()) this.socket.pause();
     } else if (this.socket.isPaused()) this.socket.resume();

@@ -1,5 +1,6 @@
 // Data-plane benchmark: direct vs nginx vs HAProxy vs Mizzen's proxy on loopback, same backend, alternated rounds.
 import { mkdirSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startBackend, type Backend } from './lib/backend.js';
 import { topSelfTime, type ProfileEntry } from './lib/cpu-profile.js';
@@ -11,7 +12,7 @@ import {
   startMizzenProxy,
 } from './lib/mizzen-proxy.js';
 import { startNginx } from './lib/nginx.js';
-import { freePort, sleep, type Running } from './lib/proc.js';
+import { freePort, pinThisProcess, sleep, type Running } from './lib/proc.js';
 import { sampleTree } from './lib/proc-stats.js';
 import { measureRounds, type ScenarioResult, type Target } from './lib/rounds.js';
 import { loadScenarios } from './lib/scenarios.js';
@@ -39,6 +40,11 @@ export interface DataPlaneOptions {
   haproxy: boolean;
   /** Run the 2-worker part when `mizzen proxy` offers `--concurrency`. */
   multiCore: boolean;
+  /**
+   * Pin CPUs: the load generators and the backend on CPU 0, each proxy under test alone on CPU 1 (both
+   * CPUs for the 2-worker part). Fewer scheduling effects between the processes on a 2-core machine.
+   */
+  pin: boolean;
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -58,6 +64,8 @@ export interface DataPlaneResult {
   profile: { file: string; totalMs: number; top: ProfileEntry[]; byArea: ProfileEntry[] } | null;
   /** Extra command lines (proxy, nginx, haproxy). */
   commands: string[];
+  /** Whether CPUs were pinned (load and backend on CPU 0, the proxy under test on CPU 1). */
+  pinned: boolean;
 }
 
 /** Starts nginx, HAProxy and Mizzen (with `workers` each) in front of the backend. */
@@ -75,12 +83,14 @@ async function startProxies(
   };
   const started: Target[] = [];
   const commands: string[] = [];
+  const cpus = o.pin ? (workers > 1 ? '0,1' : '1') : undefined;
   const nginx = {
     dir: dir('nginx'),
     port: await freePort(),
     h2Port: await freePort(),
     workers,
     upstreamPort: backendPort,
+    cpus,
   };
   const nginxProc = await startNginx(nginx);
   all.push(nginxProc);
@@ -100,6 +110,7 @@ async function startProxies(
       h2Port: await freePort(),
       threads: workers,
       upstreamPort: backendPort,
+      cpus,
     };
     const haProc = await startHaproxy(ha);
     all.push(haProc);
@@ -117,6 +128,7 @@ async function startProxies(
     adminPort: await freePort(),
     upstreamPort: backendPort,
     concurrency: concurrencyFlag ? workers : undefined,
+    cpus,
   };
   const proc = await startMizzenProxy(mz);
   all.push(proc);
@@ -129,6 +141,7 @@ async function startProxies(
       adminPort: await freePort(),
       upstreamPort: backendPort,
       bin: o.baselineBin,
+      cpus,
     };
     const bp = await startMizzenProxy(base);
     all.push(bp);
@@ -141,6 +154,10 @@ async function startProxies(
 /** Runs the data-plane benchmark; stops everything it started, also on failure. */
 export async function runDataPlane(o: DataPlaneOptions): Promise<DataPlaneResult> {
   const all: Running[] = [];
+  if (o.pin) {
+    if (availableParallelism() < 2) throw new Error('--pin needs at least 2 CPUs');
+    pinThisProcess('0');
+  }
   try {
     const backend = await startBackend(o.tmpDir, o.warmupSeconds, o.log);
     all.push(backend.proc);
@@ -184,6 +201,7 @@ export async function runDataPlane(o: DataPlaneOptions): Promise<DataPlaneResult
       mizzenClusterRequests: split,
       profile,
       commands: [...backend.commands, ...one.commands],
+      pinned: o.pin,
     };
   } finally {
     for (const p of all) await p.stop();
@@ -200,6 +218,7 @@ async function profileMizzen(o: DataPlaneOptions, backendPort: number): Promise<
     adminPort: await freePort(),
     upstreamPort: backendPort,
     cpuProfDir: dir,
+    cpus: o.pin ? '1' : undefined,
   };
   o.log(`data plane: profiling Mizzen (node --cpu-prof) under wrk -c50 for ${o.seconds} s`);
   const spawnAt = Date.now();

@@ -38,6 +38,8 @@ const HELP = `usage: node dist/bench/run.js [flags]        (npm run bench -- [fl
                         as the target "Mizzen baseline", alternated with the others
   --no-haproxy          data plane: leave HAProxy out
   --no-multi-core       data plane: skip the 2-worker part
+  --pin                 data plane: load generators and backend on CPU 0, the proxy under test alone on
+                        CPU 1 (taskset; steadier figures on a 2-core machine)
   --out FILE            report path [bench/results/<date>-<host>.md]`;
 
 /** The arguments with `10` after a bare `--sidecar-scope` (last, or followed by another flag). */
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
       baseline: { type: 'string' },
       'no-haproxy': { type: 'boolean', default: false },
       'no-multi-core': { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -130,6 +133,7 @@ async function main(): Promise<number> {
         baselineBin: values.baseline ? join(resolve(values.baseline), 'bin', 'mizzen.js') : null,
         haproxy: !values['no-haproxy'],
         multiCore: !values['no-multi-core'],
+        pin: values.pin === true,
         log,
       });
     } catch (e) {

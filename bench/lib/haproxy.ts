@@ -15,6 +15,8 @@ export interface HaproxyOptions {
   threads: number;
   /** Backend port on 127.0.0.1. */
   upstreamPort: number;
+  /** CPUs to run on (taskset -c), or all. */
+  cpus?: string;
 }
 
 /** The haproxy.cfg for these options. */
@@ -45,5 +47,8 @@ backend backend
 /** Writes the config and starts HAProxy in the foreground. */
 export async function startHaproxy(o: HaproxyOptions): Promise<Running> {
   writeFileSync(join(o.dir, 'haproxy.cfg'), haproxyConfig(o));
-  return startProcess('haproxy', ['-db', '-f', join(o.dir, 'haproxy.cfg')], { waitForPort: o.port });
+  return startProcess('haproxy', ['-db', '-f', join(o.dir, 'haproxy.cfg')], {
+    waitForPort: o.port,
+    cpus: o.cpus,
+  });
 }

@@ -25,6 +25,8 @@ export interface MizzenProxyOptions {
   nodeArgs?: string[];
   /** Extra environment. */
   env?: Record<string, string>;
+  /** CPUs to run on (taskset -c), or all. */
+  cpus?: string;
 }
 
 function cluster(name: string, port: number): string {
@@ -134,6 +136,7 @@ export async function startMizzenProxy(o: MizzenProxyOptions): Promise<Running> 
     waitForFile: join(o.dir, 'ready.json'),
     timeoutMs: 30000,
     env: o.env,
+    cpus: o.cpus,
   });
 }
 

@@ -15,6 +15,8 @@ export interface NginxOptions {
   workers: number;
   /** Proxy to this port on 127.0.0.1; absent = serve the 1 KiB file. */
   upstreamPort?: number;
+  /** CPUs to run on (taskset -c), or all. */
+  cpus?: string;
 }
 
 /** The nginx.conf for these options. */
@@ -68,6 +70,7 @@ export async function startNginx(o: NginxOptions): Promise<Running> {
     ['-p', o.dir, '-e', join(o.dir, 'error.log'), '-c', join(o.dir, 'nginx.conf')],
     {
       waitForPort: o.port,
+      cpus: o.cpus,
     },
   );
 }

@@ -1,5 +1,5 @@
 // Child processes for the benchmarks: start, wait for a log line or a port, run to completion, stop.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
@@ -31,6 +31,8 @@ export interface StartOptions {
   cwd?: string;
   /** Also write everything it prints to this file (the whole output, not the last 64 KiB). */
   logFile?: string;
+  /** Run it on these CPUs only (`taskset -c`, e.g. "1"); taskset execs it, so the pid is its own. */
+  cpus?: string;
 }
 
 const KEEP = 64 * 1024;
@@ -43,7 +45,8 @@ export async function stopAll(): Promise<void> {
 
 /** Starts a child and resolves when it is ready (log line or open port); rejects if it exits first. */
 export async function startProcess(cmd: string, args: string[], opts: StartOptions = {}): Promise<Running> {
-  const child = spawn(cmd, args, {
+  const [file0, args0] = opts.cpus ? ['taskset', ['-c', opts.cpus, cmd, ...args]] : [cmd, args];
+  const child = spawn(file0, args0, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
     cwd: opts.cwd,
@@ -155,4 +158,12 @@ function canBind(port: number): Promise<boolean> {
 /** Resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Keeps this process (every thread) and the children it starts from now on to `cpus` (`taskset -a -p`):
+ * the benchmark then runs its load generators and backend there, and the proxy under test elsewhere.
+ */
+export function pinThisProcess(cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
 }

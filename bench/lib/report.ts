@@ -99,7 +99,7 @@ function dataPlaneSection(r: DataPlaneResult): string {
   const parts: string[] = [];
   parts.push(`## Data plane
 
-Backend: **${r.backend.chosen}** (wrk -c50 probe: nginx serving a 1 KiB file with ${r.backend.workers} workers ${fmt(r.backend.nginxRps, 0)} req/s, minimal Node server ${fmt(r.backend.nodeRps, 0)} req/s; the faster one is used so the backend is not the bottleneck). Every proxy keeps connections to the backend alive. Targets listen on 127.0.0.1; one worker each (nginx \`worker_processes 1\`, HAProxy \`nbthread 1\`, Mizzen one process). Figures are medians over the rounds; in each cell, the ratios are to **direct** and to **nginx** measured in the same run. Latency ratios > 1× mean slower; req/s ratios < 1× mean fewer requests.
+Backend: **${r.backend.chosen}** (wrk -c50 probe: nginx serving a 1 KiB file with ${r.backend.workers} workers ${fmt(r.backend.nginxRps, 0)} req/s, minimal Node server ${fmt(r.backend.nodeRps, 0)} req/s; the faster one is used so the backend is not the bottleneck). Every proxy keeps connections to the backend alive. Targets listen on 127.0.0.1; one worker each (nginx \`worker_processes 1\`, HAProxy \`nbthread 1\`, Mizzen one process).${r.pinned ? ' CPUs pinned (\`--pin\`): the load generators, the backend and the benchmark itself on CPU 0, each proxy under test alone on CPU 1 (the 2-worker part on both).' : ''} Figures are medians over the rounds; in each cell, the ratios are to **direct** and to **nginx** measured in the same run. Latency ratios > 1× mean slower; req/s ratios < 1× mean fewer requests.
 `);
   for (const sc of r.scenarios) {
     parts.push(scenarioTable(sc, r.targets));

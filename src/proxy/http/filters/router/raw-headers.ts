@@ -31,33 +31,25 @@ const FIRST_ONLY = new Set([
  */
 export function rawHeadersToMap(raw: Buffer[]): HeaderMap {
   const h: HeaderMap = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toString('latin1').toLowerCase();
-    const value = raw[i + 1].toString('latin1');
-    const prev = h[name];
-    if (name === 'set-cookie') {
-      if (prev === undefined) h[name] = [value];
-      else (prev as string[]).push(value);
-    } else if (prev === undefined) h[name] = value;
-    else if (name === 'cookie') h[name] = `${prev as string}; ${value}`;
-    else if (!FIRST_ONLY.has(name)) h[name] = `${prev as string}, ${value}`;
-  }
+  for (let i = 0; i + 1 < raw.length; i += 2)
+    addHeader(h, raw[i].toString('latin1').toLowerCase(), raw[i + 1].toString('latin1'));
   return h;
 }
 
 /** The same rules for a request head's [name, value, …] strings (HTTP/1.1 downstream requests). */
 export function stringHeadersToMap(raw: readonly string[]): HeaderMap {
   const h: HeaderMap = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
-    const prev = h[name];
-    if (name === 'set-cookie') {
-      if (prev === undefined) h[name] = [value];
-      else (prev as string[]).push(value);
-    } else if (prev === undefined) h[name] = value;
-    else if (name === 'cookie') h[name] = `${prev as string}; ${value}`;
-    else if (!FIRST_ONLY.has(name)) h[name] = `${prev as string}, ${value}`;
-  }
+  for (let i = 0; i + 1 < raw.length; i += 2) addHeader(h, raw[i].toLowerCase(), raw[i + 1]);
   return h;
+}
+
+/** Adds one header (lower-cased name) with node:http's duplicate rules. */
+function addHeader(h: HeaderMap, name: string, value: string): void {
+  const prev = h[name];
+  if (name === 'set-cookie') {
+    if (prev === undefined) h[name] = [value];
+    else (prev as string[]).push(value);
+  } else if (prev === undefined) h[name] = value;
+  else if (name === 'cookie') h[name] = `${prev as string}; ${value}`;
+  else if (!FIRST_ONLY.has(name)) h[name] = `${prev as string}, ${value}`;
 }

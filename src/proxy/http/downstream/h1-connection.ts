@@ -178,8 +178,7 @@ export class H1Connection implements BodySource {
     }
   }
 
-  /** The client closed its side: as node:http's server, unfinished requests are aborted and the connection ends. */
-  /** @internal */
+  /** @internal The client closed its side: as with node:http's server, unfinished requests are aborted and the connection ends. */
   end(): void {
     const p = this.parser;
     if (p !== null) {
@@ -283,7 +282,8 @@ export class H1Connection implements BodySource {
   }
 
   private updateReading(): void {
-    if (this.destroyed) return;
+    // Once parsing stopped (upgrade, parse error, closing) the socket's reading is no longer the codec's.
+    if (this.destroyed || this.parser === null) return;
     const pause = this.bodyPaused || this.queuePaused || this.outPaused;
     if (pause) {
       if (!this.socket.isPaused()) this.socket.pause();

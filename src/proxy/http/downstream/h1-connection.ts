@@ -47,8 +47,6 @@ export class H1Connection implements BodySource {
   closing = false;
   /** The socket closed. */
   destroyed = false;
-  /** Responses are made with `connection: close` from now on (draining). */
-  closeAfter = false;
   private readonly onData: (chunk: Buffer) => void;
   private readonly onEnd: () => void;
 
@@ -98,7 +96,7 @@ export class H1Connection implements BodySource {
       url = this.urlAcc;
       this.urlAcc = '';
     }
-    const head = new H1RequestHead(METHODS[method] ?? '', url, major, minor, raw, keepAlive, upgrade);
+    const head = new H1RequestHead(METHODS[method] ?? '', url, major, minor, raw, keepAlive);
     const h = head.headers;
     const cl = h['content-length'];
     const hasBody = (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined;
@@ -235,7 +233,6 @@ export class H1Connection implements BodySource {
         return;
       }
     }
-    if (this.closeAfter) ds.closeAfter = true;
     this.handler.onH1Request(ds);
   }
 

@@ -18,8 +18,6 @@ export class H1RequestHead {
     readonly rawHeaders: string[],
     /** llhttp's verdict: HTTP/1.1 without `connection: close`, or HTTP/1.0 with keep-alive. */
     readonly shouldKeepAlive: boolean,
-    /** An Upgrade request or CONNECT: the connection leaves HTTP after this head. */
-    readonly upgrade: boolean,
   ) {
     this.httpVersion =
       httpVersionMajor === 1 && httpVersionMinor === 1 ? '1.1' : `${httpVersionMajor}.${httpVersionMinor}`;

@@ -29,7 +29,7 @@ import { h1RequestHeadBytes, h2HeaderBytes } from './wire-bytes.js';
 const INFO = Symbol('mizzen.connInfo');
 const STATE = Symbol('mizzen.connState');
 
-/** What this HCM hangs on node's socket, session and stream objects, and the one node field it reads. */
+/** What this HCM hangs on node's socket, session and stream objects. */
 interface Tagged {
   [INFO]?: ConnectionInfo;
   [STATE]?: ConnState;
@@ -163,7 +163,6 @@ export class HttpConnectionManager implements H1ConnectionHandler {
     state.current = ds;
     if (this.draining || state.closeAfter) {
       ds.closeAfter = true;
-      ds.conn.closeAfter = true;
       state.closeAfter = true;
       this.config.stats.downstream_cx_drain_close.inc();
     }

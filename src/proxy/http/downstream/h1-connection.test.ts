@@ -14,6 +14,7 @@ import {
   startProxy,
   stat,
   staticCluster,
+  waitFor,
   type Backend,
 } from '../../test-util.js';
 import { exchange } from '../hcm/raw-wire.js';
@@ -35,23 +36,13 @@ function responses(text: string): { status: number; head: string; body: string }
 }
 
 /** Opens a connection and returns it with a reader of everything received so far. */
-async function open(port: number): Promise<{ sock: Socket; got: () => string; closed: () => boolean }> {
+async function open(port: number): Promise<{ sock: Socket; got: () => string }> {
   const sock = connect(port, '127.0.0.1');
   let got = '';
-  let closed = false;
   sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
-  sock.on('close', () => (closed = true));
   sock.on('error', () => {});
   await new Promise<void>((r) => sock.once('connect', () => r()));
-  return { sock, got: () => got, closed: () => closed };
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  return { sock, got: () => got };
 }
 
 /** A direct response's body. */
@@ -123,10 +114,10 @@ describe('HTTP/1.1 server codec', () => {
   it('answers Expect: 100-continue before the body is sent, then the response', async () => {
     const c = await open(port);
     c.sock.write('POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
-    await until(() => c.got().includes('100 Continue'), '100 Continue');
+    await waitFor('100 Continue', () => c.got().includes('100 Continue'));
     assert.match(c.got(), /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
     c.sock.write('hello');
-    await until(() => responses(c.got().slice(25)).length === 1, 'the response');
+    await waitFor('the response', () => responses(c.got().slice(25)).length === 1);
     assert.equal(responses(c.got().slice(25))[0].body, 'POST /up hello');
     c.sock.destroy();
   });
@@ -143,11 +134,11 @@ describe('HTTP/1.1 server codec', () => {
     const c = await open(http10Port);
     const req = 'GET /ka HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n';
     c.sock.write(req);
-    await until(() => responses(c.got()).length === 1, 'the first response');
+    await waitFor('the first response', () => responses(c.got()).length === 1);
     assert.match(responses(c.got())[0].head, /\r\nconnection: keep-alive/i);
     c.sock.write(req);
-    await until(() => responses(c.got()).length === 2, 'the second response on the same connection');
-    assert.equal(c.closed(), false);
+    await waitFor('the second response on the same connection', () => responses(c.got()).length === 2);
+    assert.match(responses(c.got())[1].head, /\r\nconnection: keep-alive/i);
     c.sock.destroy();
   });
 
@@ -218,22 +209,21 @@ describe('HTTP/1.1 server codec', () => {
     // until the client reads. Wait until the count has not moved for 500 ms.
     let last = -1;
     let stableSince = Date.now();
-    const deadline = Date.now() + 10_000;
-    for (;;) {
+    await waitFor('the served count to settle', async () => {
       const c = (await served()) - before;
       if (c !== last) {
         last = c;
         stableSince = Date.now();
-      } else if (c > 0 && Date.now() - stableSince >= 500) break;
-      if (Date.now() > deadline) throw new Error('the served count never settled');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+        return false;
+      }
+      return c > 0 && Date.now() - stableSince >= 500;
+    });
     assert.ok(last < n, `all ${n} requests were served while the client read nothing`);
     // Reading resumes: every response arrives, in full.
     let bytes = 0;
     sock.on('data', (d: Buffer) => (bytes += d.length));
     sock.resume();
-    await until(() => bytes >= n * DIRECT_BODY.length, 'every response', 20_000);
+    await waitFor('every response', () => bytes >= n * DIRECT_BODY.length, 20_000);
     sock.destroy();
     assert.equal((await served()) - before, n);
   });

@@ -173,9 +173,9 @@ export class DebugServer {
     const info = this.findProxy(proxyID);
     if (!info) return json(res, 404, { error: `no connected proxy matches ${proxyID}` });
     const g = this.src.generator;
+    const routes = g.wholeRouteConfigs(info, g.routeNames(info));
     const listeners = g.generate(info, TypeUrl.LISTENER, []);
     const clusters = g.generate(info, TypeUrl.CLUSTER, []);
-    const routes = g.generate(info, TypeUrl.ROUTE, g.routeNames(info));
     const eds = clusters.filter((c) => c.type === 'EDS').map((c) => c.name as string);
     const endpoints = g.generate(info, TypeUrl.ENDPOINT, eds);
     json(res, 200, {

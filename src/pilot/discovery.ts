@@ -58,7 +58,11 @@ const IGNORED = new Set(['Deployment', 'ServiceAccount', 'Namespace']);
  * Services, DestinationRules and the registry (Istio skips CDS/EDS for these as well).
  */
 const ROUTING_ONLY = new Set(['VirtualService', ...GATEWAY_ONLY]);
-const LISTENERS_AND_ROUTES: ReadonlySet<string> = new Set([TypeUrl.LISTENER, TypeUrl.ROUTE]);
+const LISTENERS_AND_ROUTES: ReadonlySet<string> = new Set([
+  TypeUrl.LISTENER,
+  TypeUrl.ROUTE,
+  TypeUrl.VIRTUAL_HOST,
+]);
 
 const MESH: ReadonlySet<string> = new Set(['mesh']);
 

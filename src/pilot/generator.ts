@@ -10,6 +10,8 @@ import {
   buildHttpProxyRouteConfig,
   HTTP_PROXY_ROUTE,
   outboundHttpPorts,
+  vhdsRouteConfig,
+  vhdsVirtualHosts,
 } from './route-config.js';
 import {
   buildHttpProxyListener,
@@ -40,6 +42,7 @@ import type {
   envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
   envoy_config_listener_v3_Listener as Listener,
   envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+  envoy_config_route_v3_VirtualHost as VirtualHost,
   envoy_extensions_transport_sockets_tls_v3_Secret as Secret,
 } from '../xds/envoy-types.js';
 import { outboundHost, type EndpointChange } from './endpoint-change.js';
@@ -52,6 +55,9 @@ import { outboundHost, type EndpointChange } from './endpoint-change.js';
 interface SharedGroup {
   outboundClusters?: Cluster[];
   readonly routes: Map<string, RouteConfiguration | null>;
+  /** Sidecars on VHDS: their route configs without virtual hosts, and the virtual hosts per route config. */
+  readonly vhdsRoutes: Map<string, RouteConfiguration | null>;
+  readonly virtualHosts: Map<string, VirtualHost[] | null>;
   readonly endpoints: Map<string, ClusterLoadAssignment | null>;
 }
 
@@ -63,6 +69,8 @@ interface ProxyCache {
   clusters?: Cluster[];
   /** Secrets by name (not shared: a gateway's credentials are its own). */
   readonly secrets: Map<string, Secret | null>;
+  /** Route configs go as VHDS stubs plus virtual hosts (a sidecar that asked for VHDS). */
+  readonly vhds: boolean;
 }
 
 const labelKeysByPush = new WeakMap<PushContext, ReadonlySet<string>>();
@@ -114,8 +122,11 @@ function configKeyOf(scope: ProxyScope): string {
   ]);
 }
 
-/** What a proxy looks like to the generator (the ADS server's ProxyInfo, or a hand-made one in tests). */
-export type ProxyRef = Pick<ProxyInfo, 'id' | 'metadata' | 'node'>;
+/**
+ * What a proxy looks like to the generator (the ADS server's ProxyInfo, or a hand-made one in tests and
+ * debug views). Without `vhds`, route configs come whole.
+ */
+export type ProxyRef = Pick<ProxyInfo, 'id' | 'metadata' | 'node'> & { readonly vhds?: boolean };
 
 /** Generates Envoy resources per proxy from the current push context; results are memoized per push. */
 export class Generator {
@@ -160,6 +171,15 @@ export class Generator {
         ];
         return served(pick(e.clusters, names));
       case TypeUrl.ROUTE:
+        if (e.vhds) {
+          const full = e.group.routes;
+          return served(
+            byName(e.group.vhdsRoutes, names, (n) => {
+              const rc = sidecarRoute(full, scope, n);
+              return rc && vhdsRouteConfig(rc);
+            }),
+          );
+        }
         return served(
           byName(e.group.routes, names, (n) =>
             grpc
@@ -169,6 +189,17 @@ export class Generator {
                 : buildSidecarRouteConfig(scope, n),
           ),
         );
+      case TypeUrl.VIRTUAL_HOST: {
+        // Names are route config names (VHDS subscribes by namespace): their virtual hosts, in order.
+        if (!e.vhds) return [];
+        const full = e.group.routes;
+        return served(
+          flatByName(e.group.virtualHosts, names, (n) => {
+            const rc = sidecarRoute(full, scope, n);
+            return rc && vhdsVirtualHosts(rc);
+          }),
+        );
+      }
       case TypeUrl.ENDPOINT:
         return served(byName(e.group.endpoints, names, (n) => buildLoadAssignment(scope, n, { grpc })));
       case TypeUrl.SECRET:
@@ -176,6 +207,15 @@ export class Generator {
       default:
         return [];
     }
+  }
+
+  /**
+   * The proxy's route configs whole, virtual hosts included, whether it gets them over VHDS or not: what
+   * it routes by once VHDS has filled them in (for debug views, explain and config health).
+   */
+  wholeRouteConfigs(proxy: ProxyRef, names: readonly string[]): readonly Envoy[] {
+    const ref = proxy.vhds ? { id: proxy.id, metadata: proxy.metadata, node: proxy.node } : proxy;
+    return this.generate(ref, TypeUrl.ROUTE, names);
   }
 
   /** Names of every route config the proxy's listeners refer to (for debug dumps). */
@@ -190,11 +230,16 @@ export class Generator {
     const push = this.pushContext();
     let perPush = this.cache.get(push);
     if (!perPush) this.cache.set(push, (perPush = new Map<string, ProxyCache>()));
-    const key = `${proxy.id}\n${JSON.stringify(proxy.metadata ?? {})}\n${JSON.stringify(proxy.node?.locality ?? {})}`;
+    const key = `${proxy.id}\n${JSON.stringify(proxy.metadata ?? {})}\n${JSON.stringify(proxy.node?.locality ?? {})}${proxy.vhds === true ? '\nvhds' : ''}`;
     let e = perPush.get(key);
     if (!e) {
       const scope = new ProxyScope(push, parseProxy(proxy));
-      perPush.set(key, (e = { scope, group: this.group(push, configKeyOf(scope)), secrets: new Map() }));
+      // VHDS is for sidecars' outbound route configs; gateways and proxyless gRPC get theirs whole.
+      const vhds = proxy.vhds === true && scope.proxy.type === 'sidecar' && scope.proxy.generator !== 'grpc';
+      perPush.set(
+        key,
+        (e = { scope, group: this.group(push, configKeyOf(scope)), secrets: new Map(), vhds }),
+      );
     }
     return e;
   }
@@ -210,7 +255,8 @@ export class Generator {
   private inheritedGroup(push: PushContext, configKey: string): SharedGroup {
     const inh = this.inherited.get(push);
     const old = inh && this.shared.get(inh.from)?.get(configKey);
-    if (!inh || !old) return { routes: new Map(), endpoints: new Map() };
+    if (!inh || !old)
+      return { routes: new Map(), vhdsRoutes: new Map(), virtualHosts: new Map(), endpoints: new Map() };
     const endpoints = new Map<string, ClusterLoadAssignment | null>();
     for (const [name, cla] of old.endpoints) {
       const host = outboundHost(name);
@@ -219,6 +265,8 @@ export class Generator {
     return {
       outboundClusters: inh.change.dnsHosts ? undefined : old.outboundClusters,
       routes: new Map(old.routes),
+      vhdsRoutes: new Map(old.vhdsRoutes),
+      virtualHosts: new Map(old.virtualHosts),
       endpoints,
     };
   }
@@ -248,6 +296,32 @@ function byName<T extends object>(
       cache.set(n, r);
     }
     if (r) out.push(r);
+  }
+  if (memo) {
+    let lists = listsByCache.get(cache);
+    if (!lists) listsByCache.set(cache, (lists = new WeakMap()));
+    lists.set(names, out);
+  }
+  return out;
+}
+
+/** As {@link byName} for builders that return a list per name: the lists of `names`, concatenated. */
+function flatByName<T extends object>(
+  cache: Map<string, T[] | null>,
+  names: readonly string[],
+  build: (name: string) => T[] | null,
+): readonly T[] {
+  const memo = Object.isFrozen(names);
+  const known = memo ? listsByCache.get(cache)?.get(names) : undefined;
+  if (known) return known as readonly T[];
+  const out: T[] = [];
+  for (const n of names) {
+    let list = cache.get(n);
+    if (list === undefined) {
+      list = build(n);
+      cache.set(n, list);
+    }
+    if (list) for (const r of list) out.push(r);
   }
   if (memo) {
     let lists = listsByCache.get(cache);
@@ -298,6 +372,17 @@ function buildLocalClusters(scope: ProxyScope): Cluster[] {
   if (scope.proxy.type === 'router') out.push(...buildSniDnatClusters(scope, autoPassthroughServers(scope)));
   out.push(buildBlackHoleCluster(), buildPassthroughCluster());
   return out;
+}
+
+/** A sidecar's whole route config `name`, built once per shared group (VHDS stubs and hosts derive from it). */
+function sidecarRoute(
+  cache: Map<string, RouteConfiguration | null>,
+  scope: ProxyScope,
+  name: string,
+): RouteConfiguration | null {
+  let rc = cache.get(name);
+  if (rc === undefined) cache.set(name, (rc = buildSidecarRouteConfig(scope, name)));
+  return rc;
 }
 
 function buildSidecarRouteConfig(scope: ProxyScope, name: string): RouteConfiguration | null {

@@ -37,7 +37,7 @@ status: { podIP: 127.1.0.2 }
 
 /** A connected proxy as the ADS server describes it to push filters. */
 function info(id: string, metadata: Record<string, unknown> = {}): ProxyInfo {
-  return { id, metadata, node: {}, connectionId: id, connectedAt: 0, peer: '' };
+  return { id, metadata, node: {}, connectionId: id, connectedAt: 0, peer: '', vhds: false };
 }
 
 function change(before: string, after: string): ConfigChange {
@@ -92,14 +92,14 @@ metadata: { name: bookinfo-reviews }
   assert.equal(affectedProxies(change(BASE, BASE + sa)), null);
 });
 
-test('a VirtualService-only change regenerates listeners and routes of sidecars, everything of gateways and gRPC clients', () => {
+test('a VirtualService-only change regenerates listeners, routes and VHDS virtual hosts of sidecars, everything of gateways and gRPC clients', () => {
   const c = change(BASE, BASE.replace('hosts: [reviews], http', 'hosts: [reviews, reviews.default], http'));
   assert.deepEqual([...c.kinds], ['VirtualService']);
   const select = affectedProxies(c);
   assert.ok(select);
   const sidecar = select(info('sidecar~127.1.0.2~a-0.default~default.svc.cluster.local'));
   assert.ok(sidecar instanceof Set);
-  assert.deepEqual([...sidecar].sort(), [TypeUrl.LISTENER, TypeUrl.ROUTE].sort());
+  assert.deepEqual([...sidecar].sort(), [TypeUrl.LISTENER, TypeUrl.ROUTE, TypeUrl.VIRTUAL_HOST].sort());
   assert.equal(select(info('router~127.0.0.1~gw-0.istio-system~istio-system.svc.cluster.local')), 'all');
   assert.equal(
     select(info('sidecar~127.1.0.3~g-0.default~default.svc.cluster.local', { GENERATOR: 'grpc' })),

@@ -131,6 +131,24 @@ export function buildHttpProxyRouteConfig(scope: ProxyScope): RouteConfiguration
   return { name: HTTP_PROXY_ROUTE, virtualHosts: uniqueDomains(virtualHosts), validateClusters: wrap(false) };
 }
 
+/**
+ * A route configuration as served over VHDS: the same configuration without its virtual hosts, which the
+ * proxy fetches by VHDS over the ADS stream (see {@link vhdsVirtualHosts}).
+ */
+export function vhdsRouteConfig(rc: RouteConfiguration): RouteConfiguration {
+  const { virtualHosts: _, ...rest } = rc;
+  return { ...rest, vhds: { configSource: { ads: {}, resourceApiVersion: 'V3' } } };
+}
+
+/**
+ * The virtual hosts of a route configuration as VHDS resources: each named `<route config>/<virtual host>`
+ * (Envoy's VHDS naming, which its namespace-matched subscription to the route config's name selects). The
+ * catch-all is among them, so every route configuration has at least one.
+ */
+export function vhdsVirtualHosts(rc: RouteConfiguration): VirtualHost[] {
+  return (rc.virtualHosts ?? []).map((vh) => ({ ...vh, name: `${rc.name}/${vh.name}` }));
+}
+
 /** The outbound HTTP ports a sidecar gets a route config (and listener) for. */
 export function outboundHttpPorts(scope: ProxyScope): number[] {
   const ports = new Set<number>();

@@ -20,6 +20,8 @@ export interface NodeMessage {
   userAgentName?: string;
   /** Version of the user agent. */
   userAgentVersion?: string;
+  /** Features the client supports (Envoy's well-known names, or reverse-DNS named ones). */
+  clientFeatures?: string[];
 }
 
 /** envoy.service.discovery.v3.DiscoveryRequest (state of the world). */

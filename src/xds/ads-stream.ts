@@ -14,7 +14,7 @@ import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writ
 import type { PushThrottle } from './push-throttle.js';
 import { structToJson } from './struct.js';
 import { subscriptionNames, type SubscriptionNames } from './subscription-names.js';
-import { isWildcardType, PUSH_ORDER, shortTypeName } from './type-urls.js';
+import { isWildcardType, PUSH_ORDER, shortTypeName, VHDS_CLIENT_FEATURE } from './type-urls.js';
 
 /** What the server knows about a connected proxy (from the first DiscoveryRequest). */
 export interface ProxyInfo {
@@ -30,6 +30,11 @@ export interface ProxyInfo {
   readonly connectedAt: number;
   /** The peer address of the stream. */
   readonly peer: string;
+  /**
+   * The proxy gets its sidecar route configurations over VHDS: a delta stream whose node lists
+   * {@link VHDS_CLIENT_FEATURE} among its `client_features`.
+   */
+  readonly vhds: boolean;
 }
 
 /** What one push regenerates: every subscribed type, or just these type URLs. */
@@ -357,7 +362,7 @@ export class AdsStream implements ServedStream {
 /** grpc.status.DEADLINE_EXCEEDED. */
 export const DEADLINE_EXCEEDED = 4;
 
-export function makeProxyInfo(node: NodeMessage, peer: string): ProxyInfo {
+export function makeProxyInfo(node: NodeMessage, peer: string, delta = false): ProxyInfo {
   return {
     id: node.id!,
     metadata: structToJson(node.metadata),
@@ -365,6 +370,7 @@ export function makeProxyInfo(node: NodeMessage, peer: string): ProxyInfo {
     connectionId: `${node.id}-${++streamCounter}`,
     connectedAt: Date.now(),
     peer,
+    vhds: delta && (node.clientFeatures ?? []).includes(VHDS_CLIENT_FEATURE),
   };
 }
 

@@ -79,6 +79,9 @@ async function serve(
       generated.push(typeUrl);
       if (typeUrl === TypeUrl.CLUSTER) return [...clusters.values()];
       if (typeUrl === TypeUrl.ROUTE) return names.flatMap((n) => (routes.has(n) ? [routes.get(n)!] : []));
+      // VHDS: the virtual hosts of the subscribed route configs, named `<route config>/<host>`.
+      if (typeUrl === TypeUrl.VIRTUAL_HOST)
+        return names.flatMap((n) => ((routes.get(n)?.virtualHosts as Resource[]) ?? []).map((vh) => vh));
       return [];
     },
   });
@@ -167,6 +170,55 @@ test('delta RDS: subscribe and unsubscribe by name; unknown names come back remo
     ]);
     await server.push();
     assert.equal(client.of(TypeUrl.ROUTE).length, 3, 'an unchanged push sends nothing');
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('delta VHDS: subscribed by namespace; a namespace is no resource of its own; unsubscribing forgets its hosts', async () => {
+  const vh = (rc: string, host: string, cluster = A): Resource => ({
+    name: `${rc}/${host}`,
+    domains: [host],
+    routes: [{ match: { prefix: '/' }, route: { cluster } }],
+  });
+  const routes = new Map<string, Resource>([
+    ['80', { name: '80', virtualHosts: [vh('80', 'a'), vh('80', 'b')] }],
+    ['9080', { name: '9080', virtualHosts: [vh('9080', 'c')] }],
+  ]);
+  const { server, port } = await serve(new Map(), routes);
+  const client = new DeltaClient(port, 'sidecar~127.0.0.1~v.default~default.svc.cluster.local', {
+    typeUrl: TypeUrl.VIRTUAL_HOST,
+    resourceNamesSubscribe: ['80'],
+  });
+  const vhds = (): DeltaDiscoveryResponseMessage[] => client.of(TypeUrl.VIRTUAL_HOST);
+  try {
+    await waitFor('first VHDS response', () => vhds().length === 1);
+    assert.deepEqual(DeltaClient.names(vhds()[0]), ['80/a', '80/b']);
+    assert.deepEqual(vhds()[0].removedResources ?? [], [], 'the namespace 80 is not answered as removed');
+
+    client.send({ typeUrl: TypeUrl.VIRTUAL_HOST, resourceNamesSubscribe: ['9080'] });
+    await waitFor('the 9080 hosts', () => vhds().length === 2);
+    assert.deepEqual(DeltaClient.names(vhds()[1]), ['9080/c']);
+    assert.deepEqual(vhds()[1].removedResources ?? [], []);
+
+    // After unsubscribing 80, its hosts are neither sent nor removed; 9080's change comes alone.
+    client.send({ typeUrl: TypeUrl.VIRTUAL_HOST, resourceNamesUnsubscribe: ['80'] });
+    await waitFor(
+      'the unsubscription',
+      () => server.syncStatus()[0]?.types[TypeUrl.VIRTUAL_HOST]?.resourceNames.join() === '9080',
+    );
+    routes.set('80', { name: '80', virtualHosts: [vh('80', 'a', B), vh('80', 'b')] });
+    routes.set('9080', { name: '9080', virtualHosts: [vh('9080', 'c', B)] });
+    await server.push();
+    await waitFor('the 9080 push', () => vhds().length === 3);
+    assert.deepEqual(DeltaClient.names(vhds()[2]), ['9080/c']);
+    assert.deepEqual(vhds()[2].removedResources ?? [], []);
+
+    // Subscribing 80 again sends all its hosts: the server forgot what the client held of it.
+    client.send({ typeUrl: TypeUrl.VIRTUAL_HOST, resourceNamesSubscribe: ['80'] });
+    await waitFor('80 again', () => vhds().length === 4);
+    assert.deepEqual(DeltaClient.names(vhds()[3]), ['80/a', '80/b']);
   } finally {
     client.close();
     await server.close();

@@ -26,7 +26,7 @@ import {
 } from './ads-stream.js';
 import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writer.js';
 import { NO_NAMES, subscriptionNames, type SubscriptionNames } from './subscription-names.js';
-import { isWildcardType, shortTypeName } from './type-urls.js';
+import { isNamespacedType, isWildcardType, namespaceOf, shortTypeName } from './type-urls.js';
 
 /** Per type: what the client subscribed to and what it holds. */
 interface DeltaWatch {
@@ -125,7 +125,7 @@ export class DeltaAdsStream implements ServedStream {
   private async onRequest(req: DeltaDiscoveryRequestMessage): Promise<void> {
     if (!this.proxy) {
       if (!req.node?.id) return this.fail('the first DeltaDiscoveryRequest of a stream must carry node.id');
-      this.proxy = makeProxyInfo(req.node, this.call.getPeer());
+      this.proxy = makeProxyInfo(req.node, this.call.getPeer(), true);
       this.host.onConnected(this);
     }
     const typeUrl = req.typeUrl ?? '';
@@ -154,12 +154,20 @@ export class DeltaAdsStream implements ServedStream {
       else watch.status.acked = watch.status.sent;
     }
     if (subscribe.length === 0 && unsubscribe.length === 0) return;
-    const added = this.changeSubscription(watch, subscribe, unsubscribe);
+    const added = this.changeSubscription(watch, subscribe, unsubscribe, isNamespacedType(typeUrl));
     if (added.length > 0) await this.respond(typeUrl, added);
   }
 
-  /** Applies (un)subscriptions; returns the names newly subscribed (or `*` turned on). */
-  private changeSubscription(watch: DeltaWatch, subscribe: string[], unsubscribe: string[]): string[] {
+  /**
+   * Applies (un)subscriptions; returns the names newly subscribed (or `*` turned on). `namespaced`: the names
+   * are namespaces (VHDS), each standing for the resources named `<name>/...`.
+   */
+  private changeSubscription(
+    watch: DeltaWatch,
+    subscribe: string[],
+    unsubscribe: string[],
+    namespaced: boolean,
+  ): string[] {
     const names = new Set(watch.subs.list);
     const added: string[] = [];
     for (const n of unsubscribe) {
@@ -181,7 +189,7 @@ export class DeltaAdsStream implements ServedStream {
       const keep = watch.subs.set;
       const sent: Encoded = { names: [], anys: [] };
       watch.sent.names.forEach((n, i) => {
-        if (keep.has(n)) {
+        if (keep.has(namespaced ? namespaceOf(n) : n)) {
           sent.names.push(n);
           sent.anys.push(watch.sent!.anys[i]);
         }
@@ -232,7 +240,8 @@ export class DeltaAdsStream implements ServedStream {
     });
     const { changed, removed } = diff(sent, encoded, watch.initial);
     watch.initial = null;
-    if (requested) {
+    // A requested name that does not exist is answered as removed; a namespace is no resource of its own.
+    if (requested && !isNamespacedType(typeUrl)) {
       const have = new Set(encoded.names);
       for (const n of requested) if (n !== '*' && !have.has(n) && !removed.includes(n)) removed.push(n);
     }
@@ -269,7 +278,8 @@ export class DeltaAdsStream implements ServedStream {
       );
       return null;
     }
-    if (watch.wildcard) return generated;
+    // Namespaced (VHDS): the generator returns just the subscribed namespaces' resources.
+    if (watch.wildcard || isNamespacedType(typeUrl)) return generated;
     const wanted = watch.subs.set;
     // Generators usually return just the names asked for: then the (shared) list is kept as it is.
     if (generated.every((r) => wanted.has(resourceName(r)))) return generated;

@@ -15,6 +15,8 @@ export const TypeUrl = {
   ENDPOINT: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   /** SDS: envoy.extensions.transport_sockets.tls.v3.Secret */
   SECRET: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+  /** VHDS (delta xDS only): envoy.config.route.v3.VirtualHost, named `<route config name>/<virtual host>` */
+  VIRTUAL_HOST: 'type.googleapis.com/envoy.config.route.v3.VirtualHost',
 } as const;
 
 /** One of the {@link TypeUrl} values. */
@@ -26,6 +28,7 @@ export const PUSH_ORDER: readonly string[] = [
   TypeUrl.ENDPOINT,
   TypeUrl.LISTENER,
   TypeUrl.ROUTE,
+  TypeUrl.VIRTUAL_HOST,
   TypeUrl.SECRET,
 ];
 
@@ -35,9 +38,10 @@ const SHORT_NAMES: Record<string, string> = {
   [TypeUrl.CLUSTER]: 'cds',
   [TypeUrl.ENDPOINT]: 'eds',
   [TypeUrl.SECRET]: 'sds',
+  [TypeUrl.VIRTUAL_HOST]: 'vhds',
 };
 
-/** Istio's short name for a type URL (`cds`, `eds`, `lds`, `rds`, `sds`), or the message name for others. */
+/** Istio's short name for a type URL (`cds`, `eds`, `lds`, `rds`, `sds`, and `vhds`), or the message name for others. */
 export function shortTypeName(typeUrl: string): string {
   return SHORT_NAMES[typeUrl] ?? typeNameOf(typeUrl);
 }
@@ -51,3 +55,24 @@ export function typeNameOf(typeUrl: string): string {
 export function isWildcardType(typeUrl: string): boolean {
   return typeUrl === TypeUrl.LISTENER || typeUrl === TypeUrl.CLUSTER;
 }
+
+/**
+ * True for the types subscribed by namespace (Envoy's `use_namespace_matching`): VHDS, where subscribing a
+ * route configuration's name asks for every virtual host named `<that name>/...`.
+ */
+export function isNamespacedType(typeUrl: string): boolean {
+  return typeUrl === TypeUrl.VIRTUAL_HOST;
+}
+
+/** The namespace of a namespaced resource name: everything before its last `/` (`80/reviews:80` → `80`). */
+export function namespaceOf(name: string): string {
+  const i = name.lastIndexOf('/');
+  return i < 0 ? '' : name.slice(0, i);
+}
+
+/**
+ * The node `client_features` entry (reverse-DNS named, as Envoy asks of features outside its own list) by
+ * which a proxy says it applies VHDS: the server then sends it sidecar route configurations as VHDS stubs
+ * on a delta stream, and their virtual hosts one resource each.
+ */
+export const VHDS_CLIENT_FEATURE = 'io.mizzen.vhds';

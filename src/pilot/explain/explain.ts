@@ -115,7 +115,7 @@ export function explain(
         clusters: [describeCluster(gen, ref, tcpCluster, 1)],
       },
     };
-  const [rc] = gen.generate(ref, TypeUrl.ROUTE, [picked.routeConfig]);
+  const [rc] = gen.wholeRouteConfigs(ref, [picked.routeConfig]);
   // The proxy's own compiler (per-filter configs kept raw: explain reads the fault config from them).
   if (!rc) return { ...base, listener, error: `route config ${picked.routeConfig} was not generated` };
   const table = new RouteTable(rc, (_name, cfg) => cfg);

@@ -82,6 +82,6 @@ export function reachedResources(gen: Generator, proxy: ProxyRef): Set<string> {
   const out = selectedResources(gen.scope(proxy));
   collect(gen.generate(proxy, TypeUrl.LISTENER, []), out, 0);
   collect(gen.generate(proxy, TypeUrl.CLUSTER, []), out, 0);
-  collect(gen.generate(proxy, TypeUrl.ROUTE, gen.routeNames(proxy)), out, 0);
+  collect(gen.wholeRouteConfigs(proxy, gen.routeNames(proxy)), out, 0);
   return out;
 }

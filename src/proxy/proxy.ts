@@ -1,7 +1,7 @@
 // The data plane process: wires stats, clusters, listeners, config manager, admin and the ADS client;
 // publishes bound ports (log lines and an optional ready file) and shuts down cleanly.
 import type { AdsClient } from '../xds/ads-client.js';
-import { TypeUrl } from '../xds/type-urls.js';
+import { TypeUrl, VHDS_CLIENT_FEATURE } from '../xds/type-urls.js';
 import type { AdminContext, ServerState } from './admin/admin-context.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { Bootstrap } from './bootstrap/bootstrap.js';
@@ -223,6 +223,7 @@ export class Proxy implements AdminContext {
         cluster: this.node.cluster || undefined,
         metadata: this.node.metadata,
         locality: this.node.locality ?? undefined,
+        clientFeatures: [VHDS_CLIENT_FEATURE],
       },
       onResources: async (typeUrl, resources, version, incremental) => {
         const err = await this.config.apply(typeUrl, resources, version, 'dynamic', incremental);
@@ -234,6 +235,7 @@ export class Proxy implements AdminContext {
     this.config.onSubscriptionsChanged = () => {
       ads.subscribe(TypeUrl.ENDPOINT, this.config.edsNames());
       ads.subscribe(TypeUrl.ROUTE, this.config.rdsNames());
+      ads.subscribe(TypeUrl.VIRTUAL_HOST, this.config.vhdsNames());
       ads.subscribe(TypeUrl.SECRET, this.config.sdsNames());
     };
     // Envoy's gauge: 1 while the ADS stream is up, 0 otherwise.

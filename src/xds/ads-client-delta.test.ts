@@ -9,7 +9,7 @@ import { AdsServer, type Resource } from './ads-server.js';
 import { adsServiceConstructor, type DiscoveryRequestMessage } from './ads-service.js';
 import { encodeResource, type CanonicalObject } from './protos.js';
 import { edsCluster, waitFor } from './test-util.js';
-import { TypeUrl } from './type-urls.js';
+import { TypeUrl, VHDS_CLIENT_FEATURE } from './type-urls.js';
 
 const A = 'outbound|9080||a.default.svc.cluster.local';
 const B = 'outbound|9080||b.default.svc.cluster.local';
@@ -163,5 +163,60 @@ test('delta client falls back to state of the world on a server without delta xD
   } finally {
     client.close();
     server.forceShutdown();
+  }
+});
+
+test('delta client: VHDS by namespace; the node says it applies VHDS; unsubscribing forgets the namespace', async () => {
+  const hosts = new Map<string, Resource[]>([
+    [
+      '80',
+      [
+        { name: '80/a', domains: ['a'] },
+        { name: '80/b', domains: ['b'] },
+      ],
+    ],
+    ['9080', [{ name: '9080/c', domains: ['c'] }]],
+  ]);
+  let features: string[] = [];
+  const server = new AdsServer({
+    address: '127.0.0.1:0',
+    debounceMs: 10,
+    log: () => {},
+    immutableResources: true,
+    generate: (p, typeUrl, subscribed) => {
+      features = p.node.clientFeatures ?? [];
+      return typeUrl === TypeUrl.VIRTUAL_HOST ? subscribed.flatMap((n) => hosts.get(n) ?? []) : [];
+    },
+  });
+  const port = await server.listen();
+  const applied: CanonicalObject[][] = [];
+  const client = new AdsClient({
+    server: `127.0.0.1:${port}`,
+    node: { ...NODE, clientFeatures: [VHDS_CLIENT_FEATURE] },
+    wildcardTypes: [TypeUrl.CLUSTER],
+    log: () => {},
+    onResources: (typeUrl, resources) => {
+      if (typeUrl === TypeUrl.VIRTUAL_HOST) applied.push(resources);
+    },
+  });
+  try {
+    client.start();
+    client.subscribe(TypeUrl.VIRTUAL_HOST, ['80', '9080']);
+    await waitFor('the hosts of 80 and 9080', () => applied.at(-1)?.length === 3);
+    assert.deepEqual(features, [VHDS_CLIENT_FEATURE]);
+    assert.equal(server.proxies()[0].vhds, true, 'a delta stream whose node has the feature is on VHDS');
+
+    client.subscribe(TypeUrl.VIRTUAL_HOST, ['9080']);
+    await waitFor('the unsubscription', () => {
+      const t = server.syncStatus()[0]?.types[TypeUrl.VIRTUAL_HOST];
+      return t?.resourceNames.join() === '9080';
+    });
+    hosts.set('9080', [{ name: '9080/c', domains: ['c', 'c:9080'] }]);
+    await server.push();
+    await waitFor('the changed host', () => names(applied.at(-1)).join() === '9080/c');
+    assert.deepEqual((applied.at(-1)![0] as { domains: string[] }).domains, ['c', 'c:9080']);
+  } finally {
+    client.close();
+    await server.close();
   }
 });

@@ -16,7 +16,7 @@ import { stderrLogger } from './logger.js';
 import type { CanonicalObject } from './protos.js';
 import { decodeResource } from './protos.js';
 import { structFromJson } from './struct.js';
-import { shortTypeName, TypeUrl } from './type-urls.js';
+import { isNamespacedType, namespaceOf, shortTypeName, TypeUrl } from './type-urls.js';
 
 /** HTTP/2 stream and connection window of an ADS client, bytes (Envoy's default initial windows are 256 MiB). */
 export const ADS_FLOW_CONTROL_WINDOW = 256 * 1024 * 1024;
@@ -56,6 +56,8 @@ export interface AdsClientOptions {
     metadata?: Record<string, unknown>;
     /** Where the proxy runs (the bootstrap's node.locality); sent when set. */
     locality?: { region?: string; zone?: string; subZone?: string };
+    /** The node's `client_features` (e.g. `io.mizzen.vhds`: the proxy applies VHDS); sent when set. */
+    clientFeatures?: readonly string[];
   };
   /** Receives each accepted-or-rejected update. */
   onResources: ResourceHandler;
@@ -278,12 +280,13 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
   }
 
   private nodeMessage(): DiscoveryRequestMessage['node'] {
-    const { id, cluster, metadata, locality } = this.options.node;
+    const { id, cluster, metadata, locality, clientFeatures } = this.options.node;
     return {
       id,
       cluster,
       metadata: structFromJson(metadata ?? {}),
       ...(locality ? { locality } : {}),
+      ...(clientFeatures?.length ? { clientFeatures: [...clientFeatures] } : {}),
       userAgentName: 'mizzen',
     };
   }
@@ -308,9 +311,12 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
       const wanted = new Set(want);
       req.resourceNamesUnsubscribe = [...current].filter((n) => !wanted.has(n));
       if (req.resourceNamesSubscribe.length === 0 && req.resourceNamesUnsubscribe.length === 0) return;
-      // Resources no longer subscribed are forgotten, as Envoy does.
+      // Resources no longer subscribed are forgotten, as Envoy does (VHDS: every one in the namespace).
       const held = this.held.get(typeUrl);
-      if (held) for (const n of req.resourceNamesUnsubscribe) held.delete(n);
+      if (held && isNamespacedType(typeUrl)) {
+        const gone = new Set(req.resourceNamesUnsubscribe);
+        for (const n of [...held.keys()]) if (gone.has(namespaceOf(n))) held.delete(n);
+      } else if (held) for (const n of req.resourceNamesUnsubscribe) held.delete(n);
     }
     this.streamNames.set(typeUrl, new Set(want));
     if (withNode) req.node = this.nodeMessage();

@@ -6,6 +6,8 @@ import { compilePerRoute } from '../http/filters/registry.js';
 import type { NodeInfo } from '../http/filters/filter.js';
 import type { HcmContext } from '../http/hcm/hcm-config.js';
 import { RouteTable } from '../http/route/route-table.js';
+import type { VirtualHost } from '../http/route/virtual-host.js';
+import { namespaceOf } from '../../xds/type-urls.js';
 import { ListenerConfig } from '../listener/listener-config.js';
 import type { ListenerManager } from '../listener/listener-manager.js';
 import type { StatsStore, Counter } from '../stats/stats-store.js';
@@ -21,6 +23,7 @@ import type {
   envoy_config_endpoint_v3_ClusterLoadAssignment as ClusterLoadAssignment,
   envoy_config_listener_v3_Listener as ListenerMessage,
   envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
+  envoy_config_route_v3_VirtualHost as VirtualHostMessage,
 } from '../../xds/envoy-types.js';
 
 const log = logger('config');
@@ -32,6 +35,7 @@ export const TYPE = {
   CLUSTER: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   ENDPOINT: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   SECRET: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+  VIRTUAL_HOST: 'type.googleapis.com/envoy.config.route.v3.VirtualHost',
 } as const;
 
 /** A route configuration with config-dump bookkeeping. */
@@ -74,6 +78,12 @@ export class ConfigManager implements SnapshotSource {
   /** Last NACK message per type URL ('' when the last update was accepted). */
   readonly lastErrors = new Map<string, string>();
   private snapshotVersion = 0;
+  /** VHDS: route configurations (as received) whose virtual hosts come by VHDS, by name. */
+  private readonly vhdsConfigs = new Map<string, RouteConfiguration>();
+  /** VHDS: the virtual hosts held per route configuration name, in the order received. */
+  private vhdsHosts = new Map<string, readonly VirtualHostMessage[]>();
+  /** Virtual hosts compiled so far, by message object: a VHDS update compiles only the hosts that changed. */
+  private readonly compiledHosts = new WeakMap<object, VirtualHost>();
   private readonly hcmCtx: HcmContext;
   private readonly xds: Record<string, XdsStats>;
   /** Called after changes that alter the EDS/RDS names to subscribe. */
@@ -96,6 +106,7 @@ export class ConfigManager implements SnapshotSource {
       [TYPE.ENDPOINT]: new XdsStats(store, 'cluster_manager.eds'),
       [TYPE.LISTENER]: new XdsStats(store, 'listener_manager.lds'),
       [TYPE.ROUTE]: new XdsStats(store, 'http.rds'),
+      [TYPE.VIRTUAL_HOST]: new XdsStats(store, 'http.vhds'),
     };
   }
 
@@ -130,6 +141,9 @@ export class ConfigManager implements SnapshotSource {
         break;
       case TYPE.ROUTE:
         errors = this.applyRoutes(resources, version, incremental);
+        break;
+      case TYPE.VIRTUAL_HOST:
+        errors = this.applyVirtualHosts(resources, version);
         break;
       case TYPE.SECRET:
         errors = this.secrets.apply(resources, version, source);
@@ -231,6 +245,23 @@ export class ConfigManager implements SnapshotSource {
       const name = String(r?.name ?? '');
       seen.add(name);
       const old = this.routes.get(name);
+      if (r?.vhds) {
+        // VHDS: the table is this configuration plus the virtual hosts VHDS holds for it.
+        const prev = this.vhdsConfigs.get(name);
+        if (
+          prev &&
+          (prev === r || (!incremental && JSON.stringify(prev) === JSON.stringify(r))) &&
+          (old || !this.vhdsReady(name, r))
+        ) {
+          if (old) old.version = version;
+          continue;
+        }
+        this.vhdsConfigs.set(name, r);
+        const err = this.buildVhdsTable(name, r, this.vhdsHosts.get(name) ?? [], version, now);
+        if (err) errors.push(err);
+        continue;
+      }
+      this.vhdsConfigs.delete(name);
       // Unchanged: the same object (a delta update hands unchanged route configs over as they were), or
       // in state of the world the same JSON. Over delta a new object was sent because it changed: the
       // comparison (two serializations of up to a few MiB) would only cost time.
@@ -248,8 +279,82 @@ export class ConfigManager implements SnapshotSource {
       }
     }
     for (const name of [...this.routes.keys()]) if (!seen.has(name)) this.routes.delete(name);
+    for (const name of [...this.vhdsConfigs.keys()])
+      if (!seen.has(name)) {
+        this.vhdsConfigs.delete(name);
+        this.vhdsHosts.delete(name); // a route configuration that comes back waits for VHDS again
+      }
     this.swap();
     return errors;
+  }
+
+  /**
+   * VHDS: the whole set of virtual hosts held, each named `<route configuration>/<virtual host>`. Route
+   * tables whose hosts changed are rebuilt (compiling only the hosts that are new objects); a table that
+   * fails keeps its last good hosts, and the update is NACKed naming the virtual host and field.
+   */
+  private applyVirtualHosts(list: readonly VirtualHostMessage[], version: string): string[] {
+    const next = new Map<string, VirtualHostMessage[]>();
+    for (const vh of list) {
+      const ns = namespaceOf(String(vh?.name ?? ''));
+      let hosts = next.get(ns);
+      if (!hosts) next.set(ns, (hosts = []));
+      hosts.push(vh);
+    }
+    const errors: string[] = [];
+    const now = new Date().toISOString();
+    const kept = new Map<string, readonly VirtualHostMessage[]>();
+    for (const name of new Set([...next.keys(), ...this.vhdsHosts.keys()])) {
+      const prev = this.vhdsHosts.get(name);
+      const hosts = next.get(name) ?? [];
+      if (prev && prev.length === hosts.length && prev.every((h, i) => h === hosts[i])) {
+        kept.set(name, prev);
+        continue;
+      }
+      const rc = this.vhdsConfigs.get(name);
+      const err = rc ? this.buildVhdsTable(name, rc, hosts, version, now) : null;
+      if (err) {
+        errors.push(err);
+        if (prev) kept.set(name, prev);
+      } else if (hosts.length > 0) kept.set(name, hosts);
+    }
+    this.vhdsHosts = kept;
+    this.swap();
+    return errors;
+  }
+
+  /**
+   * True once a VHDS route configuration can serve: VHDS has answered for it (the server sends every one
+   * at least its catch-all host), or it carries virtual hosts of its own. Until then it is left out, so a
+   * listener refers to a table that does not exist yet, and the proxy is not LIVE.
+   */
+  private vhdsReady(name: string, rc: RouteConfiguration): boolean {
+    return (this.vhdsHosts.get(name)?.length ?? 0) > 0 || (rc.virtualHosts?.length ?? 0) > 0;
+  }
+
+  /** Compiles a VHDS route configuration with `hosts`; returns the NACK message, or null. */
+  private buildVhdsTable(
+    name: string,
+    rc: RouteConfiguration,
+    hosts: readonly VirtualHostMessage[],
+    version: string,
+    now: string,
+  ): string | null {
+    if (hosts.length === 0 && (rc.virtualHosts?.length ?? 0) === 0) {
+      this.routes.delete(name); // not answered yet (see vhdsReady)
+      return null;
+    }
+    const merged: RouteConfiguration = { ...rc, virtualHosts: [...(rc.virtualHosts ?? []), ...hosts] };
+    try {
+      this.routes.set(name, {
+        table: new RouteTable(merged, compilePerRoute, this.compiledHosts),
+        version,
+        lastUpdated: now,
+      });
+      return null;
+    } catch (e) {
+      return describe(e, `route configuration ${name}`);
+    }
   }
 
   /** RDS names the listeners reference. */
@@ -263,6 +368,11 @@ export class ConfigManager implements SnapshotSource {
     for (const e of this.listeners.entries.values()) configs.push(e.listener.config.config);
     for (const e of this.clusters.entries.values()) configs.push(e.cluster.config);
     return sdsNames(configs);
+  }
+
+  /** Route configuration names whose virtual hosts come by VHDS (the VHDS subscription's namespaces). */
+  vhdsNames(): string[] {
+    return [...this.vhdsConfigs.keys()];
   }
 
   /** EDS names the clusters need. */

@@ -32,14 +32,24 @@ export class RouteTable {
     /** The canonical RouteConfiguration. */
     readonly config: RouteConfiguration,
     compile: PerFilterCompiler,
+    /**
+     * Virtual hosts compiled earlier, by message object (VHDS: an update hands over the unchanged hosts as
+     * the objects they were, so only changed ones compile); hosts compiled here are added.
+     */
+    compiled?: WeakMap<object, VirtualHost>,
   ) {
     this.name = String(config.name ?? '');
     try {
       this.requestHeaders = HeaderMutation.of(config.requestHeadersToAdd, config.requestHeadersToRemove);
       this.responseHeaders = HeaderMutation.of(config.responseHeadersToAdd, config.responseHeadersToRemove);
-      this.virtualHosts = (config.virtualHosts ?? []).map(
-        (v, i) => new VirtualHost(v, compile, `virtualHosts[${i}]`),
-      );
+      this.virtualHosts = (config.virtualHosts ?? []).map((v, i) => {
+        let vh = compiled?.get(v);
+        if (!vh) {
+          vh = new VirtualHost(v, compile, `virtualHosts[${i}]`);
+          compiled?.set(v, vh);
+        }
+        return vh;
+      });
     } catch (e) {
       throw new ConfigError(
         this.name || '(unnamed route configuration)',

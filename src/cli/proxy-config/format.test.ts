@@ -188,6 +188,42 @@ test('routes table: domains abbreviated, matches short, virtual service from met
   ]);
 });
 
+test('routes table: a virtual host that came by VHDS shows its name without the route config prefix', () => {
+  const vhds = {
+    configs: [
+      {
+        '@type': `${A}RoutesConfigDump`,
+        dynamicRouteConfigs: [
+          {
+            routeConfig: {
+              name: 'http_proxy',
+              vhds: { configSource: { ads: {} } },
+              virtualHosts: [
+                {
+                  name: 'http_proxy/ratings.default.svc.cluster.local:9080',
+                  domains: ['ratings'],
+                  routes: [{}],
+                },
+                { name: 'http_proxy/allow_any', domains: ['*'], routes: [{}] },
+              ],
+            },
+          },
+          // Without vhds the name is the virtual host's own, slash or not.
+          { routeConfig: { name: 'x', virtualHosts: [{ name: 'x/y', domains: ['y'], routes: [{}] }] } },
+        ],
+      },
+    ],
+  };
+  assert.deepEqual(
+    routeRows(vhds).map((r) => [r[0], r[1]]),
+    [
+      ['http_proxy', 'ratings.default.svc.cluster.local:9080'],
+      ['http_proxy', 'allow_any'],
+      ['x', 'x/y'],
+    ],
+  );
+});
+
 test('endpoints table from /clusters JSON: health and outlier state', () => {
   const rows = endpointRows({
     clusterStatuses: [

@@ -181,12 +181,16 @@ export function routeRows(dump: any): string[][] {
   const rows: string[][] = [];
   for (const rc of routeConfigsOf(dump)) {
     const name = String(rc?.name ?? '');
+    // A virtual host that came by VHDS is named `<route config>/<name>`: the table shows the name.
+    const vhds = `${name}/`;
     for (const vh of rc?.virtualHosts ?? []) {
       const domains = abbreviateDomains(vh.domains ?? []);
       const routes: any[] = vh.routes ?? [];
-      if (!routes.length) rows.push([name, vh.name ?? '', domains, '-', '-']);
+      const vhName = String(vh.name ?? '');
+      const shown = rc?.vhds && vhName.startsWith(vhds) ? vhName.slice(vhds.length) : vhName;
+      if (!routes.length) rows.push([name, shown, domains, '-', '-']);
       for (const r of routes)
-        rows.push([name, vh.name ?? '', domains, routeMatch(r.match), istioConfigRef(r.metadata) ?? '-']);
+        rows.push([name, shown, domains, routeMatch(r.match), istioConfigRef(r.metadata) ?? '-']);
     }
   }
   return rows;

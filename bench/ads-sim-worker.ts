@@ -16,6 +16,8 @@ export type ToWorker =
       mode: XdsMode;
       /** Real Mizzen proxies (their own ADS client, delta) instead of simulated clients. */
       mizzenProxies?: boolean;
+      /** Simulated delta clients ask for VHDS (as the Mizzen proxy does). */
+      vhds?: boolean;
     }
   | { type: 'watch'; watch: Watch }
   | { type: 'stop' };
@@ -60,7 +62,7 @@ process.on('message', (msg: ToWorker) => {
     // Connections are opened over `spreadMs`, as proxies starting with their pods would.
     msg.nodes.forEach((node, i) => {
       const Client = msg.mizzenProxies ? MizzenProxyClient : msg.mode === 'sotw' ? SimClient : DeltaSimClient;
-      const c = new Client(msg.first + i, msg.server, node, sink, () => watches);
+      const c = new Client(msg.first + i, msg.server, node, sink, () => watches, msg.vhds === true);
       clients.push(c);
       setTimeout(() => c.start(), (msg.spreadMs * i) / Math.max(1, msg.nodes.length));
     });

@@ -42,6 +42,8 @@ export interface ControlPlaneOptions {
   xdsMode?: XdsMode;
   /** The clients are real Mizzen proxies (several per worker process) instead of simulated ones. */
   mizzenProxies?: boolean;
+  /** Simulated delta clients ask for VHDS, as the Mizzen proxy does (default true). */
+  vhds?: boolean;
   /** Give up waiting for a phase after this long, seconds. */
   timeoutSeconds: number;
   /** Scratch folder. */
@@ -89,6 +91,8 @@ export interface ControlPlaneResult {
    * simulated ones; their workers' RSS once all were synced. Absent when simulated.
    */
   mizzenProxies?: { workersRssSynced: number };
+  /** The clients asked for VHDS (delta only); absent in reports from before VHDS (= they did not). */
+  vhds?: boolean;
   /** Namespaces and services in each; absent in reports from before Sidecar scoping (= all in `default`). */
   layout?: { namespaces: number; perNamespace: number | null };
   /** The namespace of service 0 (the edited VirtualService and the new service) and its clients. */
@@ -285,7 +289,8 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
     const peak = watchPeakRss(pid, 200);
 
     o.log(`control plane: ${address}; connecting ${o.clients} clients from ${o.workers} worker processes`);
-    fleet = new Fleet(o.workers, o.xdsMode ?? 'delta', o.mizzenProxies ?? false);
+    const vhds = (o.xdsMode ?? 'delta') === 'delta' && o.vhds !== false;
+    fleet = new Fleet(o.workers, o.xdsMode ?? 'delta', o.mizzenProxies ?? false, vhds);
     const f = fleet;
     const cpuNow = (): CpuSplit => ({ server: sampleTree(pid).cpuSeconds, clients: f.cpuSeconds() });
     const since = (a: CpuSplit): CpuSplit => {
@@ -401,6 +406,7 @@ export async function runControlPlane(o: ControlPlaneOptions): Promise<ControlPl
       workers: o.workers,
       xdsMode: o.mizzenProxies ? 'delta' : (o.xdsMode ?? 'delta'),
       ...(o.mizzenProxies ? { mizzenProxies: { workersRssSynced } } : {}),
+      vhds: o.mizzenProxies === true || vhds,
       layout: { namespaces, perNamespace: layout.perNamespace },
       changeNamespace: { name: changeNs, clients: audience.size },
       resources: o.services * 5 + (layout.perNamespace === null ? 0 : namespaces),

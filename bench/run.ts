@@ -27,6 +27,8 @@ const HELP = `usage: node dist/bench/run.js [flags]        (npm run bench -- [fl
                         namespace; the edit and the new service go to ns-0, so only its proxies
                         should get them                        [off; 10 when given without K]
   --sotw                control plane: simulated clients speak state-of-the-world ADS (default: delta)
+  --no-vhds             control plane: simulated delta clients do not ask for VHDS, so route configs
+                        come whole (default: they ask, as the Mizzen proxy does)
   --mizzen-proxies      control plane: the M clients are real Mizzen proxies (the proxy's own ADS
                         client and config compilers, delta), up to 100 per worker process, each
                         bound to its own loopback address, instead of simulated clients
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
       'sidecar-scope': { type: 'string' },
       full: { type: 'boolean', default: false },
       sotw: { type: 'boolean', default: false },
+      'no-vhds': { type: 'boolean', default: false },
       'mizzen-proxies': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'no-profile': { type: 'boolean', default: false },
@@ -151,6 +154,7 @@ async function main(): Promise<number> {
         sidecarScope: scope,
         xdsMode: values.sotw ? 'sotw' : 'delta',
         mizzenProxies: values['mizzen-proxies'],
+        vhds: !values['no-vhds'],
         timeoutSeconds: values.full ? 300 : 120,
         tmpDir,
         log,

@@ -12,7 +12,7 @@ import type {
 } from '../../src/xds/ads-service.js';
 import { decodeResource, type AnyMessage } from '../../src/xds/protos.js';
 import { structFromJson } from '../../src/xds/struct.js';
-import { TypeUrl } from '../../src/xds/type-urls.js';
+import { TypeUrl, VHDS_CLIENT_FEATURE } from '../../src/xds/type-urls.js';
 
 /** Who a simulated proxy claims to be. */
 export interface SimNode {
@@ -20,7 +20,10 @@ export interface SimNode {
   metadata: Record<string, unknown>;
 }
 
-/** Bytes that, once present in a response of `typeUrl`, mean the change reached this client. */
+/**
+ * Bytes that, once present in a response of `typeUrl`, mean the change reached this client. A watch of RDS
+ * also looks at VHDS responses: a client on VHDS gets a route change as virtual hosts.
+ */
 export interface Watch {
   id: number;
   typeUrl: string;
@@ -141,7 +144,8 @@ export function nowMs(): number {
 /**
  * One simulated proxy on a Delta ADS stream: CDS and LDS wildcard, EDS and RDS by name (subscribing and
  * unsubscribing as clusters and listeners come and go), ACKing every response; it keeps per type the
- * names it holds and, for clusters and listeners, the names they refer to.
+ * names it holds and, for clusters and listeners, the names they refer to. With `vhds` it says so in its
+ * node's client features, as the Mizzen proxy does, and subscribes VHDS to the route configs it holds.
  */
 export class DeltaSimClient {
   private readonly client: grpc.Client;
@@ -161,6 +165,7 @@ export class DeltaSimClient {
     private readonly node: SimNode,
     private readonly sink: SimSink,
     private readonly watches: () => Watch[],
+    private readonly vhds = false,
   ) {
     this.client = new (adsServiceConstructor())(server, grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
@@ -183,7 +188,12 @@ export class DeltaSimClient {
     });
     call.write({
       typeUrl: TypeUrl.CLUSTER,
-      node: { id: this.node.id, metadata: structFromJson(this.node.metadata), userAgentName: 'mizzen-bench' },
+      node: {
+        id: this.node.id,
+        metadata: structFromJson(this.node.metadata),
+        userAgentName: 'mizzen-bench',
+        ...(this.vhds ? { clientFeatures: [VHDS_CLIENT_FEATURE] } : {}),
+      },
     });
     call.write({ typeUrl: TypeUrl.LISTENER });
   }
@@ -211,13 +221,17 @@ export class DeltaSimClient {
       held.set(r.name ?? '', follows ? dependentNames(r.resource) : []);
     }
     for (const n of res.removedResources ?? []) held.delete(n);
-    checkWatches(this.watches(), this.watchesDone, typeUrl, anys, (id) =>
+    const watched = typeUrl === TypeUrl.VIRTUAL_HOST ? TypeUrl.ROUTE : typeUrl;
+    checkWatches(this.watches(), this.watchesDone, watched, anys, (id) =>
       this.sink.arrived(id, this.index, at),
     );
     this.seen.add(typeUrl);
     this.call?.write({ typeUrl, responseNonce: res.nonce ?? '' }); // ACK
     if (typeUrl === TypeUrl.CLUSTER) this.follow(TypeUrl.ENDPOINT, held);
     else if (typeUrl === TypeUrl.LISTENER) this.follow(TypeUrl.ROUTE, held);
+    // VHDS by the route configs' names (the server sends a VHDS client's sidecar route configs as stubs).
+    else if (typeUrl === TypeUrl.ROUTE && this.vhds)
+      this.follow(TypeUrl.VIRTUAL_HOST, new Map([...held.keys()].map((n) => [n, [n]])));
     if (!this.isSynced && this.allSeen()) {
       this.isSynced = true;
       this.sink.synced(this.index, at, this.bytes);

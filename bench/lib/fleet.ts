@@ -30,6 +30,8 @@ export class Fleet {
     count: number,
     private readonly mode: XdsMode = 'delta',
     private readonly mizzenProxies = false,
+    /** Simulated delta clients ask for VHDS. */
+    private readonly vhds = true,
   ) {
     for (let w = 0; w < count; w++) {
       const child = fork(join(benchDist, 'ads-sim-worker.js'), [], {
@@ -60,6 +62,7 @@ export class Fleet {
         spreadMs: 0,
         mode: this.mode,
         mizzenProxies: this.mizzenProxies,
+        vhds: this.vhds,
       };
       w.send(msg);
     });

@@ -64,8 +64,9 @@ export class MizzenProxyClient {
     config.apply = async (typeUrl, resources, version, source, incremental) => {
       const err = await apply(typeUrl, resources, version, source, incremental);
       const at = nowMs();
+      const watched = typeUrl === TYPE.VIRTUAL_HOST ? TYPE.ROUTE : typeUrl; // VHDS carries route changes
       for (const w of this.watches()) {
-        if (w.typeUrl !== typeUrl || this.watchesDone.has(w.id)) continue;
+        if (w.typeUrl !== watched || this.watchesDone.has(w.id)) continue;
         // The marker is a host (in a resource's name) or a value inside a route: names first, then the text.
         const hit =
           resources.some((r) => String((r as { name?: unknown }).name ?? '').includes(w.marker)) ||

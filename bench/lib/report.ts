@@ -232,7 +232,7 @@ function streamErrors(r: ControlPlaneResult): string {
 function clientsText(r: ControlPlaneResult): string {
   if (r.mizzenProxies)
     return `${r.clients} real Mizzen proxies (the proxy's own Delta ADS client, config manager and route, cluster and listener compilers; up to 100 per process in ${r.workers} worker processes, each with its listeners and admin on its own loopback address; a change counts as arrived when the proxy has applied the update carrying it, found by a scan of the applied resources, which the proxies' CPU includes)`;
-  return `${r.clients} simulated proxies (raw ${r.xdsMode === 'delta' ? 'Delta ADS (incremental xDS)' : 'state-of-the-world ADS'} streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does)`;
+  return `${r.clients} simulated proxies (raw ${r.xdsMode === 'delta' ? 'Delta ADS (incremental xDS)' : 'state-of-the-world ADS'} streams, one HTTP/2 connection each with Envoy's 256 MiB windows, in ${r.workers} worker processes; each subscribes CDS and LDS, then the EDS and RDS names they carry${r.vhds ? ', then VHDS for the route configs it holds (route configs come as VHDS stubs, their virtual hosts one resource each)' : r.xdsMode === 'delta' ? ' (no VHDS: route configs come whole)' : ''}, ACKs every response, and reconnects 0.5–1 s after a stream error as Envoy does)`;
 }
 
 function controlPlaneSection(r: ControlPlaneResult): string {

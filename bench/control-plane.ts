@@ -71,6 +71,8 @@ export interface PushCounts {
   eds: number;
   lds: number;
   rds: number;
+  /** Absent in reports from before VHDS. */
+  vhds?: number;
 }
 
 /** CPU-seconds spent in one phase. */
@@ -203,7 +205,7 @@ async function scrapePushes(debug: string): Promise<PushCounts | null> {
   try {
     const res = await fetch(`http://${debug}/metrics`, { signal: AbortSignal.timeout(10_000) });
     const text = await res.text();
-    const out: PushCounts = { cds: 0, eds: 0, lds: 0, rds: 0 };
+    const out: PushCounts = { cds: 0, eds: 0, lds: 0, rds: 0, vhds: 0 };
     for (const m of text.matchAll(/^pilot_xds_pushes\{type="(\w+)"\} (\d+)/gm))
       if (m[1] in out) out[m[1] as keyof PushCounts] = Number(m[2]);
     return out;
@@ -214,11 +216,19 @@ async function scrapePushes(debug: string): Promise<PushCounts | null> {
 
 function pushDelta(a: PushCounts | null, b: PushCounts | null): PushCounts | null {
   if (!a || !b) return null;
-  return { cds: b.cds - a.cds, eds: b.eds - a.eds, lds: b.lds - a.lds, rds: b.rds - a.rds };
+  return {
+    cds: b.cds - a.cds,
+    eds: b.eds - a.eds,
+    lds: b.lds - a.lds,
+    rds: b.rds - a.rds,
+    vhds: (b.vhds ?? 0) - (a.vhds ?? 0),
+  };
 }
 
 function pushText(p: PushCounts | null): string {
-  return p ? `pushes CDS ${p.cds}, EDS ${p.eds}, LDS ${p.lds}, RDS ${p.rds}` : 'pushes not scraped';
+  return p
+    ? `pushes CDS ${p.cds}, EDS ${p.eds}, LDS ${p.lds}, RDS ${p.rds}, VHDS ${p.vhds ?? 0}`
+    : 'pushes not scraped';
 }
 
 async function waitFor(cond: () => boolean, timeoutSeconds: number): Promise<boolean> {

@@ -186,7 +186,7 @@ Sidecar scope: each simulated proxy lives in its service's namespace (node id \`
 }
 
 function pushCells(p: PushCounts | null | undefined): string {
-  return p ? `${p.cds} | ${p.eds} | ${p.lds} | ${p.rds}` : 'not measured | | |';
+  return p ? `${p.cds} | ${p.eds} | ${p.lds} | ${p.rds} | ${p.vhds ?? '-'}` : 'not measured | | | |';
 }
 
 /** Responses sent per phase (`pilot_xds_pushes{type}` deltas); "not measured" in reports from before they were. */
@@ -200,8 +200,8 @@ function pushTable(r: ControlPlaneResult): string {
   );
   return `Responses the server sent per phase, by type (deltas of \`pilot_xds_pushes{type}\` on its debug \`/metrics\`, read just before the phase and 1.5 s after its last expected arrival, or later if the server was still sending or busy then; for the cold sync, 3 s after the last client synced; the CPU figures below cover the same windows). The server regenerates a type for every proxy a change concerns but sends (and counts) a response only when that proxy's resources differ from what it last sent, so these count responses, not generations; the CPU figures below show the generation work.
 
-| phase | CDS | EDS | LDS | RDS | clients that can see the change |
-|---|---|---|---|---|---|
+| phase | CDS | EDS | LDS | RDS | VHDS | clients that can see the change |
+|---|---|---|---|---|---|---|
 | cold sync of the other ${r.clients - 1} | ${pushCells(p?.coldSync)} | ${r.clients - 1} |
 ${edits.join('\n')}
 ${p.endpointChange !== undefined ? `| endpoint-only change (one more Pod) | ${pushCells(p.endpointChange)} | ${audience} |\n` : ''}| full push (new service) | ${pushCells(p?.fullPush)} | ${audience} |

@@ -166,4 +166,56 @@ describe('config updates', () => {
     const r = await get(port, '/x');
     assert.equal(r.headers['x-backend'], 'b');
   });
+
+  it('VHDS: a stub serves once its hosts came; a changed host compiles alone; a bad one is NACKed, the last good kept', async () => {
+    const config = proxy.config;
+    const VH = TYPE.VIRTUAL_HOST;
+    const stub = { name: 'rds-r', vhds: { configSource: { ads: {} } } };
+    const host = (name: string, domains: string[], cluster: string): any => ({
+      name: `rds-r/${name}`,
+      domains,
+      routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster } }],
+    });
+    // As Envoy: VHDS only over a delta stream.
+    const sotw = await config.apply(TYPE.ROUTE, [stub], 'v-sotw');
+    assert.match(String(sotw?.message), /route configuration rds-r: vhds: VHDS needs delta xDS/);
+    assert.equal((await get(port, '/x')).headers['x-backend'], 'b', 'the last good table keeps serving');
+
+    assert.equal(await config.apply(TYPE.ROUTE, [stub], 'v1', 'dynamic', true), undefined);
+    assert.equal(config.current.routeTable('rds-r'), undefined, 'no table until VHDS answers');
+    assert.deepEqual(config.vhdsNames(), ['rds-r']);
+    const other = host('other', ['other.example'], 'b');
+    assert.equal(await config.apply(VH, [host('any', ['*'], 'a'), other], 'h1', 'dynamic', true), undefined);
+    assert.equal((await get(port, '/x')).headers['x-backend'], 'a');
+    const compiledOther = config.current.routeTable('rds-r')!.virtualHost('other.example');
+
+    const changed = host('any', ['*'], 'b');
+    assert.equal(await config.apply(VH, [changed, other], 'h2', 'dynamic', true), undefined);
+    assert.equal((await get(port, '/x')).headers['x-backend'], 'b');
+    const table = config.current.routeTable('rds-r')!;
+    assert.equal(
+      table.virtualHost('other.example'),
+      compiledOther,
+      'the unchanged host was not compiled again',
+    );
+    assert.equal(table.config.virtualHosts?.length, 2);
+
+    const bad = {
+      ...host('any', ['*'], 'a'),
+      routes: [
+        {
+          match: { prefix: '/' },
+          route: { cluster: 'a', regexRewrite: { pattern: { regex: '(' }, substitution: 'x' } },
+        },
+      ],
+    };
+    const nack = await config.apply(VH, [bad, other], 'h3', 'dynamic', true);
+    assert.match(String(nack?.message), /route configuration rds-r: virtualHosts\[0\]\.routes\[0\].*regex/);
+    assert.equal((await get(port, '/x')).headers['x-backend'], 'b', 'the last good hosts keep serving');
+
+    // Back to a whole route config: VHDS is no longer asked for it.
+    assert.equal(await config.apply(TYPE.ROUTE, [routeTo('a')], 'v2', 'dynamic', true), undefined);
+    assert.deepEqual(config.vhdsNames(), []);
+    assert.equal((await get(port, '/x')).headers['x-backend'], 'a');
+  });
 });

@@ -246,6 +246,17 @@ export class ConfigManager implements SnapshotSource {
       seen.add(name);
       const old = this.routes.get(name);
       if (r?.vhds) {
+        // As Envoy: VHDS works over the ADS stream, and only when that stream is delta.
+        const refused = !r.vhds.configSource?.ads
+          ? 'vhds.configSource: only ads is supported (the virtual hosts come over the ADS stream)'
+          : !incremental
+            ? 'vhds: VHDS needs delta xDS, and this update came over state of the world'
+            : null;
+        if (refused) {
+          errors.push(`route configuration ${name}: ${refused}`);
+          if (old) old.version = version;
+          continue;
+        }
         // VHDS: the table is this configuration plus the virtual hosts VHDS holds for it.
         const prev = this.vhdsConfigs.get(name);
         if (
@@ -261,7 +272,7 @@ export class ConfigManager implements SnapshotSource {
         if (err) errors.push(err);
         continue;
       }
-      this.vhdsConfigs.delete(name);
+      if (this.vhdsConfigs.delete(name)) this.vhdsHosts.delete(name);
       // Unchanged: the same object (a delta update hands unchanged route configs over as they were), or
       // in state of the world the same JSON. Over delta a new object was sent because it changed: the
       // comparison (two serializations of up to a few MiB) would only cost time.

@@ -104,6 +104,25 @@ test('proxy-status states: SYNCED when the last sent is ACKed, STALE with why, N
   assert.equal(text[6], '  reviews-v1-0.default RDS version 7: bad route');
 });
 
+test('proxy-status: on VHDS the RDS column shows the virtual hosts state when the route configs are SYNCED', () => {
+  const V = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+  const proxy = (vhds: Record<string, unknown>): unknown => ({
+    id: 'sidecar~127.1.0.4~productpage-0.default~default.svc.cluster.local',
+    types: { [R]: { sent: '3', acked: '3', nonce: 'r3' }, [V]: vhds },
+  });
+  const rds = (syncz: unknown): string => proxyStatusRows([syncz], 'x')[0][5];
+  assert.equal(rds(proxy({ sent: '5', acked: '5', nonce: 'v5' })), 'SYNCED');
+  assert.equal(rds(proxy({ sent: '5', acked: '4', nonce: 'v5' })), 'STALE (not acked) (VHDS)');
+  const nacked = proxy({
+    sent: '5',
+    acked: '4',
+    nonce: 'v5',
+    lastNack: { version: '5', nonce: 'v5', message: 'virtual host 80/x: bad' },
+  });
+  assert.equal(rds(nacked), 'STALE (NACK) (VHDS)');
+  assert.deepEqual(nackLines([nacked]), ['productpage-0.default VHDS version 5: virtual host 80/x: bad']);
+});
+
 const SERVICE = (name: string): string => `apiVersion: v1
 kind: Service
 metadata: { name: ${name}, namespace: default }

@@ -42,6 +42,18 @@ const TYPE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['ECDS', 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig'],
 ];
 
+/** VHDS: a proxy on it gets its route configs' virtual hosts apart; the RDS column covers both. */
+const VHDS = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+
+/** A type column's cell; RDS shows the VHDS state when the route configs are SYNCED but their hosts are not. */
+function cell(p: SynczEntry, column: string, url: string): string {
+  const state = typeSyncState(p.types?.[url]);
+  const vhds = column === 'RDS' ? p.types?.[VHDS] : undefined;
+  if (!vhds || state !== 'SYNCED') return state;
+  const hosts = typeSyncState(vhds);
+  return hosts === 'SYNCED' ? state : `${hosts} (VHDS)`;
+}
+
 /** Whether the proxy NACKed the last response sent (not an earlier one). */
 function nackedLast(t: SynczType): boolean {
   const n = t.lastNack;
@@ -84,7 +96,7 @@ export function proxyStatusRows(syncz: unknown, istiod: string): string[][] {
     .map((p) => [
       proxyName(String(p.id ?? '')),
       String(p.metadata?.CLUSTER_ID ?? 'Kubernetes'),
-      ...TYPE_COLUMNS.map(([, url]) => typeSyncState(p.types?.[url])),
+      ...TYPE_COLUMNS.map(([column, url]) => cell(p, column, url)),
       istiod,
       versionOf(p),
     ])
@@ -95,7 +107,7 @@ export function proxyStatusRows(syncz: unknown, istiod: string): string[][] {
 export function nackLines(syncz: unknown): string[] {
   const out: string[] = [];
   for (const p of entries(syncz)) {
-    for (const [column, url] of TYPE_COLUMNS) {
+    for (const [column, url] of [...TYPE_COLUMNS, ['VHDS', VHDS] as const]) {
       const t = p.types?.[url];
       if (!t?.sent || t.sent === t.acked || !nackedLast(t)) continue;
       const message = (t.lastNack?.message ?? '').replace(/\s+/g, ' ').trim();

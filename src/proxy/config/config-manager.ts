@@ -302,7 +302,7 @@ export class ConfigManager implements SnapshotSource {
   /**
    * VHDS: the whole set of virtual hosts held, each named `<route configuration>/<virtual host>`. Route
    * tables whose hosts changed are rebuilt (compiling only the hosts that are new objects); a table that
-   * fails keeps its last good hosts, and the update is NACKed naming the virtual host and field.
+   * fails keeps its last good hosts, and the update is NACKed naming the route configuration and field.
    */
   private applyVirtualHosts(list: readonly VirtualHostMessage[], version: string): string[] {
     const next = new Map<string, VirtualHostMessage[]>();

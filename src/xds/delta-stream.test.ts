@@ -81,7 +81,7 @@ async function serve(
       if (typeUrl === TypeUrl.ROUTE) return names.flatMap((n) => (routes.has(n) ? [routes.get(n)!] : []));
       // VHDS: the virtual hosts of the subscribed route configs, named `<route config>/<host>`.
       if (typeUrl === TypeUrl.VIRTUAL_HOST)
-        return names.flatMap((n) => ((routes.get(n)?.virtualHosts as Resource[]) ?? []).map((vh) => vh));
+        return names.flatMap((n) => (routes.get(n)?.virtualHosts as Resource[]) ?? []);
       return [];
     },
   });

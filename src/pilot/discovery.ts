@@ -7,6 +7,7 @@ import { TypeUrl } from '../xds/type-urls.js';
 import { stderrLogger, type XdsLogger } from '../xds/logger.js';
 import type { ServerKeepalive } from '../xds/server-keepalive.js';
 import { DnsCache } from '../registry/dns.js';
+import { hostsOverlap } from '../registry/host.js';
 import { buildPushContext, type PushContext, type VirtualServiceEntry } from './push-context.js';
 import { customWarnings } from './authz/ext-authz-filters.js';
 import { telemetryWarnings } from './telemetry/telemetry-warnings.js';
@@ -63,6 +64,7 @@ const LISTENERS_AND_ROUTES: ReadonlySet<string> = new Set([
   TypeUrl.ROUTE,
   TypeUrl.VIRTUAL_HOST,
 ]);
+const ROUTES_ONLY: ReadonlySet<string> = new Set([TypeUrl.ROUTE, TypeUrl.VIRTUAL_HOST]);
 
 const MESH: ReadonlySet<string> = new Set(['mesh']);
 
@@ -109,15 +111,44 @@ export function affectedProxies(change: ConfigChange, ctx?: ChangeContext): Prox
   }
   if (kinds.every((k) => ROUTING_ONLY.has(k))) {
     const changed = ctx ? changedVirtualServices(change, ctx) : null;
+    // A sidecar's listeners read VirtualServices only through tcp and tls rules.
+    const sidecarTypes =
+      changed === null || sidecarListenersMayChange(changed, ctx!) ? LISTENERS_AND_ROUTES : ROUTES_ONLY;
     // Gateways and proxyless gRPC clients derive clusters from routes: they get every type.
     return (p) => {
       if (p.id.startsWith('router~') || p.metadata.GENERATOR === 'grpc') return 'all';
       if (changed === null) return LISTENERS_AND_ROUTES;
       const scope = ctx!.scope(p);
-      return changed.some((vs) => scope.seesVirtualService(vs, MESH)) ? LISTENERS_AND_ROUTES : null;
+      return changed.some((vs) => scope.seesVirtualService(vs, MESH)) ? sidecarTypes : null;
     };
   }
   return undefined;
+}
+
+/** Whether a VirtualService has tcp or tls rules (the only rules a sidecar's listeners are built from). */
+function hasL4Rules(vs: VirtualServiceEntry): boolean {
+  const spec = vs.resource.spec;
+  return (spec.tcp?.length ?? 0) > 0 || (spec.tls?.length ?? 0) > 0;
+}
+
+/**
+ * Whether changing these VirtualServices can change a sidecar's listeners. Listeners take a TCP or TLS
+ * port's filter chains from the tcp and tls rules of the VirtualService that applies to each host there
+ * (an exact host before the longest wildcard). So they can change only when a changed VirtualService has
+ * such rules, before or after the change, or shares a host with one that has them (which of the two
+ * applies to that host may change). Otherwise a sidecar gets RDS and VHDS only.
+ */
+export function sidecarListenersMayChange(
+  changed: readonly VirtualServiceEntry[],
+  ctx: ChangeContext,
+): boolean {
+  if (changed.some(hasL4Rules)) return true;
+  const l4Hosts = new Set<string>();
+  for (const push of [ctx.before, ctx.after])
+    for (const vs of push.virtualServices) if (hasL4Rules(vs)) for (const h of vs.hosts) l4Hosts.add(h);
+  for (const vs of changed)
+    for (const h of vs.hosts) for (const t of l4Hosts) if (hostsOverlap(h, t)) return true;
+  return false;
 }
 
 /**

@@ -99,6 +99,7 @@ test('a VirtualService-only change regenerates listeners, routes and VHDS virtua
   assert.ok(select);
   const sidecar = select(info('sidecar~127.1.0.2~a-0.default~default.svc.cluster.local'));
   assert.ok(sidecar instanceof Set);
+  // Without the push contexts the edited VirtualServices are not known: listeners too.
   assert.deepEqual([...sidecar].sort(), [TypeUrl.LISTENER, TypeUrl.ROUTE, TypeUrl.VIRTUAL_HOST].sort());
   assert.equal(select(info('router~127.0.0.1~gw-0.istio-system~istio-system.svc.cluster.local')), 'all');
   assert.equal(
@@ -211,4 +212,58 @@ status: { podIP: 127.1.0.9 }
   const outbound = (l: typeof cds) => l.filter((x) => String(x.name).startsWith('outbound|'));
   assert.deepEqual(outbound(cds), outbound(old.cds));
   assert.equal(outbound(cds)[0], outbound(old.cds)[0]);
+});
+
+test('an edit of HTTP-only VirtualServices skips sidecar listeners unless one shares a host with tcp or tls rules', () => {
+  const TCP = `---
+apiVersion: v1
+kind: Service
+metadata: { name: db }
+spec: { selector: { app: db }, ports: [{ name: tcp, port: 5432 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: db }
+spec: { hosts: [db], tcp: [{ route: [{ destination: { host: reviews, port: { number: 9080 } } }] }] }
+`;
+  const sidecar = info('sidecar~127.1.0.2~a-0.default~default.svc.cluster.local');
+  const typesFor = (before: string, after: string): string[] => {
+    const a = buildPushContext(buildSnapshot(1, loadText(before, 'a.yaml').resources));
+    const b = buildPushContext(buildSnapshot(2, loadText(after, 'a.yaml').resources));
+    const c = change(before, after);
+    const scope = generatorFor(b);
+    const select = affectedProxies(c, { before: a, after: b, scope: (p) => scope.scope(p) });
+    const t = select?.(sidecar);
+    assert.ok(t instanceof Set, String(t));
+    return [...t].sort();
+  };
+  // What the rule stands on: the sidecar's listeners as generated before and after.
+  const listeners = (yaml: string): string => {
+    const push = buildPushContext(buildSnapshot(1, loadText(yaml, 'a.yaml').resources));
+    const ref = proxyRef({ ip: '127.1.0.2', name: 'a-0' });
+    return JSON.stringify(generatorFor(push).generate(ref, TypeUrl.LISTENER, []));
+  };
+  const routes = [TypeUrl.ROUTE, TypeUrl.VIRTUAL_HOST].sort();
+  const all = [TypeUrl.LISTENER, TypeUrl.ROUTE, TypeUrl.VIRTUAL_HOST].sort();
+  // An HTTP-only edit: routes only, even with a tcp VirtualService elsewhere in the mesh.
+  const edited = BASE.replace(
+    'route: [{ destination: { host: reviews } }]',
+    'timeout: 2s, route: [{ destination: { host: reviews } }]',
+  );
+  assert.notEqual(edited, BASE);
+  assert.deepEqual(typesFor(BASE + TCP, edited + TCP), routes);
+  assert.equal(listeners(edited + TCP), listeners(BASE + TCP));
+  // A tcp VirtualService edited: listeners too.
+  assert.deepEqual(
+    typesFor(BASE + TCP, BASE + TCP.replace('host: reviews, port: { number: 9080 }', 'host: db')),
+    all,
+  );
+  // An HTTP-only VirtualService that takes a host a tcp rule applies to (it would shadow the rule): listeners too.
+  const shadow = edited.replace('hosts: [reviews]', 'hosts: [reviews, db]');
+  assert.deepEqual(typesFor(BASE + TCP, shadow + TCP), all);
+  assert.notEqual(
+    listeners(shadow + TCP),
+    listeners(BASE + TCP),
+    'the shadowed tcp rule changed the listeners',
+  );
 });

@@ -284,25 +284,7 @@ function byName<T extends object>(
   names: readonly string[],
   build: (name: string) => T | null,
 ): readonly T[] {
-  // A cache only gains entries, so the list for frozen names stays right for the cache's lifetime.
-  const memo = Object.isFrozen(names);
-  const known = memo ? listsByCache.get(cache)?.get(names) : undefined;
-  if (known) return known as readonly T[];
-  const out: T[] = [];
-  for (const n of names) {
-    let r = cache.get(n);
-    if (r === undefined) {
-      r = build(n);
-      cache.set(n, r);
-    }
-    if (r) out.push(r);
-  }
-  if (memo) {
-    let lists = listsByCache.get(cache);
-    if (!lists) listsByCache.set(cache, (lists = new WeakMap()));
-    lists.set(names, out);
-  }
-  return out;
+  return listFor<T, T>(cache, names, build, addOne);
 }
 
 /** As {@link byName} for builders that return a list per name: the lists of `names`, concatenated. */
@@ -311,17 +293,36 @@ function flatByName<T extends object>(
   names: readonly string[],
   build: (name: string) => T[] | null,
 ): readonly T[] {
+  return listFor<T[], T>(cache, names, build, addAll);
+}
+
+function addOne<T>(r: T, out: T[]): void {
+  out.push(r);
+}
+
+function addAll<T>(list: readonly T[], out: T[]): void {
+  for (const r of list) out.push(r);
+}
+
+/** What each name built (once per cache) added to one list, memoized per cache for frozen name lists. */
+function listFor<B extends object, T extends object>(
+  cache: Map<string, B | null>,
+  names: readonly string[],
+  build: (name: string) => B | null,
+  add: (built: B, out: T[]) => void,
+): readonly T[] {
+  // A cache only gains entries, so the list for frozen names stays right for the cache's lifetime.
   const memo = Object.isFrozen(names);
   const known = memo ? listsByCache.get(cache)?.get(names) : undefined;
   if (known) return known as readonly T[];
   const out: T[] = [];
   for (const n of names) {
-    let list = cache.get(n);
-    if (list === undefined) {
-      list = build(n);
-      cache.set(n, list);
+    let built = cache.get(n);
+    if (built === undefined) {
+      built = build(n);
+      cache.set(n, built);
     }
-    if (list) for (const r of list) out.push(r);
+    if (built) add(built, out);
   }
   if (memo) {
     let lists = listsByCache.get(cache);

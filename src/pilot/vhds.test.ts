@@ -34,7 +34,7 @@ status: { podIP: ${ip} }
 
 const SERVICES = svc('productpage', '127.1.0.4') + svc('reviews', '127.1.0.2') + svc('ratings', '127.1.0.3');
 
-/** A VirtualService for reviews sending `/` to `cluster`'s host (one of the mesh's services). */
+/** A VirtualService for reviews sending every request to the service `to` (one of the mesh's). */
 const vs = (to: string): string => `
 apiVersion: networking.istio.io/v1
 kind: VirtualService

@@ -336,8 +336,9 @@ export class ConfigManager implements SnapshotSource {
 
   /**
    * True once a VHDS route configuration can serve: VHDS has answered for it (the server sends every one
-   * at least its catch-all host), or it carries virtual hosts of its own. Until then it is left out, so a
-   * listener refers to a table that does not exist yet, and the proxy is not LIVE.
+   * at least its catch-all host), or it carries virtual hosts of its own. Until then a name that had no
+   * table gets none (its listener finds no table, and a starting proxy is not LIVE), and one that had a
+   * table keeps it.
    */
   private vhdsReady(name: string, rc: RouteConfiguration): boolean {
     return (this.vhdsHosts.get(name)?.length ?? 0) > 0 || (rc.virtualHosts?.length ?? 0) > 0;
@@ -351,10 +352,9 @@ export class ConfigManager implements SnapshotSource {
     version: string,
     now: string,
   ): string | null {
-    if (hosts.length === 0 && (rc.virtualHosts?.length ?? 0) === 0) {
-      this.routes.delete(name); // not answered yet (see vhdsReady)
-      return null;
-    }
+    // Not answered yet (see vhdsReady): a table this name already has (a whole route configuration before
+    // a control plane that serves VHDS) keeps serving until the hosts come; with none, the proxy waits.
+    if (hosts.length === 0 && (rc.virtualHosts?.length ?? 0) === 0) return null;
     const merged: RouteConfiguration = { ...rc, virtualHosts: [...(rc.virtualHosts ?? []), ...hosts] };
     try {
       this.routes.set(name, {

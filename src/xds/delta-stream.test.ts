@@ -10,7 +10,8 @@ import {
   type DeltaDiscoveryRequestMessage,
   type DeltaDiscoveryResponseMessage,
 } from './ads-service.js';
-import { decodeResource } from './protos.js';
+import { decodeResource, type AnyMessage } from './protos.js';
+import { diff } from './delta-stream.js';
 import { edsCluster, routeConfig, waitFor } from './test-util.js';
 import { TypeUrl } from './type-urls.js';
 
@@ -280,4 +281,31 @@ test('delta: a NACK is recorded and the rejected version is not resent until the
     client.close();
     await server.close();
   }
+});
+
+test('diff: what a client lacks, computed once for every proxy that held the same list and gets the same one', () => {
+  const any = (text: string): AnyMessage => ({ type_url: TypeUrl.CLUSTER, value: Buffer.from(text) });
+  const a = any('a');
+  const prev = { names: ['a', 'b', 'c'], anys: [a, any('b'), any('c')] };
+  // a: the same object; b: a new object with the same bytes; c: changed bytes; d: new.
+  const next = { names: ['a', 'b', 'd', 'c'], anys: [a, any('b'), any('d'), any('c2')] };
+  const d = diff(prev, next, null);
+  assert.deepEqual([...d.changed], [2, 3]);
+  assert.deepEqual([...d.removed], []);
+  assert.equal(diff(prev, next, null), d, 'a second proxy holding the same list gets the same answer');
+  assert.ok(Object.isFrozen(d.changed) && Object.isFrozen(d.removed), 'a shared answer cannot be changed');
+  // Another list held, or versions from a reconnect: computed for that client.
+  const gone = diff({ names: ['a', 'x'], anys: [a, any('x')] }, next, null);
+  assert.deepEqual([...gone.removed], ['x']);
+  assert.deepEqual([...gone.changed], [1, 2, 3]);
+  const resumed = diff(
+    null,
+    next,
+    new Map([
+      ['a', 'stale'],
+      ['z', 'v'],
+    ]),
+  );
+  assert.deepEqual([...resumed.changed], [0, 1, 2, 3]);
+  assert.deepEqual([...resumed.removed], ['z']);
 });

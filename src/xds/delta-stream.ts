@@ -238,12 +238,15 @@ export class DeltaAdsStream implements ServedStream {
       const i = sent ? sent.names.indexOf(name) : -1;
       return i >= 0 ? sent!.anys[i] : undefined;
     });
-    const { changed, removed } = diff(sent, encoded, watch.initial);
+    const d = diff(sent, encoded, watch.initial);
+    const changed = d.changed;
+    let removed = d.removed;
     watch.initial = null;
     // A requested name that does not exist is answered as removed; a namespace is no resource of its own.
     if (requested && !isNamespacedType(typeUrl)) {
       const have = new Set(encoded.names);
-      for (const n of requested) if (n !== '*' && !have.has(n) && !removed.includes(n)) removed.push(n);
+      const unknown = requested.filter((n) => n !== '*' && !have.has(n) && !removed.includes(n));
+      if (unknown.length > 0) removed = [...removed, ...unknown];
     }
     watch.sent = encoded;
     if (requested === null && changed.length === 0 && removed.length === 0) return null;
@@ -338,12 +341,40 @@ function setNames(watch: DeltaWatch, names: string[]): void {
   watch.status.resourceNames = watch.wildcard ? ['*', ...watch.subs.list] : watch.subs.list;
 }
 
+/** What a client lacks of a new list: indexes into it, and the names it held that are gone. */
+export interface DeltaDiff {
+  readonly changed: readonly number[];
+  readonly removed: readonly string[];
+}
+
+/** Diffs by the list a client held and the new one: proxies of one shared generation hold the same lists. */
+const diffsByPrev = new WeakMap<Encoded, WeakMap<Encoded, DeltaDiff>>();
+
 /**
  * Indexes into `next` of the resources the client lacks (new, or of another version than it holds), and
  * the names it holds that `next` no longer has. Resources at the same index with the same name and Any
- * object (shared generations) are equal without hashing; otherwise versions are compared.
+ * object (shared generations) are equal without hashing; otherwise versions are compared. Every proxy of
+ * a shared generation holds the same list and is sent the same new one, so the answer is computed once
+ * for them all (a push of 3000 load assignments to 2000 such proxies compares 3000 pairs, not 6 million).
  */
 export function diff(
+  prev: Encoded | null,
+  next: Encoded,
+  initial: ReadonlyMap<string, string> | null,
+): DeltaDiff {
+  if (prev === null || initial !== null) return diffLists(prev, next, initial);
+  let byNext = diffsByPrev.get(prev);
+  const known = byNext?.get(next);
+  if (known) return known;
+  const d = diffLists(prev, next, null);
+  Object.freeze(d.changed);
+  Object.freeze(d.removed);
+  if (!byNext) diffsByPrev.set(prev, (byNext = new WeakMap()));
+  byNext.set(next, d);
+  return d;
+}
+
+function diffLists(
   prev: Encoded | null,
   next: Encoded,
   initial: ReadonlyMap<string, string> | null,

@@ -214,6 +214,14 @@ describe('config updates', () => {
     assert.match(String(nack?.message), /route configuration rds-r: virtualHosts\[0\]\.routes\[0\].*regex/);
     assert.equal((await get(port, '/x')).headers['x-backend'], 'b', 'the last good hosts keep serving');
 
+    // An inline route configuration cannot fetch virtual hosts: refused, not left waiting.
+    const inline = await proxy.apply(
+      TYPE.LISTENER,
+      [httpListener('dyn', hcm('rds-r'), port), httpListener('inline', hcm({ ...stub, name: 'i' }))],
+      'l-vhds',
+    );
+    assert.match(String(inline?.message), /listener inline: .*routeConfig\.vhds: VHDS is supported only/);
+
     // Back to a whole route config: VHDS is no longer asked for it.
     assert.equal(await config.apply(TYPE.ROUTE, [routeTo('a')], 'v2', 'dynamic', true), undefined);
     assert.deepEqual(config.vhdsNames(), []);

@@ -96,6 +96,10 @@ export class HcmConfig {
       if (!this.rdsName) throw new Error('rds.routeConfigName: required');
       this.staticTable = null;
     } else if (config.routeConfig) {
+      // Virtual hosts come by VHDS only into a route configuration that came by RDS (the config manager
+      // merges them); an inline one would wait for them forever.
+      if (config.routeConfig.vhds)
+        throw new Error('routeConfig.vhds: VHDS is supported only for route configurations that come by RDS');
       this.rdsName = null;
       this.staticTable = new RouteTable(config.routeConfig, compilePerRoute);
     } else throw new Error('needs rds or routeConfig (scoped routes are not supported)');

@@ -138,4 +138,22 @@ describe('HTTP/1.1 upstream pool: a kept-alive connection the server dropped', (
       ['/first', '/second', '/second'],
     );
   });
+
+  it('a POST is not sent again (RFC 9110 §9.2.2): it fails as a reset, and the server saw it once', async () => {
+    assert.equal((await get(port, '/warm')).status, 200);
+    const before = backend.seen.length;
+    // Bodiless, so nothing but the method stops a resend (a streamed body is not replayable anyway).
+    const post = await get(port, '/order', { 'content-length': '0' }, 'POST');
+    assert.equal(post.status, 503);
+    assert.match(
+      post.body,
+      /^upstream connect error or disconnect\/reset before headers\. reset reason: connection termination$/,
+    );
+    assert.deepEqual(
+      backend.seen.slice(before).map((s) => `${s.method} ${s.url}`),
+      ['POST /order'],
+    );
+    // The next GET is sent again on a fresh connection, as before.
+    assert.equal((await get(port, '/after')).status, 200);
+  });
 });

@@ -56,6 +56,12 @@ const CONNECT_ERRORS = new Set([
 /** Errors of a kept-alive connection the server closed just as it was reused (undici's UND_ERR_SOCKET is "other side closed"). */
 const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
+/**
+ * Methods a proxy may send again on its own (RFC 9110 §9.2.2: idempotent; "a proxy MUST NOT automatically
+ * retry non-idempotent requests"). The server may have acted on a request before its connection broke.
+ */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /** undici's errors for a response it could not parse or a request it would not send. */
 const PROTOCOL_ERRORS = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
@@ -221,12 +227,15 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
       return;
     }
     const code = err.code ?? '';
-    // A kept-alive connection the server closed just as we reused it: resend once on a fresh one.
+    // A kept-alive connection the server closed just as we reused it: resend once on a fresh one, but
+    // only an idempotent request (the server may have taken it); any other fails as a reset, for the
+    // route's retry policy to decide.
     if (
       !this.reissued &&
       !this.discarded &&
       s.reused &&
       STALE_ERRORS.has(code) &&
+      IDEMPOTENT_METHODS.has(this.method) &&
       (this.owner.body === null || this.owner.body.replayable)
     ) {
       this.reissued = true;

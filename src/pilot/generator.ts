@@ -46,6 +46,7 @@ import type {
   envoy_extensions_transport_sockets_tls_v3_Secret as Secret,
 } from '../xds/envoy-types.js';
 import { outboundHost, type EndpointChange } from './endpoint-change.js';
+import { withSharedPrefix } from '../xds/encoded-list.js';
 
 /**
  * Resources shared by every proxy with one config key under one push context: proxies with equal keys get
@@ -165,10 +166,11 @@ export class Generator {
         return served(pick(e.listeners, names));
       case TypeUrl.CLUSTER:
         if (grpc) return served(buildGrpcClusters(scope, names));
-        e.clusters ??= [
-          ...(e.group.outboundClusters ??= buildOutboundClusters(scope, { grpc: false })),
-          ...buildLocalClusters(scope),
-        ];
+        // The group's outbound clusters, one list every proxy of it shares, then the proxy's own.
+        e.clusters ??= withSharedPrefix(
+          (e.group.outboundClusters ??= buildOutboundClusters(scope, { grpc: false })),
+          buildLocalClusters(scope),
+        );
         return served(pick(e.clusters, names));
       case TypeUrl.ROUTE:
         if (e.vhds) {

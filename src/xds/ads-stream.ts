@@ -14,6 +14,14 @@ import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writ
 import type { PushThrottle } from './push-throttle.js';
 import { structToJson } from './struct.js';
 import { subscriptionNames, type SubscriptionNames } from './subscription-names.js';
+import {
+  encodedAnys,
+  encodedByName,
+  encodedNames,
+  encodedSize,
+  sharedPrefixOf,
+  type Encoded,
+} from './encoded-list.js';
 import { isWildcardType, PUSH_ORDER, shortTypeName, VHDS_CLIENT_FEATURE } from './type-urls.js';
 
 /** What the server knows about a connected proxy (from the first DiscoveryRequest). */
@@ -119,11 +127,7 @@ export interface StreamHost {
   recordConvergence(seconds: number): void;
 }
 
-/** Encoded resources with their names, index by index. */
-export interface Encoded {
-  readonly names: string[];
-  readonly anys: AnyMessage[];
-}
+export type { Encoded } from './encoded-list.js';
 
 interface Watch {
   /** Subscribed names, shared with every stream subscribed to the same names. */
@@ -304,11 +308,10 @@ export class AdsStream implements ServedStream {
         generated = generated.filter((r) => names.set.has(resourceName(r)));
     }
     const sent = watch.sent;
-    const encoded = encodeResources(this.host, this.proxy.id, typeUrl, generated, (name) => {
-      const i = sent ? sent.names.indexOf(name) : -1;
-      return i >= 0 ? sent!.anys[i] : undefined;
-    });
-    if (!force && watch.sent !== null && sameContent(encoded.anys, watch.sent.anys)) return null;
+    const encoded = encodeResources(this.host, this.proxy.id, typeUrl, generated, (name) =>
+      sent ? encodedByName(sent, name) : undefined,
+    );
+    if (!force && watch.sent !== null && sameContent(encoded, watch.sent)) return null;
     if (this.closed) return null;
     const version = this.host.nextVersion();
     const nonce = randomBytes(8).toString('hex');
@@ -316,9 +319,9 @@ export class AdsStream implements ServedStream {
     watch.sent = encoded;
     watch.status.sent = version;
     watch.status.nonce = nonce;
-    watch.status.resourceCount = encoded.anys.length;
+    watch.status.resourceCount = encodedSize(encoded);
     this.host.countPush(typeUrl);
-    return { written: this.writer.write(() => encodeDiscoveryResponse(header, encoded.anys)) };
+    return { written: this.writer.write(() => encodeDiscoveryResponse(header, encodedAnys(encoded))) };
   }
 
   /** Closes a stream whose client has not taken a response within `sendTimeoutMs`. */
@@ -384,7 +387,8 @@ function newWatch(names: SubscriptionNames): Watch {
 
 /**
  * Encodes each resource; one that fails keeps its last good encoding (`lastGood`, or is left out) and is
- * logged. With immutable resources an object's encoding is made once for every proxy it goes to.
+ * logged. With immutable resources an object's encoding is made once for every proxy it goes to, and a
+ * list that begins with a shared one ({@link withSharedPrefix}) gets that list's encoding as its base.
  */
 export function encodeResources(
   host: Pick<StreamHost, 'immutableResources' | 'log'>,
@@ -393,13 +397,49 @@ export function encodeResources(
   resources: readonly Resource[],
   lastGood: (name: string) => AnyMessage | undefined,
 ): Encoded {
-  if (host.immutableResources) {
-    const known = encodedByList.get(resources);
-    if (known) return known;
-  }
-  const out: Encoded = { names: [], anys: [] };
+  if (!host.immutableResources) return encodeList(host, proxyId, typeUrl, resources, 0, lastGood).out;
+  const known = encodedByList.get(resources);
+  if (known) return known;
+  let out: Encoded;
+  let failed: boolean;
+  const prefix = sharedPrefixOf(resources) as readonly Resource[] | undefined;
+  if (prefix !== undefined) {
+    const base = encodeResources(host, proxyId, typeUrl, prefix, lastGood);
+    const own = encodeList(host, proxyId, typeUrl, resources, prefix.length, lastGood);
+    failed = own.failed;
+    if (encodedByList.get(prefix) === base && base.base === undefined)
+      out = { base, names: own.out.names, anys: own.out.anys };
+    else {
+      // A base with a failed resource is this proxy's own (its last good versions): the list is flat.
+      out = {
+        names: [...encodedNames(base), ...own.out.names],
+        anys: [...encodedAnys(base), ...own.out.anys],
+      };
+      failed = true;
+    }
+  } else ({ out, failed } = encodeList(host, proxyId, typeUrl, resources, 0, lastGood));
+  // A list handed to many proxies (the generator shares one per group and subscription) is encoded into
+  // one Encoded they all hold, unless a resource failed (then the result depends on each proxy's last good).
+  if (!failed) encodedByList.set(resources, out);
+  return out;
+}
+
+/** Encodes `resources` from index `from` on into flat arrays. */
+function encodeList(
+  host: Pick<StreamHost, 'immutableResources' | 'log'>,
+  proxyId: string,
+  typeUrl: string,
+  resources: readonly Resource[],
+  from: number,
+  lastGood: (name: string) => AnyMessage | undefined,
+): { out: Encoded; failed: boolean } {
+  // Sized once: thousands of proxies hold these arrays, and growing them by pushes leaves slack.
+  const names: string[] = new Array<string>(resources.length - from);
+  const anys: AnyMessage[] = new Array<AnyMessage>(resources.length - from);
+  let n = 0;
   let failed = false;
-  for (const resource of resources) {
+  for (let i = from; i < resources.length; i++) {
+    const resource = resources[i];
     const name = resourceName(resource);
     let any: AnyMessage | undefined;
     try {
@@ -418,13 +458,13 @@ export function encodeResources(
       );
     }
     if (!any) continue;
-    out.names.push(name);
-    out.anys.push(any);
+    names[n] = name;
+    anys[n] = any;
+    n++;
   }
-  // A list handed to many proxies (the generator shares one per group and subscription) is encoded into
-  // one Encoded they all hold, unless a resource failed (then the result depends on each proxy's last good).
-  if (host.immutableResources && !failed) encodedByList.set(resources, out);
-  return out;
+  names.length = n;
+  anys.length = n;
+  return { out: { names, anys }, failed };
 }
 
 /** Encoded lists by generated list (immutable resources only); never mutated once made. */
@@ -437,7 +477,13 @@ const encodedByList = new WeakMap<readonly Resource[], Encoded>();
 const encodedByObject = new WeakMap<object, AnyMessage>();
 
 /** Whether two encoded lists carry the same content in the same order (shared objects compare by identity). */
-function sameContent(a: readonly AnyMessage[], b: readonly AnyMessage[]): boolean {
+function sameContent(a: Encoded, b: Encoded): boolean {
+  if (a === b) return true;
+  if (a.base !== undefined && a.base === b.base) return sameAnys(a.anys, b.anys);
+  return sameAnys(encodedAnys(a), encodedAnys(b));
+}
+
+function sameAnys(a: readonly AnyMessage[], b: readonly AnyMessage[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     if (a[i] !== b[i] && resourceDigest(a[i]) !== resourceDigest(b[i])) return false;

@@ -12,6 +12,14 @@ import {
   type SerializedResponse,
 } from './discovery-response-bytes.js';
 import {
+  encodedAny,
+  encodedAnys,
+  encodedByName,
+  encodedName,
+  encodedNames,
+  encodedSize,
+} from './encoded-list.js';
+import {
   DEADLINE_EXCEEDED,
   encodeResources,
   makeProxyInfo,
@@ -187,13 +195,15 @@ export class DeltaAdsStream implements ServedStream {
     // Forget what the client held of the names it dropped: subscribing again sends them again.
     if (unsubscribe.length > 0 && watch.sent && !watch.wildcard) {
       const keep = watch.subs.set;
+      const held = watch.sent;
       const sent: Encoded = { names: [], anys: [] };
-      watch.sent.names.forEach((n, i) => {
-        if (keep.has(namespaced ? namespaceOf(n) : n)) {
-          sent.names.push(n);
-          sent.anys.push(watch.sent!.anys[i]);
+      for (let i = 0, n = encodedSize(held); i < n; i++) {
+        const name = encodedName(held, i);
+        if (keep.has(namespaced ? namespaceOf(name) : name)) {
+          sent.names.push(name);
+          sent.anys.push(encodedAny(held, i));
         }
-      });
+      }
       watch.sent = sent;
     }
     return added;
@@ -234,17 +244,16 @@ export class DeltaAdsStream implements ServedStream {
     const generated = await this.generate(typeUrl, watch);
     if (generated === null) return null;
     const sent = watch.sent;
-    const encoded = encodeResources(this.host, this.proxy.id, typeUrl, generated, (name) => {
-      const i = sent ? sent.names.indexOf(name) : -1;
-      return i >= 0 ? sent!.anys[i] : undefined;
-    });
+    const encoded = encodeResources(this.host, this.proxy.id, typeUrl, generated, (name) =>
+      sent ? encodedByName(sent, name) : undefined,
+    );
     const d = diff(sent, encoded, watch.initial);
     const changed = d.changed;
     let removed = d.removed;
     watch.initial = null;
     // A requested name that does not exist is answered as removed; a namespace is no resource of its own.
-    if (requested && !isNamespacedType(typeUrl)) {
-      const have = new Set(encoded.names);
+    if (requested && !isNamespacedType(typeUrl) && requested.some((n) => n !== '*')) {
+      const have = new Set(encodedNames(encoded));
       const unknown = requested.filter((n) => n !== '*' && !have.has(n) && !removed.includes(n));
       if (unknown.length > 0) removed = [...removed, ...unknown];
     }
@@ -255,7 +264,7 @@ export class DeltaAdsStream implements ServedStream {
     const nonce = randomBytes(8).toString('hex');
     watch.status.sent = version;
     watch.status.nonce = nonce;
-    watch.status.resourceCount = encoded.anys.length;
+    watch.status.resourceCount = encodedSize(encoded);
     this.host.countPush(typeUrl);
     const header = {
       systemVersionInfo: version,
@@ -264,7 +273,7 @@ export class DeltaAdsStream implements ServedStream {
       controlPlaneId: this.host.controlPlaneId,
       removed,
     };
-    const resources = changed.map((i) => ({ name: encoded.names[i], any: encoded.anys[i] }));
+    const resources = changed.map((i) => ({ name: encodedName(encoded, i), any: encodedAny(encoded, i) }));
     return { written: this.writer.write(() => encodeDeltaDiscoveryResponse(header, resources)) };
   }
 
@@ -356,6 +365,8 @@ const diffsByPrev = new WeakMap<Encoded, WeakMap<Encoded, DeltaDiff>>();
  * object (shared generations) are equal without hashing; otherwise versions are compared. Every proxy of
  * a shared generation holds the same list and is sent the same new one, so the answer is computed once
  * for them all (a push of 3000 load assignments to 2000 such proxies compares 3000 pairs, not 6 million).
+ * Lists with bases (a sidecar's clusters: its group's outbound ones, then its own) diff their bases that
+ * way, once for all proxies, and their own few resources alone.
  */
 export function diff(
   prev: Encoded | null,
@@ -363,6 +374,12 @@ export function diff(
   initial: ReadonlyMap<string, string> | null,
 ): DeltaDiff {
   if (prev === null || initial !== null) return diffLists(prev, next, initial);
+  if (prev.base !== undefined && next.base !== undefined) return diffBased(prev, next);
+  return diffShared(prev, next);
+}
+
+/** {@link diffLists} of two lists held by many proxies, memoized by the pair. */
+function diffShared(prev: Encoded, next: Encoded): DeltaDiff {
   let byNext = diffsByPrev.get(prev);
   const known = byNext?.get(next);
   if (known) return known;
@@ -374,6 +391,22 @@ export function diff(
   return d;
 }
 
+/** Two based lists: the bases' diff (shared) and the own parts' diff, as one. */
+function diffBased(prev: Encoded, next: Encoded): DeltaDiff {
+  const pb = prev.base!;
+  const nb = next.base!;
+  const bases = pb === nb ? null : diffShared(pb, nb);
+  const own = diffLists({ names: prev.names, anys: prev.anys }, { names: next.names, anys: next.anys }, null);
+  const offset = nb.names.length;
+  const changed = bases === null ? [] : bases.changed.slice();
+  for (const i of own.changed) changed.push(offset + i);
+  let removed = bases === null ? own.removed : [...bases.removed, ...own.removed];
+  // A name that moved between the base and the own part is not removed: the other half's diff sends it.
+  if (bases !== null && removed.length > 0)
+    removed = removed.filter((n) => !(nb.names.includes(n) || next.names.includes(n)));
+  return { changed, removed };
+}
+
 function diffLists(
   prev: Encoded | null,
   next: Encoded,
@@ -381,35 +414,39 @@ function diffLists(
 ): { changed: number[]; removed: string[] } {
   const changed: number[] = [];
   if (prev === next && initial === null) return { changed, removed: [] };
+  const nextNames = encodedNames(next);
+  const nextAnys = encodedAnys(next);
   if (prev === null && initial === null) {
-    for (let i = 0; i < next.names.length; i++) changed.push(i); // a first response: everything
+    for (let i = 0; i < nextNames.length; i++) changed.push(i); // a first response: everything
     return { changed, removed: [] };
   }
   if (prev === null) {
-    for (let i = 0; i < next.names.length; i++)
-      if (initial?.get(next.names[i]) !== resourceVersion(next.anys[i])) changed.push(i);
-    const now = initial ? new Set(next.names) : null;
+    for (let i = 0; i < nextNames.length; i++)
+      if (initial?.get(nextNames[i]) !== resourceVersion(nextAnys[i])) changed.push(i);
+    const now = initial ? new Set(nextNames) : null;
     const removed = initial ? [...initial.keys()].filter((n) => !now!.has(n)) : [];
     return { changed, removed };
   }
+  const prevNames = encodedNames(prev);
+  const prevAnys = encodedAnys(prev);
   let byName: Map<string, AnyMessage> | null = null;
-  let aligned = prev.names.length === next.names.length;
-  for (let i = 0; i < next.names.length; i++) {
-    const name = next.names[i];
-    const any = next.anys[i];
+  let aligned = prevNames.length === nextNames.length;
+  for (let i = 0; i < nextNames.length; i++) {
+    const name = nextNames[i];
+    const any = nextAnys[i];
     let old: AnyMessage | undefined;
-    if (i < prev.names.length && prev.names[i] === name) old = prev.anys[i];
+    if (i < prevNames.length && prevNames[i] === name) old = prevAnys[i];
     else {
       aligned = false;
-      byName ??= new Map(prev.names.map((n, k) => [n, prev.anys[k]]));
+      byName ??= new Map(prevNames.map((n, k) => [n, prevAnys[k]]));
       old = byName.get(name);
     }
     if (old !== any && (old === undefined || resourceVersion(old) !== resourceVersion(any))) changed.push(i);
   }
   const removed: string[] = [];
-  if (!aligned && prev.names.length > 0) {
-    const now = new Set(next.names);
-    for (const n of prev.names) if (!now.has(n)) removed.push(n);
+  if (!aligned && prevNames.length > 0) {
+    const now = new Set(nextNames);
+    for (const n of prevNames) if (!now.has(n)) removed.push(n);
   }
   return { changed, removed };
 }

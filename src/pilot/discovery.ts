@@ -14,6 +14,7 @@ import { telemetryWarnings } from './telemetry/telemetry-warnings.js';
 import type { ProxyScope } from './scoping.js';
 import { Generator } from './generator.js';
 import { endpointChange, frontsChangedWorkload, type EndpointChange } from './endpoint-change.js';
+import { serviceChangeFilter } from './service-change.js';
 import { DebugServer, type HttpRoutes } from './debug-http.js';
 import { startCa, type CaOptions } from '../ca/start-ca.js';
 import type { CaServer } from '../ca/ca-server.js';
@@ -121,6 +122,14 @@ export function affectedProxies(change: ConfigChange, ctx?: ChangeContext): Prox
       const scope = ctx!.scope(p);
       return changed.some((vs) => scope.seesVirtualService(vs, MESH)) ? sidecarTypes : null;
     };
+  }
+  if (ctx) {
+    // Services and DestinationRules (an app deployed or changed): sidecars keep their listeners unless
+    // something they are built from may have changed.
+    const vss = kinds.includes('VirtualService') ? changedVirtualServices(change, ctx) : [];
+    const virtualServicesTouchListeners =
+      vss === null || (vss.length > 0 && sidecarListenersMayChange(vss, ctx));
+    return serviceChangeFilter(change, kinds, { ...ctx, virtualServicesTouchListeners });
   }
   return undefined;
 }

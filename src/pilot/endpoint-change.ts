@@ -59,7 +59,7 @@ function workloadKey(w: WorkloadInstance): string {
   return JSON.stringify({ ...w, namedPorts: [...w.namedPorts] });
 }
 
-function changedWorkloads(
+export function changedWorkloads(
   before: readonly WorkloadInstance[],
   after: readonly WorkloadInstance[],
 ): ReadonlySet<string> {

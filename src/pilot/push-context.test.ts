@@ -267,3 +267,129 @@ spec: { hosts: [db], tcp: [{ route: [{ destination: { host: reviews, port: { num
     'the shadowed tcp rule changed the listeners',
   );
 });
+
+test('a Service deployed or changed: sidecars keep their listeners unless their inbound ports, HTTP ports, tcp listeners or egress listeners may change', () => {
+  /** An app as `kubectl apply` brings it: Service, DestinationRule, VirtualService and a Pod. */
+  const app = (name: string, port: number, protocol = 'http', ip = '127.1.0.20', app = name): string => `---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec: { selector: { app: ${app} }, ports: [{ name: ${protocol}, port: ${port} }] }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ${name} }
+spec: { host: ${name}, trafficPolicy: { connectionPool: { tcp: { idleTimeout: 30s } } } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ${name} }
+spec: { hosts: [${name}], ${protocol === 'tcp' ? 'tcp' : 'http'}: [{ route: [{ destination: { host: ${name} } }] }] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: ${name}-0, labels: { app: ${name} } }
+spec: { containers: [{ name: c }] }
+status: { podIP: ${ip} }
+`;
+  const proxies = {
+    /** Fronts reviews-0 (REDIRECT). */
+    reviews: proxyRef({ ip: '127.1.0.2', name: 'reviews-0', labels: { app: 'reviews' } }),
+    /** A sidecar no service selects (REDIRECT). */
+    other: proxyRef({ ip: '127.1.0.5', name: 'x-0' }),
+    /** The same in local mode (INTERCEPTION_MODE NONE: an HTTP proxy listener, no per-port ones). */
+    local: proxyRef({ ip: '127.1.0.6', name: 'y-0', metadata: { INTERCEPTION_MODE: 'NONE' } }),
+  };
+  const gateway = info('router~127.0.0.1~gw-0.istio-system~istio-system.svc.cluster.local');
+  const NO_LDS = [
+    TypeUrl.CLUSTER,
+    TypeUrl.ENDPOINT,
+    TypeUrl.ROUTE,
+    TypeUrl.VIRTUAL_HOST,
+    TypeUrl.SECRET,
+  ].sort();
+  /** Types per proxy for the change, and whether each proxy's generated listeners stayed the same. */
+  const outcome = (before: string, after: string) => {
+    const a = buildPushContext(buildSnapshot(1, loadText(before, 'a.yaml').resources));
+    const b = buildPushContext(buildSnapshot(2, loadText(after, 'a.yaml').resources));
+    const gb = generatorFor(b);
+    const select = affectedProxies(change(before, after), { before: a, after: b, scope: (p) => gb.scope(p) });
+    assert.ok(select, 'something to push');
+    const out: Record<string, { types: string; sameListeners: boolean }> = {};
+    for (const [k, ref] of Object.entries(proxies)) {
+      const t = select(info(ref.id, ref.metadata));
+      const types = t === 'all' ? 'all' : t instanceof Set ? [...t].sort().join(',') : String(t);
+      const l = (push: typeof a) => JSON.stringify(generatorFor(push).generate(ref, TypeUrl.LISTENER, []));
+      out[k] = { types, sameListeners: l(a) === l(b) };
+      // The rule's premise: whenever listeners are left out, they did not change.
+      if (types !== 'all') assert.ok(out[k].sameListeners, `${k}: listeners skipped but they changed`);
+    }
+    assert.equal(select(gateway), 'all');
+    return out;
+  };
+  const noLds = NO_LDS.join(',');
+
+  // A new HTTP service on a port others already use: nobody's listeners change.
+  const same = outcome(BASE + POD, BASE + POD + app('ratings', 9080));
+  assert.deepEqual(same.other, { types: noLds, sameListeners: true });
+  assert.deepEqual(same.local, { types: noLds, sameListeners: true });
+  assert.deepEqual(same.reviews, { types: noLds, sameListeners: true });
+
+  // A new HTTP port: the REDIRECT sidecars get its outbound listener; the local-mode one has none.
+  const port = outcome(BASE + POD, BASE + POD + app('ratings', 9090));
+  assert.deepEqual(port.other, { types: 'all', sameListeners: false });
+  assert.deepEqual(port.local, { types: noLds, sameListeners: true });
+
+  // A TCP service (its listener, and a DestinationRule that sets its tcp_proxy's idle timeout): everything.
+  const tcp = outcome(BASE + POD, BASE + POD + app('db', 5432, 'tcp'));
+  assert.equal(tcp.other.types, 'all');
+  assert.equal(tcp.other.sameListeners, false);
+  assert.equal(tcp.local.types, 'all');
+
+  // A service that selects reviews-0 on a new port: its inbound listener changes; the others keep theirs.
+  const selects = outcome(
+    BASE + POD,
+    BASE + POD + app('reviews-admin', 9080, 'http', '127.1.0.21', 'reviews'),
+  );
+  assert.equal(selects.reviews.types, 'all');
+  assert.equal(selects.other.types, noLds);
+  // On a port reviews-0 did not serve: its inbound listeners do change.
+  const newPort = outcome(
+    BASE + POD,
+    BASE + POD + app('reviews-admin', 9443, 'http', '127.1.0.21', 'reviews'),
+  );
+  assert.deepEqual(newPort.reviews, { types: 'all', sameListeners: false });
+
+  // A DestinationRule edit: HTTP-only mesh, no listeners; with a TCP service it may set, listeners too.
+  const drEdit = (yaml: string) =>
+    yaml.replace(
+      'spec: { host: reviews }',
+      'spec: { host: reviews, trafficPolicy: { loadBalancer: { simple: RANDOM } } }',
+    );
+  assert.notEqual(drEdit(BASE), BASE);
+  assert.equal(outcome(BASE + POD, drEdit(BASE) + POD).other.types, noLds);
+  const withDb = BASE + POD + app('db', 5432, 'tcp');
+  const dbDr = withDb.replace('idleTimeout: 30s', 'idleTimeout: 60s');
+  assert.notEqual(dbDr, withDb);
+  const dr = outcome(withDb, dbDr);
+  assert.equal(dr.other.types, 'all');
+  assert.equal(dr.other.sameListeners, false, 'the tcp_proxy idle timeout moved');
+
+  // Anything else in the change (here a Gateway) pushes everything.
+  const gw = `---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw }
+spec: { selector: { istio: ingressgateway }, servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ['*'] }] }
+`;
+  assert.equal(
+    affectedProxies(change(BASE, BASE + app('ratings', 9080) + gw), {
+      before: buildPushContext(buildSnapshot(1, loadText(BASE, 'a.yaml').resources)),
+      after: buildPushContext(
+        buildSnapshot(2, loadText(BASE + app('ratings', 9080) + gw, 'a.yaml').resources),
+      ),
+      scope: () => assert.fail('not asked'),
+    }),
+    undefined,
+  );
+});

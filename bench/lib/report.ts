@@ -206,7 +206,7 @@ function pushTable(r: ControlPlaneResult): string {
 ${edits.join('\n')}
 ${p.endpointChange !== undefined ? `| endpoint-only change (one more Pod) | ${pushCells(p.endpointChange)} | ${audience} |\n` : ''}| full push (new service) | ${pushCells(p?.fullPush)} | ${audience} |
 
-A VirtualService edit should cost one RDS response per client that can see it and nothing else (a sidecar's clusters and endpoints do not depend on VirtualServices). In the full push the EDS responses answer the clients' requests for the new clusters' endpoints; a Service change is not narrowed to the proxies that see it, so the server regenerates every type for every proxy and sends only where the content changed (compare the full push's server CPU with an edit's).
+A VirtualService edit should cost one RDS response per client that can see it and nothing else (a sidecar's clusters and endpoints do not depend on VirtualServices). In the full push the EDS responses answer the clients' requests for the new clusters' endpoints; a Service change is not narrowed to the proxies that see it, so the server regenerates clusters, endpoints, routes and virtual hosts for every proxy (listeners only for those whose listeners it may change: none here) and sends only where the content changed (compare the full push's server CPU with an edit's).
 `;
 }
 

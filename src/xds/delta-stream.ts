@@ -18,6 +18,7 @@ import {
   encodedName,
   encodedNames,
   encodedSize,
+  missingNames,
 } from './encoded-list.js';
 import {
   DEADLINE_EXCEEDED,
@@ -33,7 +34,12 @@ import {
   type TypeStatus,
 } from './ads-stream.js';
 import { resetHttp2Stream, ResponseWriter, settledWithin } from './response-writer.js';
-import { NO_NAMES, subscriptionNames, type SubscriptionNames } from './subscription-names.js';
+import {
+  changedSubscription,
+  NO_NAMES,
+  subscriptionNames,
+  type SubscriptionNames,
+} from './subscription-names.js';
 import { isNamespacedType, isWildcardType, namespaceOf, shortTypeName } from './type-urls.js';
 
 /** Per type: what the client subscribed to and what it holds. */
@@ -176,22 +182,22 @@ export class DeltaAdsStream implements ServedStream {
     unsubscribe: string[],
     namespaced: boolean,
   ): string[] {
-    const names = new Set(watch.subs.list);
+    const subs = watch.subs;
     const added: string[] = [];
-    for (const n of unsubscribe) {
-      if (n === '*') watch.wildcard = false;
-      else names.delete(n);
+    if (unsubscribe.includes('*')) watch.wildcard = false;
+    if (subscribe.includes('*')) {
+      if (!watch.wildcard) added.push('*');
+      watch.wildcard = true;
     }
-    for (const n of subscribe) {
-      if (n === '*') {
-        if (!watch.wildcard) added.push(n);
-        watch.wildcard = true;
-      } else if (!names.has(n)) {
-        names.add(n);
-        added.push(n);
-      }
-    }
-    setNames(watch, [...names]);
+    const sub = subscribe.filter((n) => n !== '*');
+    const unsub = unsubscribe.filter((n) => n !== '*');
+    // Newly subscribed: not held after the unsubscriptions, each once.
+    const dropped = new Set(unsub);
+    const fresh = new Set<string>();
+    for (const n of sub) if ((!subs.set.has(n) || dropped.has(n)) && !fresh.has(n)) fresh.add(n);
+    added.push(...fresh);
+    watch.subs = changedSubscription(subs, sub, unsub);
+    watch.status.resourceNames = watch.wildcard ? ['*', ...watch.subs.list] : watch.subs.list;
     // Forget what the client held of the names it dropped: subscribing again sends them again.
     if (unsubscribe.length > 0 && watch.sent && !watch.wildcard) {
       const keep = watch.subs.set;
@@ -253,8 +259,10 @@ export class DeltaAdsStream implements ServedStream {
     watch.initial = null;
     // A requested name that does not exist is answered as removed; a namespace is no resource of its own.
     if (requested && !isNamespacedType(typeUrl) && requested.some((n) => n !== '*')) {
-      const have = new Set(encodedNames(encoded));
-      const unknown = requested.filter((n) => n !== '*' && !have.has(n) && !removed.includes(n));
+      const unknown = missingNames(
+        encoded,
+        requested.filter((n) => n !== '*'),
+      ).filter((n) => !removed.includes(n));
       if (unknown.length > 0) removed = [...removed, ...unknown];
     }
     watch.sent = encoded;

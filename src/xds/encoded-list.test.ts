@@ -11,6 +11,7 @@ import {
   encodedName,
   encodedNames,
   encodedSize,
+  missingNames,
   sharedPrefixOf,
   withSharedPrefix,
   type Encoded,
@@ -137,4 +138,14 @@ test('diff: based lists diff their bases once and their own parts alone, as a fl
   for (const i of d2.changed) held.set(encodedName(next2, i), encodedAny(next2, i));
   assert.deepEqual([...held.keys()].sort(), encodedNames(next2).sort());
   for (const [n, x] of held) assert.equal(x, encodedByName(next2, n));
+});
+
+test('missingNames: names the list lacks, base and own part both searched, few or many asked', () => {
+  const any = (text: string): AnyMessage => ({ type_url: TypeUrl.CLUSTER, value: Buffer.from(text) });
+  const base: Encoded = { names: ['a', 'b'], anys: [any('a'), any('b')] };
+  const e: Encoded = { base, names: ['own'], anys: [any('own')] };
+  assert.deepEqual(missingNames(e, ['a', 'own', 'x']), ['x']);
+  const many = Array.from({ length: 40 }, (_, i) => `n${i}`);
+  assert.deepEqual(missingNames(e, [...many, 'b', 'own']), many);
+  assert.deepEqual(missingNames({ names: [], anys: [] }, ['a']), ['a']);
 });

@@ -42,6 +42,16 @@ export function encodedByName(e: Encoded, name: string): AnyMessage | undefined 
   return i >= 0 ? e.base.anys[i] : undefined;
 }
 
+/**
+ * The names of `wanted` the list does not have. A few names (a subscription adding a service's clusters)
+ * are looked up one by one; only many build a Set of the list's names.
+ */
+export function missingNames(e: Encoded, wanted: readonly string[]): string[] {
+  if (wanted.length <= 16) return wanted.filter((n) => encodedByName(e, n) === undefined);
+  const have = new Set(encodedNames(e));
+  return wanted.filter((n) => !have.has(n));
+}
+
 /** Every name in order (a new array when the list has a base). */
 export function encodedNames(e: Encoded): string[] {
   return e.base === undefined ? e.names : [...e.base.names, ...e.names];

@@ -11,7 +11,8 @@ import {
   type DeltaDiscoveryResponseMessage,
 } from './ads-service.js';
 import { decodeResource, type AnyMessage } from './protos.js';
-import { diff } from './delta-stream.js';
+import { deltaBody, diff } from './delta-stream.js';
+import { framedDeltaResource } from './discovery-response-bytes.js';
 import { edsCluster, routeConfig, waitFor } from './test-util.js';
 import { TypeUrl } from './type-urls.js';
 
@@ -308,4 +309,33 @@ test('diff: what a client lacks, computed once for every proxy that held the sam
   );
   assert.deepEqual([...resumed.changed], [0, 1, 2, 3]);
   assert.deepEqual([...resumed.removed], ['z']);
+});
+
+test('deltaBody: a whole list is framed once for every client; a based list reuses its base body; the bytes are the same either way', () => {
+  const any = (text: string): AnyMessage => ({ type_url: TypeUrl.CLUSTER, value: Buffer.from(text) });
+  const names = Array.from({ length: 150 }, (_, i) => `outbound|80||s${i}`);
+  const shared = { names, anys: names.map(any) };
+  const all = names.map((_, i) => i);
+  const perResource = (e: { names: string[]; anys: AnyMessage[] }, idx: number[]): Buffer =>
+    Buffer.concat(idx.map((i) => framedDeltaResource(e.anys[i], e.names[i])));
+  const body = deltaBody(shared, all);
+  assert.equal(deltaBody(shared, all), body, 'a second client of the list gets the same chunks');
+  assert.deepEqual(Buffer.concat(body), perResource(shared, all));
+  // A based list: the base's chunks as they are, then its own.
+  const own = { base: shared, names: ['inbound|9080||'], anys: [any('inbound')] };
+  const based = deltaBody(own, [...all, 150]);
+  assert.deepEqual(based.slice(0, body.length), [...body]);
+  for (let i = 0; i < body.length; i++) assert.equal(based[i], body[i]);
+  assert.deepEqual(
+    Buffer.concat(based),
+    Buffer.concat([perResource(shared, all), framedDeltaResource(own.anys[0], own.names[0])]),
+  );
+  // Some resources only: just those, in order.
+  assert.deepEqual(
+    Buffer.concat(deltaBody(own, [3, 150])),
+    Buffer.concat([
+      framedDeltaResource(shared.anys[3], names[3]),
+      framedDeltaResource(own.anys[0], own.names[0]),
+    ]),
+  );
 });

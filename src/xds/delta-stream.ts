@@ -7,7 +7,9 @@ import type { DeltaDiscoveryRequestMessage, DeltaDiscoveryResponseMessage } from
 import type { AnyMessage } from './protos.js';
 import { resourceName } from './protos.js';
 import {
-  encodeDeltaDiscoveryResponse,
+  deltaResponseWithBody,
+  framedDeltaResource,
+  resourcesBody,
   resourceVersion,
   type SerializedResponse,
 } from './discovery-response-bytes.js';
@@ -281,8 +283,8 @@ export class DeltaAdsStream implements ServedStream {
       controlPlaneId: this.host.controlPlaneId,
       removed,
     };
-    const resources = changed.map((i) => ({ name: encodedName(encoded, i), any: encodedAny(encoded, i) }));
-    return { written: this.writer.write(() => encodeDeltaDiscoveryResponse(header, resources)) };
+    const body = deltaBody(encoded, changed);
+    return { written: this.writer.write(() => deltaResponseWithBody(header, body)) };
   }
 
   /** The client's resources of one type, filtered to its subscription; null when generation failed. */
@@ -356,6 +358,36 @@ function newWatch(wildcard: boolean): DeltaWatch {
 function setNames(watch: DeltaWatch, names: string[]): void {
   watch.subs = subscriptionNames(names);
   watch.status.resourceNames = watch.wildcard ? ['*', ...watch.subs.list] : watch.subs.list;
+}
+
+/** Bodies of whole lists (every resource framed and chunked), by list. */
+const wholeBodies = new WeakMap<Encoded, readonly Buffer[]>();
+
+/** The framed body of a flat list's resources, made once per list (a shared list: once for all proxies). */
+function wholeBody(e: Encoded): readonly Buffer[] {
+  let body = wholeBodies.get(e);
+  if (!body) {
+    body = resourcesBody(e.names.map((n, i) => framedDeltaResource(e.anys[i], n)));
+    wholeBodies.set(e, body);
+  }
+  return body;
+}
+
+/**
+ * The body chunks carrying `changed` (ascending indexes into `encoded`). A client's first response of a
+ * shared list, or of a based one's base, reuses the body made for the first client: 2000 proxies' cold
+ * syncs frame and chunk each shared list once. (Repeated fields may be split across chunks at any entry.)
+ */
+export function deltaBody(encoded: Encoded, changed: readonly number[]): readonly Buffer[] {
+  const size = encodedSize(encoded);
+  if (size > 0 && changed.length === size) {
+    if (encoded.base === undefined) return wholeBody(encoded);
+    const own = encoded.names.map((n, i) => framedDeltaResource(encoded.anys[i], n));
+    return [...wholeBody(encoded.base), ...resourcesBody(own)];
+  }
+  return resourcesBody(
+    changed.map((i) => framedDeltaResource(encodedAny(encoded, i), encodedName(encoded, i))),
+  );
 }
 
 /** What a client lacks of a new list: indexes into it, and the names it held that are gone. */

@@ -232,6 +232,14 @@ export function encodeDeltaDiscoveryResponse(
   header: DeltaResponseHeader,
   resources: ReadonlyArray<{ readonly name: string; readonly any: AnyMessage }>,
 ): ResponseParts {
+  return deltaResponseWithBody(
+    header,
+    resourcesBody(resources.map((r) => framedDeltaResource(r.any, r.name))),
+  );
+}
+
+/** {@link encodeDeltaDiscoveryResponse} with the resources already framed into body chunks. */
+export function deltaResponseWithBody(header: DeltaResponseHeader, body: readonly Buffer[]): ResponseParts {
   const version = Buffer.from(header.systemVersionInfo, 'utf8');
   const typeUrl = Buffer.from(header.typeUrl, 'utf8');
   const nonce = Buffer.from(header.nonce, 'utf8');
@@ -252,5 +260,5 @@ export function encodeDeltaDiscoveryResponse(
   head[o++] = (7 << 3) | 2;
   o = writeVarint(head, o, controlPlaneLength);
   writeBytesField(head, o, 1, identifier);
-  return { head, body: resourcesBody(resources.map((r) => framedDeltaResource(r.any, r.name))) };
+  return { head, body };
 }

@@ -108,7 +108,8 @@ export function affectedProxies(change: ConfigChange, ctx?: ChangeContext): Prox
     // EDS only (CDS too where endpoints live in STRICT_DNS clusters); the changed workloads' own proxies
     // get everything (their inbound listeners, clusters and labels may have changed).
     const types = endpoints.dnsHosts ? CLUSTERS_AND_ENDPOINTS : ENDPOINTS_ONLY;
-    return (p) => (frontsChangedWorkload(p.id, endpoints) ? 'all' : endpoints.hosts.size > 0 ? types : null);
+    return (p) =>
+      frontsChangedWorkload(p.id, endpoints.workloads) ? 'all' : endpoints.hosts.size > 0 ? types : null;
   }
   if (kinds.every((k) => ROUTING_ONLY.has(k))) {
     const changed = ctx ? changedVirtualServices(change, ctx) : null;

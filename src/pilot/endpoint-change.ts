@@ -82,11 +82,9 @@ export function changedWorkloads(
 }
 
 /** Whether the proxy (node id `type~IP~POD.NS~DOMAIN`) fronts one of the changed workloads. */
-export function frontsChangedWorkload(proxyId: string, change: EndpointChange): boolean {
+export function frontsChangedWorkload(proxyId: string, workloads: ReadonlySet<string>): boolean {
   const [, ip, podNs] = proxyId.split('~');
-  return (
-    (ip !== undefined && change.workloads.has(ip)) || (podNs !== undefined && change.workloads.has(podNs))
-  );
+  return (ip !== undefined && workloads.has(ip)) || (podNs !== undefined && workloads.has(podNs));
 }
 
 /** The host of an outbound cluster name `outbound|PORT|SUBSET|HOST`; null for other names. */

@@ -91,11 +91,7 @@ export function serviceChangeFilter(
     ctx.after.mesh.extAuthz.providers.size > 0 ||
     nonHttp ||
     (drHosts.length > 0 && drTouchesL4(drHosts, ctx.before, ctx.after));
-  const workloads = {
-    hosts: new Set<string>(),
-    dnsHosts: false,
-    workloads: changedWorkloads(ctx.before.registry.workloads, ctx.after.registry.workloads),
-  };
+  const workloads = changedWorkloads(ctx.before.registry.workloads, ctx.after.registry.workloads);
   return (p) => {
     if (p.id.startsWith('router~') || p.metadata.GENERATOR === 'grpc') return 'all';
     if (everyListener || frontsChangedWorkload(p.id, workloads)) return 'all';

@@ -7,7 +7,9 @@ import {
   type DiscoveryResponseMessage,
 } from './ads-service.js';
 import {
-  encodeDeltaDiscoveryResponse,
+  deltaResponseWithBody,
+  framedDeltaResource,
+  resourcesBody,
   encodeDiscoveryResponse,
   framedResource,
   resourceDigest,
@@ -109,9 +111,11 @@ test('responses carrying the same resources share their body chunks; a different
 
 test('a delta response decodes with removed names, versions and names per resource', () => {
   const anys = clusters(70, 'd');
-  const parts = encodeDeltaDiscoveryResponse(
+  const parts = deltaResponseWithBody(
     { systemVersionInfo: 'v9', typeUrl: TypeUrl.CLUSTER, nonce: 'n', controlPlaneId: 'm', removed: ['gone'] },
-    anys.map((any, i) => ({ name: `outbound|9080||d${i}.default.svc.cluster.local`, any })),
+    resourcesBody(
+      anys.map((any, i) => framedDeltaResource(any, `outbound|9080||d${i}.default.svc.cluster.local`)),
+    ),
   );
   const res = decodeDelta(parts);
   assert.equal(res.systemVersionInfo, 'v9');

@@ -226,19 +226,9 @@ export interface DeltaResponseHeader {
 
 /**
  * The serialized envoy.service.discovery.v3.DeltaDiscoveryResponse: system_version_info 1, type_url 4, nonce 5,
- * removed_resources 6, control_plane 7, then resources 2 (as shared chunks, see {@link ResponseParts}).
+ * removed_resources 6, control_plane 7, then resources 2: `body`, the resources already framed
+ * ({@link framedDeltaResource}) and chunked ({@link resourcesBody}), shared as in {@link ResponseParts}.
  */
-export function encodeDeltaDiscoveryResponse(
-  header: DeltaResponseHeader,
-  resources: ReadonlyArray<{ readonly name: string; readonly any: AnyMessage }>,
-): ResponseParts {
-  return deltaResponseWithBody(
-    header,
-    resourcesBody(resources.map((r) => framedDeltaResource(r.any, r.name))),
-  );
-}
-
-/** {@link encodeDeltaDiscoveryResponse} with the resources already framed into body chunks. */
 export function deltaResponseWithBody(header: DeltaResponseHeader, body: readonly Buffer[]): ResponseParts {
   const version = Buffer.from(header.systemVersionInfo, 'utf8');
   const typeUrl = Buffer.from(header.typeUrl, 'utf8');

@@ -1,4 +1,4 @@
-// Node's own HTTP/1.x parser (llhttp, the one node:http runs), typed for the HTTP/1.1 server codec.
+// Node's own HTTP/1.x parser (llhttp, the one node:http runs), typed for the HTTP/1.1 codecs (server and client).
 // It is reached through `_http_common`, which node:http itself uses and which node still exports; what
 // it parses and refuses is exactly what node:http's server parses and refuses, strict mode included.
 import { createRequire } from 'node:module';
@@ -27,6 +27,8 @@ interface HttpCommon {
   HTTPParser: {
     new (): NodeHttpParser;
     REQUEST: number;
+    RESPONSE: number;
+    kOnMessageBegin: number;
     kOnHeaders: number;
     kOnHeadersComplete: number;
     kOnBody: number;

@@ -53,7 +53,7 @@ export interface H1Request {
 /** Receives one HTTP/1.1 exchange's events (an upstream attempt or a mirror). Must never throw. */
 export interface H1Exchange {
   /** Final response head (1xx are skipped); `raw` is the flat [name, value, ...] list as received. */
-  onH1Head(status: number, raw: Buffer[], s: H1Stream): void;
+  onH1Head(status: number, raw: string[], s: H1Stream): void;
   /** A body chunk. */
   onH1Data(chunk: Buffer): void;
   /** The response ended completely (the connection is back in the pool). */
@@ -61,7 +61,7 @@ export interface H1Exchange {
   /** The exchange failed (connect failure, reset, parse error, abort); the connection is gone. */
   onH1Error(err: NodeJS.ErrnoException, s: H1Stream): void;
   /** The server switched protocols; `socket` left the pool and belongs to the caller now. */
-  onH1Upgrade(status: number, raw: Buffer[], socket: Socket, s: H1Stream): void;
+  onH1Upgrade(status: number, raw: string[], socket: Socket, s: H1Stream): void;
 }
 
 /** The caller's handle on one HTTP/1.1 exchange. */

@@ -100,12 +100,12 @@ class Call implements PoolWaiter, H1Exchange {
     });
   }
 
-  onH1Head(status: number, raw: Buffer[]): void {
+  onH1Head(status: number, raw: string[]): void {
     this.h1Status = status;
     const h: IncomingHttpHeaders = {};
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      const k = raw[i].toString('latin1').toLowerCase();
-      const v = raw[i + 1].toString('latin1');
+      const k = raw[i].toLowerCase();
+      const v = raw[i + 1];
       const cur = h[k];
       if (cur === undefined) h[k] = v;
       else if (k !== 'set-cookie') h[k] = `${String(cur)}, ${v}`;
@@ -125,7 +125,7 @@ class Call implements PoolWaiter, H1Exchange {
     this.fail(err.message);
   }
 
-  onH1Upgrade(_status: number, _raw: Buffer[], socket: Socket): void {
+  onH1Upgrade(_status: number, _raw: string[], socket: Socket): void {
     socket.destroy();
     this.fail('unexpected protocol upgrade');
   }

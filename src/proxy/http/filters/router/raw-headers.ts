@@ -1,6 +1,6 @@
-// An HTTP/1.1 response's raw header list ([name, value, ...] as received) as the header object the proxy
-// passes on, with the duplicate rules node:http's IncomingMessage.headers applies (so responses read the same
-// as they did when the upstream client was node:http).
+// An HTTP/1.1 message's raw header list ([name, value, ...] as received, latin1 strings from llhttp) as the
+// header object the proxy passes on, with the duplicate rules node:http's IncomingMessage.headers applies (so
+// messages read the same as they did when both sides were node:http).
 import type { HeaderMap } from '../../route/header-mutation.js';
 
 /** Headers of which node:http keeps only the first occurrence. */
@@ -26,17 +26,9 @@ const FIRST_ONLY = new Set([
 ]);
 
 /**
- * Lower-cased names, latin1 values; `set-cookie` always an array; repeated `cookie` joined with "; ",
- * repeated others with ", " except those node:http keeps once.
+ * Lower-cased names; `set-cookie` always an array; repeated `cookie` joined with "; ", repeated others with
+ * ", " except those node:http keeps once.
  */
-export function rawHeadersToMap(raw: Buffer[]): HeaderMap {
-  const h: HeaderMap = {};
-  for (let i = 0; i + 1 < raw.length; i += 2)
-    addHeader(h, raw[i].toString('latin1').toLowerCase(), raw[i + 1].toString('latin1'));
-  return h;
-}
-
-/** The same rules for a request head's [name, value, …] strings (HTTP/1.1 downstream requests). */
 export function stringHeadersToMap(raw: readonly string[]): HeaderMap {
   const h: HeaderMap = {};
   for (let i = 0; i + 1 < raw.length; i += 2) addHeader(h, raw[i].toLowerCase(), raw[i + 1]);

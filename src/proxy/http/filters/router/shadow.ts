@@ -116,7 +116,7 @@ export class ShadowRequest implements PoolWaiter, H1Exchange {
     else this.finishError();
   }
 
-  onH1Upgrade(_status: number, _raw: Buffer[], socket: Socket): void {
+  onH1Upgrade(_status: number, _raw: string[], socket: Socket): void {
     this.h1 = null;
     socket.destroy();
     this.finish();

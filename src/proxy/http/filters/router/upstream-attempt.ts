@@ -17,7 +17,9 @@ import {
 import type { HeaderMap } from '../../route/header-mutation.js';
 import type { RequestBody } from './request-body.js';
 import { h2RequestHeaders } from './h2-request-headers.js';
-import { rawHeadersToMap } from './raw-headers.js';
+import { stringHeadersToMap } from './raw-headers.js';
+import { INVALID_RESPONSE } from '../../../upstream/pool/h1-client-connection.js';
+import { INVALID_REQUEST } from '../../../upstream/pool/h1-request-head.js';
 import { ResetKind } from './retry-state.js';
 
 /** Receives what happens to an attempt (the per-request router). */
@@ -53,8 +55,8 @@ const CONNECT_ERRORS = new Set([
   'ETIMEDOUT',
 ]);
 
-/** Errors of a kept-alive connection the server closed just as it was reused (undici's UND_ERR_SOCKET is "other side closed"). */
-const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+/** Errors of a kept-alive connection the server closed just as it was reused (the codec reports a close as ECONNRESET). */
+const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
 
 /**
  * Methods a proxy may send again on its own (RFC 9110 §9.2.2: idempotent; "a proxy MUST NOT automatically
@@ -62,8 +64,8 @@ const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
  */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-/** undici's errors for a response it could not parse or a request it would not send. */
-const PROTOCOL_ERRORS = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+/** The HTTP/1.1 codec's errors for a request it would not send or a response it would not take (llhttp's are `HPE_…`). */
+const PROTOCOL_ERRORS = new Set([INVALID_REQUEST, INVALID_RESPONSE]);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -173,7 +175,7 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
       body: stream,
       upgrade: this.upgrade,
     });
-    // The pool may already have failed it (a header undici will not send): keep no handle then.
+    // The pool may already have failed it (a header the codec will not send): keep no handle then.
     if (this.state === SENT) this.h1 = s;
   }
 
@@ -193,14 +195,14 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
 
   // ---- HTTP/1.1 (H1Exchange: called by the pool) ----
 
-  onH1Head(status: number, raw: Buffer[], s: H1Stream): void {
+  onH1Head(status: number, raw: string[], s: H1Stream): void {
     this.h1 = s;
     this.localAddress = s.localAddress;
     this.principals = s.principals;
     this.gotResponse();
     // A discarded attempt (being retried) drains its response to keep the connection.
     if (this.discarded) return;
-    this.owner.onAttemptHeaders(this, status, rawHeadersToMap(raw), false);
+    this.owner.onAttemptHeaders(this, status, stringHeadersToMap(raw), false);
   }
 
   onH1Data(chunk: Buffer): void {
@@ -249,7 +251,7 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
     this.fail(kind);
   }
 
-  onH1Upgrade(status: number, raw: Buffer[], socket: Socket, s: H1Stream): void {
+  onH1Upgrade(status: number, raw: string[], socket: Socket, s: H1Stream): void {
     this.h1 = null;
     this.localAddress = s.localAddress;
     this.gotResponse();
@@ -260,8 +262,8 @@ export class UpstreamAttempt implements PoolWaiter, H1Exchange {
       socket.destroy();
       return;
     }
-    // undici put any bytes after the head back into the socket: they arrive as its first data.
-    this.owner.onAttemptUpgrade(this, status, rawHeadersToMap(raw), socket, EMPTY);
+    // The codec put any bytes after the head back into the socket: they arrive as its first data.
+    this.owner.onAttemptUpgrade(this, status, stringHeadersToMap(raw), socket, EMPTY);
   }
 
   // ---- HTTP/2 ----

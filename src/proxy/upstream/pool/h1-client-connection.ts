@@ -1,8 +1,9 @@
 // One upstream HTTP/1.1 keep-alive connection: the client codec. It writes each request head as one string
 // (the body follows, chunked when its length is unknown) and feeds the response bytes to node's llhttp,
 // in the same strict mode as the downstream codec. One request at a time, no pipelining. It replaces
-// undici's Client, whose per-request objects, WebAssembly parser and idle-socket check cost about a third
-// of the proxy's CPU per request (measured in bench/results/2026-12-08-vm-h1-client-codec.md).
+// undici's Client, whose request objects, WebAssembly parser and per-reuse idle-socket check were 16 % of
+// the proxy's CPU profile under wrk -c50. Measured in docs/performance.md (2026-12-08): the same CPU per
+// request at 50 connections, 6-31 % less with 10 connections or at a fixed rate, 6 MiB less idle RSS.
 //
 // What a server may send and what it causes:
 // - a malformed or oversized response head: a parse error (`HPE_…`), the connection closes;
@@ -11,7 +12,7 @@
 //   101 to one that did not: a protocol error;
 // - bytes while no request is in flight, or after the response it was sent: the connection closes (never
 //   read as the next request's response);
-// - `connection: close`, HTTP/1.0 without keep-alive, or `Keep-Alive: timeout=N` shorter than one second:
+// - `connection: close`, HTTP/1.0 without keep-alive, or `Keep-Alive: timeout=N` of one second or less:
 //   the connection takes no further request.
 import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
@@ -330,6 +331,8 @@ export class H1ClientConnection implements H1Stream {
     body.on('data', this.onBodyDataFn);
     body.once('end', this.onBodyEndFn);
     body.once('error', this.onBodyErrorFn);
+    // Stays after the exchange: an error the body stream raises later must not be unhandled.
+    body.on('error', ignore);
   }
 
   /** @internal */
@@ -514,6 +517,8 @@ export class H1ClientConnection implements H1Stream {
     if (this.socket !== null) this.socket.resume();
   }
 }
+
+function ignore(): void {}
 
 function codeError(message: string, code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });

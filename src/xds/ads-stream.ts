@@ -280,7 +280,7 @@ export class AdsStream implements ServedStream {
       const s = await this.respondNow(typeUrl, force);
       if (s) await settledWithin(s.written, this.host.slotTimeoutMs);
       return s;
-    }, force);
+    });
     if (!started) return false;
     await started.written;
     return true;

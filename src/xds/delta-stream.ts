@@ -237,7 +237,7 @@ export class DeltaAdsStream implements ServedStream {
       const s = await this.respondNow(typeUrl, requested);
       if (s) await settledWithin(s.written, this.host.slotTimeoutMs);
       return s;
-    }, requested !== null);
+    });
     if (!started) return false;
     await started.written;
     return true;

@@ -18,6 +18,8 @@ interface Received {
 /** What the backend writes for a path (`sock` is the connection, for scripts that write later). */
 type Script = (r: Received) => void;
 
+const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
 const ok = (body: string): string => `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
 
 const NO_CONTENT = 'HTTP/1.1 204 No Content\r\n\r\n';
@@ -40,6 +42,8 @@ const SCRIPTS: Record<string, Script> = {
     r.socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\nconnection: upgrade\r\n\r\nraw'),
   '/keep-alive-1s': (r) =>
     r.socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 2\r\n\r\nok'),
+  '/no-idle/keep-alive-5s': (r) =>
+    r.socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=5\r\ncontent-length: 2\r\n\r\nok'),
   '/truncated': (r) => r.socket.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this'),
   '/echo': (r) => r.socket.write(ok(JSON.stringify({ head: r.head, body: r.body }))),
 };
@@ -111,9 +115,27 @@ describe('upstream HTTP/1.1 codec against raw server bytes', () => {
   before(async () => {
     await new Promise<void>((r) => be.server.listen(0, '127.0.0.1', r));
     const bePort = (be.server.address() as AddressInfo).port;
+    const idle = (idleTimeout: object): Record<string, unknown> => ({
+      typedExtensionProtocolOptions: {
+        [HTTP_OPTIONS]: {
+          '@type': `type.googleapis.com/${HTTP_OPTIONS}`,
+          commonHttpProtocolOptions: { idleTimeout },
+          explicitHttpConfig: { httpProtocolOptions: {} },
+        },
+      },
+    });
+    const routes = routeConfig('r', [
+      { match: { prefix: '/short-idle/' }, route: { cluster: 'short-idle' } },
+      { match: { prefix: '/no-idle/' }, route: { cluster: 'no-idle' } },
+      { match: { prefix: '/' }, route: { cluster: 'raw' } },
+    ]);
     proxy = await startProxy(
-      [httpListener('l', hcm(routeConfig('r', [{ match: { prefix: '/' }, route: { cluster: 'raw' } }])))],
-      [staticCluster('raw', [bePort])],
+      [httpListener('l', hcm(routes))],
+      [
+        staticCluster('raw', [bePort]),
+        staticCluster('short-idle', [bePort], idle({ nanos: 200_000_000 })),
+        staticCluster('no-idle', [bePort], idle({ seconds: 0 })),
+      ],
     );
     port = proxy.listenerPort('l');
   });
@@ -177,6 +199,19 @@ describe('upstream HTTP/1.1 codec against raw server bytes', () => {
     assert.equal((await get(port, '/keep-alive-1s')).body, 'ok');
     assert.notEqual(lastSocket(), first);
     await waitFor('the proxy to close the retired connection', () => be.closed.has(first), 5000);
+  });
+
+  it('idle_timeout closes a connection idle that long', async () => {
+    assert.equal((await get(port, '/short-idle/x')).body, 'plain');
+    const sock = lastSocket();
+    await waitFor('the proxy to close the idle connection', () => be.closed.has(sock), 5000);
+  });
+
+  it('idle_timeout 0s keeps connections, whatever Keep-Alive hint the server sends', async () => {
+    assert.equal((await get(port, '/no-idle/keep-alive-5s')).body, 'ok');
+    const first = lastSocket();
+    assert.equal((await get(port, '/no-idle/keep-alive-5s')).body, 'ok');
+    assert.equal(lastSocket(), first);
   });
 
   it('a body of unknown length goes chunked; a known one with its content-length', async () => {

@@ -46,6 +46,9 @@ export interface H1ConnectionOwner {
 /** A server's `Keep-Alive: timeout=N` is shortened by this much, as undici and Node's Agent do. */
 const KEEP_ALIVE_MARGIN_MS = 1000;
 
+/** The longest delay Node's timers take (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const { kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } = HTTPParser;
 
 /** One upstream connection and the exchange on it. */
@@ -69,7 +72,7 @@ export class H1ClientConnection implements H1Stream {
   private paused = false;
   private maxTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  /** Idle timeout in ms (0: none); a server's Keep-Alive hint may shorten it. */
+  /** Idle timeout in ms (0: none, Envoy's meaning of idle_timeout 0s); a server's Keep-Alive hint may shorten it. */
   private idleMs: number;
   private socketError: Error | null = null;
 
@@ -101,7 +104,7 @@ export class H1ClientConnection implements H1Stream {
   private readonly onBodyErrorFn: (err: Error) => void;
 
   constructor(private readonly owner: H1ConnectionOwner) {
-    this.idleMs = owner.ctx.options.idleTimeoutMs;
+    this.idleMs = Math.min(owner.ctx.options.idleTimeoutMs, MAX_TIMER_MS);
     this.onDataFn = onData.bind(this);
     this.onEndFn = () => this.onEnd();
     this.onDrainFn = () => this.onDrain();
@@ -481,7 +484,12 @@ export class H1ClientConnection implements H1Stream {
       if (n.length !== 10 || n.toLowerCase() !== 'keep-alive') continue;
       const m = /(?:^|[\s,;])timeout\s*=\s*(\d+)/i.exec(raw[i + 1]);
       if (m === null) return;
-      const ms = Math.min(Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS, this.owner.ctx.options.idleTimeoutMs);
+      const configured = this.owner.ctx.options.idleTimeoutMs;
+      const ms = Math.min(
+        Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS,
+        configured > 0 ? configured : Infinity,
+        MAX_TIMER_MS,
+      );
       if (ms <= 0) this.owner.retire(this);
       else if (ms !== this.idleMs) {
         this.idleMs = ms;

@@ -32,6 +32,12 @@ describe('upstream HTTP/1.1 request head', () => {
     assert.doesNotMatch(h.text, /content-length/);
   });
 
+  it('treats a mixed-case content-length or host as the header it is', () => {
+    const h = head(req({ Host: 'h', 'Content-Length': '3' }, { method: 'PUT' }));
+    assert.equal(h.contentLength, 3);
+    assert.equal(h.text, 'PUT /a?b=c HTTP/1.1\r\nhost: h\r\nconnection: keep-alive\r\n');
+  });
+
   it('writes connection: close when the connection retires or the request asks for it', () => {
     assert.match(head(req({ host: 'h' }), false).text, /\r\nconnection: close\r\n/);
     const asked = head(req({ host: 'h', connection: 'x-foo, close' }));
@@ -57,6 +63,7 @@ describe('upstream HTTP/1.1 request head', () => {
       [req({ host: 'h', 'transfer-encoding': 'chunked' }), /invalid transfer-encoding/],
       [req({ host: 'h', upgrade: 'h2c' }), /invalid upgrade/],
       [req({ host: 'h', expect: '100-continue' }), /invalid expect/],
+      [req({ host: 'h', 'Transfer-Encoding': 'chunked' }), /invalid transfer-encoding/],
       [req({ host: 'h' }, { path: '/a b' }), /invalid request path/],
       [req({ host: 'h' }, { path: '/a\r\nx: 1' }), /invalid request path/],
       [req({ host: 'h' }, { method: 'GE T' }), /invalid method/],

@@ -17,6 +17,9 @@ const BAD_PATH = /[^\x21-\xff]/;
 /** Headers the connection writes itself (framing and upgrade), or refuses to send. */
 const OWNED = new Set(['transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
 
+/** Lengths of the header names handled apart (host, expect, upgrade, connection/keep-alive, content-length, transfer-encoding). */
+const SPECIAL_LENGTHS = new Set([4, 6, 7, 10, 14, 17]);
+
 /** A serialized head, without the framing header and the final CRLF (those depend on the body). */
 export interface RequestHead {
   /** Request line, `host`, `connection`, then the request's other headers, each line ending in CRLF. */
@@ -40,10 +43,14 @@ export function requestHead(req: H1Request, keepAlive: boolean): RequestHead | s
   let contentLength = -1;
   let close = false;
   const h = req.headers;
-  for (const name in h) {
-    const v = h[name];
+  for (const key in h) {
+    const v = h[key];
     if (v === undefined) continue;
-    if (!isHttpToken(name)) return 'invalid header name';
+    if (!isHttpToken(key)) return 'invalid header name';
+    // The proxy's header maps have lower-case names; one that slipped through mixed-case must not escape
+    // the checks below (only names as long as host/expect/upgrade/connection/content-length/
+    // transfer-encoding are compared in lower case).
+    const name = SPECIAL_LENGTHS.has(key.length) ? key.toLowerCase() : key;
     if (name === 'content-length') {
       if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) return 'invalid content-length header';
       contentLength = Number(v);

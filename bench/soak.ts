@@ -167,6 +167,13 @@ figure near 10 ms means "no delay beyond the sampling timer"; GC pauses from a \
 Worst 10 s windows by loop delay: ${worst.map((w) => `t=${Math.round(w.t / 1000)} s max ${fmt(w.loop.max, 1)} ms (p99 ${fmt(w.loop.p99, 1)}, GC max ${fmt(w.gc.max, 1)} ms)`).join('; ')}.`;
 }
 
+const HELP = `usage: node dist/bench/soak.js [flags]
+  --minutes M       measured minutes of steady load                       [10]
+  --rate R          requests per second (open loop)                       [1000]
+  --warmup S        seconds of load before the measured part              [30]
+  --baseline DIR    soak the Mizzen build in DIR instead (its bin/mizzen.js, built)
+  --out FILE        the report (markdown); default bench/results/<date>-<host>-soak.md`;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -175,8 +182,13 @@ async function main(): Promise<number> {
       warmup: { type: 'string', default: '30' },
       out: { type: 'string' },
       baseline: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
   const minutes = Number(values.minutes);
   const rate = Number(values.rate);
   const warmup = Number(values.warmup);

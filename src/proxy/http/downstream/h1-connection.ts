@@ -3,7 +3,13 @@
 // whose IncomingMessage/ServerResponse streams and per-request bookkeeping cost more than the rest of
 // the proxy's HTTP path. One request is served at a time; pipelined requests wait in order.
 import type { Socket } from 'node:net';
-import { HTTPParser, METHODS, type NodeHttpParser, type ParseError } from '../hcm/http-parser.js';
+import {
+  closeParserSoon,
+  HTTPParser,
+  METHODS,
+  type NodeHttpParser,
+  type ParseError,
+} from '../hcm/http-parser.js';
 import { H1Downstream } from './h1-downstream.js';
 import { H1RequestBody, H1RequestHead, type BodySource } from './h1-request.js';
 
@@ -308,12 +314,8 @@ export class H1Connection implements BodySource {
     this.socket.removeListener('data', this.onData);
     this.socket.removeListener('end', this.onEnd);
     // Freed after the current execute() has returned (this may run inside one of its callbacks).
-    setImmediate(closeParser, p);
+    closeParserSoon(p);
   }
-}
-
-function closeParser(p: NodeHttpParser): void {
-  p.close();
 }
 
 function beginQueued(c: H1Connection): void {

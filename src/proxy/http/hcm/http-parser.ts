@@ -68,3 +68,12 @@ export const METHODS: readonly string[] = [
 export const isHttpToken = common._checkIsHttpToken;
 /** True when `s` holds a character a header value may not carry. */
 export const hasInvalidHeaderChar = common._checkInvalidHeaderChar;
+
+/** Frees `p` once the current `execute()` has returned (callers may be inside one of its callbacks). */
+export function closeParserSoon(p: NodeHttpParser): void {
+  setImmediate(closeParser, p);
+}
+
+function closeParser(p: NodeHttpParser): void {
+  p.close();
+}

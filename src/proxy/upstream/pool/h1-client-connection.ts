@@ -17,7 +17,12 @@
 import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { HTTPParser, type NodeHttpParser, type ParseError } from '../../http/hcm/http-parser.js';
+import {
+  closeParserSoon,
+  HTTPParser,
+  type NodeHttpParser,
+  type ParseError,
+} from '../../http/hcm/http-parser.js';
 import type { H1Exchange, H1Request, H1Stream } from './conn-pool.js';
 import { openConnection, type ConnectionContext } from './connection.js';
 import { INVALID_REQUEST, requestHead, type RequestHead } from './h1-request-head.js';
@@ -283,7 +288,7 @@ export class H1ClientConnection implements H1Stream {
     this.stopBody();
     const p = this.parser;
     this.parser = null;
-    if (p !== null) setImmediate(closeParser, p);
+    if (p !== null) closeParserSoon(p);
     // Still counted until the tunnel's socket closes.
     this.closed = true;
     this.owner.connDetached(this);
@@ -530,10 +535,6 @@ function ignore(): void {}
 
 function codeError(message: string, code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
-}
-
-function closeParser(p: NodeHttpParser): void {
-  p.close();
 }
 
 function expireConnection(c: H1ClientConnection): void {
